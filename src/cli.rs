@@ -1,0 +1,152 @@
+//! Command-line arguments (clap derive). The contract scripts and tests depend on.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::model::{AuthMethod, DEFAULT_LOGIN_FAIL, DEFAULT_LOGIN_OK, DEFAULT_LOGIN_TEMPLATE};
+
+/// A full-screen terminal WebSocket client and session monitor.
+#[derive(Debug, Parser)]
+#[command(name = "wsdeck", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the embedded demo server on 127.0.0.1 and open the UI pointed at it.
+    Demo(DemoArgs),
+    /// Open the UI for URL with the login pane filled from the flags.
+    Connect(ConnectArgs),
+    /// Run the demo server alone (the seed's protocol, plus pushes and broadcast).
+    Serve(ServeArgs),
+    /// No UI: log in, send stdin lines as text frames, print received frames.
+    Pipe(ConnectArgs),
+}
+
+/// Flags shared by `connect` and `pipe`.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// ws:// or wss:// URL of the server.
+    pub url: String,
+    /// User name for the login (the password comes from the pane or WSDECK_PASSWORD).
+    #[arg(long, short = 'u')]
+    pub user: Option<String>,
+    /// How to log in.
+    #[arg(long, value_enum, default_value_t = AuthMethod::FirstMessage)]
+    pub auth: AuthMethod,
+    /// Text of the first-message login; {user} and {password} are replaced.
+    #[arg(long, default_value = DEFAULT_LOGIN_TEMPLATE)]
+    pub login_template: String,
+    /// A reply matching this regex accepts the login.
+    #[arg(long, default_value = DEFAULT_LOGIN_OK)]
+    pub login_ok: String,
+    /// A reply matching this regex rejects the login.
+    #[arg(long, default_value = DEFAULT_LOGIN_FAIL)]
+    pub login_fail: String,
+    /// Extra handshake header, 'Name: value' (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Ask the server for this subprotocol (Sec-WebSocket-Protocol).
+    #[arg(long)]
+    pub subprotocol: Option<String>,
+    /// Accept any TLS certificate (wss:// only). Shown as a warning.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Show passwords and Authorization/Cookie values instead of ***.
+    #[arg(long)]
+    pub no_redact: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Seconds between server pushes to each logged-in client (0 = off).
+    #[arg(long, default_value_t = 5)]
+    pub tick: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:5678")]
+    pub listen: SocketAddr,
+    /// The user name clients log in with.
+    #[arg(long)]
+    pub user: String,
+    /// Name of the environment variable holding the password.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: String,
+    /// Seconds between server pushes to each logged-in client (0 = off).
+    #[arg(long, default_value_t = 5)]
+    pub tick: u64,
+}
+
+/// Where the password for `connect`/`pipe` comes from when not typed.
+pub const PASSWORD_ENV: &str = "WSDECK_PASSWORD";
+
+
+impl ConnectArgs {
+    /// Check the flags and build the session spec (password filled in separately).
+    pub fn to_spec(&self) -> anyhow::Result<crate::model::ConnectSpec> {
+        use anyhow::{Context, bail};
+        let mut spec = crate::model::ConnectSpec::new(validate_url(&self.url)?);
+        spec.user = self.user.clone().unwrap_or_default();
+        spec.auth = self.auth;
+        spec.login.template = self.login_template.clone();
+        spec.login.ok = regex::Regex::new(&self.login_ok)
+            .with_context(|| format!("--login-ok is not a valid regex: {}", self.login_ok))?;
+        spec.login.fail = regex::Regex::new(&self.login_fail)
+            .with_context(|| format!("--login-fail is not a valid regex: {}", self.login_fail))?;
+        for h in &self.headers {
+            spec.headers.push(parse_header(h)?);
+        }
+        if let Some(p) = &self.subprotocol {
+            if p.trim().is_empty() {
+                bail!("--subprotocol must not be empty");
+            }
+        }
+        spec.subprotocol = self.subprotocol.clone();
+        spec.insecure = self.insecure;
+        spec.no_redact = self.no_redact;
+        Ok(spec)
+    }
+}
+
+/// Accept `ws://` and `wss://` URLs with a host; the message says what is wrong otherwise.
+pub fn validate_url(url: &str) -> anyhow::Result<String> {
+    use anyhow::bail;
+    let url = url.trim();
+    let uri: http::Uri = match url.parse() {
+        Ok(u) => u,
+        Err(e) => bail!("bad URL {url:?}: {e}"),
+    };
+    match uri.scheme_str() {
+        Some("ws") | Some("wss") => {}
+        Some(other) => bail!("bad URL {url:?}: scheme must be ws:// or wss://, not {other}://"),
+        None => bail!("bad URL {url:?}: it must start with ws:// or wss://"),
+    }
+    match uri.host() {
+        Some(h) if !h.is_empty() => {}
+        _ => bail!("bad URL {url:?}: no host"),
+    }
+    Ok(url.to_string())
+}
+
+/// Parse `Name: value` into a header pair, checking the name is a valid HTTP token.
+pub fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
+    use anyhow::bail;
+    let Some((name, value)) = h.split_once(':') else {
+        bail!("bad header {h:?}: expected 'Name: value'");
+    };
+    let name = name.trim();
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() || name.is_empty() {
+        bail!("bad header {h:?}: {name:?} is not a valid header name");
+    }
+    let value = value.trim();
+    if http::HeaderValue::from_str(value).is_err() {
+        bail!("bad header {h:?}: the value has characters a header cannot carry");
+    }
+    Ok((name.to_string(), value.to_string()))
+}

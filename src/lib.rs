@@ -1,0 +1,9 @@
+//! wsdeck: a full-screen terminal WebSocket client and session monitor.
+
+pub mod app;
+pub mod cli;
+pub mod model;
+pub mod net;
+pub mod server;
+pub mod text;
+pub mod ui;

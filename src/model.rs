@@ -1,0 +1,415 @@
+//! Types shared by the network task, the UI, the recorder and the demo server.
+//!
+//! `FrameRecord` is the one record every consumer reads: the chat view, the monitor,
+//! the JSONL recorder and the HAR exporter.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use regex::Regex;
+
+/// Which way a frame went, seen from wsdeck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Send,
+    Receive,
+}
+
+impl Direction {
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::Send => "↑",
+            Direction::Receive => "↓",
+        }
+    }
+}
+
+/// WebSocket opcode of a (reassembled) message or control frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Opcode {
+    Text,
+    Binary,
+    Ping,
+    Pong,
+    Close,
+}
+
+impl Opcode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Opcode::Text => "text",
+            Opcode::Binary => "binary",
+            Opcode::Ping => "ping",
+            Opcode::Pong => "pong",
+            Opcode::Close => "close",
+        }
+    }
+    /// RFC 6455 numeric opcode.
+    pub fn number(self) -> u8 {
+        match self {
+            Opcode::Text => 1,
+            Opcode::Binary => 2,
+            Opcode::Close => 8,
+            Opcode::Ping => 9,
+            Opcode::Pong => 10,
+        }
+    }
+}
+
+/// Code and reason of a Close frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseInfo {
+    pub code: u16,
+    pub reason: String,
+}
+
+/// The name RFC 6455 (and the IANA registry) gives a close code.
+pub fn close_code_name(code: u16) -> &'static str {
+    match code {
+        1000 => "Normal Closure",
+        1001 => "Going Away",
+        1002 => "Protocol Error",
+        1003 => "Unsupported Data",
+        1005 => "No Status Received",
+        1006 => "Abnormal Closure",
+        1007 => "Invalid Payload Data",
+        1008 => "Policy Violation",
+        1009 => "Message Too Big",
+        1010 => "Mandatory Extension",
+        1011 => "Internal Error",
+        1012 => "Service Restart",
+        1013 => "Try Again Later",
+        1014 => "Bad Gateway",
+        1015 => "TLS Handshake",
+        3000..=3999 => "Registered",
+        4000..=4999 => "Private Use",
+        _ => "Unknown",
+    }
+}
+
+/// One frame that passed the socket, either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameRecord {
+    /// Sequence number within the session, starting at 1, never reused (also across reconnects).
+    pub seq: u64,
+    pub at: SystemTime,
+    pub dir: Direction,
+    pub opcode: Opcode,
+    /// Payload length on the wire (before any redaction).
+    pub len: usize,
+    /// Payload bytes. For the login frame this is the redacted text unless redaction is off.
+    /// For close frames it is the reason's bytes (the code is in `close`).
+    pub payload: Bytes,
+    /// Code and reason of a close frame that carried a code.
+    pub close: Option<CloseInfo>,
+    /// True when `payload` had a secret replaced by `***`.
+    pub redacted: bool,
+}
+
+impl FrameRecord {
+    /// Payload as text if it is valid UTF-8.
+    pub fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.payload).ok()
+    }
+}
+
+/// Status line and headers of one side of the HTTP upgrade.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpHead {
+    /// `GET /path HTTP/1.1` or `HTTP/1.1 101 Switching Protocols`.
+    pub start_line: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// The HTTP upgrade request and response as sent and received (secrets redacted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HandshakeInfo {
+    pub url: String,
+    pub request: HttpHead,
+    pub response: HttpHead,
+    /// When the request was sent and when the response arrived.
+    pub started: Option<SystemTime>,
+    pub finished: Option<SystemTime>,
+}
+
+/// How the client proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuthMethod {
+    /// The seed's way: the first text frame carries `user:password`.
+    #[default]
+    FirstMessage,
+    /// HTTP Basic credentials in the handshake's Authorization header.
+    Basic,
+    /// `Authorization: Bearer <password>` in the handshake.
+    Bearer,
+    /// No login at all.
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 4] = [
+        AuthMethod::FirstMessage,
+        AuthMethod::Basic,
+        AuthMethod::Bearer,
+        AuthMethod::None,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthMethod::FirstMessage => "first-message",
+            AuthMethod::Basic => "basic",
+            AuthMethod::Bearer => "bearer",
+            AuthMethod::None => "none",
+        }
+    }
+    pub fn next(self) -> Self {
+        let i = Self::ALL.iter().position(|a| *a == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+    pub fn prev(self) -> Self {
+        let i = Self::ALL.iter().position(|a| *a == self).unwrap_or(0);
+        Self::ALL[(i + Self::ALL.len() - 1) % Self::ALL.len()]
+    }
+}
+
+/// A password or token: never printed by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How a first-message login is sent and judged.
+#[derive(Debug, Clone)]
+pub struct LoginRules {
+    /// Text of the login frame; `{user}` and `{password}` are replaced.
+    pub template: String,
+    /// A reply matching this accepts the login (checked first).
+    pub ok: Regex,
+    /// A reply matching this rejects it.
+    pub fail: Regex,
+    /// No matching reply within this long fails the login.
+    pub timeout: Duration,
+}
+
+pub const DEFAULT_LOGIN_TEMPLATE: &str = "{user}:{password}";
+pub const DEFAULT_LOGIN_OK: &str = "congratulation";
+pub const DEFAULT_LOGIN_FAIL: &str = "sorry|wrong";
+pub const DEFAULT_URL: &str = "ws://127.0.0.1:5678";
+
+impl Default for LoginRules {
+    fn default() -> Self {
+        LoginRules {
+            template: DEFAULT_LOGIN_TEMPLATE.to_string(),
+            ok: Regex::new(DEFAULT_LOGIN_OK).expect("valid default regex"),
+            fail: Regex::new(DEFAULT_LOGIN_FAIL).expect("valid default regex"),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl LoginRules {
+    /// The login frame's text and its redacted form.
+    pub fn render(&self, user: &str, password: &Secret) -> (String, String) {
+        let real = self
+            .template
+            .replace("{user}", user)
+            .replace("{password}", password.expose());
+        let shown = self
+            .template
+            .replace("{user}", user)
+            .replace("{password}", "***");
+        (real, shown)
+    }
+
+    /// Judge a reply: `Some(true)` accepted, `Some(false)` rejected, `None` not a login reply.
+    pub fn judge(&self, reply: &str) -> Option<bool> {
+        if self.ok.is_match(reply) {
+            Some(true)
+        } else if self.fail.is_match(reply) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything the network task needs to open one session.
+#[derive(Debug, Clone)]
+pub struct ConnectSpec {
+    pub url: String,
+    pub user: String,
+    pub password: Secret,
+    pub auth: AuthMethod,
+    pub login: LoginRules,
+    /// Extra handshake headers (`-H 'Name: value'`).
+    pub headers: Vec<(String, String)>,
+    pub subprotocol: Option<String>,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+    /// Show secrets in frames and handshake headers (`--no-redact`).
+    pub no_redact: bool,
+    /// Bound on TCP connect + TLS + HTTP upgrade.
+    pub connect_timeout: Duration,
+    /// Bound on waiting for the server's Close reply.
+    pub close_timeout: Duration,
+}
+
+impl ConnectSpec {
+    pub fn new(url: impl Into<String>) -> Self {
+        ConnectSpec {
+            url: url.into(),
+            user: String::new(),
+            password: Secret::default(),
+            auth: AuthMethod::FirstMessage,
+            login: LoginRules::default(),
+            headers: Vec::new(),
+            subprotocol: None,
+            insecure: false,
+            no_redact: false,
+            connect_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    /// Nothing opened yet (or after the user disconnected).
+    Idle,
+    /// Resolving and opening TCP (and TLS).
+    Connecting,
+    /// HTTP upgrade in flight.
+    Handshaking,
+    /// Upgrade done, login frame sent, waiting for the verdict.
+    LoggingIn,
+    /// Upgrade done; a first-message login was rejected and the server waits for another try.
+    AwaitingLogin,
+    /// Ready to chat (logged in, or no login needed).
+    LoggedIn,
+    /// We sent a Close and wait for the reply.
+    Closing,
+    /// The connection ended; `code`/`reason` from the Close frame when there was one.
+    Closed { code: Option<u16>, reason: String },
+    /// Opening or running the session failed.
+    Failed(NetError),
+}
+
+impl ConnState {
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self,
+            ConnState::LoggingIn | ConnState::AwaitingLogin | ConnState::LoggedIn
+        )
+    }
+    pub fn label(&self) -> String {
+        match self {
+            ConnState::Idle => "not connected".into(),
+            ConnState::Connecting => "connecting…".into(),
+            ConnState::Handshaking => "handshake…".into(),
+            ConnState::LoggingIn => "logging in…".into(),
+            ConnState::AwaitingLogin => "login rejected — retry".into(),
+            ConnState::LoggedIn => "logged in".into(),
+            ConnState::Closing => "closing…".into(),
+            ConnState::Closed { code: Some(c), reason } if reason.is_empty() => {
+                format!("closed {c} {}", close_code_name(*c))
+            }
+            ConnState::Closed { code: Some(c), reason } => {
+                format!("closed {c} {}: {reason}", close_code_name(*c))
+            }
+            ConnState::Closed { code: None, .. } => "closed".into(),
+            ConnState::Failed(e) => format!("failed: {e}"),
+        }
+    }
+}
+
+/// What kind of failure, so scripts and the UI can react (and tests can check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetErrorKind {
+    BadUrl,
+    Dns,
+    Refused,
+    Timeout,
+    Tls,
+    /// The server answered the upgrade with this HTTP status.
+    Http(u16),
+    Protocol,
+    Io,
+    LoginRejected,
+    LoginTimeout,
+}
+
+/// A failure with a one-line, human message (already sanitised).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetError {
+    pub kind: NetErrorKind,
+    pub message: String,
+}
+
+impl NetError {
+    pub fn new(kind: NetErrorKind, message: impl Into<String>) -> Self {
+        NetError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NetError {}
+
+/// Verdict on a first-message login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Accepted { reply: String },
+    Rejected { reply: String },
+}
+
+/// Commands into the network task.
+#[derive(Debug, Clone)]
+pub enum NetCommand {
+    SendText(String),
+    SendBinary(Vec<u8>),
+    /// Send another first-message login (after a rejection).
+    Login { user: String, password: Secret },
+    /// Send a protocol ping with this payload now.
+    Ping(Vec<u8>),
+    /// Start the close handshake; the task ends once it completes or times out.
+    Close { code: u16, reason: String },
+}
+
+/// Events out of the network task, in the order they happened.
+#[derive(Debug, Clone)]
+pub enum NetEvent {
+    State(ConnState),
+    Handshake(HandshakeInfo),
+    Frame(FrameRecord),
+    Login(LoginOutcome),
+    /// Round-trip time of a ping answered by a matching pong.
+    Rtt(Duration),
+    /// The task has ended; no more events follow.
+    Ended,
+}
