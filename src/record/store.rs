@@ -452,7 +452,7 @@ mod tests {
         FrameRecord {
             seq,
             at: UNIX_EPOCH + Duration::new(1_795_629_662, seq as u32 * 1000 + 7),
-            dir: if seq % 2 == 0 {
+            dir: if seq.is_multiple_of(2) {
                 Direction::Send
             } else {
                 Direction::Receive
