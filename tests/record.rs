@@ -290,7 +290,7 @@ fn batch_writes_match_single_writes() {
     record_session(&one);
     let mut r = Recorder::create(&batch).unwrap();
     r.write_handshake(&handshake()).unwrap();
-    r.write_batch(&session()).unwrap();
+    r.write_batch(session()).unwrap();
     assert_eq!(r.frames_written(), 7);
     assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&batch).unwrap());
 }
@@ -596,7 +596,7 @@ fn secrets_never_reach_the_files() {
     har::write_har_with(
         &har_path,
         &handshake(),
-        &session(),
+        session(),
         HarOptions { redact: false },
     )
     .unwrap();
