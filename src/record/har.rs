@@ -114,8 +114,9 @@ where
 const PAGE_ID: &str = "page_1";
 
 struct Doc<I> {
-    log_head: Map<String, Value>,
-    entry: Map<String, Value>,
+    /// Fields in the order they are written (serde_json's `Map` would sort them).
+    log_head: Vec<(&'static str, Value)>,
+    entry: Vec<(&'static str, Value)>,
     frames: I,
 }
 
@@ -134,21 +135,22 @@ where
             .or_else(|| frames.clone().next().map(|f| f.at()))
             .unwrap_or_else(SystemTime::now);
         let started_text = format_ts(started);
-        let mut log_head = Map::new();
-        log_head.insert("version".into(), json!("1.2"));
-        log_head.insert(
-            "creator".into(),
-            json!({"name": "wsdeck", "version": env!("CARGO_PKG_VERSION")}),
-        );
-        log_head.insert(
-            "pages".into(),
-            json!([{
+        let log_head = vec![
+            ("version", json!("1.2")),
+            (
+                "creator",
+                json!({"name": "wsdeck", "version": env!("CARGO_PKG_VERSION")}),
+            ),
+            (
+                "pages",
+                json!([{
                 "startedDateTime": started_text,
                 "id": PAGE_ID,
                 "title": h.url,
                 "pageTimings": {"onContentLoad": -1, "onLoad": -1},
-            }]),
-        );
+                }]),
+            ),
+        ];
         Doc {
             log_head,
             entry: entry_head(&h, &started_text),
@@ -158,7 +160,7 @@ where
 }
 
 /// The entry without `_webSocketMessages`.
-fn entry_head(h: &HandshakeInfo, started: &str) -> Map<String, Value> {
+fn entry_head(h: &HandshakeInfo, started: &str) -> Vec<(&'static str, Value)> {
     let total_ms = match (h.started, h.finished) {
         (Some(s), Some(f)) => f
             .duration_since(s)
@@ -190,22 +192,22 @@ fn entry_head(h: &HandshakeInfo, started: &str) -> Map<String, Value> {
         "headersSize": headers_size(&h.response),
         "bodySize": 0,
     });
-    let mut e = Map::new();
-    e.insert("pageref".into(), json!(PAGE_ID));
-    e.insert("startedDateTime".into(), json!(started));
-    e.insert("time".into(), json!(total_ms));
-    e.insert("request".into(), request);
-    e.insert("response".into(), response);
-    e.insert("cache".into(), json!({}));
-    e.insert(
-        "timings".into(),
-        json!({
-            "blocked": -1, "dns": -1, "connect": -1, "ssl": -1,
-            "send": 0, "wait": total_ms, "receive": 0,
-        }),
-    );
-    e.insert("_resourceType".into(), json!("websocket"));
-    e
+    vec![
+        ("pageref", json!(PAGE_ID)),
+        ("startedDateTime", json!(started)),
+        ("time", json!(total_ms)),
+        ("request", request),
+        ("response", response),
+        ("cache", json!({})),
+        (
+            "timings",
+            json!({
+                "blocked": -1, "dns": -1, "connect": -1, "ssl": -1,
+                "send": 0, "wait": total_ms, "receive": 0,
+            }),
+        ),
+        ("_resourceType", json!("websocket")),
+    ]
 }
 
 /// Method and HTTP version of `GET /path HTTP/1.1`.

@@ -66,6 +66,8 @@ pub struct Recorder {
     redact: bool,
     frames: u64,
     bytes: u64,
+    /// File length after the last complete line.
+    good_len: u64,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -83,7 +85,7 @@ impl Recorder {
         let path = path.as_ref();
         let file = File::create(path)
             .with_context(|| format!("cannot create recording file {}", path.display()))?;
-        Ok(Recorder::from_file(file, path))
+        Ok(Recorder::from_file(file, path, 0))
     }
 
     /// Open `path` for appending (creating it if missing), e.g. when recording is toggled back
@@ -97,12 +99,12 @@ impl Recorder {
             .create(true)
             .open(path)
             .with_context(|| format!("cannot open recording file {}", path.display()))?;
-        cut_partial_last_line(&mut file)
+        let len = cut_partial_last_line(&mut file)
             .with_context(|| format!("cannot repair recording file {}", path.display()))?;
-        Ok(Recorder::from_file(file, path))
+        Ok(Recorder::from_file(file, path, len))
     }
 
-    fn from_file(file: File, path: &Path) -> Recorder {
+    fn from_file(file: File, path: &Path, good_len: u64) -> Recorder {
         Recorder {
             file,
             path: path.to_path_buf(),
@@ -110,6 +112,7 @@ impl Recorder {
             redact: true,
             frames: 0,
             bytes: 0,
+            good_len,
         }
     }
 
@@ -171,8 +174,15 @@ impl Recorder {
             return Ok(());
         }
         // Unbuffered file: this is the flush.
-        self.file.write_all(&self.line)?;
+        if let Err(e) = self.file.write_all(&self.line) {
+            // Disk full or similar: take back the partial line (best effort) so that later
+            // lines still start on a line of their own.
+            let _ = self.file.set_len(self.good_len);
+            let _ = self.file.seek(SeekFrom::Start(self.good_len));
+            return Err(e);
+        }
         self.bytes += self.line.len() as u64;
+        self.good_len += self.line.len() as u64;
         Ok(())
     }
 
@@ -182,11 +192,11 @@ impl Recorder {
     }
 }
 
-/// Truncate the file after its last newline, if its last byte is not one.
-fn cut_partial_last_line(file: &mut File) -> io::Result<()> {
+/// Truncate the file after its last newline, if its last byte is not one; returns the length.
+fn cut_partial_last_line(file: &mut File) -> io::Result<u64> {
     let len = file.seek(SeekFrom::End(0))?;
     if len == 0 {
-        return Ok(());
+        return Ok(0);
     }
     let mut keep = len;
     let mut buf = [0u8; 4096];
@@ -207,7 +217,7 @@ fn cut_partial_last_line(file: &mut File) -> io::Result<()> {
     if keep != len {
         file.set_len(keep)?;
     }
-    Ok(())
+    Ok(keep)
 }
 
 fn is_false(b: &bool) -> bool {
@@ -342,9 +352,10 @@ pub fn encode_handshake(out: &mut Vec<u8>, h: &HandshakeInfo, redact: bool) -> i
 /// A recording read back.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recording {
-    /// The first handshake in the file, if it has one.
+    /// The handshake written before the first frame, if there is one.
     pub handshake: Option<HandshakeInfo>,
-    /// Later handshakes (reconnects), each with the index in `frames` of the first frame after it.
+    /// Later handshakes (reconnects, or a first one written after frames), each with the index
+    /// in `frames` of the first frame after it.
     pub reconnects: Vec<(usize, HandshakeInfo)>,
     pub frames: Vec<FrameRecord>,
     /// Unparsable last lines without a newline (a writer killed mid-line) that were skipped.
