@@ -754,3 +754,13 @@ fn tiny_terminals_do_not_panic() {
         render(&app, w, h);
     }
 }
+
+#[test]
+fn revealed_password_is_hidden_again_once_sent() {
+    let mut app = demo();
+    app.update(key(KeyCode::F(6)));
+    assert!(screen(&render(&app, 100, 30)).contains(PASSWORD));
+    press(&mut app, KeyCode::Enter);
+    assert!(!app.login().revealed());
+    assert!(!screen(&render(&app, 100, 30)).contains(PASSWORD));
+}

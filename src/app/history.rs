@@ -20,7 +20,7 @@ use crate::model::Direction;
 use crate::text::display_lines;
 
 /// Bytes of a text message kept for display; the rest is counted and shown as "… N bytes more".
-pub const TEXT_PREVIEW_BYTES: usize = 16 * 1024;
+pub const TEXT_PREVIEW_BYTES: usize = 8 * 1024;
 /// Bytes of a binary message kept for its hex preview.
 pub const BINARY_PREVIEW_BYTES: usize = 16;
 /// Cached heights kept before the cache is dropped and rebuilt from what is visible.

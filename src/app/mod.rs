@@ -454,6 +454,7 @@ impl App {
                 failed: false,
             });
             self.conn = ConnState::LoggingIn;
+            self.login.reveal = false;
             return vec![Command::Net(NetCommand::Login {
                 user,
                 password: self.login.password(),
@@ -480,6 +481,8 @@ impl App {
             Default::default()
         };
         spec.auth = self.login.auth;
+        // Once sent, the password is not shown again, even if it was revealed.
+        self.login.reveal = false;
         self.session_user = spec.user.clone();
         self.session_auth = spec.auth;
         self.session_url = Some(url.clone());

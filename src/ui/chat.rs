@@ -178,7 +178,7 @@ pub(super) fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
         let hint = if logged_in {
             "type a message"
         } else {
-            "the line is kept until you are logged in"
+            "type now, send once logged in"
         };
         let hint = if focused { hint } else { "" };
         frame.render_widget(
