@@ -226,6 +226,19 @@ fn progress_marks(app: &App) -> Vec<(Span<'static>, &'static str)> {
         .collect()
 }
 
+/// Position of a step in the marks (the login step is left out when not used).
+fn step_index(app: &App, s: Step) -> usize {
+    let has_login = app.login().auth() == AuthMethod::FirstMessage
+        || app.progress().is_some_and(|p| p.step == Step::Login);
+    match s {
+        Step::Connect => 0,
+        Step::Handshake => 1,
+        Step::Login => 2,
+        Step::Ready if has_login => 3,
+        Step::Ready => 2,
+    }
+}
+
 /// The state under the progress marks, when the marks don't say it (idle, closed), wrapped.
 fn state_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let Some((text, style)) = state_text(app) else {
@@ -401,12 +414,29 @@ fn compact_items(app: &App, width: u16) -> Vec<Item> {
     let mut progress = vec![Span::raw("  ")];
     let marks = progress_marks(app);
     let n = marks.len();
-    for (i, (mark, name)) in marks.into_iter().enumerate() {
-        progress.push(mark);
-        progress.push(Span::raw(format!(" {name}")));
-        if i + 1 < n {
-            progress.push(Span::styled(" › ", theme::dim()));
+    let full: usize = marks
+        .iter()
+        .map(|(_, name)| 2 + unicode_width::UnicodeWidthStr::width(*name) + 3)
+        .sum();
+    if full <= (width as usize).saturating_sub(2) {
+        for (i, (mark, name)) in marks.into_iter().enumerate() {
+            progress.push(mark);
+            progress.push(Span::raw(format!(" {name}")));
+            if i + 1 < n {
+                progress.push(Span::styled(" › ", theme::dim()));
+            }
         }
+    } else if n > 0 {
+        // Narrow: the marks, then the name of the step reached.
+        let current = app.progress().map(|p| p.step);
+        let mut reached = "";
+        for (i, (mark, name)) in marks.into_iter().enumerate() {
+            if current.is_some_and(|s| step_index(app, s) == i) {
+                reached = name;
+            }
+            progress.push(mark);
+        }
+        progress.push(Span::raw(format!(" {reached}")));
     }
     if let Some((text, style)) = state_text(app) {
         if n > 0 {

@@ -65,7 +65,8 @@ pub(crate) fn areas(app: &App, area: Rect) -> Areas {
             wide: true,
         }
     } else {
-        let lh = login::compact_height(app, main.width);
+        // Keep at least two history rows (plus borders) and the input box.
+        let lh = login::compact_height(app, main.width).min(main.height.saturating_sub(3 + 4));
         let [login, history, input] = Layout::vertical([
             Constraint::Length(lh),
             Constraint::Min(0),
