@@ -637,19 +637,27 @@ impl App {
                 self.history
                     .push_note(None, NoteLevel::Error, &format!("failed: {}", e.message));
                 self.login.error = Some(e.message.clone());
-                if e.kind == NetErrorKind::LoginRejected {
-                    self.login.clear_password();
-                    self.focus = Focus::Password;
-                } else if self.focus == Focus::Input && !self.input.value().is_empty() {
-                    // Keep the typed line where it is.
-                } else if e.kind == NetErrorKind::LoginTimeout
-                    || matches!(e.kind, NetErrorKind::Http(401) | NetErrorKind::Http(403))
-                {
-                    if self.login.relevant(Focus::Password) {
-                        self.focus = Focus::Password;
+                // Point at the field to fix, unless the user is typing a chat line.
+                let typing = self.focus == Focus::Input && !self.input.value().is_empty();
+                let target = match e.kind {
+                    NetErrorKind::LoginRejected => {
+                        self.login.clear_password();
+                        Some(Focus::Password)
                     }
-                } else if e.kind == NetErrorKind::BadUrl {
-                    self.focus = Focus::Url;
+                    NetErrorKind::LoginTimeout
+                    | NetErrorKind::Http(401)
+                    | NetErrorKind::Http(403)
+                        if self.login.relevant(Focus::Password) =>
+                    {
+                        Some(Focus::Password)
+                    }
+                    NetErrorKind::BadUrl | NetErrorKind::Dns => Some(Focus::Url),
+                    _ => None,
+                };
+                if let Some(f) = target
+                    && (e.kind == NetErrorKind::LoginRejected || !typing)
+                {
+                    self.focus = f;
                 }
             }
         }
