@@ -764,3 +764,35 @@ fn revealed_password_is_hidden_again_once_sent() {
     assert!(!app.login().revealed());
     assert!(!screen(&render(&app, 100, 30)).contains(PASSWORD));
 }
+
+#[test]
+fn resize_sets_the_page_size_before_any_draw() {
+    let mut app = chat_with(100);
+    app.update(Event::Resize(100, 30));
+    // 30 rows - status bar - input box (3) - history borders (2).
+    assert_eq!(app.chat_geometry().height, 24);
+    assert_eq!(app.chat_geometry().width, 66);
+    press(&mut app, KeyCode::PageUp);
+    let s = screen(&render(&app, 100, 30));
+    // One page up keeps one row of overlap: push #76 was the top row, #99 the bottom.
+    assert!(s.contains("server push #76"), "{s}");
+    assert!(!s.contains("server push #77 "), "{s}");
+}
+
+#[test]
+fn dns_failure_points_at_the_url_and_ended_closes() {
+    let mut app = demo();
+    press(&mut app, KeyCode::Enter);
+    net(
+        &mut app,
+        NetEvent::State(ConnState::Failed(NetError::new(
+            NetErrorKind::Dns,
+            "cannot resolve nowhere.invalid",
+        ))),
+    );
+    assert_eq!(app.focus(), Focus::Url);
+    let mut app = logged_in_after_retry();
+    net(&mut app, NetEvent::Ended);
+    assert!(matches!(app.conn(), ConnState::Closed { code: None, .. }));
+    assert!(screen(&render(&app, 100, 30)).contains("connection ended"));
+}
