@@ -81,6 +81,11 @@ pub struct Notice {
 }
 
 /// The whole UI state. `update` is pure; `ui::draw` reads it.
+///
+/// Runtime contract: draw after a batch of updates (the draw records the chat view's size,
+/// which paging uses; `Event::Resize` records it too); after `Command::Connect`, stop
+/// forwarding events of the previous session (they carry no session id); message times use
+/// the offset from `set_utc_offset` (read it at startup, before threads exist).
 pub struct App {
     login: LoginForm,
     input: ChatInput,
