@@ -13,6 +13,8 @@ pub const KEY_TABLE: &[KeySection] = &[
         keys: &[
             ("Ctrl-C, Ctrl-Q", "quit (closes the connection with 1000)"),
             ("F1", "show / hide this help"),
+            ("F2, Alt-2", "chat view"),
+            ("F3, Alt-3", "monitor view (every frame, handshake, stats)"),
             ("Esc", "close this help, dismiss a notice"),
             ("Tab, Shift-Tab", "next / previous field"),
             ("F6, Ctrl-R", "show / hide the password"),
@@ -44,6 +46,48 @@ pub const KEY_TABLE: &[KeySection] = &[
             ("Ctrl-K", "delete to the end of the line"),
             ("Ctrl-U", "delete the whole line"),
             ("Ctrl-Y", "paste what was deleted last"),
+        ],
+    },
+    KeySection {
+        title: "Monitor view (F3)",
+        keys: &[
+            ("j, k, ↓, ↑", "select the next / previous frame"),
+            ("PgDn, PgUp", "select a page down / up"),
+            ("Home, End", "first frame / newest frame (End follows)"),
+            ("Mouse wheel", "move the selection"),
+            (
+                "Space",
+                "pause / resume the display (frames are still kept)",
+            ),
+            ("x", "hex dump of the selected frame on / off"),
+            ("h", "handshake panel (request and response headers)"),
+            ("J, K, Shift-PgDn/PgUp", "scroll the detail pane"),
+            ("/", "filter the frames (syntax below)"),
+            ("Esc", "close the handshake panel, else clear the filter"),
+            ("p", "send a ping now (RTT shows in the stats)"),
+            ("r", "start / stop recording to wsdeck-DATE-TIME.jsonl"),
+            ("e", "export the kept frames to wsdeck-DATE-TIME.har"),
+        ],
+    },
+    KeySection {
+        title: "Monitor filter (/): all terms must match",
+        keys: &[
+            (
+                "word",
+                "payload contains it (ignores case unless it has capitals)",
+            ),
+            ("\"two words\"", "payload contains the quoted text"),
+            (
+                "re:PATTERN, /PATTERN/",
+                "payload matches the regex (case-sensitive)",
+            ),
+            ("dir:in, dir:out", "received / sent (also receive, send)"),
+            (
+                "op:text",
+                "opcode: text binary ping pong close data control",
+            ),
+            ("op:ping,pong", "either opcode (dir:, op: terms widen)"),
+            ("Enter, Esc", "apply the filter / clear it"),
         ],
     },
 ];
