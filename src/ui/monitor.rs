@@ -44,10 +44,11 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(u16::from(editing)),
     ])
     .areas(area);
-    let detail_h = if body.height >= 14 {
-        body.height / 2
-    } else {
-        0
+    // The handshake panel gets more room: a dozen headers each way.
+    let detail_h = match body.height {
+        h if h < 14 => 0,
+        h if m.handshake_panel() => h * 2 / 3,
+        h => h / 2,
     };
     let [table, detail] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(body);
@@ -768,7 +769,8 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
     }
     let what = cache.as_ref().map(|c| c.what).unwrap_or("");
     let mut title = title;
-    if !what.is_empty() && !m.handshake_panel() {
+    // Say how the payload is shown when that is not plain from the opcode.
+    if matches!(what, "JSON" | "hex") && !m.handshake_panel() {
         title.push_span(Span::styled(format!("· {what} "), theme::accent()));
     }
     let hint = if m.handshake_panel() {
