@@ -733,6 +733,12 @@ fn p_sends_a_ping_when_connected() {
 fn r_toggles_recording_and_e_exports_har() {
     let mut app = session();
     monitor(&mut app);
+    // Ctrl-R (reveal password in the chat view) is not `r`.
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(cmds.is_empty());
     let cmds = press(&mut app, KeyCode::Char('r'));
     let path = match &cmds[..] {
         [Command::Record(Some(p))] => p.clone(),
@@ -1044,4 +1050,40 @@ fn drawing_with_100k_frames_touches_only_visible_rows() {
     let (n, s) = cost(&app);
     assert!(n <= 20, "filtered after more frames: {n}");
     assert!(s.contains("7,666 matches"), "{s}");
+}
+
+#[test]
+fn small_terminals_still_show_the_newest_frames() {
+    let mut app = closed_session();
+    monitor(&mut app);
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 12), (59, 16), (80, 24)] {
+        let s = screen(&render(&app, w, h));
+        if w >= 40 {
+            assert!(s.contains("1000 Normal Closure"), "{w}x{h}:\n{s}");
+        }
+    }
+    // Narrow: the time column makes room for the payload.
+    let s = screen(&render(&app, 50, 20));
+    assert!(
+        s.contains("1.0 ↑ close       11 1000 Normal Closure"),
+        "{s}"
+    );
+    assert!(!s.contains("22:13:25.001"));
+    // Everything else at a small size too: hex, handshake, the filter line with an error.
+    select(&mut app, 5);
+    press(&mut app, KeyCode::Char('x'));
+    for (w, h) in [(20, 8), (40, 16)] {
+        render(&app, w, h);
+    }
+    press(&mut app, KeyCode::Char('h'));
+    render(&app, 30, 20);
+    press(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "re:(");
+    let s = screen(&render(&app, 40, 12));
+    assert!(s.contains("/ re:("), "{s}");
+    assert!(s.contains("invalid"), "{s}");
+    // Paste goes into the filter line.
+    app.update(Event::Paste("x)".into()));
+    assert_eq!(app.monitor().filter_edit().unwrap().input.value(), "re:(x)");
+    assert!(app.monitor().filter_edit().unwrap().error.is_none());
 }

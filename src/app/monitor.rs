@@ -380,9 +380,10 @@ impl Monitor {
 /// `wsdeck-YYYYMMDD-HHMMSS` for `t` at `offset` seconds east of UTC.
 fn stamp(t: SystemTime, offset: i32) -> String {
     let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
+        Ok(d) => d.as_secs().min(i64::MAX as u64) as i64,
         Err(_) => 0,
-    } + offset as i64;
+    }
+    .saturating_add(offset as i64);
     match time::OffsetDateTime::from_unix_timestamp(secs) {
         Ok(dt) => format!(
             "wsdeck-{:04}{:02}{:02}-{:02}{:02}{:02}",
@@ -459,6 +460,12 @@ impl App {
     pub(super) fn on_monitor_key(&mut self, k: KeyEvent) -> Vec<Command> {
         if self.monitor.edit.is_some() {
             self.on_filter_key(k);
+            return Vec::new();
+        }
+        if k.modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SUPER)
+        {
+            // Ctrl-R and friends mean nothing here; never mistake them for `r`.
             return Vec::new();
         }
         let m = &mut self.monitor;

@@ -31,12 +31,15 @@ fn idx(d: Direction) -> usize {
     }
 }
 
+/// Whole seconds since the Unix epoch, floored, clamped to ±2^40 s (±34,000 years) so that
+/// bucket arithmetic can never overflow, whatever time a frame claims.
 fn unix_secs(t: SystemTime) -> i64 {
+    const LIMIT: u64 = 1 << 40;
     match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs().min(i64::MAX as u64) as i64,
+        Ok(d) => d.as_secs().min(LIMIT) as i64,
         Err(e) => {
             let d = e.duration();
-            let s = d.as_secs().min(i64::MAX as u64 - 1) as i64;
+            let s = d.as_secs().min(LIMIT) as i64;
             if d.subsec_nanos() > 0 { -s - 1 } else { -s }
         }
     }
@@ -302,6 +305,25 @@ mod tests {
         s.record(t(3_000), Direction::Receive, 1);
         s.tick(t(6_000));
         assert_eq!(s.received_per_second(4), [0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let mut s = Stats::new();
+        s.record(
+            UNIX_EPOCH - Duration::from_secs(u64::MAX / 2),
+            Direction::Receive,
+            1,
+        );
+        s.record(
+            UNIX_EPOCH + Duration::from_secs(u64::MAX / 2),
+            Direction::Receive,
+            1,
+        );
+        s.record(UNIX_EPOCH, Direction::Send, 1);
+        assert_eq!(s.frames(), (1, 2));
+        let _ = s.rate(10);
+        let _ = s.received_per_second(300);
     }
 
     #[test]

@@ -108,7 +108,8 @@ pub fn clock_ms(t: SystemTime, offset: i32) -> String {
     let ms = match t.duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_millis().min(i64::MAX as u128) as i64,
         Err(e) => -(e.duration().as_millis().min(i64::MAX as u128) as i64),
-    } + offset as i64 * 1000;
+    }
+    .saturating_add(offset as i64 * 1000);
     let day_ms = ms.rem_euclid(86_400_000);
     let s = day_ms / 1000;
     format!(
@@ -233,24 +234,33 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
     let r1 = st.rate(1);
     let r10 = st.rate(10);
     let dim = theme::dim();
-    let line1 = Line::from(vec![
-        Span::styled(" ↑ ", Style::new().fg(theme::SENT)),
-        Span::raw(format!("{} frames {}", thousands(fs), bytes(bs as f64))),
-        Span::styled("   ↓ ", Style::new().fg(theme::RECEIVED)),
-        Span::raw(format!("{} frames {}", thousands(fr), bytes(br as f64))),
-        Span::styled("   1 s ", dim),
-        Span::raw(format!(
-            "{} msg/s {}/s",
-            per_sec(r1.frames_per_sec),
-            bytes(r1.bytes_per_sec)
-        )),
-        Span::styled("   10 s ", dim),
-        Span::raw(format!(
-            "{} msg/s {}/s",
-            per_sec(r10.frames_per_sec),
-            bytes(r10.bytes_per_sec)
-        )),
-    ]);
+    let rate = |label: &'static str, r: crate::app::stats::Rate| {
+        vec![
+            Span::styled(label, dim),
+            Span::raw(format!(
+                "{} msg/s {}/s",
+                per_sec(r.frames_per_sec),
+                bytes(r.bytes_per_sec)
+            )),
+        ]
+    };
+    let line1 = fit(
+        vec![
+            vec![
+                Span::styled("↑ ", Style::new().fg(theme::SENT)),
+                Span::raw(format!("{} frames {}", thousands(fs), bytes(bs as f64))),
+            ],
+            vec![
+                Span::styled("↓ ", Style::new().fg(theme::RECEIVED)),
+                Span::raw(format!("{} frames {}", thousands(fr), bytes(br as f64))),
+            ],
+            rate("1 s ", r1),
+            rate("10 s ", r10),
+        ],
+        " ",
+        "   ",
+        area.width as usize,
+    );
     let row1 = Rect { height: 1, ..area };
     frame.render_widget(Paragraph::new(line1), row1);
     if area.height < 2 {
@@ -261,30 +271,32 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         height: 1,
         ..area
     };
-    let mut right = Vec::new();
-    match st.connected_for() {
-        Some(d) if st.connected() => {
-            right.push(Span::styled("connected ", dim));
-            right.push(Span::raw(hms(d)));
-        }
-        Some(d) => {
-            right.push(Span::styled("was connected ", dim));
-            right.push(Span::raw(hms(d)));
-        }
-        None => right.push(Span::styled("not connected", dim)),
-    }
-    right.push(Span::styled(" · reconnects ", dim));
-    right.push(Span::raw(st.reconnects().to_string()));
-    right.push(Span::styled(" · rtt ", dim));
-    right.push(Span::raw(match app.rtt() {
+    let connected = match st.connected_for() {
+        Some(d) if st.connected() => vec![Span::styled("connected ", dim), Span::raw(hms(d))],
+        Some(d) => vec![Span::styled("was connected ", dim), Span::raw(hms(d))],
+        None => vec![Span::styled("not connected", dim)],
+    };
+    let rtt = match app.rtt() {
         Some(d) if d < Duration::from_millis(10) => {
             format!("{:.1} ms", d.as_secs_f64() * 1000.0)
         }
         Some(d) => format!("{} ms", d.as_millis()),
         None => "–".to_string(),
-    }));
-    right.push(Span::raw(" "));
-    let right = Line::from(right);
+    };
+    let mut right = fit(
+        vec![
+            connected,
+            vec![
+                Span::styled("reconnects ", dim),
+                Span::raw(st.reconnects().to_string()),
+            ],
+            vec![Span::styled("rtt ", dim), Span::raw(rtt)],
+        ],
+        "",
+        " · ",
+        (row2.width as usize).saturating_sub(1),
+    );
+    right.push_span(Span::raw(" "));
     let label = " ↓ msg/s ";
     let label_w = label.chars().count() as u16;
     let right_w = (right.width() as u16).min(row2.width);
@@ -307,6 +319,30 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         );
     }
     frame.render_widget(Paragraph::new(right).right_aligned(), r);
+}
+
+/// Whole segments, joined by `sep`, while they fit in `width` cells (after `lead`).
+fn fit(
+    segments: Vec<Vec<Span<'static>>>,
+    lead: &'static str,
+    sep: &'static str,
+    width: usize,
+) -> Line<'static> {
+    let mut spans = vec![Span::raw(lead)];
+    let mut used = lead.len();
+    for (i, seg) in segments.into_iter().enumerate() {
+        let w: usize = seg.iter().map(|s| s.width()).sum();
+        let extra = if i > 0 { sep.chars().count() } else { 0 };
+        if used + extra + w > width {
+            break;
+        }
+        if i > 0 {
+            spans.push(Span::raw(sep));
+        }
+        spans.extend(seg);
+        used += extra + w;
+    }
+    Line::from(spans)
 }
 
 // ---------- table ----------
