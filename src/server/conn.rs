@@ -347,7 +347,7 @@ impl std::fmt::Display for ErrorKind<'_> {
 /// all senders are gone or the socket fails.
 async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>) -> Sink {
     const BATCH: usize = 64;
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::new();
     let mut closed = false;
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         for msg in batch.drain(..) {

@@ -97,12 +97,19 @@ impl ServerConfig {
 
     fn ws_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
+            // tungstenite fills its whole read buffer before each read (touching every page):
+            // the 128 KiB default would cost that much RSS per idle connection. Frames larger
+            // than this still get a buffer of their own size.
+            .read_buffer_size(READ_BUFFER_SIZE)
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_message_size))
             // Bound what tungstenite buffers for a client that does not read.
             .max_write_buffer_size(self.max_message_size.saturating_mul(4).max(1 << 20))
     }
 }
+
+/// Per-connection read buffer.
+const READ_BUFFER_SIZE: usize = 4 * 1024;
 
 /// State shared by the accept loop, the ticker and every connection.
 pub(crate) struct Shared {
