@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tracing::{debug, info, warn};
 
 use super::handshake::{self, Failure, Policy};
-use super::{LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, Shared, auth};
+use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, Shared, auth};
 
 type Ws = WebSocketStream<TcpStream>;
 type Sink = SplitSink<Ws, Message>;
@@ -68,7 +68,9 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     info!(%peer, id, path = %upgrade.path, "client connected");
 
     let (sink, source) = ws.split();
-    let mut writer = tokio::spawn(write_loop(sink, rx));
+    // Aborted with this task (e.g. on shutdown), even while blocked on a client that does
+    // not read.
+    let mut writer = AbortOnDrop(tokio::spawn(write_loop(sink, rx)));
     let mut session = Session {
         id,
         shared: &shared,
@@ -81,13 +83,13 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     drop(session);
 
     let sink = if matches!(end, End::Killed) {
-        writer.abort();
+        writer.0.abort();
         None
     } else {
-        match timeout(FLUSH_WAIT, &mut writer).await {
+        match timeout(FLUSH_WAIT, &mut writer.0).await {
             Ok(Ok(sink)) => Some(sink),
             _ => {
-                writer.abort();
+                writer.0.abort();
                 None
             }
         }

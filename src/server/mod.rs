@@ -187,9 +187,9 @@ const MAX_REFUSING: usize = 64;
 const REFUSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Aborts the task when dropped (so aborting the accept loop also stops the ticker).
-struct AbortOnDrop(JoinHandle<()>);
+pub(crate) struct AbortOnDrop<T>(pub JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
