@@ -335,6 +335,8 @@ async fn basic_auth_sends_the_credential_and_the_handshake_info_hides_it() {
     let (l, port) = listener().await;
     tokio::spawn(async move {
         let (tcp, _) = l.accept().await.unwrap();
+        // The callback's signature is tungstenite's; its large Err type is not ours to change.
+        #[allow(clippy::result_large_err)]
         let callback = |req: &Request, mut resp: Response| {
             let get = |n: &str| {
                 req.headers()
