@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use wsdeck::model::Secret;
-use wsdeck::server::{LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, ServerConfig};
+use wsdeck::server::{LOGIN_FAIL_REPLY, ServerConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wsdeck");
 /// Hang guard (never a speed assertion).
@@ -124,17 +124,65 @@ fn pipe(args: &[&str], password: Option<&str>, stdin: &str) -> Outcome {
 #[test]
 fn echoes_are_printed_and_stdin_end_closes_cleanly() {
     let serve = Serve::start();
-    let o = pipe(
-        &[&serve.url(), "--user", "admin"],
-        Some("123456"),
-        "hello\nsecond line\n",
-    );
-    assert!(o.status.success(), "{:?}: {}", o.status, o.stderr);
-    assert_eq!(
-        o.stdout,
-        format!("{LOGIN_OK_REPLY}\nyour submit context: hello\nyour submit context: second line\n")
-    );
-    assert_eq!(o.stderr, "");
+    let mut child = Command::new(BIN)
+        .args(["pipe", &serve.url(), "--user", "admin"])
+        .env("WSDECK_PASSWORD", "123456")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = Vec::new();
+        while stdout.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+            let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
+            line.clear();
+        }
+    });
+    let expect = |want: &str| {
+        let got = rx
+            .recv_timeout(GUARD)
+            .unwrap_or_else(|e| panic!("waiting for {want:?}: {e}"));
+        assert_eq!(got, want);
+    };
+    // Printed byte for byte (stdout is not a terminal): the reply's \r\n stays.
+    expect("congratulation, you have connect with server\r\n");
+    expect("now, you can do something else\n");
+    for line in ["hello", "second line"] {
+        writeln!(stdin, "{line}").unwrap();
+        expect(&format!("your submit context: {line}\n"));
+    }
+    drop(stdin);
+    let mut child = child;
+    let status = wait(&mut child);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "{status:?}: {err}");
+    assert_eq!(err, "");
+    assert!(rx.recv_timeout(GUARD).is_err(), "nothing after the echoes");
+}
+
+/// Wait (bounded) for a child to exit.
+fn wait(child: &mut Child) -> ExitStatus {
+    let deadline = std::time::Instant::now() + GUARD;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("wsdeck pipe did not exit within {GUARD:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
