@@ -940,3 +940,16 @@ async fn demo_server_shutdown_is_a_1001_close() {
         })
     );
 }
+
+#[tokio::test]
+async fn a_continuing_session_keeps_numbering_frames() {
+    let server = demo_server(None).await;
+    let mut c = Client {
+        h: net::spawn_continuing(login_spec(&server, PASSWORD), 41),
+        seen: Vec::new(),
+    };
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    let seqs: Vec<u64> = c.frames().iter().map(|f| f.seq).collect();
+    assert_eq!(seqs, [41, 42]);
+}

@@ -29,10 +29,21 @@ pub struct SessionHandle {
 }
 
 /// Spawn the task that owns the socket for one session (call inside a tokio runtime).
+/// Its frames are numbered from 1.
 pub fn spawn(spec: ConnectSpec) -> SessionHandle {
+    spawn_continuing(spec, 1)
+}
+
+/// Like [`spawn`], numbering frames from `first_seq`: a reconnect continues the previous
+/// session's numbering so sequence numbers are never reused.
+pub fn spawn_continuing(spec: ConnectSpec, first_seq: u64) -> SessionHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    tokio::spawn(session::run(spec, cmd_rx, ev_tx));
+    tokio::spawn(session::run(
+        spec,
+        cmd_rx,
+        events::Out::new(ev_tx, first_seq),
+    ));
     SessionHandle {
         commands: cmd_tx,
         events: ev_rx,

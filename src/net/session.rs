@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Sleep, sleep, timeout_at};
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -27,12 +27,7 @@ use crate::model::{
 const MAX_PENDING_PINGS: usize = 32;
 
 /// Run one session from connect to `Ended`.
-pub(crate) async fn run(
-    spec: ConnectSpec,
-    mut cmds: UnboundedReceiver<NetCommand>,
-    tx: UnboundedSender<NetEvent>,
-) {
-    let out = Out::new(tx);
+pub(crate) async fn run(spec: ConnectSpec, mut cmds: UnboundedReceiver<NetCommand>, out: Out) {
     out.state(ConnState::Connecting);
     // Commands that arrive while connecting are kept for afterwards, except a close.
     let mut early = VecDeque::new();
