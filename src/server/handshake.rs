@@ -159,6 +159,30 @@ async fn reject<T>(mut tcp: TcpStream, r: Rejection) -> Result<T, Failure> {
     Err(Failure::Rejected(r, tcp))
 }
 
+/// Answer a connection we will not serve (e.g. over the connection limit) with `r`: read the
+/// request head first (bounded), so the client sees the response rather than a reset.
+pub(crate) async fn refuse(mut tcp: TcpStream, r: Rejection, max_wait: Duration) {
+    let read_head = async {
+        let mut buf = Vec::with_capacity(1024);
+        let mut chunk = [0u8; 4096];
+        while buf.len() < MAX_HEAD_BYTES && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut chunk).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        true
+    };
+    if !matches!(tokio::time::timeout(max_wait, read_head).await, Ok(true)) {
+        return;
+    }
+    let response = r.to_bytes();
+    let write = tcp.write_all(&response);
+    if matches!(tokio::time::timeout(max_wait, write).await, Ok(Ok(()))) {
+        linger_close(tcp, max_wait).await;
+    }
+}
+
 /// Close after an error response without resetting the connection: stop writing, then read and
 /// discard what the client still sends (bounded in bytes and time) so the response is not lost
 /// to a TCP reset.

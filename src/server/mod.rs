@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::model::Secret;
 
@@ -174,6 +174,11 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<RunningServer> {
     })
 }
 
+/// At most this many over-the-limit connections are answered 503 at once.
+const MAX_REFUSING: usize = 64;
+/// Bound on each step of answering one of them.
+const REFUSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Aborts the task when dropped (so aborting the accept loop also stops the ticker).
 struct AbortOnDrop(JoinHandle<()>);
 
@@ -191,15 +196,20 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
         .map(|every| AbortOnDrop(tokio::spawn(ticker(shared.clone(), every))));
     // Dropping the set (also when this task is aborted) aborts every connection.
     let mut conns = JoinSet::new();
+    // Connections being answered 503 (over the limit).
+    let mut refusing = JoinSet::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
                     if conns.len() >= shared.cfg.max_connections {
-                        warn!(%peer, limit = shared.cfg.max_connections, "connection limit reached");
-                        // Best effort without a task: the socket's send buffer is empty.
-                        let _ = tcp.try_write(&handshake::SERVER_FULL.to_bytes());
+                        debug!(%peer, limit = shared.cfg.max_connections, "connection limit reached");
+                        // Answer 503, but never with more than a few tasks at once: beyond
+                        // that, just close.
+                        if refusing.len() < MAX_REFUSING {
+                            refusing.spawn(handshake::refuse(tcp, handshake::SERVER_FULL, REFUSE_WAIT));
+                        }
                         continue;
                     }
                     conns.spawn(conn::serve(tcp, peer, shared.clone()));
@@ -210,6 +220,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
+            Some(_) = refusing.join_next(), if !refusing.is_empty() => {}
             Some(done) = conns.join_next(), if !conns.is_empty() => {
                 if let Err(e) = done
                     && e.is_panic()
@@ -262,13 +273,14 @@ pub async fn run_serve(args: crate::cli::ServeArgs) -> anyhow::Result<()> {
     }
     let mut cfg = ServerConfig::new(args.listen, args.user, password);
     cfg.tick = (args.tick > 0).then(|| Duration::from_secs(args.tick));
+    let signals = Signals::register()?;
     let server = start(cfg).await?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {}", server.local_addr()).context("cannot write to stdout")?;
         out.flush().context("cannot write to stdout")?;
     }
-    wait_for_signal().await?;
+    signals.wait().await?;
     info!("signal received");
     server.shutdown().await;
     Ok(())
@@ -300,23 +312,45 @@ fn init_logging() {
         .try_init();
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+/// SIGINT/SIGTERM, registered before the server announces itself so that a signal sent right
+/// after `listening on …` is already handled gracefully.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
 }
 
-#[cfg(not(unix))]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")
+impl Signals {
+    #[cfg(unix)]
+    fn register() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        })
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn register() -> anyhow::Result<Self> {
+        Ok(Signals {})
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) -> anyhow::Result<()> {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")
+    }
 }
 
 #[cfg(test)]
