@@ -2,9 +2,8 @@
 //! process), the in-process demo server, and small scripted servers on 127.0.0.1.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -14,63 +13,15 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use wsdeck::model::Secret;
 use wsdeck::server::{LOGIN_FAIL_REPLY, ServerConfig};
 
+mod common;
+
+use common::GUARD;
+
 const BIN: &str = env!("CARGO_BIN_EXE_wsdeck");
-/// Hang guard (never a speed assertion).
-const GUARD: Duration = Duration::from_secs(20);
-const SERVE_PW_VAR: &str = "WSDECK_TEST_SERVE_PASSWORD";
 
-/// `wsdeck serve` on a free port; killed when dropped.
-struct Serve {
-    child: Child,
-    addr: String,
-}
-
-impl Serve {
-    fn start() -> Self {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--user",
-                "admin",
-                "--password-env",
-                SERVE_PW_VAR,
-                "--tick",
-                "0",
-            ])
-            .env(SERVE_PW_VAR, "123456")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start wsdeck serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(GUARD).expect("serve printed nothing");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        Serve { child, addr }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://{}/", self.addr)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `wsdeck serve` (admin / 123456, no pushes) on a free port; killed when dropped.
+fn serve() -> common::serve::ServeProcess {
+    common::serve::spawn_serve("admin", "123456", &["--tick", "0"])
 }
 
 struct Outcome {
@@ -123,7 +74,7 @@ fn pipe(args: &[&str], password: Option<&str>, stdin: &str) -> Outcome {
 
 #[test]
 fn echoes_are_printed_and_stdin_end_closes_cleanly() {
-    let serve = Serve::start();
+    let serve = serve();
     let mut child = Command::new(BIN)
         .args(["pipe", &serve.url(), "--user", "admin"])
         .env("WSDECK_PASSWORD", "123456")
@@ -157,7 +108,7 @@ fn echoes_are_printed_and_stdin_end_closes_cleanly() {
     }
     drop(stdin);
     let mut child = child;
-    let status = wait(&mut child);
+    let status = common::wait_guarded(&mut child, "wsdeck pipe");
     let mut err = String::new();
     child
         .stderr
@@ -170,24 +121,9 @@ fn echoes_are_printed_and_stdin_end_closes_cleanly() {
     assert!(rx.recv_timeout(GUARD).is_err(), "nothing after the echoes");
 }
 
-/// Wait (bounded) for a child to exit.
-fn wait(child: &mut Child) -> ExitStatus {
-    let deadline = std::time::Instant::now() + GUARD;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("wsdeck pipe did not exit within {GUARD:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn wrong_password_fails_with_the_servers_reply() {
-    let serve = Serve::start();
+    let serve = serve();
     let o = pipe(&[&serve.url(), "--user", "admin"], Some("nope"), "hello\n");
     assert!(!o.status.success());
     assert_eq!(
