@@ -92,7 +92,6 @@ pub async fn run_terminal(app: App, initial: Vec<Command>) -> anyhow::Result<Exi
     let _guard = TerminalGuard;
     let mut terminal: Terminal<CrosstermBackend<Stdout>> =
         Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
     let input = crossterm::event::EventStream::new();
     let exit = run(&mut terminal, app, initial, input, shutdown_signal()).await?;
     Ok(exit)
