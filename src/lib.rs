@@ -5,6 +5,8 @@ pub mod cli;
 pub mod model;
 pub mod net;
 pub mod pipe;
+pub mod record;
 pub mod server;
 pub mod text;
+pub mod tui;
 pub mod ui;
