@@ -16,7 +16,7 @@ use crate::model::{
     AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, LoginOutcome, NetCommand, NetEvent,
     Opcode, Secret, close_code_name,
 };
-use crate::net::{self, clean_line, push_visible};
+use crate::net::{self, clean_line};
 
 /// Events handled per batch.
 const BATCH: usize = 512;
@@ -278,18 +278,10 @@ fn read_stdin_lines() -> mpsc::Receiver<String> {
     rx
 }
 
-/// Text for a terminal: line breaks kept (`\r\n` → `\n`), every other control made visible.
+/// Text for a terminal: one output line per line of the message (`\r\n` or `\n`), each
+/// passed through the crate's sanitiser so nothing reaches the terminal as a control.
 fn terminal_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' | '\t' => out.push(c),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            _ => push_visible(c, &mut out),
-        }
-    }
-    out
+    crate::text::display_lines(s).join("\n")
 }
 
 fn hex(bytes: &[u8]) -> String {
