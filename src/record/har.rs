@@ -1,0 +1,514 @@
+//! HAR 1.2 export of a session, in the form Chrome DevTools writes for WebSockets: one entry for
+//! the HTTP upgrade (`_resourceType: "websocket"`) whose `_webSocketMessages` array holds the
+//! frames: `{"type":"send"|"receive","time":<epoch seconds>,"opcode":1,"data":"…"}`.
+//!
+//! Every field HAR 1.2 requires is present (so HAR viewers open the file); a few `_`-prefixed
+//! custom fields (allowed by the spec) add what Chrome has no place for:
+//!
+//! - `data` is the text for opcode 1 (text) and 8 (close, the reason); for opcode 2 (binary)
+//!   it is standard base64, as Chrome writes it; ping (9) and pong (10) payloads are base64 too.
+//! - `"_encoding": "base64"` marks base64 `data` on anything but a binary frame (ping, pong, and
+//!   a text frame that was not valid UTF-8).
+//! - `"_closeCode"` carries a close frame's status code.
+//!
+//! The request URL stays in its `ws://`/`wss://` form, which is what Chrome puts in
+//! `request.url` for WebSocket entries.
+//!
+//! The export streams: [`write_har_to`] serialises frames one by one, so a million-frame session
+//! is not first built as a JSON tree in memory.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value, json};
+
+use super::{FrameLike, epoch_secs_f64, format_ts, redact};
+use crate::model::{Direction, FrameRecord, HandshakeInfo, HttpHead, Opcode};
+
+/// Export settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HarOptions {
+    /// Replace credential headers and a URL password with `***` (default on; `--no-redact`
+    /// turns it off). Frame payloads are exported as given.
+    pub redact: bool,
+}
+
+impl Default for HarOptions {
+    fn default() -> Self {
+        HarOptions { redact: true }
+    }
+}
+
+/// The HAR document as a JSON value (redaction on).
+pub fn to_har(handshake: &HandshakeInfo, frames: &[FrameRecord]) -> Value {
+    to_har_with(handshake, frames, HarOptions::default())
+}
+
+/// The HAR document as a JSON value, from any frames (records or store views).
+pub fn to_har_with<I>(handshake: &HandshakeInfo, frames: I, opts: HarOptions) -> Value
+where
+    I: IntoIterator,
+    I::IntoIter: Clone,
+    I::Item: FrameLike,
+{
+    let doc = Doc::new(handshake, frames.into_iter(), opts);
+    // Serialising string-keyed maps and finite numbers into a Value cannot fail.
+    serde_json::to_value(&doc).unwrap_or(Value::Null)
+}
+
+/// Write the HAR file (redaction on).
+pub fn write_har(
+    path: impl AsRef<Path>,
+    handshake: &HandshakeInfo,
+    frames: &[FrameRecord],
+) -> anyhow::Result<()> {
+    write_har_with(path, handshake, frames, HarOptions::default())
+}
+
+/// Write the HAR file from any frames (records or store views).
+pub fn write_har_with<I>(
+    path: impl AsRef<Path>,
+    handshake: &HandshakeInfo,
+    frames: I,
+    opts: HarOptions,
+) -> anyhow::Result<()>
+where
+    I: IntoIterator,
+    I::IntoIter: Clone,
+    I::Item: FrameLike,
+{
+    let path = path.as_ref();
+    let file =
+        File::create(path).with_context(|| format!("cannot create HAR file {}", path.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 16, file);
+    write_har_to(&mut w, handshake, frames, opts)
+        .and_then(|()| w.flush())
+        .with_context(|| format!("cannot write HAR file {}", path.display()))
+}
+
+/// Stream the HAR document (pretty-printed, as Chrome does) into `w`.
+pub fn write_har_to<W, I>(
+    w: W,
+    handshake: &HandshakeInfo,
+    frames: I,
+    opts: HarOptions,
+) -> io::Result<()>
+where
+    W: Write,
+    I: IntoIterator,
+    I::IntoIter: Clone,
+    I::Item: FrameLike,
+{
+    let doc = Doc::new(handshake, frames.into_iter(), opts);
+    serde_json::to_writer_pretty(w, &doc).map_err(io::Error::other)
+}
+
+const PAGE_ID: &str = "page_1";
+
+struct Doc<I> {
+    /// Fields in the order they are written (serde_json's `Map` would sort them).
+    log_head: Vec<(&'static str, Value)>,
+    entry: Vec<(&'static str, Value)>,
+    frames: I,
+}
+
+impl<I> Doc<I>
+where
+    I: Iterator + Clone,
+    I::Item: FrameLike,
+{
+    fn new(handshake: &HandshakeInfo, frames: I, opts: HarOptions) -> Self {
+        let mut h = handshake.clone();
+        if opts.redact {
+            redact::redact_handshake(&mut h);
+        }
+        let started = h
+            .started
+            .or_else(|| frames.clone().next().map(|f| f.at()))
+            .unwrap_or_else(SystemTime::now);
+        let started_text = format_ts(started);
+        let log_head = vec![
+            ("version", json!("1.2")),
+            (
+                "creator",
+                json!({"name": "wsdeck", "version": env!("CARGO_PKG_VERSION")}),
+            ),
+            (
+                "pages",
+                json!([{
+                "startedDateTime": started_text,
+                "id": PAGE_ID,
+                "title": h.url,
+                "pageTimings": {"onContentLoad": -1, "onLoad": -1},
+                }]),
+            ),
+        ];
+        Doc {
+            log_head,
+            entry: entry_head(&h, &started_text),
+            frames,
+        }
+    }
+}
+
+/// The entry without `_webSocketMessages`.
+fn entry_head(h: &HandshakeInfo, started: &str) -> Vec<(&'static str, Value)> {
+    let total_ms = match (h.started, h.finished) {
+        (Some(s), Some(f)) => f
+            .duration_since(s)
+            .map(|d| d.as_micros() as f64 / 1000.0)
+            .unwrap_or(0.0),
+        _ => 0.0,
+    };
+    let (method, req_version) = request_line(&h.request.start_line);
+    let (resp_version, status, status_text) = status_line(&h.response.start_line);
+    let redirect = header(&h.response, "location").unwrap_or("");
+    let request = json!({
+        "method": method,
+        "url": h.url,
+        "httpVersion": req_version,
+        "cookies": request_cookies(&h.request),
+        "headers": headers_json(&h.request),
+        "queryString": query_string(&h.url),
+        "headersSize": headers_size(&h.request),
+        "bodySize": 0,
+    });
+    let response = json!({
+        "status": status,
+        "statusText": status_text,
+        "httpVersion": resp_version,
+        "cookies": response_cookies(&h.response),
+        "headers": headers_json(&h.response),
+        "content": {"size": 0, "mimeType": "x-unknown"},
+        "redirectURL": redirect,
+        "headersSize": headers_size(&h.response),
+        "bodySize": 0,
+    });
+    vec![
+        ("pageref", json!(PAGE_ID)),
+        ("startedDateTime", json!(started)),
+        ("time", json!(total_ms)),
+        ("request", request),
+        ("response", response),
+        ("cache", json!({})),
+        (
+            "timings",
+            json!({
+                "blocked": -1, "dns": -1, "connect": -1, "ssl": -1,
+                "send": 0, "wait": total_ms, "receive": 0,
+            }),
+        ),
+        ("_resourceType", json!("websocket")),
+    ]
+}
+
+/// Method and HTTP version of `GET /path HTTP/1.1`.
+fn request_line(line: &str) -> (&str, &str) {
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("GET");
+    let version = parts
+        .nth(1)
+        .filter(|v| v.starts_with("HTTP/"))
+        .unwrap_or("HTTP/1.1");
+    (method, version)
+}
+
+/// Version, status and reason of `HTTP/1.1 101 Switching Protocols`.
+fn status_line(line: &str) -> (&str, u16, &str) {
+    let line = line.trim();
+    if line.is_empty() {
+        return ("HTTP/1.1", 101, "Switching Protocols");
+    }
+    let mut parts = line.splitn(3, ' ');
+    let version = parts
+        .next()
+        .filter(|v| v.starts_with("HTTP/"))
+        .unwrap_or("HTTP/1.1");
+    let status = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let text = parts.next().unwrap_or("").trim();
+    (version, status, text)
+}
+
+fn header<'h>(head: &'h HttpHead, name: &str) -> Option<&'h str> {
+    head.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn headers_json(head: &HttpHead) -> Value {
+    Value::Array(
+        head.headers
+            .iter()
+            .map(|(n, v)| json!({"name": n, "value": v}))
+            .collect(),
+    )
+}
+
+/// Bytes of the head as sent: start line, headers, blank line; -1 when unknown.
+fn headers_size(head: &HttpHead) -> i64 {
+    if head.start_line.is_empty() {
+        return -1;
+    }
+    let mut n = head.start_line.len() + 2;
+    for (name, value) in &head.headers {
+        n += name.len() + 2 + value.len() + 2;
+    }
+    (n + 2) as i64
+}
+
+fn request_cookies(head: &HttpHead) -> Value {
+    let mut out = Vec::new();
+    for (n, v) in &head.headers {
+        if !n.eq_ignore_ascii_case("cookie") || v == redact::REDACTED {
+            continue;
+        }
+        for pair in v.split(';') {
+            let pair = pair.trim();
+            if pair.is_empty() {
+                continue;
+            }
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            out.push(json!({"name": name.trim(), "value": value.trim()}));
+        }
+    }
+    Value::Array(out)
+}
+
+fn response_cookies(head: &HttpHead) -> Value {
+    let mut out = Vec::new();
+    for (n, v) in &head.headers {
+        if !n.eq_ignore_ascii_case("set-cookie") || v == redact::REDACTED {
+            continue;
+        }
+        let mut parts = v.split(';');
+        let first = parts.next().unwrap_or("").trim();
+        let (name, value) = first.split_once('=').unwrap_or((first, ""));
+        let mut c = Map::new();
+        c.insert("name".into(), json!(name.trim()));
+        c.insert("value".into(), json!(value.trim()));
+        for attr in parts {
+            let attr = attr.trim();
+            let (k, val) = attr.split_once('=').unwrap_or((attr, ""));
+            match k.trim().to_ascii_lowercase().as_str() {
+                "path" => {
+                    c.insert("path".into(), json!(val.trim()));
+                }
+                "domain" => {
+                    c.insert("domain".into(), json!(val.trim()));
+                }
+                "httponly" => {
+                    c.insert("httpOnly".into(), json!(true));
+                }
+                "secure" => {
+                    c.insert("secure".into(), json!(true));
+                }
+                _ => {}
+            }
+        }
+        out.push(Value::Object(c));
+    }
+    Value::Array(out)
+}
+
+fn query_string(url: &str) -> Value {
+    let Some((_, rest)) = url.split_once('?') else {
+        return json!([]);
+    };
+    let query = rest.split('#').next().unwrap_or("");
+    Value::Array(
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (n, v) = p.split_once('=').unwrap_or((p, ""));
+                json!({"name": percent_decode(n), "value": percent_decode(v)})
+            })
+            .collect(),
+    )
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
+            out.push(hex_val(b[i + 1]) << 4 | hex_val(b[i + 2]));
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_val(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c.to_ascii_uppercase().wrapping_sub(b'A') + 10,
+    }
+}
+
+impl<I> Serialize for Doc<I>
+where
+    I: Iterator + Clone,
+    I::Item: FrameLike,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("log", &LogSer(self))?;
+        m.end()
+    }
+}
+
+struct LogSer<'d, I>(&'d Doc<I>);
+
+impl<I> Serialize for LogSer<'_, I>
+where
+    I: Iterator + Clone,
+    I::Item: FrameLike,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.log_head.len() + 1))?;
+        for (k, v) in &self.0.log_head {
+            m.serialize_entry(k, v)?;
+        }
+        m.serialize_entry("entries", &[EntrySer(self.0)])?;
+        m.end()
+    }
+}
+
+struct EntrySer<'d, I>(&'d Doc<I>);
+
+impl<I> Serialize for EntrySer<'_, I>
+where
+    I: Iterator + Clone,
+    I::Item: FrameLike,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.entry.len() + 1))?;
+        for (k, v) in &self.0.entry {
+            m.serialize_entry(k, v)?;
+        }
+        m.serialize_entry("_webSocketMessages", &MessagesSer(self.0))?;
+        m.end()
+    }
+}
+
+struct MessagesSer<'d, I>(&'d Doc<I>);
+
+#[derive(Serialize)]
+struct MessageOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    time: f64,
+    opcode: u8,
+    data: Cow<'a, str>,
+    #[serde(rename = "_encoding", skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'static str>,
+    #[serde(rename = "_closeCode", skip_serializing_if = "Option::is_none")]
+    close_code: Option<u16>,
+}
+
+impl<I> Serialize for MessagesSer<'_, I>
+where
+    I: Iterator + Clone,
+    I::Item: FrameLike,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for f in self.0.frames.clone() {
+            let opcode = f.opcode();
+            let payload = f.payload();
+            let text = match opcode {
+                Opcode::Text | Opcode::Close => std::str::from_utf8(payload).ok(),
+                _ => None,
+            };
+            let (data, encoding) = match text {
+                Some(t) => (Cow::Borrowed(t), None),
+                None => (
+                    Cow::Owned(B64.encode(payload)),
+                    (opcode != Opcode::Binary).then_some("base64"),
+                ),
+            };
+            seq.serialize_element(&MessageOut {
+                kind: match f.dir() {
+                    Direction::Send => "send",
+                    Direction::Receive => "receive",
+                },
+                time: epoch_secs_f64(f.at()),
+                opcode: opcode.number(),
+                data,
+                encoding,
+                close_code: f.close().map(|c| c.0),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_lines_are_split_with_fallbacks() {
+        assert_eq!(request_line("GET /chat?x=1 HTTP/1.1"), ("GET", "HTTP/1.1"));
+        assert_eq!(request_line(""), ("GET", "HTTP/1.1"));
+        assert_eq!(
+            status_line("HTTP/1.1 101 Switching Protocols"),
+            ("HTTP/1.1", 101, "Switching Protocols")
+        );
+        assert_eq!(
+            status_line("HTTP/1.0 403 Forbidden here"),
+            ("HTTP/1.0", 403, "Forbidden here")
+        );
+        assert_eq!(status_line("garbage"), ("HTTP/1.1", 0, ""));
+    }
+
+    #[test]
+    fn query_and_cookies_are_listed() {
+        assert_eq!(
+            query_string("wss://h/p?room=a%20b&flag#frag"),
+            json!([{"name": "room", "value": "a b"}, {"name": "flag", "value": ""}])
+        );
+        assert_eq!(query_string("ws://h/"), json!([]));
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%+1%C3%A9"), "%+1é");
+        let head = HttpHead {
+            start_line: "HTTP/1.1 101 Switching Protocols".into(),
+            headers: vec![(
+                "Set-Cookie".into(),
+                "sid=1; Path=/; HttpOnly; Secure".into(),
+            )],
+        };
+        assert_eq!(
+            response_cookies(&head),
+            json!([{"name": "sid", "value": "1", "path": "/", "httpOnly": true, "secure": true}])
+        );
+        let req = HttpHead {
+            start_line: "GET / HTTP/1.1".into(),
+            headers: vec![("Cookie".into(), "a=1; b=2".into())],
+        };
+        assert_eq!(
+            request_cookies(&req),
+            json!([{"name": "a", "value": "1"}, {"name": "b", "value": "2"}])
+        );
+        assert_eq!(headers_size(&req), 14 + 2 + 6 + 2 + 8 + 2 + 2);
+    }
+}

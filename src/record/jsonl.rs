@@ -1,0 +1,518 @@
+//! The `--record FILE.jsonl` format: one JSON object per line, written and flushed to the
+//! operating system as each frame passes, so a killed process loses nothing already seen.
+//!
+//! # Schema
+//!
+//! **Frame lines** (the common case) have no `type` field (readers also accept
+//! `"type":"frame"`). Fields, in this order:
+//!
+//! | field      | type    | meaning |
+//! |------------|---------|---------|
+//! | `seq`      | integer | sequence number in the session, from 1, also across reconnects |
+//! | `ts`       | string  | RFC 3339 UTC with microseconds: `2026-11-25T18:01:02.123456Z` |
+//! | `dir`      | string  | `send` or `receive` (seen from wsdeck) |
+//! | `opcode`   | string  | `text`, `binary`, `ping`, `pong` or `close` |
+//! | `len`      | integer | payload length on the wire, before any redaction |
+//! | `text`     | string  | the payload, for `text`/`close` frames whose payload is valid UTF-8 |
+//! | `base64`   | string  | otherwise the payload, standard base64 with padding |
+//! | `code`     | integer | close frames with a status code: the code |
+//! | `reason`   | string  | close frames with a status code: the reason (may be empty) |
+//! | `redacted` | `true`  | present only when a secret in the payload was replaced by `***` |
+//!
+//! Exactly one of `text` and `base64` is present. For close frames the payload is the
+//! reason's bytes, so `text` repeats `reason`.
+//!
+//! ```json
+//! {"seq":1,"ts":"2026-11-25T18:01:02.123456Z","dir":"send","opcode":"text","len":12,"text":"admin:***","redacted":true}
+//! {"seq":2,"ts":"2026-11-25T18:01:02.125001Z","dir":"receive","opcode":"binary","len":3,"base64":"AP/+"}
+//! {"seq":9,"ts":"2026-11-25T18:05:00.000000Z","dir":"receive","opcode":"close","len":5,"text":"bye","code":1000,"reason":"bye"}
+//! ```
+//!
+//! **Handshake lines** carry the HTTP upgrade, written before the frames of the connection it
+//! opened (a reconnect writes another one):
+//!
+//! ```json
+//! {"type":"handshake","url":"ws://127.0.0.1:5678/","started":"2026-11-25T18:01:02.100000Z",
+//!  "finished":"2026-11-25T18:01:02.101500Z",
+//!  "request":{"start_line":"GET / HTTP/1.1","headers":[{"name":"Host","value":"127.0.0.1:5678"}]},
+//!  "response":{"start_line":"HTTP/1.1 101 Switching Protocols","headers":[…]}}
+//! ```
+//! (on one line in the file). `started` and `finished` are omitted when unknown. Credential
+//! headers and a URL password are written as `***` unless redaction is turned off
+//! ([`Recorder::set_redact`]).
+//!
+//! Readers ignore unknown fields. A last line without its newline that does not parse (the
+//! writer was killed mid-line) is skipped and counted in [`Recording::truncated_lines`].
+
+use std::borrow::Cow;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::{FrameLike, format_ts, parse_ts, redact};
+use crate::model::{CloseInfo, Direction, FrameRecord, HandshakeInfo, HttpHead, Opcode};
+
+/// Writes a session as JSONL, one line per frame, each handed to the OS before `write` returns.
+pub struct Recorder {
+    file: File,
+    path: PathBuf,
+    line: Vec<u8>,
+    redact: bool,
+    frames: u64,
+    bytes: u64,
+    /// File length after the last complete line.
+    good_len: u64,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("path", &self.path)
+            .field("frames", &self.frames)
+            .finish()
+    }
+}
+
+impl Recorder {
+    /// Create (or truncate) `path`.
+    pub fn create(path: impl AsRef<Path>) -> anyhow::Result<Recorder> {
+        let path = path.as_ref();
+        let file = File::create(path)
+            .with_context(|| format!("cannot create recording file {}", path.display()))?;
+        Ok(Recorder::from_file(file, path, 0))
+    }
+
+    /// Open `path` for appending (creating it if missing), e.g. when recording is toggled back
+    /// on. A partial last line left by a killed writer is cut off first so new lines stay
+    /// readable.
+    pub fn append(path: impl AsRef<Path>) -> anyhow::Result<Recorder> {
+        let path = path.as_ref();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .with_context(|| format!("cannot open recording file {}", path.display()))?;
+        let len = cut_partial_last_line(&mut file)
+            .with_context(|| format!("cannot repair recording file {}", path.display()))?;
+        Ok(Recorder::from_file(file, path, len))
+    }
+
+    fn from_file(file: File, path: &Path, good_len: u64) -> Recorder {
+        Recorder {
+            file,
+            path: path.to_path_buf(),
+            line: Vec::with_capacity(256),
+            redact: true,
+            frames: 0,
+            bytes: 0,
+            good_len,
+        }
+    }
+
+    /// Whether handshake lines get credential headers and URL passwords replaced by `***`
+    /// (on by default; `--no-redact` turns it off). Frame payloads are written as given.
+    pub fn set_redact(&mut self, on: bool) {
+        self.redact = on;
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Frame lines written so far.
+    pub fn frames_written(&self) -> u64 {
+        self.frames
+    }
+
+    /// Bytes written so far (all lines).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Write the handshake line of a (re)connection.
+    pub fn write_handshake(&mut self, h: &HandshakeInfo) -> io::Result<()> {
+        self.line.clear();
+        encode_handshake(&mut self.line, h, self.redact)?;
+        self.flush_line()
+    }
+
+    /// Write one frame line and hand it to the OS.
+    pub fn write<F: FrameLike + ?Sized>(&mut self, f: &F) -> io::Result<()> {
+        self.line.clear();
+        encode_frame(&mut self.line, f)?;
+        self.flush_line()?;
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// Write several frames with one system call (for a batch from the network task).
+    pub fn write_batch<I>(&mut self, frames: I) -> io::Result<()>
+    where
+        I: IntoIterator,
+        I::Item: FrameLike,
+    {
+        self.line.clear();
+        let mut n = 0;
+        for f in frames {
+            encode_frame(&mut self.line, &f)?;
+            n += 1;
+        }
+        self.flush_line()?;
+        self.frames += n;
+        Ok(())
+    }
+
+    fn flush_line(&mut self) -> io::Result<()> {
+        if self.line.is_empty() {
+            return Ok(());
+        }
+        // Unbuffered file: this is the flush.
+        if let Err(e) = self.file.write_all(&self.line) {
+            // Disk full or similar: take back the partial line (best effort) so that later
+            // lines still start on a line of their own.
+            let _ = self.file.set_len(self.good_len);
+            let _ = self.file.seek(SeekFrom::Start(self.good_len));
+            return Err(e);
+        }
+        self.bytes += self.line.len() as u64;
+        self.good_len += self.line.len() as u64;
+        Ok(())
+    }
+
+    /// Ask the OS to put the file on disk (for a clean stop; not needed to survive a kill).
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+}
+
+/// Truncate the file after its last newline, if its last byte is not one; returns the length.
+fn cut_partial_last_line(file: &mut File) -> io::Result<u64> {
+    let len = file.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut keep = len;
+    let mut buf = [0u8; 4096];
+    loop {
+        let start = keep.saturating_sub(buf.len() as u64);
+        let n = (keep - start) as usize;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut buf[..n])?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            keep = start + i as u64 + 1;
+            break;
+        }
+        keep = start;
+        if start == 0 {
+            break;
+        }
+    }
+    if keep != len {
+        file.set_len(keep)?;
+    }
+    Ok(keep)
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Serialize)]
+struct FrameOut<'a> {
+    seq: u64,
+    ts: String,
+    dir: Direction,
+    opcode: Opcode,
+    len: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_false")]
+    redacted: bool,
+}
+
+/// Append one frame line (with its newline) to `out`.
+pub fn encode_frame<F: FrameLike + ?Sized>(out: &mut Vec<u8>, f: &F) -> io::Result<()> {
+    let payload = f.payload();
+    let text = match f.opcode() {
+        Opcode::Text | Opcode::Close => std::str::from_utf8(payload).ok(),
+        _ => None,
+    };
+    let base64 = match text {
+        Some(_) => None,
+        None => Some(B64.encode(payload)),
+    };
+    let close = f.close();
+    let rec = FrameOut {
+        seq: f.seq(),
+        ts: format_ts(f.at()),
+        dir: f.dir(),
+        opcode: f.opcode(),
+        len: f.wire_len(),
+        text,
+        base64,
+        code: close.as_ref().map(|c| c.0),
+        reason: close.as_ref().map(|c| c.1.as_ref()),
+        redacted: f.redacted(),
+    };
+    serde_json::to_writer(&mut *out, &rec)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeaderJson<'a> {
+    name: Cow<'a, str>,
+    value: Cow<'a, str>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeadJson<'a> {
+    #[serde(default)]
+    start_line: Cow<'a, str>,
+    #[serde(default)]
+    headers: Vec<HeaderJson<'a>>,
+}
+
+impl<'a> HeadJson<'a> {
+    fn from_head(h: &'a HttpHead) -> Self {
+        HeadJson {
+            start_line: Cow::Borrowed(&h.start_line),
+            headers: h
+                .headers
+                .iter()
+                .map(|(n, v)| HeaderJson {
+                    name: Cow::Borrowed(n),
+                    value: Cow::Borrowed(v),
+                })
+                .collect(),
+        }
+    }
+    fn into_head(self) -> HttpHead {
+        HttpHead {
+            start_line: self.start_line.into_owned(),
+            headers: self
+                .headers
+                .into_iter()
+                .map(|h| (h.name.into_owned(), h.value.into_owned()))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct HandshakeOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finished: Option<String>,
+    request: HeadJson<'a>,
+    response: HeadJson<'a>,
+}
+
+/// Append one handshake line (with its newline) to `out`.
+pub fn encode_handshake(out: &mut Vec<u8>, h: &HandshakeInfo, redact: bool) -> io::Result<()> {
+    let redacted;
+    let h = if redact {
+        let mut copy = h.clone();
+        redact::redact_handshake(&mut copy);
+        redacted = copy;
+        &redacted
+    } else {
+        h
+    };
+    let rec = HandshakeOut {
+        kind: "handshake",
+        url: &h.url,
+        started: h.started.map(format_ts),
+        finished: h.finished.map(format_ts),
+        request: HeadJson::from_head(&h.request),
+        response: HeadJson::from_head(&h.response),
+    };
+    serde_json::to_writer(&mut *out, &rec)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+/// A recording read back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recording {
+    /// The handshake written before the first frame, if there is one.
+    pub handshake: Option<HandshakeInfo>,
+    /// Later handshakes (reconnects, or a first one written after frames), each with the index
+    /// in `frames` of the first frame after it.
+    pub reconnects: Vec<(usize, HandshakeInfo)>,
+    pub frames: Vec<FrameRecord>,
+    /// Unparsable last lines without a newline (a writer killed mid-line) that were skipped.
+    pub truncated_lines: usize,
+}
+
+/// One parsed line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Handshake(HandshakeInfo),
+    Frame(FrameRecord),
+}
+
+#[derive(Deserialize)]
+struct LineIn<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    seq: Option<u64>,
+    #[serde(borrow, default)]
+    ts: Option<Cow<'a, str>>,
+    dir: Option<Direction>,
+    opcode: Option<Opcode>,
+    len: Option<usize>,
+    text: Option<String>,
+    #[serde(borrow, default)]
+    base64: Option<Cow<'a, str>>,
+    code: Option<u16>,
+    reason: Option<String>,
+    #[serde(default)]
+    redacted: bool,
+    url: Option<String>,
+    #[serde(borrow, default)]
+    started: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    finished: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    request: Option<HeadJson<'a>>,
+    #[serde(borrow, default)]
+    response: Option<HeadJson<'a>>,
+}
+
+/// serde_json's message without its " at line 1 column N" tail (we report our own line).
+fn json_error(e: &serde_json::Error) -> String {
+    let mut msg = e.to_string();
+    if let Some(p) = msg.rfind(" at line ") {
+        msg.truncate(p);
+    }
+    format!("column {}: {msg}", e.column())
+}
+
+/// Parse one line of a recording (without its newline). The error says what is wrong,
+/// without the line number.
+pub fn parse_line(line: &str) -> Result<Line, String> {
+    let l: LineIn = serde_json::from_str(line).map_err(|e| json_error(&e))?;
+    match l.kind.as_deref() {
+        None | Some("frame") => parse_frame(l).map(Line::Frame),
+        Some("handshake") => parse_handshake(l).map(Line::Handshake),
+        Some(other) => Err(format!("unknown record type {other:?}")),
+    }
+}
+
+fn parse_frame(l: LineIn) -> Result<FrameRecord, String> {
+    let seq = l.seq.ok_or("missing field `seq`")?;
+    let ts = l.ts.ok_or("missing field `ts`")?;
+    let at = parse_ts(&ts)?;
+    let dir = l.dir.ok_or("missing field `dir`")?;
+    let opcode = l.opcode.ok_or("missing field `opcode`")?;
+    let len = l.len.ok_or("missing field `len`")?;
+    let payload = match (l.text, l.base64) {
+        (Some(t), None) => Bytes::from(t),
+        (None, Some(b)) => Bytes::from(
+            B64.decode(b.as_bytes())
+                .map_err(|e| format!("field `base64` is not valid base64: {e}"))?,
+        ),
+        (Some(_), Some(_)) => return Err("both `text` and `base64` given".into()),
+        (None, None) => return Err("missing field `text` or `base64`".into()),
+    };
+    let close = l.code.map(|code| CloseInfo {
+        code,
+        reason: l.reason.unwrap_or_default(),
+    });
+    Ok(FrameRecord {
+        seq,
+        at,
+        dir,
+        opcode,
+        len,
+        payload,
+        close,
+        redacted: l.redacted,
+    })
+}
+
+fn parse_handshake(l: LineIn) -> Result<HandshakeInfo, String> {
+    let started = l.started.map(|s| parse_ts(&s)).transpose()?;
+    let finished = l.finished.map(|s| parse_ts(&s)).transpose()?;
+    Ok(HandshakeInfo {
+        url: l.url.unwrap_or_default(),
+        request: l.request.map(HeadJson::into_head).unwrap_or_default(),
+        response: l.response.map(HeadJson::into_head).unwrap_or_default(),
+        started,
+        finished,
+    })
+}
+
+/// Read a whole recording file.
+pub fn read(path: impl AsRef<Path>) -> anyhow::Result<Recording> {
+    let path = path.as_ref();
+    let file =
+        File::open(path).with_context(|| format!("cannot open recording {}", path.display()))?;
+    read_from(BufReader::with_capacity(1 << 16, file))
+        .with_context(|| format!("cannot read recording {}", path.display()))
+}
+
+/// Read a recording from any reader (errors name the 1-based line).
+pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
+    let mut rec = Recording::default();
+    let mut buf = Vec::with_capacity(512);
+    let mut lineno = 0usize;
+    loop {
+        buf.clear();
+        let n = r
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("line {}: read error", lineno + 1))?;
+        if n == 0 {
+            break;
+        }
+        lineno += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let mut bytes = &buf[..];
+        if complete {
+            bytes = &bytes[..bytes.len() - 1];
+        }
+        if bytes.last() == Some(&b'\r') {
+            bytes = &bytes[..bytes.len() - 1];
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = std::str::from_utf8(bytes)
+            .map_err(|e| format!("not UTF-8 text ({e})"))
+            .and_then(parse_line);
+        match parsed {
+            Ok(Line::Frame(f)) => rec.frames.push(f),
+            Ok(Line::Handshake(h)) => {
+                if rec.handshake.is_none() && rec.frames.is_empty() {
+                    rec.handshake = Some(h);
+                } else {
+                    rec.reconnects.push((rec.frames.len(), h));
+                }
+            }
+            Err(_) if !complete => {
+                // Killed mid-write: nothing can follow a line without its newline.
+                rec.truncated_lines += 1;
+            }
+            Err(e) => bail!("line {lineno}: {e}"),
+        }
+    }
+    Ok(rec)
+}
