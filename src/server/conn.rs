@@ -65,7 +65,7 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
     let kill = Arc::new(Notify::new());
     shared.room.join(id, tx.clone(), kill.clone());
-    info!(%peer, id, path = %upgrade.path, "client connected");
+    info!(%peer, id, path = %crate::text::sanitize_line(&upgrade.path), "client connected");
 
     let (sink, source) = ws.split();
     // Aborted with this task (e.g. on shutdown), even while blocked on a client that does

@@ -272,8 +272,8 @@ fn push_text(n: u64, hhmmss: &str, online: usize) -> String {
 
 /// `wsdeck serve`: password from the env var named by `--password-env`, start, print
 /// `listening on HOST:PORT`, run until SIGINT/SIGTERM, then shut down gracefully.
+/// Logging (a `tracing` subscriber) is the caller's to set up.
 pub async fn run_serve(args: crate::cli::ServeArgs) -> anyhow::Result<()> {
-    init_logging();
     let password = password_from_env(&args.password_env)?;
     if args.user.is_empty() {
         bail!("--user must not be empty");
@@ -306,17 +306,6 @@ fn password_from_env(var: &str) -> anyhow::Result<Secret> {
             bail!("environment variable {var} (--password-env) is not valid UTF-8")
         }
     }
-}
-
-/// Log to stderr (level from `RUST_LOG`, default info) unless the caller set up tracing.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
 
 /// SIGINT/SIGTERM, registered before the server announces itself so that a signal sent right
