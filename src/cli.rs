@@ -10,6 +10,9 @@ use crate::model::{AuthMethod, DEFAULT_LOGIN_FAIL, DEFAULT_LOGIN_OK, DEFAULT_LOG
 #[derive(Debug, Parser)]
 #[command(name = "wsdeck", version, about, long_about = None)]
 pub struct Cli {
+    /// Write logs (tracing) to this file; `RUST_LOG` sets the level. Never to the screen.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -24,6 +27,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// No UI: log in, send stdin lines as text frames, print received frames.
     Pipe(ConnectArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `wsdeck man > wsdeck.1`.
+    Man,
 }
 
 /// Flags shared by `connect` and `pipe`.
@@ -85,7 +95,6 @@ pub struct ServeArgs {
 
 /// Where the password for `connect`/`pipe` comes from when not typed.
 pub const PASSWORD_ENV: &str = "WSDECK_PASSWORD";
-
 
 impl ConnectArgs {
     /// Check the flags and build the session spec (password filled in separately).

@@ -13,11 +13,36 @@ const DEMO_PASSWORD: &str = "123456";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(path) = &cli.log {
+        if let Err(e) = init_file_logging(path) {
+            return fail(e);
+        }
+    }
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "wsdeck", &mut out);
+            return print_all(&out);
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
+                return fail(e.into());
+            }
+            return print_all(&out);
+        }
+        _ => {}
+    }
     // The local UTC offset can only be read safely while the process has one thread.
     let utc_offset = time::UtcOffset::current_local_offset()
         .map(|o| o.whole_seconds())
         .unwrap_or(0);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(e.into()),
     };
@@ -28,8 +53,11 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
+        Some(Command::Completions { .. }) | Some(Command::Man) => Ok(()),
         Some(Command::Serve(args)) => {
-            init_stderr_logging();
+            if cli.log.is_none() {
+                init_stderr_logging();
+            }
             rt.block_on(wsdeck::server::run_serve(args))
         }
         Some(Command::Pipe(args)) => {
@@ -42,6 +70,15 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
+    }
+}
+
+/// Write generated text to stdout; a closed pipe (`| head`) is not an error.
+fn print_all(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => fail(e.into()),
+        _ => ExitCode::SUCCESS,
     }
 }
 
@@ -59,6 +96,24 @@ fn init_stderr_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+}
+
+/// `--log FILE`: tracing to a file (append), level from `RUST_LOG` (default: info).
+fn init_file_logging(path: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open log file {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+    Ok(())
 }
 
 fn env_password() -> Secret {
