@@ -132,7 +132,9 @@ fn default_init() -> AppInit {
 
 fn connect_init(args: &ConnectArgs) -> anyhow::Result<AppInit> {
     let mut spec = args.to_spec()?;
-    spec.password = env_password();
+    if spec.password.is_empty() {
+        spec.password = env_password();
+    }
     Ok(AppInit {
         connect_now: spec.auth == AuthMethod::None,
         spec,

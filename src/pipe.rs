@@ -70,7 +70,7 @@ fn pipe_spec(args: &ConnectArgs, password: Option<String>) -> Result<ConnectSpec
             spec.auth.label()
         ));
     }
-    if spec.auth != AuthMethod::None {
+    if spec.auth != AuthMethod::None && spec.password.is_empty() {
         match password {
             Some(p) if !p.is_empty() => spec.password = Secret::new(p),
             _ => {
