@@ -159,7 +159,7 @@ impl Snippet {
 /// Hex digits (spaces allowed between bytes) to bytes.
 pub fn decode_hex(h: &str) -> anyhow::Result<Vec<u8>> {
     let digits: String = h.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         bail!("hex {h:?} has an odd number of digits");
     }
     (0..digits.len())

@@ -13,10 +13,10 @@ const DEMO_PASSWORD: &str = "123456";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(path) = &cli.log {
-        if let Err(e) = init_file_logging(path) {
-            return fail(e);
-        }
+    if let Some(path) = &cli.log
+        && let Err(e) = init_file_logging(path)
+    {
+        return fail(e);
     }
     match &cli.command {
         Some(Command::Completions { shell }) => {
