@@ -22,7 +22,12 @@ pub enum Command {
     /// Start the embedded demo server on 127.0.0.1 and open the UI pointed at it.
     Demo(DemoArgs),
     /// Open the UI for URL with the login pane filled from the flags.
-    Connect(ConnectArgs),
+    Connect {
+        #[command(flatten)]
+        conn: ConnectArgs,
+        #[command(flatten)]
+        ui: UiArgs,
+    },
     /// Run the demo server alone (the seed's protocol, plus pushes and broadcast).
     Serve(ServeArgs),
     /// No UI: log in, send stdin lines as text frames, print received frames.
@@ -74,11 +79,24 @@ pub struct ConnectArgs {
     pub config: Option<std::path::PathBuf>,
 }
 
+/// Flags of the full-screen UI (`connect` and `demo`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct UiArgs {
+    /// Play a scripted demo in the UI: typed text, keys, waits for replies (assets/demo.script).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<std::path::PathBuf>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Seconds between server pushes to each logged-in client (0 = off).
     #[arg(long, default_value_t = 5)]
     pub tick: u64,
+    /// Record every frame to this JSONL file as it passes.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub record: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,6 +7,7 @@ pub mod model;
 pub mod net;
 pub mod pipe;
 pub mod record;
+pub mod script;
 pub mod server;
 pub mod text;
 pub mod tui;

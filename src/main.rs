@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use wsdeck::app::{App, AppInit};
-use wsdeck::cli::{Cli, Command, ConnectArgs, DemoArgs, PASSWORD_ENV};
+use wsdeck::cli::{Cli, Command, ConnectArgs, DemoArgs, PASSWORD_ENV, UiArgs};
 use wsdeck::model::{AuthMethod, ConnectSpec, DEFAULT_URL, Secret};
+use wsdeck::tui::RunOptions;
 
 /// The seed's demo credentials, used only by `wsdeck demo`.
 const DEMO_USER: &str = "admin";
@@ -47,11 +48,15 @@ fn main() -> ExitCode {
         Err(e) => return fail(e.into()),
     };
     let result = match cli.command {
-        None => rt.block_on(ui(default_init(), utc_offset)),
-        Some(Command::Connect(args)) => match connect_init(&args) {
-            Ok(init) => rt.block_on(ui(init, utc_offset)),
-            Err(e) => Err(e),
-        },
+        None => rt.block_on(ui(default_init(), utc_offset, RunOptions::default())),
+        Some(Command::Connect { conn, ui: ui_args }) => {
+            match connect_init(&conn)
+                .and_then(|init| Ok((init, run_options(&ui_args, None, conn.no_redact)?)))
+            {
+                Ok((init, opts)) => rt.block_on(ui(init, utc_offset, opts)),
+                Err(e) => Err(e),
+            }
+        }
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
         Some(Command::Completions { .. }) | Some(Command::Man) => Ok(()),
         Some(Command::Serve(args)) => {
@@ -161,17 +166,35 @@ async fn demo(args: DemoArgs, utc_offset: i32) -> anyhow::Result<()> {
             "demo server listening on {url} — user {DEMO_USER}, password filled in: press Enter to log in"
         )),
     };
-    let result = ui(init, utc_offset).await;
+    let opts = run_options(&args.ui, args.record.clone(), false)?;
+    let result = ui(init, utc_offset, opts).await;
     server.shutdown().await;
     result
 }
 
-async fn ui(init: AppInit, utc_offset: i32) -> anyhow::Result<()> {
+/// Load the script (errors before the UI starts) and collect the runtime's options.
+fn run_options(
+    ui: &UiArgs,
+    record: Option<std::path::PathBuf>,
+    no_redact: bool,
+) -> anyhow::Result<RunOptions> {
+    let script = match &ui.script {
+        Some(path) => Some(wsdeck::script::Script::load(path)?),
+        None => None,
+    };
+    Ok(RunOptions {
+        script,
+        record,
+        no_redact,
+    })
+}
+
+async fn ui(init: AppInit, utc_offset: i32, opts: RunOptions) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("the UI needs a terminal; for scripts use `wsdeck pipe URL`");
     }
     let (mut app, initial) = App::new(init);
     app.set_utc_offset(utc_offset);
-    wsdeck::tui::run_terminal(app, initial).await?;
+    wsdeck::tui::run_terminal(app, initial, opts).await?;
     Ok(())
 }
