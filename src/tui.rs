@@ -1,0 +1,459 @@
+//! The terminal runtime: terminal setup and restore, the event loop joining the terminal,
+//! the network task and the redraw timer.
+//!
+//! The loop is generic over the ratatui backend and the input stream, so tests can run the
+//! whole program (real network, real App) against a `TestBackend` and a channel of key events.
+
+use std::io::{self, Stdout, Write};
+use std::time::Duration;
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event as TermEvent, KeyEventKind,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, CrosstermBackend};
+use tokio::time::Instant;
+
+use crate::app::{App, Command, Event};
+use crate::model::{NetCommand, NetEvent};
+use crate::net::{self, SessionHandle};
+
+/// At most this many draws a second; bursts in between are coalesced into one draw.
+pub const FRAME_INTERVAL: Duration = Duration::from_micros(16_667);
+/// How long quitting waits for the server's Close reply.
+pub const QUIT_CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// Network events taken from the channel per wake-up.
+const NET_BATCH: usize = 4096;
+
+/// Extras for one run of the loop.
+#[derive(Debug, Default)]
+pub struct RunOptions {
+    /// A scripted demo played into the UI as key presses.
+    pub script: Option<crate::script::Script>,
+    /// Record every frame (and each handshake) to this JSONL file as it passes.
+    pub record: Option<std::path::PathBuf>,
+    /// Record without redaction (`--no-redact`).
+    pub no_redact: bool,
+}
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit.
+    Quit,
+    /// SIGTERM / SIGHUP / SIGINT.
+    Signal,
+    /// The input stream ended (terminal lost).
+    InputClosed,
+}
+
+/// Put the terminal in raw mode on the alternate screen; `restore` undoes it.
+pub fn enter() -> io::Result<()> {
+    enable_raw_mode()?;
+    crossterm::execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )?;
+    Ok(())
+}
+
+/// Undo `enter`. Safe to call more than once and when the terminal is gone.
+pub fn restore() {
+    let mut out = io::stdout();
+    let _ = crossterm::execute!(
+        out,
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Restores the terminal when dropped, whatever path leaves the UI.
+pub struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Restore the terminal before the default panic message is printed.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+/// Run the full-screen UI on the real terminal until the user quits or a signal arrives.
+pub async fn run_terminal(
+    app: App,
+    initial: Vec<Command>,
+    opts: RunOptions,
+) -> anyhow::Result<Exit> {
+    install_panic_hook();
+    enter()?;
+    let _guard = TerminalGuard;
+    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
+        Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let input = crossterm::event::EventStream::new();
+    run(&mut terminal, app, initial, input, shutdown_signal(), opts).await
+}
+
+/// Resolves on SIGTERM, SIGHUP or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    async fn wait(s: &mut Option<tokio::signal::unix::Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    }
+    tokio::select! {
+        _ = wait(&mut term) => {}
+        _ = wait(&mut hup) => {}
+        _ = wait(&mut int) => {}
+    }
+}
+
+/// The event loop. Draws only when something changed, at most once per `FRAME_INTERVAL`;
+/// sleeps (no timers, no polling) while nothing happens.
+pub async fn run<B, I, S>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    initial: Vec<Command>,
+    input: I,
+    shutdown: S,
+    opts: RunOptions,
+) -> anyhow::Result<Exit>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    I: Stream<Item = io::Result<TermEvent>> + Unpin,
+    S: std::future::Future<Output = ()>,
+{
+    let mut input = input;
+    tokio::pin!(shutdown);
+    let mut session: Option<SessionHandle> = None;
+    let mut batch: Vec<NetEvent> = Vec::with_capacity(NET_BATCH);
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut quitting = false;
+    let mut tap = Tap::open(opts.record.as_deref(), opts.no_redact)?;
+    if let Some(p) = &opts.record {
+        app.update(Event::Recording(Some(p.clone())));
+    }
+    let started = Instant::now();
+    let mut player = opts.script.map(crate::script::Player::new);
+    let mut script_wake: Option<Instant> = player.as_ref().map(|_| started);
+    let mut script_error: Option<anyhow::Error> = None;
+
+    for cmd in initial {
+        quitting |= execute(cmd, &mut session, &mut tap, &mut app);
+    }
+
+    let exit = loop {
+        if quitting {
+            break Exit::Quit;
+        }
+        let next_draw = match last_draw {
+            Some(t) => t + FRAME_INTERVAL,
+            None => Instant::now(),
+        };
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => break Exit::Signal,
+            ev = input.next() => {
+                let ev = match ev {
+                    Some(Ok(ev)) => ev,
+                    Some(Err(e)) => return Err(e.into()),
+                    None => break Exit::InputClosed,
+                };
+                if let Some(ev) = map_term_event(ev) {
+                    for cmd in app.update(ev) {
+                        quitting |= execute(cmd, &mut session, &mut tap, &mut app);
+                    }
+                    dirty = true;
+                }
+            }
+            n = recv_batch(&mut session, &mut batch) => {
+                let ended = n == 0 || matches!(batch.last(), Some(NetEvent::Ended));
+                tap.observe(&batch);
+                if let Some(p) = player.as_mut() {
+                    let mut heard = false;
+                    for f in batch.iter().filter_map(received_text) {
+                        p.on_text(f);
+                        heard = true;
+                    }
+                    if heard {
+                        script_wake = Some(Instant::now());
+                    }
+                }
+                for ev in batch.drain(..) {
+                    for cmd in app.update(Event::Net(ev)) {
+                        quitting |= execute(cmd, &mut session, &mut tap, &mut app);
+                    }
+                }
+                if ended {
+                    session = None;
+                }
+                dirty = true;
+            }
+            _ = sleep_until_some(script_wake), if script_wake.is_some() => {
+                script_wake = None;
+                let Some(p) = player.as_mut() else { continue };
+                loop {
+                    use crate::script::Action;
+                    match p.next(started.elapsed()) {
+                        Action::Key(k) => {
+                            for cmd in app.update(Event::Key(k)) {
+                                quitting |= execute(cmd, &mut session, &mut tap, &mut app);
+                            }
+                            dirty = true;
+                        }
+                        Action::Sleep(d) => {
+                            script_wake = Some(Instant::now() + d);
+                            break;
+                        }
+                        Action::TimedOut { line, pattern } => {
+                            script_error = Some(anyhow::anyhow!(
+                                "script line {line}: no received message matched {pattern:?} in time"
+                            ));
+                            quitting = true;
+                            break;
+                        }
+                        Action::Quit => {
+                            quitting = true;
+                            break;
+                        }
+                        Action::Done => {
+                            player = None;
+                            break;
+                        }
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(next_draw), if dirty => {
+                terminal.draw(|f| crate::ui::draw(f, &app))?;
+                last_draw = Some(Instant::now());
+                dirty = false;
+            }
+        }
+    };
+
+    // Leave politely: Close 1000, then wait briefly for the server's reply.
+    if let Some(mut s) = session.take() {
+        let _ = s.commands.send(NetCommand::Close {
+            code: 1000,
+            reason: "bye".into(),
+        });
+        let deadline = Instant::now() + QUIT_CLOSE_WAIT;
+        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, s.events.recv()).await {
+            tap.observe(std::slice::from_ref(&ev));
+            let ended = matches!(ev, NetEvent::Ended);
+            let _ = app.update(Event::Net(ev));
+            if ended {
+                break;
+            }
+        }
+        if exit == Exit::Quit {
+            let _ = terminal.draw(|f| crate::ui::draw(f, &app));
+        }
+    }
+    if let Some(e) = tap.error.take() {
+        return Err(e);
+    }
+    match script_error {
+        Some(e) => Err(e),
+        None => Ok(exit),
+    }
+}
+
+/// The text of a received text frame.
+fn received_text(ev: &NetEvent) -> Option<&str> {
+    match ev {
+        NetEvent::Frame(f) if f.dir == crate::model::Direction::Receive => f.text(),
+        _ => None,
+    }
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes frames to the JSONL recording as they pass, one write per batch.
+struct Tap {
+    recorder: Option<crate::record::jsonl::Recorder>,
+    /// The first write error; recording stops there and the error is reported at exit.
+    error: Option<anyhow::Error>,
+    no_redact: bool,
+}
+
+impl Tap {
+    fn open(path: Option<&std::path::Path>, no_redact: bool) -> anyhow::Result<Tap> {
+        let recorder = match path {
+            Some(p) => {
+                let mut r = crate::record::jsonl::Recorder::create(p)?;
+                r.set_redact(!no_redact);
+                Some(r)
+            }
+            None => None,
+        };
+        Ok(Tap {
+            recorder,
+            error: None,
+            no_redact,
+        })
+    }
+
+    /// Start recording to `path` from now on (the monitor's `r`), beginning with the current
+    /// handshake. Replaces any recording in progress.
+    fn start(
+        &mut self,
+        path: &std::path::Path,
+        handshake: Option<&crate::model::HandshakeInfo>,
+    ) -> anyhow::Result<()> {
+        let mut r = crate::record::jsonl::Recorder::create(path)?;
+        r.set_redact(!self.no_redact);
+        if let Some(h) = handshake {
+            r.write_handshake(h)?;
+        }
+        self.recorder = Some(r);
+        Ok(())
+    }
+
+    fn observe(&mut self, events: &[NetEvent]) {
+        let Some(r) = self.recorder.as_mut() else {
+            return;
+        };
+        // Frames between handshakes go out in one write; order is kept.
+        let mut result = Ok(());
+        let mut start = 0;
+        for (i, ev) in events.iter().enumerate() {
+            if let NetEvent::Handshake(h) = ev {
+                result = result
+                    .and_then(|_| r.write_batch(frames_of(&events[start..i])))
+                    .and_then(|_| r.write_handshake(h));
+                start = i + 1;
+            }
+        }
+        result = result.and_then(|_| r.write_batch(frames_of(&events[start..])));
+        if let Err(e) = result {
+            let path = r.path().display().to_string();
+            self.error = Some(anyhow::anyhow!("recording to {path} stopped: {e}"));
+            self.recorder = None;
+        }
+    }
+}
+
+fn frames_of(events: &[NetEvent]) -> impl Iterator<Item = &crate::model::FrameRecord> {
+    events.iter().filter_map(|e| match e {
+        NetEvent::Frame(f) => Some(f),
+        _ => None,
+    })
+}
+
+/// Wait for the next batch of network events; pending forever when there is no session.
+async fn recv_batch(session: &mut Option<SessionHandle>, batch: &mut Vec<NetEvent>) -> usize {
+    match session {
+        Some(s) => s.events.recv_many(batch, NET_BATCH).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Carry out one command; returns true when the app asked to quit. Recording and export
+/// report back to the app (`Event::Recording`, `Event::Notice`).
+fn execute(
+    cmd: Command,
+    session: &mut Option<SessionHandle>,
+    tap: &mut Tap,
+    app: &mut App,
+) -> bool {
+    use crate::app::NoteLevel;
+    match cmd {
+        Command::Record(Some(path)) => {
+            let answer = match tap.start(&path, app.handshake()) {
+                Ok(()) => Event::Recording(Some(path)),
+                Err(e) => {
+                    app.update(Event::Notice(NoteLevel::Error, format!("{e:#}")));
+                    Event::Recording(None)
+                }
+            };
+            app.update(answer);
+            false
+        }
+        Command::Record(None) => {
+            tap.recorder = None;
+            app.update(Event::Recording(None));
+            false
+        }
+        Command::ExportHar(path) => {
+            let handshake = app.handshake().cloned().unwrap_or_default();
+            let opts = crate::record::har::HarOptions {
+                redact: !tap.no_redact,
+            };
+            let n = app.frames().len();
+            let notice = match crate::record::har::write_har_with(
+                &path,
+                &handshake,
+                app.frames().iter(),
+                opts,
+            ) {
+                Ok(()) => (
+                    NoteLevel::Good,
+                    format!("HAR written: {} ({n} frames)", path.display()),
+                ),
+                Err(e) => (NoteLevel::Error, format!("{e:#}")),
+            };
+            app.update(Event::Notice(notice.0, notice.1));
+            false
+        }
+        Command::Connect(spec) => {
+            if let Some(old) = session.take() {
+                let _ = old.commands.send(NetCommand::Close {
+                    code: 1000,
+                    reason: "reconnecting".into(),
+                });
+            }
+            *session = Some(net::spawn(spec));
+            false
+        }
+        Command::Net(c) => {
+            if let Some(s) = session {
+                let _ = s.commands.send(c);
+            }
+            false
+        }
+        Command::Quit => true,
+    }
+}
+
+/// Terminal events the app cares about (key presses, not releases).
+pub fn map_term_event(ev: TermEvent) -> Option<Event> {
+    match ev {
+        TermEvent::Key(k) if k.kind != KeyEventKind::Release => Some(Event::Key(k)),
+        TermEvent::Mouse(m) => Some(Event::Mouse(m)),
+        TermEvent::Paste(s) => Some(Event::Paste(s)),
+        TermEvent::Resize(w, h) => Some(Event::Resize(w, h)),
+        _ => None,
+    }
+}
