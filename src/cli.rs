@@ -32,6 +32,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// No UI: log in, send stdin lines as text frames, print received frames.
     Pipe(ConnectArgs),
+    /// Open a recorded session (--record FILE.jsonl) read-only in the monitor and chat.
+    Replay {
+        /// The JSONL recording.
+        file: std::path::PathBuf,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -95,6 +100,9 @@ pub struct DemoArgs {
     /// Record every frame to this JSONL file as it passes.
     #[arg(long, value_name = "FILE.jsonl")]
     pub record: Option<std::path::PathBuf>,
+    /// Write the session as HAR 1.2 (Chrome's form) to this file on exit.
+    #[arg(long, value_name = "FILE.har")]
+    pub har: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub ui: UiArgs,
 }

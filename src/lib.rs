@@ -9,6 +9,7 @@ pub mod pipe;
 pub mod record;
 pub mod script;
 pub mod server;
+pub mod runtime;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -58,6 +58,7 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
+        Some(Command::Replay { file }) => rt.block_on(replay(&file, utc_offset)),
         Some(Command::Completions { .. }) | Some(Command::Man) => Ok(()),
         Some(Command::Serve(args)) => {
             if cli.log.is_none() {
@@ -166,7 +167,8 @@ async fn demo(args: DemoArgs, utc_offset: i32) -> anyhow::Result<()> {
             "demo server listening on {url} — user {DEMO_USER}, password filled in: press Enter to log in"
         )),
     };
-    let opts = run_options(&args.ui, args.record.clone(), false)?;
+    let mut opts = run_options(&args.ui, args.record.clone(), false)?;
+    opts.har = args.har.clone();
     let result = ui(init, utc_offset, opts).await;
     server.shutdown().await;
     result
@@ -186,6 +188,7 @@ fn run_options(
         script,
         record,
         no_redact,
+        ..RunOptions::default()
     })
 }
 
@@ -193,8 +196,32 @@ async fn ui(init: AppInit, utc_offset: i32, opts: RunOptions) -> anyhow::Result<
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("the UI needs a terminal; for scripts use `wsdeck pipe URL`");
     }
+    let mut opts = opts;
+    // Ctrl-T opens another session with the same login pane (URL, user…).
+    opts.new_session = Some(AppInit {
+        banner: None,
+        connect_now: false,
+        ..init.clone()
+    });
+    opts.utc_offset = utc_offset;
     let (mut app, initial) = App::new(init);
     app.set_utc_offset(utc_offset);
     wsdeck::tui::run_terminal(app, initial, opts).await?;
+    Ok(())
+}
+
+/// `wsdeck replay FILE`: the monitor and chat over a recorded session, read-only.
+async fn replay(file: &std::path::Path, utc_offset: i32) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the UI needs a terminal");
+    }
+    let recording = wsdeck::record::jsonl::read(file)?;
+    let mut app = App::replay(recording, &file.display().to_string());
+    app.set_utc_offset(utc_offset);
+    let opts = RunOptions {
+        utc_offset,
+        ..RunOptions::default()
+    };
+    wsdeck::tui::run_terminal(app, Vec::new(), opts).await?;
     Ok(())
 }

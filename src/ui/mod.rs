@@ -9,6 +9,7 @@ pub mod json;
 mod login;
 pub mod monitor;
 mod status;
+pub mod tabs;
 mod theme;
 
 use ratatui::Frame;
@@ -23,7 +24,11 @@ pub const WIDE_FROM: u16 = 80;
 
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
-    let area = frame.area();
+    draw_in(frame, frame.area(), app);
+}
+
+/// Draw the whole screen of one session into `area` (the deck puts its tab bar above).
+pub fn draw_in(frame: &mut Frame, area: Rect, app: &App) {
     if app.view() == View::Monitor {
         // The monitor takes everything above the status bar.
         let [main, status] =
