@@ -58,6 +58,20 @@ pub struct ConnectArgs {
     /// Show passwords and Authorization/Cookie values instead of ***.
     #[arg(long)]
     pub no_redact: bool,
+    /// Do not reconnect after an unexpected drop (by default wsdeck reconnects with backoff
+    /// and logs in again).
+    #[arg(long)]
+    pub no_reconnect: bool,
+    /// Seconds between protocol pings (RTT is measured from the pongs; a peer silent for
+    /// twice this, at least 10 s, counts as lost). 0 = no pings.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    pub ping_interval: f64,
+    /// Write every frame (and the handshake) to FILE as JSON lines, as they pass.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub record: Option<std::path::PathBuf>,
+    /// Write the session as a HAR 1.2 file (Chrome's WebSocket form) at exit.
+    #[arg(long, value_name = "FILE.har")]
+    pub har: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -86,7 +100,6 @@ pub struct ServeArgs {
 /// Where the password for `connect`/`pipe` comes from when not typed.
 pub const PASSWORD_ENV: &str = "WSDECK_PASSWORD";
 
-
 impl ConnectArgs {
     /// Check the flags and build the session spec (password filled in separately).
     pub fn to_spec(&self) -> anyhow::Result<crate::model::ConnectSpec> {
@@ -110,8 +123,25 @@ impl ConnectArgs {
         spec.subprotocol = self.subprotocol.clone();
         spec.insecure = self.insecure;
         spec.no_redact = self.no_redact;
+        spec.reconnect = !self.no_reconnect;
+        spec.ping_interval = ping_interval(self.ping_interval)?;
         Ok(spec)
     }
+}
+
+/// `--ping-interval SECONDS`: 0 turns pings off; fractions are allowed (at least 10 ms).
+pub fn ping_interval(secs: f64) -> anyhow::Result<Option<std::time::Duration>> {
+    use anyhow::bail;
+    if !secs.is_finite() || secs < 0.0 {
+        bail!("--ping-interval must be a number of seconds, 0 or more (0 = off), not {secs}");
+    }
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    if !(0.01..=86_400.0).contains(&secs) {
+        bail!("--ping-interval must be between 0.01 and 86400 seconds (or 0 = off), not {secs}");
+    }
+    Ok(Some(std::time::Duration::from_secs_f64(secs)))
 }
 
 /// Accept `ws://` and `wss://` URLs with a host; the message says what is wrong otherwise.

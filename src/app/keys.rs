@@ -14,6 +14,7 @@ pub const KEY_TABLE: &[KeySection] = &[
             ("Ctrl-C, Ctrl-Q", "quit (closes the connection with 1000)"),
             ("F1", "show / hide this help"),
             ("Esc", "close this help, dismiss a notice"),
+            ("Esc, Ctrl-X", "while reconnecting: stop trying"),
             ("Tab, Shift-Tab", "next / previous field"),
             ("F6, Ctrl-R", "show / hide the password"),
             ("PgUp, PgDn", "scroll the history by a page"),

@@ -17,6 +17,7 @@ fn state_color(c: &ConnState) -> Color {
     match c {
         ConnState::LoggedIn => theme::GOOD,
         ConnState::Connecting
+        | ConnState::Reconnecting { .. }
         | ConnState::Handshaking
         | ConnState::LoggingIn
         | ConnState::Closing => theme::WARN,
@@ -49,6 +50,9 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     left.push(Span::styled(" ● ", bar.fg(color)));
     left.push(Span::styled(state, bar.fg(color)));
+    if app.reconnecting() {
+        left.push(Span::styled(" · Esc cancels", bar.fg(theme::DIM)));
+    }
     if let Some(n) = app.notice() {
         left.push(Span::styled("  ", bar));
         left.push(Span::styled(
