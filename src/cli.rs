@@ -115,10 +115,10 @@ impl ConnectArgs {
         for h in &self.headers {
             spec.headers.push(parse_header(h)?);
         }
-        if let Some(p) = &self.subprotocol {
-            if p.trim().is_empty() {
-                bail!("--subprotocol must not be empty");
-            }
+        if let Some(p) = &self.subprotocol
+            && p.trim().is_empty()
+        {
+            bail!("--subprotocol must not be empty");
         }
         spec.subprotocol = self.subprotocol.clone();
         spec.insecure = self.insecure;

@@ -1020,3 +1020,35 @@ async fn a_continuing_session_keeps_numbering_frames() {
     let seqs: Vec<u64> = c.frames().iter().map(|f| f.seq).collect();
     assert_eq!(seqs, [41, 42]);
 }
+
+#[tokio::test]
+async fn automatic_pings_go_out_on_the_interval_and_measure_rtt() {
+    let server = demo_server(None).await;
+    let mut spec = login_spec(&server, PASSWORD);
+    spec.ping_interval = Some(Duration::from_millis(50));
+    let mut c = Client::start(spec);
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    for _ in 0..2 {
+        c.until("rtt", |e| matches!(e, NetEvent::Rtt(_))).await;
+    }
+    let frames = c.frames();
+    let pings: Vec<&[u8]> = frames
+        .iter()
+        .filter(|f| f.opcode == Opcode::Ping && f.dir == Direction::Send)
+        .map(|f| f.payload.as_ref())
+        .collect();
+    assert!(pings.len() >= 2, "{pings:?}");
+    assert_eq!(pings[..2], [&b"wsdeck 1"[..], &b"wsdeck 2"[..]]);
+    assert!(frames.iter().any(|f| f.opcode == Opcode::Pong
+        && f.dir == Direction::Receive
+        && f.payload.as_ref() == b"wsdeck 1"));
+    // Pings are not messages: the session is still just logged in, nothing else was sent.
+    assert_eq!(
+        frames
+            .iter()
+            .filter(|f| f.dir == Direction::Send && f.opcode == Opcode::Text)
+            .count(),
+        1
+    );
+}

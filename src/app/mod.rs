@@ -691,7 +691,7 @@ impl App {
                     )
                 } else {
                     format!(
-                        "connection lost: {reason} — reconnecting in {:.1} s (Esc cancels)",
+                        "{reason} — reconnecting in {:.1} s (Esc cancels)",
                         wait.as_secs_f64()
                     )
                 };

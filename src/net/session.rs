@@ -91,7 +91,7 @@ struct Outage {
 }
 
 enum Opened {
-    Ws(WsStream),
+    Ws(Box<WsStream>),
     Failed(NetError),
     Stopped(Stop),
 }
@@ -131,7 +131,7 @@ impl Task {
             }
             self.out.state(ConnState::Connecting);
             let ws = match self.open(outage.is_some()).await {
-                Opened::Ws(ws) => ws,
+                Opened::Ws(ws) => *ws,
                 Opened::Stopped(stop) => {
                     let state = self.stop_state(stop, outage.as_ref());
                     self.out.state(state);
@@ -214,7 +214,7 @@ impl Task {
         loop {
             tokio::select! {
                 r = &mut open => return match r {
-                    Ok(ws) => Opened::Ws(ws),
+                    Ok(ws) => Opened::Ws(Box::new(ws)),
                     Err(e) => Opened::Failed(e),
                 },
                 c = cmds.recv() => match c {

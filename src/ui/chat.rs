@@ -194,7 +194,12 @@ pub(super) fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
     let focused = app.focus() == Focus::Input;
     let logged_in = *app.conn() == ConnState::LoggedIn;
     let mut title = vec![Span::styled(" Message ", theme::title(focused))];
-    if !logged_in {
+    if app.reconnecting() {
+        title.push(Span::styled(
+            "· reconnecting: lines are queued ",
+            theme::dim(),
+        ));
+    } else if !logged_in {
         title.push(Span::styled("· not logged in ", theme::dim()));
     }
     let block = Block::bordered()
@@ -228,6 +233,8 @@ pub(super) fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
     if value.is_empty() {
         let hint = if logged_in {
             "type a message"
+        } else if app.reconnecting() {
+            "type now, Enter queues it until reconnected"
         } else {
             "type now, send once logged in"
         };
