@@ -2,10 +2,12 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod model;
 pub mod net;
 pub mod pipe;
 pub mod record;
+pub mod script;
 pub mod server;
 pub mod text;
 pub mod tui;

@@ -103,7 +103,15 @@ struct Har {
 
 impl Tape {
     fn open(args: &ConnectArgs, spec: &ConnectSpec) -> Result<Tape, String> {
-        let recorder = match &args.record {
+        // `--record` wins over a profile's `record`.
+        let record = match &args.record {
+            Some(path) => Some(path.clone()),
+            None => args
+                .profile()
+                .map_err(|e| format!("{e:#}"))?
+                .and_then(|p| p.record),
+        };
+        let recorder = match &record {
             Some(path) => {
                 let mut r = Recorder::create(path).map_err(|e| format!("{e:#}"))?;
                 r.set_redact(!spec.no_redact);
@@ -182,7 +190,7 @@ fn pipe_spec(args: &ConnectArgs, password: Option<String>) -> Result<ConnectSpec
             spec.auth.label()
         ));
     }
-    if spec.auth != AuthMethod::None {
+    if spec.auth != AuthMethod::None && spec.password.is_empty() {
         match password {
             Some(p) if !p.is_empty() => spec.password = Secret::new(p),
             _ => {

@@ -30,6 +30,17 @@ pub const QUIT_CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// Network events taken from the channel per wake-up.
 const NET_BATCH: usize = 4096;
 
+/// Extras for one run of the loop.
+#[derive(Debug, Default)]
+pub struct RunOptions {
+    /// A scripted demo played into the UI as key presses.
+    pub script: Option<crate::script::Script>,
+    /// Record every frame (and each handshake) to this JSONL file as it passes.
+    pub record: Option<std::path::PathBuf>,
+    /// Record without redaction (`--no-redact`).
+    pub no_redact: bool,
+}
+
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -86,15 +97,18 @@ pub fn install_panic_hook() {
 }
 
 /// Run the full-screen UI on the real terminal until the user quits or a signal arrives.
-pub async fn run_terminal(app: App, initial: Vec<Command>) -> anyhow::Result<Exit> {
+pub async fn run_terminal(
+    app: App,
+    initial: Vec<Command>,
+    opts: RunOptions,
+) -> anyhow::Result<Exit> {
     install_panic_hook();
     enter()?;
     let _guard = TerminalGuard;
     let mut terminal: Terminal<CrosstermBackend<Stdout>> =
         Terminal::new(CrosstermBackend::new(io::stdout()))?;
     let input = crossterm::event::EventStream::new();
-    let exit = run(&mut terminal, app, initial, input, shutdown_signal()).await?;
-    Ok(exit)
+    run(&mut terminal, app, initial, input, shutdown_signal(), opts).await
 }
 
 /// Resolves on SIGTERM, SIGHUP or SIGINT.
@@ -126,6 +140,7 @@ pub async fn run<B, I, S>(
     initial: Vec<Command>,
     input: I,
     shutdown: S,
+    opts: RunOptions,
 ) -> anyhow::Result<Exit>
 where
     B: Backend,
@@ -140,6 +155,11 @@ where
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     let mut quitting = false;
+    let mut tap = Tap::open(opts.record.as_deref(), opts.no_redact)?;
+    let started = Instant::now();
+    let mut player = opts.script.map(crate::script::Player::new);
+    let mut script_wake: Option<Instant> = player.as_ref().map(|_| started);
+    let mut script_error: Option<anyhow::Error> = None;
 
     for cmd in initial {
         quitting |= execute(cmd, &mut session);
@@ -171,6 +191,17 @@ where
             }
             n = recv_batch(&mut session, &mut batch) => {
                 let ended = n == 0 || matches!(batch.last(), Some(NetEvent::Ended));
+                tap.observe(&batch);
+                if let Some(p) = player.as_mut() {
+                    let mut heard = false;
+                    for f in batch.iter().filter_map(received_text) {
+                        p.on_text(f);
+                        heard = true;
+                    }
+                    if heard {
+                        script_wake = Some(Instant::now());
+                    }
+                }
                 for ev in batch.drain(..) {
                     for cmd in app.update(Event::Net(ev)) {
                         quitting |= execute(cmd, &mut session);
@@ -180,6 +211,40 @@ where
                     session = None;
                 }
                 dirty = true;
+            }
+            _ = sleep_until_some(script_wake), if script_wake.is_some() => {
+                script_wake = None;
+                let Some(p) = player.as_mut() else { continue };
+                loop {
+                    use crate::script::Action;
+                    match p.next(started.elapsed()) {
+                        Action::Key(k) => {
+                            for cmd in app.update(Event::Key(k)) {
+                                quitting |= execute(cmd, &mut session);
+                            }
+                            dirty = true;
+                        }
+                        Action::Sleep(d) => {
+                            script_wake = Some(Instant::now() + d);
+                            break;
+                        }
+                        Action::TimedOut { line, pattern } => {
+                            script_error = Some(anyhow::anyhow!(
+                                "script line {line}: no received message matched {pattern:?} in time"
+                            ));
+                            quitting = true;
+                            break;
+                        }
+                        Action::Quit => {
+                            quitting = true;
+                            break;
+                        }
+                        Action::Done => {
+                            player = None;
+                            break;
+                        }
+                    }
+                }
             }
             _ = tokio::time::sleep_until(next_draw), if dirty => {
                 terminal.draw(|f| crate::ui::draw(f, &app))?;
@@ -197,6 +262,7 @@ where
         });
         let deadline = Instant::now() + QUIT_CLOSE_WAIT;
         while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, s.events.recv()).await {
+            tap.observe(std::slice::from_ref(&ev));
             let ended = matches!(ev, NetEvent::Ended);
             let _ = app.update(Event::Net(ev));
             if ended {
@@ -207,7 +273,82 @@ where
             let _ = terminal.draw(|f| crate::ui::draw(f, &app));
         }
     }
-    Ok(exit)
+    if let Some(e) = tap.error.take() {
+        return Err(e);
+    }
+    match script_error {
+        Some(e) => Err(e),
+        None => Ok(exit),
+    }
+}
+
+/// The text of a received text frame.
+fn received_text(ev: &NetEvent) -> Option<&str> {
+    match ev {
+        NetEvent::Frame(f) if f.dir == crate::model::Direction::Receive => f.text(),
+        _ => None,
+    }
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes frames to the JSONL recording as they pass, one write per batch.
+struct Tap {
+    recorder: Option<crate::record::jsonl::Recorder>,
+    /// The first write error; recording stops there and the error is reported at exit.
+    error: Option<anyhow::Error>,
+}
+
+impl Tap {
+    fn open(path: Option<&std::path::Path>, no_redact: bool) -> anyhow::Result<Tap> {
+        let recorder = match path {
+            Some(p) => {
+                let mut r = crate::record::jsonl::Recorder::create(p)?;
+                r.set_redact(!no_redact);
+                Some(r)
+            }
+            None => None,
+        };
+        Ok(Tap {
+            recorder,
+            error: None,
+        })
+    }
+
+    fn observe(&mut self, events: &[NetEvent]) {
+        let Some(r) = self.recorder.as_mut() else {
+            return;
+        };
+        // Frames between handshakes go out in one write; order is kept.
+        let mut result = Ok(());
+        let mut start = 0;
+        for (i, ev) in events.iter().enumerate() {
+            if let NetEvent::Handshake(h) = ev {
+                result = result
+                    .and_then(|_| r.write_batch(frames_of(&events[start..i])))
+                    .and_then(|_| r.write_handshake(h));
+                start = i + 1;
+            }
+        }
+        result = result.and_then(|_| r.write_batch(frames_of(&events[start..])));
+        if let Err(e) = result {
+            let path = r.path().display().to_string();
+            self.error = Some(anyhow::anyhow!("recording to {path} stopped: {e}"));
+            self.recorder = None;
+        }
+    }
+}
+
+fn frames_of(events: &[NetEvent]) -> impl Iterator<Item = &crate::model::FrameRecord> {
+    events.iter().filter_map(|e| match e {
+        NetEvent::Frame(f) => Some(f),
+        _ => None,
+    })
 }
 
 /// Wait for the next batch of network events; pending forever when there is no session.

@@ -585,3 +585,63 @@ async fn silent_client_is_pinged_then_closed_while_active_one_stays() {
     drop((silent, active));
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_and_cuts_a_client_that_never_reads() {
+    const SIZE: usize = 64 * 1024;
+    // A queue so large the stuck client is never dropped for it: only shutdown ends it.
+    let server = start_with(|c| {
+        c.queue_capacity = 100_000;
+        c.shutdown_grace = Duration::from_millis(500);
+    })
+    .await;
+    let addr = server.local_addr();
+    let mut sender = connect(addr).await;
+    let mut stuck = connect(addr).await;
+    login(&mut sender).await;
+    login(&mut stuck).await;
+    // Enough to fill the socket buffers towards the stuck client many times over.
+    for i in 0..300 {
+        let mut text = format!("{i:05} ");
+        text.push_str(&"y".repeat(SIZE - text.len()));
+        send_text(&mut sender, &text).await;
+        next_text(&mut sender).await;
+    }
+    timeout(GUARD, server.shutdown())
+        .await
+        .expect("shutdown finishes despite a client that does not read");
+    // The stuck client's connection was cut: reading drains what was buffered, then ends.
+    let mut got = 0usize;
+    loop {
+        match timeout(GUARD, stuck.next()).await {
+            Err(_) => panic!("the stuck client's connection was left open ({got} read)"),
+            Ok(None) | Ok(Some(Err(_))) => break,
+            Ok(Some(Ok(_))) => got += 1,
+        }
+    }
+    assert!(got < 300, "the stuck client got everything ({got})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_are_answered_before_and_after_login() {
+    let server = start_with(|_| {}).await;
+    let mut ws = connect(server.local_addr()).await;
+    for payload in [&b"before"[..], &b"after"[..]] {
+        ws.send(Message::Ping(payload.to_vec().into()))
+            .await
+            .unwrap();
+        let pong = loop {
+            match timeout(GUARD, ws.next()).await.expect("pong in time") {
+                Some(Ok(Message::Pong(p))) => break p,
+                Some(Ok(Message::Ping(_))) => {}
+                other => panic!("expected a pong, got {other:?}"),
+            }
+        };
+        assert_eq!(&pong[..], payload);
+        if payload == b"before" {
+            login(&mut ws).await;
+        }
+    }
+    drop(ws);
+    server.shutdown().await;
+}

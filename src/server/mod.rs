@@ -97,12 +97,19 @@ impl ServerConfig {
 
     fn ws_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
+            // tungstenite fills its whole read buffer before each read (touching every page):
+            // the 128 KiB default would cost that much RSS per idle connection. Frames larger
+            // than this still get a buffer of their own size.
+            .read_buffer_size(READ_BUFFER_SIZE)
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_message_size))
             // Bound what tungstenite buffers for a client that does not read.
             .max_write_buffer_size(self.max_message_size.saturating_mul(4).max(1 << 20))
     }
 }
+
+/// Per-connection read buffer.
+const READ_BUFFER_SIZE: usize = 4 * 1024;
 
 /// State shared by the accept loop, the ticker and every connection.
 pub(crate) struct Shared {
@@ -180,9 +187,9 @@ const MAX_REFUSING: usize = 64;
 const REFUSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Aborts the task when dropped (so aborting the accept loop also stops the ticker).
-struct AbortOnDrop(JoinHandle<()>);
+pub(crate) struct AbortOnDrop<T>(pub JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -265,8 +272,8 @@ fn push_text(n: u64, hhmmss: &str, online: usize) -> String {
 
 /// `wsdeck serve`: password from the env var named by `--password-env`, start, print
 /// `listening on HOST:PORT`, run until SIGINT/SIGTERM, then shut down gracefully.
+/// Logging (a `tracing` subscriber) is the caller's to set up.
 pub async fn run_serve(args: crate::cli::ServeArgs) -> anyhow::Result<()> {
-    init_logging();
     let password = password_from_env(&args.password_env)?;
     if args.user.is_empty() {
         bail!("--user must not be empty");
@@ -299,17 +306,6 @@ fn password_from_env(var: &str) -> anyhow::Result<Secret> {
             bail!("environment variable {var} (--password-env) is not valid UTF-8")
         }
     }
-}
-
-/// Log to stderr (level from `RUST_LOG`, default info) unless the caller set up tracing.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
 
 /// SIGINT/SIGTERM, registered before the server announces itself so that a signal sent right

@@ -25,6 +25,11 @@ pub fn spawn_serve(user: &str, password: &str, extra: &[&str]) -> ServeProcess {
         .args(["--password-env", PASSWORD_VAR])
         .args(extra)
         .env(PASSWORD_VAR, password)
+        // Info-level logs land in `stderr_text()` for assertions and diagnostics.
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
