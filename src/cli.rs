@@ -82,6 +82,20 @@ pub struct ConnectArgs {
     /// Config file with profiles [default: ~/.config/wsdeck/config.toml].
     #[arg(long, env = crate::config::CONFIG_ENV, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Do not reconnect after an unexpected drop (by default wsdeck reconnects with backoff
+    /// and logs in again).
+    #[arg(long)]
+    pub no_reconnect: bool,
+    /// Seconds between protocol pings (RTT is measured from the pongs; a peer silent for
+    /// twice this, at least 10 s, counts as lost). 0 = no pings [default: 20].
+    #[arg(long, value_name = "SECONDS")]
+    pub ping_interval: Option<f64>,
+    /// Write every frame (and the handshake) to FILE as JSON lines, as they pass.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub record: Option<std::path::PathBuf>,
+    /// Write the session as a HAR 1.2 file (Chrome's WebSocket form) at exit.
+    #[arg(long, value_name = "FILE.har")]
+    pub har: Option<std::path::PathBuf>,
 }
 
 /// Flags of the full-screen UI (`connect` and `demo`).
@@ -144,7 +158,13 @@ impl ConnectArgs {
     pub fn to_spec(&self) -> anyhow::Result<crate::model::ConnectSpec> {
         use anyhow::{Context, bail};
         let mut spec = match self.profile()? {
-            Some(p) => p.to_spec()?,
+            Some(p) => {
+                let mut spec = p.to_spec()?;
+                if let Some(every) = p.ping_interval() {
+                    spec.ping_interval = every;
+                }
+                spec
+            }
             None => crate::model::ConnectSpec::new(validate_url(&self.url)?),
         };
         if let Some(u) = &self.user {
@@ -175,8 +195,27 @@ impl ConnectArgs {
         }
         spec.insecure |= self.insecure;
         spec.no_redact |= self.no_redact;
+        spec.reconnect &= !self.no_reconnect;
+        if let Some(secs) = self.ping_interval {
+            spec.ping_interval = ping_interval(secs)?;
+        }
         Ok(spec)
     }
+}
+
+/// `--ping-interval SECONDS`: 0 turns pings off; fractions are allowed (at least 10 ms).
+pub fn ping_interval(secs: f64) -> anyhow::Result<Option<std::time::Duration>> {
+    use anyhow::bail;
+    if !secs.is_finite() || secs < 0.0 {
+        bail!("--ping-interval must be a number of seconds, 0 or more (0 = off), not {secs}");
+    }
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    if !(0.01..=86_400.0).contains(&secs) {
+        bail!("--ping-interval must be between 0.01 and 86400 seconds (or 0 = off), not {secs}");
+    }
+    Ok(Some(std::time::Duration::from_secs_f64(secs)))
 }
 
 /// Accept `ws://` and `wss://` URLs with a host; the message says what is wrong otherwise.

@@ -11,11 +11,14 @@ pub const KEY_TABLE: &[KeySection] = &[
     KeySection {
         title: "Anywhere",
         keys: &[
-            ("Ctrl-C, Ctrl-Q", "quit (closes the connection with 1000)"),
+            ("Ctrl-C, Ctrl-Q", "quit (closes every connection with 1000)"),
+            ("Ctrl-T", "open another session (its own chat, monitor, recording)"),
+            ("Alt-←, Alt-→", "previous / next session"),
             ("F1", "show / hide this help"),
             ("F2, Alt-2", "chat view"),
             ("F3, Alt-3", "monitor view (every frame, handshake, stats)"),
             ("Esc", "close this help, dismiss a notice"),
+            ("Esc, Ctrl-X", "while reconnecting: stop trying"),
             ("Tab, Shift-Tab", "next / previous field"),
             ("F6, Ctrl-R", "show / hide the password"),
             ("PgUp, PgDn", "scroll the history by a page"),

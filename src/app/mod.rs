@@ -10,6 +10,7 @@ pub mod stats;
 
 use std::cell::Cell;
 use std::path::PathBuf;
+use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
@@ -139,6 +140,11 @@ pub struct App {
     monitor: Monitor,
     /// The file shown, when this app replays a recording (read-only).
     replay: Option<String>,
+    /// The session dropped and the network task is reconnecting (until logged in again or
+    /// ended): lines sent now are queued by the task.
+    reconnecting: bool,
+    /// Lines sent while reconnecting whose `Frame(Send)` has not arrived yet, oldest first.
+    pending: VecDeque<String>,
 }
 
 impl App {
@@ -180,6 +186,8 @@ impl App {
             view: View::Chat,
             monitor: Monitor::default(),
             replay: None,
+            reconnecting: false,
+            pending: VecDeque::new(),
         };
         if let Some(b) = banner {
             app.history.push_note(None, NoteLevel::Info, &b);
@@ -377,6 +385,25 @@ impl App {
     pub(crate) fn set_chat_geometry(&self, g: ChatGeometry) {
         self.geometry.set(g);
     }
+    /// The network task is reconnecting after a drop (Esc / Ctrl-X cancels).
+    pub fn reconnecting(&self) -> bool {
+        self.reconnecting
+    }
+    /// Lines sent while reconnecting and not yet delivered (shown as "⧗ queued").
+    pub fn pending(&self) -> &VecDeque<String> {
+        &self.pending
+    }
+    /// While reconnecting the status bar counts down the seconds to the next try: the runtime
+    /// should redraw after this long even if nothing else happens. `None` otherwise.
+    pub fn redraw_after(&self, now: SystemTime) -> Option<Duration> {
+        let ConnState::Reconnecting { retry_at, .. } = &self.conn else {
+            return None;
+        };
+        let left = retry_at.duration_since(now).ok()?;
+        // The countdown shows whole seconds rounded up: it changes when `left` crosses one.
+        let to_next = Duration::from_nanos((left.as_nanos() % 1_000_000_000) as u64);
+        Some(to_next + Duration::from_millis(1))
+    }
 
     // ---- keys ----
 
@@ -413,6 +440,8 @@ impl App {
                 self.help_scroll = 0;
                 return Vec::new();
             }
+            KeyCode::Esc if self.reconnecting => return self.cancel_reconnect(),
+            KeyCode::Char('x') if ctrl && self.reconnecting => return self.cancel_reconnect(),
             KeyCode::F(2) => {
                 self.view = View::Chat;
                 return Vec::new();
@@ -571,6 +600,12 @@ impl App {
             let line = self.input.take();
             return vec![Command::Net(NetCommand::SendText(line))];
         }
+        if self.reconnecting {
+            // The network task queues it and sends it after the new login.
+            let line = self.input.take();
+            self.pending.push_back(line.clone());
+            return vec![Command::Net(NetCommand::SendText(line))];
+        }
         let why = match &self.conn {
             ConnState::Connecting | ConnState::Handshaking | ConnState::LoggingIn => {
                 "not logged in yet — the line stays here; press Enter again once logged in"
@@ -662,7 +697,30 @@ impl App {
         };
         self.history
             .push_note(None, NoteLevel::Info, &format!("connecting to {url}{who}…"));
+        self.forget_pending();
         vec![Command::Connect(spec)]
+    }
+
+    /// Esc / Ctrl-X while reconnecting.
+    fn cancel_reconnect(&mut self) -> Vec<Command> {
+        self.history
+            .push_note(None, NoteLevel::Info, "reconnect cancelled");
+        vec![Command::Net(NetCommand::CancelReconnect)]
+    }
+
+    /// The session that would have sent the queued lines is over.
+    fn forget_pending(&mut self) {
+        self.reconnecting = false;
+        if !self.pending.is_empty() {
+            let n = self.pending.len();
+            let lines = if n == 1 { "line was" } else { "lines were" };
+            self.history.push_note(
+                None,
+                NoteLevel::Warn,
+                &format!("{n} queued {lines} not sent (↑ recalls them)"),
+            );
+            self.pending.clear();
+        }
     }
 
     // ---- mouse and paste ----
@@ -725,6 +783,7 @@ impl App {
             NetEvent::Rtt(d) => self.rtt = Some(d),
             NetEvent::Ended => {
                 self.monitor.stats_mut().disconnected();
+                self.forget_pending();
                 if !matches!(
                     self.conn,
                     ConnState::Closed { .. } | ConnState::Failed(_) | ConnState::Idle
@@ -753,7 +812,7 @@ impl App {
         match &s {
             ConnState::Idle => {}
             ConnState::Connecting => {
-                if self.conn != ConnState::Connecting {
+                if self.conn != ConnState::Connecting && !self.reconnecting {
                     self.history.push_note(
                         None,
                         NoteLevel::Info,
@@ -768,7 +827,16 @@ impl App {
             ConnState::LoggingIn => self.set_step(Step::Login, false),
             ConnState::AwaitingLogin => self.set_step(Step::Login, true),
             ConnState::LoggedIn => {
-                if self.conn != ConnState::LoggedIn {
+                if self.reconnecting {
+                    self.reconnecting = false;
+                    let text = match self.session_auth {
+                        AuthMethod::FirstMessage | AuthMethod::Basic => {
+                            format!("reconnected, logged in as {}", self.session_user)
+                        }
+                        _ => "reconnected".to_string(),
+                    };
+                    self.history.push_note(None, NoteLevel::Good, &text);
+                } else if self.conn != ConnState::LoggedIn {
                     let text = match self.session_auth {
                         AuthMethod::None => "connected (no login)".to_string(),
                         AuthMethod::Bearer => "connected, token accepted".to_string(),
@@ -781,7 +849,33 @@ impl App {
                 return;
             }
             ConnState::Closing => {}
+            ConnState::Reconnecting {
+                attempt,
+                retry_at,
+                reason,
+            } => {
+                let wait = retry_at
+                    .duration_since(SystemTime::now())
+                    .unwrap_or_default();
+                let text = if self.reconnecting {
+                    format!(
+                        "reconnect attempt {} failed: {reason} — retrying in {:.1} s",
+                        attempt.saturating_sub(1),
+                        wait.as_secs_f64()
+                    )
+                } else {
+                    format!(
+                        "{reason} — reconnecting in {:.1} s (Esc cancels)",
+                        wait.as_secs_f64()
+                    )
+                };
+                self.history.push_note(None, NoteLevel::Warn, &text);
+                self.reconnecting = true;
+                self.close_noted = false;
+                self.set_step(Step::Connect, false);
+            }
             ConnState::Closed { code, reason } => {
+                self.forget_pending();
                 if !self.close_noted {
                     let level = match code {
                         Some(1000) | Some(1001) => NoteLevel::Info,
@@ -801,6 +895,7 @@ impl App {
                 }
             }
             ConnState::Failed(e) => {
+                self.forget_pending();
                 let step = match e.kind {
                     NetErrorKind::LoginRejected | NetErrorKind::LoginTimeout => Step::Login,
                     NetErrorKind::Http(_) | NetErrorKind::Protocol => Step::Handshake,
@@ -888,6 +983,12 @@ impl App {
         match f.opcode {
             Opcode::Text => {
                 self.count(f.dir);
+                if f.dir == Direction::Send
+                    && self.pending.front().is_some_and(|p| *p == String::from_utf8_lossy(&f.payload))
+                {
+                    // A queued line went out: no longer pending, shown as sent below.
+                    self.pending.pop_front();
+                }
                 match &masked {
                     Some(shown) => self.history.push_text(f.at, f.dir, shown),
                     None => {

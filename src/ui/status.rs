@@ -17,6 +17,7 @@ fn state_color(c: &ConnState) -> Color {
     match c {
         ConnState::LoggedIn => theme::GOOD,
         ConnState::Connecting
+        | ConnState::Reconnecting { .. }
         | ConnState::Handshaking
         | ConnState::LoggingIn
         | ConnState::Closing => theme::WARN,
@@ -65,6 +66,9 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
             "  ● REC",
             bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
         ));
+    }
+    if app.reconnecting() {
+        left.push(Span::styled(" · Esc cancels", bar.fg(theme::DIM)));
     }
     if let Some(n) = app.notice() {
         left.push(Span::styled("  ", bar));
