@@ -50,8 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => rt.block_on(ui(default_init(), utc_offset, RunOptions::default())),
         Some(Command::Connect { conn, ui: ui_args }) => {
-            match connect_init(&conn)
-                .and_then(|init| Ok((init, run_options(&ui_args, None, conn.no_redact)?)))
+            match connect_init(&conn).and_then(|init| Ok((init, connect_options(&conn, &ui_args)?)))
             {
                 Ok((init, opts)) => rt.block_on(ui(init, utc_offset, opts)),
                 Err(e) => Err(e),
@@ -172,6 +171,17 @@ async fn demo(args: DemoArgs, utc_offset: i32) -> anyhow::Result<()> {
     let result = ui(init, utc_offset, opts).await;
     server.shutdown().await;
     result
+}
+
+/// `connect`'s recording and export: the flags, else the profile's `record`.
+fn connect_options(conn: &ConnectArgs, ui: &UiArgs) -> anyhow::Result<RunOptions> {
+    let record = match &conn.record {
+        Some(p) => Some(p.clone()),
+        None => conn.profile()?.and_then(|p| p.record),
+    };
+    let mut opts = run_options(ui, record, conn.no_redact)?;
+    opts.har = conn.har.clone();
+    Ok(opts)
 }
 
 /// Load the script (errors before the UI starts) and collect the runtime's options.

@@ -108,10 +108,11 @@ where
             Some(t) => t + FRAME_INTERVAL,
             None => Instant::now(),
         };
-        if tabs[active].wants_ticks() {
-            next_tick.get_or_insert_with(|| Instant::now() + TICK);
-        } else {
-            next_tick = None;
+        match tabs[active].tick_in(SystemTime::now()) {
+            Some(d) => {
+                next_tick.get_or_insert_with(|| Instant::now() + d);
+            }
+            None => next_tick = None,
         }
         tokio::select! {
             biased;

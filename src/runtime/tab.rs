@@ -60,9 +60,16 @@ impl Tab {
         let _ = self.update(Event::Resize(w, h));
     }
 
-    /// Time-dependent things are on screen: the monitor's stats of a live session.
-    pub fn wants_ticks(&self) -> bool {
-        self.session.is_some() && self.app.view() == View::Monitor
+    /// When the screen next changes with time alone: the monitor's stats of a live session
+    /// (every second), a reconnect countdown (when its second turns). `None`: never.
+    pub fn tick_in(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
+        let countdown = self.app.redraw_after(now);
+        let stats =
+            (self.session.is_some() && self.app.view() == View::Monitor).then_some(super::TICK);
+        match (countdown, stats) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn start_recording(&mut self, path: &Path) {
