@@ -34,6 +34,8 @@ fn app_with(spec: ConnectSpec, connect_now: bool) -> (App, Vec<Command>) {
         spec,
         connect_now,
         banner: Some("demo server listening on 127.0.0.1:40123".into()),
+        snippets: Vec::new(),
+        profiles: Vec::new(),
     });
     app.set_utc_offset(0);
     (app, cmds)

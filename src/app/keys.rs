@@ -12,7 +12,10 @@ pub const KEY_TABLE: &[KeySection] = &[
         title: "Anywhere",
         keys: &[
             ("Ctrl-C, Ctrl-Q", "quit (closes every connection with 1000)"),
-            ("Ctrl-T", "open another session (its own chat, monitor, recording)"),
+            (
+                "Ctrl-T",
+                "open another session (its own chat, monitor, recording)",
+            ),
             ("Alt-←, Alt-→", "previous / next session"),
             ("F1", "show / hide this help"),
             ("F2, Alt-2", "chat view"),

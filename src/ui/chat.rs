@@ -278,6 +278,8 @@ mod tests {
             spec: ConnectSpec::new("ws://127.0.0.1:5678"),
             connect_now: false,
             banner: None,
+            snippets: Vec::new(),
+            profiles: Vec::new(),
         });
         app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
         for i in 0..n {
