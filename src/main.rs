@@ -133,12 +133,15 @@ fn env_password() -> Secret {
     Secret::new(std::env::var(PASSWORD_ENV).unwrap_or_default())
 }
 
+/// Snippets and named profiles for the UI.
+type UiConfig = (Vec<Snippet>, Vec<(String, Profile)>);
+
 /// The UI's snippets and profiles from the config file (`explicit`, else `WSDECK_CONFIG`,
 /// else the user's config directory): a profile's own snippets first, then the global ones.
 fn ui_config(
     explicit: Option<&std::path::Path>,
     profile: Option<&str>,
-) -> anyhow::Result<(Vec<Snippet>, Vec<(String, Profile)>)> {
+) -> anyhow::Result<UiConfig> {
     let cfg = Config::load(explicit)?;
     let mut snippets = Vec::new();
     if let Some(name) = profile {

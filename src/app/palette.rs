@@ -112,7 +112,7 @@ impl Palette {
             })
             .collect();
         // Stable: equal scores keep the palette's order.
-        ms.sort_by(|a, b| b.score.cmp(&a.score));
+        ms.sort_by_key(|m| std::cmp::Reverse(m.score));
         self.matches = ms;
         self.selected = 0;
     }

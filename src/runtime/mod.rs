@@ -52,8 +52,11 @@ pub struct RunOptions {
     pub clipboard: Option<Clipboard>,
 }
 
+/// What a [`Clipboard`] calls with the copied text.
+type CopyFn = Box<dyn FnMut(&str) -> io::Result<()> + Send>;
+
 /// A clipboard sink: the real terminal gets an OSC 52 sequence; tests collect the text.
-pub struct Clipboard(Box<dyn FnMut(&str) -> io::Result<()> + Send>);
+pub struct Clipboard(CopyFn);
 
 impl Clipboard {
     pub fn new(f: impl FnMut(&str) -> io::Result<()> + Send + 'static) -> Clipboard {

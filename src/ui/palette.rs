@@ -25,10 +25,11 @@ pub(super) fn draw(frame: &mut Frame, p: &Palette, area: Rect) {
     if w < 8 || h < 4 {
         return;
     }
-    // Towards the top, like most palettes, so the screen below stays in view.
+    // Towards the top, like most palettes, at a fixed place while the list narrows.
+    let full_h = (MAX_ROWS + 4).min(area.height);
     let popup = Rect::new(
         area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 4,
+        area.y + (area.height - full_h) / 4,
         w,
         h,
     );
@@ -101,6 +102,16 @@ pub(super) fn draw(frame: &mut Frame, p: &Palette, area: Rect) {
     let sel = p.selected();
     let top = sel.saturating_sub(visible_rows - 1);
     let width = list.width as usize;
+    // Labels in a column (at most half the width), details after them.
+    let label_col = p
+        .matches()
+        .iter()
+        .skip(top)
+        .take(visible_rows)
+        .map(|m| unicode_width::UnicodeWidthStr::width(p.items()[m.item].label.as_str()))
+        .max()
+        .unwrap_or(0)
+        .min(width / 2);
     for (row, (i, m)) in p
         .matches()
         .iter()
@@ -127,6 +138,10 @@ pub(super) fn draw(frame: &mut Frame, p: &Palette, area: Rect) {
             spans.push(Span::styled(c.to_string(), style));
         }
         used += unicode_width::UnicodeWidthStr::width(label.as_str());
+        if used < 2 + label_col {
+            spans.push(Span::raw(" ".repeat(2 + label_col - used)));
+            used = 2 + label_col;
+        }
         let detail_room = width.saturating_sub(used + key_w + 3);
         if !item.detail.is_empty() && detail_room > 3 {
             let d = truncate(&item.detail, detail_room);
