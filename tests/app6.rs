@@ -525,6 +525,19 @@ fn profile_picker_in_a_narrow_terminal() {
 }
 
 #[test]
+fn a_session_started_from_a_profile_shows_it_picked() {
+    // `connect @seed` fills the spec from the profile.
+    let mut s = ConnectSpec::new("ws://127.0.0.1:5678");
+    s.user = "admin".into();
+    let a = app(init_with(s, true));
+    assert_eq!(a.login().profile(), Some("seed"));
+    assert!(screen(&render(&a, 100, 30)).contains("@seed"));
+    // Any other spec: none picked.
+    let b = app(init_with(spec("admin", ""), true));
+    assert_eq!(b.login().profile(), None);
+}
+
+#[test]
 fn without_profiles_there_is_no_profile_field() {
     let mut a = app(init_with(ConnectSpec::new(URL), false));
     let s = screen(&render(&a, 100, 30));

@@ -232,6 +232,12 @@ impl App {
             })
             .collect();
         login.profiles = profiles.iter().map(|p| p.name.clone()).collect();
+        // `connect @NAME`: show that profile as the one picked.
+        login.profile = profiles.iter().position(|p| {
+            p.spec
+                .as_ref()
+                .is_ok_and(|s| s.url == spec.url && s.user == spec.user && s.auth == spec.auth)
+        });
         spec.password = Default::default();
         let focus = login.initial_focus();
         let utc_offset = time::UtcOffset::current_local_offset()
