@@ -214,6 +214,9 @@ async fn ui(init: AppInit, utc_offset: i32, opts: RunOptions) -> anyhow::Result<
         ..init.clone()
     });
     opts.utc_offset = utc_offset;
+    opts.panic_at_draw = std::env::var("WSDECK_FAULT_PANIC_AT_DRAW")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let (mut app, initial) = App::new(init);
     app.set_utc_offset(utc_offset);
     wsdeck::tui::run_terminal(app, initial, opts).await?;

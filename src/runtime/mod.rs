@@ -47,6 +47,9 @@ pub struct RunOptions {
     pub new_session: Option<AppInit>,
     /// Local UTC offset for new sessions' clocks.
     pub utc_offset: i32,
+    /// Fault injection for tests (`WSDECK_FAULT_PANIC_AT_DRAW=N`): panic inside the Nth draw,
+    /// to prove the terminal is restored on a panic.
+    pub panic_at_draw: Option<usize>,
 }
 
 /// Why the loop ended.
@@ -86,6 +89,7 @@ where
     let mut last_draw: Option<Instant> = None;
     let mut quitting = false;
     let mut rr = 0usize;
+    let mut draws = 0usize;
 
     if let Some(path) = &opts.record {
         tabs[0].start_recording(path);
@@ -219,7 +223,14 @@ where
                 dirty = true;
             }
             _ = tokio::time::sleep_until(next_draw), if dirty => {
-                terminal.draw(|f| draw(f, &tabs, active))?;
+                draws += 1;
+                let fault = opts.panic_at_draw == Some(draws);
+                terminal.draw(|f| {
+                    draw(f, &tabs, active);
+                    if fault {
+                        panic!("injected fault: panic in draw {draws}");
+                    }
+                })?;
                 last_draw = Some(Instant::now());
                 dirty = false;
             }
