@@ -53,7 +53,11 @@ fn main() -> ExitCode {
             match connect_init(&conn).and_then(|init| Ok((init, connect_options(&conn, &ui_args)?)))
             {
                 Ok((init, opts)) => rt.block_on(ui(init, utc_offset, opts)),
-                Err(e) => Err(e),
+                // Bad flags, URL, profile or script: the usage exit code, like clap's.
+                Err(e) => {
+                    eprintln!("wsdeck: {e:#}");
+                    return ExitCode::from(2);
+                }
             }
         }
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
