@@ -17,7 +17,10 @@ fn main() -> ExitCode {
     let utc_offset = time::UtcOffset::current_local_offset()
         .map(|o| o.whole_seconds())
         .unwrap_or(0);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(e.into()),
     };
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
             init_stderr_logging();
             rt.block_on(wsdeck::server::run_serve(args))
         }
+        Some(Command::HashPassword(args)) => wsdeck::server::run_hash_password(args),
         Some(Command::Pipe(args)) => {
             let code = rt.block_on(wsdeck::pipe::run_pipe(args));
             // Exit without waiting for the stdin reader thread, which may be blocked in a read.

@@ -22,9 +22,10 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tracing::{debug, info, warn};
 
 use super::handshake::{self, Failure, Policy};
-use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, Shared, auth};
+use super::tls::{self, Stream};
+use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, LiveGuard, Shared, auth};
 
-type Ws = WebSocketStream<TcpStream>;
+type Ws = WebSocketStream<Stream>;
 type Sink = SplitSink<Ws, Message>;
 type Source = SplitStream<Ws>;
 
@@ -34,7 +35,7 @@ const FLUSH_WAIT: Duration = Duration::from_secs(1);
 const LINGER: Duration = Duration::from_secs(1);
 
 /// Serve one accepted TCP connection until it ends.
-pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, _live: LiveGuard) {
     if let Err(e) = tcp.set_nodelay(true) {
         debug!(%peer, error = %e, "set_nodelay failed");
     }
@@ -44,7 +45,14 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
         subprotocols: &cfg.subprotocols,
         ws_config: cfg.ws_config(),
     };
-    let (ws, upgrade) = match timeout(cfg.handshake_timeout, handshake::accept(tcp, policy)).await {
+    // TLS (if on) and the HTTP upgrade share one deadline.
+    let opening = async {
+        let stream = tls::open(tcp, cfg.tls.as_ref())
+            .await
+            .map_err(Failure::Io)?;
+        handshake::accept(stream, policy).await
+    };
+    let (ws, upgrade) = match timeout(cfg.handshake_timeout, opening).await {
         Ok(Ok(done)) => done,
         Ok(Err(Failure::Rejected(r, tcp))) => {
             info!(%peer, status = r.status, "answered a request that is not a valid WebSocket upgrade");
@@ -292,9 +300,25 @@ impl Session<'_> {
             );
             return Flow::Close(CloseCode::Policy, "too many login attempts");
         }
-        let ok = text.is_some_and(|t| auth::check_login(t, &cfg.user, &cfg.password));
-        if ok {
-            let name: Arc<str> = Arc::from(cfg.user.as_str());
+        let accepted: Option<Arc<str>> = match (text, &cfg.users) {
+            (None, _) => None,
+            (Some(t), None) => {
+                auth::check_login(t, &cfg.user, &cfg.password).then(|| Arc::from(cfg.user.as_str()))
+            }
+            (Some(t), Some(users)) => {
+                // Argon2 is CPU- and memory-heavy: a bounded number at once, off the async
+                // threads.
+                let Ok(_slot) = self.shared.verify_slots.acquire().await else {
+                    return Flow::Gone;
+                };
+                let (users, t) = (users.clone(), t.to_string());
+                match tokio::task::spawn_blocking(move || users.check_login(&t)).await {
+                    Ok(name) => name.map(Arc::from),
+                    Err(_) => None,
+                }
+            }
+        };
+        if let Some(name) = accepted {
             let online = self.shared.room.logged_in(self.id, name.clone());
             info!(id = self.id, user = %name, online, "logged in");
             self.name = Some(name);

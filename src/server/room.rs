@@ -88,6 +88,13 @@ impl Room {
         self.lock().len()
     }
 
+    /// (connections, logged-in connections).
+    pub fn counts(&self) -> (usize, usize) {
+        let map = self.lock();
+        let logged_in = map.values().filter(|m| m.name.is_some()).count();
+        (map.len(), logged_in)
+    }
+
     /// Queue `msg` for every logged-in member except `from`. Returns (queued, dropped).
     pub fn broadcast(&self, from: u64, msg: Message) -> (usize, usize) {
         let mut map = self.lock();
