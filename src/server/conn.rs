@@ -319,10 +319,15 @@ impl Session<'_> {
             }
         };
         if let Some(name) = accepted {
+            // Queue the reply before joining the broadcasts, so that it is the first thing
+            // a client gets after logging in.
+            if let Flow::Gone = self.reply(Message::text(LOGIN_OK_REPLY)).await {
+                return Flow::Gone;
+            }
             let online = self.shared.room.logged_in(self.id, name.clone());
             info!(id = self.id, user = %name, online, "logged in");
             self.name = Some(name);
-            return self.reply(Message::text(LOGIN_OK_REPLY)).await;
+            return Flow::Continue;
         }
         self.failures += 1;
         info!(id = self.id, attempt = self.failures, "login rejected");
