@@ -951,6 +951,47 @@ async fn a_client_that_never_reads_is_dropped_while_others_get_every_broadcast()
     assert_healthy(&server).await;
 }
 
+/// Log in through a small receive buffer, then send `size`-byte messages without ever reading,
+/// until a write makes no progress for a second (the server stopped reading) or `limit` bytes
+/// are sent. Returns the client and the bytes sent.
+async fn flood_without_reading(addr: SocketAddr, size: usize, limit: usize) -> (Raw, usize) {
+    let mut raw = Raw::upgraded_small_rcvbuf(addr).await;
+    raw.login().await;
+    let msg = frame(true, 0, OP_TEXT, &vec![b'f'; size], Some(MASK));
+    let mut sent = 0;
+    while sent < limit {
+        match timeout(Duration::from_secs(1), raw.tcp.write_all(&msg)).await {
+            Ok(Ok(())) => sent += msg.len(),
+            // Stalled (back-pressure) or cut off.
+            Err(_) | Ok(Err(_)) => break,
+        }
+    }
+    (raw, sent)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_without_reading_is_throttled_not_buffered() {
+    const LIMIT: usize = 256 * 1024 * 1024;
+    let server = start().await;
+    let addr = server.local_addr();
+    let (flooder, sent) = flood_without_reading(addr, MAX_MESSAGE - 100, LIMIT).await;
+    // The server queued at most a few MiB of echoes for it, then stopped reading: its 1024
+    // message slots alone would have taken 64 MiB.
+    assert!(
+        sent < 48 * 1024 * 1024,
+        "the server kept reading {sent} bytes from a client that never reads its replies"
+    );
+    eprintln!("a client not reading its replies got {sent} bytes in before being throttled");
+    assert_eq!(server.stats().logged_in, 1, "throttled, not dropped");
+    // Everyone else is served meanwhile; the honest client's chat is broadcast, which does
+    // not fit the flooder's full queue: that drops it as a client that does not read.
+    honest_chat(addr).await;
+    assert_eq!(server.stats().logged_in, 0);
+    drop(flooder);
+    wait_until_empty(&server).await;
+    assert_healthy(&server).await;
+}
+
 /// One storm client: connect, log in, chat, close. `Err` holds the HTTP status when refused.
 async fn storm_client(addr: SocketAddr, i: usize) -> Result<(), Option<u16>> {
     let (mut ws, _) = match tokio_tungstenite::connect_async(format!("ws://{addr}/")).await {
@@ -1211,6 +1252,20 @@ fn serve_memory_stays_bounded_under_hostile_load() {
                 "{reaction:?}"
             );
         }
+        // Four clients sending without reading their replies.
+        let mut set = JoinSet::new();
+        for _ in 0..4 {
+            set.spawn(flood_without_reading(addr, 60_000, 256 << 20));
+        }
+        let mut flooders = Vec::new();
+        while let Some(done) = set.join_next().await {
+            let (raw, sent) = done.unwrap();
+            assert!(sent < 256 << 20);
+            flooders.push(raw);
+        }
+        let (_, peak) = serve.memory_kib();
+        eprintln!("peak with four flooders held: {peak} KiB");
+        drop(flooders);
         // Twenty 2^63-byte announcements left stalling.
         let mut stalled = Vec::new();
         for _ in 0..20 {

@@ -22,6 +22,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tracing::{debug, info, warn};
 
 use super::handshake::{self, Failure, Policy};
+use super::room::Budget;
 use super::tls::{self, Stream};
 use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, LiveGuard, Shared, auth};
 
@@ -72,17 +73,21 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let id = shared.next_id();
     let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
     let kill = Arc::new(Notify::new());
-    shared.room.join(id, tx.clone(), kill.clone());
+    let budget = Budget::new(cfg.queue_byte_limit());
+    shared
+        .room
+        .join(id, tx.clone(), budget.clone(), kill.clone());
     info!(%peer, id, path = %crate::text::sanitize_line(&upgrade.path), "client connected");
 
     let (sink, source) = ws.split();
     // Aborted with this task (e.g. on shutdown), even while blocked on a client that does
     // not read.
-    let mut writer = AbortOnDrop(tokio::spawn(write_loop(sink, rx)));
+    let mut writer = AbortOnDrop(tokio::spawn(write_loop(sink, rx, budget.clone())));
     let mut session = Session {
         id,
         shared: &shared,
         tx,
+        budget,
         name: None,
         failures: 0,
     };
@@ -157,6 +162,8 @@ struct Session<'a> {
     id: u64,
     shared: &'a Shared,
     tx: mpsc::Sender<Message>,
+    /// Bytes queued for this client (shared with the room and the writer).
+    budget: Budget,
     /// The user name it logged in with.
     name: Option<Arc<str>>,
     failures: u32,
@@ -261,8 +268,10 @@ impl Session<'_> {
         self.tx.try_send(Message::Close(Some(frame))).is_ok()
     }
 
-    /// Send to this client, waiting for room in its queue.
+    /// Send to this client, waiting for room in its queue (in messages and in bytes): a
+    /// client that sends but does not read stops being read.
     async fn reply(&self, msg: Message) -> Flow {
+        self.budget.take(&msg).await;
         match self.tx.send(msg).await {
             Ok(()) => Flow::Continue,
             Err(_) => Flow::Gone,
@@ -376,7 +385,7 @@ impl std::fmt::Display for ErrorKind<'_> {
 
 /// Drain the queue: `feed` everything that is queued, then one `flush`. Returns the sink when
 /// all senders are gone or the socket fails.
-async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>) -> Sink {
+async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>, budget: Budget) -> Sink {
     const BATCH: usize = 64;
     let mut batch = Vec::new();
     let mut closed = false;
@@ -387,6 +396,8 @@ async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>) -> Sink {
                 continue;
             }
             let is_close = matches!(msg, Message::Close(_));
+            // Handed to tungstenite, whose own write buffer is bounded.
+            budget.give_back(&msg);
             match sink.feed(msg).await {
                 Ok(()) => {}
                 // The client closed first; tungstenite already replied.

@@ -82,6 +82,10 @@ pub struct ServerConfig {
     /// Messages queued for one client before it counts as not reading and is dropped.
     /// Default 1024.
     pub queue_capacity: usize,
+    /// Bytes of messages queued for one client: broadcasts and pushes beyond this drop it
+    /// (it is not reading), its own replies wait (so its reading stops). Default 4 MiB; never
+    /// less than two of the largest messages.
+    pub queue_bytes: usize,
     /// Connections served at once; more are answered 503. Default 20,000.
     pub max_connections: usize,
     /// A client silent for half of this gets a ping; silent for all of it, close 1001.
@@ -112,6 +116,7 @@ impl ServerConfig {
             max_login_attempts: DEFAULT_MAX_LOGIN_ATTEMPTS,
             login_delay: Duration::from_millis(100),
             queue_capacity: 1024,
+            queue_bytes: 4 * 1024 * 1024,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: Some(Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS)),
             close_timeout: Duration::from_secs(3),
@@ -119,6 +124,12 @@ impl ServerConfig {
             allowed_origins: Vec::new(),
             subprotocols: Vec::new(),
         }
+    }
+
+    /// The per-client byte budget actually used (see `queue_bytes`).
+    fn queue_byte_limit(&self) -> usize {
+        self.queue_bytes
+            .max(self.max_message_size.saturating_mul(2).saturating_add(4096))
     }
 
     fn ws_config(&self) -> WebSocketConfig {
