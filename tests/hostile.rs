@@ -1621,3 +1621,86 @@ fn users_file_with_argon2_hashes_logs_in_and_hides_which_part_was_wrong() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 1"), "{err}");
 }
+
+/// Run `wsdeck ARGS` in a pseudo-terminal, answering each prompt in `answers`; returns
+/// everything the terminal showed and the exit status.
+fn in_pty(args: &[&str], answers: &[&str]) -> (String, bool) {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("open a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_wsdeck"));
+    cmd.args(args);
+    let mut child = pair.slave.spawn_command(cmd).expect("spawn wsdeck");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = Vec::new();
+    let deadline = Instant::now() + common::GUARD;
+    let mut wait_for = |shown: &mut Vec<u8>, what: &str| {
+        while !String::from_utf8_lossy(shown).contains(what) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(bytes) => shown.extend(bytes),
+                Err(_) => panic!(
+                    "waiting for {what:?}; the terminal shows {:?}",
+                    String::from_utf8_lossy(shown)
+                ),
+            }
+        }
+    };
+    for (answer, prompt) in answers.iter().zip(["Password: ", "Again: "]) {
+        wait_for(&mut shown, prompt);
+        std::io::Write::write_all(&mut writer, format!("{answer}\r").as_bytes()).unwrap();
+    }
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "wsdeck hash-password did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    while let Ok(bytes) = rx.recv_timeout(Duration::from_millis(300)) {
+        shown.extend(bytes);
+    }
+    (
+        String::from_utf8_lossy(&shown).into_owned(),
+        status.success(),
+    )
+}
+
+#[test]
+fn hash_password_prompts_without_echo_on_a_terminal() {
+    let (shown, ok) = in_pty(
+        &["hash-password", "--user", "carol"],
+        &["t0p-secret", "t0p-secret"],
+    );
+    assert!(ok, "{shown:?}");
+    assert!(shown.contains("carol:$argon2id$"), "{shown:?}");
+    assert!(
+        !shown.contains("t0p-secret"),
+        "the password was echoed: {shown:?}"
+    );
+
+    let (shown, ok) = in_pty(&["hash-password"], &["one", "two"]);
+    assert!(!ok);
+    assert!(shown.contains("differ"), "{shown:?}");
+    assert!(!shown.contains("$argon2"), "{shown:?}");
+}
