@@ -1651,7 +1651,7 @@ fn in_pty(args: &[&str], answers: &[&str]) -> (String, bool) {
     });
     let mut shown = Vec::new();
     let deadline = Instant::now() + common::GUARD;
-    let mut wait_for = |shown: &mut Vec<u8>, what: &str| {
+    let wait_for = |shown: &mut Vec<u8>, what: &str| {
         while !String::from_utf8_lossy(shown).contains(what) {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
