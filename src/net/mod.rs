@@ -8,6 +8,7 @@
 
 mod connect;
 mod events;
+mod reconnect;
 mod session;
 mod stream;
 mod tls;
