@@ -1,6 +1,7 @@
 //! Command-line arguments (clap derive). The contract scripts and tests depend on.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -32,6 +33,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// No UI: log in, send stdin lines as text frames, print received frames.
     Pipe(ConnectArgs),
+    /// Print the argon2 hash of a password for `serve --users-file` (the password is read
+    /// from a no-echo prompt, or from stdin when it is not a terminal; never from arguments).
+    HashPassword(HashPasswordArgs),
     /// Open a recorded session (--record FILE.jsonl) read-only in the monitor and chat.
     Replay {
         /// The JSONL recording.
@@ -126,15 +130,69 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:5678")]
     pub listen: SocketAddr,
-    /// The user name clients log in with.
-    #[arg(long)]
-    pub user: String,
+    /// The user name clients log in with (with --password-env; or use --users-file).
+    #[arg(
+        long,
+        requires = "password_env",
+        required_unless_present = "users_file",
+        conflicts_with = "users_file"
+    )]
+    pub user: Option<String>,
     /// Name of the environment variable holding the password.
-    #[arg(long, value_name = "VAR")]
-    pub password_env: String,
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "user",
+        conflicts_with = "users_file"
+    )]
+    pub password_env: Option<String>,
+    /// File of `NAME:HASH` lines (argon2 hashes from `wsdeck hash-password`), instead of
+    /// --user/--password-env.
+    #[arg(long, value_name = "FILE")]
+    pub users_file: Option<PathBuf>,
     /// Seconds between server pushes to each logged-in client (0 = off).
     #[arg(long, default_value_t = 5)]
     pub tick: u64,
+    /// Largest message and frame accepted; bigger ones are closed with 1009.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::server::DEFAULT_MAX_MESSAGE)]
+    pub max_message: usize,
+    /// Connections served at once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// A client silent this long is closed with 1001 (pinged at half of it); 0 = never.
+    #[arg(long, value_name = "SECS", default_value_t = crate::server::DEFAULT_IDLE_TIMEOUT_SECS)]
+    pub idle_timeout: u64,
+    /// Bound on the TLS handshake plus the HTTP upgrade.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = crate::server::DEFAULT_HANDSHAKE_TIMEOUT_SECS
+    )]
+    pub handshake_timeout: u64,
+    /// Failed logins allowed per connection (with a growing delay); the next one gets 1008.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::server::DEFAULT_MAX_LOGIN_ATTEMPTS
+    )]
+    pub max_login_attempts: u32,
+    /// Accept browser handshakes only from this Origin (repeatable); others get 403.
+    /// Clients sending no Origin (non-browsers) are not affected.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Serve wss:// with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HashPasswordArgs {
+    /// Print `USER:HASH`, a line ready for the users file.
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 /// Where the password for `connect`/`pipe` comes from when not typed.

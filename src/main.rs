@@ -69,6 +69,7 @@ fn main() -> ExitCode {
             }
             rt.block_on(wsdeck::server::run_serve(args))
         }
+        Some(Command::HashPassword(args)) => wsdeck::server::run_hash_password(args),
         Some(Command::Pipe(args)) => {
             let code = rt.block_on(wsdeck::pipe::run_pipe(args));
             // Exit without waiting for the stdin reader thread, which may be blocked in a read.
