@@ -40,6 +40,8 @@ pub enum Command {
     Replay {
         /// The JSONL recording.
         file: std::path::PathBuf,
+        #[command(flatten)]
+        keep: KeepArgs,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -102,12 +104,35 @@ pub struct ConnectArgs {
     pub har: Option<std::path::PathBuf>,
 }
 
+/// How much of a session the UI keeps in memory (a recording keeps everything).
+#[derive(Debug, Clone, Args)]
+pub struct KeepArgs {
+    /// Keep at most this many frames in memory; older ones are dropped with a marker.
+    #[arg(long, default_value_t = crate::record::store::DEFAULT_MAX_FRAMES, value_name = "N")]
+    pub keep_frames: usize,
+    /// Keep at most this many MiB of payload in memory.
+    #[arg(long, default_value_t = crate::record::store::DEFAULT_MAX_BYTES >> 20, value_name = "MIB")]
+    pub keep_mib: usize,
+}
+
+impl KeepArgs {
+    /// (frames, bytes) for `App::set_frame_limits`.
+    pub fn limits(&self) -> (usize, usize) {
+        (
+            self.keep_frames.max(1),
+            self.keep_mib.max(1).saturating_mul(1 << 20),
+        )
+    }
+}
+
 /// Flags of the full-screen UI (`connect` and `demo`).
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct UiArgs {
     /// Play a scripted demo in the UI: typed text, keys, waits for replies (assets/demo.script).
     #[arg(long, value_name = "FILE")]
     pub script: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub keep: KeepArgs,
 }
 
 #[derive(Debug, Clone, Args)]

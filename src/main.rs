@@ -61,7 +61,7 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
-        Some(Command::Replay { file }) => rt.block_on(replay(&file, utc_offset)),
+        Some(Command::Replay { file, keep }) => rt.block_on(replay(&file, &keep, utc_offset)),
         Some(Command::Completions { .. }) | Some(Command::Man) => Ok(()),
         Some(Command::Serve(args)) => {
             if cli.log.is_none() {
@@ -203,6 +203,7 @@ fn run_options(
         script,
         record,
         no_redact,
+        frame_limits: Some(ui.keep.limits()),
         ..RunOptions::default()
     })
 }
@@ -224,17 +225,25 @@ async fn ui(init: AppInit, utc_offset: i32, opts: RunOptions) -> anyhow::Result<
         .and_then(|v| v.parse().ok());
     let (mut app, initial) = App::new(init);
     app.set_utc_offset(utc_offset);
+    if let Some((frames, bytes)) = opts.frame_limits {
+        app.set_frame_limits(frames, bytes);
+    }
     wsdeck::tui::run_terminal(app, initial, opts).await?;
     Ok(())
 }
 
 /// `wsdeck replay FILE`: the monitor and chat over a recorded session, read-only.
-async fn replay(file: &std::path::Path, utc_offset: i32) -> anyhow::Result<()> {
+async fn replay(
+    file: &std::path::Path,
+    keep: &wsdeck::cli::KeepArgs,
+    utc_offset: i32,
+) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("the UI needs a terminal");
     }
     let recording = wsdeck::record::jsonl::read(file)?;
-    let mut app = App::replay(recording, &file.display().to_string());
+    let (frames, bytes) = keep.limits();
+    let mut app = App::replay_with_limits(recording, &file.display().to_string(), frames, bytes);
     app.set_utc_offset(utc_offset);
     let opts = RunOptions {
         utc_offset,

@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub new_session: Option<AppInit>,
     /// Local UTC offset for new sessions' clocks.
     pub utc_offset: i32,
+    /// In-memory frame limits (frames, payload bytes) for new sessions.
+    pub frame_limits: Option<(usize, usize)>,
     /// Fault injection for tests (`WSDECK_FAULT_PANIC_AT_DRAW=N`): panic inside the Nth draw,
     /// to prove the terminal is restored on a panic.
     pub panic_at_draw: Option<usize>,
@@ -134,6 +136,9 @@ where
                                 if let Some(init) = &opts.new_session {
                                     let (mut app, cmds) = App::new(init.clone());
                                     app.set_utc_offset(opts.utc_offset);
+                                    if let Some((frames, bytes)) = opts.frame_limits {
+                                        app.set_frame_limits(frames, bytes);
+                                    }
                                     let mut tab = Tab::new(app, opts.no_redact);
                                     if let Some((w, h)) = tabs[active].size {
                                         tab.resize(w, h);
