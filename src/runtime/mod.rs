@@ -174,6 +174,20 @@ where
                     _ => {}
                 }
             }
+            // A due frame goes before more network events, so a flood cannot hold the
+            // screen back (the batch limit bounds the time between two draws).
+            _ = tokio::time::sleep_until(next_draw), if dirty => {
+                draws += 1;
+                let fault = opts.panic_at_draw == Some(draws);
+                terminal.draw(|f| {
+                    draw(f, &tabs, active);
+                    if fault {
+                        panic!("injected fault: panic in draw {draws}");
+                    }
+                })?;
+                last_draw = Some(Instant::now());
+                dirty = false;
+            }
             (i, _n) = recv_any(&mut tabs, &mut batch, &mut rr) => {
                 if i == active
                     && let Some(p) = player.as_mut()
@@ -226,18 +240,6 @@ where
                 next_tick = None;
                 let _ = tabs[active].update(Event::Tick(SystemTime::now()));
                 dirty = true;
-            }
-            _ = tokio::time::sleep_until(next_draw), if dirty => {
-                draws += 1;
-                let fault = opts.panic_at_draw == Some(draws);
-                terminal.draw(|f| {
-                    draw(f, &tabs, active);
-                    if fault {
-                        panic!("injected fault: panic in draw {draws}");
-                    }
-                })?;
-                last_draw = Some(Instant::now());
-                dirty = false;
             }
         }
     };
