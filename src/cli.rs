@@ -178,6 +178,9 @@ pub struct ServeArgs {
     /// Seconds between server pushes to each logged-in client (0 = off).
     #[arg(long, default_value_t = 5)]
     pub tick: u64,
+    /// Do not relay each client's text to the others (only the seed's echo).
+    #[arg(long)]
+    pub no_broadcast: bool,
     /// Largest message and frame accepted; bigger ones are closed with 1009.
     #[arg(long, value_name = "BYTES", default_value_t = crate::server::DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,

@@ -205,6 +205,23 @@ async fn broadcast_reaches_other_logged_in_clients_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_broadcast_the_server_is_the_seeds_echo() {
+    let server = start_with(|c| c.broadcast = false).await;
+    let addr = server.local_addr();
+    let mut a = connect(addr).await;
+    let mut b = connect(addr).await;
+    login(&mut a).await;
+    login(&mut b).await;
+    send_text(&mut a, "only mine").await;
+    assert_eq!(next_text(&mut a).await, "your submit context: only mine");
+    // b's next frame is its own echo, not a relay of a's text.
+    send_text(&mut b, "me").await;
+    assert_eq!(next_text(&mut b).await, "your submit context: me");
+    drop((a, b));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_close_is_answered_with_1000() {
     let server = start_with(|_| {}).await;
     let mut ws = connect(server.local_addr()).await;

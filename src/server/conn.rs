@@ -284,14 +284,20 @@ impl Session<'_> {
             // The seed cannot take a binary login; here it counts as a failed attempt.
             (None, _) => self.login(None).await,
             (Some(name), Message::Text(text)) => {
-                let broadcast = Message::text(format!("{name}: {}", text.as_str()));
+                let broadcast = self
+                    .shared
+                    .cfg
+                    .broadcast
+                    .then(|| Message::text(format!("{name}: {}", text.as_str())));
                 let flow = self
                     .reply(Message::text(format!(
                         "your submit context: {}",
                         text.as_str()
                     )))
                     .await;
-                self.shared.room.broadcast(self.id, broadcast);
+                if let Some(b) = broadcast {
+                    self.shared.room.broadcast(self.id, b);
+                }
                 flow
             }
             (Some(_), Message::Binary(data)) => self.reply(Message::Binary(data)).await,

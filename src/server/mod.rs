@@ -70,6 +70,9 @@ pub struct ServerConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Interval of server pushes to each logged-in client; `None` = no pushes.
     pub tick: Option<Duration>,
+    /// Relay each logged-in client's text to the others as `NAME: text` (default on);
+    /// off, the server is exactly the seed's echo server.
+    pub broadcast: bool,
     /// Largest message and largest frame accepted (bigger ones: close 1009). Default 1 MiB.
     pub max_message_size: usize,
     /// Bound on the TLS handshake plus reading the HTTP upgrade and answering it. Default 10 s.
@@ -111,6 +114,7 @@ impl ServerConfig {
             users: None,
             tls: None,
             tick: None,
+            broadcast: true,
             max_message_size: DEFAULT_MAX_MESSAGE,
             handshake_timeout: Duration::from_secs(DEFAULT_HANDSHAKE_TIMEOUT_SECS),
             max_login_attempts: DEFAULT_MAX_LOGIN_ATTEMPTS,
@@ -402,6 +406,7 @@ pub fn config_from_args(args: &crate::cli::ServeArgs) -> anyhow::Result<ServerCo
         (None, _, _) => bail!("give --user NAME --password-env VAR, or --users-file FILE"),
     };
     cfg.tick = (args.tick > 0).then(|| Duration::from_secs(args.tick));
+    cfg.broadcast = !args.no_broadcast;
     if args.max_message < MIN_MAX_MESSAGE {
         bail!("--max-message must be at least {MIN_MAX_MESSAGE} bytes");
     }
