@@ -1665,6 +1665,16 @@ fn in_pty(args: &[&str], answers: &[&str]) -> (String, bool) {
     };
     for (answer, prompt) in answers.iter().zip(["Password: ", "Again: "]) {
         wait_for(&mut shown, prompt);
+        // Type only once the program has turned echo off, as a person reading the prompt
+        // would (the prompt is printed just before); otherwise the terminal itself echoes.
+        while pair
+            .master
+            .get_termios()
+            .is_some_and(|t| t.local_flags.contains(nix::sys::termios::LocalFlags::ECHO))
+        {
+            assert!(Instant::now() < deadline, "echo never turned off");
+            std::thread::sleep(Duration::from_millis(5));
+        }
         std::io::Write::write_all(&mut writer, format!("{answer}\r").as_bytes()).unwrap();
     }
     let status = loop {
