@@ -579,15 +579,15 @@ impl App {
                 return Vec::new();
             }
             KeyCode::PageUp => {
-                self.history.scroll_up(page, &geo);
+                self.history.scroll_up(page, &geo, self.monitor.store());
                 return Vec::new();
             }
             KeyCode::PageDown => {
-                self.history.scroll_down(page, &geo);
+                self.history.scroll_down(page, &geo, self.monitor.store());
                 return Vec::new();
             }
             KeyCode::Home => {
-                self.history.scroll_top(&geo);
+                self.history.scroll_top(&geo, self.monitor.store());
                 return Vec::new();
             }
             KeyCode::End => {
@@ -858,8 +858,14 @@ impl App {
         }
         let geo = self.geometry.get();
         match m.kind {
-            MouseEventKind::ScrollUp => self.history.scroll_up(WHEEL_ROWS, &geo),
-            MouseEventKind::ScrollDown => self.history.scroll_down(WHEEL_ROWS, &geo),
+            MouseEventKind::ScrollUp => {
+                self.history
+                    .scroll_up(WHEEL_ROWS, &geo, self.monitor.store())
+            }
+            MouseEventKind::ScrollDown => {
+                self.history
+                    .scroll_down(WHEEL_ROWS, &geo, self.monitor.store())
+            }
             _ => {}
         }
     }
@@ -1069,58 +1075,18 @@ impl App {
     }
 
     /// The message at the bottom of the history view: its full payload from the monitor's
-    /// store when the history kept only a preview.
+    /// store (`None` when the store no longer keeps it).
     fn last_message_clip(&self) -> Option<(String, usize, &'static str)> {
         let geo = self.geometry.get();
-        let window = self.history.window(&geo);
-        let e = window.items.iter().rev().find_map(|it| {
-            let e = self.history.get(it.index)?;
-            matches!(
-                e.kind,
-                history::EntryKind::Text(_) | history::EntryKind::Binary(_)
-            )
-            .then_some(e)
-        })?;
-        let (dir, opcode) = match e.kind {
-            history::EntryKind::Text(d) => (d, Opcode::Text),
-            history::EntryKind::Binary(d) => (d, Opcode::Binary),
-            history::EntryKind::Note(_) => return None,
-        };
-        if opcode == Opcode::Text && e.total == e.bytes.len() as u64 {
-            return Some(clip_payload(opcode, e.bytes, None));
-        }
-        // Frames are stored in arrival order: look back to the entry's time.
-        let at_ms = |t: SystemTime| {
-            t.duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0)
-        };
-        let want = e.at.map(at_ms)?;
-        let found = self
-            .monitor
-            .store()
+        let store = self.monitor.store();
+        let window = self.history.window(&geo, store);
+        let abs = window
+            .items
             .iter()
             .rev()
-            .take_while(|v| at_ms(v.at) + 1000 >= want)
-            .find(|v| {
-                v.dir == dir
-                    && v.opcode == opcode
-                    && v.len as u64 == e.total
-                    && v.payload.len() as u64 == e.total
-                    && at_ms(v.at) == want
-            });
-        match found {
-            Some(v) => Some(clip_payload(v.opcode, v.payload, None)),
-            // No longer kept in full: what the history has.
-            None => {
-                let (text, _, what) = clip_payload(opcode, e.bytes, None);
-                let full = match opcode {
-                    Opcode::Binary => e.total as usize * 2,
-                    _ => e.total as usize,
-                };
-                Some((text, full, what))
-            }
-        }
+            .find_map(|it| self.history.get(it.index, store)?.frame)?;
+        let v = self.monitor.frame(abs)?;
+        Some(clip_payload(v.opcode, v.payload, None))
     }
 
     // ---- drawing support ----
@@ -1369,17 +1335,12 @@ impl App {
                     // A queued line went out: no longer pending, shown as sent below.
                     self.pending.pop_front();
                 }
-                match &masked {
-                    Some(shown) => self.history.push_text(f.at, f.dir, shown),
-                    None => {
-                        let text = String::from_utf8_lossy(&f.payload);
-                        self.history.push_text(f.at, f.dir, &text);
-                    }
-                }
+                // The store holds the frame as shown (a login frame masked).
+                self.history.push_frame(self.monitor.store());
             }
             Opcode::Binary => {
                 self.count(f.dir);
-                self.history.push_binary(f.at, f.dir, &f.payload);
+                self.history.push_frame(self.monitor.store());
             }
             Opcode::Close => {
                 let who = match f.dir {
