@@ -79,7 +79,18 @@ fn main() -> ExitCode {
         }
         Some(Command::HashPassword(args)) => wsdeck::server::run_hash_password(args),
         Some(Command::Pipe(args)) => {
-            let code = rt.block_on(wsdeck::pipe::run_pipe(args));
+            // One thread: the network task and the printer hand frames over without waking
+            // another core for each one (about 2× faster under a flood; bench/PROFILE.md).
+            let code = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(single) => single.block_on(wsdeck::pipe::run_pipe(args)),
+                Err(e) => {
+                    eprintln!("wsdeck: {e}");
+                    1
+                }
+            };
             // Exit without waiting for the stdin reader thread, which may be blocked in a read.
             std::process::exit(code);
         }
