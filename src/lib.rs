@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod model;
 pub mod net;
+pub mod pipe;
 pub mod record;
 pub mod server;
 pub mod text;

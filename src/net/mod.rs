@@ -1,0 +1,118 @@
+//! The network task: one task owns the socket of one session and talks to the UI only over
+//! channels. It never waits for the UI: events go out on an unbounded channel that the UI
+//! drains in batches (`recv_many`).
+//!
+//! Events come in the order things happened: `State(Connecting)`, `State(Handshaking)`,
+//! `Handshake(..)`, the login states, every `Frame` both ways, and finally `State(Closed|Failed)`
+//! followed by `Ended`.
+
+mod connect;
+mod events;
+mod session;
+mod stream;
+mod tls;
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::model::{ConnectSpec, NetCommand, NetEvent};
+
+/// The UI's end of a running session.
+pub struct SessionHandle {
+    /// Commands into the session. Dropping it means the user quit: the task sends Close 1000,
+    /// waits briefly for the reply and ends.
+    pub commands: mpsc::UnboundedSender<NetCommand>,
+    /// Everything that happens, in order; `NetEvent::Ended` is the last event.
+    pub events: mpsc::UnboundedReceiver<NetEvent>,
+}
+
+/// Spawn the task that owns the socket for one session (call inside a tokio runtime).
+pub fn spawn(spec: ConnectSpec) -> SessionHandle {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    tokio::spawn(session::run(spec, cmd_rx, ev_tx));
+    SessionHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+    }
+}
+
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+}
+
+/// Longest message text kept in a `NetError` or a one-line report.
+const MAX_LINE_CHARS: usize = 300;
+
+/// Make text (possibly from the network) safe for a one-line message: control characters,
+/// bidi overrides and zero-width characters become visible placeholders, and it is cut to a
+/// bounded length.
+pub fn clean_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_LINE_CHARS * 4));
+    for (n, c) in s.chars().enumerate() {
+        if n == MAX_LINE_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\r' | '\n' | '\t' => out.push(' '),
+            _ => push_visible(c, &mut out),
+        }
+    }
+    out
+}
+
+/// Push `c`, or a visible placeholder when the terminal would act on it: C0 controls become
+/// the matching "control picture" (ESC → ␛), DEL → ␡, C1 controls, bidi overrides and
+/// zero-width characters → `\u{..}`.
+pub fn push_visible(c: char, out: &mut String) {
+    match c {
+        '\0'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�')),
+        '\u{7f}' => out.push('␡'),
+        '\u{80}'..='\u{9f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2069}'
+        | '\u{feff}' => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+        _ => out.push(c),
+    }
+}
+
+/// "10 s", "1.5 s", "250 ms".
+pub(crate) fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_line_makes_controls_visible_and_bounds_length() {
+        assert_eq!(clean_line("a\x1b[2Jb\r\nc\u{202e}d"), "a␛[2Jb  c\\u{202e}d");
+        assert_eq!(clean_line("x\u{7f}\u{9b}"), "x␡\\u{9b}");
+        let long = "é".repeat(1000);
+        let cleaned = clean_line(&long);
+        assert_eq!(cleaned.chars().count(), MAX_LINE_CHARS + 1);
+        assert!(cleaned.ends_with('…'));
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(Duration::from_secs(10)), "10 s");
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(human_duration(Duration::from_millis(250)), "250 ms");
+    }
+}

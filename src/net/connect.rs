@@ -1,0 +1,442 @@
+//! Opening a session: resolve, TCP connect, TLS, HTTP upgrade; capture the upgrade as it
+//! crossed the wire; map every failure to a one-line `NetError`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue, SEC_WEBSOCKET_PROTOCOL};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+
+use super::events::Out;
+use super::stream::{Capture, NetStream, SharedCapture, head_bytes};
+use super::{clean_line, tls, ws_config};
+use crate::model::{
+    AuthMethod, ConnState, ConnectSpec, HandshakeInfo, HttpHead, NetError, NetErrorKind, NetEvent,
+};
+
+pub(crate) type WsStream = WebSocketStream<NetStream>;
+
+/// Headers tungstenite writes itself; a user header of that name replaces its value.
+const UPGRADE_HEADERS: [&str; 5] = [
+    "host",
+    "connection",
+    "upgrade",
+    "sec-websocket-version",
+    "sec-websocket-key",
+];
+
+/// Header values shown as `***` unless redaction is off.
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// Where the URL points.
+struct Target {
+    /// Host as written in the URL (IPv6 in brackets), for messages.
+    host: String,
+    /// Host without brackets, for DNS and TLS.
+    bare_host: String,
+    port: u16,
+    tls: bool,
+}
+
+impl Target {
+    fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Open the connection and complete the upgrade, emitting `Handshaking` and `Handshake`.
+pub(crate) async fn open(spec: &ConnectSpec, out: &Out) -> Result<WsStream, NetError> {
+    let request = build_request(spec)?;
+    let target = target(&request)?;
+    let deadline = Instant::now() + spec.connect_timeout;
+    let limit = spec.connect_timeout;
+
+    let addrs = resolve(&target, deadline, limit).await?;
+    let tcp = tcp_connect(&target, &addrs, deadline, limit).await?;
+    // Small interactive messages should not wait for Nagle; failure here is harmless.
+    let _ = tcp.set_nodelay(true);
+    out.state(ConnState::Handshaking);
+
+    let capture: SharedCapture = Arc::new(Mutex::new(Capture::default()));
+    let stream = if target.tls {
+        let config = tls::client_config(spec.insecure)
+            .map_err(|e| NetError::new(NetErrorKind::Tls, format!("TLS: {e}")))?;
+        let name = tls::server_name(&target.bare_host)
+            .map_err(|e| NetError::new(NetErrorKind::Tls, format!("TLS: {}", clean_line(&e))))?;
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let tls = match timeout_at(deadline, connector.connect(name, tcp)).await {
+            Err(_) => {
+                return Err(timeout(
+                    &format!("TLS handshake with {}", target.addr()),
+                    limit,
+                ));
+            }
+            Ok(Err(e)) => {
+                return Err(NetError::new(
+                    NetErrorKind::Tls,
+                    format!("TLS: {}", clean_line(&tls::describe_error(&e))),
+                ));
+            }
+            Ok(Ok(s)) => s,
+        };
+        NetStream::tls(tls, capture.clone())
+    } else {
+        NetStream::plain(tcp, capture.clone())
+    };
+
+    let started = SystemTime::now();
+    let handshake = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config()));
+    let upgrade = match timeout_at(deadline, handshake).await {
+        Ok(r) => r,
+        Err(_) => {
+            return Err(timeout(
+                &format!("WebSocket handshake with {}", target.addr()),
+                limit,
+            ));
+        }
+    };
+    let finished = SystemTime::now();
+    let info = |cap: &Capture| HandshakeInfo {
+        url: spec.url.clone(),
+        request: parse_head(&cap.sent, spec.no_redact),
+        response: parse_head(&cap.received, spec.no_redact),
+        started: Some(started),
+        finished: Some(finished),
+    };
+    match upgrade {
+        Ok((mut ws, _response)) => {
+            ws.get_mut().stop_capture();
+            let cap = lock(&capture);
+            out.emit(NetEvent::Handshake(info(&cap)));
+            Ok(ws)
+        }
+        Err(err) => {
+            let cap = lock(&capture);
+            let got_response = !cap.received.is_empty();
+            let info = info(&cap);
+            drop(cap);
+            if got_response {
+                out.emit(NetEvent::Handshake(info.clone()));
+            }
+            Err(upgrade_error(err, &target, &info.response))
+        }
+    }
+}
+
+fn lock(c: &SharedCapture) -> std::sync::MutexGuard<'_, Capture> {
+    c.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The upgrade request: URL, user headers, subprotocol and HTTP credentials.
+fn build_request(spec: &ConnectSpec) -> Result<Request, NetError> {
+    let url = crate::cli::validate_url(&spec.url)
+        .map_err(|e| NetError::new(NetErrorKind::BadUrl, clean_line(&format!("{e:#}"))))?;
+    let mut request = url.as_str().into_client_request().map_err(|e| {
+        NetError::new(
+            NetErrorKind::BadUrl,
+            clean_line(&format!("bad URL {url:?}: {e}")),
+        )
+    })?;
+    let headers = request.headers_mut();
+    for (name, value) in &spec.headers {
+        let bad = || {
+            NetError::new(
+                NetErrorKind::BadUrl,
+                clean_line(&format!("bad header {name:?}: not a valid HTTP header")),
+            )
+        };
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+        let value = HeaderValue::from_str(value).map_err(|_| bad())?;
+        if UPGRADE_HEADERS.contains(&name.as_str()) {
+            headers.insert(name, value);
+        } else {
+            headers.append(name, value);
+        }
+    }
+    if let Some(p) = &spec.subprotocol {
+        let value = HeaderValue::from_str(p).map_err(|_| {
+            NetError::new(
+                NetErrorKind::BadUrl,
+                clean_line(&format!("bad subprotocol {p:?}")),
+            )
+        })?;
+        headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    let credential = match spec.auth {
+        AuthMethod::Basic => {
+            let raw = format!("{}:{}", spec.user, spec.password.expose());
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            ))
+        }
+        AuthMethod::Bearer => Some(format!("Bearer {}", spec.password.expose())),
+        AuthMethod::FirstMessage | AuthMethod::None => None,
+    };
+    if let Some(c) = credential {
+        let mut value = HeaderValue::from_str(&c).map_err(|_| {
+            NetError::new(
+                NetErrorKind::Protocol,
+                "the credential cannot be sent in an HTTP header (it contains control characters)",
+            )
+        })?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(request)
+}
+
+fn target(request: &Request) -> Result<Target, NetError> {
+    let uri = request.uri();
+    let tls = match uri.scheme_str() {
+        Some("wss") => true,
+        Some("ws") => false,
+        _ => {
+            return Err(NetError::new(
+                NetErrorKind::BadUrl,
+                "bad URL: scheme must be ws:// or wss://",
+            ));
+        }
+    };
+    let host = uri.host().unwrap_or_default().to_string();
+    let bare_host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(&host)
+        .to_string();
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    Ok(Target {
+        host,
+        bare_host,
+        port,
+        tls,
+    })
+}
+
+async fn resolve(
+    target: &Target,
+    deadline: Instant,
+    limit: Duration,
+) -> Result<Vec<SocketAddr>, NetError> {
+    let lookup = tokio::net::lookup_host((target.bare_host.as_str(), target.port));
+    match timeout_at(deadline, lookup).await {
+        Err(_) => Err(timeout(&format!("DNS lookup of {}", target.host), limit)),
+        Ok(Err(e)) => Err(NetError::new(
+            NetErrorKind::Dns,
+            clean_line(&format!("DNS: cannot resolve host {}: {e}", target.host)),
+        )),
+        Ok(Ok(addrs)) => {
+            let addrs: Vec<SocketAddr> = addrs.collect();
+            if addrs.is_empty() {
+                Err(NetError::new(
+                    NetErrorKind::Dns,
+                    clean_line(&format!("DNS: host {} has no addresses", target.host)),
+                ))
+            } else {
+                Ok(addrs)
+            }
+        }
+    }
+}
+
+/// Try each address in turn; report the first address's refusal or the last other error.
+async fn tcp_connect(
+    target: &Target,
+    addrs: &[SocketAddr],
+    deadline: Instant,
+    limit: Duration,
+) -> Result<TcpStream, NetError> {
+    let mut last_err = None;
+    for addr in addrs {
+        match timeout_at(deadline, TcpStream::connect(addr)).await {
+            Err(_) => {
+                return Err(timeout(&format!("TCP connect to {}", target.addr()), limit));
+            }
+            Ok(Ok(s)) => return Ok(s),
+            Ok(Err(e)) => last_err = Some(e),
+        }
+    }
+    let e = last_err.expect("at least one address was tried");
+    Err(match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => NetError::new(
+            NetErrorKind::Refused,
+            clean_line(&format!("connection refused to {}", target.addr())),
+        ),
+        _ => NetError::new(
+            NetErrorKind::Io,
+            clean_line(&format!("cannot connect to {}: {e}", target.addr())),
+        ),
+    })
+}
+
+fn timeout(phase: &str, limit: Duration) -> NetError {
+    NetError::new(
+        NetErrorKind::Timeout,
+        clean_line(&format!(
+            "timeout: {phase} did not finish within {}",
+            super::human_duration(limit)
+        )),
+    )
+}
+
+fn upgrade_error(err: WsError, target: &Target, response: &HttpHead) -> NetError {
+    match err {
+        WsError::Http(resp) => {
+            let status = resp.status();
+            let line = if response.start_line.is_empty() {
+                format!(
+                    "{:?} {} {}",
+                    resp.version(),
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                )
+            } else {
+                response.start_line.clone()
+            };
+            NetError::new(
+                NetErrorKind::Http(status.as_u16()),
+                clean_line(&format!("server answered {}", line.trim())),
+            )
+        }
+        WsError::Protocol(ProtocolError::HandshakeIncomplete) | WsError::ConnectionClosed => {
+            NetError::new(
+                NetErrorKind::Io,
+                format!(
+                    "handshake: {} closed the connection before answering the upgrade",
+                    clean_line(&target.addr())
+                ),
+            )
+        }
+        WsError::Io(e) => NetError::new(
+            NetErrorKind::Io,
+            clean_line(&format!("handshake with {} failed: {e}", target.addr())),
+        ),
+        WsError::Url(e) => {
+            NetError::new(NetErrorKind::BadUrl, clean_line(&format!("bad URL: {e}")))
+        }
+        WsError::Tls(e) => NetError::new(NetErrorKind::Tls, clean_line(&format!("TLS: {e}"))),
+        other => NetError::new(
+            NetErrorKind::Protocol,
+            clean_line(&format!("handshake: {other}")),
+        ),
+    }
+}
+
+/// Parse a captured HTTP head into its start line and headers, redacting secrets.
+fn parse_head(bytes: &[u8], no_redact: bool) -> HttpHead {
+    let text = String::from_utf8_lossy(head_bytes(bytes));
+    let mut lines = text.split("\r\n");
+    let start_line = lines.next().unwrap_or_default().to_string();
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| {
+            let name = name.trim().to_string();
+            let secret = SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(&name));
+            let value = if secret && !no_redact {
+                "***".to_string()
+            } else {
+                value.trim().to_string()
+            };
+            (name, value)
+        })
+        .collect();
+    HttpHead {
+        start_line,
+        headers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Secret;
+
+    #[test]
+    fn parse_head_redacts_secrets_unless_told_not_to() {
+        let raw = b"GET /chat HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YTpi\r\ncookie: s=1\r\n\r\n\x81";
+        let head = parse_head(raw, false);
+        assert_eq!(head.start_line, "GET /chat HTTP/1.1");
+        assert_eq!(
+            head.headers,
+            vec![
+                ("Host".to_string(), "h".to_string()),
+                ("Authorization".to_string(), "***".to_string()),
+                ("cookie".to_string(), "***".to_string()),
+            ]
+        );
+        let open = parse_head(raw, true);
+        assert_eq!(open.headers[1].1, "Basic YTpi");
+    }
+
+    fn header(req: &Request, name: &str) -> Option<String> {
+        req.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn request_carries_credentials_headers_and_subprotocol() {
+        let mut spec = ConnectSpec::new("ws://127.0.0.1:9/x?y=1");
+        spec.user = "admin".into();
+        spec.password = Secret::new("123456");
+        spec.auth = AuthMethod::Basic;
+        spec.subprotocol = Some("chat".into());
+        spec.headers = vec![
+            ("Origin".into(), "http://me".into()),
+            ("Host".into(), "other".into()),
+        ];
+        let req = build_request(&spec).unwrap();
+        assert_eq!(
+            header(&req, "authorization").as_deref(),
+            Some("Basic YWRtaW46MTIzNDU2")
+        );
+        assert_eq!(
+            header(&req, "sec-websocket-protocol").as_deref(),
+            Some("chat")
+        );
+        assert_eq!(header(&req, "origin").as_deref(), Some("http://me"));
+        assert_eq!(req.headers().get_all("host").iter().count(), 1);
+        assert_eq!(header(&req, "host").as_deref(), Some("other"));
+
+        spec.auth = AuthMethod::Bearer;
+        let req = build_request(&spec).unwrap();
+        assert_eq!(
+            header(&req, "authorization").as_deref(),
+            Some("Bearer 123456")
+        );
+        spec.auth = AuthMethod::FirstMessage;
+        assert!(header(&build_request(&spec).unwrap(), "authorization").is_none());
+    }
+
+    #[test]
+    fn bad_urls_are_reported_as_such() {
+        for url in ["http://x", "ws://", "nonsense", "ws://exa mple"] {
+            let err = build_request(&ConnectSpec::new(url)).unwrap_err();
+            assert_eq!(err.kind, NetErrorKind::BadUrl, "{url}");
+            assert!(err.message.contains("bad URL"), "{url}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn ipv6_hosts_lose_their_brackets_for_dns() {
+        let req = build_request(&ConnectSpec::new("wss://[::1]:9443/")).unwrap();
+        let t = target(&req).unwrap();
+        assert_eq!(t.bare_host, "::1");
+        assert_eq!(t.addr(), "[::1]:9443");
+        assert!(t.tls);
+        let t = target(&build_request(&ConnectSpec::new("ws://h/")).unwrap()).unwrap();
+        assert_eq!(t.port, 80);
+    }
+}

@@ -1,0 +1,176 @@
+//! The byte stream under the WebSocket: plain TCP or TLS, with an optional tap that keeps
+//! the HTTP upgrade request and response exactly as they crossed the wire.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+/// Most bytes of each HTTP head the tap keeps (tungstenite refuses bigger heads anyway).
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Bytes of the upgrade request written and of the response read, up to the blank line.
+#[derive(Debug, Default)]
+pub(crate) struct Capture {
+    pub sent: Vec<u8>,
+    pub received: Vec<u8>,
+}
+
+impl Capture {
+    fn record_sent(&mut self, bytes: &[u8]) {
+        if !head_complete(&self.sent) {
+            let room = MAX_HEAD.saturating_sub(self.sent.len());
+            self.sent.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+
+    fn record_received(&mut self, bytes: &[u8]) {
+        if !head_complete(&self.received) {
+            let room = MAX_HEAD.saturating_sub(self.received.len());
+            self.received
+                .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+}
+
+/// The bytes up to (not including) the blank line ending an HTTP head, if it is there.
+pub(crate) fn head_bytes(buf: &[u8]) -> &[u8] {
+    match find_blank_line(buf) {
+        Some(end) => &buf[..end],
+        None => buf,
+    }
+}
+
+fn head_complete(buf: &[u8]) -> bool {
+    find_blank_line(buf).is_some()
+}
+
+fn find_blank_line(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+pub(crate) type SharedCapture = Arc<Mutex<Capture>>;
+
+enum Inner {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+/// TCP or TLS, tapped while the upgrade is in flight.
+pub struct NetStream {
+    inner: Inner,
+    capture: Option<SharedCapture>,
+}
+
+impl NetStream {
+    pub(crate) fn plain(tcp: TcpStream, capture: SharedCapture) -> Self {
+        NetStream {
+            inner: Inner::Plain(tcp),
+            capture: Some(capture),
+        }
+    }
+
+    pub(crate) fn tls(tls: TlsStream<TcpStream>, capture: SharedCapture) -> Self {
+        NetStream {
+            inner: Inner::Tls(Box::new(tls)),
+            capture: Some(capture),
+        }
+    }
+
+    /// Stop tapping (after the upgrade): later frames cost nothing extra.
+    pub(crate) fn stop_capture(&mut self) {
+        self.capture = None;
+    }
+}
+
+fn with_capture(capture: &Option<SharedCapture>, f: impl FnOnce(&mut Capture)) {
+    if let Some(c) = capture {
+        // A poisoned lock only means another thread panicked mid-record; keep what is there.
+        let mut guard = c.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard);
+    }
+}
+
+impl AsyncRead for NetStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let res = match &mut this.inner {
+            Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        };
+        if let Poll::Ready(Ok(())) = res {
+            with_capture(&this.capture, |c| {
+                c.record_received(&buf.filled()[before..])
+            });
+        }
+        res
+    }
+}
+
+impl AsyncWrite for NetStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let res = match &mut this.inner {
+            Inner::Plain(s) => Pin::new(s).poll_write(cx, data),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, data),
+        };
+        if let Poll::Ready(Ok(n)) = res {
+            with_capture(&this.capture, |c| c.record_sent(&data[..n]));
+        }
+        res
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            Inner::Plain(s) => Pin::new(s).poll_flush(cx),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_stops_at_the_blank_line_and_head_bytes_cuts_it() {
+        let mut c = Capture::default();
+        c.record_received(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n");
+        c.record_received(b"\r\n\x81\x02hi");
+        c.record_received(b"\x81\x02more frames");
+        assert_eq!(
+            head_bytes(&c.received),
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
+        );
+        assert!(!c.received.ends_with(b"more frames"));
+    }
+
+    #[test]
+    fn capture_is_bounded() {
+        let mut c = Capture::default();
+        for _ in 0..100 {
+            c.record_sent(&[b'a'; 4096]);
+        }
+        assert_eq!(c.sent.len(), MAX_HEAD);
+    }
+}

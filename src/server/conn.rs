@@ -1,0 +1,413 @@
+//! One client connection: handshake, the seed's login loop, echo, broadcast, close.
+//!
+//! Two tasks per connection: this one reads and decides, a writer task owns the sending half
+//! and drains a bounded queue (`feed` for everything queued, then one `flush`). The reader
+//! waits on its own queue for its own replies (back-pressure on that client only); fan-out from
+//! other clients uses `try_send` (see `room.rs`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::{Instant, timeout, timeout_at};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+use tracing::{debug, info, warn};
+
+use super::handshake::{self, Failure, Policy};
+use super::{LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, Shared, auth};
+
+type Ws = WebSocketStream<TcpStream>;
+type Sink = SplitSink<Ws, Message>;
+type Source = SplitStream<Ws>;
+
+/// How long the writer may take to flush what is queued once the connection is ending.
+const FLUSH_WAIT: Duration = Duration::from_secs(1);
+/// How long to keep reading (and discarding) after answering a broken client with a Close.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// Serve one accepted TCP connection until it ends.
+pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        debug!(%peer, error = %e, "set_nodelay failed");
+    }
+    let cfg = &shared.cfg;
+    let policy = Policy {
+        allowed_origins: &cfg.allowed_origins,
+        subprotocols: &cfg.subprotocols,
+        ws_config: cfg.ws_config(),
+    };
+    let (ws, upgrade) = match timeout(cfg.handshake_timeout, handshake::accept(tcp, policy)).await {
+        Ok(Ok(done)) => done,
+        Ok(Err(Failure::Rejected(r, tcp))) => {
+            info!(%peer, status = r.status, "answered a request that is not a valid WebSocket upgrade");
+            handshake::linger_close(tcp, LINGER).await;
+            return;
+        }
+        Ok(Err(Failure::Io(e))) => {
+            debug!(%peer, error = %e, "handshake failed");
+            return;
+        }
+        Err(_) => {
+            info!(%peer, "handshake timed out");
+            return;
+        }
+    };
+
+    let id = shared.next_id();
+    let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
+    let kill = Arc::new(Notify::new());
+    shared.room.join(id, tx.clone(), kill.clone());
+    info!(%peer, id, path = %upgrade.path, "client connected");
+
+    let (sink, source) = ws.split();
+    let mut writer = tokio::spawn(write_loop(sink, rx));
+    let mut session = Session {
+        id,
+        shared: &shared,
+        tx,
+        name: None,
+        failures: 0,
+    };
+    let (end, source) = session.run(source, &kill).await;
+    shared.room.leave(id);
+    drop(session);
+
+    let sink = if matches!(end, End::Killed) {
+        writer.abort();
+        None
+    } else {
+        match timeout(FLUSH_WAIT, &mut writer).await {
+            Ok(Ok(sink)) => Some(sink),
+            _ => {
+                writer.abort();
+                None
+            }
+        }
+    };
+    if let (End::Failed(_), Some(sink)) = (&end, sink) {
+        // We answered a protocol violation with a Close; let the client read it instead of
+        // resetting the connection under it.
+        if let Ok(ws) = source.reunite(sink) {
+            handshake::linger_close(ws.into_inner(), LINGER).await;
+        }
+    }
+    match end {
+        End::Failed(code) => {
+            info!(%peer, id, how = end.describe(), code = u16::from(code), "client disconnected")
+        }
+        _ => info!(%peer, id, how = end.describe(), "client disconnected"),
+    }
+}
+
+/// How a connection ended.
+#[derive(Debug)]
+enum End {
+    /// Close handshake completed or the stream ended after a Close.
+    Closed,
+    /// Dropped by the room (queue full) or by shutdown.
+    Killed,
+    /// The client broke the protocol; answered with a Close carrying this code.
+    Failed(CloseCode),
+    /// The connection was lost (reset, I/O error) without a close handshake.
+    Lost,
+    /// We sent a Close and the client did not answer in time.
+    CloseTimeout,
+}
+
+impl End {
+    fn describe(&self) -> &'static str {
+        match self {
+            End::Closed => "closed",
+            End::Killed => "dropped",
+            End::Failed(_) => "protocol error",
+            End::Lost => "connection lost",
+            End::CloseTimeout => "no close reply",
+        }
+    }
+}
+
+/// What the reader does after handling one message.
+enum Flow {
+    Continue,
+    /// Start a server-initiated close with this code and reason.
+    Close(CloseCode, &'static str),
+    /// Our own queue is gone (the writer failed).
+    Gone,
+}
+
+struct Session<'a> {
+    id: u64,
+    shared: &'a Shared,
+    tx: mpsc::Sender<Message>,
+    /// The user name it logged in with.
+    name: Option<Arc<str>>,
+    failures: u32,
+}
+
+impl Session<'_> {
+    async fn run(&mut self, mut source: Source, kill: &Notify) -> (End, Source) {
+        let cfg = &self.shared.cfg;
+        let mut last_rx = Instant::now();
+        let mut pinged = false;
+        // Set once we have sent a Close: wait for the reply until then.
+        let mut closing_until: Option<Instant> = None;
+        let end = loop {
+            let deadline = match (closing_until, cfg.idle_timeout) {
+                (Some(t), _) => t,
+                (None, Some(idle)) if pinged => last_rx + idle,
+                (None, Some(idle)) => last_rx + idle / 2,
+                (None, None) => Instant::now() + Duration::from_secs(24 * 3600),
+            };
+            let next = tokio::select! {
+                biased;
+                _ = kill.notified() => break End::Killed,
+                next = timeout_at(deadline, source.next()) => next,
+            };
+            let msg = match next {
+                Err(_elapsed) => {
+                    if closing_until.is_some() {
+                        break End::CloseTimeout;
+                    }
+                    if cfg.idle_timeout.is_none() {
+                        continue;
+                    }
+                    if !pinged {
+                        pinged = true;
+                        if self.tx.try_send(Message::Ping(Default::default())).is_err() {
+                            break End::Killed;
+                        }
+                        continue;
+                    }
+                    info!(id = self.id, "idle timeout");
+                    match self.start_close(CloseCode::Away, "idle timeout") {
+                        true => closing_until = Some(Instant::now() + cfg.close_timeout),
+                        false => break End::Killed,
+                    }
+                    continue;
+                }
+                Ok(None) => break End::Closed,
+                Ok(Some(Err(e))) => match close_code_for(&e) {
+                    Some((code, reason)) => {
+                        info!(id = self.id, error = %ErrorKind(&e), "client broke the protocol");
+                        if closing_until.is_none() {
+                            self.start_close(code, reason);
+                        }
+                        break End::Failed(code);
+                    }
+                    None => {
+                        debug!(id = self.id, error = %ErrorKind(&e), "connection lost");
+                        break End::Lost;
+                    }
+                },
+                Ok(Some(Ok(msg))) => msg,
+            };
+            last_rx = Instant::now();
+            pinged = false;
+            if closing_until.is_some() {
+                // After our Close only the client's Close reply matters; the next read
+                // then ends the stream.
+                continue;
+            }
+            let flow = match msg {
+                Message::Text(_) | Message::Binary(_) => tokio::select! {
+                    biased;
+                    _ = kill.notified() => break End::Killed,
+                    flow = self.handle(msg) => flow,
+                },
+                // tungstenite answers pings and queues the Close reply itself; keep reading
+                // so it gets flushed and the stream ends.
+                Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => {
+                    Flow::Continue
+                }
+            };
+            match flow {
+                Flow::Continue => {}
+                Flow::Gone => break End::Lost,
+                Flow::Close(code, reason) => {
+                    if !self.start_close(code, reason) {
+                        break End::Killed;
+                    }
+                    closing_until = Some(Instant::now() + cfg.close_timeout);
+                }
+            }
+        };
+        (end, source)
+    }
+
+    /// Queue a Close frame behind what is already queued. False if the queue cannot take it.
+    fn start_close(&self, code: CloseCode, reason: &'static str) -> bool {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        self.tx.try_send(Message::Close(Some(frame))).is_ok()
+    }
+
+    /// Send to this client, waiting for room in its queue.
+    async fn reply(&self, msg: Message) -> Flow {
+        match self.tx.send(msg).await {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Gone,
+        }
+    }
+
+    async fn handle(&mut self, msg: Message) -> Flow {
+        match (&self.name, msg) {
+            (None, Message::Text(text)) => self.login(Some(text.as_str())).await,
+            // The seed cannot take a binary login; here it counts as a failed attempt.
+            (None, _) => self.login(None).await,
+            (Some(name), Message::Text(text)) => {
+                let broadcast = Message::text(format!("{name}: {}", text.as_str()));
+                let flow = self
+                    .reply(Message::text(format!(
+                        "your submit context: {}",
+                        text.as_str()
+                    )))
+                    .await;
+                self.shared.room.broadcast(self.id, broadcast);
+                flow
+            }
+            (Some(_), Message::Binary(data)) => self.reply(Message::Binary(data)).await,
+            (Some(_), _) => Flow::Continue,
+        }
+    }
+
+    async fn login(&mut self, text: Option<&str>) -> Flow {
+        let cfg = &self.shared.cfg;
+        if self.failures >= cfg.max_login_attempts {
+            warn!(
+                id = self.id,
+                attempts = self.failures + 1,
+                "too many login attempts"
+            );
+            return Flow::Close(CloseCode::Policy, "too many login attempts");
+        }
+        let ok = text.is_some_and(|t| auth::check_login(t, &cfg.user, &cfg.password));
+        if ok {
+            let name: Arc<str> = Arc::from(cfg.user.as_str());
+            let online = self.shared.room.logged_in(self.id, name.clone());
+            info!(id = self.id, user = %name, online, "logged in");
+            self.name = Some(name);
+            return self.reply(Message::text(LOGIN_OK_REPLY)).await;
+        }
+        self.failures += 1;
+        info!(id = self.id, attempt = self.failures, "login rejected");
+        let delay = login_delay(cfg.login_delay, self.failures);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        self.reply(Message::text(LOGIN_FAIL_REPLY)).await
+    }
+}
+
+/// Delay before answering the `failures`-th failed login: none for the first, then
+/// `base`, 2×`base`, 4×`base`, … (capped at 64×`base`).
+fn login_delay(base: Duration, failures: u32) -> Duration {
+    if failures <= 1 {
+        return Duration::ZERO;
+    }
+    base.saturating_mul(1u32 << (failures - 2).min(6))
+}
+
+/// The Close code that answers a read error, or `None` when the connection is simply gone.
+fn close_code_for(e: &WsError) -> Option<(CloseCode, &'static str)> {
+    match e {
+        WsError::Capacity(_) => Some((CloseCode::Size, "message too big")),
+        WsError::Utf8(_) => Some((CloseCode::Invalid, "invalid UTF-8 in text message")),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(_) | WsError::AttackAttempt => {
+            Some((CloseCode::Protocol, "protocol error"))
+        }
+        _ => None,
+    }
+}
+
+/// Log form of a read error that never includes payload bytes (tungstenite's UTF-8 error
+/// quotes the client's data).
+struct ErrorKind<'a>(&'a WsError);
+
+impl std::fmt::Display for ErrorKind<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            WsError::Utf8(_) => f.write_str("invalid UTF-8"),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+/// Drain the queue: `feed` everything that is queued, then one `flush`. Returns the sink when
+/// all senders are gone or the socket fails.
+async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>) -> Sink {
+    const BATCH: usize = 64;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut closed = false;
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        for msg in batch.drain(..) {
+            if closed {
+                // Nothing may follow a Close frame.
+                continue;
+            }
+            let is_close = matches!(msg, Message::Close(_));
+            match sink.feed(msg).await {
+                Ok(()) => {}
+                // The client closed first; tungstenite already replied.
+                Err(WsError::Protocol(ProtocolError::SendAfterClosing)) => closed = true,
+                Err(e) => {
+                    debug!(error = %ErrorKind(&e), "write failed");
+                    return sink;
+                }
+            }
+            closed |= is_close;
+        }
+        if let Err(e) = sink.flush().await {
+            debug!(error = %ErrorKind(&e), "flush failed");
+            return sink;
+        }
+    }
+    sink
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_delay_grows() {
+        let b = Duration::from_millis(100);
+        assert_eq!(login_delay(b, 1), Duration::ZERO);
+        assert_eq!(login_delay(b, 2), Duration::from_millis(100));
+        assert_eq!(login_delay(b, 3), Duration::from_millis(200));
+        assert_eq!(login_delay(b, 5), Duration::from_millis(800));
+        assert_eq!(login_delay(b, 100), Duration::from_millis(6400));
+        assert_eq!(login_delay(Duration::ZERO, 5), Duration::ZERO);
+    }
+
+    #[test]
+    fn read_errors_map_to_close_codes() {
+        use tokio_tungstenite::tungstenite::error::CapacityError;
+        let too_big = WsError::Capacity(CapacityError::MessageTooLong {
+            size: 2,
+            max_size: 1,
+        });
+        assert_eq!(close_code_for(&too_big).map(|c| c.0), Some(CloseCode::Size));
+        let utf8 = WsError::Utf8("secret\u{fffd}".into());
+        assert_eq!(close_code_for(&utf8).map(|c| c.0), Some(CloseCode::Invalid));
+        assert_eq!(ErrorKind(&utf8).to_string(), "invalid UTF-8");
+        let bits = WsError::Protocol(ProtocolError::NonZeroReservedBits);
+        assert_eq!(
+            close_code_for(&bits).map(|c| c.0),
+            Some(CloseCode::Protocol)
+        );
+        let reset = WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake);
+        assert_eq!(close_code_for(&reset), None);
+        assert_eq!(close_code_for(&WsError::ConnectionClosed), None);
+    }
+}

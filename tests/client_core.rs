@@ -1,0 +1,704 @@
+//! The network task (`wsdeck::net::spawn`) driven against servers on 127.0.0.1: small scripted
+//! servers written here for the edge cases (HTTP refusals, timeouts, pings, close codes, bad
+//! UTF-8, TLS), and the embedded demo server for the seed protocol with pushes and broadcast.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::time::timeout;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use wsdeck::model::{
+    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, NetCommand, NetErrorKind, NetEvent,
+    Opcode, Secret,
+};
+use wsdeck::net::{self, SessionHandle};
+
+/// Hang guard for every wait (never a speed assertion).
+const GUARD: Duration = Duration::from_secs(20);
+
+/// A session plus everything it reported so far.
+struct Client {
+    h: SessionHandle,
+    seen: Vec<NetEvent>,
+}
+
+impl Client {
+    fn start(spec: ConnectSpec) -> Self {
+        Client {
+            h: net::spawn(spec),
+            seen: Vec::new(),
+        }
+    }
+
+    fn send(&self, c: NetCommand) {
+        self.h.commands.send(c).expect("session still running");
+    }
+
+    async fn next(&mut self) -> NetEvent {
+        let ev = timeout(GUARD, self.h.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no event within {GUARD:?}; seen: {:#?}", self.seen))
+            .unwrap_or_else(|| panic!("channel closed without Ended; seen: {:#?}", self.seen));
+        self.seen.push(ev.clone());
+        ev
+    }
+
+    /// Wait for the first event matching `pred` and return it.
+    async fn until(&mut self, what: &str, pred: impl Fn(&NetEvent) -> bool) -> NetEvent {
+        loop {
+            let ev = self.next().await;
+            if pred(&ev) {
+                return ev;
+            }
+            if matches!(ev, NetEvent::Ended) {
+                panic!("ended before {what}; seen: {:#?}", self.seen);
+            }
+        }
+    }
+
+    async fn until_state(&mut self, what: &str, pred: impl Fn(&ConnState) -> bool) -> ConnState {
+        match self
+            .until(what, |e| matches!(e, NetEvent::State(s) if pred(s)))
+            .await
+        {
+            NetEvent::State(s) => s,
+            _ => unreachable!(),
+        }
+    }
+
+    async fn until_text(&mut self, needle: &str) -> FrameRecord {
+        match self
+            .until(needle, |e| {
+                matches!(e, NetEvent::Frame(f) if f.dir == Direction::Receive
+                    && f.text().is_some_and(|t| t.contains(needle)))
+            })
+            .await
+        {
+            NetEvent::Frame(f) => f,
+            _ => unreachable!(),
+        }
+    }
+
+    async fn until_ended(&mut self) {
+        loop {
+            if let NetEvent::Ended = self.next().await {
+                // Nothing follows Ended; the task has dropped its sender.
+                assert!(
+                    timeout(GUARD, self.h.events.recv())
+                        .await
+                        .unwrap()
+                        .is_none(),
+                    "an event followed Ended"
+                );
+                return;
+            }
+        }
+    }
+
+    fn states(&self) -> Vec<ConnState> {
+        self.seen
+            .iter()
+            .filter_map(|e| match e {
+                NetEvent::State(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn frames(&self) -> Vec<FrameRecord> {
+        self.seen
+            .iter()
+            .filter_map(|e| match e {
+                NetEvent::Frame(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn failure(&self) -> wsdeck::model::NetError {
+        self.states()
+            .into_iter()
+            .find_map(|s| match s {
+                ConnState::Failed(e) => Some(e),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no failure; seen: {:#?}", self.seen))
+    }
+}
+
+fn spec_none(url: String) -> ConnectSpec {
+    let mut spec = ConnectSpec::new(url);
+    spec.auth = AuthMethod::None;
+    spec
+}
+
+async fn listener() -> (TcpListener, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    (l, port)
+}
+
+/// A one-connection WebSocket server running `handler` on the accepted socket.
+async fn ws_server<F, Fut>(handler: F) -> u16
+where
+    F: FnOnce(WebSocketStream<TcpStream>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        let ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        handler(ws).await;
+    });
+    port
+}
+
+/// The next data frame the server gets (skipping pongs), or None when the client is gone.
+async fn server_recv(ws: &mut WebSocketStream<TcpStream>) -> Option<Message> {
+    loop {
+        match timeout(GUARD, ws.next()).await.expect("client silent") {
+            Some(Ok(Message::Pong(_))) => continue,
+            Some(Ok(m)) => return Some(m),
+            _ => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn refused_port_is_reported_as_refused_naming_host_and_port() {
+    let (l, port) = listener().await;
+    drop(l);
+    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::Refused);
+    assert_eq!(e.message, format!("connection refused to 127.0.0.1:{port}"));
+    assert_eq!(c.states()[0], ConnState::Connecting);
+}
+
+#[tokio::test]
+async fn bad_url_fails_at_once() {
+    let mut c = Client::start(spec_none("http://127.0.0.1:1/".into()));
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::BadUrl);
+    assert!(e.message.contains("ws:// or wss://"), "{}", e.message);
+}
+
+/// A raw TCP server that answers any request with `answer` and closes.
+async fn http_server(answer: &'static str) -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        let (mut tcp, _) = l.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = tcp.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        tcp.write_all(answer.as_bytes()).await.unwrap();
+        tcp.shutdown().await.ok();
+    });
+    port
+}
+
+#[tokio::test]
+async fn http_status_on_the_upgrade_is_reported_with_its_status_line() {
+    let port = http_server(
+        "HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\nSet-Cookie: sid=secret\r\n\r\nno way",
+    )
+    .await;
+    let mut spec = ConnectSpec::new(format!("ws://127.0.0.1:{port}/chat"));
+    spec.user = "admin".into();
+    spec.password = Secret::new("hunter2");
+    spec.auth = AuthMethod::Bearer;
+    let mut c = Client::start(spec);
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::Http(403));
+    assert_eq!(e.message, "server answered HTTP/1.1 403 Forbidden");
+    assert_eq!(
+        c.states()[..2],
+        [ConnState::Connecting, ConnState::Handshaking]
+    );
+    // The monitor still gets the exchange, with secrets hidden.
+    let info = c
+        .seen
+        .iter()
+        .find_map(|e| match e {
+            NetEvent::Handshake(h) => Some(h.clone()),
+            _ => None,
+        })
+        .expect("handshake info for a refused upgrade");
+    assert_eq!(info.request.start_line, "GET /chat HTTP/1.1");
+    assert_eq!(info.response.start_line, "HTTP/1.1 403 Forbidden");
+    let header = |h: &[(String, String)], n: &str| {
+        h.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        header(&info.request.headers, "authorization").as_deref(),
+        Some("***")
+    );
+    assert_eq!(
+        header(&info.response.headers, "set-cookie").as_deref(),
+        Some("***")
+    );
+    assert!(!format!("{info:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn http_404_uses_the_servers_own_status_line() {
+    let port = http_server("HTTP/1.1 404 Nothing Here\r\nContent-Length: 0\r\n\r\n").await;
+    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/missing")));
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::Http(404));
+    assert_eq!(e.message, "server answered HTTP/1.1 404 Nothing Here");
+}
+
+#[tokio::test]
+async fn silent_server_hits_the_handshake_timeout() {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        // Accept and keep the socket open without ever answering.
+        let (tcp, _) = l.accept().await.unwrap();
+        tokio::time::sleep(GUARD).await;
+        drop(tcp);
+    });
+    let mut spec = spec_none(format!("ws://127.0.0.1:{port}/"));
+    spec.connect_timeout = Duration::from_millis(300);
+    let mut c = Client::start(spec);
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::Timeout);
+    assert_eq!(
+        e.message,
+        format!("timeout: WebSocket handshake with 127.0.0.1:{port} did not finish within 300 ms")
+    );
+}
+
+#[tokio::test]
+async fn login_without_a_verdict_times_out_then_closes() {
+    let (got_tx, got_rx) = oneshot::channel();
+    let port = ws_server(|mut ws| async move {
+        let login = server_recv(&mut ws).await;
+        // Never answer; report what the client sent next.
+        let next = server_recv(&mut ws).await;
+        let _ = got_tx.send((login, next));
+    })
+    .await;
+    let mut spec = ConnectSpec::new(format!("ws://127.0.0.1:{port}/"));
+    spec.user = "admin".into();
+    spec.password = Secret::new("123456");
+    spec.login.timeout = Duration::from_millis(300);
+    let mut c = Client::start(spec);
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::LoginTimeout);
+    assert!(e.message.contains("300 ms"), "{}", e.message);
+    let states = c.states();
+    assert_eq!(
+        states[..3],
+        [
+            ConnState::Connecting,
+            ConnState::Handshaking,
+            ConnState::LoggingIn
+        ]
+    );
+    assert!(matches!(states.last(), Some(ConnState::Failed(_))));
+    let (login, next) = timeout(GUARD, got_rx).await.unwrap().unwrap();
+    assert_eq!(login, Some(Message::text("admin:123456")));
+    assert!(
+        matches!(&next, Some(Message::Close(Some(f))) if u16::from(f.code) == 1000),
+        "expected a Close 1000 after the timeout, got {next:?}"
+    );
+}
+
+#[tokio::test]
+async fn basic_auth_sends_the_credential_and_the_handshake_info_hides_it() {
+    let (hdr_tx, hdr_rx) = oneshot::channel();
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        // The callback's signature is tungstenite's; its large Err type is not ours to change.
+        #[allow(clippy::result_large_err)]
+        let callback = |req: &Request, mut resp: Response| {
+            let get = |n: &str| {
+                req.headers()
+                    .get(n)
+                    .map(|v| v.to_str().unwrap().to_string())
+            };
+            let _ = hdr_tx.send((
+                get("authorization"),
+                get("x-trace"),
+                get("sec-websocket-protocol"),
+            ));
+            resp.headers_mut()
+                .insert("sec-websocket-protocol", "chat".parse().unwrap());
+            Ok(resp)
+        };
+        let mut ws = tokio_tungstenite::accept_hdr_async(tcp, callback)
+            .await
+            .unwrap();
+        while let Some(Ok(m)) = ws.next().await {
+            if m.is_close() {
+                break;
+            }
+        }
+    });
+    let mut spec = ConnectSpec::new(format!("ws://127.0.0.1:{port}/"));
+    spec.user = "admin".into();
+    spec.password = Secret::new("s3cret-pw");
+    spec.auth = AuthMethod::Basic;
+    spec.headers = vec![("X-Trace".into(), "abc".into())];
+    spec.subprotocol = Some("chat".into());
+    let mut c = Client::start(spec);
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    let (auth, trace, proto) = timeout(GUARD, hdr_rx).await.unwrap().unwrap();
+    // base64("admin:s3cret-pw")
+    assert_eq!(auth.as_deref(), Some("Basic YWRtaW46czNjcmV0LXB3"));
+    assert_eq!(trace.as_deref(), Some("abc"));
+    assert_eq!(proto.as_deref(), Some("chat"));
+    assert_eq!(
+        c.states(),
+        [
+            ConnState::Connecting,
+            ConnState::Handshaking,
+            ConnState::LoggedIn
+        ]
+    );
+    let info = c
+        .seen
+        .iter()
+        .find_map(|e| match e {
+            NetEvent::Handshake(h) => Some(h.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(info.response.start_line, "HTTP/1.1 101 Switching Protocols");
+    assert!(
+        info.request
+            .headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v == "***")
+    );
+    assert!(
+        info.request
+            .headers
+            .iter()
+            .any(|(k, _)| k == "Sec-WebSocket-Key")
+    );
+    assert!(!format!("{:?}", c.seen).contains("YWRtaW46czNjcmV0LXB3"));
+    c.send(NetCommand::Close {
+        code: 1000,
+        reason: "bye".into(),
+    });
+    c.until_ended().await;
+}
+
+#[tokio::test]
+async fn pings_measure_rtt_and_server_pings_are_answered_and_recorded() {
+    let (pong_tx, pong_rx) = oneshot::channel();
+    let port = ws_server(|mut ws| async move {
+        ws.send(Message::Ping(Bytes::from_static(b"srv")))
+            .await
+            .unwrap();
+        let mut pong_tx = Some(pong_tx);
+        while let Some(Ok(m)) = ws.next().await {
+            match m {
+                Message::Pong(p) => {
+                    if let Some(tx) = pong_tx.take() {
+                        let _ = tx.send(p);
+                    }
+                }
+                Message::Close(_) => break,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    c.until("server ping", |e| {
+        matches!(e, NetEvent::Frame(f) if f.opcode == Opcode::Ping && f.dir == Direction::Receive)
+    })
+    .await;
+    assert_eq!(
+        timeout(GUARD, pong_rx).await.unwrap().unwrap(),
+        Bytes::from_static(b"srv")
+    );
+    c.send(NetCommand::Ping(b"p1".to_vec()));
+    c.until("rtt", |e| matches!(e, NetEvent::Rtt(_))).await;
+    c.send(NetCommand::Close {
+        code: 1000,
+        reason: String::new(),
+    });
+    c.until_ended().await;
+
+    let frames = c.frames();
+    let seqs: Vec<u64> = frames.iter().map(|f| f.seq).collect();
+    assert_eq!(seqs, (1..=frames.len() as u64).collect::<Vec<_>>());
+    let kinds: Vec<(Direction, Opcode, &[u8])> = frames
+        .iter()
+        .map(|f| (f.dir, f.opcode, f.payload.as_ref()))
+        .collect();
+    assert_eq!(
+        kinds[..4],
+        [
+            (Direction::Receive, Opcode::Ping, &b"srv"[..]),
+            (Direction::Send, Opcode::Pong, &b"srv"[..]),
+            (Direction::Send, Opcode::Ping, &b"p1"[..]),
+            (Direction::Receive, Opcode::Pong, &b"p1"[..]),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn server_close_code_and_reason_reach_the_final_state() {
+    let port = ws_server(|mut ws| async move {
+        ws.send(Message::Binary(Bytes::from_static(&[0, 1, 0xff])))
+            .await
+            .unwrap();
+        ws.send(Message::Close(Some(CloseFrame {
+            code: 4001.into(),
+            reason: "maintenance".into(),
+        })))
+        .await
+        .unwrap();
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
+    c.until_ended().await;
+    assert_eq!(
+        c.states().last(),
+        Some(&ConnState::Closed {
+            code: Some(4001),
+            reason: "maintenance".into()
+        })
+    );
+    let frames = c.frames();
+    assert_eq!(frames[0].opcode, Opcode::Binary);
+    assert_eq!(frames[0].payload.as_ref(), &[0, 1, 0xff]);
+    let closes: Vec<(Direction, Option<u16>)> = frames[1..]
+        .iter()
+        .map(|f| (f.dir, f.close.as_ref().map(|c| c.code)))
+        .collect();
+    assert_eq!(
+        closes,
+        [
+            (Direction::Receive, Some(4001)),
+            (Direction::Send, Some(4001))
+        ]
+    );
+    assert_eq!(frames[1].payload.as_ref(), b"maintenance");
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_text_message_fails_with_close_1007() {
+    let (close_tx, close_rx) = oneshot::channel();
+    let port = ws_server(|mut ws| async move {
+        let bad = Frame::message(
+            Bytes::from_static(b"ok \xff\xfe"),
+            OpCode::Data(Data::Text),
+            true,
+        );
+        ws.send(Message::Frame(bad)).await.unwrap();
+        let _ = close_tx.send(server_recv(&mut ws).await);
+    })
+    .await;
+    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::Protocol);
+    assert!(e.message.contains("1007"), "{}", e.message);
+    let got = timeout(GUARD, close_rx).await.unwrap().unwrap();
+    assert!(
+        matches!(&got, Some(Message::Close(Some(f))) if u16::from(f.code) == 1007),
+        "server got {got:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_reported_as_lost() {
+    let port = ws_server(|mut ws| async move {
+        ws.send(Message::text("last words")).await.unwrap();
+        drop(ws);
+    })
+    .await;
+    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
+    c.until_text("last words").await;
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::Io);
+    assert!(e.message.starts_with("connection lost: "), "{}", e.message);
+}
+
+#[tokio::test]
+async fn dropping_the_command_sender_closes_with_1000() {
+    let (close_tx, close_rx) = oneshot::channel();
+    let port = ws_server(|mut ws| async move {
+        let first = server_recv(&mut ws).await;
+        let close = server_recv(&mut ws).await;
+        let _ = close_tx.send((first, close));
+    })
+    .await;
+    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    let Client { h, mut seen } = c;
+    let SessionHandle {
+        commands,
+        mut events,
+    } = h;
+    commands
+        .send(NetCommand::SendText("before quitting".into()))
+        .unwrap();
+    drop(commands);
+    while let Some(ev) = timeout(GUARD, events.recv()).await.unwrap() {
+        seen.push(ev);
+    }
+    assert!(matches!(seen.last(), Some(NetEvent::Ended)));
+    let states: Vec<ConnState> = seen
+        .iter()
+        .filter_map(|e| match e {
+            NetEvent::State(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states[states.len() - 2..],
+        [
+            ConnState::Closing,
+            ConnState::Closed {
+                code: Some(1000),
+                reason: String::new()
+            }
+        ]
+    );
+    let (first, close) = timeout(GUARD, close_rx).await.unwrap().unwrap();
+    assert_eq!(first, Some(Message::text("before quitting")));
+    assert!(matches!(&close, Some(Message::Close(Some(f))) if u16::from(f.code) == 1000));
+}
+
+// ---------------------------------------------------------------- TLS
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        ck.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![ck.cert.der().clone()], key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// A wss echo server with a self-signed certificate for "localhost".
+async fn tls_echo_server() -> u16 {
+    let (l, port) = listener().await;
+    let acceptor = tls_acceptor();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = l.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else {
+                    return;
+                };
+                while let Some(Ok(m)) = ws.next().await {
+                    if let Message::Text(t) = m {
+                        let reply = Utf8Bytes::from(format!("echo: {t}"));
+                        if ws.send(Message::Text(reply)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn self_signed_certificate_is_named_and_refused() {
+    let port = tls_echo_server().await;
+    let mut c = Client::start(spec_none(format!("wss://localhost:{port}/")));
+    c.until_ended().await;
+    let e = c.failure();
+    assert_eq!(e.kind, NetErrorKind::Tls);
+    assert_eq!(e.message, "TLS: invalid peer certificate: UnknownIssuer");
+}
+
+#[tokio::test]
+async fn insecure_accepts_a_self_signed_certificate() {
+    let port = tls_echo_server().await;
+    let mut spec = spec_none(format!("wss://localhost:{port}/"));
+    spec.insecure = true;
+    let mut c = Client::start(spec);
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    c.send(NetCommand::SendText("over tls".into()));
+    c.until_text("echo: over tls").await;
+    c.send(NetCommand::Close {
+        code: 1000,
+        reason: String::new(),
+    });
+    c.until_ended().await;
+}
+
+#[tokio::test]
+async fn quitting_while_connecting_cancels_at_once() {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        tokio::time::sleep(GUARD).await;
+        drop(tcp);
+    });
+    let mut spec = spec_none(format!("ws://127.0.0.1:{port}/"));
+    spec.connect_timeout = GUARD * 2;
+    let mut c = Client::start(spec);
+    c.until_state("handshaking", |s| *s == ConnState::Handshaking)
+        .await;
+    let SessionHandle {
+        commands,
+        mut events,
+    } = c.h;
+    drop(commands);
+    let mut last_state = None;
+    while let Some(ev) = timeout(GUARD, events.recv()).await.unwrap() {
+        if let NetEvent::State(s) = ev {
+            last_state = Some(s);
+        }
+    }
+    assert!(
+        matches!(&last_state, Some(ConnState::Closed { code: None, reason }) if reason.contains("cancelled")),
+        "{last_state:?}"
+    );
+}
