@@ -8,4 +8,5 @@ pub mod pipe;
 pub mod record;
 pub mod server;
 pub mod text;
+pub mod tui;
 pub mod ui;

@@ -702,3 +702,241 @@ async fn quitting_while_connecting_cancels_at_once() {
         "{last_state:?}"
     );
 }
+
+// ------------------------------------------------- the embedded demo server
+
+use wsdeck::server::{RunningServer, ServerConfig};
+
+const USER: &str = "admin";
+const PASSWORD: &str = "123456";
+
+async fn demo_server(tick: Option<Duration>) -> RunningServer {
+    let mut cfg = ServerConfig::new("127.0.0.1:0".parse().unwrap(), USER, Secret::new(PASSWORD));
+    cfg.tick = tick;
+    wsdeck::server::start(cfg).await.unwrap()
+}
+
+fn login_spec(server: &RunningServer, password: &str) -> ConnectSpec {
+    let mut spec = ConnectSpec::new(format!("ws://{}/", server.local_addr()));
+    spec.user = USER.into();
+    spec.password = Secret::new(password);
+    spec
+}
+
+/// A client logged in to `server` with the right password.
+async fn logged_in(server: &RunningServer) -> Client {
+    let mut c = Client::start(login_spec(server, PASSWORD));
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    c
+}
+
+#[tokio::test]
+async fn demo_rejected_then_accepted_login_keeps_the_connection() {
+    let server = demo_server(None).await;
+    let mut c = Client::start(login_spec(&server, "wrong"));
+    let rejected = c
+        .until("rejection", |e| {
+            matches!(
+                e,
+                NetEvent::Login(wsdeck::model::LoginOutcome::Rejected { .. })
+            )
+        })
+        .await;
+    let NetEvent::Login(wsdeck::model::LoginOutcome::Rejected { reply }) = rejected else {
+        unreachable!()
+    };
+    assert_eq!(reply, wsdeck::server::LOGIN_FAIL_REPLY);
+    c.until_state("awaiting login", |s| *s == ConnState::AwaitingLogin)
+        .await;
+    c.send(NetCommand::Login {
+        user: USER.into(),
+        password: Secret::new(PASSWORD),
+    });
+    let accepted = c
+        .until("acceptance", |e| matches!(e, NetEvent::Login(_)))
+        .await;
+    assert!(
+        matches!(&accepted, NetEvent::Login(wsdeck::model::LoginOutcome::Accepted { reply })
+            if reply == wsdeck::server::LOGIN_OK_REPLY),
+        "{accepted:?}"
+    );
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    assert_eq!(
+        c.states(),
+        [
+            ConnState::Connecting,
+            ConnState::Handshaking,
+            ConnState::LoggingIn,
+            ConnState::AwaitingLogin,
+            ConnState::LoggingIn,
+            ConnState::LoggedIn,
+        ]
+    );
+    // Both login frames and both replies are in the history, passwords hidden.
+    let frames = c.frames();
+    let texts: Vec<(Direction, String, bool, usize)> = frames
+        .iter()
+        .map(|f| (f.dir, f.text().unwrap().to_string(), f.redacted, f.len))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            (
+                Direction::Send,
+                "admin:***".into(),
+                true,
+                "admin:wrong".len()
+            ),
+            (
+                Direction::Receive,
+                wsdeck::server::LOGIN_FAIL_REPLY.into(),
+                false,
+                wsdeck::server::LOGIN_FAIL_REPLY.len()
+            ),
+            (
+                Direction::Send,
+                "admin:***".into(),
+                true,
+                "admin:123456".len()
+            ),
+            (
+                Direction::Receive,
+                wsdeck::server::LOGIN_OK_REPLY.into(),
+                false,
+                wsdeck::server::LOGIN_OK_REPLY.len()
+            ),
+        ]
+    );
+    let everything = format!("{:?}", c.seen);
+    assert!(!everything.contains(PASSWORD) && !everything.contains("wrong\""));
+}
+
+#[tokio::test]
+async fn demo_login_frame_is_shown_in_clear_only_with_no_redact() {
+    let server = demo_server(None).await;
+    let mut spec = login_spec(&server, PASSWORD);
+    spec.no_redact = true;
+    let mut c = Client::start(spec);
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    let login = &c.frames()[0];
+    assert_eq!(login.text(), Some("admin:123456"));
+    assert!(!login.redacted);
+}
+
+#[tokio::test]
+async fn demo_echo_and_clean_close() {
+    let server = demo_server(None).await;
+    let mut c = logged_in(&server).await;
+    c.send(NetCommand::SendText("hello there".into()));
+    c.until_text("your submit context: hello there").await;
+    c.send(NetCommand::SendBinary(vec![1, 2, 3]));
+    c.until("binary echo", |e| {
+        matches!(e, NetEvent::Frame(f) if f.dir == Direction::Receive
+            && f.opcode == Opcode::Binary && f.payload.as_ref() == [1, 2, 3])
+    })
+    .await;
+    c.send(NetCommand::Close {
+        code: 1000,
+        reason: "bye".into(),
+    });
+    c.until_ended().await;
+    let states = c.states();
+    assert_eq!(states[states.len() - 2], ConnState::Closing);
+    assert!(
+        matches!(
+            &states[states.len() - 1],
+            ConnState::Closed {
+                code: Some(1000),
+                ..
+            }
+        ),
+        "{:?}",
+        states.last()
+    );
+    let frames = c.frames();
+    let tail: Vec<(Direction, Option<u16>)> = frames[frames.len() - 2..]
+        .iter()
+        .map(|f| (f.dir, f.close.as_ref().map(|c| c.code)))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            (Direction::Send, Some(1000)),
+            (Direction::Receive, Some(1000))
+        ]
+    );
+    assert_eq!(frames[frames.len() - 2].payload.as_ref(), b"bye");
+}
+
+#[tokio::test]
+async fn demo_handshake_info_has_both_sides_of_the_upgrade() {
+    let server = demo_server(None).await;
+    let c = logged_in(&server).await;
+    let info = c
+        .seen
+        .iter()
+        .find_map(|e| match e {
+            NetEvent::Handshake(h) => Some(h.clone()),
+            _ => None,
+        })
+        .expect("a Handshake event");
+    let has = |h: &[(String, String)], n: &str| {
+        h.iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case(n) && !v.is_empty())
+    };
+    assert_eq!(info.request.start_line, "GET / HTTP/1.1");
+    assert!(has(&info.request.headers, "Sec-WebSocket-Key"));
+    assert!(has(&info.request.headers, "Host"));
+    assert_eq!(info.response.start_line, "HTTP/1.1 101 Switching Protocols");
+    assert!(has(&info.response.headers, "Sec-WebSocket-Accept"));
+    assert!(info.started.is_some() && info.finished >= info.started);
+    // The Handshake event comes between Handshaking and the login.
+    let pos = |pred: &dyn Fn(&NetEvent) -> bool| c.seen.iter().position(pred).unwrap();
+    let hs = pos(&|e| matches!(e, NetEvent::Handshake(_)));
+    assert!(pos(&|e| matches!(e, NetEvent::State(ConnState::Handshaking))) < hs);
+    assert!(hs < pos(&|e| matches!(e, NetEvent::State(ConnState::LoggingIn))));
+}
+
+#[tokio::test]
+async fn demo_pushes_arrive_without_sending_anything() {
+    let server = demo_server(Some(Duration::from_millis(200))).await;
+    let mut c = logged_in(&server).await;
+    c.until_text("server push #1").await;
+    c.until_text("server push #2").await;
+    let sent_after_login = c
+        .frames()
+        .iter()
+        .filter(|f| f.dir == Direction::Send)
+        .count();
+    assert_eq!(sent_after_login, 1, "only the login frame was sent");
+}
+
+#[tokio::test]
+async fn demo_broadcast_reaches_the_other_client() {
+    let server = demo_server(None).await;
+    let mut a = logged_in(&server).await;
+    let mut b = logged_in(&server).await;
+    a.send(NetCommand::SendText("hi from a".into()));
+    a.until_text("your submit context: hi from a").await;
+    b.until_text("admin: hi from a").await;
+    b.send(NetCommand::SendText("hi from b".into()));
+    a.until_text("admin: hi from b").await;
+}
+
+#[tokio::test]
+async fn demo_server_shutdown_is_a_1001_close() {
+    let server = demo_server(None).await;
+    let mut c = logged_in(&server).await;
+    server.shutdown().await;
+    c.until_ended().await;
+    assert_eq!(
+        c.states().last(),
+        Some(&ConnState::Closed {
+            code: Some(1001),
+            reason: wsdeck::server::SHUTDOWN_REASON.into()
+        })
+    );
+}

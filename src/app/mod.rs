@@ -1,8 +1,25 @@
 //! Application state and its pure `update(event) -> commands`. No I/O here.
 
-use crossterm::event::{KeyEvent, MouseEvent};
+pub mod history;
+pub mod input;
+pub mod keys;
+pub mod login;
 
-use crate::model::{ConnectSpec, NetCommand, NetEvent};
+use std::cell::Cell;
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use tui_input::backend::crossterm::EventHandler;
+
+use crate::model::{
+    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, HandshakeInfo, LoginOutcome,
+    NetCommand, NetErrorKind, NetEvent, Opcode, close_code_name,
+};
+use crate::text::sanitize_line;
+
+pub use history::{ChatGeometry, History, NoteLevel};
+pub use input::ChatInput;
+pub use login::{Focus, LoginForm};
 
 /// Everything that can happen to the app.
 #[derive(Debug, Clone)]
@@ -16,6 +33,7 @@ pub enum Event {
 
 /// What the app asks the runtime to do.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // rare and short-lived; boxing would change the API
 pub enum Command {
     /// Close any current session and open a new one with this spec.
     Connect(ConnectSpec),
@@ -34,4 +52,709 @@ pub struct AppInit {
     pub connect_now: bool,
     /// A line shown in the history at start (e.g. "demo server listening on …").
     pub banner: Option<String>,
+}
+
+/// Rows the mouse wheel scrolls.
+const WHEEL_ROWS: usize = 3;
+
+/// The steps of opening a session, for the login pane's progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    Connect,
+    Handshake,
+    Login,
+    Ready,
+}
+
+/// How far the current session got, and whether it failed at that step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub step: Step,
+    pub failed: bool,
+}
+
+/// A one-line message in the status bar until the next key press.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub level: NoteLevel,
+    pub text: String,
+}
+
+/// The whole UI state. `update` is pure; `ui::draw` reads it.
+///
+/// Runtime contract: draw after a batch of updates (the draw records the chat view's size,
+/// which paging uses; `Event::Resize` records it too); after `Command::Connect`, stop
+/// forwarding events of the previous session (they carry no session id); message times use
+/// the offset from `set_utc_offset` (read it at startup, before threads exist).
+pub struct App {
+    login: LoginForm,
+    input: ChatInput,
+    history: History,
+    /// Login rules, headers, subprotocol, flags from the command line (password removed).
+    template: ConnectSpec,
+    conn: ConnState,
+    progress: Option<Progress>,
+    /// URL and user of the session last asked for.
+    session_url: Option<String>,
+    session_user: String,
+    session_auth: AuthMethod,
+    focus: Focus,
+    help: bool,
+    /// First help line shown, and the largest useful value (kept by the last draw).
+    help_scroll: u16,
+    help_max: Cell<u16>,
+    notice: Option<Notice>,
+    sent: u64,
+    received: u64,
+    rtt: Option<Duration>,
+    handshake: Option<HandshakeInfo>,
+    /// A close frame of this session is already in the history.
+    close_noted: bool,
+    /// The logged-in effects (clear password, focus input) ran for this session.
+    login_done: bool,
+    /// Seconds east of UTC for the history's clock.
+    utc_offset: i32,
+    /// The chat view's size, kept by the last draw (and resizes) for paging.
+    geometry: Cell<ChatGeometry>,
+}
+
+impl App {
+    pub fn new(init: AppInit) -> (App, Vec<Command>) {
+        let AppInit {
+            mut spec,
+            connect_now,
+            banner,
+        } = init;
+        let login = LoginForm::from_spec(&spec);
+        spec.password = Default::default();
+        let focus = login.initial_focus();
+        let utc_offset = time::UtcOffset::current_local_offset()
+            .map(|o| o.whole_seconds())
+            .unwrap_or(0);
+        let mut app = App {
+            login,
+            input: ChatInput::default(),
+            history: History::new(),
+            session_auth: spec.auth,
+            template: spec,
+            conn: ConnState::Idle,
+            progress: None,
+            session_url: None,
+            session_user: String::new(),
+            focus,
+            help: false,
+            help_scroll: 0,
+            help_max: Cell::new(u16::MAX),
+            notice: None,
+            sent: 0,
+            received: 0,
+            rtt: None,
+            handshake: None,
+            close_noted: false,
+            login_done: false,
+            utc_offset,
+            geometry: Cell::new(ChatGeometry::default()),
+        };
+        if let Some(b) = banner {
+            app.history.push_note(None, NoteLevel::Info, &b);
+        }
+        let cmds = if connect_now {
+            app.submit_login()
+        } else {
+            Vec::new()
+        };
+        (app, cmds)
+    }
+
+    /// Set the offset from UTC used for message times (seconds east). `App::new` asks the
+    /// system, which `time` refuses once the process has several threads: call this with an
+    /// offset read at startup when that matters.
+    pub fn set_utc_offset(&mut self, seconds_east: i32) {
+        self.utc_offset = seconds_east;
+    }
+
+    pub fn update(&mut self, ev: Event) -> Vec<Command> {
+        match ev {
+            Event::Key(k) => self.on_key(k),
+            Event::Mouse(m) => {
+                self.on_mouse(m);
+                Vec::new()
+            }
+            Event::Paste(s) => {
+                self.on_paste(&s);
+                Vec::new()
+            }
+            Event::Resize(w, h) => {
+                let area = ratatui::layout::Rect::new(0, 0, w, h);
+                self.geometry.set(crate::ui::chat_geometry(self, area));
+                Vec::new()
+            }
+            Event::Net(n) => {
+                self.on_net(n);
+                Vec::new()
+            }
+        }
+    }
+
+    // ---- read access for the views and tests ----
+
+    pub fn focus(&self) -> Focus {
+        self.focus
+    }
+    pub fn conn(&self) -> &ConnState {
+        &self.conn
+    }
+    pub fn progress(&self) -> Option<Progress> {
+        self.progress
+    }
+    pub fn login(&self) -> &LoginForm {
+        &self.login
+    }
+    pub fn input(&self) -> &ChatInput {
+        &self.input
+    }
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+    pub fn help_open(&self) -> bool {
+        self.help
+    }
+    /// First line of the help overlay shown.
+    pub fn help_scroll(&self) -> u16 {
+        self.help_scroll.min(self.help_max.get())
+    }
+    /// Kept by `ui::draw`: how far the help overlay can scroll.
+    pub(crate) fn set_help_max(&self, max: u16) {
+        self.help_max.set(max);
+    }
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
+    }
+    /// Text and binary messages sent and received (control frames not counted).
+    pub fn counts(&self) -> (u64, u64) {
+        (self.sent, self.received)
+    }
+    pub fn rtt(&self) -> Option<Duration> {
+        self.rtt
+    }
+    pub fn handshake(&self) -> Option<&HandshakeInfo> {
+        self.handshake.as_ref()
+    }
+    /// The URL of the current (or last) session, else the one in the form.
+    pub fn url(&self) -> &str {
+        self.session_url.as_deref().unwrap_or(self.login.url())
+    }
+    pub fn insecure(&self) -> bool {
+        self.template.insecure
+    }
+    pub fn utc_offset(&self) -> i32 {
+        self.utc_offset
+    }
+    pub fn chat_geometry(&self) -> ChatGeometry {
+        self.geometry.get()
+    }
+    /// Kept by `ui::draw` so paging knows the view's size.
+    pub(crate) fn set_chat_geometry(&self, g: ChatGeometry) {
+        self.geometry.set(g);
+    }
+
+    // ---- keys ----
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Command> {
+        if k.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && matches!(k.code, KeyCode::Char('c') | KeyCode::Char('q')) {
+            return vec![Command::Quit];
+        }
+        self.notice = None;
+        if self.help {
+            let max = self.help_max.get();
+            let s = &mut self.help_scroll;
+            match k.code {
+                KeyCode::Esc | KeyCode::F(1) | KeyCode::Char('q') | KeyCode::Char('?') => {
+                    self.help = false;
+                }
+                KeyCode::Up | KeyCode::Char('k') => *s = s.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => *s = (*s + 1).min(max),
+                KeyCode::PageUp => *s = s.saturating_sub(10),
+                KeyCode::PageDown => *s = s.saturating_add(10).min(max),
+                KeyCode::Home => *s = 0,
+                KeyCode::End => *s = max,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let geo = self.geometry.get();
+        let page = (geo.height as usize).saturating_sub(1).max(1);
+        match k.code {
+            KeyCode::F(1) => {
+                self.help = true;
+                self.help_scroll = 0;
+                return Vec::new();
+            }
+            KeyCode::Esc => return Vec::new(),
+            KeyCode::F(6) => {
+                self.login.reveal = !self.login.reveal;
+                return Vec::new();
+            }
+            KeyCode::Char('r') if ctrl => {
+                self.login.reveal = !self.login.reveal;
+                return Vec::new();
+            }
+            KeyCode::PageUp => {
+                self.history.scroll_up(page, &geo);
+                return Vec::new();
+            }
+            KeyCode::PageDown => {
+                self.history.scroll_down(page, &geo);
+                return Vec::new();
+            }
+            KeyCode::Home => {
+                self.history.scroll_top(&geo);
+                return Vec::new();
+            }
+            KeyCode::End => {
+                self.history.scroll_bottom();
+                return Vec::new();
+            }
+            KeyCode::Tab => {
+                self.move_focus(true, true);
+                return Vec::new();
+            }
+            KeyCode::BackTab => {
+                self.move_focus(false, true);
+                return Vec::new();
+            }
+            _ => {}
+        }
+        match self.focus {
+            Focus::Input => self.on_input_key(k),
+            Focus::Auth => {
+                match k.code {
+                    KeyCode::Left => self.set_auth(self.login.auth.prev()),
+                    KeyCode::Right | KeyCode::Char(' ') => self.set_auth(self.login.auth.next()),
+                    KeyCode::Up => self.move_focus(false, false),
+                    KeyCode::Down => self.move_focus(true, false),
+                    KeyCode::Enter => return self.submit_login(),
+                    _ => {}
+                }
+                Vec::new()
+            }
+            f => {
+                match k.code {
+                    KeyCode::Enter => return self.submit_login(),
+                    KeyCode::Up => self.move_focus(false, false),
+                    KeyCode::Down => self.move_focus(true, false),
+                    _ => {
+                        if let Some(i) = self.login.input_mut(f) {
+                            i.handle_event(&crossterm::event::Event::Key(k));
+                        }
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_input_key(&mut self, k: KeyEvent) -> Vec<Command> {
+        match k.code {
+            KeyCode::Enter => return self.send_input(),
+            KeyCode::Up => {
+                self.input.recall_older();
+            }
+            KeyCode::Down => {
+                self.input.recall_newer();
+            }
+            _ => {
+                if self
+                    .input
+                    .input
+                    .handle_event(&crossterm::event::Event::Key(k))
+                    .is_some_and(|c| c.value)
+                {
+                    self.input.edited();
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn set_auth(&mut self, a: AuthMethod) {
+        self.login.auth = a;
+    }
+
+    /// Move focus to the next/previous relevant field; `wrap` lets it cycle around.
+    fn move_focus(&mut self, forward: bool, wrap: bool) {
+        let order = Focus::ORDER;
+        let n = order.len();
+        let mut i = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        for _ in 0..n {
+            if forward {
+                if i + 1 == n && !wrap {
+                    return;
+                }
+                i = (i + 1) % n;
+            } else {
+                if i == 0 && !wrap {
+                    return;
+                }
+                i = (i + n - 1) % n;
+            }
+            if self.login.relevant(order[i]) {
+                self.focus = order[i];
+                return;
+            }
+        }
+    }
+
+    fn notify(&mut self, level: NoteLevel, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            level,
+            text: text.into(),
+        });
+    }
+
+    fn send_input(&mut self) -> Vec<Command> {
+        if self.input.value().is_empty() {
+            return Vec::new();
+        }
+        if self.conn == ConnState::LoggedIn {
+            let line = self.input.take();
+            return vec![Command::Net(NetCommand::SendText(line))];
+        }
+        let why = match &self.conn {
+            ConnState::Connecting | ConnState::Handshaking | ConnState::LoggingIn => {
+                "not logged in yet — the line stays here; press Enter again once logged in"
+            }
+            ConnState::AwaitingLogin => {
+                "login was rejected — enter the password in the login pane (Tab) and press Enter"
+            }
+            ConnState::Closing => "the connection is closing — the line stays here",
+            _ => "not connected — Tab to the login pane, Enter connects",
+        };
+        self.notify(NoteLevel::Warn, why);
+        Vec::new()
+    }
+
+    /// Enter in the login pane.
+    fn submit_login(&mut self) -> Vec<Command> {
+        if let Some((field, what)) = self.login.missing() {
+            self.focus = field;
+            self.login.error = None;
+            self.notify(NoteLevel::Warn, what);
+            return Vec::new();
+        }
+        let url = self.login.url().trim().to_string();
+        let same_session = self.session_url.as_deref() == Some(url.as_str())
+            && self.login.auth == AuthMethod::FirstMessage
+            && self.session_auth == AuthMethod::FirstMessage;
+        if self.conn == ConnState::AwaitingLogin && same_session {
+            let user = self.login.user().to_string();
+            self.session_user = user.clone();
+            self.login.error = None;
+            self.progress = Some(Progress {
+                step: Step::Login,
+                failed: false,
+            });
+            self.conn = ConnState::LoggingIn;
+            self.login.reveal = false;
+            return vec![Command::Net(NetCommand::Login {
+                user,
+                password: self.login.password(),
+            })];
+        }
+        let url = match crate::cli::validate_url(&url) {
+            Ok(u) => u,
+            Err(e) => {
+                self.focus = Focus::Url;
+                self.login.error = Some(e.to_string());
+                return Vec::new();
+            }
+        };
+        let mut spec = self.template.clone();
+        spec.url = url.clone();
+        spec.user = if self.login.relevant(Focus::User) {
+            self.login.user().to_string()
+        } else {
+            String::new()
+        };
+        spec.password = if self.login.relevant(Focus::Password) {
+            self.login.password()
+        } else {
+            Default::default()
+        };
+        spec.auth = self.login.auth;
+        // Once sent, the password is not shown again, even if it was revealed.
+        self.login.reveal = false;
+        self.session_user = spec.user.clone();
+        self.session_auth = spec.auth;
+        self.session_url = Some(url.clone());
+        self.history.set_peer(&host_of(&url));
+        self.login.error = None;
+        self.conn = ConnState::Connecting;
+        self.progress = Some(Progress {
+            step: Step::Connect,
+            failed: false,
+        });
+        self.close_noted = false;
+        self.login_done = false;
+        self.handshake = None;
+        let who = match spec.auth {
+            AuthMethod::None => String::new(),
+            AuthMethod::Bearer => " with a bearer token".to_string(),
+            _ => format!(" as {}", spec.user),
+        };
+        self.history
+            .push_note(None, NoteLevel::Info, &format!("connecting to {url}{who}…"));
+        vec![Command::Connect(spec)]
+    }
+
+    // ---- mouse and paste ----
+
+    fn on_mouse(&mut self, m: MouseEvent) {
+        let geo = self.geometry.get();
+        match m.kind {
+            MouseEventKind::ScrollUp => self.history.scroll_up(WHEEL_ROWS, &geo),
+            MouseEventKind::ScrollDown => self.history.scroll_down(WHEEL_ROWS, &geo),
+            _ => {}
+        }
+    }
+
+    fn on_paste(&mut self, s: &str) {
+        if self.help {
+            return;
+        }
+        match self.focus {
+            Focus::Input => self.input.paste(s),
+            f => {
+                if let Some(i) = self.login.input_mut(f) {
+                    input::insert_text(i, s);
+                }
+            }
+        }
+    }
+
+    // ---- network ----
+
+    fn on_net(&mut self, ev: NetEvent) {
+        match ev {
+            NetEvent::State(s) => self.on_state(s),
+            NetEvent::Handshake(h) => self.handshake = Some(h),
+            NetEvent::Frame(f) => self.on_frame(f),
+            NetEvent::Login(LoginOutcome::Accepted { .. }) => self.logged_in(),
+            NetEvent::Login(LoginOutcome::Rejected { reply }) => {
+                self.history.push_note(
+                    None,
+                    NoteLevel::Error,
+                    "login rejected — enter the password again",
+                );
+                self.rejected(&reply);
+            }
+            NetEvent::Rtt(d) => self.rtt = Some(d),
+            NetEvent::Ended => {
+                if !matches!(
+                    self.conn,
+                    ConnState::Closed { .. } | ConnState::Failed(_) | ConnState::Idle
+                ) {
+                    if !self.close_noted {
+                        self.history
+                            .push_note(None, NoteLevel::Warn, "connection ended");
+                    }
+                    self.conn = ConnState::Closed {
+                        code: None,
+                        reason: String::new(),
+                    };
+                }
+            }
+        }
+    }
+
+    fn set_step(&mut self, step: Step, failed: bool) {
+        self.progress = Some(Progress { step, failed });
+    }
+
+    fn on_state(&mut self, s: ConnState) {
+        match &s {
+            ConnState::Idle => {}
+            ConnState::Connecting => {
+                if self.conn != ConnState::Connecting {
+                    self.history.push_note(
+                        None,
+                        NoteLevel::Info,
+                        &format!("connecting to {}…", self.url()),
+                    );
+                    self.close_noted = false;
+                    self.login_done = false;
+                }
+                self.set_step(Step::Connect, false);
+            }
+            ConnState::Handshaking => self.set_step(Step::Handshake, false),
+            ConnState::LoggingIn => self.set_step(Step::Login, false),
+            ConnState::AwaitingLogin => self.set_step(Step::Login, true),
+            ConnState::LoggedIn => {
+                if self.conn != ConnState::LoggedIn {
+                    let text = match self.session_auth {
+                        AuthMethod::None => "connected (no login)".to_string(),
+                        AuthMethod::Bearer => "connected, token accepted".to_string(),
+                        _ => format!("logged in as {}", self.session_user),
+                    };
+                    self.history.push_note(None, NoteLevel::Good, &text);
+                }
+                self.conn = s;
+                self.logged_in();
+                return;
+            }
+            ConnState::Closing => {}
+            ConnState::Closed { code, reason } => {
+                if !self.close_noted {
+                    let level = match code {
+                        Some(1000) | Some(1001) => NoteLevel::Info,
+                        _ => NoteLevel::Warn,
+                    };
+                    let text = match code {
+                        Some(c) if reason.is_empty() => {
+                            format!("connection closed: {c} {}", close_code_name(*c))
+                        }
+                        Some(c) => {
+                            format!("connection closed: {c} {} — {reason}", close_code_name(*c))
+                        }
+                        None => "connection closed".to_string(),
+                    };
+                    self.history.push_note(None, level, &text);
+                    self.close_noted = true;
+                }
+            }
+            ConnState::Failed(e) => {
+                let step = match e.kind {
+                    NetErrorKind::LoginRejected | NetErrorKind::LoginTimeout => Step::Login,
+                    NetErrorKind::Http(_) | NetErrorKind::Protocol => Step::Handshake,
+                    NetErrorKind::BadUrl
+                    | NetErrorKind::Dns
+                    | NetErrorKind::Refused
+                    | NetErrorKind::Tls => Step::Connect,
+                    NetErrorKind::Timeout | NetErrorKind::Io => {
+                        self.progress.map(|p| p.step).unwrap_or(Step::Connect)
+                    }
+                };
+                self.set_step(step, true);
+                self.history
+                    .push_note(None, NoteLevel::Error, &format!("failed: {}", e.message));
+                self.login.error = Some(e.message.clone());
+                // Point at the field to fix, unless the user is typing a chat line.
+                let typing = self.focus == Focus::Input && !self.input.value().is_empty();
+                let target = match e.kind {
+                    NetErrorKind::LoginRejected => {
+                        self.login.clear_password();
+                        Some(Focus::Password)
+                    }
+                    NetErrorKind::LoginTimeout
+                    | NetErrorKind::Http(401)
+                    | NetErrorKind::Http(403)
+                        if self.login.relevant(Focus::Password) =>
+                    {
+                        Some(Focus::Password)
+                    }
+                    NetErrorKind::BadUrl | NetErrorKind::Dns => Some(Focus::Url),
+                    _ => None,
+                };
+                if let Some(f) = target
+                    && (e.kind == NetErrorKind::LoginRejected || !typing)
+                {
+                    self.focus = f;
+                }
+            }
+        }
+        self.conn = s;
+    }
+
+    fn logged_in(&mut self) {
+        self.set_step(Step::Ready, false);
+        if self.login_done {
+            return;
+        }
+        self.login_done = true;
+        self.login.clear_password();
+        self.login.error = None;
+        self.focus = Focus::Input;
+    }
+
+    fn rejected(&mut self, reply: &str) {
+        self.set_step(Step::Login, true);
+        self.login.error = Some(format!("Login rejected. The server replied: {reply}"));
+        self.login.clear_password();
+        self.focus = Focus::Password;
+    }
+
+    fn on_frame(&mut self, f: FrameRecord) {
+        match f.opcode {
+            Opcode::Text => {
+                self.count(f.dir);
+                let text = String::from_utf8_lossy(&f.payload);
+                let is_login_frame = f.dir == Direction::Send
+                    && self.conn != ConnState::LoggedIn
+                    && self.session_auth == AuthMethod::FirstMessage;
+                if is_login_frame && !f.redacted {
+                    // Never show a password, even with --no-redact.
+                    let (_, shown) = self
+                        .template
+                        .login
+                        .render(&self.session_user, &Default::default());
+                    self.history.push_text(f.at, f.dir, &shown);
+                } else {
+                    self.history.push_text(f.at, f.dir, &text);
+                }
+            }
+            Opcode::Binary => {
+                self.count(f.dir);
+                self.history.push_binary(f.at, f.dir, &f.payload);
+            }
+            Opcode::Close => {
+                let who = match f.dir {
+                    Direction::Send => "you closed the connection",
+                    Direction::Receive => "the server closed the connection",
+                };
+                let text = match &f.close {
+                    Some(c) if c.reason.is_empty() => {
+                        format!("{who}: {} {}", c.code, close_code_name(c.code))
+                    }
+                    Some(c) => format!(
+                        "{who}: {} {} — {}",
+                        c.code,
+                        close_code_name(c.code),
+                        c.reason
+                    ),
+                    None => format!("{who} (no status code)"),
+                };
+                let level = match f.close.as_ref().map(|c| c.code) {
+                    Some(1000) | Some(1001) | None => NoteLevel::Info,
+                    _ => NoteLevel::Warn,
+                };
+                self.history.push_note(Some(f.at), level, &text);
+                self.close_noted = true;
+            }
+            Opcode::Ping | Opcode::Pong => {}
+        }
+    }
+
+    fn count(&mut self, dir: Direction) {
+        match dir {
+            Direction::Send => self.sent += 1,
+            Direction::Receive => self.received += 1,
+        }
+    }
+}
+
+/// The host part of a ws:// URL (what the history shows as the sender).
+pub fn host_of(url: &str) -> String {
+    url.parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_string()))
+        .unwrap_or_else(|| sanitize_line(url))
+}
+
+/// Clock time of a history entry (used by the chat view).
+pub fn clock(t: SystemTime, offset: i32) -> String {
+    history::clock(t, offset)
 }

@@ -1,0 +1,181 @@
+//! Widgets over `&App`: the login pane, the chat history and input, the status bar and the
+//! help overlay. Drawing reads the state only (it records the chat view's size for paging).
+
+mod chat;
+mod help;
+mod login;
+mod status;
+mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use crate::app::{App, ChatGeometry};
+
+/// Width of the login column in the wide layout.
+pub const LOGIN_COLUMN: u16 = 32;
+/// From this width on, the login pane is a column on the left; below, a block on top.
+pub const WIDE_FROM: u16 = 80;
+
+/// Draw the whole screen.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let a = areas(app, area);
+    let geo = geometry_of(app, a.history);
+    app.set_chat_geometry(geo);
+    login::draw(frame, app, a.login, a.wide);
+    chat::draw_history(frame, app, a.history, &geo);
+    chat::draw_input(frame, app, a.input);
+    status::draw(frame, app, a.status);
+    if app.help_open() {
+        help::draw(frame, app, area);
+    }
+}
+
+/// The chat view's geometry for a terminal of this size (used on resize, before a draw).
+pub fn chat_geometry(app: &App, area: Rect) -> ChatGeometry {
+    geometry_of(app, areas(app, area).history)
+}
+
+fn geometry_of(app: &App, history: Rect) -> ChatGeometry {
+    let inner = chat::history_inner(history);
+    ChatGeometry::new(inner.width, inner.height, app.history().sender_width())
+}
+
+pub(crate) struct Areas {
+    pub login: Rect,
+    pub history: Rect,
+    pub input: Rect,
+    pub status: Rect,
+    pub wide: bool,
+}
+
+pub(crate) fn areas(app: &App, area: Rect) -> Areas {
+    let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    if area.width >= WIDE_FROM {
+        let [login, right] =
+            Layout::horizontal([Constraint::Length(LOGIN_COLUMN), Constraint::Min(0)]).areas(main);
+        let [history, input] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(right);
+        Areas {
+            login,
+            history,
+            input,
+            status,
+            wide: true,
+        }
+    } else {
+        // Keep at least two history rows (plus borders) and the input box.
+        let lh = login::compact_height(app, main.width).min(main.height.saturating_sub(3 + 4));
+        let [login, history, input] = Layout::vertical([
+            Constraint::Length(lh),
+            Constraint::Min(0),
+            Constraint::Length(3),
+        ])
+        .areas(main);
+        Areas {
+            login,
+            history,
+            input,
+            status,
+            wide: false,
+        }
+    }
+}
+
+/// The visible part of a one-line field and the cursor's column in it, scrolled so the cursor
+/// stays in view. `shown` has one char per char of the value (masked or not); `cursor` counts
+/// chars before the cursor.
+pub(crate) fn field_view(shown: &str, cursor: usize, width: u16) -> (String, u16) {
+    use unicode_segmentation::UnicodeSegmentation;
+    let width = width.max(1) as usize;
+    let cursor_byte = shown
+        .char_indices()
+        .nth(cursor)
+        .map(|(i, _)| i)
+        .unwrap_or(shown.len());
+    let cursor_col: usize = shown[..cursor_byte]
+        .graphemes(true)
+        .map(crate::app::history::cell_width)
+        .sum();
+    let scroll = cursor_col.saturating_sub(width - 1);
+    let mut skipped = 0;
+    let mut used = 0;
+    let mut out = String::new();
+    for g in shown.graphemes(true) {
+        let w = crate::app::history::cell_width(g);
+        if skipped < scroll {
+            skipped += w;
+            continue;
+        }
+        if used + w > width {
+            break;
+        }
+        used += w;
+        out.push_str(g);
+    }
+    (out, cursor_col.saturating_sub(skipped) as u16)
+}
+
+/// What a typed value looks like on screen: control characters shown as `�` (one cell each,
+/// so the cursor stays aligned).
+pub(crate) fn shown_value(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_control() || crate::text::is_unsafe_char(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Cut `s` to at most `width` cells, ending with `…` when cut.
+pub(crate) fn truncate(s: &str, width: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    let total: usize = s.graphemes(true).map(crate::app::history::cell_width).sum();
+    if total <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let w = crate::app::history::cell_width(g);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push_str(g);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_view_scrolls_to_keep_cursor_visible() {
+        assert_eq!(field_view("hello", 5, 10), ("hello".into(), 5));
+        assert_eq!(field_view("hello world", 11, 6), ("world".into(), 5));
+        assert_eq!(field_view("hello world", 0, 6), ("hello ".into(), 0));
+        assert_eq!(field_view("中文中文", 4, 5), ("中文".into(), 4));
+    }
+
+    #[test]
+    fn truncate_marks_the_cut() {
+        assert_eq!(truncate("abcdef", 6), "abcdef");
+        assert_eq!(truncate("abcdefg", 6), "abcde…");
+        assert_eq!(truncate("中文中文", 5), "中文…");
+    }
+
+    #[test]
+    fn shown_value_hides_controls_one_cell_each() {
+        assert_eq!(shown_value("a\u{1b}b"), "a\u{fffd}b");
+    }
+}

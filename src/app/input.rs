@@ -1,0 +1,149 @@
+//! The chat input box: one line of Emacs-style editing (tui-input) plus recall of sent lines.
+
+use tui_input::Input;
+
+/// Sent lines remembered for Up/Down recall.
+const RECALL_MAX: usize = 1000;
+
+#[derive(Debug, Default)]
+pub struct ChatInput {
+    pub(crate) input: Input,
+    recall: Vec<String>,
+    /// Index into `recall` while browsing it.
+    pos: Option<usize>,
+    /// What was typed before browsing started; Down past the newest line restores it.
+    draft: String,
+}
+
+impl ChatInput {
+    pub fn value(&self) -> &str {
+        self.input.value()
+    }
+
+    pub fn input(&self) -> &Input {
+        &self.input
+    }
+
+    /// Editing other than recall ends browsing (the edited line becomes the draft).
+    pub fn edited(&mut self) {
+        self.pos = None;
+    }
+
+    /// Take the line to send and remember it for recall.
+    pub fn take(&mut self) -> String {
+        let line = self.input.value_and_reset();
+        if self.recall.last() != Some(&line) {
+            self.recall.push(line.clone());
+            if self.recall.len() > RECALL_MAX {
+                self.recall.remove(0);
+            }
+        }
+        self.pos = None;
+        self.draft.clear();
+        line
+    }
+
+    /// Up: an older sent line. Returns false when there is none.
+    pub fn recall_older(&mut self) -> bool {
+        let next = match self.pos {
+            None if self.recall.is_empty() => return false,
+            None => {
+                self.draft = self.input.value().to_string();
+                self.recall.len() - 1
+            }
+            Some(0) => return false,
+            Some(p) => p - 1,
+        };
+        self.pos = Some(next);
+        self.input = Input::new(self.recall[next].clone());
+        true
+    }
+
+    /// Down: a newer sent line, then back to the draft.
+    pub fn recall_newer(&mut self) -> bool {
+        let Some(p) = self.pos else { return false };
+        if p + 1 < self.recall.len() {
+            self.pos = Some(p + 1);
+            self.input = Input::new(self.recall[p + 1].clone());
+        } else {
+            self.pos = None;
+            self.input = Input::new(std::mem::take(&mut self.draft));
+        }
+        true
+    }
+
+    /// Insert pasted text at the cursor (line breaks become spaces, controls are dropped).
+    pub fn paste(&mut self, text: &str) {
+        insert_text(&mut self.input, text);
+        self.pos = None;
+    }
+}
+
+/// Insert text at the cursor of a single-line input: line breaks and tabs become spaces,
+/// other control characters are dropped.
+pub fn insert_text(input: &mut Input, text: &str) {
+    use tui_input::InputRequest;
+    let text = text.replace("\r\n", "\n");
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    for c in text.chars() {
+        let c = match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => continue,
+            c => c,
+        };
+        input.handle(InputRequest::InsertChar(c));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(s: &str) -> ChatInput {
+        let mut c = ChatInput::default();
+        c.paste(s);
+        c
+    }
+
+    #[test]
+    fn recall_walks_back_and_restores_draft() {
+        let mut c = ChatInput::default();
+        for l in ["one", "two", "three"] {
+            c.paste(l);
+            assert_eq!(c.take(), l);
+        }
+        c.paste("dra");
+        assert!(c.recall_older());
+        assert_eq!(c.value(), "three");
+        assert!(c.recall_older());
+        assert!(c.recall_older());
+        assert_eq!(c.value(), "one");
+        assert!(!c.recall_older());
+        assert_eq!(c.value(), "one");
+        assert!(c.recall_newer());
+        assert_eq!(c.value(), "two");
+        assert!(c.recall_newer());
+        assert!(c.recall_newer());
+        assert_eq!(c.value(), "dra");
+        assert!(!c.recall_newer());
+    }
+
+    #[test]
+    fn repeated_lines_are_recalled_once() {
+        let mut c = ChatInput::default();
+        for l in ["a", "a", "b"] {
+            c.paste(l);
+            c.take();
+        }
+        c.recall_older();
+        c.recall_older();
+        assert_eq!(c.value(), "a");
+        assert!(!c.recall_older());
+    }
+
+    #[test]
+    fn paste_flattens_lines_and_drops_controls() {
+        assert_eq!(typed("a\r\nb\nc\n").value(), "a b c");
+        assert_eq!(typed("x\u{1b}[2Jy\tz").value(), "x[2Jy z");
+    }
+}

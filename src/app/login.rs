@@ -1,0 +1,222 @@
+//! The login form: URL, user, password (masked), auth method.
+
+use tui_input::Input;
+
+use crate::model::{AuthMethod, ConnectSpec, Secret};
+
+/// Where keyboard input goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Url,
+    User,
+    Password,
+    Auth,
+    /// The chat input box.
+    Input,
+}
+
+impl Focus {
+    /// Tab order.
+    pub const ORDER: [Focus; 5] = [
+        Focus::Url,
+        Focus::User,
+        Focus::Password,
+        Focus::Auth,
+        Focus::Input,
+    ];
+
+    pub fn is_login(self) -> bool {
+        self != Focus::Input
+    }
+}
+
+/// The login pane's contents. Deliberately not `Debug`: it holds the password.
+pub struct LoginForm {
+    pub(crate) url: Input,
+    pub(crate) user: Input,
+    pub(crate) password: Input,
+    pub(crate) auth: AuthMethod,
+    /// Show the password in clear.
+    pub(crate) reveal: bool,
+    /// The last failure (connection error or login rejection), shown in red.
+    pub(crate) error: Option<String>,
+}
+
+impl LoginForm {
+    pub fn from_spec(spec: &ConnectSpec) -> Self {
+        LoginForm {
+            url: Input::new(spec.url.clone()),
+            user: Input::new(spec.user.clone()),
+            password: Input::new(spec.password.expose().to_string()),
+            auth: spec.auth,
+            reveal: false,
+            error: None,
+        }
+    }
+
+    /// Whether a field matters for the chosen auth method (irrelevant ones are dimmed and
+    /// skipped by Tab).
+    pub fn relevant(&self, f: Focus) -> bool {
+        match f {
+            Focus::Url | Focus::Auth | Focus::Input => true,
+            Focus::User => matches!(self.auth, AuthMethod::FirstMessage | AuthMethod::Basic),
+            Focus::Password => self.auth != AuthMethod::None,
+        }
+    }
+
+    pub fn input(&self, f: Focus) -> Option<&Input> {
+        match f {
+            Focus::Url => Some(&self.url),
+            Focus::User => Some(&self.user),
+            Focus::Password => Some(&self.password),
+            Focus::Auth | Focus::Input => None,
+        }
+    }
+
+    pub fn input_mut(&mut self, f: Focus) -> Option<&mut Input> {
+        match f {
+            Focus::Url => Some(&mut self.url),
+            Focus::User => Some(&mut self.user),
+            Focus::Password => Some(&mut self.password),
+            Focus::Auth | Focus::Input => None,
+        }
+    }
+
+    /// The first empty field that matters (URL, user, password); when all are filled, the
+    /// password field (so Enter logs in), or the URL when there is no password.
+    pub fn initial_focus(&self) -> Focus {
+        for f in [Focus::Url, Focus::User, Focus::Password] {
+            if self.relevant(f) && self.input(f).is_some_and(|i| i.value().is_empty()) {
+                return f;
+            }
+        }
+        if self.relevant(Focus::Password) {
+            Focus::Password
+        } else {
+            Focus::Url
+        }
+    }
+
+    /// The first field that must be filled before connecting, with what to say about it.
+    pub fn missing(&self) -> Option<(Focus, &'static str)> {
+        if self.url.value().trim().is_empty() {
+            return Some((Focus::Url, "enter the server URL (ws://… or wss://…)"));
+        }
+        if self.relevant(Focus::User) && self.user.value().is_empty() {
+            return Some((Focus::User, "enter a user name"));
+        }
+        if self.relevant(Focus::Password) && self.password.value().is_empty() {
+            let what = if self.auth == AuthMethod::Bearer {
+                "enter the token"
+            } else {
+                "enter the password"
+            };
+            return Some((Focus::Password, what));
+        }
+        None
+    }
+
+    pub fn password(&self) -> Secret {
+        Secret::new(self.password.value())
+    }
+
+    pub fn password_chars(&self) -> usize {
+        self.password.value().chars().count()
+    }
+
+    pub fn password_is_empty(&self) -> bool {
+        self.password.value().is_empty()
+    }
+
+    /// Forget the typed password.
+    pub fn clear_password(&mut self) {
+        self.password.reset();
+        self.reveal = false;
+    }
+
+    pub fn url(&self) -> &str {
+        self.url.value()
+    }
+
+    pub fn user(&self) -> &str {
+        self.user.value()
+    }
+
+    pub fn auth(&self) -> AuthMethod {
+        self.auth
+    }
+
+    pub fn revealed(&self) -> bool {
+        self.reveal
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Label of the password field for the auth method.
+    pub fn password_label(&self) -> &'static str {
+        if self.auth == AuthMethod::Bearer {
+            "Token"
+        } else {
+            "Password"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(url: &str, user: &str, pw: &str, auth: AuthMethod) -> LoginForm {
+        let mut spec = ConnectSpec::new(url);
+        spec.user = user.into();
+        spec.password = Secret::new(pw);
+        spec.auth = auth;
+        LoginForm::from_spec(&spec)
+    }
+
+    #[test]
+    fn initial_focus_is_first_empty_field() {
+        let fm = AuthMethod::FirstMessage;
+        assert_eq!(form("", "", "", fm).initial_focus(), Focus::Url);
+        assert_eq!(form("ws://h", "", "", fm).initial_focus(), Focus::User);
+        assert_eq!(
+            form("ws://h", "admin", "", fm).initial_focus(),
+            Focus::Password
+        );
+        assert_eq!(
+            form("ws://h", "admin", "123456", fm).initial_focus(),
+            Focus::Password
+        );
+        // Bearer needs no user; none needs nothing.
+        assert_eq!(
+            form("ws://h", "", "", AuthMethod::Bearer).initial_focus(),
+            Focus::Password
+        );
+        assert_eq!(
+            form("ws://h", "", "", AuthMethod::None).initial_focus(),
+            Focus::Url
+        );
+    }
+
+    #[test]
+    fn missing_names_the_field_to_fill() {
+        let f = form("ws://h", "admin", "", AuthMethod::FirstMessage);
+        assert_eq!(f.missing().map(|m| m.0), Some(Focus::Password));
+        let f = form("ws://h", "", "", AuthMethod::None);
+        assert_eq!(f.missing(), None);
+        let f = form(" ", "a", "b", AuthMethod::Basic);
+        assert_eq!(f.missing().map(|m| m.0), Some(Focus::Url));
+    }
+
+    #[test]
+    fn clear_password_forgets_it_and_hides() {
+        let mut f = form("ws://h", "admin", "123456", AuthMethod::FirstMessage);
+        f.reveal = true;
+        f.clear_password();
+        assert!(f.password_is_empty());
+        assert!(!f.revealed());
+        assert_eq!(f.password().expose(), "");
+    }
+}

@@ -1,0 +1,66 @@
+//! The help overlay: the key table from `app::keys`.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph};
+
+use super::theme;
+use crate::app::App;
+use crate::app::keys::KEY_TABLE;
+
+pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let key_w = KEY_TABLE
+        .iter()
+        .flat_map(|s| s.keys.iter())
+        .map(|(k, _)| unicode_width::UnicodeWidthStr::width(*k))
+        .max()
+        .unwrap_or(10);
+    let mut lines = Vec::new();
+    for (i, sec) in KEY_TABLE.iter().enumerate() {
+        if i > 0 {
+            lines.push(Line::default());
+        }
+        lines.push(Line::from(Span::styled(
+            sec.title,
+            theme::accent().add_modifier(Modifier::BOLD),
+        )));
+        for (k, a) in sec.keys {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {k:<key_w$}  "), theme::bold()),
+                Span::raw(*a),
+            ]));
+        }
+    }
+    let text_w = lines.iter().map(|l| l.width()).max().unwrap_or(40) as u16;
+    let w = (text_w + 4).min(area.width);
+    // Leave a row of the screen visible above and below when possible.
+    let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2).max(area.height.min(3)));
+    let popup = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let visible = h.saturating_sub(2);
+    let max = (lines.len() as u16).saturating_sub(visible);
+    app.set_help_max(max);
+    let scroll = app.help_scroll().min(max);
+    let hint = if max > 0 {
+        " ↑↓ scroll · Esc closes "
+    } else {
+        " Esc closes "
+    };
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme::accent())
+        .padding(Padding::horizontal(1))
+        .title(Span::styled(" Keys ", theme::title(true)))
+        .title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned());
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
+        popup,
+    );
+}

@@ -1,0 +1,100 @@
+//! The status bar: URL, connection state, message counts, notices, the help key.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{theme, truncate};
+use crate::app::App;
+use crate::model::ConnState;
+use crate::text::sanitize_line;
+
+const BAR_BG: Color = Color::Indexed(235);
+
+fn state_color(c: &ConnState) -> Color {
+    match c {
+        ConnState::LoggedIn => theme::GOOD,
+        ConnState::Connecting
+        | ConnState::Handshaking
+        | ConnState::LoggingIn
+        | ConnState::Closing => theme::WARN,
+        ConnState::AwaitingLogin | ConnState::Failed(_) => theme::ERROR,
+        ConnState::Closed {
+            code: Some(1000) | Some(1001),
+            ..
+        } => theme::DIM,
+        ConnState::Closed { .. } => theme::WARN,
+        ConnState::Idle => theme::DIM,
+    }
+}
+
+pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let width = area.width as usize;
+    let right = " F1 help ";
+    let room = width.saturating_sub(right.len() + 1);
+    let bar = Style::new().bg(BAR_BG);
+
+    let url = truncate(&sanitize_line(app.url()), (room / 2).clamp(12, 48));
+    let state = truncate(&sanitize_line(&app.conn().label()), (room / 2).max(12));
+    let color = state_color(app.conn());
+    let mut left = Vec::new();
+    // A notice needs the room more than the URL does.
+    if app.notice().is_none() {
+        left.push(Span::styled(
+            format!(" {url} "),
+            bar.add_modifier(Modifier::BOLD),
+        ));
+    }
+    left.push(Span::styled(" ● ", bar.fg(color)));
+    left.push(Span::styled(state, bar.fg(color)));
+    if let Some(n) = app.notice() {
+        left.push(Span::styled("  ", bar));
+        left.push(Span::styled(
+            sanitize_line(&n.text),
+            theme::note(n.level).bg(BAR_BG),
+        ));
+    } else {
+        let (sent, received) = app.counts();
+        left.push(Span::styled(
+            format!("  ↑{sent} ↓{received}"),
+            bar.fg(theme::DIM),
+        ));
+        if let Some(rtt) = app.rtt() {
+            left.push(Span::styled(
+                format!("  rtt {} ms", rtt.as_millis()),
+                bar.fg(theme::DIM),
+            ));
+        }
+    }
+    if app.insecure() {
+        left.push(Span::styled(
+            "  ⚠ TLS not verified (--insecure)",
+            bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
+        ));
+    }
+    // Fit the left part, then pad up to the right-hand hint.
+    let mut used = 0usize;
+    let mut spans = Vec::new();
+    for s in left {
+        let w = unicode_width::UnicodeWidthStr::width(s.content.as_ref());
+        if used + w > room {
+            let cut = truncate(s.content.as_ref(), room - used);
+            used += unicode_width::UnicodeWidthStr::width(cut.as_str());
+            spans.push(Span::styled(cut, s.style));
+            break;
+        }
+        used += w;
+        spans.push(s);
+    }
+    spans.push(Span::styled(
+        " ".repeat(width.saturating_sub(used + right.len())),
+        bar,
+    ));
+    spans.push(Span::styled(
+        right,
+        Style::new().fg(Color::Black).bg(Color::Gray),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
