@@ -57,6 +57,10 @@ struct Args {
     /// Wait for a first-message login before flooding.
     #[arg(long, value_enum, default_value_t = Auth::None)]
     auth: Auth,
+    /// After each connection's last message, write its `SEQ UNIX_NANOS` send times here, one
+    /// line per message (overwritten by every connection; written before the Close is sent).
+    #[arg(long, value_name = "FILE")]
+    stamp_log: Option<std::path::PathBuf>,
     /// Wait this long after the handshake (and login) before the first message, so a client
     /// can finish its own setup.
     #[arg(long, default_value_t = 0)]
@@ -93,9 +97,13 @@ fn unix_nanos() -> u128 {
         .unwrap_or(0)
 }
 
-/// `#SEQ UNIX_NANOS xxxx…` of exactly `size` bytes.
-fn stamped(seq: u64, size: usize) -> Message {
-    let mut s = format!("#{seq} {} ", unix_nanos());
+/// `#SEQ UNIX_NANOS xxxx…` of exactly `size` bytes; the time goes to `log` too.
+fn stamped(seq: u64, size: usize, log: &mut Option<Vec<u128>>) -> Message {
+    let now = unix_nanos();
+    if let Some(log) = log {
+        log.push(now);
+    }
+    let mut s = format!("#{seq} {now} ");
     if s.len() < size {
         s.extend(std::iter::repeat_n('x', size - s.len()));
     }
@@ -127,13 +135,15 @@ async fn serve(tcp: TcpStream, args: &Args, stamp: bool) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let mut sent = 0u64;
+    // Send time of message SEQ at index SEQ-1 (kept only with --stamp-log).
+    let mut times: Option<Vec<u128>> = args.stamp_log.as_ref().map(|_| Vec::new());
     if args.rate == 0 {
         let fixed = Message::Text(Utf8Bytes::from("x".repeat(args.size)));
         while sent < args.count {
             let n = (args.count - sent).min(BATCH as u64);
             for i in 0..n {
                 let msg = if stamp {
-                    stamped(sent + i + 1, args.size)
+                    stamped(sent + i + 1, args.size, &mut times)
                 } else {
                     fixed.clone()
                 };
@@ -148,7 +158,7 @@ async fn serve(tcp: TcpStream, args: &Args, stamp: bool) -> anyhow::Result<()> {
             let due = ((started.elapsed().as_secs_f64() * args.rate as f64) as u64).min(args.count);
             if due > sent {
                 for seq in sent + 1..=due {
-                    sink.feed(stamped(seq, args.size)).await?;
+                    sink.feed(stamped(seq, args.size, &mut times)).await?;
                 }
                 sink.flush().await?;
                 sent = due;
@@ -159,6 +169,14 @@ async fn serve(tcp: TcpStream, args: &Args, stamp: bool) -> anyhow::Result<()> {
         }
     }
     let elapsed = started.elapsed();
+    if let (Some(path), Some(times)) = (&args.stamp_log, &times) {
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(times.len() * 28);
+        for (i, t) in times.iter().enumerate() {
+            let _ = writeln!(out, "{} {t}", i + 1);
+        }
+        std::fs::write(path, out)?;
+    }
     sink.send(Message::Close(Some(CloseFrame {
         code: CloseCode::Normal,
         reason: "".into(),
