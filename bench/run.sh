@@ -158,7 +158,7 @@ ingest() {
     [ "$n" -eq "$count" ] || die "websocat got $n of $count messages"
     n=$("$BIN" pipe --auth none "$url" </dev/null | wc -l)
     [ "$n" -eq "$count" ] || die "wsdeck pipe got $n of $count messages"
-    local bare=() ws=() pipe=() ui=() i line
+    local bare=() ws=() pipe=() ui=() gap=() i line
     for i in $(seq 1 "$RUNS"); do
         bare+=("$(timed "$EX/bare_client" "$url" --expect "$count")")
         ws+=("$(timed sh -c "websocat -n -U '$url' </dev/null >/dev/null")")
@@ -169,18 +169,21 @@ ingest() {
         line=$("$EX/ui_core" "$url" --count "$count") || die "ui_core failed"
         t1=$(now_ns)
         ui+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", (b - a) / 1e9 }')")
+        gap+=("$(kv max_gap_ms "$line")")
         raw "ingest $label run $i: bare ${bare[-1]} s, websocat ${ws[-1]} s, pipe ${pipe[-1]} s, UI core ${ui[-1]} s ($line)"
     done
     stop_server "$fs"
-    local mb mw mp mu
+    local mb mw mp mu mg
     mb=$(median "${bare[@]}")
     mw=$(median "${ws[@]}")
     mp=$(median "${pipe[@]}")
     mu=$(median "${ui[@]}")
+    mg=$(median "${gap[@]}")
     row "1" "Ingest $label: bare tokio-tungstenite loop (ceiling)" "$(calc "$mb" 3) s" "websocat $(calc "$mw" 3) s" "$(calc "$mb / $mw")×" "—" "—"
     row "1" "Ingest $label: websocat (reference)" "$(calc "$mw" 3) s" "—" "1.00×" "—" "—"
     row "1" "Ingest $label: \`wsdeck pipe\` > /dev/null" "$(calc "$mp" 3) s" "websocat $(calc "$mw" 3) s" "$(calc "$mp / $mw")×" "≤ 1.0×" "$(yesno "$mp <= $mw")"
     row "1" "Ingest $label: UI core, all in history and drawn" "$(calc "$mu" 3) s" "websocat $(calc "$mw" 3) s" "$(calc "$mu / $mw")×" "≤ 1.5×" "$(yesno "$mu <= 1.5 * $mw")"
+    row "1" "… UI core: longest time without a new frame during that flood" "$(calc "$mg" 1) ms" "—" "—" "— (frame interval 16.7 ms)" "—"
 }
 
 ingest 300000 64 "300,000 × 64 B"
@@ -309,9 +312,14 @@ SEED_URL="ws://$SRV_ADDR"
 start_server demo "$BIN" serve --listen 127.0.0.1:0 --user admin --password-env "$PW_VAR" --tick 0
 DEMO_PID=$SRV_PID
 DEMO_URL="ws://$SRV_ADDR"
-echo_load() {
-    "$EX/echo_load" echo "$1" --conns "$2" --size "$3" --password-env "$PW_VAR" --warmup 1 --secs 3 2>>"$WORK/client.err" ||
+# echo_run URL SERVER_PID CONNS SIZE : sets ECHO_RATE (round trips/s), ECHO_PER_CPU (round trips
+# per CPU-second used by the server in the counted seconds) and ECHO_LINE.
+echo_run() {
+    ECHO_LINE=$("$EX/echo_load" echo "$1" --conns "$3" --size "$4" --password-env "$PW_VAR" \
+        --warmup 1 --secs 3 --server-pid "$2" 2>>"$WORK/client.err") ||
         die "echo_load failed against $1: $(tail -n3 "$WORK/client.err")"
+    ECHO_RATE=$(awk '{ print $2 }' <<<"$ECHO_LINE")
+    ECHO_PER_CPU=$(sed -n 's/.*roundtrips_per_cpu_s \([0-9.]*\).*/\1/p' <<<"$ECHO_LINE")
 }
 for load in "100 20" "10 16384"; do
     set -- $load
@@ -319,20 +327,27 @@ for load in "100 20" "10 16384"; do
     size=$2
     py=()
     ds=()
+    pyc=()
+    dsc=()
     for i in $(seq 1 "$RUNS"); do
-        line=$(echo_load "$SEED_URL" "$conns" "$size")
-        py+=("$(awk '{ print $2 }' <<<"$line")")
-        raw "echo $conns × $size B, seed server run $i: $line"
-        line=$(echo_load "$DEMO_URL" "$conns" "$size")
-        ds+=("$(awk '{ print $2 }' <<<"$line")")
-        raw "echo $conns × $size B, demo server run $i: $line"
+        echo_run "$SEED_URL" "$SEED_PID" "$conns" "$size"
+        py+=("$ECHO_RATE")
+        pyc+=("$ECHO_PER_CPU")
+        raw "echo $conns × $size B, seed server run $i: $ECHO_LINE"
+        echo_run "$DEMO_URL" "$DEMO_PID" "$conns" "$size"
+        ds+=("$ECHO_RATE")
+        dsc+=("$ECHO_PER_CPU")
+        raw "echo $conns × $size B, demo server run $i: $ECHO_LINE"
     done
     mp=$(median "${py[@]}")
     md=$(median "${ds[@]}")
+    mpc=$(median "${pyc[@]}")
+    mdc=$(median "${dsc[@]}")
     label="$conns connections × $size B"
     [ "$size" = 16384 ] && label="$conns connections × 16 KiB"
     row "6" "Echo round trips/s, $label: seed Python server (reference)" "$(calc "$mp" 0) /s" "—" "1.00×" "—" "—"
-    row "6" "Echo round trips/s, $label: demo server" "$(calc "$md" 0) /s" "Python $(calc "$mp" 0) /s" "$(calc "$md / $mp")×" "≥ 10×" "$(yesno "$md >= 10 * $mp")"
+    row "6" "Echo round trips/s, $label: demo server (broadcasts each text to the $((conns - 1)) others)" "$(calc "$md" 0) /s" "Python $(calc "$mp" 0) /s" "$(calc "$md / $mp")×" "≥ 10×" "$(yesno "$md >= 10 * $mp")"
+    row "6" "… the same per CPU-second used by the server (less sensitive to a busy machine)" "$(calc "$mdc" 0) /CPU-s" "Python $(calc "$mpc" 0) /CPU-s" "$(calc "$mdc / $mpc")×" "—" "—"
 done
 stop_server "$SEED_PID"
 stop_server "$DEMO_PID"

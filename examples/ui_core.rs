@@ -10,7 +10,7 @@
 //! time from its send stamp to the end of the first frame showing a sequence number ≥ its own.
 //!
 //! Prints one line of `key=value` pairs: `ingest_s` (start of the session to that frame),
-//! `draws`, RSS (kB) before connecting and at that frame (`rss_full_kb`, the whole history
+//! `draws`, `max_gap_ms` (the longest time without a new frame until then), RSS (kB) before connecting and at that frame (`rss_full_kb`, the whole history
 //! alive) and the peak so far, and with a stamp log `lat_p50_ms`, `lat_p99_ms`,
 //! `lat_max_ms`.
 //!
@@ -48,6 +48,10 @@ struct Args {
     width: u16,
     #[arg(long, default_value_t = 50)]
     height: u16,
+    /// Run on a current-thread runtime instead of the real binary's multi-thread one (an
+    /// experiment: the network task and the UI loop then share one thread).
+    #[arg(long)]
+    current_thread: bool,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
@@ -228,10 +232,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    // Same runtime as the real binary.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    // Same runtime as the real binary unless asked otherwise.
+    let rt = if args.current_thread {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    };
     let rss_before = proc_status_kb("VmRSS:");
     let record = Arc::new(Mutex::new(Record::default()));
     let done = Arc::new(Notify::new());
@@ -270,10 +280,21 @@ fn main() -> anyhow::Result<()> {
     };
     let ingest = finish.at.duration_since(started).as_secs_f64();
     let draws = rec.frames.iter().filter(|f| f.at <= finish.at).count();
+    // Longest stretch without a new frame (from the start) until everything was drawn: how
+    // long the screen stood still during the flood.
+    let mut max_gap = Duration::ZERO;
+    let mut prev = started;
+    for f in rec.frames.iter().filter(|f| f.at <= finish.at) {
+        max_gap = max_gap.max(f.at.duration_since(prev));
+        prev = f.at;
+    }
     let mut line = format!(
-        "ui_core count={} ingest_s={ingest:.3} draws={draws} rss_before_kb={rss_before} \
-         rss_full_kb={} rss_peak_kb={}",
-        args.count, rec.memory.rss_kb, rec.memory.peak_kb
+        "ui_core count={} ingest_s={ingest:.3} draws={draws} max_gap_ms={:.1} \
+         rss_before_kb={rss_before} rss_full_kb={} rss_peak_kb={}",
+        args.count,
+        max_gap.as_secs_f64() * 1e3,
+        rec.memory.rss_kb,
+        rec.memory.peak_kb
     );
     if let Some(path) = &args.stamp_log {
         let sent = read_stamp_log(path, args.count)?;
