@@ -267,7 +267,15 @@ fn main() -> anyhow::Result<()> {
         let shutdown = async {
             let _ = tokio::time::timeout(timeout, done.notified()).await;
         };
-        wsdeck::tui::run(&mut terminal, app, initial, input, shutdown).await
+        wsdeck::tui::run(
+            &mut terminal,
+            app,
+            initial,
+            input,
+            shutdown,
+            wsdeck::tui::RunOptions::default(),
+        )
+        .await
     })?;
     let rec = record.lock().unwrap_or_else(|e| e.into_inner());
     let Some(finish) = rec.done else {

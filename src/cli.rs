@@ -4,12 +4,15 @@ use std::net::SocketAddr;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::model::{AuthMethod, DEFAULT_LOGIN_FAIL, DEFAULT_LOGIN_OK, DEFAULT_LOGIN_TEMPLATE};
+use crate::model::AuthMethod;
 
 /// A full-screen terminal WebSocket client and session monitor.
 #[derive(Debug, Parser)]
 #[command(name = "wsdeck", version, about, long_about = None)]
 pub struct Cli {
+    /// Write logs (tracing) to this file; `RUST_LOG` sets the level. Never to the screen.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -19,33 +22,51 @@ pub enum Command {
     /// Start the embedded demo server on 127.0.0.1 and open the UI pointed at it.
     Demo(DemoArgs),
     /// Open the UI for URL with the login pane filled from the flags.
-    Connect(ConnectArgs),
+    Connect {
+        #[command(flatten)]
+        conn: ConnectArgs,
+        #[command(flatten)]
+        ui: UiArgs,
+    },
     /// Run the demo server alone (the seed's protocol, plus pushes and broadcast).
     Serve(ServeArgs),
     /// No UI: log in, send stdin lines as text frames, print received frames.
     Pipe(ConnectArgs),
+    /// Open a recorded session (--record FILE.jsonl) read-only in the monitor and chat.
+    Replay {
+        /// The JSONL recording.
+        file: std::path::PathBuf,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `wsdeck man > wsdeck.1`.
+    Man,
 }
 
 /// Flags shared by `connect` and `pipe`.
 #[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
-    /// ws:// or wss:// URL of the server.
+    /// ws:// or wss:// URL of the server, or @NAME for a profile from the config file.
     pub url: String,
     /// User name for the login (the password comes from the pane or WSDECK_PASSWORD).
     #[arg(long, short = 'u')]
     pub user: Option<String>,
-    /// How to log in.
-    #[arg(long, value_enum, default_value_t = AuthMethod::FirstMessage)]
-    pub auth: AuthMethod,
-    /// Text of the first-message login; {user} and {password} are replaced.
-    #[arg(long, default_value = DEFAULT_LOGIN_TEMPLATE)]
-    pub login_template: String,
-    /// A reply matching this regex accepts the login.
-    #[arg(long, default_value = DEFAULT_LOGIN_OK)]
-    pub login_ok: String,
-    /// A reply matching this regex rejects the login.
-    #[arg(long, default_value = DEFAULT_LOGIN_FAIL)]
-    pub login_fail: String,
+    /// How to log in [default: first-message].
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthMethod>,
+    /// Text of the first-message login; {user} and {password} are replaced
+    /// [default: {user}:{password}].
+    #[arg(long)]
+    pub login_template: Option<String>,
+    /// A reply matching this regex accepts the login [default: congratulation].
+    #[arg(long)]
+    pub login_ok: Option<String>,
+    /// A reply matching this regex rejects the login [default: sorry|wrong].
+    #[arg(long)]
+    pub login_fail: Option<String>,
     /// Extra handshake header, 'Name: value' (repeatable).
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
@@ -58,6 +79,31 @@ pub struct ConnectArgs {
     /// Show passwords and Authorization/Cookie values instead of ***.
     #[arg(long)]
     pub no_redact: bool,
+    /// Config file with profiles [default: ~/.config/wsdeck/config.toml].
+    #[arg(long, env = crate::config::CONFIG_ENV, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Do not reconnect after an unexpected drop (by default wsdeck reconnects with backoff
+    /// and logs in again).
+    #[arg(long)]
+    pub no_reconnect: bool,
+    /// Seconds between protocol pings (RTT is measured from the pongs; a peer silent for
+    /// twice this, at least 10 s, counts as lost). 0 = no pings [default: 20].
+    #[arg(long, value_name = "SECONDS")]
+    pub ping_interval: Option<f64>,
+    /// Write every frame (and the handshake) to FILE as JSON lines, as they pass.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub record: Option<std::path::PathBuf>,
+    /// Write the session as a HAR 1.2 file (Chrome's WebSocket form) at exit.
+    #[arg(long, value_name = "FILE.har")]
+    pub har: Option<std::path::PathBuf>,
+}
+
+/// Flags of the full-screen UI (`connect` and `demo`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct UiArgs {
+    /// Play a scripted demo in the UI: typed text, keys, waits for replies (assets/demo.script).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -65,6 +111,14 @@ pub struct DemoArgs {
     /// Seconds between server pushes to each logged-in client (0 = off).
     #[arg(long, default_value_t = 5)]
     pub tick: u64,
+    /// Record every frame to this JSONL file as it passes.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub record: Option<std::path::PathBuf>,
+    /// Write the session as HAR 1.2 (Chrome's form) to this file on exit.
+    #[arg(long, value_name = "FILE.har")]
+    pub har: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -86,19 +140,50 @@ pub struct ServeArgs {
 /// Where the password for `connect`/`pipe` comes from when not typed.
 pub const PASSWORD_ENV: &str = "WSDECK_PASSWORD";
 
-
 impl ConnectArgs {
-    /// Check the flags and build the session spec (password filled in separately).
+    /// The profile named by `@NAME`, if the URL is one.
+    pub fn profile(&self) -> anyhow::Result<Option<crate::config::Profile>> {
+        match self.url.strip_prefix('@') {
+            Some(name) => {
+                let cfg = crate::config::Config::load(self.config.as_deref())?;
+                Ok(Some(cfg.profile(name)?.clone()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Check the flags and build the session spec: the profile's values (for `@NAME`), then
+    /// the flags given on the command line over them. The password is filled in only from a
+    /// profile's `password_env`.
     pub fn to_spec(&self) -> anyhow::Result<crate::model::ConnectSpec> {
         use anyhow::{Context, bail};
-        let mut spec = crate::model::ConnectSpec::new(validate_url(&self.url)?);
-        spec.user = self.user.clone().unwrap_or_default();
-        spec.auth = self.auth;
-        spec.login.template = self.login_template.clone();
-        spec.login.ok = regex::Regex::new(&self.login_ok)
-            .with_context(|| format!("--login-ok is not a valid regex: {}", self.login_ok))?;
-        spec.login.fail = regex::Regex::new(&self.login_fail)
-            .with_context(|| format!("--login-fail is not a valid regex: {}", self.login_fail))?;
+        let mut spec = match self.profile()? {
+            Some(p) => {
+                let mut spec = p.to_spec()?;
+                if let Some(every) = p.ping_interval() {
+                    spec.ping_interval = every;
+                }
+                spec
+            }
+            None => crate::model::ConnectSpec::new(validate_url(&self.url)?),
+        };
+        if let Some(u) = &self.user {
+            spec.user = u.clone();
+        }
+        if let Some(a) = self.auth {
+            spec.auth = a;
+        }
+        if let Some(t) = &self.login_template {
+            spec.login.template = t.clone();
+        }
+        if let Some(re) = &self.login_ok {
+            spec.login.ok = regex::Regex::new(re)
+                .with_context(|| format!("--login-ok is not a valid regex: {re}"))?;
+        }
+        if let Some(re) = &self.login_fail {
+            spec.login.fail = regex::Regex::new(re)
+                .with_context(|| format!("--login-fail is not a valid regex: {re}"))?;
+        }
         for h in &self.headers {
             spec.headers.push(parse_header(h)?);
         }
@@ -106,12 +191,31 @@ impl ConnectArgs {
             if p.trim().is_empty() {
                 bail!("--subprotocol must not be empty");
             }
+            spec.subprotocol = Some(p.clone());
         }
-        spec.subprotocol = self.subprotocol.clone();
-        spec.insecure = self.insecure;
-        spec.no_redact = self.no_redact;
+        spec.insecure |= self.insecure;
+        spec.no_redact |= self.no_redact;
+        spec.reconnect &= !self.no_reconnect;
+        if let Some(secs) = self.ping_interval {
+            spec.ping_interval = ping_interval(secs)?;
+        }
         Ok(spec)
     }
+}
+
+/// `--ping-interval SECONDS`: 0 turns pings off; fractions are allowed (at least 10 ms).
+pub fn ping_interval(secs: f64) -> anyhow::Result<Option<std::time::Duration>> {
+    use anyhow::bail;
+    if !secs.is_finite() || secs < 0.0 {
+        bail!("--ping-interval must be a number of seconds, 0 or more (0 = off), not {secs}");
+    }
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    if !(0.01..=86_400.0).contains(&secs) {
+        bail!("--ping-interval must be between 0.01 and 86400 seconds (or 0 = off), not {secs}");
+    }
+    Ok(Some(std::time::Duration::from_secs_f64(secs)))
 }
 
 /// Accept `ws://` and `wss://` URLs with a host; the message says what is wrong otherwise.

@@ -2,11 +2,14 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod model;
 pub mod net;
 pub mod pipe;
 pub mod record;
+pub mod script;
 pub mod server;
+pub mod runtime;
 pub mod text;
 pub mod tui;
 pub mod ui;

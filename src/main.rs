@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use wsdeck::app::{App, AppInit};
-use wsdeck::cli::{Cli, Command, ConnectArgs, DemoArgs, PASSWORD_ENV};
+use wsdeck::cli::{Cli, Command, ConnectArgs, DemoArgs, PASSWORD_ENV, UiArgs};
 use wsdeck::model::{AuthMethod, ConnectSpec, DEFAULT_URL, Secret};
+use wsdeck::tui::RunOptions;
 
 /// The seed's demo credentials, used only by `wsdeck demo`.
 const DEMO_USER: &str = "admin";
@@ -13,23 +14,55 @@ const DEMO_PASSWORD: &str = "123456";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(path) = &cli.log
+        && let Err(e) = init_file_logging(path)
+    {
+        return fail(e);
+    }
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "wsdeck", &mut out);
+            return print_all(&out);
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
+                return fail(e.into());
+            }
+            return print_all(&out);
+        }
+        _ => {}
+    }
     // The local UTC offset can only be read safely while the process has one thread.
     let utc_offset = time::UtcOffset::current_local_offset()
         .map(|o| o.whole_seconds())
         .unwrap_or(0);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(e.into()),
     };
     let result = match cli.command {
-        None => rt.block_on(ui(default_init(), utc_offset)),
-        Some(Command::Connect(args)) => match connect_init(&args) {
-            Ok(init) => rt.block_on(ui(init, utc_offset)),
-            Err(e) => Err(e),
-        },
+        None => rt.block_on(ui(default_init(), utc_offset, RunOptions::default())),
+        Some(Command::Connect { conn, ui: ui_args }) => {
+            match connect_init(&conn).and_then(|init| Ok((init, connect_options(&conn, &ui_args)?)))
+            {
+                Ok((init, opts)) => rt.block_on(ui(init, utc_offset, opts)),
+                Err(e) => Err(e),
+            }
+        }
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
+        Some(Command::Replay { file }) => rt.block_on(replay(&file, utc_offset)),
+        Some(Command::Completions { .. }) | Some(Command::Man) => Ok(()),
         Some(Command::Serve(args)) => {
-            init_stderr_logging();
+            if cli.log.is_none() {
+                init_stderr_logging();
+            }
             rt.block_on(wsdeck::server::run_serve(args))
         }
         Some(Command::Pipe(args)) => {
@@ -45,19 +78,47 @@ fn main() -> ExitCode {
     }
 }
 
+/// Write generated text to stdout; a closed pipe (`| head`) is not an error.
+fn print_all(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => fail(e.into()),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
 fn fail(e: anyhow::Error) -> ExitCode {
     eprintln!("wsdeck: {e:#}");
     ExitCode::FAILURE
 }
 
-/// Logs for the server go to stderr (`RUST_LOG` picks the level; default: warnings).
+/// Logs for the server go to stderr (`RUST_LOG` picks the level; default: info).
 fn init_stderr_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+}
+
+/// `--log FILE`: tracing to a file (append), level from `RUST_LOG` (default: info).
+fn init_file_logging(path: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open log file {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+    Ok(())
 }
 
 fn env_password() -> Secret {
@@ -76,7 +137,9 @@ fn default_init() -> AppInit {
 
 fn connect_init(args: &ConnectArgs) -> anyhow::Result<AppInit> {
     let mut spec = args.to_spec()?;
-    spec.password = env_password();
+    if spec.password.is_empty() {
+        spec.password = env_password();
+    }
     Ok(AppInit {
         connect_now: spec.auth == AuthMethod::None,
         spec,
@@ -103,17 +166,72 @@ async fn demo(args: DemoArgs, utc_offset: i32) -> anyhow::Result<()> {
             "demo server listening on {url} — user {DEMO_USER}, password filled in: press Enter to log in"
         )),
     };
-    let result = ui(init, utc_offset).await;
+    let mut opts = run_options(&args.ui, args.record.clone(), false)?;
+    opts.har = args.har.clone();
+    let result = ui(init, utc_offset, opts).await;
     server.shutdown().await;
     result
 }
 
-async fn ui(init: AppInit, utc_offset: i32) -> anyhow::Result<()> {
+/// `connect`'s recording and export: the flags, else the profile's `record`.
+fn connect_options(conn: &ConnectArgs, ui: &UiArgs) -> anyhow::Result<RunOptions> {
+    let record = match &conn.record {
+        Some(p) => Some(p.clone()),
+        None => conn.profile()?.and_then(|p| p.record),
+    };
+    let mut opts = run_options(ui, record, conn.no_redact)?;
+    opts.har = conn.har.clone();
+    Ok(opts)
+}
+
+/// Load the script (errors before the UI starts) and collect the runtime's options.
+fn run_options(
+    ui: &UiArgs,
+    record: Option<std::path::PathBuf>,
+    no_redact: bool,
+) -> anyhow::Result<RunOptions> {
+    let script = match &ui.script {
+        Some(path) => Some(wsdeck::script::Script::load(path)?),
+        None => None,
+    };
+    Ok(RunOptions {
+        script,
+        record,
+        no_redact,
+        ..RunOptions::default()
+    })
+}
+
+async fn ui(init: AppInit, utc_offset: i32, opts: RunOptions) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("the UI needs a terminal; for scripts use `wsdeck pipe URL`");
     }
+    let mut opts = opts;
+    // Ctrl-T opens another session with the same login pane (URL, user…).
+    opts.new_session = Some(AppInit {
+        banner: None,
+        connect_now: false,
+        ..init.clone()
+    });
+    opts.utc_offset = utc_offset;
     let (mut app, initial) = App::new(init);
     app.set_utc_offset(utc_offset);
-    wsdeck::tui::run_terminal(app, initial).await?;
+    wsdeck::tui::run_terminal(app, initial, opts).await?;
+    Ok(())
+}
+
+/// `wsdeck replay FILE`: the monitor and chat over a recorded session, read-only.
+async fn replay(file: &std::path::Path, utc_offset: i32) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the UI needs a terminal");
+    }
+    let recording = wsdeck::record::jsonl::read(file)?;
+    let mut app = App::replay(recording, &file.display().to_string());
+    app.set_utc_offset(utc_offset);
+    let opts = RunOptions {
+        utc_offset,
+        ..RunOptions::default()
+    };
+    wsdeck::tui::run_terminal(app, Vec::new(), opts).await?;
     Ok(())
 }

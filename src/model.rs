@@ -270,6 +270,14 @@ pub struct ConnectSpec {
     pub connect_timeout: Duration,
     /// Bound on waiting for the server's Close reply.
     pub close_timeout: Duration,
+    /// After an unexpected drop of a logged-in session, reconnect (with backoff) and log in
+    /// again (`--no-reconnect` turns it off).
+    pub reconnect: bool,
+    /// Send a protocol ping this often (`--ping-interval`; `None` = no pings).
+    pub ping_interval: Option<Duration>,
+    /// With pings on, a connection that received nothing (no pong, no frame) for this long
+    /// counts as lost. `None`: twice the ping interval, at least 10 s.
+    pub ping_timeout: Option<Duration>,
 }
 
 impl ConnectSpec {
@@ -286,9 +294,26 @@ impl ConnectSpec {
             no_redact: false,
             connect_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),
+            reconnect: true,
+            ping_interval: Some(DEFAULT_PING_INTERVAL),
+            ping_timeout: None,
         }
     }
+
+    /// The silence after which a pinged connection counts as lost (`None` without pings).
+    pub fn effective_ping_timeout(&self) -> Option<Duration> {
+        let every = self.ping_interval.filter(|d| !d.is_zero())?;
+        Some(
+            self.ping_timeout
+                .unwrap_or_else(|| (every * 2).max(MIN_DEFAULT_PING_TIMEOUT)),
+        )
+    }
 }
+
+/// Default `--ping-interval`.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
+/// The default ping timeout is twice the interval, but never less than this.
+pub const MIN_DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,6 +336,15 @@ pub enum ConnState {
     Closed { code: Option<u16>, reason: String },
     /// Opening or running the session failed.
     Failed(NetError),
+    /// The connection dropped unexpectedly; attempt number `attempt` (from 1) of opening it
+    /// again starts at `retry_at`. `reason` says what went wrong (the drop, or the previous
+    /// attempt's failure), already sanitised. Data sent meanwhile is queued and delivered
+    /// after the new login.
+    Reconnecting {
+        attempt: u32,
+        retry_at: SystemTime,
+        reason: String,
+    },
 }
 
 impl ConnState {
@@ -329,14 +363,34 @@ impl ConnState {
             ConnState::AwaitingLogin => "login rejected — retry".into(),
             ConnState::LoggedIn => "logged in".into(),
             ConnState::Closing => "closing…".into(),
-            ConnState::Closed { code: Some(c), reason } if reason.is_empty() => {
+            ConnState::Closed {
+                code: Some(c),
+                reason,
+            } if reason.is_empty() => {
                 format!("closed {c} {}", close_code_name(*c))
             }
-            ConnState::Closed { code: Some(c), reason } => {
+            ConnState::Closed {
+                code: Some(c),
+                reason,
+            } => {
                 format!("closed {c} {}: {reason}", close_code_name(*c))
             }
             ConnState::Closed { code: None, .. } => "closed".into(),
             ConnState::Failed(e) => format!("failed: {e}"),
+            ConnState::Reconnecting {
+                attempt, retry_at, ..
+            } => {
+                let left = retry_at
+                    .duration_since(SystemTime::now())
+                    .unwrap_or_default();
+                if left.is_zero() {
+                    format!("reconnecting… (attempt {attempt})")
+                } else {
+                    // Whole seconds, rounded up: the countdown reaches 0 when the try starts.
+                    let secs = left.as_millis().div_ceil(1000);
+                    format!("reconnecting in {secs} s (attempt {attempt})")
+                }
+            }
         }
     }
 }
@@ -394,11 +448,21 @@ pub enum NetCommand {
     SendText(String),
     SendBinary(Vec<u8>),
     /// Send another first-message login (after a rejection).
-    Login { user: String, password: Secret },
+    Login {
+        user: String,
+        password: Secret,
+    },
     /// Send a protocol ping with this payload now.
     Ping(Vec<u8>),
     /// Start the close handshake; the task ends once it completes or times out.
-    Close { code: u16, reason: String },
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// Stop reconnecting (while `Reconnecting`, or while a reconnection is being opened):
+    /// the task ends with the state the drop left (`Closed` or `Failed`); queued data is
+    /// not sent. Ignored while logged in.
+    CancelReconnect,
 }
 
 /// Events out of the network task, in the order they happened.

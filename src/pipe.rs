@@ -3,6 +3,17 @@
 //!
 //! stdout is buffered and flushed whenever the event channel is momentarily empty: a flood
 //! costs few writes, and a script still sees each reply as soon as it arrived.
+//!
+//! Reconnecting: a lost connection (no Close frame, or the ping timeout) is reconnected like
+//! in the UI (unless `--no-reconnect`); stdin is not read meanwhile, lines already handed to
+//! the session are sent once after the new login, and a note goes to stderr. A Close frame
+//! from the server ends the pipe as before (exit 0 for 1000/1001, else non-zero with the
+//! code): a script gets the server's decision as an exit code rather than a silent retry.
+//!
+//! Recording: `--record FILE.jsonl` gets the handshake and every frame as it passes (each
+//! line handed to the OS at once); `--har FILE.har` is written at exit from the frames kept
+//! in memory (the newest million, see [`FrameStore`]). Both redact secrets unless
+//! `--no-redact`.
 
 use std::io::{self, BufRead as _, BufWriter, IsTerminal as _, Write};
 
@@ -13,10 +24,12 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::cli::{ConnectArgs, PASSWORD_ENV};
 use crate::model::{
-    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, LoginOutcome, NetCommand, NetEvent,
-    Opcode, Secret, close_code_name,
+    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, HandshakeInfo, LoginOutcome,
+    NetCommand, NetEvent, Opcode, Secret, close_code_name,
 };
-use crate::net::{self, clean_line, push_visible};
+use crate::net::{self, clean_line};
+use crate::record::har::{HarOptions, write_har_with};
+use crate::record::{FrameStore, Recorder};
 
 /// Events handled per batch.
 const BATCH: usize = 512;
@@ -41,6 +54,13 @@ pub async fn run_pipe(args: ConnectArgs) -> i32 {
             return 2;
         }
     };
+    let mut tape = match Tape::open(&args, &spec) {
+        Ok(t) => t,
+        Err(msg) => {
+            eprintln!("wsdeck: {msg}");
+            return 2;
+        }
+    };
     let stdout = io::stdout();
     let sanitize = stdout.is_terminal();
     let mut printer = Printer {
@@ -48,14 +68,114 @@ pub async fn run_pipe(args: ConnectArgs) -> i32 {
         sanitize,
         broken: false,
     };
-    let result = drive(spec, &mut printer).await;
+    let result = drive(spec, &mut printer, &mut tape).await;
     let flushed = printer.flush();
-    match result {
-        Ok(()) if flushed && !printer.broken => 0,
-        Ok(()) => EXIT_BROKEN_PIPE,
-        Err(reason) => {
+    let taped = tape.finish();
+    match (result, taped) {
+        (Err(reason), _) => {
             eprintln!("wsdeck: {reason}");
             1
+        }
+        (Ok(()), Err(reason)) => {
+            eprintln!("wsdeck: {reason}");
+            1
+        }
+        (Ok(()), Ok(())) if flushed && !printer.broken => 0,
+        (Ok(()), Ok(())) => EXIT_BROKEN_PIPE,
+    }
+}
+
+/// `--record` and `--har`: what is written as frames pass, and what is kept for the end.
+struct Tape {
+    recorder: Option<Recorder>,
+    /// The first write error (recording stops there).
+    record_error: Option<String>,
+    har: Option<Har>,
+}
+
+struct Har {
+    path: std::path::PathBuf,
+    redact: bool,
+    /// The first connection's upgrade (the HAR entry); reconnections add frames only.
+    handshake: Option<HandshakeInfo>,
+    frames: FrameStore,
+}
+
+impl Tape {
+    fn open(args: &ConnectArgs, spec: &ConnectSpec) -> Result<Tape, String> {
+        // `--record` wins over a profile's `record`.
+        let record = match &args.record {
+            Some(path) => Some(path.clone()),
+            None => args
+                .profile()
+                .map_err(|e| format!("{e:#}"))?
+                .and_then(|p| p.record),
+        };
+        let recorder = match &record {
+            Some(path) => {
+                let mut r = Recorder::create(path).map_err(|e| format!("{e:#}"))?;
+                r.set_redact(!spec.no_redact);
+                Some(r)
+            }
+            None => None,
+        };
+        let har = args.har.as_ref().map(|path| Har {
+            path: path.clone(),
+            redact: !spec.no_redact,
+            handshake: None,
+            frames: FrameStore::default(),
+        });
+        Ok(Tape {
+            recorder,
+            record_error: None,
+            har,
+        })
+    }
+
+    fn handshake(&mut self, h: &HandshakeInfo) {
+        if let Some(r) = self.recorder.as_mut()
+            && let Err(e) = r.write_handshake(h)
+        {
+            self.failed(e);
+        }
+        if let Some(har) = self.har.as_mut()
+            && har.handshake.is_none()
+        {
+            har.handshake = Some(h.clone());
+        }
+    }
+
+    fn frame(&mut self, f: &FrameRecord) {
+        if let Some(r) = self.recorder.as_mut()
+            && let Err(e) = r.write(f)
+        {
+            self.failed(e);
+        }
+        if let Some(har) = self.har.as_mut() {
+            har.frames.push(f);
+        }
+    }
+
+    /// A recording write failed: say so now, stop recording, and fail the exit code.
+    fn failed(&mut self, e: io::Error) {
+        if let Some(r) = self.recorder.take() {
+            let msg = format!("recording to {} failed: {e}", r.path().display());
+            eprintln!("wsdeck: {msg} (recording stopped)");
+            self.record_error = Some(msg);
+        }
+    }
+
+    /// Write the HAR file; report what went wrong with either file.
+    fn finish(&mut self) -> Result<(), String> {
+        if let Some(har) = self.har.take()
+            && let Some(h) = &har.handshake
+        {
+            let opts = HarOptions { redact: har.redact };
+            write_har_with(&har.path, h, har.frames.iter(), opts).map_err(|e| format!("{e:#}"))?;
+        }
+        match self.record_error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 }
@@ -70,7 +190,7 @@ fn pipe_spec(args: &ConnectArgs, password: Option<String>) -> Result<ConnectSpec
             spec.auth.label()
         ));
     }
-    if spec.auth != AuthMethod::None {
+    if spec.auth != AuthMethod::None && spec.password.is_empty() {
         match password {
             Some(p) if !p.is_empty() => spec.password = Secret::new(p),
             _ => {
@@ -125,9 +245,13 @@ struct Progress {
     /// We asked the session to close (stdin ended, login rejected, stdout gone).
     closing: bool,
     failure: Option<String>,
+    /// The server sent a Close frame on the current connection.
+    server_closed: bool,
+    /// The session is reconnecting after a drop.
+    reconnecting: bool,
 }
 
-async fn drive(spec: ConnectSpec, printer: &mut Printer) -> Result<(), String> {
+async fn drive(spec: ConnectSpec, printer: &mut Printer, tape: &mut Tape) -> Result<(), String> {
     let net::SessionHandle {
         commands,
         mut events,
@@ -141,8 +265,9 @@ async fn drive(spec: ConnectSpec, printer: &mut Printer) -> Result<(), String> {
     let mut linger: Option<Linger> = None;
     loop {
         let want_lines = p.logged_in && stdin_open && !p.closing;
+        // Not while reconnecting: lines handed to the session still wait for the new login.
         let close_at = match &linger {
-            Some(l) if !p.closing => Some(l.close_at()),
+            Some(l) if !p.closing && p.logged_in => Some(l.close_at()),
             _ => None,
         };
         tokio::select! {
@@ -153,10 +278,16 @@ async fn drive(spec: ConnectSpec, printer: &mut Printer) -> Result<(), String> {
                 }
                 let mut ended = false;
                 for ev in batch.drain(..) {
-                    if let (Some(l), NetEvent::Frame(_)) = (&mut linger, &ev) {
-                        l.last_frame = Instant::now();
+                    match (&mut linger, &ev) {
+                        (Some(l), NetEvent::Frame(_)) => l.last_frame = Instant::now(),
+                        // Logged in again: the replies to the queued lines are still to come.
+                        (Some(l), NetEvent::State(ConnState::LoggedIn)) => {
+                            let now = Instant::now();
+                            *l = Linger { started: now, last_frame: now };
+                        }
+                        _ => {}
                     }
-                    ended |= handle_event(ev, printer, &mut p, &commands);
+                    ended |= handle_event(ev, printer, tape, &mut p, &commands);
                 }
                 if events.is_empty() {
                     printer.flush();
@@ -213,11 +344,19 @@ fn close_normal() -> NetCommand {
 fn handle_event(
     ev: NetEvent,
     printer: &mut Printer,
+    tape: &mut Tape,
     p: &mut Progress,
     commands: &mpsc::UnboundedSender<NetCommand>,
 ) -> bool {
     match ev {
-        NetEvent::Frame(f) => printer.frame(&f),
+        NetEvent::Handshake(h) => tape.handshake(&h),
+        NetEvent::Frame(f) => {
+            tape.frame(&f);
+            if f.dir == Direction::Receive && f.opcode == Opcode::Close {
+                p.server_closed = true;
+            }
+            printer.frame(&f);
+        }
         NetEvent::Login(LoginOutcome::Rejected { reply }) => {
             p.failure
                 .get_or_insert_with(|| format!("login rejected: {}", clean_line(&reply)));
@@ -226,7 +365,41 @@ fn handle_event(
                 let _ = commands.send(close_normal());
             }
         }
-        NetEvent::State(ConnState::LoggedIn) => p.logged_in = true,
+        NetEvent::State(ConnState::LoggedIn) => {
+            if p.reconnecting {
+                eprintln!("wsdeck: reconnected");
+            }
+            p.logged_in = true;
+            p.reconnecting = false;
+        }
+        NetEvent::State(ConnState::Connecting) => p.server_closed = false,
+        NetEvent::State(ConnState::Reconnecting {
+            attempt,
+            retry_at,
+            reason,
+        }) => {
+            p.logged_in = false;
+            if p.server_closed || p.closing {
+                // The server's Close is its decision (see the module docs); a close of ours
+                // must not turn into a retry either. The session ends with that close.
+                let _ = commands.send(NetCommand::CancelReconnect);
+            } else {
+                let wait = retry_at
+                    .duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default();
+                let what = if p.reconnecting {
+                    "reconnect failed: "
+                } else {
+                    ""
+                };
+                eprintln!(
+                    "wsdeck: {what}{} — reconnecting in {:.1} s (attempt {attempt})",
+                    clean_line(&reason),
+                    wait.as_secs_f64()
+                );
+                p.reconnecting = true;
+            }
+        }
         NetEvent::State(ConnState::Failed(e)) => {
             p.failure.get_or_insert(e.message);
         }
@@ -278,18 +451,10 @@ fn read_stdin_lines() -> mpsc::Receiver<String> {
     rx
 }
 
-/// Text for a terminal: line breaks kept (`\r\n` → `\n`), every other control made visible.
+/// Text for a terminal: one output line per line of the message (`\r\n` or `\n`), each
+/// passed through the crate's sanitiser so nothing reaches the terminal as a control.
 fn terminal_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' | '\t' => out.push(c),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            _ => push_visible(c, &mut out),
-        }
-    }
-    out
+    crate::text::display_lines(s).join("\n")
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -543,7 +543,10 @@ async fn a_dropped_connection_is_reported_as_lost() {
         drop(ws);
     })
     .await;
-    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
+    let mut spec = spec_none(format!("ws://127.0.0.1:{port}/"));
+    // (With reconnecting on, the task would try again: see tests/reconnect.rs.)
+    spec.reconnect = false;
+    let mut c = Client::start(spec);
     c.until_text("last words").await;
     c.until_ended().await;
     let e = c.failure();
@@ -557,6 +560,8 @@ async fn dropping_the_command_sender_closes_with_1000() {
     let port = ws_server(|mut ws| async move {
         let first = server_recv(&mut ws).await;
         let close = server_recv(&mut ws).await;
+        // tungstenite queued the Close reply while reading; send it.
+        let _ = ws.flush().await;
         let _ = close_tx.send((first, close));
     })
     .await;
@@ -700,6 +705,64 @@ async fn quitting_while_connecting_cancels_at_once() {
     assert!(
         matches!(&last_state, Some(ConnState::Closed { code: None, reason }) if reason.contains("cancelled")),
         "{last_state:?}"
+    );
+}
+
+/// Our Close gets no reply: the final state says so instead of looking like a clean close.
+#[tokio::test]
+async fn a_close_without_reply_is_reported_by_name() {
+    // A server that reads our Close and then neither answers nor hangs up...
+    let (got_tx, got_rx) = oneshot::channel();
+    let port = ws_server(|ws| async move {
+        let (_sink, mut stream) = ws.split();
+        let got = timeout(GUARD, stream.next()).await.ok().flatten();
+        let _ = got_tx.send(got.and_then(Result::ok));
+        tokio::time::sleep(GUARD).await;
+    })
+    .await;
+    let mut spec = spec_none(format!("ws://127.0.0.1:{port}/"));
+    spec.close_timeout = Duration::from_millis(300);
+    let mut c = Client::start(spec);
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    c.send(NetCommand::Close {
+        code: 1000,
+        reason: "bye".into(),
+    });
+    c.until_ended().await;
+    assert_eq!(
+        c.states().last(),
+        Some(&ConnState::Closed {
+            code: Some(1000),
+            reason: "no Close reply within 300 ms".into()
+        })
+    );
+    let got = timeout(GUARD, got_rx).await.unwrap().unwrap();
+    assert!(
+        matches!(&got, Some(Message::Close(Some(f))) if u16::from(f.code) == 1000),
+        "{got:?}"
+    );
+
+    // ...and one that hangs up without answering.
+    let port = ws_server(|mut ws| async move {
+        let _ = server_recv(&mut ws).await;
+        // Dropped without flushing the reply tungstenite queued.
+    })
+    .await;
+    let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    c.send(NetCommand::Close {
+        code: 1000,
+        reason: String::new(),
+    });
+    c.until_ended().await;
+    assert_eq!(
+        c.states().last(),
+        Some(&ConnState::Closed {
+            code: Some(1000),
+            reason: "the server ended the connection without a Close reply".into()
+        })
     );
 }
 
@@ -929,7 +992,11 @@ async fn demo_broadcast_reaches_the_other_client() {
 #[tokio::test]
 async fn demo_server_shutdown_is_a_1001_close() {
     let server = demo_server(None).await;
-    let mut c = logged_in(&server).await;
+    let mut spec = login_spec(&server, PASSWORD);
+    spec.reconnect = false;
+    let mut c = Client::start(spec);
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
     server.shutdown().await;
     c.until_ended().await;
     assert_eq!(
@@ -938,5 +1005,50 @@ async fn demo_server_shutdown_is_a_1001_close() {
             code: Some(1001),
             reason: wsdeck::server::SHUTDOWN_REASON.into()
         })
+    );
+}
+
+#[tokio::test]
+async fn a_continuing_session_keeps_numbering_frames() {
+    let server = demo_server(None).await;
+    let mut c = Client {
+        h: net::spawn_continuing(login_spec(&server, PASSWORD), 41),
+        seen: Vec::new(),
+    };
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    let seqs: Vec<u64> = c.frames().iter().map(|f| f.seq).collect();
+    assert_eq!(seqs, [41, 42]);
+}
+
+#[tokio::test]
+async fn automatic_pings_go_out_on_the_interval_and_measure_rtt() {
+    let server = demo_server(None).await;
+    let mut spec = login_spec(&server, PASSWORD);
+    spec.ping_interval = Some(Duration::from_millis(50));
+    let mut c = Client::start(spec);
+    c.until_state("logged in", |s| *s == ConnState::LoggedIn)
+        .await;
+    for _ in 0..2 {
+        c.until("rtt", |e| matches!(e, NetEvent::Rtt(_))).await;
+    }
+    let frames = c.frames();
+    let pings: Vec<&[u8]> = frames
+        .iter()
+        .filter(|f| f.opcode == Opcode::Ping && f.dir == Direction::Send)
+        .map(|f| f.payload.as_ref())
+        .collect();
+    assert!(pings.len() >= 2, "{pings:?}");
+    assert_eq!(pings[..2], [&b"wsdeck 1"[..], &b"wsdeck 2"[..]]);
+    assert!(frames.iter().any(|f| f.opcode == Opcode::Pong
+        && f.dir == Direction::Receive
+        && f.payload.as_ref() == b"wsdeck 1"));
+    // Pings are not messages: the session is still just logged in, nothing else was sent.
+    assert_eq!(
+        frames
+            .iter()
+            .filter(|f| f.dir == Direction::Send && f.opcode == Opcode::Text)
+            .count(),
+        1
     );
 }

@@ -2,75 +2,26 @@
 //! process), the in-process demo server, and small scripted servers on 127.0.0.1.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use wsdeck::model::Secret;
+use wsdeck::model::{Direction, Opcode, Secret};
 use wsdeck::server::{LOGIN_FAIL_REPLY, ServerConfig};
 
+mod common;
+
+use common::GUARD;
+
 const BIN: &str = env!("CARGO_BIN_EXE_wsdeck");
-/// Hang guard (never a speed assertion).
-const GUARD: Duration = Duration::from_secs(20);
-const SERVE_PW_VAR: &str = "WSDECK_TEST_SERVE_PASSWORD";
 
-/// `wsdeck serve` on a free port; killed when dropped.
-struct Serve {
-    child: Child,
-    addr: String,
-}
-
-impl Serve {
-    fn start() -> Self {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--user",
-                "admin",
-                "--password-env",
-                SERVE_PW_VAR,
-                "--tick",
-                "0",
-            ])
-            .env(SERVE_PW_VAR, "123456")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start wsdeck serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(GUARD).expect("serve printed nothing");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        Serve { child, addr }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://{}/", self.addr)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `wsdeck serve` (admin / 123456, no pushes) on a free port; killed when dropped.
+fn serve() -> common::serve::ServeProcess {
+    common::serve::spawn_serve("admin", "123456", &["--tick", "0"])
 }
 
 struct Outcome {
@@ -123,7 +74,7 @@ fn pipe(args: &[&str], password: Option<&str>, stdin: &str) -> Outcome {
 
 #[test]
 fn echoes_are_printed_and_stdin_end_closes_cleanly() {
-    let serve = Serve::start();
+    let serve = serve();
     let mut child = Command::new(BIN)
         .args(["pipe", &serve.url(), "--user", "admin"])
         .env("WSDECK_PASSWORD", "123456")
@@ -157,7 +108,7 @@ fn echoes_are_printed_and_stdin_end_closes_cleanly() {
     }
     drop(stdin);
     let mut child = child;
-    let status = wait(&mut child);
+    let status = common::wait_guarded(&mut child, "wsdeck pipe");
     let mut err = String::new();
     child
         .stderr
@@ -170,24 +121,9 @@ fn echoes_are_printed_and_stdin_end_closes_cleanly() {
     assert!(rx.recv_timeout(GUARD).is_err(), "nothing after the echoes");
 }
 
-/// Wait (bounded) for a child to exit.
-fn wait(child: &mut Child) -> ExitStatus {
-    let deadline = std::time::Instant::now() + GUARD;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("wsdeck pipe did not exit within {GUARD:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn wrong_password_fails_with_the_servers_reply() {
-    let serve = Serve::start();
+    let serve = serve();
     let o = pipe(&[&serve.url(), "--user", "admin"], Some("nope"), "hello\n");
     assert!(!o.status.success());
     assert_eq!(
@@ -398,4 +334,329 @@ async fn replies_stream_out_while_stdin_stays_open_and_shutdown_exits_0() {
         status.success(),
         "a 1001 shutdown is a clean close: {status:?}"
     );
+}
+
+// ------------------------------------------------------------ recording (--record, --har)
+
+/// Run a pipe against `wsdeck serve` with these extra flags and stdin; returns the outcome.
+fn pipe_to_serve(extra: &[&str], stdin: &str) -> Outcome {
+    let serve = serve();
+    let url = serve.url();
+    let mut args = vec![url.as_str(), "--user", "admin", "--ping-interval", "0"];
+    args.extend_from_slice(extra);
+    pipe(&args, Some("123456"), stdin)
+}
+
+fn har_messages(har: &serde_json::Value) -> &Vec<serde_json::Value> {
+    har["log"]["entries"][0]["_webSocketMessages"]
+        .as_array()
+        .expect("_webSocketMessages is an array")
+}
+
+#[test]
+fn record_and_har_keep_every_frame_and_hide_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("session.jsonl");
+    let har = dir.path().join("session.har");
+    let o = pipe_to_serve(
+        &[
+            "--record",
+            jsonl.to_str().unwrap(),
+            "--har",
+            har.to_str().unwrap(),
+        ],
+        "one\ntwo\n",
+    );
+    assert!(o.status.success(), "{:?}: {}", o.status, o.stderr);
+    assert_eq!(
+        o.stdout,
+        "congratulation, you have connect with server\r\nnow, you can do something else\n\
+         your submit context: one\nyour submit context: two\n"
+    );
+
+    let rec = wsdeck::record::jsonl::read(&jsonl).unwrap();
+    let hs = rec.handshake.as_ref().expect("the handshake line");
+    assert_eq!(hs.request.start_line, "GET / HTTP/1.1");
+    assert_eq!(hs.response.start_line, "HTTP/1.1 101 Switching Protocols");
+    assert!(rec.reconnects.is_empty());
+    let frames: Vec<(u64, Direction, Opcode, String, bool)> = rec
+        .frames
+        .iter()
+        .map(|f| {
+            (
+                f.seq,
+                f.dir,
+                f.opcode,
+                String::from_utf8_lossy(&f.payload).into_owned(),
+                f.redacted,
+            )
+        })
+        .collect();
+    let (s, r) = (Direction::Send, Direction::Receive);
+    let t = |x: &str| x.to_string();
+    let seqs: Vec<u64> = frames.iter().map(|f| f.0).collect();
+    assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
+    let just = |dir| -> Vec<(Opcode, String, bool)> {
+        frames
+            .iter()
+            .filter(|f| f.1 == dir)
+            .map(|f| (f.2, f.3.clone(), f.4))
+            .collect()
+    };
+    // Both lines may go out before the first echo comes back: check each direction's order.
+    assert_eq!(
+        just(s),
+        [
+            (Opcode::Text, t("admin:***"), true),
+            (Opcode::Text, t("one"), false),
+            (Opcode::Text, t("two"), false),
+            (Opcode::Close, t(""), false),
+        ]
+    );
+    assert_eq!(
+        just(r),
+        [
+            (Opcode::Text, t(wsdeck::server::LOGIN_OK_REPLY), false),
+            (Opcode::Text, t("your submit context: one"), false),
+            (Opcode::Text, t("your submit context: two"), false),
+            (Opcode::Close, t(""), false),
+        ]
+    );
+    assert_eq!(frames[6].2, Opcode::Close);
+    assert_eq!(frames[7].2, Opcode::Close);
+    // The login frame's length is the real one's; the close frames carry their code.
+    assert_eq!(rec.frames[0].len, "admin:123456".len());
+    assert_eq!(rec.frames[6].close.as_ref().map(|c| c.code), Some(1000));
+    let raw = std::fs::read_to_string(&jsonl).unwrap();
+    assert!(!raw.contains("123456"), "{raw}");
+
+    let raw_har = std::fs::read_to_string(&har).unwrap();
+    assert!(!raw_har.contains("123456"));
+    let doc: serde_json::Value = serde_json::from_str(&raw_har).unwrap();
+    assert_eq!(doc["log"]["version"], "1.2");
+    let entry = &doc["log"]["entries"][0];
+    assert!(
+        entry["request"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("ws://127.0.0.1:")
+    );
+    assert_eq!(entry["response"]["status"], 101);
+    let msgs = har_messages(&doc);
+    // The same frames, in the same order as the recording.
+    let kinds: Vec<(&str, u64, &str)> = msgs
+        .iter()
+        .map(|m| {
+            (
+                m["type"].as_str().unwrap(),
+                m["opcode"].as_u64().unwrap(),
+                m["data"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, u64, &str)> = rec
+        .frames
+        .iter()
+        .map(|f| {
+            (
+                if f.dir == s { "send" } else { "receive" },
+                u64::from(f.opcode.number()),
+                f.text().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, want);
+}
+
+#[test]
+fn no_redact_reaches_the_recording_and_the_har() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("open.jsonl");
+    let har = dir.path().join("open.har");
+    // Basic auth puts the credential in a header: the recorder and the HAR exporter redact
+    // it themselves unless told not to.
+    let o = pipe_to_serve(
+        &[
+            "--auth",
+            "basic",
+            "--no-redact",
+            "--record",
+            jsonl.to_str().unwrap(),
+            "--har",
+            har.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{:?}: {}", o.status, o.stderr);
+    // base64("admin:123456")
+    let credential = "Basic YWRtaW46MTIzNDU2";
+    let rec = wsdeck::record::jsonl::read(&jsonl).unwrap();
+    let hs = rec.handshake.unwrap();
+    assert!(
+        hs.request
+            .headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v == credential),
+        "{:?}",
+        hs.request.headers
+    );
+    let raw_har = std::fs::read_to_string(&har).unwrap();
+    assert!(raw_har.contains(credential));
+
+    // The same without --no-redact.
+    let o = pipe_to_serve(
+        &[
+            "--auth",
+            "basic",
+            "--record",
+            jsonl.to_str().unwrap(),
+            "--har",
+            har.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{:?}: {}", o.status, o.stderr);
+    let raw = std::fs::read_to_string(&jsonl).unwrap();
+    assert!(
+        !raw.contains("YWRtaW46MTIzNDU2") && raw.contains("***"),
+        "{raw}"
+    );
+    let raw_har = std::fs::read_to_string(&har).unwrap();
+    assert!(!raw_har.contains("YWRtaW46MTIzNDU2"));
+}
+
+#[test]
+fn an_unwritable_recording_path_fails_before_connecting() {
+    let o = pipe(
+        &[
+            "ws://127.0.0.1:9/",
+            "--auth",
+            "none",
+            "--record",
+            "/nonexistent-dir/x.jsonl",
+        ],
+        None,
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .starts_with("wsdeck: cannot create recording file /nonexistent-dir/x.jsonl"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn bad_ping_intervals_are_refused() {
+    for bad in ["-1", "nan", "0.001"] {
+        let flag = format!("--ping-interval={bad}");
+        let o = pipe(&["ws://127.0.0.1:9/", "--auth", "none", &flag], None, "");
+        assert!(!o.status.success(), "{bad}");
+        assert!(o.stderr.contains("--ping-interval"), "{bad}: {}", o.stderr);
+    }
+}
+
+// ------------------------------------------------------------ reconnecting
+
+#[tokio::test]
+async fn a_lost_connection_is_reconnected_and_stdin_goes_on() {
+    use wsdeck::server::RunningServer;
+    async fn start(addr: std::net::SocketAddr) -> RunningServer {
+        let deadline = tokio::time::Instant::now() + GUARD;
+        loop {
+            let cfg = ServerConfig::new(addr, "admin", Secret::new("pw"));
+            match wsdeck::server::start(cfg).await {
+                Ok(s) => return s,
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                }
+                Err(e) => panic!("{e:#}"),
+            }
+        }
+    }
+    let server = start("127.0.0.1:0".parse().unwrap()).await;
+    let addr = server.local_addr();
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("s.jsonl");
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["pipe", &format!("ws://{addr}/"), "--user", "admin"])
+        .args(["--ping-interval", "0", "--record", jsonl.to_str().unwrap()])
+        .env("WSDECK_PASSWORD", "pw")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut err = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    async fn next<R: tokio::io::AsyncBufRead + Unpin>(l: &mut tokio::io::Lines<R>) -> String {
+        tokio::time::timeout(GUARD, l.next_line())
+            .await
+            .expect("no line")
+            .unwrap()
+            .expect("stream closed")
+    }
+    assert_eq!(
+        next(&mut out).await,
+        "congratulation, you have connect with server"
+    );
+    assert_eq!(next(&mut out).await, "now, you can do something else");
+    stdin.write_all(b"one\n").await.unwrap();
+    assert_eq!(next(&mut out).await, "your submit context: one");
+
+    // Cut every connection without a Close frame.
+    drop(server);
+    let note = next(&mut err).await;
+    assert!(
+        note.starts_with("wsdeck: connection lost") && note.contains("reconnecting in"),
+        "{note}"
+    );
+    // Typed while disconnected: sent once after the new login.
+    stdin.write_all(b"during\n").await.unwrap();
+    let _server = start(addr).await;
+    loop {
+        let line = next(&mut err).await;
+        if line == "wsdeck: reconnected" {
+            break;
+        }
+        assert!(line.starts_with("wsdeck: reconnect failed"), "{line}");
+    }
+    assert_eq!(
+        next(&mut out).await,
+        "congratulation, you have connect with server"
+    );
+    assert_eq!(next(&mut out).await, "now, you can do something else");
+    assert_eq!(next(&mut out).await, "your submit context: during");
+    stdin.write_all(b"after\n").await.unwrap();
+    assert_eq!(next(&mut out).await, "your submit context: after");
+    drop(stdin);
+    let status = tokio::time::timeout(GUARD, child.wait())
+        .await
+        .expect("pipe did not exit")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        tokio::time::timeout(GUARD, out.next_line())
+            .await
+            .unwrap()
+            .unwrap(),
+        None,
+        "nothing more on stdout"
+    );
+
+    // The recording has both handshakes and one numbering.
+    let rec = wsdeck::record::jsonl::read(&jsonl).unwrap();
+    assert!(rec.handshake.is_some());
+    assert_eq!(rec.reconnects.len(), 1);
+    let seqs: Vec<u64> = rec.frames.iter().map(|f| f.seq).collect();
+    assert_eq!(seqs, (1..=rec.frames.len() as u64).collect::<Vec<_>>());
+    let sent_during = rec
+        .frames
+        .iter()
+        .filter(|f| f.dir == Direction::Send && f.payload.as_ref() == b"during")
+        .count();
+    assert_eq!(sent_during, 1);
 }

@@ -166,3 +166,58 @@ fn sigterm_restores_the_terminal() {
     sc.wait_exit();
     sc.assert_restored();
 }
+
+#[test]
+fn the_shipped_demo_script_plays_the_seed_flow_end_to_end() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.script");
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("demo.jsonl");
+    let mut sc = Screen::spawn(&[
+        "demo",
+        "--tick",
+        "0",
+        "--script",
+        script,
+        "--record",
+        rec.to_str().unwrap(),
+    ]);
+    sc.wait_for("sorry, the username or password is wrong");
+    sc.wait_for("congratulation, you have connect with server");
+    sc.wait_for("your submit context: hello, server");
+    let status = sc.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    sc.assert_restored();
+    assert!(!sc.seen.lock().unwrap().contains("123456"));
+    // The recording holds every frame of the scripted session, the password redacted.
+    let recording = wsdeck::record::jsonl::read(&rec).unwrap();
+    let texts: Vec<String> = recording
+        .frames
+        .iter()
+        .filter_map(|f| f.text().map(str::to_string))
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "your submit context: 你好, wsdeck 👋"),
+        "{texts:?}"
+    );
+    assert!(recording.handshake.is_some());
+    let raw = std::fs::read_to_string(&rec).unwrap();
+    assert!(!raw.contains("123456") && !raw.contains("654321"));
+}
+
+#[test]
+fn a_script_whose_wait_times_out_fails_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bad.script");
+    std::fs::write(
+        &script,
+        "key Enter\nwait 1s congratulation\nwait 500ms never says this\n",
+    )
+    .unwrap();
+    let mut sc = Screen::spawn(&["demo", "--tick", "0", "--script", script.to_str().unwrap()]);
+    let status = sc.wait_exit();
+    assert!(!status.success());
+    sc.assert_restored();
+    sc.wait_for("script line 3: no received message matched \"never says this\"");
+}

@@ -707,6 +707,11 @@ fn help_overlay_opens_with_f1_and_closes_with_esc() {
     insta::assert_snapshot!("help_overlay", term.backend());
     // What does not fit scrolls into view; together every binding is shown.
     let mut seen = screen(&term);
+    for _ in 0..8 {
+        press(&mut app, KeyCode::PageDown);
+        term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+        seen.push_str(&screen(&term));
+    }
     press(&mut app, KeyCode::End);
     term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
     seen.push_str(&screen(&term));
@@ -716,7 +721,8 @@ fn help_overlay_opens_with_f1_and_closes_with_esc() {
         }
     }
     insta::assert_snapshot!("help_overlay_scrolled", term.backend());
-    // A tall terminal shows it all at once.
+    // A tall terminal shows the first sections at once.
+    press(&mut app, KeyCode::Home);
     let tall = screen(&render(&app, 100, 50));
     assert!(tall.contains("Ctrl-C, Ctrl-Q") && tall.contains("Ctrl-Y"));
     // Keys do not leak into the input while help is open.

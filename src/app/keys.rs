@@ -11,9 +11,14 @@ pub const KEY_TABLE: &[KeySection] = &[
     KeySection {
         title: "Anywhere",
         keys: &[
-            ("Ctrl-C, Ctrl-Q", "quit (closes the connection with 1000)"),
+            ("Ctrl-C, Ctrl-Q", "quit (closes every connection with 1000)"),
+            ("Ctrl-T", "open another session (its own chat, monitor, recording)"),
+            ("Alt-←, Alt-→", "previous / next session"),
             ("F1", "show / hide this help"),
+            ("F2, Alt-2", "chat view"),
+            ("F3, Alt-3", "monitor view (every frame, handshake, stats)"),
             ("Esc", "close this help, dismiss a notice"),
+            ("Esc, Ctrl-X", "while reconnecting: stop trying"),
             ("Tab, Shift-Tab", "next / previous field"),
             ("F6, Ctrl-R", "show / hide the password"),
             ("PgUp, PgDn", "scroll the history by a page"),
@@ -44,6 +49,42 @@ pub const KEY_TABLE: &[KeySection] = &[
             ("Ctrl-K", "delete to the end of the line"),
             ("Ctrl-U", "delete the whole line"),
             ("Ctrl-Y", "paste what was deleted last"),
+        ],
+    },
+    KeySection {
+        title: "Monitor view (F3)",
+        keys: &[
+            ("j, k, ↓, ↑", "select the next / previous frame"),
+            ("PgDn, PgUp", "select a page down / up"),
+            ("Home, End", "first frame / newest frame (End follows)"),
+            ("Mouse wheel", "move the selection"),
+            ("Space", "pause / resume the display (frames are kept)"),
+            ("x", "hex dump of the selected frame on / off"),
+            ("h", "handshake panel: request and response heads"),
+            ("J, K, Shift-PgDn/PgUp", "scroll the detail pane"),
+            ("/", "filter the frames (syntax below)"),
+            ("Esc", "close the handshake panel / clear the filter"),
+            ("p", "send a ping now (RTT shows in the stats)"),
+            ("r", "record to wsdeck-DATE-TIME.jsonl / stop"),
+            ("e", "export frames to wsdeck-DATE-TIME.har"),
+        ],
+    },
+    KeySection {
+        title: "Monitor filter (/): all terms must match",
+        keys: &[
+            ("word", "payload contains it, any case unless capitals"),
+            ("\"two words\"", "payload contains the quoted text"),
+            (
+                "re:PATTERN, /PATTERN/",
+                "payload matches the regex (case-sensitive)",
+            ),
+            ("dir:in, dir:out", "received / sent (also receive, send)"),
+            (
+                "op:text, op:close, …",
+                "opcode: text binary ping pong close",
+            ),
+            ("op:ping,pong", "either opcode; op:data, op:control too"),
+            ("Enter, Esc", "apply the filter / clear it"),
         ],
     },
 ];

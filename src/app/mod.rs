@@ -1,11 +1,16 @@
 //! Application state and its pure `update(event) -> commands`. No I/O here.
 
+pub mod filter;
 pub mod history;
 pub mod input;
 pub mod keys;
 pub mod login;
+pub mod monitor;
+pub mod stats;
 
 use std::cell::Cell;
+use std::path::PathBuf;
+use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
@@ -20,6 +25,7 @@ use crate::text::sanitize_line;
 pub use history::{ChatGeometry, History, NoteLevel};
 pub use input::ChatInput;
 pub use login::{Focus, LoginForm};
+pub use monitor::{Monitor, View};
 
 /// Everything that can happen to the app.
 #[derive(Debug, Clone)]
@@ -29,6 +35,14 @@ pub enum Event {
     Paste(String),
     Resize(u16, u16),
     Net(NetEvent),
+    /// The wall clock, about once a second while connected, so the monitor's rates and
+    /// connected time move while no frame arrives. The app never reads a clock itself.
+    Tick(SystemTime),
+    /// The runtime started (`Some(file)`) or stopped (`None`) recording, on `--record` at
+    /// start, after `Command::Record`, or when writing failed.
+    Recording(Option<PathBuf>),
+    /// A one-line result from the runtime for the status bar (e.g. "HAR written to …").
+    Notice(NoteLevel, String),
 }
 
 /// What the app asks the runtime to do.
@@ -41,6 +55,12 @@ pub enum Command {
     Net(NetCommand),
     /// Close the session (1000) and leave.
     Quit,
+    /// Start recording every frame from now on to this JSONL file (`Some`, after writing the
+    /// last handshake), or stop recording (`None`). Answer with `Event::Recording`.
+    Record(Option<PathBuf>),
+    /// Write a HAR file of `App::frames()` with `App::handshake()` (`record::har`); answer
+    /// with `Event::Notice`.
+    ExportHar(PathBuf),
 }
 
 /// How the UI starts.
@@ -116,6 +136,15 @@ pub struct App {
     utc_offset: i32,
     /// The chat view's size, kept by the last draw (and resizes) for paging.
     geometry: Cell<ChatGeometry>,
+    view: View,
+    monitor: Monitor,
+    /// The file shown, when this app replays a recording (read-only).
+    replay: Option<String>,
+    /// The session dropped and the network task is reconnecting (until logged in again or
+    /// ended): lines sent now are queued by the task.
+    reconnecting: bool,
+    /// Lines sent while reconnecting whose `Frame(Send)` has not arrived yet, oldest first.
+    pending: VecDeque<String>,
 }
 
 impl App {
@@ -154,6 +183,11 @@ impl App {
             login_done: false,
             utc_offset,
             geometry: Cell::new(ChatGeometry::default()),
+            view: View::Chat,
+            monitor: Monitor::default(),
+            replay: None,
+            reconnecting: false,
+            pending: VecDeque::new(),
         };
         if let Some(b) = banner {
             app.history.push_note(None, NoteLevel::Info, &b);
@@ -193,7 +227,101 @@ impl App {
                 self.on_net(n);
                 Vec::new()
             }
+            Event::Tick(t) => {
+                self.monitor.stats_mut().tick(t);
+                Vec::new()
+            }
+            Event::Recording(p) => {
+                self.monitor.set_recording(p);
+                Vec::new()
+            }
+            Event::Notice(level, text) => {
+                self.notify(level, text);
+                Vec::new()
+            }
         }
+    }
+
+    /// A read-only app over a recorded session (`wsdeck replay FILE`): the monitor and the
+    /// chat history hold its frames, stats come from their times, the status bar shows
+    /// "replay: FILE". The monitor keeps the newest frames within the default limits.
+    pub fn replay(recording: crate::record::Recording, file: &str) -> App {
+        use crate::record::store::{DEFAULT_MAX_BYTES, DEFAULT_MAX_FRAMES};
+        App::replay_with_limits(recording, file, DEFAULT_MAX_FRAMES, DEFAULT_MAX_BYTES)
+    }
+
+    /// [`App::replay`] with other frame-store limits (see [`App::set_frame_limits`]).
+    pub fn replay_with_limits(
+        recording: crate::record::Recording,
+        file: &str,
+        max_frames: usize,
+        max_bytes: usize,
+    ) -> App {
+        let crate::record::Recording {
+            handshake,
+            reconnects,
+            frames,
+            truncated_lines,
+        } = recording;
+        let url = handshake
+            .as_ref()
+            .or(reconnects.first().map(|(_, h)| h))
+            .map(|h| h.url.clone())
+            .unwrap_or_default();
+        let mut spec = ConnectSpec::new(url.clone());
+        spec.auth = AuthMethod::None;
+        let (mut app, _) = App::new(AppInit {
+            spec,
+            connect_now: false,
+            banner: None,
+        });
+        app.replay = Some(file.to_string());
+        app.set_frame_limits(max_frames, max_bytes);
+        app.view = View::Monitor;
+        app.session_url = Some(url.clone());
+        if !url.is_empty() {
+            app.history.set_peer(&host_of(&url));
+        }
+        let mut note = format!("replay of {file}: {} frames", frames.len());
+        if truncated_lines > 0 {
+            note.push_str(" (an unfinished last line was skipped)");
+        }
+        app.history.push_note(None, NoteLevel::Info, &note);
+        if let Some(h) = handshake {
+            app.on_net(NetEvent::Handshake(h));
+        }
+        let mut later = reconnects.into_iter().peekable();
+        let mut pings = std::collections::VecDeque::new();
+        for (i, f) in frames.into_iter().enumerate() {
+            while let Some((_, h)) = later.next_if(|(at, _)| *at <= i) {
+                app.monitor.stats_mut().disconnected();
+                app.on_net(NetEvent::Handshake(h));
+            }
+            app.replay_rtt(&mut pings, &f);
+            app.on_frame(f);
+        }
+        for (_, h) in later {
+            app.on_net(NetEvent::Handshake(h));
+        }
+        let last_close = app
+            .monitor
+            .store()
+            .iter()
+            .rev()
+            .take(4)
+            .find(|f| f.opcode == Opcode::Close)
+            .and_then(|f| f.close_info());
+        app.conn = ConnState::Closed {
+            code: last_close.as_ref().map(|c| c.code),
+            reason: last_close.map(|c| c.reason).unwrap_or_default(),
+        };
+        app.monitor.stats_mut().disconnected();
+        app
+    }
+
+    /// The recording's file name, when this app replays one.
+    pub fn replay_file(&self) -> Option<&str> {
+        self.replay.as_deref()
     }
 
     // ---- read access for the views and tests ----
@@ -257,6 +385,25 @@ impl App {
     pub(crate) fn set_chat_geometry(&self, g: ChatGeometry) {
         self.geometry.set(g);
     }
+    /// The network task is reconnecting after a drop (Esc / Ctrl-X cancels).
+    pub fn reconnecting(&self) -> bool {
+        self.reconnecting
+    }
+    /// Lines sent while reconnecting and not yet delivered (shown as "⧗ queued").
+    pub fn pending(&self) -> &VecDeque<String> {
+        &self.pending
+    }
+    /// While reconnecting the status bar counts down the seconds to the next try: the runtime
+    /// should redraw after this long even if nothing else happens. `None` otherwise.
+    pub fn redraw_after(&self, now: SystemTime) -> Option<Duration> {
+        let ConnState::Reconnecting { retry_at, .. } = &self.conn else {
+            return None;
+        };
+        let left = retry_at.duration_since(now).ok()?;
+        // The countdown shows whole seconds rounded up: it changes when `left` crosses one.
+        let to_next = Duration::from_nanos((left.as_nanos() % 1_000_000_000) as u64);
+        Some(to_next + Duration::from_millis(1))
+    }
 
     // ---- keys ----
 
@@ -286,14 +433,39 @@ impl App {
             }
             return Vec::new();
         }
-        let geo = self.geometry.get();
-        let page = (geo.height as usize).saturating_sub(1).max(1);
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
         match k.code {
             KeyCode::F(1) => {
                 self.help = true;
                 self.help_scroll = 0;
                 return Vec::new();
             }
+            KeyCode::Esc if self.reconnecting => return self.cancel_reconnect(),
+            KeyCode::Char('x') if ctrl && self.reconnecting => return self.cancel_reconnect(),
+            KeyCode::F(2) => {
+                self.view = View::Chat;
+                return Vec::new();
+            }
+            KeyCode::F(3) => {
+                self.view = View::Monitor;
+                return Vec::new();
+            }
+            KeyCode::Char('2') if alt => {
+                self.view = View::Chat;
+                return Vec::new();
+            }
+            KeyCode::Char('3') if alt => {
+                self.view = View::Monitor;
+                return Vec::new();
+            }
+            _ => {}
+        }
+        if self.view == View::Monitor {
+            return self.on_monitor_key(k);
+        }
+        let geo = self.geometry.get();
+        let page = (geo.height as usize).saturating_sub(1).max(1);
+        match k.code {
             KeyCode::Esc => return Vec::new(),
             KeyCode::F(6) => {
                 self.login.reveal = !self.login.reveal;
@@ -420,8 +592,18 @@ impl App {
         if self.input.value().is_empty() {
             return Vec::new();
         }
+        if self.replay.is_some() {
+            self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
+            return Vec::new();
+        }
         if self.conn == ConnState::LoggedIn {
             let line = self.input.take();
+            return vec![Command::Net(NetCommand::SendText(line))];
+        }
+        if self.reconnecting {
+            // The network task queues it and sends it after the new login.
+            let line = self.input.take();
+            self.pending.push_back(line.clone());
             return vec![Command::Net(NetCommand::SendText(line))];
         }
         let why = match &self.conn {
@@ -440,6 +622,13 @@ impl App {
 
     /// Enter in the login pane.
     fn submit_login(&mut self) -> Vec<Command> {
+        if self.replay.is_some() {
+            self.notify(
+                NoteLevel::Warn,
+                "replay is read-only — there is no connection",
+            );
+            return Vec::new();
+        }
         if let Some((field, what)) = self.login.missing() {
             self.focus = field;
             self.login.error = None;
@@ -508,12 +697,43 @@ impl App {
         };
         self.history
             .push_note(None, NoteLevel::Info, &format!("connecting to {url}{who}…"));
+        self.forget_pending();
         vec![Command::Connect(spec)]
+    }
+
+    /// Esc / Ctrl-X while reconnecting.
+    fn cancel_reconnect(&mut self) -> Vec<Command> {
+        self.history
+            .push_note(None, NoteLevel::Info, "reconnect cancelled");
+        vec![Command::Net(NetCommand::CancelReconnect)]
+    }
+
+    /// The session that would have sent the queued lines is over.
+    fn forget_pending(&mut self) {
+        self.reconnecting = false;
+        if !self.pending.is_empty() {
+            let n = self.pending.len();
+            let lines = if n == 1 { "line was" } else { "lines were" };
+            self.history.push_note(
+                None,
+                NoteLevel::Warn,
+                &format!("{n} queued {lines} not sent (↑ recalls them)"),
+            );
+            self.pending.clear();
+        }
     }
 
     // ---- mouse and paste ----
 
     fn on_mouse(&mut self, m: MouseEvent) {
+        if self.view == View::Monitor && !self.help {
+            match m.kind {
+                MouseEventKind::ScrollUp => self.on_monitor_mouse(true),
+                MouseEventKind::ScrollDown => self.on_monitor_mouse(false),
+                _ => {}
+            }
+            return;
+        }
         let geo = self.geometry.get();
         match m.kind {
             MouseEventKind::ScrollUp => self.history.scroll_up(WHEEL_ROWS, &geo),
@@ -524,6 +744,10 @@ impl App {
 
     fn on_paste(&mut self, s: &str) {
         if self.help {
+            return;
+        }
+        if self.view == View::Monitor {
+            self.on_monitor_paste(s);
             return;
         }
         match self.focus {
@@ -541,7 +765,11 @@ impl App {
     fn on_net(&mut self, ev: NetEvent) {
         match ev {
             NetEvent::State(s) => self.on_state(s),
-            NetEvent::Handshake(h) => self.handshake = Some(h),
+            NetEvent::Handshake(h) => {
+                self.monitor.handshake_seen();
+                self.monitor.stats_mut().handshake(h.finished.or(h.started));
+                self.handshake = Some(h);
+            }
             NetEvent::Frame(f) => self.on_frame(f),
             NetEvent::Login(LoginOutcome::Accepted { .. }) => self.logged_in(),
             NetEvent::Login(LoginOutcome::Rejected { reply }) => {
@@ -554,6 +782,8 @@ impl App {
             }
             NetEvent::Rtt(d) => self.rtt = Some(d),
             NetEvent::Ended => {
+                self.monitor.stats_mut().disconnected();
+                self.forget_pending();
                 if !matches!(
                     self.conn,
                     ConnState::Closed { .. } | ConnState::Failed(_) | ConnState::Idle
@@ -576,10 +806,13 @@ impl App {
     }
 
     fn on_state(&mut self, s: ConnState) {
+        if matches!(s, ConnState::Closed { .. } | ConnState::Failed(_)) {
+            self.monitor.stats_mut().disconnected();
+        }
         match &s {
             ConnState::Idle => {}
             ConnState::Connecting => {
-                if self.conn != ConnState::Connecting {
+                if self.conn != ConnState::Connecting && !self.reconnecting {
                     self.history.push_note(
                         None,
                         NoteLevel::Info,
@@ -594,7 +827,16 @@ impl App {
             ConnState::LoggingIn => self.set_step(Step::Login, false),
             ConnState::AwaitingLogin => self.set_step(Step::Login, true),
             ConnState::LoggedIn => {
-                if self.conn != ConnState::LoggedIn {
+                if self.reconnecting {
+                    self.reconnecting = false;
+                    let text = match self.session_auth {
+                        AuthMethod::FirstMessage | AuthMethod::Basic => {
+                            format!("reconnected, logged in as {}", self.session_user)
+                        }
+                        _ => "reconnected".to_string(),
+                    };
+                    self.history.push_note(None, NoteLevel::Good, &text);
+                } else if self.conn != ConnState::LoggedIn {
                     let text = match self.session_auth {
                         AuthMethod::None => "connected (no login)".to_string(),
                         AuthMethod::Bearer => "connected, token accepted".to_string(),
@@ -607,7 +849,33 @@ impl App {
                 return;
             }
             ConnState::Closing => {}
+            ConnState::Reconnecting {
+                attempt,
+                retry_at,
+                reason,
+            } => {
+                let wait = retry_at
+                    .duration_since(SystemTime::now())
+                    .unwrap_or_default();
+                let text = if self.reconnecting {
+                    format!(
+                        "reconnect attempt {} failed: {reason} — retrying in {:.1} s",
+                        attempt.saturating_sub(1),
+                        wait.as_secs_f64()
+                    )
+                } else {
+                    format!(
+                        "{reason} — reconnecting in {:.1} s (Esc cancels)",
+                        wait.as_secs_f64()
+                    )
+                };
+                self.history.push_note(None, NoteLevel::Warn, &text);
+                self.reconnecting = true;
+                self.close_noted = false;
+                self.set_step(Step::Connect, false);
+            }
             ConnState::Closed { code, reason } => {
+                self.forget_pending();
                 if !self.close_noted {
                     let level = match code {
                         Some(1000) | Some(1001) => NoteLevel::Info,
@@ -627,6 +895,7 @@ impl App {
                 }
             }
             ConnState::Failed(e) => {
+                self.forget_pending();
                 let step = match e.kind {
                     NetErrorKind::LoginRejected | NetErrorKind::LoginTimeout => Step::Login,
                     NetErrorKind::Http(_) | NetErrorKind::Protocol => Step::Handshake,
@@ -688,22 +957,44 @@ impl App {
     }
 
     fn on_frame(&mut self, f: FrameRecord) {
+        let is_login_frame = f.opcode == Opcode::Text
+            && f.dir == Direction::Send
+            && self.replay.is_none()
+            && self.conn != ConnState::LoggedIn
+            && self.session_auth == AuthMethod::FirstMessage;
+        // Never show a password, even with --no-redact: the monitor (and so a HAR export
+        // from the UI) keeps an unredacted login frame as `***` too; `--record` keeps it as
+        // sent.
+        let masked = (is_login_frame && !f.redacted).then(|| {
+            let (_, shown) = self
+                .template
+                .login
+                .render(&self.session_user, &Default::default());
+            shown
+        });
+        match &masked {
+            Some(shown) => self.monitor.push(&FrameRecord {
+                payload: shown.clone().into(),
+                redacted: true,
+                ..f.clone()
+            }),
+            None => self.monitor.push(&f),
+        }
         match f.opcode {
             Opcode::Text => {
                 self.count(f.dir);
-                let text = String::from_utf8_lossy(&f.payload);
-                let is_login_frame = f.dir == Direction::Send
-                    && self.conn != ConnState::LoggedIn
-                    && self.session_auth == AuthMethod::FirstMessage;
-                if is_login_frame && !f.redacted {
-                    // Never show a password, even with --no-redact.
-                    let (_, shown) = self
-                        .template
-                        .login
-                        .render(&self.session_user, &Default::default());
-                    self.history.push_text(f.at, f.dir, &shown);
-                } else {
-                    self.history.push_text(f.at, f.dir, &text);
+                if f.dir == Direction::Send
+                    && self.pending.front().is_some_and(|p| *p == String::from_utf8_lossy(&f.payload))
+                {
+                    // A queued line went out: no longer pending, shown as sent below.
+                    self.pending.pop_front();
+                }
+                match &masked {
+                    Some(shown) => self.history.push_text(f.at, f.dir, shown),
+                    None => {
+                        let text = String::from_utf8_lossy(&f.payload);
+                        self.history.push_text(f.at, f.dir, &text);
+                    }
                 }
             }
             Opcode::Binary => {

@@ -7,15 +7,19 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::model::{CloseInfo, ConnState, Direction, FrameRecord, NetEvent, Opcode};
 
-/// Sends events to the UI and numbers frames 1, 2, 3, …
+/// Sends events to the UI and numbers frames (1, 2, 3, … for a new session).
 pub(crate) struct Out {
     tx: UnboundedSender<NetEvent>,
-    seq: u64,
+    /// The number of the next frame.
+    next_seq: u64,
 }
 
 impl Out {
-    pub fn new(tx: UnboundedSender<NetEvent>) -> Self {
-        Out { tx, seq: 0 }
+    pub fn new(tx: UnboundedSender<NetEvent>, first_seq: u64) -> Self {
+        Out {
+            tx,
+            next_seq: first_seq,
+        }
     }
 
     /// Send one event. A receiver that went away is not an error: the session then ends
@@ -65,9 +69,10 @@ impl Out {
         close: Option<CloseInfo>,
         redacted: bool,
     ) {
-        self.seq += 1;
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.emit(NetEvent::Frame(FrameRecord {
-            seq: self.seq,
+            seq,
             at: SystemTime::now(),
             dir,
             opcode,

@@ -8,6 +8,7 @@
 
 mod connect;
 mod events;
+mod reconnect;
 mod session;
 mod stream;
 mod tls;
@@ -29,10 +30,21 @@ pub struct SessionHandle {
 }
 
 /// Spawn the task that owns the socket for one session (call inside a tokio runtime).
+/// Its frames are numbered from 1.
 pub fn spawn(spec: ConnectSpec) -> SessionHandle {
+    spawn_continuing(spec, 1)
+}
+
+/// Like [`spawn`], numbering frames from `first_seq`: a reconnect continues the previous
+/// session's numbering so sequence numbers are never reused.
+pub fn spawn_continuing(spec: ConnectSpec, first_seq: u64) -> SessionHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    tokio::spawn(session::run(spec, cmd_rx, ev_tx));
+    tokio::spawn(session::run(
+        spec,
+        cmd_rx,
+        events::Out::new(ev_tx, first_seq),
+    ));
     SessionHandle {
         commands: cmd_tx,
         events: ev_rx,
@@ -46,41 +58,22 @@ fn ws_config() -> WebSocketConfig {
 /// Longest message text kept in a `NetError` or a one-line report.
 const MAX_LINE_CHARS: usize = 300;
 
-/// Make text (possibly from the network) safe for a one-line message: control characters,
-/// bidi overrides and zero-width characters become visible placeholders, and it is cut to a
-/// bounded length.
+/// Make text (possibly from the network) safe for a one-line message: line breaks become
+/// spaces, everything a terminal could act on becomes a visible placeholder (the crate's one
+/// sanitiser, [`crate::text::sanitize_line`]), and it is cut to a bounded length.
 pub fn clean_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_LINE_CHARS * 4));
+    let mut one_line = String::with_capacity(s.len().min(MAX_LINE_CHARS * 4));
     for (n, c) in s.chars().enumerate() {
         if n == MAX_LINE_CHARS {
-            out.push('…');
             break;
         }
-        match c {
-            '\r' | '\n' | '\t' => out.push(' '),
-            _ => push_visible(c, &mut out),
-        }
+        one_line.push(if matches!(c, '\r' | '\n') { ' ' } else { c });
+    }
+    let mut out = crate::text::sanitize_line(&one_line);
+    if s.chars().nth(MAX_LINE_CHARS).is_some() {
+        out.push('…');
     }
     out
-}
-
-/// Push `c`, or a visible placeholder when the terminal would act on it: C0 controls become
-/// the matching "control picture" (ESC → ␛), DEL → ␡, C1 controls, bidi overrides and
-/// zero-width characters → `\u{..}`.
-pub fn push_visible(c: char, out: &mut String) {
-    match c {
-        '\0'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�')),
-        '\u{7f}' => out.push('␡'),
-        '\u{80}'..='\u{9f}'
-        | '\u{200b}'..='\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{2069}'
-        | '\u{feff}' => {
-            use std::fmt::Write as _;
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        }
-        _ => out.push(c),
-    }
 }
 
 /// "10 s", "1.5 s", "250 ms".
@@ -103,6 +96,7 @@ mod tests {
     fn clean_line_makes_controls_visible_and_bounds_length() {
         assert_eq!(clean_line("a\x1b[2Jb\r\nc\u{202e}d"), "a␛[2Jb  c\\u{202e}d");
         assert_eq!(clean_line("x\u{7f}\u{9b}"), "x␡\\u{9b}");
+        assert_eq!(clean_line("short"), "short");
         let long = "é".repeat(1000);
         let cleaned = clean_line(&long);
         assert_eq!(cleaned.chars().count(), MAX_LINE_CHARS + 1);

@@ -1,78 +1,254 @@
-//! The running session: the read/write loop, the first-message login, pings, and the close
-//! handshake either way.
+//! The network task: opening the connection, the read/write loop, the first-message login,
+//! pings and the silence check, the close handshake either way, and reconnecting.
+//!
+//! # Reconnecting
+//!
+//! Once a connection of the task has logged in, an unexpected drop is followed by new tries
+//! (with `ConnectSpec::reconnect`, the default): the connection was lost (read or write
+//! error, the stream ended, nothing received within the ping timeout), or the server closed
+//! it with a code that invites a retry (1001 going away, 1011, 1012, 1013, 1014). Not after
+//! the user's Close, not after a rejected login (the user has to act), not after any other
+//! close code (1000 and policy/protocol codes are the server's decision).
+//!
+//! Each try is announced as `State(Reconnecting { attempt, retry_at, reason })` and starts at
+//! `retry_at` (0.5 s doubling to 30 s, minus up to 20 % jitter); it then goes through the
+//! usual `Connecting`, `Handshaking`, `Handshake`, login states and frames, with frame numbers
+//! continuing. A try that fails in a way worth repeating (refused, timeout, DNS, HTTP 5xx,
+//! lost during login) schedules the next one; any other failure (HTTP 4xx, TLS, …) ends the
+//! task with `Failed`. A rejected login on the new connection leaves it in `AwaitingLogin`
+//! like the first time.
+//!
+//! Text and binary messages asked for while no connection is logged in are queued and sent
+//! exactly once, in order, right after the next `State(LoggedIn)`, before anything newer.
+//! `NetCommand::CancelReconnect` (or `Close`) while reconnecting ends the task: with the
+//! state the drop left (`Closed` with the server's code, or `Failed`) for a cancel, with
+//! `Closed { code: None, .. }` for a close; queued messages are then not sent.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-use tokio::time::{Sleep, sleep, timeout_at};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::{Interval, MissedTickBehavior, Sleep, sleep, sleep_until, timeout_at};
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::connect::{self, WsStream};
 use super::events::Out;
+use super::reconnect;
 use super::{clean_line, human_duration};
 use crate::model::{
     AuthMethod, CloseInfo, ConnState, ConnectSpec, Direction, LoginOutcome, NetCommand, NetError,
-    NetErrorKind, NetEvent, Opcode, Secret,
+    NetErrorKind, NetEvent, Opcode, Secret, close_code_name,
 };
 
 /// Pings whose pong we still wait for (oldest dropped beyond this).
 const MAX_PENDING_PINGS: usize = 32;
 
-/// Run one session from connect to `Ended`.
-pub(crate) async fn run(
+/// Run one session, with its reconnections, to `Ended`.
+pub(crate) async fn run(spec: ConnectSpec, cmds: UnboundedReceiver<NetCommand>, out: Out) {
+    let mut task = Task {
+        spec,
+        cmds,
+        out,
+        queue: VecDeque::new(),
+        ever_logged_in: false,
+        backoff_step: 0,
+        pings_sent: 0,
+    };
+    task.run().await;
+    task.out.emit(NetEvent::Ended);
+}
+
+/// What lives across the connections of one session.
+struct Task {
     spec: ConnectSpec,
-    mut cmds: UnboundedReceiver<NetCommand>,
-    tx: UnboundedSender<NetEvent>,
-) {
-    let out = Out::new(tx);
-    out.state(ConnState::Connecting);
-    // Commands that arrive while connecting are kept for afterwards, except a close.
-    let mut early = VecDeque::new();
-    let opened = {
-        let open = connect::open(&spec, &out);
-        tokio::pin!(open);
+    cmds: UnboundedReceiver<NetCommand>,
+    out: Out,
+    /// Text and binary messages waiting for a logged-in connection, oldest first.
+    queue: VecDeque<NetCommand>,
+    /// A connection of this task got logged in: only then is a drop followed by new tries.
+    ever_logged_in: bool,
+    /// Tries since the backoff was last reset (sets the next delay).
+    backoff_step: u32,
+    /// Automatic pings sent (their payloads count up).
+    pings_sent: u64,
+}
+
+/// A drop being recovered from.
+struct Outage {
+    /// How the connection ended: the final state if the user cancels.
+    cause: ConnState,
+    /// Tries announced so far.
+    attempts: u32,
+    /// Why the next try is needed (the drop, or the last try's failure).
+    reason: String,
+}
+
+enum Opened {
+    Ws(Box<WsStream>),
+    Failed(NetError),
+    Stopped(Stop),
+}
+
+/// The user ended the task while no connection was open.
+enum Stop {
+    /// `Close` (or the command channel dropped).
+    Close,
+    CancelReconnect,
+}
+
+/// How a connection's life ended.
+enum SessionEnd {
+    /// The final state has been sent.
+    Done,
+    /// Try again.
+    Retry {
+        cause: ConnState,
+        reason: String,
+        /// This connection had logged in (so this is a new drop, not a failed try).
+        logged_in: bool,
+        /// It stayed logged in long enough to reset the backoff.
+        stable: bool,
+    },
+}
+
+impl Task {
+    async fn run(&mut self) {
+        let mut outage: Option<Outage> = None;
+        loop {
+            if let Some(o) = outage.as_mut()
+                && let Some(stop) = self.wait_before_try(o).await
+            {
+                let state = self.stop_state(stop, Some(o));
+                self.out.state(state);
+                return;
+            }
+            self.out.state(ConnState::Connecting);
+            let ws = match self.open(outage.is_some()).await {
+                Opened::Ws(ws) => *ws,
+                Opened::Stopped(stop) => {
+                    let state = self.stop_state(stop, outage.as_ref());
+                    self.out.state(state);
+                    return;
+                }
+                Opened::Failed(e) => match outage.as_mut() {
+                    Some(o) if reconnect::error_invites_retry(e.kind) => {
+                        o.reason = e.message;
+                        continue;
+                    }
+                    _ => {
+                        self.out.state(ConnState::Failed(e));
+                        return;
+                    }
+                },
+            };
+            let session = Session::new(ws, self, outage.is_some());
+            match session.run().await {
+                SessionEnd::Done => return,
+                SessionEnd::Retry {
+                    cause,
+                    reason,
+                    logged_in,
+                    stable,
+                } => {
+                    if stable {
+                        self.backoff_step = 0;
+                    }
+                    match outage.as_mut() {
+                        Some(o) if !logged_in => o.reason = reason,
+                        _ => {
+                            outage = Some(Outage {
+                                cause,
+                                attempts: 0,
+                                reason,
+                            })
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Announce the next try and wait for its time, holding commands that arrive meanwhile.
+    async fn wait_before_try(&mut self, o: &mut Outage) -> Option<Stop> {
+        o.attempts += 1;
+        self.backoff_step = self.backoff_step.saturating_add(1);
+        let delay = reconnect::delay(self.backoff_step);
+        self.out.state(ConnState::Reconnecting {
+            attempt: o.attempts,
+            retry_at: SystemTime::now() + delay,
+            reason: o.reason.clone(),
+        });
+        let wait = sleep(delay);
+        tokio::pin!(wait);
         loop {
             tokio::select! {
-                r = &mut open => break Some(r),
-                c = cmds.recv() => match c {
-                    None | Some(NetCommand::Close { .. }) => break None,
-                    Some(c) => early.push_back(c),
+                () = &mut wait => return None,
+                c = self.cmds.recv() => match c {
+                    None | Some(NetCommand::Close { .. }) => return Some(Stop::Close),
+                    Some(NetCommand::CancelReconnect) => return Some(Stop::CancelReconnect),
+                    Some(c) => hold(&mut self.queue, c),
                 },
             }
         }
-    };
-    match opened {
-        None => {
-            out.state(ConnState::Closed {
+    }
+
+    /// Open the connection (emitting `Handshaking` and `Handshake`), holding commands that
+    /// arrive meanwhile. A close stops it at once; so does a cancel while reconnecting.
+    async fn open(&mut self, reconnecting: bool) -> Opened {
+        let Task {
+            spec,
+            cmds,
+            out,
+            queue,
+            ..
+        } = self;
+        let open = connect::open(spec, out);
+        tokio::pin!(open);
+        loop {
+            tokio::select! {
+                r = &mut open => return match r {
+                    Ok(ws) => Opened::Ws(Box::new(ws)),
+                    Err(e) => Opened::Failed(e),
+                },
+                c = cmds.recv() => match c {
+                    None | Some(NetCommand::Close { .. }) => return Opened::Stopped(Stop::Close),
+                    Some(NetCommand::CancelReconnect) if reconnecting => {
+                        return Opened::Stopped(Stop::CancelReconnect);
+                    }
+                    Some(c) => hold(queue, c),
+                },
+            }
+        }
+    }
+
+    /// The final state when the user stops the task while no connection is open.
+    fn stop_state(&self, stop: Stop, outage: Option<&Outage>) -> ConnState {
+        match (stop, outage) {
+            (Stop::CancelReconnect, Some(o)) => o.cause.clone(),
+            (_, Some(_)) => ConnState::Closed {
+                code: None,
+                reason: "closed while reconnecting".into(),
+            },
+            (_, None) => ConnState::Closed {
                 code: None,
                 reason: "cancelled before the connection was open".into(),
-            });
-            out.emit(NetEvent::Ended);
+            },
         }
-        Some(Err(e)) => {
-            out.state(ConnState::Failed(e));
-            out.emit(NetEvent::Ended);
-        }
-        Some(Ok(ws)) => {
-            let session = Session {
-                ws,
-                out,
-                spec,
-                phase: Phase::LoggedIn,
-                login_deadline: None,
-                pings: VecDeque::new(),
-                flush_pending: false,
-            };
-            session.run(cmds, early).await;
-        }
+    }
+}
+
+/// A command that arrived while no connection is open: messages wait for the next login;
+/// pings and logins mean nothing without a connection.
+fn hold(queue: &mut VecDeque<NetCommand>, c: NetCommand) {
+    if matches!(c, NetCommand::SendText(_) | NetCommand::SendBinary(_)) {
+        queue.push_back(c);
     }
 }
 
@@ -83,7 +259,7 @@ enum Phase {
     LoggedIn,
 }
 
-/// Why the loop stopped, and what is left to do before `Ended`.
+/// Why the loop stopped, and what is left to do before the final state.
 enum Ending {
     /// The user asked to close (or dropped the command channel).
     UserClose { code: u16, reason: String },
@@ -99,50 +275,122 @@ enum Ending {
 enum Wake {
     Cmd(Option<NetCommand>),
     LoginTimeout,
+    PingDue,
+    Silent,
     Msg(Option<Result<Message, WsError>>),
     WriteFailed(WsError),
 }
 
-struct Session {
+/// Detects a peer that went silent: nothing received for `limit` while pinging.
+struct Silence {
+    limit: Duration,
+    last_rx: tokio::time::Instant,
+    timer: Pin<Box<Sleep>>,
+}
+
+/// What became of our Close frame.
+enum CloseReply {
+    /// The server answered (with a code, or without one).
+    Got(Option<CloseInfo>),
+    /// No answer within the close timeout.
+    TimedOut,
+    /// The connection ended without an answer.
+    Ended,
+}
+
+/// One open connection.
+struct Session<'t> {
     ws: WsStream,
-    out: Out,
-    spec: ConnectSpec,
+    t: &'t mut Task,
+    /// This connection replaces one that dropped.
+    reconnection: bool,
     phase: Phase,
     login_deadline: Option<Pin<Box<Sleep>>>,
     pings: VecDeque<(Bytes, Instant)>,
     /// Frames were queued since the last completed flush.
     flush_pending: bool,
+    ping_every: Option<Interval>,
+    silence: Option<Silence>,
+    logged_in_at: Option<Instant>,
 }
 
-impl Session {
-    async fn run(mut self, mut cmds: UnboundedReceiver<NetCommand>, early: VecDeque<NetCommand>) {
-        let ending = match self.start(early) {
-            Err(ending) => ending,
-            Ok(()) => self.main_loop(&mut cmds).await,
-        };
-        self.finish(ending).await;
-        self.out.emit(NetEvent::Ended);
+impl<'t> Session<'t> {
+    fn new(ws: WsStream, t: &'t mut Task, reconnection: bool) -> Self {
+        let every = t.spec.ping_interval.filter(|d| !d.is_zero());
+        let ping_every = every.map(|every| {
+            let mut iv = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            iv.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            iv
+        });
+        let silence = t.spec.effective_ping_timeout().map(|limit| {
+            let now = tokio::time::Instant::now();
+            Silence {
+                limit,
+                last_rx: now,
+                timer: Box::pin(sleep_until(now + limit)),
+            }
+        });
+        Session {
+            ws,
+            t,
+            reconnection,
+            phase: Phase::LoggingIn,
+            login_deadline: None,
+            pings: VecDeque::new(),
+            flush_pending: false,
+            ping_every,
+            silence,
+            logged_in_at: None,
+        }
     }
 
-    /// Log in (or declare the session ready) and replay commands sent while connecting.
-    fn start(&mut self, early: VecDeque<NetCommand>) -> Result<(), Ending> {
-        if self.spec.auth == AuthMethod::FirstMessage {
-            let user = self.spec.user.clone();
-            let password = self.spec.password.clone();
-            self.send_login(&user, &password)?;
+    async fn run(mut self) -> SessionEnd {
+        let ending = match self.start() {
+            Err(ending) => ending,
+            Ok(()) => self.main_loop().await,
+        };
+        let retry = self.may_retry(&ending);
+        self.finish(ending, retry).await
+    }
+
+    /// Log in, or declare the connection ready.
+    fn start(&mut self) -> Result<(), Ending> {
+        if self.t.spec.auth == AuthMethod::FirstMessage {
+            let user = self.t.spec.user.clone();
+            let password = self.t.spec.password.clone();
+            self.send_login(&user, &password)
         } else {
-            self.phase = Phase::LoggedIn;
-            self.out.state(ConnState::LoggedIn);
+            self.now_logged_in()
         }
-        for c in early {
-            self.on_command(c)?;
+    }
+
+    /// Ready to chat: say so, then send what waited for it, in order.
+    fn now_logged_in(&mut self) -> Result<(), Ending> {
+        self.phase = Phase::LoggedIn;
+        self.t.ever_logged_in = true;
+        self.logged_in_at = Some(Instant::now());
+        self.t.out.state(ConnState::LoggedIn);
+        while let Some(c) = self.t.queue.pop_front() {
+            self.send_data(c)?;
         }
         Ok(())
     }
 
-    async fn main_loop(&mut self, cmds: &mut UnboundedReceiver<NetCommand>) -> Ending {
+    /// Whether this ending is followed by a new try (see the module docs).
+    fn may_retry(&self, ending: &Ending) -> bool {
+        if !self.t.spec.reconnect || !self.t.ever_logged_in || self.phase == Phase::AwaitingLogin {
+            return false;
+        }
+        match ending {
+            Ending::UserClose { .. } => false,
+            Ending::PeerClose(info) => reconnect::close_invites_retry(info.as_ref()),
+            Ending::Fail { error, .. } => reconnect::error_invites_retry(error.kind),
+        }
+    }
+
+    async fn main_loop(&mut self) -> Ending {
         loop {
-            let step = match self.next_wake(cmds).await {
+            let step = match self.next_wake().await {
                 Wake::Cmd(Some(c)) => self.on_command(c),
                 Wake::Cmd(None) => Err(Ending::UserClose {
                     code: 1000,
@@ -153,11 +401,25 @@ impl Session {
                         NetErrorKind::LoginTimeout,
                         format!(
                             "login: no reply matched --login-ok or --login-fail within {}",
-                            human_duration(self.spec.login.timeout)
+                            human_duration(self.t.spec.login.timeout)
                         ),
                     ),
                     close: Some((1000, "login timed out")),
                 }),
+                Wake::PingDue => self.auto_ping(),
+                Wake::Silent => {
+                    let limit = self.silence.as_ref().map(|s| s.limit).unwrap_or_default();
+                    Err(Ending::Fail {
+                        error: NetError::new(
+                            NetErrorKind::Timeout,
+                            format!(
+                                "connection lost: no pong or other frame within {} (ping timeout)",
+                                human_duration(limit)
+                            ),
+                        ),
+                        close: None,
+                    })
+                }
                 Wake::Msg(Some(Ok(m))) => self.on_message(m),
                 Wake::Msg(Some(Err(e))) => Err(read_error(e)),
                 Wake::Msg(None) => Err(Ending::Fail {
@@ -173,11 +435,11 @@ impl Session {
     }
 
     /// Wait for the next thing to do. Commands go first (so a quit is seen even during a
-    /// flood), then the login timer, then pending writes are flushed, then the socket is read.
+    /// flood), then the timers, then pending writes are flushed, then the socket is read.
     /// Flushing only once the command queue is empty batches many sends into one write.
-    async fn next_wake(&mut self, cmds: &mut UnboundedReceiver<NetCommand>) -> Wake {
+    async fn next_wake(&mut self) -> Wake {
         poll_fn(|cx| {
-            if let Poll::Ready(c) = cmds.poll_recv(cx) {
+            if let Poll::Ready(c) = self.t.cmds.poll_recv(cx) {
                 return Poll::Ready(Wake::Cmd(c));
             }
             if let Some(deadline) = self.login_deadline.as_mut()
@@ -185,6 +447,22 @@ impl Session {
             {
                 self.login_deadline = None;
                 return Poll::Ready(Wake::LoginTimeout);
+            }
+            if let Some(iv) = self.ping_every.as_mut()
+                && iv.poll_tick(cx).is_ready()
+            {
+                return Poll::Ready(Wake::PingDue);
+            }
+            if let Some(s) = self.silence.as_mut()
+                && s.timer.as_mut().poll(cx).is_ready()
+            {
+                // The timer was set from an older `last_rx`: move it, or declare silence.
+                let due = s.last_rx + s.limit;
+                if due <= tokio::time::Instant::now() {
+                    return Poll::Ready(Wake::Silent);
+                }
+                s.timer.as_mut().reset(due);
+                let _ = s.timer.as_mut().poll(cx);
             }
             if self.flush_pending {
                 match self.ws.poll_flush_unpin(cx) {
@@ -200,52 +478,105 @@ impl Session {
 
     fn on_command(&mut self, c: NetCommand) -> Result<(), Ending> {
         match c {
-            NetCommand::SendText(s) => {
-                let text = Utf8Bytes::from(s);
-                let payload = Bytes::from(text.clone());
-                self.write(Message::Text(text))?;
-                self.out.frame(Direction::Send, Opcode::Text, payload);
-            }
-            NetCommand::SendBinary(v) => {
-                let payload = Bytes::from(v);
-                self.write(Message::Binary(payload.clone()))?;
-                self.out.frame(Direction::Send, Opcode::Binary, payload);
+            NetCommand::SendText(_) | NetCommand::SendBinary(_) => {
+                if self.phase == Phase::LoggedIn && self.t.queue.is_empty() {
+                    self.send_data(c)?;
+                } else {
+                    // Not logged in (yet, or again): the message waits for the login.
+                    self.t.queue.push_back(c);
+                }
             }
             NetCommand::Login { user, password } => {
-                // Only meaningful while the server waits for a (new) login frame.
-                if self.spec.auth == AuthMethod::FirstMessage && self.phase != Phase::LoggedIn {
+                // Only meaningful while the server waits for a (new) login frame. The
+                // credentials are kept for logging in again after a drop.
+                if self.t.spec.auth == AuthMethod::FirstMessage && self.phase != Phase::LoggedIn {
                     self.send_login(&user, &password)?;
+                    self.t.spec.user = user;
+                    self.t.spec.password = password;
                 }
             }
-            NetCommand::Ping(p) => {
-                let payload = Bytes::from(p);
-                self.write(Message::Ping(payload.clone()))?;
-                self.out
-                    .frame(Direction::Send, Opcode::Ping, payload.clone());
-                if self.pings.len() == MAX_PENDING_PINGS {
-                    self.pings.pop_front();
-                }
-                self.pings.push_back((payload, Instant::now()));
-            }
+            NetCommand::Ping(p) => self.send_ping(Bytes::from(p))?,
             NetCommand::Close { code, reason } => return Err(Ending::UserClose { code, reason }),
+            NetCommand::CancelReconnect => {
+                // Stop a reconnection that has not logged in yet; otherwise nothing to stop.
+                if self.reconnection && self.phase != Phase::LoggedIn {
+                    return Err(Ending::UserClose {
+                        code: 1000,
+                        reason: "reconnect cancelled".into(),
+                    });
+                }
+            }
         }
         Ok(())
     }
 
+    /// Send a text or binary message. If the connection refuses it, the message goes back to
+    /// the front of the queue (a reconnection sends it).
+    fn send_data(&mut self, c: NetCommand) -> Result<(), Ending> {
+        let (message, opcode, payload) = match c {
+            NetCommand::SendText(s) => {
+                let text = Utf8Bytes::from(s);
+                let payload = Bytes::from(text.clone());
+                (Message::Text(text), Opcode::Text, payload)
+            }
+            NetCommand::SendBinary(v) => {
+                let payload = Bytes::from(v);
+                (Message::Binary(payload.clone()), Opcode::Binary, payload)
+            }
+            _ => return Ok(()),
+        };
+        match self.ws.start_send_unpin(message) {
+            Ok(()) => {
+                self.flush_pending = true;
+                self.t.out.frame(Direction::Send, opcode, payload);
+                Ok(())
+            }
+            Err(e) => {
+                let back = match opcode {
+                    Opcode::Text => {
+                        NetCommand::SendText(String::from_utf8_lossy(&payload).into_owned())
+                    }
+                    _ => NetCommand::SendBinary(payload.to_vec()),
+                };
+                self.t.queue.push_front(back);
+                Err(write_error(e))
+            }
+        }
+    }
+
+    fn send_ping(&mut self, payload: Bytes) -> Result<(), Ending> {
+        self.write(Message::Ping(payload.clone()))?;
+        self.t
+            .out
+            .frame(Direction::Send, Opcode::Ping, payload.clone());
+        if self.pings.len() == MAX_PENDING_PINGS {
+            self.pings.pop_front();
+        }
+        self.pings.push_back((payload, Instant::now()));
+        Ok(())
+    }
+
+    /// The `--ping-interval` ping.
+    fn auto_ping(&mut self) -> Result<(), Ending> {
+        self.t.pings_sent += 1;
+        let payload = Bytes::from(format!("wsdeck {}", self.t.pings_sent));
+        self.send_ping(payload)
+    }
+
     fn send_login(&mut self, user: &str, password: &Secret) -> Result<(), Ending> {
-        let (real, shown) = self.spec.login.render(user, password);
+        let (real, shown) = self.t.spec.login.render(user, password);
         let len = real.len();
         self.phase = Phase::LoggingIn;
-        self.out.state(ConnState::LoggingIn);
+        self.t.out.state(ConnState::LoggingIn);
         let text = Utf8Bytes::from(real);
         let payload = Bytes::from(text.clone());
         self.write(Message::Text(text))?;
-        if self.spec.no_redact || shown.as_bytes() == payload.as_ref() {
-            self.out.frame(Direction::Send, Opcode::Text, payload);
+        if self.t.spec.no_redact || shown.as_bytes() == payload.as_ref() {
+            self.t.out.frame(Direction::Send, Opcode::Text, payload);
         } else {
-            self.out.redacted_text(len, shown);
+            self.t.out.redacted_text(len, shown);
         }
-        self.login_deadline = Some(Box::pin(sleep(self.spec.login.timeout)));
+        self.login_deadline = Some(Box::pin(sleep(self.t.spec.login.timeout)));
         Ok(())
     }
 
@@ -257,34 +588,40 @@ impl Session {
     }
 
     fn on_message(&mut self, m: Message) -> Result<(), Ending> {
+        if let Some(s) = self.silence.as_mut() {
+            s.last_rx = tokio::time::Instant::now();
+        }
         match m {
             Message::Text(t) => {
-                self.out
+                self.t
+                    .out
                     .frame(Direction::Receive, Opcode::Text, Bytes::from(t.clone()));
                 if self.phase == Phase::LoggingIn {
-                    self.judge_login(t.as_str());
+                    self.judge_login(t.as_str())?;
                 }
             }
-            Message::Binary(b) => self.out.frame(Direction::Receive, Opcode::Binary, b),
+            Message::Binary(b) => self.t.out.frame(Direction::Receive, Opcode::Binary, b),
             Message::Ping(p) => {
-                self.out.frame(Direction::Receive, Opcode::Ping, p.clone());
+                self.t
+                    .out
+                    .frame(Direction::Receive, Opcode::Ping, p.clone());
                 // tungstenite queues the pong itself and sends it on the next read.
-                self.out.frame(Direction::Send, Opcode::Pong, p);
+                self.t.out.frame(Direction::Send, Opcode::Pong, p);
             }
             Message::Pong(p) => {
                 if let Some(i) = self.pings.iter().position(|(q, _)| *q == p) {
                     let sent = self.pings[i].1;
                     // Pings older than the answered one will not be answered any more.
                     self.pings.drain(..=i);
-                    self.out.frame(Direction::Receive, Opcode::Pong, p);
-                    self.out.emit(NetEvent::Rtt(sent.elapsed()));
+                    self.t.out.frame(Direction::Receive, Opcode::Pong, p);
+                    self.t.out.emit(NetEvent::Rtt(sent.elapsed()));
                 } else {
-                    self.out.frame(Direction::Receive, Opcode::Pong, p);
+                    self.t.out.frame(Direction::Receive, Opcode::Pong, p);
                 }
             }
             Message::Close(frame) => {
                 let info = frame.map(close_info);
-                self.out.close_frame(Direction::Receive, info.clone());
+                self.t.out.close_frame(Direction::Receive, info.clone());
                 return Err(Ending::PeerClose(info));
             }
             Message::Frame(_) => {}
@@ -292,69 +629,111 @@ impl Session {
         Ok(())
     }
 
-    fn judge_login(&mut self, reply: &str) {
-        let Some(accepted) = self.spec.login.judge(reply) else {
-            return;
+    fn judge_login(&mut self, reply: &str) -> Result<(), Ending> {
+        let Some(accepted) = self.t.spec.login.judge(reply) else {
+            return Ok(());
         };
         self.login_deadline = None;
         let reply = reply.to_string();
         if accepted {
-            self.phase = Phase::LoggedIn;
-            self.out
+            self.t
+                .out
                 .emit(NetEvent::Login(LoginOutcome::Accepted { reply }));
-            self.out.state(ConnState::LoggedIn);
+            self.now_logged_in()
         } else {
             self.phase = Phase::AwaitingLogin;
-            self.out
+            self.t
+                .out
                 .emit(NetEvent::Login(LoginOutcome::Rejected { reply }));
-            self.out.state(ConnState::AwaitingLogin);
+            self.t.out.state(ConnState::AwaitingLogin);
+            Ok(())
         }
     }
 
-    /// Everything after the loop: close handshakes and the final state.
-    async fn finish(&mut self, ending: Ending) {
+    /// Everything after the loop: close handshakes, then the final state or a new try.
+    async fn finish(&mut self, ending: Ending, retry: bool) -> SessionEnd {
         self.login_deadline = None;
+        let logged_in = self.logged_in_at.is_some();
+        let stable = self
+            .logged_in_at
+            .is_some_and(|t| t.elapsed() >= reconnect::STABLE_AFTER);
+        let again = |cause: ConnState, reason: String| SessionEnd::Retry {
+            cause,
+            reason: clean_line(&reason),
+            logged_in,
+            stable,
+        };
         match ending {
             Ending::UserClose { code, reason } => {
-                self.out.state(ConnState::Closing);
+                self.t.out.state(ConnState::Closing);
+                let timeout = self.t.spec.close_timeout;
                 let state = match self.send_close(code, &reason).await {
                     Err(e) => ConnState::Closed {
                         code: None,
                         reason: e.message,
                     },
                     Ok(()) => match self.await_close_reply().await {
-                        Some(Some(reply)) => ConnState::Closed {
+                        CloseReply::Got(Some(reply)) => ConnState::Closed {
                             code: Some(reply.code),
                             reason: reply.reason,
                         },
-                        _ => ConnState::Closed {
+                        CloseReply::Got(None) => ConnState::Closed {
                             code: Some(code),
                             reason,
                         },
+                        CloseReply::TimedOut => ConnState::Closed {
+                            code: Some(code),
+                            reason: format!("no Close reply within {}", human_duration(timeout)),
+                        },
+                        CloseReply::Ended => ConnState::Closed {
+                            code: Some(code),
+                            reason: "the server ended the connection without a Close reply".into(),
+                        },
                     },
                 };
-                self.out.state(state);
+                self.t.out.state(state);
+                SessionEnd::Done
             }
             Ending::PeerClose(info) => {
                 // tungstenite echoes the close frame; it goes out with the next flush.
-                self.out.close_frame(Direction::Send, info.clone());
+                self.t.out.close_frame(Direction::Send, info.clone());
                 self.drain_until_closed().await;
                 let (code, reason) = match info {
                     Some(i) => (i.code, i.reason),
                     None => (1005, String::new()),
                 };
-                self.out.state(ConnState::Closed {
+                let state = ConnState::Closed {
                     code: Some(code),
-                    reason,
-                });
+                    reason: reason.clone(),
+                };
+                if retry {
+                    let mut why = format!(
+                        "the server closed the connection: {code} {}",
+                        close_code_name(code)
+                    );
+                    if !reason.is_empty() {
+                        why.push_str(": ");
+                        why.push_str(&reason);
+                    }
+                    return again(state, why);
+                }
+                self.t.out.state(state);
+                SessionEnd::Done
             }
             Ending::Fail { error, close } => {
-                self.out.state(ConnState::Failed(error));
+                if !retry {
+                    self.t.out.state(ConnState::Failed(error.clone()));
+                }
                 if let Some((code, reason)) = close
                     && self.send_close(code, reason).await.is_ok()
                 {
                     self.await_close_reply().await;
                 }
+                if retry {
+                    let why = error.message.clone();
+                    return again(ConnState::Failed(error), why);
+                }
+                SessionEnd::Done
             }
         }
     }
@@ -365,10 +744,10 @@ impl Session {
             code: code.into(),
             reason: Utf8Bytes::from(reason),
         };
-        let deadline = tokio::time::Instant::now() + self.spec.close_timeout;
+        let deadline = tokio::time::Instant::now() + self.t.spec.close_timeout;
         match timeout_at(deadline, self.ws.send(Message::Close(Some(frame)))).await {
             Ok(Ok(())) => {
-                self.out.close_frame(
+                self.t.out.close_frame(
                     Direction::Send,
                     Some(CloseInfo {
                         code,
@@ -385,25 +764,26 @@ impl Session {
                 NetErrorKind::Timeout,
                 format!(
                     "timeout: the Close frame could not be sent within {}",
-                    human_duration(self.spec.close_timeout)
+                    human_duration(self.t.spec.close_timeout)
                 ),
             )),
         }
     }
 
-    /// After our Close: record frames until the server's Close (returned), the end of the
-    /// stream, or the close timeout (`None` for both).
-    async fn await_close_reply(&mut self) -> Option<Option<CloseInfo>> {
-        let deadline = tokio::time::Instant::now() + self.spec.close_timeout;
+    /// After our Close: record frames until the server's Close, the end of the stream, or
+    /// the close timeout.
+    async fn await_close_reply(&mut self) -> CloseReply {
+        let deadline = tokio::time::Instant::now() + self.t.spec.close_timeout;
         loop {
             match timeout_at(deadline, self.ws.next()).await {
                 Ok(Some(Ok(Message::Close(frame)))) => {
                     let info = frame.map(close_info);
-                    self.out.close_frame(Direction::Receive, info.clone());
-                    return Some(info);
+                    self.t.out.close_frame(Direction::Receive, info.clone());
+                    return CloseReply::Got(info);
                 }
                 Ok(Some(Ok(m))) => self.record_late(m),
-                Ok(Some(Err(_)) | None) | Err(_) => return None,
+                Ok(Some(Err(_)) | None) => return CloseReply::Ended,
+                Err(_) => return CloseReply::TimedOut,
             }
         }
     }
@@ -411,7 +791,7 @@ impl Session {
     /// After the server's Close: send our echo and wait (bounded) for the server to end the
     /// connection, recording anything that still arrives.
     async fn drain_until_closed(&mut self) {
-        let deadline = tokio::time::Instant::now() + self.spec.close_timeout;
+        let deadline = tokio::time::Instant::now() + self.t.spec.close_timeout;
         if !matches!(timeout_at(deadline, self.ws.flush()).await, Ok(Ok(()))) {
             return;
         }
@@ -425,16 +805,13 @@ impl Session {
 
     /// Record a frame that arrives while closing (no login judging, no auto-pong any more).
     fn record_late(&mut self, m: Message) {
+        let out = &mut self.t.out;
         match m {
-            Message::Text(t) => self
-                .out
-                .frame(Direction::Receive, Opcode::Text, Bytes::from(t)),
-            Message::Binary(b) => self.out.frame(Direction::Receive, Opcode::Binary, b),
-            Message::Ping(p) => self.out.frame(Direction::Receive, Opcode::Ping, p),
-            Message::Pong(p) => self.out.frame(Direction::Receive, Opcode::Pong, p),
-            Message::Close(frame) => self
-                .out
-                .close_frame(Direction::Receive, frame.map(close_info)),
+            Message::Text(t) => out.frame(Direction::Receive, Opcode::Text, Bytes::from(t)),
+            Message::Binary(b) => out.frame(Direction::Receive, Opcode::Binary, b),
+            Message::Ping(p) => out.frame(Direction::Receive, Opcode::Ping, p),
+            Message::Pong(p) => out.frame(Direction::Receive, Opcode::Pong, p),
+            Message::Close(frame) => out.close_frame(Direction::Receive, frame.map(close_info)),
             Message::Frame(_) => {}
         }
     }

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tracing::{debug, info, warn};
 
 use super::handshake::{self, Failure, Policy};
-use super::{LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, Shared, auth};
+use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, Shared, auth};
 
 type Ws = WebSocketStream<TcpStream>;
 type Sink = SplitSink<Ws, Message>;
@@ -65,10 +65,12 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
     let kill = Arc::new(Notify::new());
     shared.room.join(id, tx.clone(), kill.clone());
-    info!(%peer, id, path = %upgrade.path, "client connected");
+    info!(%peer, id, path = %crate::text::sanitize_line(&upgrade.path), "client connected");
 
     let (sink, source) = ws.split();
-    let mut writer = tokio::spawn(write_loop(sink, rx));
+    // Aborted with this task (e.g. on shutdown), even while blocked on a client that does
+    // not read.
+    let mut writer = AbortOnDrop(tokio::spawn(write_loop(sink, rx)));
     let mut session = Session {
         id,
         shared: &shared,
@@ -81,13 +83,13 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     drop(session);
 
     let sink = if matches!(end, End::Killed) {
-        writer.abort();
+        writer.0.abort();
         None
     } else {
-        match timeout(FLUSH_WAIT, &mut writer).await {
+        match timeout(FLUSH_WAIT, &mut writer.0).await {
             Ok(Ok(sink)) => Some(sink),
             _ => {
-                writer.abort();
+                writer.0.abort();
                 None
             }
         }
@@ -347,7 +349,7 @@ impl std::fmt::Display for ErrorKind<'_> {
 /// all senders are gone or the socket fails.
 async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>) -> Sink {
     const BATCH: usize = 64;
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::new();
     let mut closed = false;
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         for msg in batch.drain(..) {

@@ -115,14 +115,14 @@ pub(crate) async fn accept(
     mut tcp: TcpStream,
     policy: Policy<'_>,
 ) -> Result<(WebSocketStream<TcpStream>, Upgrade), Failure> {
-    let mut buf: Vec<u8> = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 4096];
+    // Heap buffers only: this future lives inside every connection's task.
+    let mut buf: Vec<u8> = Vec::with_capacity(2048);
     let (upgrade, head_len) = loop {
-        let n = tcp.read(&mut chunk).await.map_err(Failure::Io)?;
+        buf.reserve(2048);
+        let n = tcp.read_buf(&mut buf).await.map_err(Failure::Io)?;
         if n == 0 {
             return Err(Failure::Io(io::ErrorKind::UnexpectedEof.into()));
         }
-        buf.extend_from_slice(&chunk[..n]);
         match parse_request(&buf, &policy) {
             Parsed::Partial if buf.len() >= MAX_HEAD_BYTES => {
                 return reject(tcp, TOO_LARGE).await;
@@ -159,13 +159,37 @@ async fn reject<T>(mut tcp: TcpStream, r: Rejection) -> Result<T, Failure> {
     Err(Failure::Rejected(r, tcp))
 }
 
+/// Answer a connection we will not serve (e.g. over the connection limit) with `r`: read the
+/// request head first (bounded), so the client sees the response rather than a reset.
+pub(crate) async fn refuse(mut tcp: TcpStream, r: Rejection, max_wait: Duration) {
+    let read_head = async {
+        let mut buf = Vec::with_capacity(2048);
+        while buf.len() < MAX_HEAD_BYTES && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            buf.reserve(2048);
+            match tcp.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(_) => {}
+            }
+        }
+        true
+    };
+    if !matches!(tokio::time::timeout(max_wait, read_head).await, Ok(true)) {
+        return;
+    }
+    let response = r.to_bytes();
+    let write = tcp.write_all(&response);
+    if matches!(tokio::time::timeout(max_wait, write).await, Ok(Ok(()))) {
+        linger_close(tcp, max_wait).await;
+    }
+}
+
 /// Close after an error response without resetting the connection: stop writing, then read and
 /// discard what the client still sends (bounded in bytes and time) so the response is not lost
 /// to a TCP reset.
 pub(crate) async fn linger_close(mut tcp: TcpStream, max_wait: Duration) {
     let _ = tcp.shutdown().await;
     let drain = async {
-        let mut sink = [0u8; 8192];
+        let mut sink = vec![0u8; 8192];
         let mut total = 0usize;
         while total < 1024 * 1024 {
             match tcp.read(&mut sink).await {

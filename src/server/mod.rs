@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::model::Secret;
 
@@ -97,12 +97,19 @@ impl ServerConfig {
 
     fn ws_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
+            // tungstenite fills its whole read buffer before each read (touching every page):
+            // the 128 KiB default would cost that much RSS per idle connection. Frames larger
+            // than this still get a buffer of their own size.
+            .read_buffer_size(READ_BUFFER_SIZE)
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_message_size))
             // Bound what tungstenite buffers for a client that does not read.
             .max_write_buffer_size(self.max_message_size.saturating_mul(4).max(1 << 20))
     }
 }
+
+/// Per-connection read buffer.
+const READ_BUFFER_SIZE: usize = 4 * 1024;
 
 /// State shared by the accept loop, the ticker and every connection.
 pub(crate) struct Shared {
@@ -174,10 +181,15 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<RunningServer> {
     })
 }
 
-/// Aborts the task when dropped (so aborting the accept loop also stops the ticker).
-struct AbortOnDrop(JoinHandle<()>);
+/// At most this many over-the-limit connections are answered 503 at once.
+const MAX_REFUSING: usize = 64;
+/// Bound on each step of answering one of them.
+const REFUSE_WAIT: Duration = Duration::from_secs(2);
 
-impl Drop for AbortOnDrop {
+/// Aborts the task when dropped (so aborting the accept loop also stops the ticker).
+pub(crate) struct AbortOnDrop<T>(pub JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -191,15 +203,20 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
         .map(|every| AbortOnDrop(tokio::spawn(ticker(shared.clone(), every))));
     // Dropping the set (also when this task is aborted) aborts every connection.
     let mut conns = JoinSet::new();
+    // Connections being answered 503 (over the limit).
+    let mut refusing = JoinSet::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
                     if conns.len() >= shared.cfg.max_connections {
-                        warn!(%peer, limit = shared.cfg.max_connections, "connection limit reached");
-                        // Best effort without a task: the socket's send buffer is empty.
-                        let _ = tcp.try_write(&handshake::SERVER_FULL.to_bytes());
+                        debug!(%peer, limit = shared.cfg.max_connections, "connection limit reached");
+                        // Answer 503, but never with more than a few tasks at once: beyond
+                        // that, just close.
+                        if refusing.len() < MAX_REFUSING {
+                            refusing.spawn(handshake::refuse(tcp, handshake::SERVER_FULL, REFUSE_WAIT));
+                        }
                         continue;
                     }
                     conns.spawn(conn::serve(tcp, peer, shared.clone()));
@@ -210,6 +227,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
+            Some(_) = refusing.join_next(), if !refusing.is_empty() => {}
             Some(done) = conns.join_next(), if !conns.is_empty() => {
                 if let Err(e) = done
                     && e.is_panic()
@@ -254,21 +272,22 @@ fn push_text(n: u64, hhmmss: &str, online: usize) -> String {
 
 /// `wsdeck serve`: password from the env var named by `--password-env`, start, print
 /// `listening on HOST:PORT`, run until SIGINT/SIGTERM, then shut down gracefully.
+/// Logging (a `tracing` subscriber) is the caller's to set up.
 pub async fn run_serve(args: crate::cli::ServeArgs) -> anyhow::Result<()> {
-    init_logging();
     let password = password_from_env(&args.password_env)?;
     if args.user.is_empty() {
         bail!("--user must not be empty");
     }
     let mut cfg = ServerConfig::new(args.listen, args.user, password);
     cfg.tick = (args.tick > 0).then(|| Duration::from_secs(args.tick));
+    let signals = Signals::register()?;
     let server = start(cfg).await?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {}", server.local_addr()).context("cannot write to stdout")?;
         out.flush().context("cannot write to stdout")?;
     }
-    wait_for_signal().await?;
+    signals.wait().await?;
     info!("signal received");
     server.shutdown().await;
     Ok(())
@@ -289,34 +308,45 @@ fn password_from_env(var: &str) -> anyhow::Result<Secret> {
     }
 }
 
-/// Log to stderr (level from `RUST_LOG`, default info) unless the caller set up tracing.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+/// SIGINT/SIGTERM, registered before the server announces itself so that a signal sent right
+/// after `listening on …` is already handled gracefully.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+impl Signals {
+    #[cfg(unix)]
+    fn register() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        })
     }
-    Ok(())
-}
 
-#[cfg(not(unix))]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")
+    #[cfg(unix)]
+    async fn wait(mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn register() -> anyhow::Result<Self> {
+        Ok(Signals {})
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) -> anyhow::Result<()> {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,12 @@ pub(super) fn history_inner(area: Rect) -> Rect {
 
 pub(super) fn draw_history(frame: &mut Frame, app: &App, area: Rect, geo: &ChatGeometry) {
     let history = app.history();
+    // Lines queued while reconnecting sit under the history until they are sent.
+    let queued = queued_rows(app.pending().len(), geo.height);
+    let geo = &ChatGeometry {
+        height: geo.height - queued,
+        ..*geo
+    };
     let window = history.window(geo);
     let block = history_block(window.new_below, window.scrolled);
     let inner = block.inner(area);
@@ -59,6 +65,18 @@ pub(super) fn draw_history(frame: &mut Frame, app: &App, area: Rect, geo: &ChatG
         return;
     }
     let buf = frame.buffer_mut();
+    if queued > 0 {
+        let rows = Rect {
+            y: inner.bottom() - queued,
+            height: queued,
+            ..inner
+        };
+        draw_queued(buf, app, rows, geo);
+    }
+    let inner = Rect {
+        height: inner.height - queued,
+        ..inner
+    };
     let mut y = inner.y;
     let offset = app.utc_offset();
     'outer: for item in &window.items {
@@ -90,6 +108,39 @@ pub(super) fn draw_history(frame: &mut Frame, app: &App, area: Rect, geo: &ChatG
             buf.set_line(inner.x, y, &Line::from(spans), inner.width);
             y += 1;
         }
+    }
+}
+
+/// Rows given to queued lines: one each, but at most half the view (and none if it is empty).
+fn queued_rows(pending: usize, height: u16) -> u16 {
+    if pending == 0 || height == 0 {
+        return 0;
+    }
+    (pending.min(u16::MAX as usize) as u16).min((height / 2).max(1))
+}
+
+/// The queued lines, dim, one row each: `⧗ queued  text`; the last row counts the rest.
+fn draw_queued(buf: &mut ratatui::buffer::Buffer, app: &App, area: Rect, geo: &ChatGeometry) {
+    let pending = app.pending();
+    let indent = if geo.show_time() {
+        TIME_COLUMNS as usize
+    } else {
+        0
+    };
+    let rows = area.height as usize;
+    for (i, line) in pending.iter().take(rows).enumerate() {
+        let text = if i + 1 == rows && pending.len() > rows {
+            format!("⧗ … {} more queued", pending.len() - i)
+        } else {
+            let first = crate::text::display_lines(line).swap_remove(0);
+            format!("⧗ queued  {first}")
+        };
+        let shown = truncate(&text, (area.width as usize).saturating_sub(indent));
+        let row = Line::from(vec![
+            Span::raw(" ".repeat(indent)),
+            Span::styled(shown, theme::dim().add_modifier(Modifier::ITALIC)),
+        ]);
+        buf.set_line(area.x, area.y + i as u16, &row, area.width);
     }
 }
 
@@ -143,7 +194,12 @@ pub(super) fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
     let focused = app.focus() == Focus::Input;
     let logged_in = *app.conn() == ConnState::LoggedIn;
     let mut title = vec![Span::styled(" Message ", theme::title(focused))];
-    if !logged_in {
+    if app.reconnecting() {
+        title.push(Span::styled(
+            "· reconnecting: lines are queued ",
+            theme::dim(),
+        ));
+    } else if !logged_in {
         title.push(Span::styled("· not logged in ", theme::dim()));
     }
     let block = Block::bordered()
@@ -177,6 +233,8 @@ pub(super) fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
     if value.is_empty() {
         let hint = if logged_in {
             "type a message"
+        } else if app.reconnecting() {
+            "type now, Enter queues it until reconnected"
         } else {
             "type now, send once logged in"
         };

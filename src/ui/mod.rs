@@ -1,16 +1,21 @@
-//! Widgets over `&App`: the login pane, the chat history and input, the status bar and the
-//! help overlay. Drawing reads the state only (it records the chat view's size for paging).
+//! Widgets over `&App`: the login pane, the chat history and input, the monitor, the status
+//! bar and the help overlay. Drawing reads the state only (it records the chat view's size and
+//! the monitor's table position for paging, and caches the monitor's detail lines).
 
 mod chat;
 mod help;
+pub mod hexdump;
+pub mod json;
 mod login;
+pub mod monitor;
 mod status;
+pub mod tabs;
 mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::{App, ChatGeometry};
+use crate::app::{App, ChatGeometry, View};
 
 /// Width of the login column in the wide layout.
 pub const LOGIN_COLUMN: u16 = 32;
@@ -19,7 +24,22 @@ pub const WIDE_FROM: u16 = 80;
 
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
-    let area = frame.area();
+    draw_in(frame, frame.area(), app);
+}
+
+/// Draw the whole screen of one session into `area` (the deck puts its tab bar above).
+pub fn draw_in(frame: &mut Frame, area: Rect, app: &App) {
+    if app.view() == View::Monitor {
+        // The monitor takes everything above the status bar.
+        let [main, status] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+        monitor::draw(frame, app, main);
+        status::draw(frame, app, status);
+        if app.help_open() {
+            help::draw(frame, app, area);
+        }
+        return;
+    }
     let a = areas(app, area);
     let geo = geometry_of(app, a.history);
     app.set_chat_geometry(geo);

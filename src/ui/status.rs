@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{theme, truncate};
-use crate::app::App;
+use crate::app::{App, View};
 use crate::model::ConnState;
 use crate::text::sanitize_line;
 
@@ -17,6 +17,7 @@ fn state_color(c: &ConnState) -> Color {
     match c {
         ConnState::LoggedIn => theme::GOOD,
         ConnState::Connecting
+        | ConnState::Reconnecting { .. }
         | ConnState::Handshaking
         | ConnState::LoggingIn
         | ConnState::Closing => theme::WARN,
@@ -32,7 +33,10 @@ fn state_color(c: &ConnState) -> Color {
 
 pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let width = area.width as usize;
-    let right = " F1 help ";
+    let right = match app.view() {
+        View::Chat => " F1 help ",
+        View::Monitor => " F2 chat · F1 help ",
+    };
     let room = width.saturating_sub(right.len() + 1);
     let bar = Style::new().bg(BAR_BG);
 
@@ -40,15 +44,32 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let state = truncate(&sanitize_line(&app.conn().label()), (room / 2).max(12));
     let color = state_color(app.conn());
     let mut left = Vec::new();
-    // A notice needs the room more than the URL does.
-    if app.notice().is_none() {
+    if let Some(file) = app.replay_file() {
+        let file = truncate(&sanitize_line(file), (room / 2).max(12));
         left.push(Span::styled(
-            format!(" {url} "),
-            bar.add_modifier(Modifier::BOLD),
+            format!(" replay: {file} "),
+            bar.fg(theme::ACCENT).add_modifier(Modifier::BOLD),
+        ));
+    } else {
+        // A notice needs the room more than the URL does.
+        if app.notice().is_none() {
+            left.push(Span::styled(
+                format!(" {url} "),
+                bar.add_modifier(Modifier::BOLD),
+            ));
+        }
+        left.push(Span::styled(" ● ", bar.fg(color)));
+        left.push(Span::styled(state, bar.fg(color)));
+    }
+    if app.recording().is_some() {
+        left.push(Span::styled(
+            "  ● REC",
+            bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
         ));
     }
-    left.push(Span::styled(" ● ", bar.fg(color)));
-    left.push(Span::styled(state, bar.fg(color)));
+    if app.reconnecting() {
+        left.push(Span::styled(" · Esc cancels", bar.fg(theme::DIM)));
+    }
     if let Some(n) = app.notice() {
         left.push(Span::styled("  ", bar));
         left.push(Span::styled(

@@ -1,0 +1,377 @@
+//! The config file: TOML with connection profiles and snippets.
+//!
+//! Found at `$WSDECK_CONFIG`, `--config FILE`, or `config.toml` in the user's config directory
+//! (`~/.config/wsdeck/` on Linux). `assets/config.toml` is a commented example. Passwords are
+//! never stored here: a profile names the environment variable that holds one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::model::{AuthMethod, ConnectSpec, Secret};
+
+/// The environment variable that overrides the config file's location.
+pub const CONFIG_ENV: &str = "WSDECK_CONFIG";
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Snippets offered in every session.
+    #[serde(default)]
+    pub snippets: Vec<Snippet>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// A saved message; F5…F12 send the first eight of a session's snippets.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snippet {
+    pub name: String,
+    /// Text to send (for a binary frame: `hex = "…"` instead).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Bytes as hex, sent as a binary frame.
+    #[serde(default)]
+    pub hex: Option<String>,
+}
+
+/// `[profiles.NAME]`: everything `wsdeck connect` takes, by name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub url: String,
+    pub user: Option<String>,
+    pub auth: Option<String>,
+    /// Name of the environment variable holding the password or token.
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub headers: Vec<String>,
+    pub subprotocol: Option<String>,
+    pub login_template: Option<String>,
+    pub login_ok: Option<String>,
+    pub login_fail: Option<String>,
+    /// Seconds between pings (0 = off).
+    pub ping_interval: Option<u64>,
+    /// Record every frame of the session to this JSONL file.
+    pub record: Option<PathBuf>,
+    #[serde(default)]
+    pub insecure: bool,
+    #[serde(default)]
+    pub snippets: Vec<Snippet>,
+}
+
+impl Config {
+    /// Parse a config text; errors name the line and column.
+    pub fn parse(text: &str, origin: &Path) -> anyhow::Result<Config> {
+        if let Some(line) = password_line(text) {
+            bail!(
+                "{}: line {line}: passwords are never stored in the config file; \
+                 use `password_env = \"VAR\"` and set VAR in the environment",
+                origin.display()
+            );
+        }
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            anyhow::anyhow!(
+                "{}: line {line}, column {col}: {}",
+                origin.display(),
+                e.message()
+            )
+        })?;
+        for (name, p) in &cfg.profiles {
+            p.check(name)
+                .with_context(|| format!("{}: profile {name:?}", origin.display()))?;
+        }
+        for s in cfg
+            .snippets
+            .iter()
+            .chain(cfg.profiles.values().flat_map(|p| &p.snippets))
+        {
+            s.check()
+                .with_context(|| format!("{}: snippet {:?}", origin.display(), s.name))?;
+        }
+        Ok(cfg)
+    }
+
+    /// Load from `explicit`, else `$WSDECK_CONFIG`, else the user's config directory.
+    /// A missing default file is an empty config; a missing explicit file is an error.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let (path, must_exist) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => match std::env::var_os(CONFIG_ENV) {
+                Some(p) if !p.is_empty() => (PathBuf::from(p), true),
+                _ => match default_path() {
+                    Some(p) => (p, false),
+                    None => return Ok(Config::default()),
+                },
+            },
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text, &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                Ok(Config::default())
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read config {}", path.display())),
+        }
+    }
+
+    pub fn profile(&self, name: &str) -> anyhow::Result<&Profile> {
+        self.profiles.get(name).with_context(|| {
+            let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+            if known.is_empty() {
+                format!("no profile named {name:?}: the config file has no profiles")
+            } else {
+                format!("no profile named {name:?}; known: {}", known.join(", "))
+            }
+        })
+    }
+}
+
+/// `~/.config/wsdeck/config.toml` (or the platform's equivalent).
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "wsdeck").map(|d| d.config_dir().join("config.toml"))
+}
+
+impl Snippet {
+    fn check(&self) -> anyhow::Result<()> {
+        match (&self.text, &self.hex) {
+            (Some(_), None) => Ok(()),
+            (None, Some(h)) => decode_hex(h).map(|_| ()),
+            _ => bail!("give exactly one of `text` or `hex`"),
+        }
+    }
+
+    /// The frame this snippet sends.
+    pub fn command(&self) -> crate::model::NetCommand {
+        match (&self.text, &self.hex) {
+            (_, Some(h)) => crate::model::NetCommand::SendBinary(decode_hex(h).unwrap_or_default()),
+            (Some(t), None) => crate::model::NetCommand::SendText(t.clone()),
+            (None, None) => crate::model::NetCommand::SendText(String::new()),
+        }
+    }
+}
+
+/// Hex digits (spaces allowed between bytes) to bytes.
+pub fn decode_hex(h: &str) -> anyhow::Result<Vec<u8>> {
+    let digits: String = h.chars().filter(|c| !c.is_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        bail!("hex {h:?} has an odd number of digits");
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16)
+                .with_context(|| format!("hex {h:?}: {:?} is not a hex byte", &digits[i..i + 2]))
+        })
+        .collect()
+}
+
+impl Profile {
+    fn check(&self, _name: &str) -> anyhow::Result<()> {
+        crate::cli::validate_url(&self.url)?;
+        if let Some(a) = &self.auth {
+            parse_auth(a)?;
+        }
+        for h in &self.headers {
+            crate::cli::parse_header(h)?;
+        }
+        for (field, re) in [
+            ("login_ok", &self.login_ok),
+            ("login_fail", &self.login_fail),
+        ] {
+            if let Some(re) = re {
+                regex::Regex::new(re)
+                    .with_context(|| format!("{field} is not a valid regex: {re}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The session spec this profile describes; the password comes from `password_env`.
+    pub fn to_spec(&self) -> anyhow::Result<ConnectSpec> {
+        let mut spec = ConnectSpec::new(crate::cli::validate_url(&self.url)?);
+        spec.user = self.user.clone().unwrap_or_default();
+        if let Some(a) = &self.auth {
+            spec.auth = parse_auth(a)?;
+        }
+        if let Some(var) = &self.password_env {
+            spec.password = Secret::new(std::env::var(var).unwrap_or_default());
+        }
+        for h in &self.headers {
+            spec.headers.push(crate::cli::parse_header(h)?);
+        }
+        spec.subprotocol = self.subprotocol.clone();
+        if let Some(t) = &self.login_template {
+            spec.login.template = t.clone();
+        }
+        if let Some(re) = &self.login_ok {
+            spec.login.ok = regex::Regex::new(re)?;
+        }
+        if let Some(re) = &self.login_fail {
+            spec.login.fail = regex::Regex::new(re)?;
+        }
+        spec.insecure = self.insecure;
+        Ok(spec)
+    }
+
+    pub fn ping_interval(&self) -> Option<Option<Duration>> {
+        self.ping_interval
+            .map(|s| (s > 0).then(|| Duration::from_secs(s)))
+    }
+}
+
+fn parse_auth(a: &str) -> anyhow::Result<AuthMethod> {
+    <AuthMethod as clap::ValueEnum>::from_str(a, true)
+        .map_err(|_| anyhow::anyhow!("auth {a:?} is not one of first-message, basic, bearer, none"))
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// The line of a `password = …` key, if any (caught before parsing for a clearer message).
+fn password_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let key = l.trim_start().split('=').next().unwrap_or("").trim();
+            l.contains('=') && (key == "password" || key == "\"password\"")
+        })
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../assets/config.toml");
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn the_shipped_example_parses() {
+        let cfg = parse(EXAMPLE).expect("assets/config.toml parses");
+        let seed = cfg.profile("seed").unwrap();
+        assert_eq!(seed.url, "ws://127.0.0.1:5678");
+        assert_eq!(seed.user.as_deref(), Some("admin"));
+        let spec = seed.to_spec().unwrap();
+        assert_eq!(spec.auth, AuthMethod::FirstMessage);
+        assert!(!cfg.snippets.is_empty());
+    }
+
+    #[test]
+    fn profile_becomes_a_spec() {
+        let cfg = parse(
+            r#"
+[profiles.api]
+url = "wss://example.test/socket"
+user = "bot"
+auth = "bearer"
+password_env = "WSDECK_TEST_TOKEN_UNSET"
+headers = ["X-Trace: 1"]
+subprotocol = "chat.v2"
+login_ok = "^ok"
+ping_interval = 0
+"#,
+        )
+        .unwrap();
+        let p = cfg.profile("api").unwrap();
+        let spec = p.to_spec().unwrap();
+        assert_eq!(spec.url, "wss://example.test/socket");
+        assert_eq!(spec.auth, AuthMethod::Bearer);
+        assert_eq!(spec.headers, vec![("X-Trace".into(), "1".into())]);
+        assert_eq!(spec.subprotocol.as_deref(), Some("chat.v2"));
+        assert!(spec.login.ok.is_match("ok fine"));
+        assert_eq!(p.ping_interval(), Some(None));
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let err = parse("[profiles.a]\nurl = \"ws://x\"\nuser = admin\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("test.toml: line 3, column 8"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_position() {
+        let err = parse("[profiles.a]\nurl = \"ws://x\"\nusr = \"admin\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("usr"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_refused() {
+        let err = parse("[profiles.a]\nurl = \"ws://x\"\npassword = \"123456\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("password_env"), "{err}");
+        assert!(
+            !err.contains("123456"),
+            "the error must not echo the password: {err}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = format!(
+            "{:#}",
+            parse("[profiles.a]\nurl = \"http://x\"\n").unwrap_err()
+        );
+        assert!(err.contains("profile \"a\""), "{err}");
+        assert!(err.contains("ws://"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse("[profiles.a]\nurl = \"ws://x\"\nauth = \"magic\"\n").unwrap_err()
+        );
+        assert!(err.contains("magic"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse("[[snippets]]\nname = \"x\"\nhex = \"abc\"\n").unwrap_err()
+        );
+        assert!(err.contains("odd number"), "{err}");
+    }
+
+    #[test]
+    fn unknown_profile_lists_known_ones() {
+        let cfg =
+            parse("[profiles.one]\nurl = \"ws://x\"\n[profiles.two]\nurl = \"ws://y\"\n").unwrap();
+        let err = cfg.profile("three").unwrap_err().to_string();
+        assert!(err.contains("one, two"), "{err}");
+    }
+
+    #[test]
+    fn snippets_send_text_or_binary() {
+        let cfg = parse(
+            "[[snippets]]\nname = \"hi\"\ntext = \"hello\"\n[[snippets]]\nname = \"b\"\nhex = \"de ad\"\n",
+        )
+        .unwrap();
+        assert!(
+            matches!(cfg.snippets[0].command(), crate::model::NetCommand::SendText(t) if t == "hello")
+        );
+        assert!(
+            matches!(cfg.snippets[1].command(), crate::model::NetCommand::SendBinary(b) if b == vec![0xde, 0xad])
+        );
+    }
+
+    #[test]
+    fn missing_default_file_is_empty_but_explicit_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        let err = Config::load(Some(&missing)).unwrap_err().to_string();
+        assert!(err.contains("nope.toml"), "{err}");
+    }
+}

@@ -1,0 +1,191 @@
+//! One session of the deck: its App, its network task and its recording.
+
+use std::path::Path;
+
+use tokio::time::Instant;
+
+use super::tap::Tap;
+use crate::app::monitor::View;
+use crate::app::{App, Command, Event, NoteLevel};
+use crate::model::{ConnState, Direction, NetCommand, NetEvent, Opcode};
+use crate::net::{self, SessionHandle};
+
+/// Whether the loop goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+pub struct Tab {
+    pub app: App,
+    pub(crate) session: Option<SessionHandle>,
+    tap: Tap,
+    /// Messages received while another tab was shown.
+    pub unread: usize,
+    /// Last terminal size, for tabs opened later.
+    pub size: Option<(u16, u16)>,
+    /// A recording that failed; reported at exit too.
+    pub record_error: Option<String>,
+    /// Next frame sequence number, so a reconnect never reuses one.
+    next_seq: u64,
+}
+
+impl Tab {
+    pub fn new(app: App, no_redact: bool) -> Tab {
+        Tab {
+            app,
+            session: None,
+            tap: Tap::new(no_redact),
+            unread: 0,
+            size: None,
+            record_error: None,
+            next_seq: 1,
+        }
+    }
+
+    /// Feed one event to the App and carry out what it asks.
+    pub fn update(&mut self, ev: Event) -> Flow {
+        let mut flow = Flow::Continue;
+        for cmd in self.app.update(ev) {
+            if self.execute(cmd) == Flow::Quit {
+                flow = Flow::Quit;
+            }
+        }
+        flow
+    }
+
+    pub fn resize(&mut self, w: u16, h: u16) {
+        self.size = Some((w, h));
+        let _ = self.update(Event::Resize(w, h));
+    }
+
+    /// When the screen next changes with time alone: the monitor's stats of a live session
+    /// (every second), a reconnect countdown (when its second turns). `None`: never.
+    pub fn tick_in(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
+        let countdown = self.app.redraw_after(now);
+        let stats =
+            (self.session.is_some() && self.app.view() == View::Monitor).then_some(super::TICK);
+        match (countdown, stats) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn start_recording(&mut self, path: &Path) {
+        let answer = match self.tap.start(path, self.app.handshake()) {
+            Ok(()) => Event::Recording(Some(path.to_path_buf())),
+            Err(e) => {
+                let _ = self.update(Event::Notice(NoteLevel::Error, format!("{e:#}")));
+                Event::Recording(None)
+            }
+        };
+        let _ = self.update(answer);
+    }
+
+    /// A batch of network events (drained).
+    pub fn on_net(&mut self, batch: &mut Vec<NetEvent>, active: bool) -> Flow {
+        let ended = batch.is_empty() || matches!(batch.last(), Some(NetEvent::Ended));
+        if let Err(e) = self.tap.observe(batch) {
+            let _ = self.update(Event::Notice(NoteLevel::Error, e.clone()));
+            let _ = self.update(Event::Recording(None));
+            self.record_error = Some(e);
+        }
+        let mut flow = Flow::Continue;
+        for ev in batch.drain(..) {
+            if let NetEvent::Frame(f) = &ev {
+                self.next_seq = self.next_seq.max(f.seq + 1);
+                if !active
+                    && f.dir == Direction::Receive
+                    && matches!(f.opcode, Opcode::Text | Opcode::Binary)
+                {
+                    self.unread += 1;
+                }
+            }
+            if self.update(Event::Net(ev)) == Flow::Quit {
+                flow = Flow::Quit;
+            }
+        }
+        if ended {
+            self.session = None;
+        }
+        flow
+    }
+
+    /// Carry out one command of this tab's App.
+    pub fn execute(&mut self, cmd: Command) -> Flow {
+        match cmd {
+            Command::Connect(spec) => {
+                if let Some(old) = self.session.take() {
+                    let _ = old.commands.send(NetCommand::Close {
+                        code: 1000,
+                        reason: "reconnecting".into(),
+                    });
+                }
+                self.session = Some(net::spawn_continuing(spec, self.next_seq));
+            }
+            Command::Net(c) => {
+                if let Some(s) = &self.session {
+                    let _ = s.commands.send(c);
+                }
+            }
+            Command::Record(Some(path)) => self.start_recording(&path),
+            Command::Record(None) => {
+                self.tap.stop();
+                let _ = self.update(Event::Recording(None));
+            }
+            Command::ExportHar(path) => {
+                let notice = match self.export_har(&path) {
+                    Ok(n) => (
+                        NoteLevel::Good,
+                        format!("HAR written: {} ({n} frames)", path.display()),
+                    ),
+                    Err(e) => (NoteLevel::Error, format!("{e:#}")),
+                };
+                let _ = self.update(Event::Notice(notice.0, notice.1));
+            }
+            Command::Quit => return Flow::Quit,
+        }
+        Flow::Continue
+    }
+
+    /// Write this session's frames and handshake as HAR; returns the number of frames.
+    pub fn export_har(&self, path: &Path) -> anyhow::Result<usize> {
+        let handshake = self.app.handshake().cloned().unwrap_or_default();
+        let opts = crate::record::har::HarOptions {
+            redact: !self.tap.no_redact,
+        };
+        crate::record::har::write_har_with(path, &handshake, self.app.frames().iter(), opts)?;
+        Ok(self.app.frames().len())
+    }
+
+    /// Send Close 1000 if a session is open.
+    pub fn begin_close(&mut self) {
+        if let Some(s) = &self.session {
+            let _ = s.commands.send(NetCommand::Close {
+                code: 1000,
+                reason: "bye".into(),
+            });
+        }
+    }
+
+    /// Take the session's last events until it ends or the deadline passes.
+    pub async fn finish_close(&mut self, deadline: Instant) {
+        let Some(mut s) = self.session.take() else {
+            return;
+        };
+        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, s.events.recv()).await {
+            let _ = self.tap.observe(std::slice::from_ref(&ev));
+            let ended = matches!(ev, NetEvent::Ended);
+            let _ = self.app.update(Event::Net(ev));
+            if ended {
+                break;
+            }
+        }
+    }
+
+    /// One-word state for the tab bar.
+    pub fn state(&self) -> &ConnState {
+        self.app.conn()
+    }
+}

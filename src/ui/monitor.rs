@@ -1,0 +1,955 @@
+//! The monitor view: stats strip, frame table, detail pane (or handshake panel) and the
+//! filter line. Only the visible rows are formatted; the detail pane's lines are built once
+//! per selected frame and width (bounded) and kept in the monitor's cache.
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline};
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::{field_view, hexdump, json, shown_value, theme, truncate};
+use crate::app::App;
+use crate::app::history::{cell_width, wrap};
+use crate::app::monitor::{DetailCache, DetailKind};
+use crate::model::{Direction, HandshakeInfo, Opcode, close_code_name};
+use crate::record::FrameView;
+use crate::record::redact::redact_handshake;
+use crate::text::{display_lines, sanitize_line};
+
+/// Payload bytes of a text frame shown in the detail pane.
+pub const TEXT_DETAIL_BYTES: usize = 64 * 1024;
+/// Payload bytes shown as a hex dump.
+pub const HEX_DETAIL_BYTES: usize = 16 * 1024;
+/// Largest payload pretty-printed as JSON, and the most lines it may take.
+pub const JSON_DETAIL_BYTES: usize = 256 * 1024;
+const JSON_MAX_LINES: usize = 5_000;
+
+const SELECTED_BG: Color = Color::Indexed(237);
+const BINARY: Color = Color::Magenta;
+const CONTROL: Color = Color::Blue;
+
+/// Draw the monitor into `area` (everything above the status bar).
+pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let m = app.monitor();
+    let editing = m.filter_edit().is_some();
+    let strip_h = if area.height >= 10 { 2 } else { 0 };
+    let [strip, body, filter_line] = Layout::vertical([
+        Constraint::Length(strip_h),
+        Constraint::Min(0),
+        Constraint::Length(u16::from(editing)),
+    ])
+    .areas(area);
+    // The handshake panel gets more room: a dozen headers each way.
+    let detail_h = match body.height {
+        h if h < 14 => 0,
+        h if m.handshake_panel() => h * 2 / 3,
+        h => h / 2,
+    };
+    let [table, detail] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(body);
+    if strip_h > 0 {
+        draw_strip(frame, app, strip);
+    }
+    draw_table(frame, app, table);
+    if detail_h > 0 {
+        draw_detail(frame, app, detail);
+    }
+    if editing {
+        draw_filter_line(frame, app, filter_line);
+    }
+}
+
+// ---------- formatting helpers ----------
+
+/// `1,234,567`
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `512 B`, `1.5 KiB`, `12.0 MiB`
+pub fn bytes(n: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{} B", v.round() as u64)
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn per_sec(v: f64) -> String {
+    if v > 0.0 && v < 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{}", v.round() as u64)
+    }
+}
+
+/// `HH:MM:SS.mmm` at `offset` seconds east of UTC.
+pub fn clock_ms(t: SystemTime, offset: i32) -> String {
+    let ms = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_millis().min(i64::MAX as u128) as i64,
+        Err(e) => -(e.duration().as_millis().min(i64::MAX as u128) as i64),
+    }
+    .saturating_add(offset as i64 * 1000);
+    let day_ms = ms.rem_euclid(86_400_000);
+    let s = day_ms / 1000;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60,
+        day_ms % 1000
+    )
+}
+
+/// Time between frames in milliseconds, at most 7 cells.
+fn delta(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1}")
+    } else if ms < 100_000.0 {
+        format!("{}", ms as u64)
+    } else if d.as_secs() < 1_000_000 {
+        format!("{}s", d.as_secs())
+    } else {
+        "≥1e6s".to_string()
+    }
+}
+
+fn length(n: usize) -> String {
+    if n < 10_000_000 {
+        n.to_string()
+    } else {
+        bytes(n as f64).replace(' ', "")
+    }
+}
+
+fn hms(d: Duration) -> String {
+    let s = d.as_secs();
+    let (days, s) = (s / 86_400, s % 86_400);
+    let t = format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60);
+    if days > 0 { format!("{days}d {t}") } else { t }
+}
+
+fn dir_color(d: Direction) -> Color {
+    match d {
+        Direction::Send => theme::SENT,
+        Direction::Receive => theme::RECEIVED,
+    }
+}
+
+fn op_style(o: Opcode) -> Style {
+    match o {
+        Opcode::Text => Style::new(),
+        Opcode::Binary => Style::new().fg(BINARY),
+        Opcode::Ping | Opcode::Pong => Style::new().fg(CONTROL),
+        Opcode::Close => Style::new().fg(theme::WARN),
+    }
+}
+
+/// At most `max` bytes of `b` as text: valid UTF-8 up to a cut character, lossy otherwise.
+fn text_prefix(b: &[u8], max: usize) -> Cow<'_, str> {
+    let part = &b[..b.len().min(max)];
+    match std::str::from_utf8(part) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(e) if e.error_len().is_none() => {
+            Cow::Borrowed(std::str::from_utf8(&part[..e.valid_up_to()]).unwrap_or(""))
+        }
+        Err(_) => String::from_utf8_lossy(part),
+    }
+}
+
+/// Printable text (valid UTF-8 without control characters other than line breaks and tabs)?
+fn printable(b: &[u8]) -> bool {
+    std::str::from_utf8(b).is_ok_and(|s| {
+        !s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    })
+}
+
+fn hex_preview(b: &[u8], width: usize) -> String {
+    let n = (width / 3).max(1);
+    let mut s: Vec<String> = b.iter().take(n).map(|x| format!("{x:02x}")).collect();
+    if b.len() > n {
+        s.push("…".into());
+    }
+    s.join(" ")
+}
+
+/// The table's one-line preview of a frame, sanitised and cut to `width` cells.
+pub fn preview(v: &FrameView<'_>, width: usize) -> (String, Style) {
+    let text = |b: &[u8]| {
+        let budget = width * 4 + 4;
+        let mut s = sanitize_line(&text_prefix(b, budget));
+        if b.len() > budget {
+            s.push('…');
+        }
+        truncate(&s, width)
+    };
+    match v.opcode {
+        Opcode::Close => {
+            let s = match v.close_code {
+                Some(c) if v.payload.is_empty() => format!("{c} {}", close_code_name(c)),
+                Some(c) => format!("{c} {} · {}", close_code_name(c), text(v.payload)),
+                None => "no status code".to_string(),
+            };
+            (truncate(&s, width), Style::new().fg(theme::WARN))
+        }
+        _ if v.payload.is_empty() => ("(empty)".into(), theme::dim()),
+        Opcode::Binary => (hex_preview(v.payload, width), Style::new().fg(BINARY)),
+        Opcode::Ping | Opcode::Pong if !printable(v.payload) => {
+            (hex_preview(v.payload, width), Style::new().fg(CONTROL))
+        }
+        Opcode::Ping | Opcode::Pong => (text(v.payload), Style::new().fg(CONTROL)),
+        Opcode::Text => (text(v.payload), Style::new()),
+    }
+}
+
+// ---------- stats strip ----------
+
+fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
+    let m = app.monitor();
+    let st = m.stats();
+    let (fs, fr) = st.frames();
+    let (bs, br) = st.bytes();
+    let r1 = st.rate(1);
+    let r10 = st.rate(10);
+    let dim = theme::dim();
+    let rate = |label: &'static str, r: crate::app::stats::Rate| {
+        vec![
+            Span::styled(label, dim),
+            Span::raw(format!(
+                "{} msg/s {}/s",
+                per_sec(r.frames_per_sec),
+                bytes(r.bytes_per_sec)
+            )),
+        ]
+    };
+    let line1 = fit(
+        vec![
+            vec![
+                Span::styled("↑ ", Style::new().fg(theme::SENT)),
+                Span::raw(format!("{} frames {}", thousands(fs), bytes(bs as f64))),
+            ],
+            vec![
+                Span::styled("↓ ", Style::new().fg(theme::RECEIVED)),
+                Span::raw(format!("{} frames {}", thousands(fr), bytes(br as f64))),
+            ],
+            rate("1 s ", r1),
+            rate("10 s ", r10),
+        ],
+        " ",
+        "   ",
+        area.width as usize,
+    );
+    let row1 = Rect { height: 1, ..area };
+    frame.render_widget(Paragraph::new(line1), row1);
+    if area.height < 2 {
+        return;
+    }
+    let row2 = Rect {
+        y: area.y + 1,
+        height: 1,
+        ..area
+    };
+    let connected = match st.connected_for() {
+        Some(d) if st.connected() => vec![Span::styled("connected ", dim), Span::raw(hms(d))],
+        Some(d) => vec![Span::styled("was connected ", dim), Span::raw(hms(d))],
+        None => vec![Span::styled("not connected", dim)],
+    };
+    let rtt = match app.rtt() {
+        Some(d) if d < Duration::from_millis(10) => {
+            format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+        }
+        Some(d) => format!("{} ms", d.as_millis()),
+        None => "–".to_string(),
+    };
+    let mut right = fit(
+        vec![
+            connected,
+            vec![
+                Span::styled("reconnects ", dim),
+                Span::raw(st.reconnects().to_string()),
+            ],
+            vec![Span::styled("rtt ", dim), Span::raw(rtt)],
+        ],
+        "",
+        " · ",
+        (row2.width as usize).saturating_sub(1),
+    );
+    right.push_span(Span::raw(" "));
+    let label = " ↓ msg/s ";
+    let label_w = label.chars().count() as u16;
+    let right_w = (right.width() as u16).min(row2.width);
+    let spark_w = row2.width.saturating_sub(label_w + right_w + 1);
+    let [l, s, _, r] = Layout::horizontal([
+        Constraint::Length(if spark_w > 0 { label_w } else { 0 }),
+        Constraint::Length(spark_w),
+        Constraint::Length(u16::from(spark_w > 0)),
+        Constraint::Min(0),
+    ])
+    .areas(row2);
+    if spark_w > 0 {
+        frame.render_widget(Paragraph::new(Span::styled(label, dim)), l);
+        let data = st.received_per_second(spark_w as usize);
+        frame.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(Style::new().fg(theme::RECEIVED)),
+            s,
+        );
+    }
+    frame.render_widget(Paragraph::new(right).right_aligned(), r);
+}
+
+/// Whole segments, joined by `sep`, while they fit in `width` cells (after `lead`).
+fn fit(
+    segments: Vec<Vec<Span<'static>>>,
+    lead: &'static str,
+    sep: &'static str,
+    width: usize,
+) -> Line<'static> {
+    let mut spans = vec![Span::raw(lead)];
+    let mut used = lead.len();
+    for (i, seg) in segments.into_iter().enumerate() {
+        let w: usize = seg.iter().map(|s| s.width()).sum();
+        let extra = if i > 0 { sep.chars().count() } else { 0 };
+        if used + extra + w > width {
+            break;
+        }
+        if i > 0 {
+            spans.push(Span::raw(sep));
+        }
+        spans.extend(seg);
+        used += extra + w;
+    }
+    Line::from(spans)
+}
+
+// ---------- table ----------
+
+struct Cols {
+    time: bool,
+    delta: bool,
+}
+
+impl Cols {
+    fn for_width(w: u16) -> Cols {
+        Cols {
+            time: w >= 60,
+            delta: w >= 44,
+        }
+    }
+    fn fixed(&self) -> usize {
+        13 * usize::from(self.time) + 8 * usize::from(self.delta) + 2 + 7 + 8
+    }
+}
+
+fn table_block(app: &App) -> Block<'static> {
+    let m = app.monitor();
+    let kept = m.store().len() as u64;
+    let mut title = vec![
+        Span::styled(" Frames ", theme::title(true)),
+        Span::styled(format!("{} ", thousands(kept)), theme::dim()),
+    ];
+    if let Some(f) = m.filter() {
+        let n = m.match_count().unwrap_or(0) as u64;
+        title.push(Span::styled("· filter ", theme::dim()));
+        title.push(Span::styled(
+            truncate(&sanitize_line(f.source()), 40),
+            theme::accent(),
+        ));
+        title.push(Span::styled(
+            format!(
+                " · {} match{} ",
+                thousands(n),
+                if n == 1 { "" } else { "es" }
+            ),
+            theme::bold(),
+        ));
+    }
+    let mut block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme::border(true))
+        .title(Line::from(title));
+    if m.dropped() > 0 {
+        block = block.title(
+            Line::from(Span::styled(
+                format!(" {} older frames not kept ", thousands(m.dropped())),
+                Style::new().fg(theme::WARN),
+            ))
+            .right_aligned(),
+        );
+    }
+    if let Some(n) = m.paused_new() {
+        block = block.title_bottom(
+            Line::from(Span::styled(
+                format!(" paused — {} new · Space resumes ", thousands(n)),
+                Style::new()
+                    .fg(Color::Black)
+                    .bg(theme::WARN)
+                    .add_modifier(Modifier::BOLD),
+            ))
+            .right_aligned(),
+        );
+    } else if !m.following() {
+        block = block.title_bottom(
+            Line::from(Span::styled(" End follows newest ", theme::dim())).right_aligned(),
+        );
+    }
+    block
+}
+
+fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
+    let m = app.monitor();
+    let block = table_block(app);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let cols = Cols::for_width(inner.width);
+    let preview_w = (inner.width as usize).saturating_sub(cols.fixed()).max(1);
+    let mut header = String::new();
+    if cols.time {
+        header.push_str(&format!("{:<13}", "time"));
+    }
+    if cols.delta {
+        header.push_str(&format!("{:>7} ", "Δ ms"));
+    }
+    header.push_str(&format!("  {:<6} {:>7} payload", "op", "len"));
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            header,
+            theme::dim().add_modifier(Modifier::BOLD),
+        )),
+        Rect { height: 1, ..inner },
+    );
+    let rows_area = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    let h = rows_area.height as usize;
+    m.set_page(rows_area.height);
+    let n = m.row_count();
+    if n == 0 {
+        let msg = if m.filter().is_some() {
+            "No frame matches the filter. / edits it, Esc clears it."
+        } else if m.paused() {
+            "Paused before the first frame. Space resumes."
+        } else {
+            "No frames yet. Every frame both ways appears here as it passes."
+        };
+        frame.render_widget(Paragraph::new(Span::styled(msg, theme::dim())), rows_area);
+        return;
+    }
+    if h == 0 {
+        return;
+    }
+    let sel = m.selected_row().unwrap_or(n - 1);
+    let mut top = if m.following() {
+        n.saturating_sub(h)
+    } else {
+        m.row_of(m.top()).unwrap_or(0)
+    };
+    if sel < top {
+        top = sel;
+    } else if sel >= top + h {
+        top = sel + 1 - h;
+    }
+    top = top.min(n.saturating_sub(h));
+    if let Some(abs) = m.row_abs(top) {
+        m.set_top(abs);
+    }
+    let offset = app.utc_offset();
+    let buf = frame.buffer_mut();
+    for (i, row) in (top..n.min(top + h)).enumerate() {
+        let Some(abs) = m.row_abs(row) else {
+            break;
+        };
+        let Some(v) = m.frame(abs) else {
+            continue;
+        };
+        m.count_row_drawn();
+        let y = rows_area.y + i as u16;
+        let mut spans = Vec::with_capacity(8);
+        if cols.time {
+            spans.push(Span::styled(
+                format!("{} ", clock_ms(v.at, offset)),
+                theme::dim(),
+            ));
+        }
+        if cols.delta {
+            let d = abs
+                .checked_sub(1)
+                .and_then(|p| m.frame(p))
+                .map(|p| delta(v.at.duration_since(p.at).unwrap_or_default()))
+                .unwrap_or_default();
+            spans.push(Span::styled(format!("{d:>7} "), theme::dim()));
+        }
+        spans.push(Span::styled(
+            format!("{} ", v.dir.arrow()),
+            Style::new().fg(dir_color(v.dir)),
+        ));
+        spans.push(Span::styled(
+            format!("{:<6} ", v.opcode.name()),
+            op_style(v.opcode),
+        ));
+        spans.push(Span::styled(format!("{:>7} ", length(v.len)), theme::dim()));
+        let (p, style) = preview(&v, preview_w);
+        spans.push(Span::styled(p, style));
+        buf.set_line(rows_area.x, y, &Line::from(spans), rows_area.width);
+        if row == sel {
+            let r = Rect::new(rows_area.x, y, rows_area.width, 1);
+            buf.set_style(r, Style::new().bg(SELECTED_BG).add_modifier(Modifier::BOLD));
+        }
+    }
+}
+
+// ---------- detail pane ----------
+
+/// Hard-wrap styled pieces into rows of at most `width` cells (between grapheme clusters).
+fn wrap_styled(pieces: Vec<(String, Style)>, width: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    let mut cur: Vec<Span<'static>> = Vec::new();
+    let mut col = 0;
+    for (text, style) in pieces {
+        let mut run = String::new();
+        for g in text.graphemes(true) {
+            let w = cell_width(g);
+            if col + w > width && col > 0 {
+                if !run.is_empty() {
+                    cur.push(Span::styled(std::mem::take(&mut run), style));
+                }
+                rows.push(Line::from(std::mem::take(&mut cur)));
+                col = 0;
+            }
+            run.push_str(g);
+            col += w;
+        }
+        if !run.is_empty() {
+            cur.push(Span::styled(run, style));
+        }
+    }
+    rows.push(Line::from(cur));
+    rows
+}
+
+fn more_line(n: usize) -> Line<'static> {
+    Line::from(Span::styled(
+        format!("… {} bytes more", thousands(n as u64)),
+        theme::dim().add_modifier(Modifier::ITALIC),
+    ))
+}
+
+fn text_lines(out: &mut Vec<Line<'static>>, payload: &[u8], width: usize) {
+    let shown = text_prefix(payload, TEXT_DETAIL_BYTES);
+    for l in display_lines(&shown) {
+        for r in wrap(&l, width) {
+            out.push(Line::from(l[r].to_string()));
+        }
+    }
+    if shown.len() < payload.len() {
+        out.push(more_line(payload.len() - shown.len()));
+    }
+}
+
+fn hex_lines(out: &mut Vec<Line<'static>>, payload: &[u8], width: usize) {
+    let per = hexdump::bytes_per_line(width);
+    let shown = &payload[..payload.len().min(HEX_DETAIL_BYTES)];
+    for (o, h, a) in hexdump::lines(shown, per) {
+        let pieces = vec![
+            (o, theme::dim()),
+            (" │ ".into(), theme::dim()),
+            (h, Style::new()),
+            (" │ ".into(), theme::dim()),
+            (a, Style::new().fg(BINARY)),
+        ];
+        out.extend(wrap_styled(pieces, width));
+    }
+    if shown.len() < payload.len() {
+        out.push(more_line(payload.len() - shown.len()));
+    }
+}
+
+/// Pretty JSON lines, or `false` when the payload is not a JSON object/array.
+fn json_lines(out: &mut Vec<Line<'static>>, payload: &[u8], width: usize) -> bool {
+    if payload.len() > JSON_DETAIL_BYTES {
+        return false;
+    }
+    let Ok(src) = std::str::from_utf8(payload) else {
+        return false;
+    };
+    let Some(p) = json::pretty(src, JSON_MAX_LINES) else {
+        return false;
+    };
+    for line in p.lines {
+        let pieces = line
+            .into_iter()
+            .map(|(s, t)| {
+                let style = match t {
+                    json::Tok::Indent | json::Tok::Punct => Style::new(),
+                    json::Tok::Key => Style::new().fg(theme::ACCENT),
+                    json::Tok::Str => Style::new().fg(theme::GOOD),
+                    json::Tok::Num => Style::new().fg(BINARY),
+                    json::Tok::Lit => Style::new().fg(theme::WARN),
+                };
+                (sanitize_line(&s), style)
+            })
+            .collect();
+        out.extend(wrap_styled(pieces, width));
+    }
+    if p.consumed < payload.len() {
+        out.push(more_line(payload.len() - p.consumed));
+    }
+    true
+}
+
+/// The detail pane's lines for one frame, and what they show ("text", "JSON", "hex").
+fn frame_lines(v: &FrameView<'_>, hex: bool, width: usize) -> (Vec<Line<'static>>, &'static str) {
+    let mut out = Vec::new();
+    if v.redacted {
+        out.push(Line::from(Span::styled(
+            "a secret in this frame is shown as ***",
+            theme::dim().add_modifier(Modifier::ITALIC),
+        )));
+    }
+    if v.opcode == Opcode::Close {
+        match v.close_code {
+            Some(c) => {
+                out.push(Line::from(vec![
+                    Span::styled("code    ", theme::dim()),
+                    Span::styled(format!("{c} "), theme::bold()),
+                    Span::styled(close_code_name(c), Style::new().fg(theme::WARN)),
+                ]));
+                let reason = sanitize_line(&text_prefix(v.payload, TEXT_DETAIL_BYTES));
+                let mut pieces = vec![("reason  ".to_string(), theme::dim())];
+                if reason.is_empty() {
+                    pieces.push(("(none)".into(), theme::dim()));
+                } else {
+                    pieces.push((reason, Style::new()));
+                }
+                out.extend(wrap_styled(pieces, width));
+            }
+            None => out.push(Line::from(Span::styled(
+                "no status code (empty close frame)",
+                theme::dim(),
+            ))),
+        }
+        if hex && !v.payload.is_empty() {
+            out.push(Line::default());
+            hex_lines(&mut out, v.payload, width);
+            return (out, "hex");
+        }
+        return (out, "close");
+    }
+    if v.payload.is_empty() {
+        out.push(Line::from(Span::styled("(empty payload)", theme::dim())));
+        return (out, "empty");
+    }
+    let as_hex = hex
+        || v.opcode == Opcode::Binary
+        || (matches!(v.opcode, Opcode::Ping | Opcode::Pong) && !printable(v.payload));
+    if as_hex {
+        hex_lines(&mut out, v.payload, width);
+        return (out, "hex");
+    }
+    if v.opcode == Opcode::Text && json_lines(&mut out, v.payload, width) {
+        return (out, "JSON");
+    }
+    text_lines(&mut out, v.payload, width);
+    (out, "text")
+}
+
+fn handshake_lines(h: &HandshakeInfo, width: usize) -> Vec<Line<'static>> {
+    let mut h = h.clone();
+    // The screen never shows credentials, --no-redact or not (that is for files).
+    redact_handshake(&mut h);
+    let mut out = Vec::new();
+    let dim = theme::dim();
+    let kv = |out: &mut Vec<Line<'static>>, k: &str, v: String| {
+        out.extend(wrap_styled(
+            vec![(format!("{k:<12}"), dim), (sanitize_line(&v), Style::new())],
+            width,
+        ));
+    };
+    kv(&mut out, "url", h.url.clone());
+    if let (Some(a), Some(b)) = (h.started, h.finished) {
+        let d = b.duration_since(a).unwrap_or_default();
+        kv(
+            &mut out,
+            "took",
+            format!("{:.1} ms", d.as_secs_f64() * 1000.0),
+        );
+    }
+    let header = |hd: &crate::model::HttpHead, name: &str| {
+        hd.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    kv(
+        &mut out,
+        "subprotocol",
+        header(&h.response, "Sec-WebSocket-Protocol").unwrap_or_else(|| "none".into()),
+    );
+    kv(
+        &mut out,
+        "extensions",
+        header(&h.response, "Sec-WebSocket-Extensions").unwrap_or_else(|| "none".into()),
+    );
+    for (title, head) in [("Request", &h.request), ("Response", &h.response)] {
+        out.push(Line::default());
+        out.push(Line::from(Span::styled(
+            title,
+            theme::accent().add_modifier(Modifier::BOLD),
+        )));
+        out.extend(wrap_styled(
+            vec![(sanitize_line(&head.start_line), theme::bold())],
+            width,
+        ));
+        for (n, v) in &head.headers {
+            let name_style = if n.to_ascii_lowercase().starts_with("sec-websocket") {
+                theme::accent()
+            } else {
+                theme::bold()
+            };
+            out.extend(wrap_styled(
+                vec![
+                    (sanitize_line(n), name_style),
+                    (": ".into(), dim),
+                    (sanitize_line(v), Style::new()),
+                ],
+                width,
+            ));
+        }
+    }
+    out
+}
+
+fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
+    let m = app.monitor();
+    let inner_w = Block::bordered().inner(area).width;
+    let (kind, title): (Option<DetailKind>, Line<'static>) = if m.handshake_panel() {
+        (
+            app.handshake().map(|_| DetailKind::Handshake {
+                generation: m.handshake_generation(),
+            }),
+            Line::from(vec![
+                Span::styled(" Handshake ", theme::title(true)),
+                Span::styled("(h closes) ", theme::dim()),
+            ]),
+        )
+    } else {
+        match m.selected_abs().and_then(|a| m.frame(a).map(|v| (a, v))) {
+            Some((abs, v)) => (
+                Some(DetailKind::Frame { abs, hex: m.hex() }),
+                frame_title(&v),
+            ),
+            None => (
+                None,
+                Line::from(Span::styled(" Detail ", theme::title(false))),
+            ),
+        }
+    };
+    let mut cache = m.detail_cache().borrow_mut();
+    let fresh = match (&*cache, kind) {
+        (Some(c), Some(k)) => c.kind != k || c.width != inner_w,
+        _ => true,
+    };
+    let mut what = "";
+    if fresh {
+        *cache = kind.map(|k| {
+            let lines = match k {
+                DetailKind::Frame { abs, hex } => match m.frame(abs) {
+                    Some(v) => {
+                        let (lines, w) = frame_lines(&v, hex, inner_w as usize);
+                        what = w;
+                        lines
+                    }
+                    None => Vec::new(),
+                },
+                DetailKind::Handshake { .. } => app
+                    .handshake()
+                    .map(|h| handshake_lines(h, inner_w as usize))
+                    .unwrap_or_default(),
+            };
+            DetailCache {
+                kind: k,
+                width: inner_w,
+                lines,
+                what,
+            }
+        });
+    }
+    let what = cache.as_ref().map(|c| c.what).unwrap_or("");
+    let mut title = title;
+    // Say how the payload is shown when that is not plain from the opcode.
+    if matches!(what, "JSON" | "hex") && !m.handshake_panel() {
+        title.push_span(Span::styled(format!("· {what} "), theme::accent()));
+    }
+    let hint = if m.handshake_panel() {
+        " J/K scroll · Esc closes "
+    } else {
+        " x hex · h handshake · J/K scroll "
+    };
+    let mut block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme::border(false))
+        .title(title)
+        .title_bottom(Line::from(Span::styled(hint, theme::dim())));
+    let inner = block.inner(area);
+    let lines: &[Line<'static>] = cache.as_ref().map(|c| c.lines.as_slice()).unwrap_or(&[]);
+    let h = inner.height as usize;
+    let max = lines.len().saturating_sub(h);
+    m.set_detail_geometry(inner.height, max);
+    let scroll = m.detail_scroll().min(max);
+    if lines.len() > h {
+        block = block.title_bottom(
+            Line::from(Span::styled(
+                format!(
+                    " lines {}–{} of {} ",
+                    scroll + 1,
+                    (scroll + h).min(lines.len()),
+                    lines.len()
+                ),
+                theme::dim(),
+            ))
+            .right_aligned(),
+        );
+    }
+    frame.render_widget(block, area);
+    if kind.is_none() {
+        let msg = if m.handshake_panel() {
+            "No handshake yet: it shows here once a connection opens."
+        } else {
+            "Select a frame (j/k, ↑/↓) to see its payload here."
+        };
+        frame.render_widget(Paragraph::new(Span::styled(msg, theme::dim())), inner);
+        return;
+    }
+    let buf = frame.buffer_mut();
+    for (i, l) in lines.iter().skip(scroll).take(h).enumerate() {
+        buf.set_line(inner.x, inner.y + i as u16, l, inner.width);
+    }
+}
+
+fn frame_title(v: &FrameView<'_>) -> Line<'static> {
+    let dir = match v.dir {
+        Direction::Send => "sent",
+        Direction::Receive => "received",
+    };
+    Line::from(vec![
+        Span::styled(format!(" #{} ", v.seq), theme::title(true)),
+        Span::styled(
+            format!("{} {dir} ", v.dir.arrow()),
+            Style::new().fg(dir_color(v.dir)),
+        ),
+        Span::styled(format!("{} ", v.opcode.name()), op_style(v.opcode)),
+        Span::styled(format!("· {} B ", thousands(v.len as u64)), theme::dim()),
+    ])
+}
+
+// ---------- filter line ----------
+
+fn draw_filter_line(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(edit) = app.monitor().filter_edit() else {
+        return;
+    };
+    let (msg, style) = match &edit.error {
+        Some(e) => (sanitize_line(e), theme::error()),
+        None => (
+            "Enter applies · Esc clears · F1 syntax".to_string(),
+            theme::dim(),
+        ),
+    };
+    let total = area.width as usize;
+    let msg_w = unicode_width::UnicodeWidthStr::width(msg.as_str()).min(total / 2);
+    let msg = truncate(&msg, msg_w);
+    let field_w = total.saturating_sub(msg_w + 4).max(1) as u16;
+    let shown = shown_value(edit.input.value());
+    let (visible, col) = field_view(&shown, edit.input.cursor(), field_w);
+    let pad =
+        (field_w as usize).saturating_sub(unicode_width::UnicodeWidthStr::width(visible.as_str()));
+    let line = Line::from(vec![
+        Span::styled("/", theme::accent().add_modifier(Modifier::BOLD)),
+        Span::raw(" "),
+        Span::raw(visible),
+        Span::raw(" ".repeat(pad + 1)),
+        Span::styled(msg, style),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    if !app.help_open() {
+        frame.set_cursor_position(Position::new(area.x + 2 + col, area.y));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(100), "100");
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(1536.0), "1.5 KiB");
+        assert_eq!(bytes(3.0 * 1024.0 * 1024.0), "3.0 MiB");
+        assert_eq!(per_sec(0.0), "0");
+        assert_eq!(per_sec(2.55), "2.5");
+        assert_eq!(per_sec(120.4), "120");
+        assert_eq!(delta(Duration::from_micros(400)), "0.4");
+        assert_eq!(delta(Duration::from_millis(1234)), "1234");
+        assert_eq!(delta(Duration::from_secs(500)), "500s");
+        assert_eq!(hms(Duration::from_secs(3723)), "01:02:03");
+        assert_eq!(hms(Duration::from_secs(86_400 + 5)), "1d 00:00:05");
+    }
+
+    #[test]
+    fn clock_has_milliseconds() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(clock_ms(t, 0), "22:13:20.123");
+        assert_eq!(clock_ms(t, 3600), "23:13:20.123");
+    }
+
+    #[test]
+    fn text_prefix_cuts_at_characters() {
+        assert_eq!(text_prefix("héllo".as_bytes(), 2), "h");
+        assert_eq!(text_prefix(b"ab\xffcd", 10), "ab\u{fffd}cd");
+    }
+
+    #[test]
+    fn wrap_styled_breaks_by_cells() {
+        let rows = wrap_styled(
+            vec![("ab".into(), Style::new()), ("中文x".into(), Style::new())],
+            4,
+        );
+        let text: Vec<String> = rows
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert_eq!(text, ["ab中", "文x"]);
+    }
+}

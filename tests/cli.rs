@@ -1,0 +1,144 @@
+//! The command line as a user or a script meets it: help, version, completions, man page and
+//! clear errors for bad input.
+
+use std::process::{Command, Output};
+
+fn wsdeck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .args(args)
+        .env_remove("WSDECK_PASSWORD")
+        .output()
+        .expect("run wsdeck")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["demo", "connect", "serve", "pipe", "completions", "man"] {
+        let o = wsdeck(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd} --help failed: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains("Usage: wsdeck"),
+            "{cmd} --help: {}",
+            stdout(&o)
+        );
+    }
+    let top = stdout(&wsdeck(&["--help"]));
+    for cmd in ["demo", "connect", "serve", "pipe", "completions"] {
+        assert!(top.contains(cmd), "top-level help does not list {cmd}");
+    }
+}
+
+#[test]
+fn connect_help_documents_the_auth_flags() {
+    let help = stdout(&wsdeck(&["connect", "--help"]));
+    for flag in [
+        "--user",
+        "--auth",
+        "first-message",
+        "bearer",
+        "--login-template",
+        "--login-ok",
+        "--login-fail",
+        "--header",
+        "--subprotocol",
+        "--insecure",
+    ] {
+        assert!(help.contains(flag), "connect --help lacks {flag}");
+    }
+    assert!(
+        !help.contains("--password "),
+        "the password must never be a command-line flag"
+    );
+}
+
+#[test]
+fn version_is_printed() {
+    let o = wsdeck(&["--version"]);
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("wsdeck {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn completions_for_each_shell_name_the_subcommands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = wsdeck(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for sub in ["demo", "connect", "serve", "pipe"] {
+            assert!(script.contains(sub), "{shell} completions lack {sub}");
+        }
+    }
+    let o = wsdeck(&["completions", "tcsh"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("invalid value"), "{}", stderr(&o));
+}
+
+#[test]
+fn man_page_is_roff_with_the_commands() {
+    let o = wsdeck(&["man"]);
+    assert!(o.status.success());
+    let page = stdout(&o);
+    assert!(page.contains(".TH wsdeck 1"), "{page}");
+    assert!(page.contains("connect"));
+}
+
+#[test]
+fn bad_urls_get_a_clear_error_and_no_ui() {
+    for (url, why) in [
+        ("http://example.com", "scheme must be ws:// or wss://"),
+        ("127.0.0.1:5678", "ws://"),
+        ("ws://", "bad URL"),
+    ] {
+        let o = wsdeck(&["connect", url]);
+        assert!(!o.status.success(), "{url} accepted");
+        let err = stderr(&o);
+        assert!(err.starts_with("wsdeck: "), "{err}");
+        assert!(err.contains(why), "{url}: {err}");
+    }
+}
+
+#[test]
+fn bad_flags_get_a_clear_error() {
+    let o = wsdeck(&["connect", "ws://127.0.0.1:1", "-H", "no colon here"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("expected 'Name: value'"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = wsdeck(&["connect", "ws://127.0.0.1:1", "--login-ok", "("]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--login-ok is not a valid regex"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = wsdeck(&["connect", "ws://127.0.0.1:1", "--auth", "kerberos"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("invalid value 'kerberos'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_ui_refuses_to_start_without_a_terminal() {
+    let o = wsdeck(&["connect", "ws://127.0.0.1:1"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("needs a terminal"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wsdeck pipe"), "{}", stderr(&o));
+}

@@ -1,0 +1,71 @@
+//! Helpers shared by integration tests (`mod common;`).
+//!
+//! - `peers`: find the seed's Python peers in `../shared/peers`, skip or fail when missing,
+//!   run `seed_server.py`;
+//! - `serve`: run the built `wsdeck serve` as a child process.
+#![allow(dead_code)]
+
+pub mod peers;
+pub mod serve;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::Child;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Hang guard for waiting on child processes and their output.
+pub const GUARD: Duration = Duration::from_secs(20);
+
+/// Forward every line `from` produces to a channel, on a thread (so a full pipe never blocks
+/// the child).
+pub fn lines_of(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Wait for the first line and parse `listening on HOST:PORT` from it.
+pub fn read_listening_line(lines: &mpsc::Receiver<String>, what: &str) -> SocketAddr {
+    let line = lines
+        .recv_timeout(GUARD)
+        .unwrap_or_else(|e| panic!("{what} printed no `listening on` line: {e}"));
+    let addr = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{what}'s first line is not `listening on HOST:PORT`: {line:?}"));
+    addr.parse()
+        .unwrap_or_else(|e| panic!("{what} printed a bad address {addr:?}: {e}"))
+}
+
+/// Wait for `child` to exit, killing it (and panicking) after `GUARD`.
+pub fn wait_guarded(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + GUARD;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(25)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{what} did not exit within {GUARD:?}");
+            }
+            Err(e) => panic!("waiting for {what}: {e}"),
+        }
+    }
+}
+
+/// Send SIGTERM to a child (via the `kill` command, no extra crates).
+pub fn sigterm(child: &Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM failed");
+}

@@ -1,0 +1,121 @@
+//! The seed's own Python peers (`../shared/peers` beside the clone): where they are, whether
+//! they can run, and skip-or-fail when they cannot (`WSDECK_REQUIRE_PEERS=1` makes it a failure).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+
+/// Set to `1` to make missing peers a test failure instead of a skip.
+pub const REQUIRE_ENV: &str = "WSDECK_REQUIRE_PEERS";
+
+/// `../shared/peers` relative to the crate root.
+pub fn peers_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
+        .join("peers")
+}
+
+pub fn seed_server_py() -> PathBuf {
+    peers_dir().join("seed_server.py")
+}
+
+pub fn seed_client_py() -> PathBuf {
+    peers_dir().join("seed_client.py")
+}
+
+/// The Python interpreter to run the peers with.
+pub fn python() -> &'static str {
+    "python3"
+}
+
+/// True if `python3` runs and has the `websockets` module with its asyncio API.
+pub fn python_websockets_available() -> bool {
+    Command::new(python())
+        .args([
+            "-c",
+            "import websockets.asyncio.client, websockets.asyncio.server",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// True when `WSDECK_REQUIRE_PEERS=1`.
+pub fn require_peers() -> bool {
+    std::env::var(REQUIRE_ENV).is_ok_and(|v| v.trim() == "1")
+}
+
+/// Print a skip note, or panic when peers are required.
+pub fn skip_or_fail(reason: &str) {
+    if require_peers() {
+        panic!("{reason} (and {REQUIRE_ENV}=1 requires the peer tests to run)");
+    }
+    eprintln!("SKIPPED: {reason} (set {REQUIRE_ENV}=1 to make this a failure)");
+}
+
+/// Everything a peer test needs is there. Otherwise prints a skip note and returns false
+/// (or panics under `WSDECK_REQUIRE_PEERS=1`). Use as `if !peers_available() { return; }`.
+pub fn peers_available() -> bool {
+    let dir = peers_dir();
+    if !seed_server_py().is_file() || !seed_client_py().is_file() {
+        skip_or_fail(&format!(
+            "the seed peers are not in {} (seed_server.py, seed_client.py)",
+            dir.display()
+        ));
+        return false;
+    }
+    if !python_websockets_available() {
+        skip_or_fail(
+            "python3 with the `websockets` module is not available (pip install websockets)",
+        );
+        return false;
+    }
+    true
+}
+
+/// A running `seed_server.py`; killed when dropped.
+pub struct SeedServer {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// Lines it printed after `listening on …`.
+    pub stdout: mpsc::Receiver<String>,
+}
+
+/// Start `seed_server.py --host 127.0.0.1 --port 0` with these credentials and wait until
+/// it listens. Call `peers_available()` first.
+pub fn spawn_seed_server(user: &str, password: &str) -> SeedServer {
+    let mut child = Command::new(python())
+        .arg(seed_server_py())
+        .args(["--host", "127.0.0.1", "--port", "0", "--user", user])
+        .args(["--password", password])
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start seed_server.py");
+    let stdout = super::lines_of(child.stdout.take().expect("piped stdout"));
+    let addr = super::read_listening_line(&stdout, "seed_server.py");
+    SeedServer {
+        child,
+        addr,
+        stdout,
+    }
+}
+
+impl SeedServer {
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+}
+
+impl Drop for SeedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,43 @@
+//! The README is the user's contract: its commands and key table must match the program.
+
+use std::path::Path;
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+#[test]
+fn readme_key_table_matches_the_help_overlay() {
+    let expected = wsdeck::app::keys::key_table_markdown();
+    let readme = readme();
+    if !readme.contains(&expected) {
+        // Paste this between the KEYS markers of README.md.
+        println!("{expected}");
+        panic!("README.md's key table differs from app::keys::KEY_TABLE (printed above)");
+    }
+}
+
+#[test]
+fn readme_names_the_two_commands_that_ci_and_users_run() {
+    let readme = readme();
+    assert!(readme.contains("cargo run --release -- demo"));
+    assert!(readme.contains("\ncargo test\n"));
+    let ci =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l.trim() == "cargo test"),
+        ".ci/run must run `cargo test`"
+    );
+    assert!(ci.contains("WSDECK_REQUIRE_PEERS=1"));
+}
+
+#[test]
+fn shipped_assets_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    wsdeck::script::Script::load(&root.join("assets/demo.script")).unwrap();
+    wsdeck::config::Config::parse(
+        &std::fs::read_to_string(root.join("assets/config.toml")).unwrap(),
+        &root.join("assets/config.toml"),
+    )
+    .unwrap();
+}

@@ -1,0 +1,791 @@
+//! Reconnecting after a drop (issue 5): the embedded demo server killed and restarted on the
+//! same port under a connected client, lines sent meanwhile delivered once after the new
+//! login, the backoff, the cases that must not reconnect, cancelling, and a silent peer found
+//! by the ping timeout. Also the App's side: queued lines shown as pending, then as sent once.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use clap::Parser as _;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::net::TcpListener;
+use tokio::time::timeout;
+use wsdeck::app::{App, AppInit, Command, Event};
+use wsdeck::model::{
+    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, LoginOutcome, NetCommand,
+    NetErrorKind, NetEvent, Opcode, Secret,
+};
+use wsdeck::net::{self, SessionHandle};
+use wsdeck::server::{LOGIN_OK_REPLY, RunningServer, SHUTDOWN_REASON, ServerConfig};
+
+/// Hang guard for every wait (never a speed assertion).
+const GUARD: Duration = Duration::from_secs(20);
+const USER: &str = "admin";
+const PASSWORD: &str = "123456";
+
+// ---------------------------------------------------------------- helpers
+
+/// A session plus everything it reported so far, each event with the time it was seen.
+struct Client {
+    h: SessionHandle,
+    seen: Vec<(SystemTime, NetEvent)>,
+}
+
+impl Client {
+    fn start(spec: ConnectSpec) -> Self {
+        Client {
+            h: net::spawn(spec),
+            seen: Vec::new(),
+        }
+    }
+
+    fn send(&self, c: NetCommand) {
+        self.h.commands.send(c).expect("session still running");
+    }
+
+    async fn next(&mut self) -> NetEvent {
+        let ev = timeout(GUARD, self.h.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no event within {GUARD:?}; seen: {:#?}", self.events()))
+            .unwrap_or_else(|| panic!("channel closed without Ended; seen: {:#?}", self.events()));
+        self.seen.push((SystemTime::now(), ev.clone()));
+        ev
+    }
+
+    async fn until(&mut self, what: &str, pred: impl Fn(&NetEvent) -> bool) -> NetEvent {
+        loop {
+            let ev = self.next().await;
+            if pred(&ev) {
+                return ev;
+            }
+            if matches!(ev, NetEvent::Ended) {
+                panic!("ended before {what}; seen: {:#?}", self.events());
+            }
+        }
+    }
+
+    async fn until_state(&mut self, what: &str, pred: impl Fn(&ConnState) -> bool) -> ConnState {
+        match self
+            .until(what, |e| matches!(e, NetEvent::State(s) if pred(s)))
+            .await
+        {
+            NetEvent::State(s) => s,
+            _ => unreachable!(),
+        }
+    }
+
+    async fn until_logged_in(&mut self) {
+        self.until_state("logged in", |s| *s == ConnState::LoggedIn)
+            .await;
+    }
+
+    /// The next `Reconnecting` state: (attempt, retry_at, reason, when it was seen).
+    async fn until_reconnecting(&mut self) -> (u32, SystemTime, String, SystemTime) {
+        let s = self
+            .until_state("reconnecting", |s| {
+                matches!(s, ConnState::Reconnecting { .. })
+            })
+            .await;
+        let seen_at = self.seen.last().unwrap().0;
+        match s {
+            ConnState::Reconnecting {
+                attempt,
+                retry_at,
+                reason,
+            } => (attempt, retry_at, reason, seen_at),
+            _ => unreachable!(),
+        }
+    }
+
+    async fn until_text(&mut self, needle: &str) -> FrameRecord {
+        match self
+            .until(needle, |e| {
+                matches!(e, NetEvent::Frame(f) if f.dir == Direction::Receive
+                    && f.text().is_some_and(|t| t.contains(needle)))
+            })
+            .await
+        {
+            NetEvent::Frame(f) => f,
+            _ => unreachable!(),
+        }
+    }
+
+    async fn until_ended(&mut self) {
+        loop {
+            if let NetEvent::Ended = self.next().await {
+                assert!(
+                    timeout(GUARD, self.h.events.recv())
+                        .await
+                        .unwrap()
+                        .is_none(),
+                    "an event followed Ended"
+                );
+                return;
+            }
+        }
+    }
+
+    fn events(&self) -> Vec<NetEvent> {
+        self.seen.iter().map(|(_, e)| e.clone()).collect()
+    }
+
+    fn states(&self) -> Vec<ConnState> {
+        self.seen
+            .iter()
+            .filter_map(|(_, e)| match e {
+                NetEvent::State(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn frames(&self) -> Vec<FrameRecord> {
+        self.seen
+            .iter()
+            .filter_map(|(_, e)| match e {
+                NetEvent::Frame(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Frames sent with exactly this text.
+    fn sent(&self, text: &str) -> usize {
+        self.frames()
+            .iter()
+            .filter(|f| f.dir == Direction::Send && f.text() == Some(text))
+            .count()
+    }
+
+    /// Frames received containing this text.
+    fn received(&self, needle: &str) -> usize {
+        self.frames()
+            .iter()
+            .filter(|f| f.dir == Direction::Receive && f.text().is_some_and(|t| t.contains(needle)))
+            .count()
+    }
+
+    fn reconnecting_count(&self) -> usize {
+        self.states()
+            .iter()
+            .filter(|s| matches!(s, ConnState::Reconnecting { .. }))
+            .count()
+    }
+}
+
+async fn server_on(addr: SocketAddr, password: &str) -> RunningServer {
+    let cfg = ServerConfig::new(addr, USER, Secret::new(password));
+    wsdeck::server::start(cfg)
+        .await
+        .expect("start the demo server")
+}
+
+/// Start the demo server again on the port the killed one had (retrying briefly while the
+/// old socket is let go).
+async fn restart_on(addr: SocketAddr, password: &str) -> RunningServer {
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        let cfg = ServerConfig::new(addr, USER, Secret::new(password));
+        match wsdeck::server::start(cfg).await {
+            Ok(s) => return s,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                eprintln!("rebinding {addr}: {e:#}; retrying");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("cannot listen on {addr} again: {e:#}"),
+        }
+    }
+}
+
+fn login_spec(addr: SocketAddr) -> ConnectSpec {
+    let mut spec = ConnectSpec::new(format!("ws://{addr}/"));
+    spec.user = USER.into();
+    spec.password = Secret::new(PASSWORD);
+    // Keep the frame list to what the tests do (pings have their own test).
+    spec.ping_interval = None;
+    spec
+}
+
+fn assert_numbered_from_1(frames: &[FrameRecord]) {
+    let seqs: Vec<u64> = frames.iter().map(|f| f.seq).collect();
+    assert_eq!(seqs, (1..=frames.len() as u64).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------- the restart
+
+#[tokio::test]
+async fn server_restart_reconnects_logs_in_again_and_delivers_the_queued_line_once() {
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let addr = server.local_addr();
+    let mut c = Client::start(login_spec(addr));
+    c.until_logged_in().await;
+    c.send(NetCommand::SendText("before the restart".into()));
+    c.until_text("your submit context: before the restart")
+        .await;
+
+    server.shutdown().await;
+    // The server said 1001 Going Away: that invites a retry.
+    let (a1, at1, why1, seen1) = c.until_reconnecting().await;
+    assert_eq!(a1, 1);
+    assert!(
+        why1.contains("1001") && why1.contains(SHUTDOWN_REASON),
+        "{why1}"
+    );
+    // Sent while nothing is connected: queued by the task.
+    c.send(NetCommand::SendText("while you were away".into()));
+    c.send(NetCommand::SendText("and a second line".into()));
+
+    // Nobody listens: the tries are refused and the delays grow.
+    let (a2, at2, why2, _) = c.until_reconnecting().await;
+    let (a3, at3, _, _) = c.until_reconnecting().await;
+    assert_eq!((a2, a3), (2, 3));
+    assert!(why2.contains("refused"), "{why2}");
+    // One-sided bounds that hold however slow the machine: the first delay is at most 0.5 s;
+    // each later try is announced only after the previous one started and waits at least
+    // 80 % of its doubled delay.
+    assert!(at1.duration_since(seen1).unwrap_or_default() <= Duration::from_millis(500));
+    assert!(at2.duration_since(at1).unwrap() >= Duration::from_millis(800));
+    assert!(at3.duration_since(at2).unwrap() >= Duration::from_millis(1600));
+
+    let _server = restart_on(addr, PASSWORD).await;
+    c.until("the new login", |e| {
+        matches!(e, NetEvent::Login(LoginOutcome::Accepted { .. }))
+    })
+    .await;
+    c.until_logged_in().await;
+    c.until_text("your submit context: while you were away")
+        .await;
+    c.until_text("your submit context: and a second line").await;
+    // Anything sent twice would be echoed before this one.
+    c.send(NetCommand::SendText("after".into()));
+    c.until_text("your submit context: after").await;
+
+    assert_eq!(c.sent("while you were away"), 1);
+    assert_eq!(c.sent("and a second line"), 1);
+    assert_eq!(c.received("your submit context: while you were away"), 1);
+    assert_eq!(c.received("your submit context: and a second line"), 1);
+
+    // The queued lines went out right after the new login, in order, and nothing was sent
+    // while disconnected.
+    let events = c.events();
+    let pos = |pred: &dyn Fn(&NetEvent) -> bool| events.iter().rposition(pred).unwrap();
+    let relogin = pos(&|e| matches!(e, NetEvent::State(ConnState::LoggedIn)));
+    let first =
+        pos(&|e| matches!(e, NetEvent::Frame(f) if f.text() == Some("while you were away")));
+    let second = pos(&|e| matches!(e, NetEvent::Frame(f) if f.text() == Some("and a second line")));
+    assert!(relogin < first && first < second, "{events:#?}");
+
+    // Frame numbers go on across the reconnection; two handshakes, two logins (redacted).
+    let frames = c.frames();
+    assert_numbered_from_1(&frames);
+    let handshakes = events
+        .iter()
+        .filter(|e| matches!(e, NetEvent::Handshake(_)))
+        .count();
+    assert_eq!(handshakes, 2);
+    let logins: Vec<&FrameRecord> = frames
+        .iter()
+        .filter(|f| f.dir == Direction::Send && f.redacted)
+        .collect();
+    assert_eq!(logins.len(), 2);
+    assert!(logins.iter().all(|f| f.text() == Some("admin:***")));
+    assert_eq!(c.received(LOGIN_OK_REPLY), 2);
+    assert!(!format!("{events:?}").contains(PASSWORD));
+
+    // The states in between: each try goes through the usual steps.
+    let states = c.states();
+    let from = states
+        .iter()
+        .position(|s| matches!(s, ConnState::Reconnecting { .. }))
+        .unwrap();
+    let tail = &states[from..];
+    assert!(matches!(tail.last(), Some(ConnState::LoggedIn)));
+    assert!(
+        tail.iter().filter(|s| **s == ConnState::Connecting).count() >= 3,
+        "{tail:#?}"
+    );
+    assert!(
+        !tail
+            .iter()
+            .any(|s| matches!(s, ConnState::Failed(_) | ConnState::Closed { .. })),
+        "{tail:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_connection_reconnects_at_once_when_the_server_is_back() {
+    // Dropping the server cuts every connection without a Close frame.
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let addr = server.local_addr();
+    let mut c = Client::start(login_spec(addr));
+    c.until_logged_in().await;
+    drop(server);
+    let (attempt, _, why, _) = c.until_reconnecting().await;
+    assert_eq!(attempt, 1);
+    assert!(why.starts_with("connection lost"), "{why}");
+    let _server = restart_on(addr, PASSWORD).await;
+    c.until_logged_in().await;
+    c.send(NetCommand::SendText("still here".into()));
+    c.until_text("your submit context: still here").await;
+    assert_numbered_from_1(&c.frames());
+}
+
+// ---------------------------------------------------------------- no reconnect
+
+#[tokio::test]
+async fn a_rejected_login_after_reconnecting_is_not_retried() {
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let addr = server.local_addr();
+    let mut c = Client::start(login_spec(addr));
+    c.until_logged_in().await;
+    server.shutdown().await;
+    c.until_reconnecting().await;
+    // The password changed while the server was down.
+    let server = restart_on(addr, "changed").await;
+    c.until("the rejection", |e| {
+        matches!(e, NetEvent::Login(LoginOutcome::Rejected { .. }))
+    })
+    .await;
+    c.until_state("awaiting login", |s| *s == ConnState::AwaitingLogin)
+        .await;
+    let tries = c.reconnecting_count();
+    // The user has to act: a drop now ends the session.
+    server.shutdown().await;
+    c.until_ended().await;
+    assert_eq!(c.reconnecting_count(), tries, "{:#?}", c.states());
+    assert_eq!(
+        c.states().last(),
+        Some(&ConnState::Closed {
+            code: Some(1001),
+            reason: SHUTDOWN_REASON.into()
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_drop_before_the_first_login_is_not_retried() {
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let mut spec = login_spec(server.local_addr());
+    spec.password = Secret::new("wrong");
+    let mut c = Client::start(spec);
+    c.until_state("awaiting login", |s| *s == ConnState::AwaitingLogin)
+        .await;
+    server.shutdown().await;
+    c.until_ended().await;
+    assert_eq!(c.reconnecting_count(), 0, "{:#?}", c.states());
+    assert!(matches!(
+        c.states().last(),
+        Some(ConnState::Closed {
+            code: Some(1001),
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn the_users_close_is_not_followed_by_a_reconnect() {
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let mut c = Client::start(login_spec(server.local_addr()));
+    c.until_logged_in().await;
+    c.send(NetCommand::Close {
+        code: 1000,
+        reason: "bye".into(),
+    });
+    c.until_ended().await;
+    assert_eq!(c.reconnecting_count(), 0);
+    let states = c.states();
+    assert_eq!(
+        states[states.len() - 2..],
+        [
+            ConnState::Closing,
+            ConnState::Closed {
+                code: Some(1000),
+                reason: "bye".into()
+            }
+        ]
+    );
+}
+
+#[tokio::test]
+async fn no_reconnect_flag_ends_with_the_servers_close() {
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let url = format!("ws://{}/", server.local_addr());
+    let cli = wsdeck::cli::Cli::parse_from([
+        "wsdeck",
+        "pipe",
+        &url,
+        "--user",
+        USER,
+        "--no-reconnect",
+        "--ping-interval",
+        "0",
+    ]);
+    let Some(wsdeck::cli::Command::Pipe(args)) = cli.command else {
+        panic!("not a pipe command")
+    };
+    let mut spec = args.to_spec().unwrap();
+    assert!(!spec.reconnect);
+    assert_eq!(spec.ping_interval, None);
+    spec.password = Secret::new(PASSWORD);
+    let mut c = Client::start(spec);
+    c.until_logged_in().await;
+    server.shutdown().await;
+    c.until_ended().await;
+    assert_eq!(c.reconnecting_count(), 0);
+    assert_eq!(
+        c.states().last(),
+        Some(&ConnState::Closed {
+            code: Some(1001),
+            reason: SHUTDOWN_REASON.into()
+        })
+    );
+}
+
+#[tokio::test]
+async fn cancel_reconnect_stops_trying_and_drops_the_queue() {
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let addr = server.local_addr();
+    let mut c = Client::start(login_spec(addr));
+    c.until_logged_in().await;
+    server.shutdown().await;
+    c.until_reconnecting().await;
+    c.send(NetCommand::SendText("never sent".into()));
+    c.send(NetCommand::CancelReconnect);
+    c.until_ended().await;
+    // It ends the way the drop left it: the server's 1001.
+    assert_eq!(
+        c.states().last(),
+        Some(&ConnState::Closed {
+            code: Some(1001),
+            reason: SHUTDOWN_REASON.into()
+        })
+    );
+    assert_eq!(c.sent("never sent"), 0);
+    // A server back on the port sees no new connection from this client.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let l = TcpListener::bind(addr).await;
+    if let Ok(l) = l {
+        tokio::spawn(async move {
+            if let Ok((s, _)) = l.accept().await {
+                let _ = tx.send(s);
+            }
+        });
+        assert!(
+            timeout(Duration::from_millis(1500), rx.recv())
+                .await
+                .is_err(),
+            "the client connected again after the cancel"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cancel_during_a_try_ends_it_too() {
+    // A port where a connection is accepted but never upgraded: the try hangs in the
+    // handshake until cancelled.
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let addr = server.local_addr();
+    let mut spec = login_spec(addr);
+    spec.connect_timeout = GUARD * 2;
+    let mut c = Client::start(spec);
+    c.until_logged_in().await;
+    server.shutdown().await;
+    let (accepted_tx, accepted_rx) = tokio::sync::oneshot::channel();
+    let l = loop {
+        match TcpListener::bind(addr).await {
+            Ok(l) => break l,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    tokio::spawn(async move {
+        let (s, _) = l.accept().await.unwrap();
+        let _ = accepted_tx.send(());
+        tokio::time::sleep(GUARD).await;
+        drop(s);
+    });
+    c.until_state("handshaking again", |s| *s == ConnState::Handshaking)
+        .await;
+    timeout(GUARD, accepted_rx).await.unwrap().unwrap();
+    c.send(NetCommand::CancelReconnect);
+    c.until_ended().await;
+    assert!(matches!(
+        c.states().last(),
+        Some(ConnState::Closed {
+            code: Some(1001),
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn an_http_refusal_on_reconnect_ends_the_session() {
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let addr = server.local_addr();
+    let mut c = Client::start(login_spec(addr));
+    c.until_logged_in().await;
+    server.shutdown().await;
+    c.until_reconnecting().await;
+    // Whatever is on the port now answers 403.
+    let l = loop {
+        match TcpListener::bind(addr).await {
+            Ok(l) => break l,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    c.until_ended().await;
+    let last = c.states().last().cloned();
+    assert!(
+        matches!(&last, Some(ConnState::Failed(e)) if e.kind == NetErrorKind::Http(403)),
+        "{last:?}"
+    );
+}
+
+// ---------------------------------------------------------------- the ping timeout
+
+#[tokio::test]
+async fn a_silent_peer_is_found_by_the_ping_timeout() {
+    // Completes the upgrade, then never reads or writes again (so no pong either).
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        // One connection only: later tries are refused.
+        drop(l);
+        let ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        tokio::time::sleep(GUARD).await;
+        drop(ws);
+    });
+    let mut spec = ConnectSpec::new(format!("ws://{addr}/"));
+    spec.auth = AuthMethod::None;
+    spec.ping_interval = Some(Duration::from_millis(100));
+    spec.ping_timeout = Some(Duration::from_millis(600));
+    let mut c = Client::start(spec);
+    c.until_logged_in().await;
+    let (attempt, _, why, _) = c.until_reconnecting().await;
+    assert_eq!(attempt, 1);
+    assert_eq!(
+        why,
+        "connection lost: no pong or other frame within 600 ms (ping timeout)"
+    );
+    // Pings went out and none was answered.
+    let frames = c.frames();
+    assert!(frames.iter().any(|f| f.dir == Direction::Send
+        && f.opcode == Opcode::Ping
+        && f.payload.as_ref() == b"wsdeck 1"));
+    assert!(!frames.iter().any(|f| f.opcode == Opcode::Pong));
+    c.send(NetCommand::CancelReconnect);
+    c.until_ended().await;
+    let last = c.states().last().cloned();
+    assert!(
+        matches!(&last, Some(ConnState::Failed(e)) if e.kind == NetErrorKind::Timeout
+            && e.message.contains("ping timeout")),
+        "{last:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_ping_timeout_defaults_to_twice_the_interval_at_least_10_s() {
+    let mut spec = ConnectSpec::new("ws://127.0.0.1:1/");
+    assert_eq!(spec.ping_interval, Some(Duration::from_secs(20)));
+    assert_eq!(spec.effective_ping_timeout(), Some(Duration::from_secs(40)));
+    spec.ping_interval = Some(Duration::from_secs(2));
+    assert_eq!(spec.effective_ping_timeout(), Some(Duration::from_secs(10)));
+    spec.ping_timeout = Some(Duration::from_secs(3));
+    assert_eq!(spec.effective_ping_timeout(), Some(Duration::from_secs(3)));
+    spec.ping_interval = None;
+    assert_eq!(spec.effective_ping_timeout(), None);
+}
+
+// ---------------------------------------------------------------- the App's side
+
+fn render(app: &App) -> String {
+    let mut term = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    term.draw(|f| wsdeck::ui::draw(f, app)).unwrap();
+    let buf = term.backend().buffer();
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Feed a session's events to the App and carry out its commands, like the runtime does.
+async fn pump(app: &mut App, c: &mut Client, what: &str, pred: impl Fn(&NetEvent) -> bool) {
+    loop {
+        let ev = c.next().await;
+        let done = pred(&ev);
+        for cmd in app.update(Event::Net(ev)) {
+            if let Command::Net(n) = cmd {
+                c.send(n);
+            }
+        }
+        if done {
+            return;
+        }
+        assert!(
+            !matches!(c.seen.last(), Some((_, NetEvent::Ended))),
+            "ended before {what}"
+        );
+    }
+}
+
+fn type_line(app: &mut App, c: &Client, line: &str) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for ch in line.chars() {
+        app.update(Event::Key(KeyEvent::new(
+            KeyCode::Char(ch),
+            KeyModifiers::NONE,
+        )));
+    }
+    for cmd in app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    ))) {
+        match cmd {
+            Command::Net(n) => c.send(n),
+            other => panic!("unexpected command {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_app_shows_queued_lines_as_pending_then_as_sent_once() {
+    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let addr = server.local_addr();
+    let (mut app, cmds) = App::new(AppInit {
+        spec: login_spec(addr),
+        connect_now: true,
+        banner: None,
+    });
+    app.set_utc_offset(0);
+    let spec = match cmds.as_slice() {
+        [Command::Connect(spec)] => spec.clone(),
+        other => panic!("expected one Connect, got {other:?}"),
+    };
+    let mut c = Client::start(spec);
+    pump(&mut app, &mut c, "logged in", |e| {
+        matches!(e, NetEvent::State(ConnState::LoggedIn))
+    })
+    .await;
+
+    server.shutdown().await;
+    pump(&mut app, &mut c, "reconnecting", |e| {
+        matches!(e, NetEvent::State(ConnState::Reconnecting { .. }))
+    })
+    .await;
+    assert!(app.reconnecting());
+    let screen = render(&app);
+    assert!(screen.contains("reconnecting in"), "{screen}");
+    assert!(screen.contains("Esc cancels"), "{screen}");
+    assert!(
+        screen.contains("server shutting down — reconnecting in"),
+        "the gap is marked in the history:\n{screen}"
+    );
+
+    type_line(&mut app, &c, "queued hello");
+    assert_eq!(app.pending().iter().collect::<Vec<_>>(), ["queued hello"]);
+    assert_eq!(app.input().value(), "", "the line left the input box");
+    let screen = render(&app);
+    assert!(screen.contains("⧗ queued  queued hello"), "{screen}");
+    assert_eq!(screen.matches("queued hello").count(), 1, "{screen}");
+
+    let _server = restart_on(addr, PASSWORD).await;
+    pump(&mut app, &mut c, "the queued line sent", |e| {
+        matches!(e, NetEvent::Frame(f) if f.dir == Direction::Send && f.text() == Some("queued hello"))
+    })
+    .await;
+    pump(&mut app, &mut c, "its echo", |e| {
+        matches!(e, NetEvent::Frame(f) if f.text().is_some_and(|t| t.contains("context: queued hello")))
+    })
+    .await;
+    assert!(app.pending().is_empty());
+    assert!(!app.reconnecting());
+    assert_eq!(*app.conn(), ConnState::LoggedIn);
+    let screen = render(&app);
+    assert!(!screen.contains('⧗'), "{screen}");
+    assert!(
+        screen.contains("reconnected, logged in as admin"),
+        "{screen}"
+    );
+    // Once as sent, once inside the server's echo.
+    assert_eq!(screen.matches("queued hello").count(), 2, "{screen}");
+    assert_eq!(c.sent("queued hello"), 1);
+}
+
+#[test]
+fn esc_while_reconnecting_cancels_and_unsent_lines_are_reported() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let (mut app, _) = App::new(AppInit {
+        spec: login_spec("127.0.0.1:9".parse().unwrap()),
+        connect_now: true,
+        banner: None,
+    });
+    let feed = |app: &mut App, s: ConnState| {
+        assert!(app.update(Event::Net(NetEvent::State(s))).is_empty());
+    };
+    feed(&mut app, ConnState::LoggedIn);
+    // Esc means nothing special while connected.
+    let cmds = app.update(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert!(cmds.is_empty());
+    feed(
+        &mut app,
+        ConnState::Reconnecting {
+            attempt: 1,
+            retry_at: SystemTime::now() + Duration::from_millis(2500),
+            reason: "connection lost: the stream ended".into(),
+        },
+    );
+    let wake = app.redraw_after(SystemTime::now()).unwrap();
+    assert!(wake <= Duration::from_millis(1001), "{wake:?}");
+    for ch in "later".chars() {
+        app.update(Event::Key(KeyEvent::new(
+            KeyCode::Char(ch),
+            KeyModifiers::NONE,
+        )));
+    }
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    assert!(matches!(cmds.as_slice(), [Command::Net(NetCommand::SendText(t))] if t == "later"));
+    let cmds = app.update(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Net(NetCommand::CancelReconnect)]),
+        "{cmds:?}"
+    );
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('x'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::Net(NetCommand::CancelReconnect)]
+    ));
+    feed(
+        &mut app,
+        ConnState::Failed(wsdeck::model::NetError::new(
+            NetErrorKind::Io,
+            "connection lost: the stream ended",
+        )),
+    );
+    assert!(!app.reconnecting());
+    assert!(app.pending().is_empty());
+    assert_eq!(app.redraw_after(SystemTime::now()), None);
+    let screen = render(&app);
+    assert!(screen.contains("1 queued line was not sent"), "{screen}");
+    assert!(screen.contains("reconnect cancelled"), "{screen}");
+}
