@@ -1,17 +1,15 @@
 //! Draw cost of one frame at 200 × 50 (issue 4, benchmark 2): the whole screen (`ui::draw`)
-//! into a `TestBackend`, with 10^3, 10^5 and 10^6 messages in the chat history: mixed lengths,
-//! wrapping lines, multi-line replies, CJK and emoji. Goal: flat across sizes, under 1 ms.
+//! into a `TestBackend`, with 10^3, 10^5 and 10^6 messages in the session: mixed lengths,
+//! wrapping lines, multi-line replies, JSON, CJK and emoji. Goal: flat across sizes, under 1 ms.
 //!
-//! Cases per history size:
+//! Cases per size, for the chat view (`chat_*`) and the monitor view (`monitor_*`):
 //! - `bottom`: following the newest message, nothing changed since the last frame.
+//! - `middle`: scrolled (chat) or selection moved (monitor) to the middle of the history.
+//! - `middle_scroll`: in the middle, one page up or down before each frame.
 //! - `bottom_append`: one new message arrives before each frame (a live flood).
-//! - `middle`: scrolled to the middle of the history.
-//! - `middle_scroll`: scrolled to the middle, one page up or down before each frame.
 //!
-//! The monitor view (issue 3) does not exist yet: when it lands, add a `monitor_frame_200x50`
-//! group here with the same sizes and positions.
-//!
-//! `cargo bench --bench draw` (add `-- --quick` for a shorter run).
+//! `cargo bench --bench draw` (add `-- --quick` for a shorter run). Set
+//! `WSDECK_DRAW_BENCH_DUMP=1` to print each measured screen once.
 
 use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
@@ -21,7 +19,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use wsdeck::app::{App, AppInit, Event};
+use wsdeck::app::{App, AppInit, Event, View};
 use wsdeck::model::{AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, NetEvent, Opcode};
 
 const WIDTH: u16 = 200;
@@ -141,8 +139,14 @@ fn message(rng: &mut Rng, i: usize) -> String {
             words(rng, 6, 1, WORDS, " "),
             words(rng, 3, 1, WORDS, " ")
         ),
+        // JSON, as many APIs push (the monitor's detail pane pretty-prints it)
+        70..75 => format!(
+            "{{\"type\":\"{}\",\"seq\":{i},\"data\":{{\"text\":\"{}\",\"n\":[1,2,3]}}}}",
+            rng.pick(WORDS),
+            words(rng, 3, 8, WORDS, " ")
+        ),
         // CJK (double-width cells), sometimes wrapping
-        70..85 => words(rng, 5, 60, CJK, ""),
+        75..85 => words(rng, 5, 60, CJK, ""),
         // emoji mixed with text (ZWJ sequences, flags, modifiers)
         _ => {
             let mut s = String::new();
@@ -212,7 +216,7 @@ fn draw(term: &mut Terminal<TestBackend>, app: &App) {
 }
 
 /// Page up from the bottom until the top visible entry is at or above the middle.
-fn scroll_to_middle(app: &mut App, term: &mut Terminal<TestBackend>) {
+fn chat_to_middle(app: &mut App, term: &mut Terminal<TestBackend>) {
     let n = app.history().len();
     while app.history().anchor().is_none_or(|a| a.entry > n / 2) {
         app.update(key(KeyCode::PageUp));
@@ -220,12 +224,35 @@ fn scroll_to_middle(app: &mut App, term: &mut Terminal<TestBackend>) {
     draw(term, app);
     assert!(
         app.history().anchor().is_some(),
-        "the view must stay scrolled"
+        "the chat view must stay scrolled"
     );
 }
 
-fn chat(c: &mut Criterion) {
-    let mut group = c.benchmark_group("chat_frame_200x50");
+/// Jump to the first frame, then page down until the selection is past the middle.
+fn monitor_to_middle(app: &mut App, term: &mut Terminal<TestBackend>) {
+    let rows = app.monitor().row_count();
+    app.update(key(KeyCode::Home));
+    draw(term, app);
+    while app.monitor().selected_row().is_some_and(|r| r < rows / 2) {
+        app.update(key(KeyCode::PageDown));
+    }
+    draw(term, app);
+    assert!(
+        !app.monitor().following(),
+        "the monitor must stay off the bottom"
+    );
+}
+
+/// With `WSDECK_DRAW_BENCH_DUMP` set, print the screen a case measures (to check the bench).
+fn dump(term: &mut Terminal<TestBackend>, app: &App, case: &str) {
+    if std::env::var_os("WSDECK_DRAW_BENCH_DUMP").is_some() {
+        draw(term, app);
+        eprintln!("--- {case}\n{}", term.backend());
+    }
+}
+
+fn frames(c: &mut Criterion) {
+    let mut group = c.benchmark_group("frame_200x50");
     group
         .sample_size(30)
         .warm_up_time(Duration::from_millis(500))
@@ -233,20 +260,22 @@ fn chat(c: &mut Criterion) {
     for n in SIZES {
         let (mut app, mut rng) = app_with(n);
         let mut term = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("TestBackend");
-        // The first draw records the chat view's size (used by paging).
+        // The first draw records the views' sizes (used by paging).
         draw(&mut term, &app);
 
-        group.bench_function(BenchmarkId::new("bottom", n), |b| {
+        // ---- chat view
+        assert_eq!(app.view(), View::Chat);
+        dump(&mut term, &app, &format!("chat_bottom/{n}"));
+        group.bench_function(BenchmarkId::new("chat_bottom", n), |b| {
             b.iter(|| draw(&mut term, black_box(&app)))
         });
-
-        scroll_to_middle(&mut app, &mut term);
-        group.bench_function(BenchmarkId::new("middle", n), |b| {
+        chat_to_middle(&mut app, &mut term);
+        dump(&mut term, &app, &format!("chat_middle/{n}"));
+        group.bench_function(BenchmarkId::new("chat_middle", n), |b| {
             b.iter(|| draw(&mut term, black_box(&app)))
         });
-
         let mut up = true;
-        group.bench_function(BenchmarkId::new("middle_scroll", n), |b| {
+        group.bench_function(BenchmarkId::new("chat_middle_scroll", n), |b| {
             b.iter(|| {
                 app.update(key(if up {
                     KeyCode::PageUp
@@ -260,14 +289,59 @@ fn chat(c: &mut Criterion) {
         let anchor = app.history().anchor().map(|a| a.entry).unwrap_or(n);
         assert!(
             anchor > n / 4 && anchor < n * 3 / 4,
-            "still in the middle after the scroll bench ({anchor} of {n})"
+            "chat still in the middle after the scroll bench ({anchor} of {n})"
         );
 
-        // Last, as it grows the history (by a few thousand messages).
-        app.update(key(KeyCode::End));
-        assert!(app.history().following());
+        // ---- monitor view
+        app.update(key(KeyCode::F(3)));
+        assert_eq!(app.view(), View::Monitor);
+        draw(&mut term, &app);
+        assert!(app.monitor().following());
+        dump(&mut term, &app, &format!("monitor_bottom/{n}"));
+        group.bench_function(BenchmarkId::new("monitor_bottom", n), |b| {
+            b.iter(|| draw(&mut term, black_box(&app)))
+        });
+        monitor_to_middle(&mut app, &mut term);
+        dump(&mut term, &app, &format!("monitor_middle/{n}"));
+        group.bench_function(BenchmarkId::new("monitor_middle", n), |b| {
+            b.iter(|| draw(&mut term, black_box(&app)))
+        });
+        let mut up = true;
+        group.bench_function(BenchmarkId::new("monitor_middle_scroll", n), |b| {
+            b.iter(|| {
+                app.update(key(if up {
+                    KeyCode::PageUp
+                } else {
+                    KeyCode::PageDown
+                }));
+                up = !up;
+                draw(&mut term, black_box(&app));
+            })
+        });
+        let rows = app.monitor().row_count();
+        let row = app.monitor().selected_row().unwrap_or(rows);
+        assert!(
+            row > rows / 4 && row < rows * 3 / 4,
+            "monitor still in the middle after the scroll bench ({row} of {rows})"
+        );
+
+        // ---- a new message before each frame (last: this grows the history)
         let mut seq = n as u64 + 10;
-        group.bench_function(BenchmarkId::new("bottom_append", n), |b| {
+        app.update(key(KeyCode::End));
+        assert!(app.monitor().following());
+        group.bench_function(BenchmarkId::new("monitor_bottom_append", n), |b| {
+            b.iter(|| {
+                seq += 1;
+                let text = message(&mut rng, seq as usize);
+                app.update(frame(seq, text, Direction::Receive));
+                draw(&mut term, black_box(&app));
+            })
+        });
+        app.update(key(KeyCode::F(2)));
+        app.update(key(KeyCode::End));
+        assert_eq!(app.view(), View::Chat);
+        assert!(app.history().following());
+        group.bench_function(BenchmarkId::new("chat_bottom_append", n), |b| {
             b.iter(|| {
                 seq += 1;
                 let text = message(&mut rng, seq as usize);
@@ -279,5 +353,5 @@ fn chat(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chat);
+criterion_group!(benches, frames);
 criterion_main!(benches);
