@@ -193,9 +193,9 @@ ingest 100000 1024 "100,000 × 1 KiB"
 
 log "draw cost: cargo bench --bench draw"
 cargo bench --bench draw -- --noplot >"$WORK/draw.txt" 2>"$WORK/draw.err" || die "draw bench failed: $(tail -n5 "$WORK/draw.err")"
-# "chat_frame_200x50/bottom/1000" then "time: [low mid high]" (mid with its unit).
+# "frame_200x50/chat_bottom/1000" then "time: [low mid high]" (mid with its unit).
 awk '
-    /^chat_frame_200x50\// { name = $1; next }
+    /^frame_200x50\// { name = $1; next }
     name != "" && /time:/ {
         gsub(/[\[\]]/, "")
         for (i = 1; i <= NF; i++) if ($i == "time:") { v = $(i + 3); u = $(i + 4) }
@@ -203,20 +203,22 @@ awk '
         split(name, p, "/"); printf "%s %s %.4f\n", p[2], p[3], ms; name = ""
     }' "$WORK/draw.txt" >"$WORK/draw.tsv"
 [ -s "$WORK/draw.tsv" ] || die "no results parsed from the draw bench"
-for pos in bottom middle middle_scroll bottom_append; do
-    vals=()
-    for n in 1000 100000 1000000; do
-        case $n in 1000) nl="10^3" ;; 100000) nl="10^5" ;; *) nl="10^6" ;; esac
-        ms=$(awk -v p="$pos" -v n="$n" '$1 == p && $2 == n { print $3 }' "$WORK/draw.tsv")
-        [ -n "$ms" ] || die "draw bench: no figure for $pos/$n"
-        vals+=("$ms")
-        row "2" "Draw: chat view 200×50, $nl messages, $pos" "$(calc "$ms" 3) ms" "—" "—" "< 1 ms" "$(yesno "$ms < 1")"
+for view in chat monitor; do
+    for pos in bottom middle middle_scroll bottom_append; do
+        case=${view}_$pos
+        vals=()
+        for n in 1000 100000 1000000; do
+            case $n in 1000) nl="10^3" ;; 100000) nl="10^5" ;; *) nl="10^6" ;; esac
+            ms=$(awk -v p="$case" -v n="$n" '$1 == p && $2 == n { print $3 }' "$WORK/draw.tsv")
+            [ -n "$ms" ] || die "draw bench: no figure for $case/$n"
+            vals+=("$ms")
+            row "2" "Draw: $view view 200×50, $nl messages, $pos" "$(calc "$ms" 3) ms" "—" "—" "< 1 ms" "$(yesno "$ms < 1")"
+        done
+        lo=$(printf '%s\n' "${vals[@]}" | sort -g | head -n1)
+        hi=$(printf '%s\n' "${vals[@]}" | sort -g | tail -n1)
+        row "2" "Draw: $view view, $pos: 10^6 vs 10^3 (flatness)" "$(calc "${vals[2]} / ${vals[0]}")× (max/min $(calc "$hi / $lo")×)" "—" "—" "flat (max/min ≤ 1.5×)" "$(yesno "$hi <= 1.5 * $lo")"
     done
-    lo=$(printf '%s\n' "${vals[@]}" | sort -g | head -n1)
-    hi=$(printf '%s\n' "${vals[@]}" | sort -g | tail -n1)
-    row "2" "Draw: chat view, $pos, 10^6 vs 10^3 (flatness)" "$(calc "${vals[2]} / ${vals[0]}")× (spread $(calc "$hi / $lo")×)" "—" "—" "flat (≤ 1.5×)" "$(yesno "$hi <= 1.5 * $lo")"
 done
-row "2" "Draw: monitor view" "not measured: the monitor view (issue 3) is not built yet" "—" "—" "< 1 ms, flat" "gap"
 while read -r pos n ms; do raw "draw $pos/$n: $ms ms (criterion point estimate)"; done <"$WORK/draw.tsv"
 
 # ---------------------------------------------------------------- 3. latency
@@ -245,7 +247,7 @@ latency 50000 150000 50,000
 
 # ---------------------------------------------------------------- 4. idle
 
-log "idle: the real binary in tmux, logged in to the demo server, $RUNS windows of 10 s"
+log "idle: the real binary in tmux, logged in to the demo server, $RUNS windows of 10 s per view"
 start_server demo-idle "$BIN" serve --listen 127.0.0.1:0 --user admin --password-env "$PW_VAR" --tick 0
 DEMO_IDLE=$SRV_PID
 tmux -L "$TMUX_SOCKET" new-session -d -x 200 -y 50 -s idle \
@@ -262,26 +264,34 @@ for i in $(seq 1 100); do
 done
 tmux -L "$TMUX_SOCKET" capture-pane -p -t idle | grep -q "● logged in" || die "the UI did not log in: $(tmux -L "$TMUX_SOCKET" capture-pane -p -t idle | tail -n3)"
 sleep 1
-cpu_pct=()
-wakes=()
-for i in $(seq 1 "$RUNS"); do
-    c0=$(cpu_ns "$UI_PID")
-    w0=$(ctx_switches "$UI_PID")
-    t0=$(now_ns)
-    sleep 10
-    c1=$(cpu_ns "$UI_PID")
-    w1=$(ctx_switches "$UI_PID")
-    t1=$(now_ns)
-    cpu_pct+=("$(calc "($c1 - $c0) / ($t1 - $t0) * 100" 4)")
-    wakes+=("$(calc "($w1 - $w0) / (($t1 - $t0) / 1e9)" 2)")
-    raw "idle window $i: CPU $((c1 - c0)) ns over $(calc "($t1 - $t0) / 1e9" 2) s, $((w1 - w0)) context switches (all threads)"
-done
+# idle_windows VIEW : RUNS windows of 10 s on the UI process; adds the rows for VIEW.
+idle_windows() {
+    local view=$1 i c0 c1 w0 w1 t0 t1 mc mw
+    local cpu_pct=() wakes=()
+    for i in $(seq 1 "$RUNS"); do
+        c0=$(cpu_ns "$UI_PID")
+        w0=$(ctx_switches "$UI_PID")
+        t0=$(now_ns)
+        sleep 10
+        c1=$(cpu_ns "$UI_PID")
+        w1=$(ctx_switches "$UI_PID")
+        t1=$(now_ns)
+        cpu_pct+=("$(calc "($c1 - $c0) / ($t1 - $t0) * 100" 4)")
+        wakes+=("$(calc "($w1 - $w0) / (($t1 - $t0) / 1e9)" 2)")
+        raw "idle ($view view) window $i: CPU $((c1 - c0)) ns over $(calc "($t1 - $t0) / 1e9" 2) s, $((w1 - w0)) context switches (all threads)"
+    done
+    mc=$(median "${cpu_pct[@]}")
+    mw=$(median "${wakes[@]}")
+    row "4" "Idle, logged in, $view view, 10 s: CPU" "$(calc "$mc" 3) % of a core" "—" "—" "< 1 %" "$(yesno "$mc < 1")"
+    row "4" "Idle, logged in, $view view, 10 s: wake-ups (context switches, all threads)" "$(calc "$mw" 1) /s" "—" "—" "—" "—"
+}
+idle_windows chat
+# The monitor view shows rates, so it ticks once a second while it is on screen.
+tmux -L "$TMUX_SOCKET" send-keys -t idle F3
+sleep 1
+idle_windows monitor
 tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null || true
 stop_server "$DEMO_IDLE"
-mc=$(median "${cpu_pct[@]}")
-mw=$(median "${wakes[@]}")
-row "4" "Idle, logged in, 10 s: CPU" "$(calc "$mc" 3) % of a core" "—" "—" "< 1 %" "$(yesno "$mc < 1")"
-row "4" "Idle, logged in, 10 s: wake-ups (context switches, all threads)" "$(calc "$mw" 1) /s" "—" "—" "—" "—"
 
 # ---------------------------------------------------------------- 5. memory
 
