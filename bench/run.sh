@@ -68,13 +68,12 @@ stop_server() {
 
 now_ns() { date +%s%N; }
 
-# timed CMD... : run CMD (stdout to /dev/null), print its wall time in seconds.
+# timed CMD... : run CMD (stdout to /dev/null); print "WALL CPU" in seconds (CPU = user + sys
+# of CMD and its children, less disturbed than wall time by other processes on the machine).
 timed() {
-    local t0 t1
-    t0=$(now_ns)
-    "$@" >/dev/null 2>>"$WORK/client.err" || die "command failed: $* ($(tail -n3 "$WORK/client.err"))"
-    t1=$(now_ns)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", (b - a) / 1e9 }'
+    local TIMEFORMAT='%3R %3U %3S' out
+    out=$({ time "$@" >/dev/null 2>>"$WORK/client.err"; } 2>&1) || die "command failed: $* ($(tail -n3 "$WORK/client.err"))"
+    awk '{ printf "%.4f %.4f\n", $1, $2 + $3 }' <<<"$out"
 }
 
 median() {
@@ -158,31 +157,38 @@ ingest() {
     [ "$n" -eq "$count" ] || die "websocat got $n of $count messages"
     n=$("$BIN" pipe --auth none "$url" </dev/null | wc -l)
     [ "$n" -eq "$count" ] || die "wsdeck pipe got $n of $count messages"
-    local bare=() ws=() pipe=() ui=() gap=() i line
+    local bare=() ws=() pipe=() ui=() gap=() wsc=() pipec=() uic=() i line r
     for i in $(seq 1 "$RUNS"); do
-        bare+=("$(timed "$EX/bare_client" "$url" --expect "$count")")
-        ws+=("$(timed sh -c "websocat -n -U '$url' </dev/null >/dev/null")")
-        pipe+=("$(timed sh -c "'$BIN' pipe --auth none '$url' </dev/null >/dev/null")")
-        # The UI core reports its own time; its process wall time is measured too.
-        local t0 t1
-        t0=$(now_ns)
-        line=$("$EX/ui_core" "$url" --count "$count") || die "ui_core failed"
-        t1=$(now_ns)
-        ui+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", (b - a) / 1e9 }')")
+        r=$(timed "$EX/bare_client" "$url" --expect "$count")
+        bare+=("${r% *}")
+        r=$(timed sh -c "websocat -n -U '$url' </dev/null >/dev/null")
+        ws+=("${r% *}")
+        wsc+=("${r#* }")
+        r=$(timed sh -c "'$BIN' pipe --auth none '$url' </dev/null >/dev/null")
+        pipe+=("${r% *}")
+        pipec+=("${r#* }")
+        # The UI core also reports its own figures on stdout.
+        r=$(timed sh -c "'$EX/ui_core' '$url' --count $count >'$WORK/ui.out'")
+        line=$(cat "$WORK/ui.out")
+        ui+=("${r% *}")
+        uic+=("${r#* }")
         gap+=("$(kv max_gap_ms "$line")")
-        raw "ingest $label run $i: bare ${bare[-1]} s, websocat ${ws[-1]} s, pipe ${pipe[-1]} s, UI core ${ui[-1]} s ($line)"
+        raw "ingest $label run $i: wall (CPU) bare ${bare[-1]} s, websocat ${ws[-1]} (${wsc[-1]}) s, pipe ${pipe[-1]} (${pipec[-1]}) s, UI core ${ui[-1]} (${uic[-1]}) s ($line)"
     done
     stop_server "$fs"
-    local mb mw mp mu mg
+    local mb mw mp mu mg mwc mpc muc
     mb=$(median "${bare[@]}")
     mw=$(median "${ws[@]}")
     mp=$(median "${pipe[@]}")
     mu=$(median "${ui[@]}")
     mg=$(median "${gap[@]}")
+    mwc=$(median "${wsc[@]}")
+    mpc=$(median "${pipec[@]}")
+    muc=$(median "${uic[@]}")
     row "1" "Ingest $label: bare tokio-tungstenite loop (ceiling)" "$(calc "$mb" 3) s" "websocat $(calc "$mw" 3) s" "$(calc "$mb / $mw")×" "—" "—"
-    row "1" "Ingest $label: websocat (reference)" "$(calc "$mw" 3) s" "—" "1.00×" "—" "—"
-    row "1" "Ingest $label: \`wsdeck pipe\` > /dev/null" "$(calc "$mp" 3) s" "websocat $(calc "$mw" 3) s" "$(calc "$mp / $mw")×" "≤ 1.0×" "$(yesno "$mp <= $mw")"
-    row "1" "Ingest $label: UI core, all in history and drawn" "$(calc "$mu" 3) s" "websocat $(calc "$mw" 3) s" "$(calc "$mu / $mw")×" "≤ 1.5×" "$(yesno "$mu <= 1.5 * $mw")"
+    row "1" "Ingest $label: websocat (reference)" "$(calc "$mw" 3) s (CPU $(calc "$mwc" 3) s)" "—" "1.00×" "—" "—"
+    row "1" "Ingest $label: \`wsdeck pipe\` > /dev/null" "$(calc "$mp" 3) s (CPU $(calc "$mpc" 3) s)" "websocat $(calc "$mw" 3) s (CPU $(calc "$mwc" 3) s)" "$(calc "$mp / $mw")× (CPU $(calc "$mpc / $mwc")×)" "≤ 1.0×" "$(yesno "$mp <= $mw")"
+    row "1" "Ingest $label: UI core, all in history and drawn" "$(calc "$mu" 3) s (CPU $(calc "$muc" 3) s)" "websocat $(calc "$mw" 3) s (CPU $(calc "$mwc" 3) s)" "$(calc "$mu / $mw")× (CPU $(calc "$muc / $mwc")×)" "≤ 1.5×" "$(yesno "$mu <= 1.5 * $mw")"
     row "1" "… UI core: longest time without a new frame during that flood" "$(calc "$mg" 1) ms" "—" "—" "— (frame interval 16.7 ms)" "—"
 }
 
@@ -192,16 +198,19 @@ ingest 100000 1024 "100,000 × 1 KiB"
 # ---------------------------------------------------------------- 2. draw cost
 
 log "draw cost: cargo bench --bench draw"
+rm -rf "$ROOT/target/criterion/frame_200x50"
 cargo bench --bench draw -- --noplot >"$WORK/draw.txt" 2>"$WORK/draw.err" || die "draw bench failed: $(tail -n5 "$WORK/draw.err")"
-# "frame_200x50/chat_bottom/1000" then "time: [low mid high]" (mid with its unit).
-awk '
-    /^frame_200x50\// { name = $1; next }
-    name != "" && /time:/ {
-        gsub(/[\[\]]/, "")
-        for (i = 1; i <= NF; i++) if ($i == "time:") { v = $(i + 3); u = $(i + 4) }
-        ms = v; if (u == "ns") ms = v / 1e6; else if (u == "µs" || u == "us") ms = v / 1e3; else if (u == "s") ms = v * 1e3
-        split(name, p, "/"); printf "%s %s %.4f\n", p[2], p[3], ms; name = ""
-    }' "$WORK/draw.txt" >"$WORK/draw.tsv"
+# Criterion's median per case (less moved by preemption than the mean), from its estimates.
+python3 - "$ROOT/target/criterion/frame_200x50" >"$WORK/draw.tsv" <<'PY'
+import json, os, sys
+base = sys.argv[1]
+for case in sorted(os.listdir(base)):
+    for n in sorted(os.listdir(os.path.join(base, case))):
+        f = os.path.join(base, case, n, "new", "estimates.json")
+        if os.path.isfile(f):
+            ns = json.load(open(f))["median"]["point_estimate"]
+            print(case, n, "%.4f" % (ns / 1e6))
+PY
 [ -s "$WORK/draw.tsv" ] || die "no results parsed from the draw bench"
 for view in chat monitor; do
     for pos in bottom middle middle_scroll bottom_append; do
@@ -219,7 +228,7 @@ for view in chat monitor; do
         row "2" "Draw: $view view, $pos: 10^6 vs 10^3 (flatness)" "$(calc "${vals[2]} / ${vals[0]}")× (max/min $(calc "$hi / $lo")×)" "—" "—" "flat (max/min ≤ 1.5×)" "$(yesno "$hi <= 1.5 * $lo")"
     done
 done
-while read -r pos n ms; do raw "draw $pos/$n: $ms ms (criterion point estimate)"; done <"$WORK/draw.tsv"
+while read -r pos n ms; do raw "draw $pos/$n: $ms ms (criterion median)"; done <"$WORK/draw.tsv"
 
 # ---------------------------------------------------------------- 3. latency
 
@@ -419,7 +428,7 @@ PYWS=$(python3 -c 'import websockets; print(websockets.__version__)' 2>/dev/null
     echo
     echo "Written by \`bench/run.sh\` from the run below; do not edit by hand — rerun the script"
     echo "(\`bench/run.sh\`, or \`RUNS=5 bench/run.sh\`). Every figure is the median of $RUNS runs"
-    echo "(draw cost: criterion's estimate); references are measured in the same run."
+    echo "(draw cost: criterion's median); references are measured in the same run."
     echo
     echo "## Machine and run"
     echo
