@@ -1,6 +1,7 @@
 //! Command-line arguments (clap derive). The contract scripts and tests depend on.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -32,10 +33,15 @@ pub enum Command {
     Serve(ServeArgs),
     /// No UI: log in, send stdin lines as text frames, print received frames.
     Pipe(ConnectArgs),
+    /// Print the argon2 hash of a password for `serve --users-file` (the password is read
+    /// from a no-echo prompt, or from stdin when it is not a terminal; never from arguments).
+    HashPassword(HashPasswordArgs),
     /// Open a recorded session (--record FILE.jsonl) read-only in the monitor and chat.
     Replay {
         /// The JSONL recording.
         file: std::path::PathBuf,
+        #[command(flatten)]
+        keep: KeepArgs,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -98,12 +104,35 @@ pub struct ConnectArgs {
     pub har: Option<std::path::PathBuf>,
 }
 
+/// How much of a session the UI keeps in memory (a recording keeps everything).
+#[derive(Debug, Clone, Args)]
+pub struct KeepArgs {
+    /// Keep at most this many frames in memory; older ones are dropped with a marker.
+    #[arg(long, default_value_t = crate::record::store::DEFAULT_MAX_FRAMES, value_name = "N")]
+    pub keep_frames: usize,
+    /// Keep at most this many MiB of payload in memory.
+    #[arg(long, default_value_t = crate::record::store::DEFAULT_MAX_BYTES >> 20, value_name = "MIB")]
+    pub keep_mib: usize,
+}
+
+impl KeepArgs {
+    /// (frames, bytes) for `App::set_frame_limits`.
+    pub fn limits(&self) -> (usize, usize) {
+        (
+            self.keep_frames.max(1),
+            self.keep_mib.max(1).saturating_mul(1 << 20),
+        )
+    }
+}
+
 /// Flags of the full-screen UI (`connect` and `demo`).
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct UiArgs {
     /// Play a scripted demo in the UI: typed text, keys, waits for replies (assets/demo.script).
     #[arg(long, value_name = "FILE")]
     pub script: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub keep: KeepArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -126,15 +155,72 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:5678")]
     pub listen: SocketAddr,
-    /// The user name clients log in with.
-    #[arg(long)]
-    pub user: String,
+    /// The user name clients log in with (with --password-env; or use --users-file).
+    #[arg(
+        long,
+        requires = "password_env",
+        required_unless_present = "users_file",
+        conflicts_with = "users_file"
+    )]
+    pub user: Option<String>,
     /// Name of the environment variable holding the password.
-    #[arg(long, value_name = "VAR")]
-    pub password_env: String,
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "user",
+        conflicts_with = "users_file"
+    )]
+    pub password_env: Option<String>,
+    /// File of `NAME:HASH` lines (argon2 hashes from `wsdeck hash-password`), instead of
+    /// --user/--password-env.
+    #[arg(long, value_name = "FILE")]
+    pub users_file: Option<PathBuf>,
     /// Seconds between server pushes to each logged-in client (0 = off).
     #[arg(long, default_value_t = 5)]
     pub tick: u64,
+    /// Do not relay each client's text to the others (only the seed's echo).
+    #[arg(long)]
+    pub no_broadcast: bool,
+    /// Largest message and frame accepted; bigger ones are closed with 1009.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::server::DEFAULT_MAX_MESSAGE)]
+    pub max_message: usize,
+    /// Connections served at once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// A client silent this long is closed with 1001 (pinged at half of it); 0 = never.
+    #[arg(long, value_name = "SECS", default_value_t = crate::server::DEFAULT_IDLE_TIMEOUT_SECS)]
+    pub idle_timeout: u64,
+    /// Bound on the TLS handshake plus the HTTP upgrade.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = crate::server::DEFAULT_HANDSHAKE_TIMEOUT_SECS
+    )]
+    pub handshake_timeout: u64,
+    /// Failed logins allowed per connection (with a growing delay); the next one gets 1008.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::server::DEFAULT_MAX_LOGIN_ATTEMPTS
+    )]
+    pub max_login_attempts: u32,
+    /// Accept browser handshakes only from this Origin (repeatable); others get 403.
+    /// Clients sending no Origin (non-browsers) are not affected.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Serve wss:// with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HashPasswordArgs {
+    /// Print `USER:HASH`, a line ready for the users file.
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 /// Where the password for `connect`/`pipe` comes from when not typed.

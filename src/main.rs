@@ -53,11 +53,15 @@ fn main() -> ExitCode {
             match connect_init(&conn).and_then(|init| Ok((init, connect_options(&conn, &ui_args)?)))
             {
                 Ok((init, opts)) => rt.block_on(ui(init, utc_offset, opts)),
-                Err(e) => Err(e),
+                // Bad flags, URL, profile or script: the usage exit code, like clap's.
+                Err(e) => {
+                    eprintln!("wsdeck: {e:#}");
+                    return ExitCode::from(2);
+                }
             }
         }
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
-        Some(Command::Replay { file }) => rt.block_on(replay(&file, utc_offset)),
+        Some(Command::Replay { file, keep }) => rt.block_on(replay(&file, &keep, utc_offset)),
         Some(Command::Completions { .. }) | Some(Command::Man) => Ok(()),
         Some(Command::Serve(args)) => {
             if cli.log.is_none() {
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
             }
             rt.block_on(wsdeck::server::run_serve(args))
         }
+        Some(Command::HashPassword(args)) => wsdeck::server::run_hash_password(args),
         Some(Command::Pipe(args)) => {
             let code = rt.block_on(wsdeck::pipe::run_pipe(args));
             // Exit without waiting for the stdin reader thread, which may be blocked in a read.
@@ -198,6 +203,7 @@ fn run_options(
         script,
         record,
         no_redact,
+        frame_limits: Some(ui.keep.limits()),
         ..RunOptions::default()
     })
 }
@@ -214,19 +220,30 @@ async fn ui(init: AppInit, utc_offset: i32, opts: RunOptions) -> anyhow::Result<
         ..init.clone()
     });
     opts.utc_offset = utc_offset;
+    opts.panic_at_draw = std::env::var("WSDECK_FAULT_PANIC_AT_DRAW")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let (mut app, initial) = App::new(init);
     app.set_utc_offset(utc_offset);
+    if let Some((frames, bytes)) = opts.frame_limits {
+        app.set_frame_limits(frames, bytes);
+    }
     wsdeck::tui::run_terminal(app, initial, opts).await?;
     Ok(())
 }
 
 /// `wsdeck replay FILE`: the monitor and chat over a recorded session, read-only.
-async fn replay(file: &std::path::Path, utc_offset: i32) -> anyhow::Result<()> {
+async fn replay(
+    file: &std::path::Path,
+    keep: &wsdeck::cli::KeepArgs,
+    utc_offset: i32,
+) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("the UI needs a terminal");
     }
     let recording = wsdeck::record::jsonl::read(file)?;
-    let mut app = App::replay(recording, &file.display().to_string());
+    let (frames, bytes) = keep.limits();
+    let mut app = App::replay_with_limits(recording, &file.display().to_string(), frames, bytes);
     app.set_utc_offset(utc_offset);
     let opts = RunOptions {
         utc_offset,

@@ -2,6 +2,7 @@
 //! error, panic, SIGTERM/SIGHUP). The event loop itself is `crate::runtime`.
 
 use std::io::{self, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
@@ -16,8 +17,13 @@ use crate::app::{App, Command};
 
 pub use crate::runtime::{Exit, FRAME_INTERVAL, RunOptions, run};
 
+/// Whether `enter` is in effect, so `restore` runs once: leaving the alternate screen twice
+/// would move the cursor back over what was printed in between (e.g. a panic message).
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
 /// Put the terminal in raw mode on the alternate screen; `restore` undoes it.
 pub fn enter() -> io::Result<()> {
+    ENTERED.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
     crossterm::execute!(
         io::stdout(),
@@ -30,6 +36,9 @@ pub fn enter() -> io::Result<()> {
 
 /// Undo `enter`. Safe to call more than once and when the terminal is gone.
 pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let mut out = io::stdout();
     let _ = crossterm::execute!(
         out,

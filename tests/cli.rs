@@ -50,6 +50,13 @@ fn connect_help_documents_the_auth_flags() {
         "--header",
         "--subprotocol",
         "--insecure",
+        "--record",
+        "--har",
+        "--ping-interval",
+        "--no-reconnect",
+        "--script",
+        "--keep-frames",
+        "--keep-mib",
     ] {
         assert!(help.contains(flag), "connect --help lacks {flag}");
     }

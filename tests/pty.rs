@@ -5,14 +5,41 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 110;
 const WAIT: Duration = Duration::from_secs(20);
 
+/// Records what the terminal was asked to do besides drawing: a title, a clipboard write, a
+/// bell. Server text must never cause any of them.
+#[derive(Default)]
+struct Watch {
+    events: Vec<String>,
+}
+
+impl vt100::Callbacks for Watch {
+    fn audible_bell(&mut self, _: &mut vt100::Screen) {
+        self.events.push("bell".into());
+    }
+    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
+        self.events
+            .push(format!("title {}", String::from_utf8_lossy(title)));
+    }
+    fn set_window_icon_name(&mut self, _: &mut vt100::Screen, name: &[u8]) {
+        self.events
+            .push(format!("icon {}", String::from_utf8_lossy(name)));
+    }
+    fn copy_to_clipboard(&mut self, _: &mut vt100::Screen, _ty: &[u8], data: &[u8]) {
+        self.events
+            .push(format!("clipboard {}", String::from_utf8_lossy(data)));
+    }
+}
+
 struct Screen {
-    parser: Arc<Mutex<vt100::Parser>>,
+    parser: Arc<Mutex<vt100::Parser<Watch>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     _master: Box<dyn MasterPty + Send>,
@@ -22,6 +49,10 @@ struct Screen {
 
 impl Screen {
     fn spawn(args: &[&str]) -> Screen {
+        Screen::spawn_env(args, &[])
+    }
+
+    fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Screen {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -34,14 +65,18 @@ impl Screen {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_wsdeck"));
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn wsdeck");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let writer = pair.master.take_writer().expect("pty writer");
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        let parser = Arc::new(Mutex::new(vt100::Parser::new_with_callbacks(
             std::num::NonZeroU16::new(ROWS).unwrap(),
             std::num::NonZeroU16::new(COLS).unwrap(),
             0,
+            Watch::default(),
         )));
         let seen = Arc::new(Mutex::new(String::new()));
         {
@@ -220,4 +255,125 @@ fn a_script_whose_wait_times_out_fails_with_its_line() {
     assert!(!status.success());
     sc.assert_restored();
     sc.wait_for("script line 3: no received message matched \"never says this\"");
+}
+
+/// Text from the network that tries to drive the terminal: set the title, write the
+/// clipboard, ring the bell, clear the screen, move the cursor, change colours, flip bidi.
+const HOSTILE: &[&str] = &[
+    "T1 \x1b]0;PWNED-TITLE\x07",
+    "T2 \x1b]52;c;c2VjcmV0\x07",
+    "T3 \x1b[2J\x1b[Hcleared",
+    "T4 \x1b[31mRED\x1b[0m",
+    "T5 \x1b[5;5Hmoved",
+    "T6 \x07bell",
+    "T7 \u{202e}evil\u{202c}",
+    "T8 \x1bP1$qDCS\x1b\\",
+    "T9 \u{9b}31mC1",
+    "T10 \x1b]8;;http://x.test\x1b\\link\x1b]8;;\x1b\\",
+];
+
+#[test]
+fn hostile_server_text_stays_inert_in_a_real_terminal() {
+    // The demo server broadcasts one client's text to the others as `admin: text`: the UI in
+    // the pty receives every hostile line exactly as another client sent it.
+    let mut server = common::serve::spawn_serve("admin", "123456", &["--tick", "0"]);
+    let url = server.url();
+    let mut sc = Screen::spawn_env(
+        &["connect", &url, "--user", "admin"],
+        &[("WSDECK_PASSWORD", "123456")],
+    );
+    sc.wait_for("Login");
+    sc.send(b"\r");
+    sc.wait_for("logged in as admin");
+
+    let mut input = String::new();
+    for line in HOSTILE {
+        input.push_str(line);
+        input.push('\n');
+    }
+    let mut pipe = std::process::Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .args(["pipe", &url, "--user", "admin"])
+        .env("WSDECK_PASSWORD", "123456")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    pipe.stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(pipe.wait().unwrap().success());
+
+    sc.wait_for("T10");
+    let screen = sc.contents();
+    // Shown as inert placeholders…
+    assert!(screen.contains("␛]0;PWNED-TITLE"), "{screen}");
+    assert!(screen.contains("␛[2J"), "{screen}");
+    assert!(screen.contains("\\u{202e}evil"), "{screen}");
+    // …the screen was not cleared (the login pane is still drawn), nothing moved to 5;5…
+    assert!(screen.contains("Login"), "{screen}");
+    let p = sc.parser.lock().unwrap();
+    let row5: String = (0..COLS)
+        .filter_map(|c| {
+            p.screen()
+                .cell(4, c)
+                .map(|cell| cell.contents().to_string())
+        })
+        .collect();
+    assert!(
+        !row5.contains("moved") || row5.contains("T5"),
+        "cursor moved: {row5}"
+    );
+    // …no title, clipboard or bell reached the terminal…
+    assert!(
+        p.callbacks().events.is_empty(),
+        "the terminal was driven: {:?}",
+        p.callbacks().events
+    );
+    // …and "RED" is not red.
+    for r in 0..ROWS {
+        let line: String = (0..COLS)
+            .filter_map(|c| {
+                p.screen()
+                    .cell(r, c)
+                    .map(|cell| cell.contents().to_string())
+            })
+            .collect();
+        if let Some(at) = line.find("RED") {
+            let col = line[..at].chars().count() as u16;
+            let cell = p.screen().cell(r, col).unwrap();
+            assert_ne!(
+                cell.fgcolor(),
+                vt100::Color::Idx(1),
+                "server text set a colour"
+            );
+        }
+    }
+    drop(p);
+    sc.send(&[0x11]); // Ctrl-Q
+    assert!(sc.wait_exit().success());
+    sc.assert_restored();
+    server.terminate();
+}
+
+#[test]
+fn a_panic_while_drawing_restores_the_terminal_and_reports() {
+    let mut sc = Screen::spawn_env(
+        &["demo", "--tick", "0"],
+        &[("WSDECK_FAULT_PANIC_AT_DRAW", "2"), ("RUST_BACKTRACE", "0")],
+    );
+    sc.wait_for("demo server listening on");
+    // Draw 1 happens; a key makes the second one, which panics.
+    sc.send(b"\x1bOP"); // F1
+    let status = sc.wait_exit();
+    assert!(!status.success(), "a panic must not exit 0");
+    sc.assert_restored();
+    // The panic message is printed after the terminal is restored, so it stays readable.
+    sc.wait_for("injected fault: panic in draw 2");
+    assert!(
+        !sc.parser.lock().unwrap().screen().alternate_screen(),
+        "message printed on the alternate screen"
+    );
 }

@@ -205,6 +205,23 @@ async fn broadcast_reaches_other_logged_in_clients_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_broadcast_the_server_is_the_seeds_echo() {
+    let server = start_with(|c| c.broadcast = false).await;
+    let addr = server.local_addr();
+    let mut a = connect(addr).await;
+    let mut b = connect(addr).await;
+    login(&mut a).await;
+    login(&mut b).await;
+    send_text(&mut a, "only mine").await;
+    assert_eq!(next_text(&mut a).await, "your submit context: only mine");
+    // b's next frame is its own echo, not a relay of a's text.
+    send_text(&mut b, "me").await;
+    assert_eq!(next_text(&mut b).await, "your submit context: me");
+    drop((a, b));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_close_is_answered_with_1000() {
     let server = start_with(|_| {}).await;
     let mut ws = connect(server.local_addr()).await;
@@ -644,4 +661,49 @@ async fn pings_are_answered_before_and_after_login() {
     }
     drop(ws);
     server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_reply_comes_before_any_broadcast() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = start_with(|_| {}).await;
+    let addr = server.local_addr();
+    // Clients that broadcast without pause (reading on the side) while others log in.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut chatters = Vec::new();
+    for c in 0..4 {
+        let mut ws = connect(addr).await;
+        login(&mut ws).await;
+        let (mut tx, mut rx) = ws.split();
+        let flag = stop.clone();
+        chatters.push(tokio::spawn(async move {
+            let mut n = 0u32;
+            while !flag.load(Ordering::Relaxed) {
+                if tx
+                    .send(Message::text(format!("chatter {c} {n}")))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                n += 1;
+            }
+        }));
+        chatters.push(tokio::spawn(async move {
+            while let Some(Ok(_)) = rx.next().await {}
+        }));
+    }
+    for _ in 0..100 {
+        let mut ws = connect(addr).await;
+        send_text(&mut ws, "admin:123456").await;
+        // The very first message after the login is its reply, never someone's broadcast.
+        assert_eq!(next_text(&mut ws).await, CONGRATS);
+        drop(ws);
+    }
+    stop.store(true, Ordering::Relaxed);
+    drop(server);
+    for task in chatters {
+        let _ = timeout(GUARD, task).await;
+    }
 }

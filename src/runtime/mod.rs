@@ -47,6 +47,11 @@ pub struct RunOptions {
     pub new_session: Option<AppInit>,
     /// Local UTC offset for new sessions' clocks.
     pub utc_offset: i32,
+    /// In-memory frame limits (frames, payload bytes) for new sessions.
+    pub frame_limits: Option<(usize, usize)>,
+    /// Fault injection for tests (`WSDECK_FAULT_PANIC_AT_DRAW=N`): panic inside the Nth draw,
+    /// to prove the terminal is restored on a panic.
+    pub panic_at_draw: Option<usize>,
 }
 
 /// Why the loop ended.
@@ -86,6 +91,7 @@ where
     let mut last_draw: Option<Instant> = None;
     let mut quitting = false;
     let mut rr = 0usize;
+    let mut draws = 0usize;
 
     if let Some(path) = &opts.record {
         tabs[0].start_recording(path);
@@ -130,6 +136,9 @@ where
                                 if let Some(init) = &opts.new_session {
                                     let (mut app, cmds) = App::new(init.clone());
                                     app.set_utc_offset(opts.utc_offset);
+                                    if let Some((frames, bytes)) = opts.frame_limits {
+                                        app.set_frame_limits(frames, bytes);
+                                    }
                                     let mut tab = Tab::new(app, opts.no_redact);
                                     if let Some((w, h)) = tabs[active].size {
                                         tab.resize(w, h);
@@ -164,6 +173,20 @@ where
                     }
                     _ => {}
                 }
+            }
+            // A due frame goes before more network events, so a flood cannot hold the
+            // screen back (the batch limit bounds the time between two draws).
+            _ = tokio::time::sleep_until(next_draw), if dirty => {
+                draws += 1;
+                let fault = opts.panic_at_draw == Some(draws);
+                terminal.draw(|f| {
+                    draw(f, &tabs, active);
+                    if fault {
+                        panic!("injected fault: panic in draw {draws}");
+                    }
+                })?;
+                last_draw = Some(Instant::now());
+                dirty = false;
             }
             (i, _n) = recv_any(&mut tabs, &mut batch, &mut rr) => {
                 if i == active
@@ -217,11 +240,6 @@ where
                 next_tick = None;
                 let _ = tabs[active].update(Event::Tick(SystemTime::now()));
                 dirty = true;
-            }
-            _ = tokio::time::sleep_until(next_draw), if dirty => {
-                terminal.draw(|f| draw(f, &tabs, active))?;
-                last_draw = Some(Instant::now());
-                dirty = false;
             }
         }
     };

@@ -22,9 +22,11 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tracing::{debug, info, warn};
 
 use super::handshake::{self, Failure, Policy};
-use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, Shared, auth};
+use super::room::Budget;
+use super::tls::{self, Stream};
+use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, LiveGuard, Shared, auth};
 
-type Ws = WebSocketStream<TcpStream>;
+type Ws = WebSocketStream<Stream>;
 type Sink = SplitSink<Ws, Message>;
 type Source = SplitStream<Ws>;
 
@@ -34,7 +36,7 @@ const FLUSH_WAIT: Duration = Duration::from_secs(1);
 const LINGER: Duration = Duration::from_secs(1);
 
 /// Serve one accepted TCP connection until it ends.
-pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, _live: LiveGuard) {
     if let Err(e) = tcp.set_nodelay(true) {
         debug!(%peer, error = %e, "set_nodelay failed");
     }
@@ -44,7 +46,14 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
         subprotocols: &cfg.subprotocols,
         ws_config: cfg.ws_config(),
     };
-    let (ws, upgrade) = match timeout(cfg.handshake_timeout, handshake::accept(tcp, policy)).await {
+    // TLS (if on) and the HTTP upgrade share one deadline.
+    let opening = async {
+        let stream = tls::open(tcp, cfg.tls.as_ref())
+            .await
+            .map_err(Failure::Io)?;
+        handshake::accept(stream, policy).await
+    };
+    let (ws, upgrade) = match timeout(cfg.handshake_timeout, opening).await {
         Ok(Ok(done)) => done,
         Ok(Err(Failure::Rejected(r, tcp))) => {
             info!(%peer, status = r.status, "answered a request that is not a valid WebSocket upgrade");
@@ -64,17 +73,21 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     let id = shared.next_id();
     let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
     let kill = Arc::new(Notify::new());
-    shared.room.join(id, tx.clone(), kill.clone());
+    let budget = Budget::new(cfg.queue_byte_limit());
+    shared
+        .room
+        .join(id, tx.clone(), budget.clone(), kill.clone());
     info!(%peer, id, path = %crate::text::sanitize_line(&upgrade.path), "client connected");
 
     let (sink, source) = ws.split();
     // Aborted with this task (e.g. on shutdown), even while blocked on a client that does
     // not read.
-    let mut writer = AbortOnDrop(tokio::spawn(write_loop(sink, rx)));
+    let mut writer = AbortOnDrop(tokio::spawn(write_loop(sink, rx, budget.clone())));
     let mut session = Session {
         id,
         shared: &shared,
         tx,
+        budget,
         name: None,
         failures: 0,
     };
@@ -149,6 +162,8 @@ struct Session<'a> {
     id: u64,
     shared: &'a Shared,
     tx: mpsc::Sender<Message>,
+    /// Bytes queued for this client (shared with the room and the writer).
+    budget: Budget,
     /// The user name it logged in with.
     name: Option<Arc<str>>,
     failures: u32,
@@ -253,8 +268,10 @@ impl Session<'_> {
         self.tx.try_send(Message::Close(Some(frame))).is_ok()
     }
 
-    /// Send to this client, waiting for room in its queue.
+    /// Send to this client, waiting for room in its queue (in messages and in bytes): a
+    /// client that sends but does not read stops being read.
     async fn reply(&self, msg: Message) -> Flow {
+        self.budget.take(&msg).await;
         match self.tx.send(msg).await {
             Ok(()) => Flow::Continue,
             Err(_) => Flow::Gone,
@@ -267,14 +284,20 @@ impl Session<'_> {
             // The seed cannot take a binary login; here it counts as a failed attempt.
             (None, _) => self.login(None).await,
             (Some(name), Message::Text(text)) => {
-                let broadcast = Message::text(format!("{name}: {}", text.as_str()));
+                let broadcast = self
+                    .shared
+                    .cfg
+                    .broadcast
+                    .then(|| Message::text(format!("{name}: {}", text.as_str())));
                 let flow = self
                     .reply(Message::text(format!(
                         "your submit context: {}",
                         text.as_str()
                     )))
                     .await;
-                self.shared.room.broadcast(self.id, broadcast);
+                if let Some(b) = broadcast {
+                    self.shared.room.broadcast(self.id, b);
+                }
                 flow
             }
             (Some(_), Message::Binary(data)) => self.reply(Message::Binary(data)).await,
@@ -292,13 +315,34 @@ impl Session<'_> {
             );
             return Flow::Close(CloseCode::Policy, "too many login attempts");
         }
-        let ok = text.is_some_and(|t| auth::check_login(t, &cfg.user, &cfg.password));
-        if ok {
-            let name: Arc<str> = Arc::from(cfg.user.as_str());
+        let accepted: Option<Arc<str>> = match (text, &cfg.users) {
+            (None, _) => None,
+            (Some(t), None) => {
+                auth::check_login(t, &cfg.user, &cfg.password).then(|| Arc::from(cfg.user.as_str()))
+            }
+            (Some(t), Some(users)) => {
+                // Argon2 is CPU- and memory-heavy: a bounded number at once, off the async
+                // threads.
+                let Ok(_slot) = self.shared.verify_slots.acquire().await else {
+                    return Flow::Gone;
+                };
+                let (users, t) = (users.clone(), t.to_string());
+                match tokio::task::spawn_blocking(move || users.check_login(&t)).await {
+                    Ok(name) => name.map(Arc::from),
+                    Err(_) => None,
+                }
+            }
+        };
+        if let Some(name) = accepted {
+            // Queue the reply before joining the broadcasts, so that it is the first thing
+            // a client gets after logging in.
+            if let Flow::Gone = self.reply(Message::text(LOGIN_OK_REPLY)).await {
+                return Flow::Gone;
+            }
             let online = self.shared.room.logged_in(self.id, name.clone());
             info!(id = self.id, user = %name, online, "logged in");
             self.name = Some(name);
-            return self.reply(Message::text(LOGIN_OK_REPLY)).await;
+            return Flow::Continue;
         }
         self.failures += 1;
         info!(id = self.id, attempt = self.failures, "login rejected");
@@ -347,7 +391,7 @@ impl std::fmt::Display for ErrorKind<'_> {
 
 /// Drain the queue: `feed` everything that is queued, then one `flush`. Returns the sink when
 /// all senders are gone or the socket fails.
-async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>) -> Sink {
+async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>, budget: Budget) -> Sink {
     const BATCH: usize = 64;
     let mut batch = Vec::new();
     let mut closed = false;
@@ -358,6 +402,8 @@ async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>) -> Sink {
                 continue;
             }
             let is_close = matches!(msg, Message::Close(_));
+            // Handed to tungstenite, whose own write buffer is bounded.
+            budget.give_back(&msg);
             match sink.feed(msg).await {
                 Ok(()) => {}
                 // The client closed first; tungstenite already replied.

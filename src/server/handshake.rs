@@ -3,6 +3,7 @@
 //! drops a plain `GET`), with a bounded head size and an origin check.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -11,6 +12,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+use super::tls::{self, Stream};
 
 /// Largest request head accepted (request line plus headers).
 pub(crate) const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -97,7 +100,7 @@ pub(crate) const SERVER_FULL: Rejection = Rejection::new(
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// Answered with this HTTP error; the connection should be closed gracefully.
-    Rejected(Rejection, TcpStream),
+    Rejected(Rejection, Stream),
     /// The peer went away or the socket failed.
     Io(io::Error),
 }
@@ -112,9 +115,9 @@ pub(crate) struct Upgrade {
 
 /// Read the request head, answer it, and return the WebSocket on success.
 pub(crate) async fn accept(
-    mut tcp: TcpStream,
+    mut tcp: Stream,
     policy: Policy<'_>,
-) -> Result<(WebSocketStream<TcpStream>, Upgrade), Failure> {
+) -> Result<(WebSocketStream<Stream>, Upgrade), Failure> {
     // Heap buffers only: this future lives inside every connection's task.
     let mut buf: Vec<u8> = Vec::with_capacity(2048);
     let (upgrade, head_len) = loop {
@@ -154,14 +157,22 @@ pub(crate) async fn accept(
     Ok((ws, upgrade))
 }
 
-async fn reject<T>(mut tcp: TcpStream, r: Rejection) -> Result<T, Failure> {
+async fn reject<T>(mut tcp: Stream, r: Rejection) -> Result<T, Failure> {
     tcp.write_all(&r.to_bytes()).await.map_err(Failure::Io)?;
     Err(Failure::Rejected(r, tcp))
 }
 
 /// Answer a connection we will not serve (e.g. over the connection limit) with `r`: read the
 /// request head first (bounded), so the client sees the response rather than a reset.
-pub(crate) async fn refuse(mut tcp: TcpStream, r: Rejection, max_wait: Duration) {
+pub(crate) async fn refuse(
+    tcp: TcpStream,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    r: Rejection,
+    max_wait: Duration,
+) {
+    let Ok(Ok(mut tcp)) = tokio::time::timeout(max_wait, tls::open(tcp, tls.as_ref())).await else {
+        return;
+    };
     let read_head = async {
         let mut buf = Vec::with_capacity(2048);
         while buf.len() < MAX_HEAD_BYTES && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -186,7 +197,7 @@ pub(crate) async fn refuse(mut tcp: TcpStream, r: Rejection, max_wait: Duration)
 /// Close after an error response without resetting the connection: stop writing, then read and
 /// discard what the client still sends (bounded in bytes and time) so the response is not lost
 /// to a TCP reset.
-pub(crate) async fn linger_close(mut tcp: TcpStream, max_wait: Duration) {
+pub(crate) async fn linger_close(mut tcp: Stream, max_wait: Duration) {
     let _ = tcp.shutdown().await;
     let drain = async {
         let mut sink = vec![0u8; 8192];

@@ -4,22 +4,24 @@
 //! - `handshake.rs`: the HTTP upgrade (error responses for everything else),
 //! - `conn.rs`: one connection (login, echo, broadcast, close),
 //! - `room.rs`: the registry of clients (broadcast, pushes, shutdown),
-//! - `auth.rs`: the constant-time credential check.
+//! - `auth.rs`: the constant-time credential check, and argon2 users files,
+//! - `tls.rs`: optional TLS (`--tls-cert`, `--tls-key`).
 
 mod auth;
 mod conn;
 mod handshake;
 mod room;
+mod tls;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -29,6 +31,9 @@ use crate::model::Secret;
 
 use room::Room;
 
+pub use auth::{UserDb, hash_password};
+pub use tls::{load_tls_config, tls_config_from_pem};
+
 /// The seed's reply to an accepted login.
 pub const LOGIN_OK_REPLY: &str =
     "congratulation, you have connect with server\r\nnow, you can do something else";
@@ -37,18 +42,40 @@ pub const LOGIN_FAIL_REPLY: &str = "sorry, the username or password is wrong, pl
 /// Reason of the Close frame every client gets on shutdown (code 1001).
 pub const SHUTDOWN_REASON: &str = "server shutting down";
 
+/// Default of `--max-message` ([`ServerConfig::max_message_size`]): 1 MiB.
+pub const DEFAULT_MAX_MESSAGE: usize = 1024 * 1024;
+/// Default of `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 20_000;
+/// Default of `--idle-timeout`, in seconds.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+/// Default of `--handshake-timeout`, in seconds.
+pub const DEFAULT_HANDSHAKE_TIMEOUT_SECS: u64 = 10;
+/// Default of `--max-login-attempts`.
+pub const DEFAULT_MAX_LOGIN_ATTEMPTS: u32 = 5;
+/// Argon2 verifications run at once (each takes ~19 MiB and a core for tens of ms); further
+/// logins wait their turn.
+const MAX_CONCURRENT_VERIFICATIONS: usize = 2;
+
 /// How the demo server runs. Build with [`ServerConfig::new`], then adjust fields.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// The user name clients log in with.
+    /// The user name clients log in with (unless `users` is set).
     pub user: String,
     pub password: Secret,
+    /// Users with argon2 password hashes (`--users-file`). When set, logins are checked
+    /// against it and `user`/`password` are not used.
+    pub users: Option<Arc<UserDb>>,
+    /// Serve `wss://` with this TLS configuration (see [`load_tls_config`]); `None` = plain.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Interval of server pushes to each logged-in client; `None` = no pushes.
     pub tick: Option<Duration>,
+    /// Relay each logged-in client's text to the others as `NAME: text` (default on);
+    /// off, the server is exactly the seed's echo server.
+    pub broadcast: bool,
     /// Largest message and largest frame accepted (bigger ones: close 1009). Default 1 MiB.
     pub max_message_size: usize,
-    /// Bound on reading the HTTP upgrade and answering it. Default 10 s.
+    /// Bound on the TLS handshake plus reading the HTTP upgrade and answering it. Default 10 s.
     pub handshake_timeout: Duration,
     /// Failed logins allowed per connection; the next attempt gets close 1008. Default 5.
     pub max_login_attempts: u32,
@@ -58,6 +85,10 @@ pub struct ServerConfig {
     /// Messages queued for one client before it counts as not reading and is dropped.
     /// Default 1024.
     pub queue_capacity: usize,
+    /// Bytes of messages queued for one client: broadcasts and pushes beyond this drop it
+    /// (it is not reading), its own replies wait (so its reading stops). Default 4 MiB; never
+    /// less than two of the largest messages.
+    pub queue_bytes: usize,
     /// Connections served at once; more are answered 503. Default 20,000.
     pub max_connections: usize,
     /// A client silent for half of this gets a ping; silent for all of it, close 1001.
@@ -80,19 +111,29 @@ impl ServerConfig {
             listen,
             user: user.into(),
             password,
+            users: None,
+            tls: None,
             tick: None,
-            max_message_size: 1024 * 1024,
-            handshake_timeout: Duration::from_secs(10),
-            max_login_attempts: 5,
+            broadcast: true,
+            max_message_size: DEFAULT_MAX_MESSAGE,
+            handshake_timeout: Duration::from_secs(DEFAULT_HANDSHAKE_TIMEOUT_SECS),
+            max_login_attempts: DEFAULT_MAX_LOGIN_ATTEMPTS,
             login_delay: Duration::from_millis(100),
             queue_capacity: 1024,
-            max_connections: 20_000,
-            idle_timeout: Some(Duration::from_secs(60)),
+            queue_bytes: 4 * 1024 * 1024,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: Some(Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS)),
             close_timeout: Duration::from_secs(3),
             shutdown_grace: Duration::from_secs(2),
             allowed_origins: Vec::new(),
             subprotocols: Vec::new(),
         }
+    }
+
+    /// The per-client byte budget actually used (see `queue_bytes`).
+    fn queue_byte_limit(&self) -> usize {
+        self.queue_bytes
+            .max(self.max_message_size.saturating_mul(2).saturating_add(4096))
     }
 
     fn ws_config(&self) -> WebSocketConfig {
@@ -116,18 +157,49 @@ pub(crate) struct Shared {
     cfg: ServerConfig,
     room: Room,
     next_id: AtomicU64,
+    /// Connection tasks alive (handshaking, open or closing).
+    live: AtomicUsize,
+    /// Bounds the argon2 verifications running at once.
+    verify_slots: Semaphore,
 }
 
 impl Shared {
     fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
+
+    /// Count a connection task as alive until the guard is dropped.
+    fn live_guard(self: &Arc<Self>) -> LiveGuard {
+        self.live.fetch_add(1, Ordering::Relaxed);
+        LiveGuard(self.clone())
+    }
+}
+
+pub(crate) struct LiveGuard(Arc<Shared>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What a running server holds right now (see [`RunningServer::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerStats {
+    /// Connections being served, from accept to the end of their close (handshaking ones
+    /// included; those being answered 503 not).
+    pub connections: usize,
+    /// Connections past the WebSocket handshake.
+    pub upgraded: usize,
+    /// Connections logged in.
+    pub logged_in: usize,
 }
 
 /// A server started with [`start`]. Dropping it stops the server abruptly (connections are
 /// cut); [`RunningServer::shutdown`] stops it gracefully.
 pub struct RunningServer {
     local_addr: SocketAddr,
+    shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -135,6 +207,16 @@ pub struct RunningServer {
 impl RunningServer {
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Connections held right now.
+    pub fn stats(&self) -> ServerStats {
+        let (upgraded, logged_in) = self.shared.room.counts();
+        ServerStats {
+            connections: self.shared.live.load(Ordering::Relaxed),
+            upgraded,
+            logged_in,
+        }
     }
 
     /// Graceful: stop accepting, send Close 1001 "server shutting down" to every client, give
@@ -170,12 +252,20 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<RunningServer> {
         cfg,
         room: Room::default(),
         next_id: AtomicU64::new(1),
+        live: AtomicUsize::new(0),
+        verify_slots: Semaphore::new(MAX_CONCURRENT_VERIFICATIONS),
     });
     let (stop_tx, stop_rx) = oneshot::channel();
-    let task = tokio::spawn(accept_loop(listener, shared, stop_rx));
-    info!(%local_addr, "demo server listening");
+    let task = tokio::spawn(accept_loop(listener, shared.clone(), stop_rx));
+    let tls = if shared.cfg.tls.is_some() {
+        "wss"
+    } else {
+        "ws"
+    };
+    info!(%local_addr, scheme = tls, "demo server listening");
     Ok(RunningServer {
         local_addr,
+        shared,
         stop: Some(stop_tx),
         task: Some(task),
     })
@@ -215,11 +305,17 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
                         // Answer 503, but never with more than a few tasks at once: beyond
                         // that, just close.
                         if refusing.len() < MAX_REFUSING {
-                            refusing.spawn(handshake::refuse(tcp, handshake::SERVER_FULL, REFUSE_WAIT));
+                            refusing.spawn(handshake::refuse(
+                                tcp,
+                                shared.cfg.tls.clone(),
+                                handshake::SERVER_FULL,
+                                REFUSE_WAIT,
+                            ));
                         }
                         continue;
                     }
-                    conns.spawn(conn::serve(tcp, peer, shared.clone()));
+                    let live = shared.live_guard();
+                    conns.spawn(conn::serve(tcp, peer, shared.clone(), live));
                 }
                 Err(e) => {
                     // E.g. out of file descriptors: back off instead of spinning.
@@ -270,16 +366,11 @@ fn push_text(n: u64, hhmmss: &str, online: usize) -> String {
     format!("server push #{n} at {hhmmss} UTC — {online} {clients} online")
 }
 
-/// `wsdeck serve`: password from the env var named by `--password-env`, start, print
-/// `listening on HOST:PORT`, run until SIGINT/SIGTERM, then shut down gracefully.
-/// Logging (a `tracing` subscriber) is the caller's to set up.
+/// `wsdeck serve`: credentials from `--password-env` or `--users-file`, the limits from the
+/// flags, start, print `listening on HOST:PORT`, run until SIGINT/SIGTERM, then shut down
+/// gracefully. Logging (a `tracing` subscriber) is the caller's to set up.
 pub async fn run_serve(args: crate::cli::ServeArgs) -> anyhow::Result<()> {
-    let password = password_from_env(&args.password_env)?;
-    if args.user.is_empty() {
-        bail!("--user must not be empty");
-    }
-    let mut cfg = ServerConfig::new(args.listen, args.user, password);
-    cfg.tick = (args.tick > 0).then(|| Duration::from_secs(args.tick));
+    let cfg = config_from_args(&args)?;
     let signals = Signals::register()?;
     let server = start(cfg).await?;
     {
@@ -290,6 +381,133 @@ pub async fn run_serve(args: crate::cli::ServeArgs) -> anyhow::Result<()> {
     signals.wait().await?;
     info!("signal received");
     server.shutdown().await;
+    Ok(())
+}
+
+/// Check `wsdeck serve`'s flags and build the configuration (reads the password variable,
+/// the users file and the TLS files).
+pub fn config_from_args(args: &crate::cli::ServeArgs) -> anyhow::Result<ServerConfig> {
+    let mut cfg = match (&args.users_file, &args.user, &args.password_env) {
+        (Some(path), None, None) => {
+            let users = UserDb::load(path)?;
+            let mut cfg = ServerConfig::new(args.listen, String::new(), Secret::default());
+            cfg.users = Some(Arc::new(users));
+            cfg
+        }
+        (None, Some(user), Some(var)) => {
+            if user.is_empty() {
+                bail!("--user must not be empty");
+            }
+            ServerConfig::new(args.listen, user.clone(), password_from_env(var)?)
+        }
+        (Some(_), _, _) => {
+            bail!("--users-file replaces --user and --password-env; give one or the other")
+        }
+        (None, _, _) => bail!("give --user NAME --password-env VAR, or --users-file FILE"),
+    };
+    cfg.tick = (args.tick > 0).then(|| Duration::from_secs(args.tick));
+    cfg.broadcast = !args.no_broadcast;
+    if args.max_message < MIN_MAX_MESSAGE {
+        bail!("--max-message must be at least {MIN_MAX_MESSAGE} bytes");
+    }
+    cfg.max_message_size = args.max_message;
+    if args.max_connections == 0 {
+        bail!("--max-connections must be at least 1");
+    }
+    cfg.max_connections = args.max_connections;
+    cfg.idle_timeout = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
+    if args.handshake_timeout == 0 {
+        bail!("--handshake-timeout must be at least 1 second");
+    }
+    cfg.handshake_timeout = Duration::from_secs(args.handshake_timeout);
+    if args.max_login_attempts == 0 {
+        bail!("--max-login-attempts must be at least 1");
+    }
+    cfg.max_login_attempts = args.max_login_attempts;
+    cfg.allowed_origins = args
+        .allow_origins
+        .iter()
+        .map(|o| normalize_origin(o))
+        .collect::<anyhow::Result<_>>()?;
+    cfg.tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(load_tls_config(cert, key)?),
+        (None, None) => None,
+        _ => bail!("--tls-cert and --tls-key go together"),
+    };
+    Ok(cfg)
+}
+
+/// Smallest `--max-message` accepted (a login or a close reason must fit).
+const MIN_MAX_MESSAGE: usize = 1024;
+
+/// An `--allow-origin` value as browsers send it: `scheme://host[:port]`, no path, no
+/// trailing slash (one is dropped).
+fn normalize_origin(o: &str) -> anyhow::Result<String> {
+    let trimmed = o.trim().trim_end_matches('/');
+    let uri: http::Uri = trimmed
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--allow-origin {o:?} is not an origin: {e}"))?;
+    let ok = uri.scheme().is_some()
+        && uri.authority().is_some()
+        && uri
+            .path_and_query()
+            .is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/");
+    if !ok {
+        bail!(
+            "--allow-origin {o:?} is not an origin like https://example.com or http://localhost:8080"
+        );
+    }
+    Ok(trimmed.to_string())
+}
+
+/// `wsdeck hash-password`: read a password (no-echo prompt on a terminal, else the first
+/// line of stdin; never from the command line) and print its argon2 PHC hash, as
+/// `USER:HASH` when `--user` is given.
+pub fn run_hash_password(args: crate::cli::HashPasswordArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+        let again = rpassword::prompt_password("Again: ").context("cannot read the password")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        Secret::new(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        let line = line.strip_suffix('\n').unwrap_or(&line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        Secret::new(line)
+    };
+    check_new_password(&password)?;
+    let hash = hash_password(&password)?;
+    let mut out = std::io::stdout().lock();
+    match &args.user {
+        Some(user) => {
+            if user.is_empty()
+                || user.contains(':')
+                || user.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
+                bail!("--user must be a name without ':', spaces or control characters");
+            }
+            writeln!(out, "{user}:{hash}")
+        }
+        None => writeln!(out, "{hash}"),
+    }
+    .context("cannot write to stdout")?;
+    Ok(())
+}
+
+/// A password the seed's `user:password` login can carry.
+fn check_new_password(p: &Secret) -> anyhow::Result<()> {
+    if p.expose().is_empty() {
+        bail!("the password is empty");
+    }
+    if p.expose().contains(':') {
+        bail!("the password contains ':', which the `user:password` login cannot carry");
+    }
     Ok(())
 }
 
@@ -376,6 +594,113 @@ mod tests {
         assert_eq!(ws.max_message_size, Some(1 << 20));
         assert_eq!(ws.max_frame_size, Some(1 << 20));
         assert!(!format!("{cfg:?}").contains("\"x\""));
+    }
+
+    fn serve_args(args: &[&str]) -> Result<crate::cli::ServeArgs, clap::Error> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(
+            ["wsdeck", "serve"].iter().chain(args.iter()).copied(),
+        )?;
+        match cli.command {
+            Some(crate::cli::Command::Serve(a)) => Ok(a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn serve_flag_defaults_match_the_config_defaults() {
+        // Any variable that is surely set and not empty will do as the password.
+        let var = "PATH";
+        let args = serve_args(&["--user", "u", "--password-env", var]).unwrap();
+        let cfg = config_from_args(&args).unwrap();
+        let want = ServerConfig::new(args.listen, "u", Secret::new("x"));
+        assert_eq!(cfg.max_message_size, want.max_message_size);
+        assert_eq!(cfg.max_connections, want.max_connections);
+        assert_eq!(cfg.idle_timeout, want.idle_timeout);
+        assert_eq!(cfg.handshake_timeout, want.handshake_timeout);
+        assert_eq!(cfg.max_login_attempts, want.max_login_attempts);
+        assert!(cfg.allowed_origins.is_empty() && cfg.tls.is_none() && cfg.users.is_none());
+
+        let args = serve_args(&[
+            "--user",
+            "u",
+            "--password-env",
+            var,
+            "--max-message",
+            "4096",
+            "--max-connections",
+            "7",
+            "--idle-timeout",
+            "0",
+            "--handshake-timeout",
+            "3",
+            "--max-login-attempts",
+            "2",
+            "--allow-origin",
+            "https://a.example/",
+            "--allow-origin",
+            "http://localhost:8080",
+        ])
+        .unwrap();
+        let cfg = config_from_args(&args).unwrap();
+        assert_eq!(cfg.max_message_size, 4096);
+        assert_eq!(cfg.max_connections, 7);
+        assert_eq!(cfg.idle_timeout, None);
+        assert_eq!(cfg.handshake_timeout, Duration::from_secs(3));
+        assert_eq!(cfg.max_login_attempts, 2);
+        assert_eq!(
+            cfg.allowed_origins,
+            ["https://a.example", "http://localhost:8080"]
+        );
+    }
+
+    #[test]
+    fn serve_flag_combinations_are_checked() {
+        // Credentials: one way or the other, not both, not neither.
+        assert!(serve_args(&[]).is_err());
+        assert!(serve_args(&["--user", "u"]).is_err());
+        assert!(serve_args(&["--users-file", "f", "--user", "u", "--password-env", "V"]).is_err());
+        assert!(serve_args(&["--users-file", "f"]).is_ok());
+        // TLS needs both files.
+        assert!(serve_args(&["--users-file", "f", "--tls-cert", "c"]).is_err());
+        assert!(serve_args(&["--users-file", "f", "--tls-key", "k"]).is_err());
+
+        let var = "PATH";
+        let bad = |extra: &[&str], want: &str| {
+            let mut all = vec!["--user", "u", "--password-env", var];
+            all.extend_from_slice(extra);
+            let e = config_from_args(&serve_args(&all).unwrap()).unwrap_err();
+            assert!(format!("{e:#}").contains(want), "{extra:?}: {e:#}");
+        };
+        bad(&["--max-message", "10"], "--max-message");
+        bad(&["--max-connections", "0"], "--max-connections");
+        bad(&["--handshake-timeout", "0"], "--handshake-timeout");
+        bad(&["--max-login-attempts", "0"], "--max-login-attempts");
+        bad(&["--allow-origin", "example.com"], "--allow-origin");
+        bad(
+            &["--allow-origin", "https://a.example/path"],
+            "--allow-origin",
+        );
+        bad(
+            &[
+                "--tls-cert",
+                "/nonexistent/c.pem",
+                "--tls-key",
+                "/nonexistent/k.pem",
+            ],
+            "cannot read --tls-cert",
+        );
+        let e = config_from_args(&serve_args(&["--users-file", "/nonexistent/users"]).unwrap())
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("cannot read users file"), "{e:#}");
+    }
+
+    #[test]
+    fn new_passwords_must_fit_the_login() {
+        assert!(check_new_password(&Secret::new("ok-pw")).is_ok());
+        assert!(check_new_password(&Secret::new("")).is_err());
+        let e = check_new_password(&Secret::new("a:b")).unwrap_err();
+        assert!(e.to_string().contains("':'"));
     }
 
     #[test]

@@ -8,16 +8,87 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// Bytes of data messages queued for one connection and not yet handed to its socket: taken
+/// when a Text or Binary message is queued, given back by the writer once it is written.
+/// Control frames (pings, closes) are tiny and not counted.
+#[derive(Clone)]
+pub(crate) struct Budget {
+    bytes: Arc<Semaphore>,
+    limit: usize,
+}
+
+/// Counted per message on top of its payload, so a flood of tiny messages counts too.
+const MESSAGE_OVERHEAD: usize = 64;
+
+impl Budget {
+    pub fn new(limit: usize) -> Budget {
+        let limit = limit.clamp(1, u32::MAX as usize);
+        Budget {
+            bytes: Arc::new(Semaphore::new(limit)),
+            limit,
+        }
+    }
+
+    /// What `msg` costs (never more than the whole budget, so it always fits eventually).
+    fn cost(&self, msg: &Message) -> u32 {
+        let len = match msg {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) => b.len(),
+            _ => return 0,
+        };
+        (len + MESSAGE_OVERHEAD).min(self.limit) as u32
+    }
+
+    /// Take `msg`'s cost if it is free now.
+    pub fn try_take(&self, msg: &Message) -> bool {
+        match self.cost(msg) {
+            0 => true,
+            n => match self.bytes.try_acquire_many(n) {
+                Ok(permit) => {
+                    permit.forget();
+                    true
+                }
+                Err(_) => false,
+            },
+        }
+    }
+
+    /// Take `msg`'s cost, waiting until the writer has freed enough.
+    pub async fn take(&self, msg: &Message) {
+        let n = self.cost(msg);
+        if n > 0
+            && let Ok(permit) = self.bytes.acquire_many(n).await
+        {
+            permit.forget();
+        }
+    }
+
+    /// Give back `msg`'s cost (it was written, or could not be queued).
+    pub fn give_back(&self, msg: &Message) {
+        let n = self.cost(msg) as usize;
+        if n > 0 {
+            self.bytes.add_permits(n);
+        }
+    }
+
+    /// Bytes taken and not given back.
+    #[cfg(test)]
+    pub fn in_use(&self) -> usize {
+        self.limit - self.bytes.available_permits()
+    }
+}
 
 /// One connection as the room sees it.
 struct Member {
     /// The user name it logged in with; `None` until it has logged in.
     name: Option<Arc<str>>,
     tx: mpsc::Sender<Message>,
+    budget: Budget,
     /// Told when the room drops this member (queue full).
     kill: Arc<Notify>,
     /// Server pushes sent to this member so far.
@@ -34,13 +105,22 @@ enum Delivery {
 }
 
 fn deliver(m: &Member, msg: Message) -> Delivery {
+    if !m.budget.try_take(&msg) {
+        // Too many bytes already waiting for this client.
+        m.kill.notify_one();
+        return Delivery::Dropped;
+    }
     match m.tx.try_send(msg) {
         Ok(()) => Delivery::Queued,
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(mpsc::error::TrySendError::Full(msg)) => {
+            m.budget.give_back(&msg);
             m.kill.notify_one();
             Delivery::Dropped
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+        Err(mpsc::error::TrySendError::Closed(msg)) => {
+            m.budget.give_back(&msg);
+            Delivery::Gone
+        }
     }
 }
 
@@ -57,12 +137,13 @@ impl Room {
     }
 
     /// Register a new connection (not logged in yet).
-    pub fn join(&self, id: u64, tx: mpsc::Sender<Message>, kill: Arc<Notify>) {
+    pub fn join(&self, id: u64, tx: mpsc::Sender<Message>, budget: Budget, kill: Arc<Notify>) {
         self.lock().insert(
             id,
             Member {
                 name: None,
                 tx,
+                budget,
                 kill,
                 pushes: 0,
             },
@@ -86,6 +167,13 @@ impl Room {
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().len()
+    }
+
+    /// (connections, logged-in connections).
+    pub fn counts(&self) -> (usize, usize) {
+        let map = self.lock();
+        let logged_in = map.values().filter(|m| m.name.is_some()).count();
+        (map.len(), logged_in)
     }
 
     /// Queue `msg` for every logged-in member except `from`. Returns (queued, dropped).
@@ -170,8 +258,54 @@ mod tests {
     fn member(room: &Room, id: u64, cap: usize) -> (mpsc::Receiver<Message>, Arc<Notify>) {
         let (tx, rx) = mpsc::channel(cap);
         let kill = Arc::new(Notify::new());
-        room.join(id, tx, kill.clone());
+        room.join(id, tx, Budget::new(1 << 30), kill.clone());
         (rx, kill)
+    }
+
+    #[tokio::test]
+    async fn byte_budget_drops_a_member_with_too_much_waiting() {
+        let room = Room::default();
+        let (tx, mut slow_rx) = mpsc::channel(1000);
+        let slow_kill = Arc::new(Notify::new());
+        let budget = Budget::new(3 * (1000 + MESSAGE_OVERHEAD));
+        room.join(1, tx, budget.clone(), slow_kill.clone());
+        let (mut fast, _) = member(&room, 2, 1000);
+        room.logged_in(1, "a".into());
+        room.logged_in(2, "a".into());
+        let big = Message::text("x".repeat(1000));
+        for _ in 0..3 {
+            assert_eq!(room.broadcast(99, big.clone()), (2, 0));
+        }
+        assert_eq!(budget.in_use(), 3 * (1000 + MESSAGE_OVERHEAD));
+        // Pings and closes are not counted; the 4th big message does not fit.
+        assert_eq!(
+            room.broadcast(99, Message::Ping(Default::default())),
+            (2, 0)
+        );
+        assert_eq!(room.broadcast(99, big.clone()), (1, 1));
+        tokio::time::timeout(std::time::Duration::from_secs(5), slow_kill.notified())
+            .await
+            .expect("slow member told to go");
+        assert_eq!(room.len(), 1);
+        // What the writer hands to the socket is given back.
+        let written = slow_rx.try_recv().unwrap();
+        budget.give_back(&written);
+        assert_eq!(budget.in_use(), 2 * (1000 + MESSAGE_OVERHEAD));
+        for _ in 0..5 {
+            assert!(fast.try_recv().is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_message_bigger_than_the_budget_still_fits_alone() {
+        let budget = Budget::new(100);
+        let huge = Message::binary(vec![0u8; 10_000]);
+        assert!(budget.try_take(&huge));
+        assert!(!budget.try_take(&Message::text("a")));
+        budget.give_back(&huge);
+        assert_eq!(budget.in_use(), 0);
+        budget.take(&huge).await;
+        assert_eq!(budget.in_use(), 100);
     }
 
     #[tokio::test]
