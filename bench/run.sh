@@ -18,7 +18,8 @@ OUT=bench/RESULTS.md
 SEED_SERVER=${SEED_SERVER:-$ROOT/../shared/peers/seed_server.py}
 BIN=$ROOT/target/release/wsdeck
 EX=$ROOT/target/release/examples
-WORK=$(mktemp -d /tmp/wsdeck-bench.XXXXXX)
+mkdir -p "$ROOT/target"
+WORK=$(mktemp -d "$ROOT/target/bench-run.XXXXXX")
 TMUX_SOCKET=wsdeck-bench-$$
 PW_VAR=WSDECK_BENCH_PASSWORD
 export WSDECK_BENCH_PASSWORD=123456
