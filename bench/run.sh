@@ -391,6 +391,7 @@ idle_rss() {
     start_server "$name" "$@"
     local pid=$SRV_PID url="ws://$SRV_ADDR" base held lg i
     base=$(rss_kb "$pid")
+    : >"$WORK/idle.out"
     "$EX/echo_load" idle "$url" --conns "$IDLE_CONNS" --password-env "$PW_VAR" --hold-secs 3 \
         >"$WORK/idle.out" 2>>"$WORK/client.err" &
     lg=$!
