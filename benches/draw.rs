@@ -180,11 +180,10 @@ fn frame(seq: u64, text: String, dir: Direction) -> Event {
 fn app_with(n: usize) -> (App, Rng) {
     let mut spec = ConnectSpec::new("ws://127.0.0.1:5678");
     spec.auth = AuthMethod::None;
-    let (mut app, _connect) = App::new(AppInit {
-        spec,
-        connect_now: true,
-        banner: Some("draw benchmark".into()),
-    });
+    let mut init = AppInit::new(spec);
+    init.connect_now = true;
+    init.banner = Some("draw benchmark".into());
+    let (mut app, _connect) = App::new(init);
     app.set_utc_offset(0);
     for s in [
         ConnState::Connecting,

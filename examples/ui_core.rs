@@ -255,11 +255,10 @@ fn main() -> anyhow::Result<()> {
     let mut spec = ConnectSpec::new(args.url.clone());
     spec.auth = AuthMethod::None;
     let started = Instant::now();
-    let (mut app, initial) = App::new(AppInit {
-        spec,
-        connect_now: true,
-        banner: None,
-    });
+    let mut init = AppInit::new(spec);
+    init.connect_now = true;
+    init.banner = None;
+    let (mut app, initial) = App::new(init);
     app.set_utc_offset(0);
     let input = futures_util::stream::pending::<io::Result<crossterm::event::Event>>();
     let timeout = Duration::from_secs(args.timeout_secs);

@@ -5,6 +5,7 @@ use std::time::Duration;
 use clap::Parser;
 use wsdeck::app::{App, AppInit};
 use wsdeck::cli::{Cli, Command, ConnectArgs, DemoArgs, PASSWORD_ENV, UiArgs};
+use wsdeck::config::{Config, Profile, Snippet};
 use wsdeck::model::{AuthMethod, ConnectSpec, DEFAULT_URL, Secret};
 use wsdeck::tui::RunOptions;
 
@@ -36,6 +37,10 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
+    // NO_COLOR (no-color.org): decided once, for every screen drawn.
+    wsdeck::ui::theme::set_no_color(wsdeck::ui::theme::no_color_requested(
+        std::env::var_os("NO_COLOR").as_deref(),
+    ));
     // The local UTC offset can only be read safely while the process has one thread.
     let utc_offset = time::UtcOffset::current_local_offset()
         .map(|o| o.whole_seconds())
@@ -48,7 +53,10 @@ fn main() -> ExitCode {
         Err(e) => return fail(e.into()),
     };
     let result = match cli.command {
-        None => rt.block_on(ui(default_init(), utc_offset, RunOptions::default())),
+        None => match default_init() {
+            Ok(init) => rt.block_on(ui(init, utc_offset, RunOptions::default())),
+            Err(e) => Err(e),
+        },
         Some(Command::Connect { conn, ui: ui_args }) => {
             match connect_init(&conn).and_then(|init| Ok((init, connect_options(&conn, &ui_args)?)))
             {
@@ -130,14 +138,33 @@ fn env_password() -> Secret {
     Secret::new(std::env::var(PASSWORD_ENV).unwrap_or_default())
 }
 
-fn default_init() -> AppInit {
+/// Snippets and named profiles for the UI.
+type UiConfig = (Vec<Snippet>, Vec<(String, Profile)>);
+
+/// The UI's snippets and profiles from the config file (`explicit`, else `WSDECK_CONFIG`,
+/// else the user's config directory): a profile's own snippets first, then the global ones.
+fn ui_config(
+    explicit: Option<&std::path::Path>,
+    profile: Option<&str>,
+) -> anyhow::Result<UiConfig> {
+    let cfg = Config::load(explicit)?;
+    let mut snippets = Vec::new();
+    if let Some(name) = profile {
+        snippets.extend(cfg.profile(name)?.snippets.iter().cloned());
+    }
+    snippets.extend(cfg.snippets);
+    Ok((snippets, cfg.profiles.into_iter().collect()))
+}
+
+fn default_init() -> anyhow::Result<AppInit> {
     let mut spec = ConnectSpec::new(DEFAULT_URL);
     spec.password = env_password();
-    AppInit {
-        spec,
-        connect_now: false,
-        banner: None,
-    }
+    let (snippets, profiles) = ui_config(None, None)?;
+    Ok(AppInit {
+        snippets,
+        profiles,
+        ..AppInit::new(spec)
+    })
 }
 
 fn connect_init(args: &ConnectArgs) -> anyhow::Result<AppInit> {
@@ -145,14 +172,17 @@ fn connect_init(args: &ConnectArgs) -> anyhow::Result<AppInit> {
     if spec.password.is_empty() {
         spec.password = env_password();
     }
+    let (snippets, profiles) = ui_config(args.config.as_deref(), args.url.strip_prefix('@'))?;
     Ok(AppInit {
         connect_now: spec.auth == AuthMethod::None,
-        spec,
-        banner: None,
+        snippets,
+        profiles,
+        ..AppInit::new(spec)
     })
 }
 
 async fn demo(args: DemoArgs, utc_offset: i32) -> anyhow::Result<()> {
+    let (snippets, profiles) = ui_config(None, None)?;
     let mut cfg = wsdeck::server::ServerConfig::new(
         "127.0.0.1:0".parse().expect("valid address"),
         DEMO_USER.to_string(),
@@ -165,11 +195,12 @@ async fn demo(args: DemoArgs, utc_offset: i32) -> anyhow::Result<()> {
     spec.user = DEMO_USER.into();
     spec.password = Secret::new(DEMO_PASSWORD);
     let init = AppInit {
-        spec,
-        connect_now: false,
         banner: Some(format!(
             "demo server listening on {url} — user {DEMO_USER}, password filled in: press Enter to log in"
         )),
+        snippets,
+        profiles,
+        ..AppInit::new(spec)
     };
     let mut opts = run_options(&args.ui, args.record.clone(), false)?;
     opts.har = args.har.clone();

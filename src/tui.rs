@@ -75,6 +75,9 @@ pub async fn run_terminal(
     initial: Vec<Command>,
     opts: RunOptions,
 ) -> anyhow::Result<Exit> {
+    let mut opts = opts;
+    opts.clipboard
+        .get_or_insert_with(crate::runtime::Clipboard::osc52_stdout);
     install_panic_hook();
     enter()?;
     let _guard = TerminalGuard;

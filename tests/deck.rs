@@ -115,6 +115,8 @@ fn demo_init(url: &str) -> AppInit {
         spec,
         connect_now: false,
         banner: None,
+        snippets: Vec::new(),
+        profiles: Vec::new(),
     }
 }
 

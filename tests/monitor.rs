@@ -40,6 +40,8 @@ fn new_app(spec: ConnectSpec) -> App {
         spec,
         connect_now: false,
         banner: None,
+        snippets: Vec::new(),
+        profiles: Vec::new(),
     });
     app.set_utc_offset(0);
     app

@@ -40,6 +40,8 @@ async fn a_one_mib_line_combining_marks_and_binary_are_shown_bounded() {
         spec: spec.clone(),
         connect_now: false,
         banner: None,
+        snippets: Vec::new(),
+        profiles: Vec::new(),
     });
     let mut session = wsdeck::net::spawn(spec);
 

@@ -377,3 +377,48 @@ fn a_panic_while_drawing_restores_the_terminal_and_reports() {
         "message printed on the alternate screen"
     );
 }
+
+#[test]
+fn no_color_means_no_colour_in_a_real_terminal() {
+    let mut sc = Screen::spawn_env(&["demo", "--tick", "0"], &[("NO_COLOR", "1")]);
+    sc.wait_for("demo server listening on");
+    sc.send(b"\r");
+    sc.wait_for("logged in as admin");
+    {
+        let p = sc.parser.lock().unwrap();
+        let s = p.screen();
+        for r in 0..ROWS {
+            for c in 0..COLS {
+                let cell = s.cell(r, c).unwrap();
+                assert_eq!(
+                    (cell.fgcolor(), cell.bgcolor()),
+                    (vt100::Color::Default, vt100::Color::Default),
+                    "colour at row {r} col {c} ({:?}) with NO_COLOR",
+                    cell.contents()
+                );
+            }
+        }
+    }
+    sc.send(&[0x03]);
+    assert!(sc.wait_exit().success());
+}
+
+#[test]
+fn without_no_color_the_screen_has_colour() {
+    // The check above can fail: the same screen normally has colours.
+    let mut sc = Screen::spawn_env(&["demo", "--tick", "0"], &[("NO_COLOR", "")]);
+    sc.wait_for("demo server listening on");
+    sc.send(b"\r");
+    sc.wait_for("logged in as admin");
+    let coloured = {
+        let p = sc.parser.lock().unwrap();
+        let s = p.screen();
+        (0..ROWS)
+            .flat_map(|r| (0..COLS).map(move |c| (r, c)))
+            .filter(|&(r, c)| s.cell(r, c).unwrap().fgcolor() != vt100::Color::Default)
+            .count()
+    };
+    assert!(coloured > 0);
+    sc.send(&[0x03]);
+    assert!(sc.wait_exit().success());
+}

@@ -670,6 +670,8 @@ async fn the_app_shows_queued_lines_as_pending_then_as_sent_once() {
         spec: login_spec(addr),
         connect_now: true,
         banner: None,
+        snippets: Vec::new(),
+        profiles: Vec::new(),
     });
     app.set_utc_offset(0);
     let spec = match cmds.as_slice() {
@@ -733,6 +735,8 @@ fn esc_while_reconnecting_cancels_and_unsent_lines_are_reported() {
         spec: login_spec("127.0.0.1:9".parse().unwrap()),
         connect_now: true,
         banner: None,
+        snippets: Vec::new(),
+        profiles: Vec::new(),
     });
     let feed = |app: &mut App, s: ConnState| {
         assert!(app.update(Event::Net(NetEvent::State(s))).is_empty());

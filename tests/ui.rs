@@ -34,6 +34,8 @@ fn app_with(spec: ConnectSpec, connect_now: bool) -> (App, Vec<Command>) {
         spec,
         connect_now,
         banner: Some("demo server listening on 127.0.0.1:40123".into()),
+        snippets: Vec::new(),
+        profiles: Vec::new(),
     });
     app.set_utc_offset(0);
     (app, cmds)
@@ -694,6 +696,52 @@ fn mouse_wheel_scrolls_history() {
     assert!(!screen(&term).contains("server push #59"));
     app.update(wheel(MouseEventKind::ScrollDown));
     assert!(app.history().following());
+}
+
+#[test]
+fn messages_whose_frames_were_dropped_keep_a_dim_one_row_placeholder() {
+    const NOT_KEPT: &str = "(not kept in memory — see the recording)";
+    let mut app = logged_in_after_retry();
+    // The chat reads payloads from the monitor's bounded frame store: keep only 3 frames.
+    app.set_frame_limits(3, usize::MAX);
+    for i in 0..8 {
+        net(
+            &mut app,
+            NetEvent::Frame(frame(
+                100 + i,
+                60 + i,
+                Direction::Receive,
+                &format!("server push #{i}"),
+            )),
+        );
+    }
+    let term = render(&app, 100, 30);
+    let s = screen(&term);
+    for i in 5..8 {
+        assert!(s.contains(&format!("server push #{i}")), "{s}");
+    }
+    assert!(!s.contains("server push #4"), "{s}");
+    // Every older message (2 login frames, 2 replies, pushes 0-4) is one placeholder row with
+    // its time and sender; the seed's two-row replies shrink to one row.
+    assert_eq!(s.matches(NOT_KEPT).count(), 9, "{s}");
+    assert!(
+        s.contains(&format!("22:14:24 ↓ 127.0.0.1 {NOT_KEPT}")),
+        "{s}"
+    );
+    assert!(!s.contains("now, you can do something else"), "{s}");
+    // Notes keep their own text.
+    assert!(s.contains("demo server listening") && s.contains("logged in as admin"));
+    // The placeholder is drawn dim.
+    let buf = term.backend().buffer();
+    let (w, h) = (buf.area.width, buf.area.height);
+    let first: Vec<char> = NOT_KEPT.chars().take(9).collect();
+    let at = (0..h)
+        .flat_map(|y| (0..w.saturating_sub(9)).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            (0..9u16).all(|i| buf[(x + i, y)].symbol() == first[i as usize].to_string())
+        })
+        .expect("a placeholder on screen");
+    assert_eq!(buf[at].fg, ratatui::style::Color::DarkGray);
 }
 
 // ---------- keys ----------

@@ -1,12 +1,19 @@
-//! The message history: a compact append-only store, its line layout, and a scroll anchor.
+//! The message history: a compact append-only index over the monitor's frame store, its line
+//! layout, and a scroll anchor.
 //!
 //! Cost model (issue 4): nothing here is proportional to the history size except memory.
-//! - Storage is one byte arena plus a fixed-size record per entry. Huge messages keep only a
-//!   bounded preview ([`TEXT_PREVIEW_BYTES`]) and remember how many bytes were left out.
+//! - A message entry is a fixed 24-byte record holding the *absolute index* of its frame in the
+//!   monitor's bounded [`FrameStore`] (see [`FrameStore::get_absolute`]); the payload is never
+//!   copied here. Views pass the store in to read the bytes. Only a bounded preview of a text
+//!   ([`TEXT_PREVIEW_BYTES`]) is laid out; the rest is counted as "… N bytes more".
+//! - An entry whose frame the store let go (it keeps the newest frames within its limits) shows
+//!   [`NOT_KEPT`] in one dim line; its time, direction and sender stay.
+//! - System notes are the only text kept here, in a small arena of their own.
 //! - Scroll position is an [`Anchor`] (entry index + row inside that entry), never a global
 //!   line number, so scrolling and drawing touch only the entries passed or shown.
 //! - Wrapped heights are computed per entry for the current geometry and cached in a bounded
-//!   map that is dropped when the width changes.
+//!   map that is dropped when the width changes (an entry whose frame was let go since is laid
+//!   out again).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -16,13 +23,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ratatui::buffer::CellWidth;
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::model::Direction;
+use crate::model::{Direction, Opcode};
+use crate::record::FrameStore;
 use crate::text::display_lines;
 
-/// Bytes of a text message kept for display; the rest is counted and shown as "… N bytes more".
+/// Bytes of a text message shown; the rest is counted and shown as "… N bytes more".
 pub const TEXT_PREVIEW_BYTES: usize = 8 * 1024;
-/// Bytes of a binary message kept for its hex preview.
+/// Bytes of a binary message shown in its hex preview.
 pub const BINARY_PREVIEW_BYTES: usize = 16;
+/// Shown instead of a message whose frame is no longer in the bounded frame store.
+pub const NOT_KEPT: &str = "(not kept in memory — see the recording)";
 /// Cached heights kept before the cache is dropped and rebuilt from what is visible.
 const HEIGHT_CACHE_MAX: usize = 64 * 1024;
 
@@ -43,30 +53,44 @@ pub enum EntryKind {
     Note(NoteLevel),
 }
 
-/// Fixed-size record; the payload lives in the arena.
+/// Fixed-size record of one entry.
 #[derive(Debug, Clone, Copy)]
 struct Record {
-    start: u64,
-    /// Total payload length (may exceed the stored preview).
-    total: u64,
     /// Milliseconds since the Unix epoch, or `i64::MIN` when unknown.
     at_ms: i64,
-    stored: u32,
+    /// A message: the absolute index of its frame in the [`FrameStore`]. A note: its index in
+    /// `History::notes`.
+    target: u64,
+    /// Payload length (saturating), also for a frame the store let go.
+    total: u32,
     peer: u16,
     kind: EntryKind,
 }
 
-/// One entry as the views see it.
+const _: () = assert!(std::mem::size_of::<Record>() == 24);
+
+/// Where a note's (possibly cut) text is in the note arena.
+#[derive(Debug, Clone, Copy)]
+struct NoteSpan {
+    start: usize,
+    stored: usize,
+}
+
+/// One entry as the views see it (borrowed from the history and the frame store).
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
     pub at: Option<SystemTime>,
     pub kind: EntryKind,
     /// Who sent it: `you`, the server host, or empty for notes.
     pub sender: &'a str,
-    /// The stored (possibly truncated) payload.
+    /// The part shown: a bounded preview of the payload (empty when the frame is not kept).
     pub bytes: &'a [u8],
     /// The full payload length.
     pub total: u64,
+    /// A message's absolute frame index in the monitor's [`FrameStore`].
+    pub frame: Option<u64>,
+    /// False when the store let the message's frame go (only [`NOT_KEPT`] is shown).
+    pub kept: bool,
 }
 
 /// Where the chat view's text goes; set by the last draw (or a resize).
@@ -187,14 +211,18 @@ pub struct Window {
 #[derive(Debug, Default)]
 struct HeightCache {
     key: Option<(u16, u16)>,
-    heights: HashMap<usize, u32>,
+    /// Entry index → (rows, whether its frame was kept when laid out).
+    heights: HashMap<usize, (u32, bool)>,
 }
 
-/// The chat history.
+/// The chat history. Message entries refer to frames of the monitor's [`FrameStore`]: the
+/// methods that read text take that store (always the same one for one history).
 #[derive(Debug, Default)]
 pub struct History {
-    arena: Vec<u8>,
     records: Vec<Record>,
+    /// Text of the system notes (each cut to [`TEXT_PREVIEW_BYTES`]).
+    note_arena: Vec<u8>,
+    notes: Vec<NoteSpan>,
     peers: Vec<String>,
     /// `None` follows the bottom.
     anchor: Option<Anchor>,
@@ -220,6 +248,19 @@ impl History {
         self.records.is_empty()
     }
 
+    /// Heap bytes held (records, notes, sender labels, height cache), by capacity. Message
+    /// payloads are in the frame store and counted there.
+    pub fn approx_heap_bytes(&self) -> usize {
+        let cache = self.cache.borrow();
+        self.records.capacity() * std::mem::size_of::<Record>()
+            + self.note_arena.capacity()
+            + self.notes.capacity() * std::mem::size_of::<NoteSpan>()
+            + self.peers.capacity() * std::mem::size_of::<String>()
+            + self.peers.iter().map(String::capacity).sum::<usize>()
+            // Entries plus one control byte each (hashbrown).
+            + cache.heights.capacity() * (std::mem::size_of::<(usize, (u32, bool))>() + 1)
+    }
+
     /// Set the label shown as the sender of received messages from now on.
     pub fn set_peer(&mut self, label: &str) {
         if self.peers.last().map(String::as_str) != Some(label) {
@@ -237,55 +278,51 @@ impl History {
         unicode_width::UnicodeWidthStr::width(crate::text::sanitize_line(peer).as_str()).max(3)
     }
 
-    fn push(&mut self, at: Option<SystemTime>, kind: EntryKind, bytes: &[u8], total: u64) {
-        let start = self.arena.len() as u64;
-        self.arena.extend_from_slice(bytes);
+    fn push(&mut self, at: Option<SystemTime>, kind: EntryKind, target: u64, total: usize) {
         self.records.push(Record {
-            start,
-            total,
             at_ms: at.map(to_ms).unwrap_or(i64::MIN),
-            stored: bytes.len() as u32,
+            target,
+            total: total.min(u32::MAX as usize) as u32,
             peer: self.peer_index(),
             kind,
         });
     }
 
-    /// Append a text message (only a bounded preview is kept).
-    pub fn push_text(&mut self, at: SystemTime, dir: Direction, text: &str) {
-        let cut = text.floor_char_boundary(TEXT_PREVIEW_BYTES.min(text.len()));
-        self.push(
-            Some(at),
-            EntryKind::Text(dir),
-            &text.as_bytes()[..cut],
-            text.len() as u64,
-        );
+    /// Append a message entry for the newest frame of `store` (just pushed there) when it is a
+    /// text or binary frame; other frames add nothing. The payload is not copied.
+    pub fn push_frame(&mut self, store: &FrameStore) {
+        let Some(f) = store.last() else { return };
+        let kind = match f.opcode {
+            Opcode::Text => EntryKind::Text(f.dir),
+            Opcode::Binary => EntryKind::Binary(f.dir),
+            _ => return,
+        };
+        let abs = store.total_pushed() - 1;
+        self.push(Some(f.at), kind, abs, f.payload.len());
     }
 
-    /// Append a binary message (only a short preview is kept).
-    pub fn push_binary(&mut self, at: SystemTime, dir: Direction, bytes: &[u8]) {
-        let keep = bytes.len().min(BINARY_PREVIEW_BYTES);
-        self.push(
-            Some(at),
-            EntryKind::Binary(dir),
-            &bytes[..keep],
-            bytes.len() as u64,
-        );
-    }
-
-    /// Append a system note.
+    /// Append a system note (only a bounded preview of its text is kept).
     pub fn push_note(&mut self, at: Option<SystemTime>, level: NoteLevel, text: &str) {
         let cut = text.floor_char_boundary(TEXT_PREVIEW_BYTES.min(text.len()));
-        self.push(
-            at,
-            EntryKind::Note(level),
-            &text.as_bytes()[..cut],
-            text.len() as u64,
-        );
+        let start = self.note_arena.len();
+        self.note_arena.extend_from_slice(&text.as_bytes()[..cut]);
+        self.notes.push(NoteSpan { start, stored: cut });
+        let index = (self.notes.len() - 1) as u64;
+        self.push(at, EntryKind::Note(level), index, text.len());
     }
 
-    pub fn get(&self, index: usize) -> Option<Entry<'_>> {
+    /// True unless the entry is a message whose frame `store` no longer keeps.
+    fn kept(&self, index: usize, store: &FrameStore) -> bool {
+        match self.records.get(index) {
+            Some(r) if !matches!(r.kind, EntryKind::Note(_)) => {
+                r.target >= store.dropped() && r.target < store.total_pushed()
+            }
+            _ => true,
+        }
+    }
+
+    pub fn get<'a>(&'a self, index: usize, store: &'a FrameStore) -> Option<Entry<'a>> {
         let r = self.records.get(index)?;
-        let start = r.start as usize;
         let sender = match r.kind {
             EntryKind::Text(Direction::Send) | EntryKind::Binary(Direction::Send) => "you",
             EntryKind::Text(Direction::Receive) | EntryKind::Binary(Direction::Receive) => self
@@ -295,22 +332,50 @@ impl History {
                 .unwrap_or(""),
             EntryKind::Note(_) => "",
         };
+        let (bytes, total, frame, kept): (&[u8], u64, _, _) = match r.kind {
+            EntryKind::Note(_) => {
+                let bytes = self
+                    .notes
+                    .get(r.target as usize)
+                    .and_then(|n| self.note_arena.get(n.start..n.start + n.stored))
+                    .unwrap_or(&[]);
+                (bytes, r.total as u64, None, true)
+            }
+            EntryKind::Text(_) | EntryKind::Binary(_) => match store.get_absolute(r.target) {
+                Some(f) => {
+                    let shown = match r.kind {
+                        EntryKind::Binary(_) => {
+                            &f.payload[..f.payload.len().min(BINARY_PREVIEW_BYTES)]
+                        }
+                        _ => text_preview(f.payload),
+                    };
+                    (shown, f.payload.len() as u64, Some(r.target), true)
+                }
+                None => (&[], r.total as u64, Some(r.target), false),
+            },
+        };
         Some(Entry {
             at: (r.at_ms != i64::MIN).then(|| from_ms(r.at_ms)),
             kind: r.kind,
             sender,
-            bytes: &self.arena[start..start + r.stored as usize],
-            total: r.total,
+            bytes,
+            total,
+            frame,
+            kept,
         })
     }
 
     /// Display lines of an entry (sanitised), and the index of its "… more" line.
-    pub fn display(&self, index: usize) -> (Vec<String>, Option<usize>) {
-        let Some(e) = self.get(index) else {
+    pub fn display(&self, index: usize, store: &FrameStore) -> (Vec<String>, Option<usize>) {
+        let Some(e) = self.get(index, store) else {
             return (vec![String::new()], None);
         };
         let more = e.total.saturating_sub(e.bytes.len() as u64);
         match e.kind {
+            EntryKind::Binary(_) if !e.kept => {
+                (vec![format!("<binary {} bytes> {NOT_KEPT}", e.total)], None)
+            }
+            EntryKind::Text(_) if !e.kept => (vec![NOT_KEPT.to_string()], None),
             EntryKind::Binary(_) => {
                 let mut s = format!("<binary {} bytes>", e.total);
                 for b in e.bytes {
@@ -334,7 +399,7 @@ impl History {
     }
 
     /// Lay out one entry for `geo`. Counted, so tests can check drawing stays local.
-    pub fn layout(&self, index: usize, geo: &ChatGeometry) -> EntryLayout {
+    pub fn layout(&self, index: usize, geo: &ChatGeometry, store: &FrameStore) -> EntryLayout {
         self.layouts.set(self.layouts.get() + 1);
         let kind = self
             .records
@@ -342,14 +407,23 @@ impl History {
             .map(|r| r.kind)
             .unwrap_or(EntryKind::Note(NoteLevel::Info));
         let width = geo.text_width(kind);
-        let (lines, more_line) = self.display(index);
+        let (lines, more_line) = self.display(index, store);
+        let kept = self.kept(index, store);
         let mut rows = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            for range in wrap(line, width) {
-                rows.push(Row { line: i, range });
+        if kept {
+            for (i, line) in lines.iter().enumerate() {
+                for range in wrap(line, width) {
+                    rows.push(Row { line: i, range });
+                }
             }
+        } else {
+            // A placeholder is one row at any width (cut at the edge when narrow).
+            rows.push(Row {
+                line: 0,
+                range: 0..lines[0].len(),
+            });
         }
-        self.remember_height(index, geo, rows.len());
+        self.remember_height(index, geo, rows.len(), kept);
         EntryLayout {
             lines,
             rows,
@@ -367,26 +441,28 @@ impl History {
         self.cache.borrow().heights.len()
     }
 
-    fn remember_height(&self, index: usize, geo: &ChatGeometry, h: usize) {
+    fn remember_height(&self, index: usize, geo: &ChatGeometry, h: usize, kept: bool) {
         let mut c = self.cache.borrow_mut();
         if c.key != Some(geo.wrap_key()) || c.heights.len() >= HEIGHT_CACHE_MAX {
             c.key = Some(geo.wrap_key());
             c.heights.clear();
         }
-        c.heights.insert(index, h as u32);
+        c.heights.insert(index, (h as u32, kept));
     }
 
-    /// Wrapped height of one entry (cached per geometry).
-    pub fn height(&self, index: usize, geo: &ChatGeometry) -> usize {
+    /// Wrapped height of one entry (cached per geometry, and laid out again once the store
+    /// lets its frame go).
+    pub fn height(&self, index: usize, geo: &ChatGeometry, store: &FrameStore) -> usize {
         {
             let c = self.cache.borrow();
             if c.key == Some(geo.wrap_key())
-                && let Some(h) = c.heights.get(&index)
+                && let Some(&(h, kept)) = c.heights.get(&index)
+                && kept == self.kept(index, store)
             {
-                return *h as usize;
+                return h as usize;
             }
         }
-        self.layout(index, geo).height()
+        self.layout(index, geo, store).height()
     }
 
     /// True when the view follows the newest entry.
@@ -399,12 +475,12 @@ impl History {
     }
 
     /// Rows from `a` to the end, counting no further than `limit`.
-    fn rows_below(&self, a: Anchor, geo: &ChatGeometry, limit: usize) -> usize {
+    fn rows_below(&self, a: Anchor, geo: &ChatGeometry, limit: usize, store: &FrameStore) -> usize {
         let mut rows = 0;
         let mut i = a.entry;
         let mut skip = a.row;
         while i < self.len() && rows <= limit {
-            rows += self.height(i, geo).saturating_sub(skip);
+            rows += self.height(i, geo, store).saturating_sub(skip);
             skip = 0;
             i += 1;
         }
@@ -412,13 +488,13 @@ impl History {
     }
 
     /// The top row when following the bottom, or `None` if everything fits with room to spare.
-    fn bottom_top(&self, geo: &ChatGeometry) -> Option<Anchor> {
+    fn bottom_top(&self, geo: &ChatGeometry, store: &FrameStore) -> Option<Anchor> {
         let h = geo.height.max(1) as usize;
         let mut rows = 0;
         let mut i = self.len();
         while i > 0 {
             i -= 1;
-            rows += self.height(i, geo);
+            rows += self.height(i, geo, store);
             if rows >= h {
                 return Some(Anchor {
                     entry: i,
@@ -437,10 +513,10 @@ impl History {
     }
 
     /// Scroll towards older entries by `n` rows.
-    pub fn scroll_up(&mut self, n: usize, geo: &ChatGeometry) {
+    pub fn scroll_up(&mut self, n: usize, geo: &ChatGeometry, store: &FrameStore) {
         let mut a = match self.anchor {
-            Some(a) => self.clamp(a, geo),
-            None => match self.bottom_top(geo) {
+            Some(a) => self.clamp(a, geo, store),
+            None => match self.bottom_top(geo, store) {
                 Some(a) => a,
                 None => return,
             },
@@ -457,19 +533,19 @@ impl History {
                 break;
             }
             a.entry -= 1;
-            a.row = self.height(a.entry, geo).saturating_sub(1);
+            a.row = self.height(a.entry, geo, store).saturating_sub(1);
         }
         self.leave_bottom(a);
-        self.settle(geo);
+        self.settle(geo, store);
     }
 
     /// Scroll towards newer entries by `n` rows; reaching the bottom follows again.
-    pub fn scroll_down(&mut self, n: usize, geo: &ChatGeometry) {
+    pub fn scroll_down(&mut self, n: usize, geo: &ChatGeometry, store: &FrameStore) {
         let Some(a) = self.anchor else { return };
-        let mut a = self.clamp(a, geo);
+        let mut a = self.clamp(a, geo, store);
         let mut left = n;
         while left > 0 && a.entry < self.len() {
-            let h = self.height(a.entry, geo);
+            let h = self.height(a.entry, geo, store);
             if a.row + left < h {
                 a.row += left;
                 left = 0;
@@ -484,14 +560,14 @@ impl History {
             return;
         }
         self.anchor = Some(a);
-        self.settle(geo);
+        self.settle(geo, store);
     }
 
     /// Jump to the oldest entry.
-    pub fn scroll_top(&mut self, geo: &ChatGeometry) {
-        if self.bottom_top(geo).is_some() {
+    pub fn scroll_top(&mut self, geo: &ChatGeometry, store: &FrameStore) {
+        if self.bottom_top(geo, store).is_some() {
             self.leave_bottom(Anchor { entry: 0, row: 0 });
-            self.settle(geo);
+            self.settle(geo, store);
         }
     }
 
@@ -500,20 +576,20 @@ impl History {
         self.anchor = None;
     }
 
-    fn clamp(&self, a: Anchor, geo: &ChatGeometry) -> Anchor {
+    fn clamp(&self, a: Anchor, geo: &ChatGeometry, store: &FrameStore) -> Anchor {
         if self.is_empty() {
             return Anchor { entry: 0, row: 0 };
         }
         let entry = a.entry.min(self.len() - 1);
-        let row = a.row.min(self.height(entry, geo).saturating_sub(1));
+        let row = a.row.min(self.height(entry, geo, store).saturating_sub(1));
         Anchor { entry, row }
     }
 
     /// Follow the bottom again when the anchored view would show it anyway.
-    fn settle(&mut self, geo: &ChatGeometry) {
+    fn settle(&mut self, geo: &ChatGeometry, store: &FrameStore) {
         if let Some(a) = self.anchor {
             let h = geo.height.max(1) as usize;
-            if self.rows_below(a, geo, h) <= h {
+            if self.rows_below(a, geo, h, store) <= h {
                 self.anchor = None;
             }
         }
@@ -521,7 +597,7 @@ impl History {
 
     /// The entries visible in `geo`, laid out. Touches only what is shown (plus, when an
     /// anchored view runs out of entries, the bottom page).
-    pub fn window(&self, geo: &ChatGeometry) -> Window {
+    pub fn window(&self, geo: &ChatGeometry, store: &FrameStore) -> Window {
         let h = geo.height as usize;
         let n = self.len();
         if h == 0 || n == 0 {
@@ -536,7 +612,7 @@ impl History {
             let mut i = a.entry.min(n - 1);
             let mut skip = a.row;
             while i < n && rows < h {
-                let layout = self.layout(i, geo);
+                let layout = self.layout(i, geo, store);
                 let s = skip.min(layout.height().saturating_sub(1));
                 skip = 0;
                 rows += layout.height() - s;
@@ -562,7 +638,7 @@ impl History {
         let mut i = n;
         while i > 0 && rows < h {
             i -= 1;
-            let layout = self.layout(i, geo);
+            let layout = self.layout(i, geo, store);
             rows += layout.height();
             items.push(WindowItem {
                 index: i,
@@ -581,6 +657,20 @@ impl History {
             new_below: 0,
             scrolled: false,
         }
+    }
+}
+
+/// The first [`TEXT_PREVIEW_BYTES`] of a text payload, cut at a character boundary when the
+/// payload is UTF-8 (it is shown lossily when not).
+fn text_preview(payload: &[u8]) -> &[u8] {
+    if payload.len() <= TEXT_PREVIEW_BYTES {
+        return payload;
+    }
+    let head = &payload[..TEXT_PREVIEW_BYTES];
+    match std::str::from_utf8(head) {
+        // Cut inside a character: leave it out.
+        Err(e) if e.error_len().is_none() => &head[..e.valid_up_to()],
+        _ => head,
     }
 }
 
@@ -661,6 +751,92 @@ pub fn clock(t: SystemTime, offset_secs: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FrameRecord;
+
+    /// A history with its frame store, as the App holds them.
+    struct Chat {
+        h: History,
+        s: FrameStore,
+    }
+
+    impl std::ops::Deref for Chat {
+        type Target = History;
+        fn deref(&self) -> &History {
+            &self.h
+        }
+    }
+
+    impl std::ops::DerefMut for Chat {
+        fn deref_mut(&mut self) -> &mut History {
+            &mut self.h
+        }
+    }
+
+    impl Chat {
+        fn new() -> Self {
+            Chat::with_store(FrameStore::default())
+        }
+        fn with_store(s: FrameStore) -> Self {
+            Chat {
+                h: History::new(),
+                s,
+            }
+        }
+        fn push(&mut self, at: SystemTime, dir: Direction, opcode: Opcode, payload: &[u8]) {
+            self.s.push(&FrameRecord {
+                seq: self.s.total_pushed() + 1,
+                at,
+                dir,
+                opcode,
+                len: payload.len(),
+                payload: bytes::Bytes::copy_from_slice(payload),
+                close: None,
+                redacted: false,
+            });
+            self.h.push_frame(&self.s);
+        }
+        fn push_text(&mut self, at: SystemTime, dir: Direction, text: &str) {
+            self.push(at, dir, Opcode::Text, text.as_bytes());
+        }
+        fn push_binary(&mut self, at: SystemTime, dir: Direction, bytes: &[u8]) {
+            self.push(at, dir, Opcode::Binary, bytes);
+        }
+        fn get(&self, i: usize) -> Option<Entry<'_>> {
+            self.h.get(i, &self.s)
+        }
+        fn display(&self, i: usize) -> (Vec<String>, Option<usize>) {
+            self.h.display(i, &self.s)
+        }
+        fn height(&self, i: usize, g: &ChatGeometry) -> usize {
+            self.h.height(i, g, &self.s)
+        }
+        fn window(&self, g: &ChatGeometry) -> Window {
+            self.h.window(g, &self.s)
+        }
+        fn scroll_up(&mut self, n: usize, g: &ChatGeometry) {
+            self.h.scroll_up(n, g, &self.s)
+        }
+        fn scroll_down(&mut self, n: usize, g: &ChatGeometry) {
+            self.h.scroll_down(n, g, &self.s)
+        }
+        fn scroll_top(&mut self, g: &ChatGeometry) {
+            self.h.scroll_top(g, &self.s)
+        }
+        /// The text of each visible row, top to bottom.
+        fn screen(&self, g: &ChatGeometry) -> Vec<String> {
+            self.window(g)
+                .items
+                .iter()
+                .flat_map(|it| {
+                    it.layout.rows[it.skip..]
+                        .iter()
+                        .map(|r| it.layout.row_text(r).to_string())
+                        .collect::<Vec<_>>()
+                })
+                .take(g.height as usize)
+                .collect()
+        }
+    }
 
     fn rows(line: &str, width: usize) -> Vec<&str> {
         wrap(line, width).into_iter().map(|r| &line[r]).collect()
@@ -722,7 +898,7 @@ mod tests {
 
     #[test]
     fn huge_text_keeps_a_bounded_preview() {
-        let mut h = History::new();
+        let mut h = Chat::new();
         let big = "x".repeat(1 << 20);
         h.push_text(at(0), Direction::Receive, &big);
         let e = h.get(0).unwrap();
@@ -738,7 +914,7 @@ mod tests {
 
     #[test]
     fn preview_cut_respects_char_boundaries() {
-        let mut h = History::new();
+        let mut h = Chat::new();
         let big = "中".repeat(TEXT_PREVIEW_BYTES); // 3 bytes each
         h.push_text(at(0), Direction::Receive, &big);
         let e = h.get(0).unwrap();
@@ -747,7 +923,7 @@ mod tests {
 
     #[test]
     fn binary_shows_length_and_hex() {
-        let mut h = History::new();
+        let mut h = Chat::new();
         h.push_binary(at(0), Direction::Receive, &[0, 1, 0xab, 0xff]);
         assert_eq!(h.display(0).0, vec!["<binary 4 bytes> 00 01 ab ff"]);
         h.push_binary(at(0), Direction::Receive, &[7u8; 40]);
@@ -764,8 +940,8 @@ mod tests {
         assert_eq!(clock(at(3600), -2 * 3600), "23:00:00");
     }
 
-    fn filled(n: usize) -> History {
-        let mut h = History::new();
+    fn filled(n: usize) -> Chat {
+        let mut h = Chat::new();
         h.set_peer("host");
         for i in 0..n {
             h.push_text(at(i as u64), Direction::Receive, &format!("message {i}"));
@@ -806,7 +982,7 @@ mod tests {
 
     #[test]
     fn scrolling_through_multi_row_entries() {
-        let mut h = History::new();
+        let mut h = Chat::new();
         h.set_peer("host");
         for i in 0..20 {
             h.push_text(at(i), Direction::Receive, &format!("m{i}\nsecond\nthird"));
@@ -883,5 +1059,143 @@ mod tests {
         let narrow = ChatGeometry::new(50, 5, 4);
         h.height(0, &narrow);
         assert_eq!(h.cached_heights(), 1);
+    }
+
+    #[test]
+    fn messages_read_their_bytes_from_the_store() {
+        let mut h = Chat::new();
+        h.set_peer("host");
+        h.push_text(at(5), Direction::Receive, "hello");
+        h.push_note(None, NoteLevel::Info, "a note");
+        h.push_binary(at(6), Direction::Send, &[1, 2]);
+        // Control frames are not messages.
+        h.push(at(7), Direction::Send, Opcode::Ping, b"p");
+        assert_eq!(h.len(), 3);
+        let e = h.get(0).unwrap();
+        assert_eq!(e.bytes, b"hello");
+        assert_eq!(
+            (e.frame, e.kept, e.sender, e.at),
+            (Some(0), true, "host", Some(at(5)))
+        );
+        let note = h.get(1).unwrap();
+        assert_eq!((note.frame, note.sender, note.at), (None, "", None));
+        assert_eq!(h.display(1).0, vec!["a note"]);
+        let e = h.get(2).unwrap();
+        assert_eq!((e.frame, e.sender), (Some(1), "you"));
+        assert_eq!(h.display(2).0, vec!["<binary 2 bytes> 01 02"]);
+    }
+
+    #[test]
+    fn entries_whose_frames_were_let_go_show_a_placeholder() {
+        let mut h = Chat::with_store(FrameStore::new(3, usize::MAX));
+        h.set_peer("host");
+        h.push_note(None, NoteLevel::Info, "start");
+        for i in 0..3 {
+            h.push_text(at(i), Direction::Receive, &format!("m{i}\nsecond\nthird"));
+        }
+        let g = geo(20);
+        assert_eq!(h.height(1, &g), 3);
+        // Two more frames: the store lets m0 and m1 go.
+        h.push_binary(at(10), Direction::Receive, &[9; 4]);
+        h.push_text(at(11), Direction::Receive, "m4");
+        let e = h.get(1).unwrap();
+        assert!(!e.kept);
+        assert!(e.bytes.is_empty());
+        assert_eq!(e.total, "m0\nsecond\nthird".len() as u64);
+        assert_eq!(
+            (e.at, e.sender),
+            (Some(at(0)), "host"),
+            "time and sender stay"
+        );
+        assert_eq!(h.display(1).0, vec![NOT_KEPT]);
+        assert_eq!(
+            h.height(1, &g),
+            1,
+            "the height cached while kept is not reused"
+        );
+        assert_eq!(
+            h.height(1, &ChatGeometry::new(12, 5, 4)),
+            1,
+            "one row at any width"
+        );
+        assert_eq!(
+            h.screen(&g),
+            vec![
+                "start",
+                NOT_KEPT,
+                NOT_KEPT,
+                "m2",
+                "second",
+                "third",
+                "<binary 4 bytes> 09 09 09 09",
+                "m4"
+            ]
+        );
+        // Notes keep their own text; a let-go binary keeps its length.
+        h.push_text(at(12), Direction::Receive, "m5");
+        h.push_text(at(13), Direction::Receive, "m6");
+        assert_eq!(h.display(0).0, vec!["start"]);
+        assert_eq!(h.display(4).0, vec![format!("<binary 4 bytes> {NOT_KEPT}")]);
+        // Placeholders are one row each at any width: m2 (three rows while kept, let go by
+        // now) and the binary are passed in one row each.
+        let small = geo(3);
+        h.scroll_top(&small);
+        assert_eq!(h.screen(&small), vec!["start", NOT_KEPT, NOT_KEPT]);
+        h.scroll_down(4, &small);
+        assert_eq!(h.anchor(), Some(Anchor { entry: 4, row: 0 }));
+        assert_eq!(h.screen(&small)[1], "m4");
+        h.scroll_up(3, &small);
+        assert_eq!(h.anchor(), Some(Anchor { entry: 1, row: 0 }));
+    }
+
+    /// Issue 4's budget: 10^6 frames of 100 B through `App::update`, every one in the chat
+    /// history and the monitor's store, hold at most 1.5 × payload + 48 B per message.
+    #[test]
+    fn history_and_store_memory_stay_within_budget() {
+        use crate::app::{App, AppInit, Event};
+        use crate::model::{ConnState, ConnectSpec, NetEvent};
+        const N: usize = 1_000_000;
+        const PAYLOAD: usize = 100;
+        let (mut app, _) = App::new(AppInit {
+            spec: ConnectSpec::new("ws://127.0.0.1:5678"),
+            connect_now: false,
+            banner: None,
+            snippets: Vec::new(),
+            profiles: Vec::new(),
+        });
+        app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
+        let before = app.history().len();
+        for i in 0..N {
+            let mut payload = format!("message {i:>8} ").into_bytes();
+            payload.resize(PAYLOAD, b'x');
+            app.update(Event::Net(NetEvent::Frame(FrameRecord {
+                seq: i as u64 + 1,
+                at: at(i as u64),
+                dir: Direction::Receive,
+                opcode: Opcode::Text,
+                len: PAYLOAD,
+                payload: payload.into(),
+                close: None,
+                redacted: false,
+            })));
+        }
+        let (history, store) = (app.history(), app.frames());
+        assert_eq!(history.len() - before, N, "every message is in the history");
+        assert_eq!(store.len(), N, "and in the store");
+        let last = history.len() - 1;
+        let newest = format!("message {:>8} xxx", N - 1);
+        assert!(history.display(last, store).0[0].starts_with(&newest));
+        let (h, s) = (history.approx_heap_bytes(), store.approx_heap_bytes());
+        println!(
+            "{N} × {PAYLOAD} B: history {h} B + store {s} B = {:.1} B/message",
+            (h + s) as f64 / N as f64
+        );
+        assert!(s >= N * PAYLOAD, "the store holds the payloads ({s} B)");
+        assert!(
+            h <= 32 * N,
+            "the history keeps fixed-size records, not payloads: {h} B"
+        );
+        let budget = N * PAYLOAD * 3 / 2 + 48 * N;
+        assert!(h + s <= budget, "{h} + {s} B over the budget of {budget} B");
     }
 }

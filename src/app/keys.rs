@@ -12,18 +12,34 @@ pub const KEY_TABLE: &[KeySection] = &[
         title: "Anywhere",
         keys: &[
             ("Ctrl-C, Ctrl-Q", "quit (closes every connection with 1000)"),
-            ("Ctrl-T", "open another session (its own chat, monitor, recording)"),
+            (
+                "Ctrl-T",
+                "open another session (its own chat, monitor, recording)",
+            ),
             ("Alt-←, Alt-→", "previous / next session"),
             ("F1", "show / hide this help"),
             ("F2, Alt-2", "chat view"),
             ("F3, Alt-3", "monitor view (every frame, handshake, stats)"),
+            (
+                "Ctrl-P",
+                "command palette: snippets, commands, connect @profile",
+            ),
+            (
+                "F5 … F12",
+                "send snippet 1–8 of the config file (when logged in)",
+            ),
+            ("F4", "copy the last message shown / the selected frame"),
             ("Esc", "close this help, dismiss a notice"),
             ("Esc, Ctrl-X", "while reconnecting: stop trying"),
             ("Tab, Shift-Tab", "next / previous field"),
-            ("F6, Ctrl-R", "show / hide the password"),
+            ("Ctrl-R, F6 (login pane)", "show / hide the password"),
             ("PgUp, PgDn", "scroll the history by a page"),
             ("Home, End", "history top / bottom (End follows)"),
             ("Mouse wheel", "scroll the history"),
+            (
+                "Mouse click",
+                "focus a login field or the input; select a monitor row",
+            ),
             ("Paste", "insert into the focused field"),
         ],
     },
@@ -32,7 +48,10 @@ pub const KEY_TABLE: &[KeySection] = &[
         keys: &[
             ("Enter", "connect and log in (after a rejection: retry)"),
             ("↑, ↓", "previous / next field"),
-            ("←, →, Space", "change the auth method (on Auth)"),
+            (
+                "←, →, Space",
+                "next profile (on Profile) / auth method (on Auth)",
+            ),
         ],
     },
     KeySection {
@@ -52,6 +71,19 @@ pub const KEY_TABLE: &[KeySection] = &[
         ],
     },
     KeySection {
+        title: "Slash commands (message input)",
+        keys: super::slash::SLASH_COMMANDS,
+    },
+    KeySection {
+        title: "Command palette (Ctrl-P)",
+        keys: &[
+            ("letters", "narrow the list (fuzzy: the letters in order)"),
+            ("↑, ↓, Tab, Shift-Tab", "select"),
+            ("Enter", "run the selected entry"),
+            ("Esc, Ctrl-P", "close"),
+        ],
+    },
+    KeySection {
         title: "Monitor view (F3)",
         keys: &[
             ("j, k, ↓, ↑", "select the next / previous frame"),
@@ -59,6 +91,7 @@ pub const KEY_TABLE: &[KeySection] = &[
             ("Home, End", "first frame / newest frame (End follows)"),
             ("Mouse wheel", "move the selection"),
             ("Space", "pause / resume the display (frames are kept)"),
+            ("y", "copy the selected frame (text; hex for binary)"),
             ("x", "hex dump of the selected frame on / off"),
             ("h", "handshake panel: request and response heads"),
             ("J, K, Shift-PgDn/PgUp", "scroll the detail pane"),

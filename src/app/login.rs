@@ -7,6 +7,8 @@ use crate::model::{AuthMethod, ConnectSpec, Secret};
 /// Where keyboard input goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
+    /// The saved profiles (only when the config file has some).
+    Profile,
     Url,
     User,
     Password,
@@ -17,7 +19,8 @@ pub enum Focus {
 
 impl Focus {
     /// Tab order.
-    pub const ORDER: [Focus; 5] = [
+    pub const ORDER: [Focus; 6] = [
+        Focus::Profile,
         Focus::Url,
         Focus::User,
         Focus::Password,
@@ -40,6 +43,10 @@ pub struct LoginForm {
     pub(crate) reveal: bool,
     /// The last failure (connection error or login rejection), shown in red.
     pub(crate) error: Option<String>,
+    /// Names of the saved profiles offered at the top of the pane.
+    pub(crate) profiles: Vec<String>,
+    /// The profile last picked (index into `profiles`).
+    pub(crate) profile: Option<usize>,
 }
 
 impl LoginForm {
@@ -51,13 +58,40 @@ impl LoginForm {
             auth: spec.auth,
             reveal: false,
             error: None,
+            profiles: Vec::new(),
+            profile: None,
         }
+    }
+
+    /// Fill the fields from a profile's spec (the password too: from its `password_env`,
+    /// else empty).
+    pub(crate) fn fill(&mut self, index: usize, spec: &ConnectSpec) {
+        self.url = Input::new(spec.url.clone());
+        self.user = Input::new(spec.user.clone());
+        self.password = Input::new(spec.password.expose().to_string());
+        self.auth = spec.auth;
+        self.reveal = false;
+        self.error = None;
+        self.profile = Some(index);
+    }
+
+    /// The saved profiles' names.
+    pub fn profiles(&self) -> &[String] {
+        &self.profiles
+    }
+
+    /// The profile last picked, if any.
+    pub fn profile(&self) -> Option<&str> {
+        self.profile
+            .and_then(|i| self.profiles.get(i))
+            .map(String::as_str)
     }
 
     /// Whether a field matters for the chosen auth method (irrelevant ones are dimmed and
     /// skipped by Tab).
     pub fn relevant(&self, f: Focus) -> bool {
         match f {
+            Focus::Profile => !self.profiles.is_empty(),
             Focus::Url | Focus::Auth | Focus::Input => true,
             Focus::User => matches!(self.auth, AuthMethod::FirstMessage | AuthMethod::Basic),
             Focus::Password => self.auth != AuthMethod::None,
@@ -69,7 +103,7 @@ impl LoginForm {
             Focus::Url => Some(&self.url),
             Focus::User => Some(&self.user),
             Focus::Password => Some(&self.password),
-            Focus::Auth | Focus::Input => None,
+            Focus::Profile | Focus::Auth | Focus::Input => None,
         }
     }
 
@@ -78,7 +112,7 @@ impl LoginForm {
             Focus::Url => Some(&mut self.url),
             Focus::User => Some(&mut self.user),
             Focus::Password => Some(&mut self.password),
-            Focus::Auth | Focus::Input => None,
+            Focus::Profile | Focus::Auth | Focus::Input => None,
         }
     }
 

@@ -6,14 +6,19 @@ pub mod input;
 pub mod keys;
 pub mod login;
 pub mod monitor;
+pub mod palette;
+pub mod slash;
 pub mod stats;
 
-use std::cell::Cell;
-use std::path::PathBuf;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::model::{
@@ -26,6 +31,7 @@ pub use history::{ChatGeometry, History, NoteLevel};
 pub use input::ChatInput;
 pub use login::{Focus, LoginForm};
 pub use monitor::{Monitor, View};
+pub use palette::Palette;
 
 /// Everything that can happen to the app.
 #[derive(Debug, Clone)]
@@ -61,7 +67,16 @@ pub enum Command {
     /// Write a HAR file of `App::frames()` with `App::handshake()` (`record::har`); answer
     /// with `Event::Notice`.
     ExportHar(PathBuf),
+    /// Read this file and send it on the session (`/send-file`): a text frame when it is
+    /// UTF-8, else binary; answer with `Event::Notice` (sent, or why not).
+    SendFile(PathBuf),
+    /// Put this text on the user's clipboard (OSC 52 on a real terminal). At most
+    /// [`COPY_MAX_BYTES`].
+    Copy(String),
 }
+
+/// The most text one copy puts on the clipboard (terminals limit OSC 52 sequences).
+pub const COPY_MAX_BYTES: usize = 100_000;
 
 /// How the UI starts.
 #[derive(Debug, Clone)]
@@ -72,6 +87,43 @@ pub struct AppInit {
     pub connect_now: bool,
     /// A line shown in the history at start (e.g. "demo server listening on …").
     pub banner: Option<String>,
+    /// Saved messages: F5…F12 send the first eight, the palette (Ctrl-P) offers all.
+    pub snippets: Vec<crate::config::Snippet>,
+    /// Saved profiles, offered at the top of the login pane and as "connect @NAME".
+    pub profiles: Vec<(String, crate::config::Profile)>,
+}
+
+impl AppInit {
+    /// A login pane filled from `spec`, no banner, no snippets or profiles.
+    pub fn new(spec: ConnectSpec) -> AppInit {
+        AppInit {
+            spec,
+            connect_now: false,
+            banner: None,
+            snippets: Vec::new(),
+            profiles: Vec::new(),
+        }
+    }
+}
+
+/// A saved profile as the app uses it: its session spec (password read from its
+/// `password_env` when the app started), or why it cannot be used.
+#[derive(Debug, Clone)]
+pub struct SavedProfile {
+    pub name: String,
+    pub url: String,
+    pub spec: Result<ConnectSpec, String>,
+}
+
+/// What a mouse click at a screen cell means; the last draw records these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    /// A login field (label or value).
+    Field(Focus),
+    /// The history or the input box: focus the input.
+    Chat,
+    /// A row of the monitor's table: select this frame (absolute index).
+    Frame(u64),
 }
 
 /// Rows the mouse wheel scrolls.
@@ -145,6 +197,12 @@ pub struct App {
     reconnecting: bool,
     /// Lines sent while reconnecting whose `Frame(Send)` has not arrived yet, oldest first.
     pending: VecDeque<String>,
+    snippets: Vec<crate::config::Snippet>,
+    profiles: Vec<SavedProfile>,
+    /// The command palette, while open (Ctrl-P).
+    palette: Option<Palette>,
+    /// Clickable regions of the last draw, in screen cells.
+    hits: RefCell<Vec<(Rect, Hit)>>,
 }
 
 impl App {
@@ -153,8 +211,33 @@ impl App {
             mut spec,
             connect_now,
             banner,
+            snippets,
+            profiles,
         } = init;
-        let login = LoginForm::from_spec(&spec);
+        let mut login = LoginForm::from_spec(&spec);
+        let profiles: Vec<SavedProfile> = profiles
+            .into_iter()
+            .map(|(name, p)| SavedProfile {
+                spec: p
+                    .to_spec()
+                    .map(|mut s| {
+                        if let Some(every) = p.ping_interval() {
+                            s.ping_interval = every;
+                        }
+                        s
+                    })
+                    .map_err(|e| format!("profile {name}: {e:#}")),
+                url: p.url.clone(),
+                name,
+            })
+            .collect();
+        login.profiles = profiles.iter().map(|p| p.name.clone()).collect();
+        // `connect @NAME`: show that profile as the one picked.
+        login.profile = profiles.iter().position(|p| {
+            p.spec
+                .as_ref()
+                .is_ok_and(|s| s.url == spec.url && s.user == spec.user && s.auth == spec.auth)
+        });
         spec.password = Default::default();
         let focus = login.initial_focus();
         let utc_offset = time::UtcOffset::current_local_offset()
@@ -188,6 +271,10 @@ impl App {
             replay: None,
             reconnecting: false,
             pending: VecDeque::new(),
+            snippets,
+            profiles,
+            palette: None,
+            hits: RefCell::new(Vec::new()),
         };
         if let Some(b) = banner {
             app.history.push_note(None, NoteLevel::Info, &b);
@@ -270,11 +357,7 @@ impl App {
             .unwrap_or_default();
         let mut spec = ConnectSpec::new(url.clone());
         spec.auth = AuthMethod::None;
-        let (mut app, _) = App::new(AppInit {
-            spec,
-            connect_now: false,
-            banner: None,
-        });
+        let (mut app, _) = App::new(AppInit::new(spec));
         app.replay = Some(file.to_string());
         app.set_frame_limits(max_frames, max_bytes);
         app.view = View::Monitor;
@@ -433,6 +516,13 @@ impl App {
             }
             return Vec::new();
         }
+        if self.palette.is_some() {
+            return self.on_palette_key(k);
+        }
+        if ctrl && k.code == KeyCode::Char('p') {
+            self.open_palette();
+            return Vec::new();
+        }
         let alt = k.modifiers.contains(KeyModifiers::ALT);
         match k.code {
             KeyCode::F(1) => {
@@ -458,6 +548,19 @@ impl App {
                 self.view = View::Monitor;
                 return Vec::new();
             }
+            KeyCode::F(4) => return self.copy_current(),
+            // On the login pane F6 shows the password (below); elsewhere it is a snippet key.
+            KeyCode::F(6) if self.view == View::Chat && self.focus.is_login() => {}
+            KeyCode::F(n @ 5..=12) => return self.send_snippet(usize::from(n - 5)),
+            KeyCode::Char('y')
+                if self.view == View::Monitor
+                    && self.monitor.filter_edit().is_none()
+                    && !k
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                return self.copy_current();
+            }
             _ => {}
         }
         if self.view == View::Monitor {
@@ -476,15 +579,15 @@ impl App {
                 return Vec::new();
             }
             KeyCode::PageUp => {
-                self.history.scroll_up(page, &geo);
+                self.history.scroll_up(page, &geo, self.monitor.store());
                 return Vec::new();
             }
             KeyCode::PageDown => {
-                self.history.scroll_down(page, &geo);
+                self.history.scroll_down(page, &geo, self.monitor.store());
                 return Vec::new();
             }
             KeyCode::Home => {
-                self.history.scroll_top(&geo);
+                self.history.scroll_top(&geo, self.monitor.store());
                 return Vec::new();
             }
             KeyCode::End => {
@@ -503,6 +606,17 @@ impl App {
         }
         match self.focus {
             Focus::Input => self.on_input_key(k),
+            Focus::Profile => {
+                match k.code {
+                    KeyCode::Left => self.cycle_profile(false),
+                    KeyCode::Right | KeyCode::Char(' ') => self.cycle_profile(true),
+                    KeyCode::Up => self.move_focus(false, false),
+                    KeyCode::Down => self.move_focus(true, false),
+                    KeyCode::Enter => return self.submit_login(),
+                    _ => {}
+                }
+                Vec::new()
+            }
             Focus::Auth => {
                 match k.code {
                     KeyCode::Left => self.set_auth(self.login.auth.prev()),
@@ -532,7 +646,7 @@ impl App {
 
     fn on_input_key(&mut self, k: KeyEvent) -> Vec<Command> {
         match k.code {
-            KeyCode::Enter => return self.send_input(),
+            KeyCode::Enter => return self.run_line(),
             KeyCode::Up => {
                 self.input.recall_older();
             }
@@ -588,23 +702,22 @@ impl App {
         });
     }
 
-    fn send_input(&mut self) -> Vec<Command> {
-        if self.input.value().is_empty() {
-            return Vec::new();
-        }
+    /// Send `text` for the line in the input (which is taken for recall once sent or queued;
+    /// kept when it cannot be sent now).
+    fn send_text_line(&mut self, text: String) -> Vec<Command> {
         if self.replay.is_some() {
             self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
             return Vec::new();
         }
         if self.conn == ConnState::LoggedIn {
-            let line = self.input.take();
-            return vec![Command::Net(NetCommand::SendText(line))];
+            self.input.take();
+            return vec![Command::Net(NetCommand::SendText(text))];
         }
         if self.reconnecting {
             // The network task queues it and sends it after the new login.
-            let line = self.input.take();
-            self.pending.push_back(line.clone());
-            return vec![Command::Net(NetCommand::SendText(line))];
+            self.input.take();
+            self.pending.push_back(text.clone());
+            return vec![Command::Net(NetCommand::SendText(text))];
         }
         let why = match &self.conn {
             ConnState::Connecting | ConnState::Handshaking | ConnState::LoggingIn => {
@@ -726,6 +839,15 @@ impl App {
     // ---- mouse and paste ----
 
     fn on_mouse(&mut self, m: MouseEvent) {
+        if let MouseEventKind::Down(MouseButton::Left) = m.kind {
+            if !self.help && self.palette.is_none() {
+                self.on_click(m.column, m.row);
+            }
+            return;
+        }
+        if self.palette.is_some() {
+            return;
+        }
         if self.view == View::Monitor && !self.help {
             match m.kind {
                 MouseEventKind::ScrollUp => self.on_monitor_mouse(true),
@@ -736,14 +858,47 @@ impl App {
         }
         let geo = self.geometry.get();
         match m.kind {
-            MouseEventKind::ScrollUp => self.history.scroll_up(WHEEL_ROWS, &geo),
-            MouseEventKind::ScrollDown => self.history.scroll_down(WHEEL_ROWS, &geo),
+            MouseEventKind::ScrollUp => {
+                self.history
+                    .scroll_up(WHEEL_ROWS, &geo, self.monitor.store())
+            }
+            MouseEventKind::ScrollDown => {
+                self.history
+                    .scroll_down(WHEEL_ROWS, &geo, self.monitor.store())
+            }
             _ => {}
+        }
+    }
+
+    /// A left click: focus the login field or the input, or select the monitor row, drawn
+    /// at that cell by the last draw.
+    fn on_click(&mut self, x: u16, y: u16) {
+        let hit = self
+            .hits
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(r, _)| r.contains(Position::new(x, y)))
+            .map(|(_, h)| *h);
+        match hit {
+            Some(Hit::Field(f)) if self.login.relevant(f) => self.focus = f,
+            Some(Hit::Field(_)) | None => {}
+            Some(Hit::Chat) => self.focus = Focus::Input,
+            Some(Hit::Frame(abs)) => {
+                let m = &mut self.monitor;
+                if let (Some(cur), Some(row)) = (m.selected_row(), m.row_of(abs)) {
+                    m.move_selection(row as isize - cur as isize);
+                }
+            }
         }
     }
 
     fn on_paste(&mut self, s: &str) {
         if self.help {
+            return;
+        }
+        if let Some(p) = self.palette.as_mut() {
+            p.paste(s);
             return;
         }
         if self.view == View::Monitor {
@@ -752,11 +907,199 @@ impl App {
         }
         match self.focus {
             Focus::Input => self.input.paste(s),
+            Focus::Profile | Focus::Auth => {}
             f => {
                 if let Some(i) = self.login.input_mut(f) {
                     input::insert_text(i, s);
                 }
             }
+        }
+    }
+
+    // ---- snippets, profiles, copy, clear ----
+
+    /// The session's snippets (F5…F12 send the first eight).
+    pub fn snippets(&self) -> &[crate::config::Snippet] {
+        &self.snippets
+    }
+
+    /// The saved profiles.
+    pub fn profiles(&self) -> &[SavedProfile] {
+        &self.profiles
+    }
+
+    /// F5…F12 and the palette: send snippet `i`.
+    fn send_snippet(&mut self, i: usize) -> Vec<Command> {
+        let Some(s) = self.snippets.get(i) else {
+            let key = palette::SNIPPET_KEYS.get(i).copied().unwrap_or("?");
+            let text = if self.snippets.is_empty() {
+                format!(
+                    "{key}: no snippets — add [[snippets]] to the config file (see assets/config.toml)"
+                )
+            } else {
+                format!("{key}: there are only {} snippets", self.snippets.len())
+            };
+            self.notify(NoteLevel::Warn, text);
+            return Vec::new();
+        };
+        let name = sanitize_line(&s.name);
+        if self.replay.is_some() {
+            self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
+            return Vec::new();
+        }
+        if self.conn != ConnState::LoggedIn {
+            self.notify(
+                NoteLevel::Warn,
+                format!("not logged in — snippet “{name}” not sent"),
+            );
+            return Vec::new();
+        }
+        let cmd = s.command();
+        self.notify(NoteLevel::Info, format!("sent snippet “{name}”"));
+        vec![Command::Net(cmd)]
+    }
+
+    /// ←/→ on the Profile field: the next or previous profile, filled in at once.
+    fn cycle_profile(&mut self, forward: bool) {
+        let n = self.profiles.len();
+        if n == 0 {
+            return;
+        }
+        let i = match (self.login.profile, forward) {
+            (None, true) => 0,
+            (None, false) => n - 1,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        };
+        self.pick_profile(i);
+    }
+
+    /// Fill the login pane (and the login rules, headers, subprotocol…) from profile `i`.
+    /// False (with the reason shown) when the profile cannot be used.
+    fn pick_profile(&mut self, i: usize) -> bool {
+        let Some(p) = self.profiles.get(i) else {
+            return false;
+        };
+        match &p.spec {
+            Ok(spec) => {
+                self.login.fill(i, spec);
+                let no_redact = self.template.no_redact;
+                self.template = spec.clone();
+                self.template.password = Default::default();
+                self.template.no_redact |= no_redact;
+                true
+            }
+            Err(e) => {
+                self.login.profile = Some(i);
+                self.login.error = Some(e.clone());
+                false
+            }
+        }
+    }
+
+    /// `/clear` and the palette: empty the chat history (the monitor keeps every frame).
+    fn clear_history(&mut self) {
+        self.history = History::new();
+        if let Some(url) = &self.session_url {
+            self.history.set_peer(&host_of(url));
+        }
+        self.notify(
+            NoteLevel::Info,
+            "chat history cleared — the monitor (F3) still has every frame",
+        );
+    }
+
+    /// `/export FILE`.
+    fn export_har_to(&mut self, path: PathBuf) -> Vec<Command> {
+        if self.monitor.store().is_empty() && self.handshake.is_none() {
+            self.notify(NoteLevel::Warn, "nothing to export yet");
+            return Vec::new();
+        }
+        self.notify(
+            NoteLevel::Info,
+            format!(
+                "exporting {} frames to {}…",
+                self.monitor.store().len(),
+                path.display()
+            ),
+        );
+        vec![Command::ExportHar(path)]
+    }
+
+    /// `y` in the monitor (the selected frame), F4 in the chat (the newest message shown at
+    /// the bottom of the history view): put its payload on the clipboard — text as is,
+    /// binary as hex.
+    fn copy_current(&mut self) -> Vec<Command> {
+        let clip = match self.view {
+            View::Monitor => self
+                .monitor
+                .selected_abs()
+                .and_then(|abs| self.monitor.frame(abs))
+                .map(|v| clip_payload(v.opcode, v.payload, v.close_code)),
+            View::Chat => self.last_message_clip(),
+        };
+        let Some((text, full, what)) = clip else {
+            let where_ = match self.view {
+                View::Monitor => "no frame selected",
+                View::Chat => "no message in view",
+            };
+            self.notify(NoteLevel::Warn, format!("nothing to copy — {where_}"));
+            return Vec::new();
+        };
+        if full == 0 {
+            self.notify(NoteLevel::Warn, "nothing to copy — the payload is empty");
+            return Vec::new();
+        }
+        let mut text = text;
+        if text.len() > COPY_MAX_BYTES {
+            let cut = text.floor_char_boundary(COPY_MAX_BYTES);
+            text.truncate(cut);
+        }
+        if text.len() < full {
+            self.notify(
+                NoteLevel::Warn,
+                format!(
+                    "copied the first {} of {} bytes ({what}) — the clipboard takes at most {} KB",
+                    text.len(),
+                    full,
+                    COPY_MAX_BYTES / 1000
+                ),
+            );
+        } else {
+            self.notify(
+                NoteLevel::Good,
+                format!("copied {} bytes ({what}) to the clipboard", text.len()),
+            );
+        }
+        vec![Command::Copy(text)]
+    }
+
+    /// The message at the bottom of the history view: its full payload from the monitor's
+    /// store (`None` when the store no longer keeps it).
+    fn last_message_clip(&self) -> Option<(String, usize, &'static str)> {
+        let geo = self.geometry.get();
+        let store = self.monitor.store();
+        let window = self.history.window(&geo, store);
+        let abs = window
+            .items
+            .iter()
+            .rev()
+            .find_map(|it| self.history.get(it.index, store)?.frame)?;
+        let v = self.monitor.frame(abs)?;
+        Some(clip_payload(v.opcode, v.payload, None))
+    }
+
+    // ---- drawing support ----
+
+    /// Forget the clickable regions (the draw records them again).
+    pub(crate) fn clear_hits(&self) {
+        self.hits.borrow_mut().clear();
+    }
+
+    /// The draw shows something clickable in `area`.
+    pub(crate) fn add_hit(&self, area: Rect, hit: Hit) {
+        if area.width > 0 && area.height > 0 {
+            self.hits.borrow_mut().push((area, hit));
         }
     }
 
@@ -984,22 +1327,20 @@ impl App {
             Opcode::Text => {
                 self.count(f.dir);
                 if f.dir == Direction::Send
-                    && self.pending.front().is_some_and(|p| *p == String::from_utf8_lossy(&f.payload))
+                    && self
+                        .pending
+                        .front()
+                        .is_some_and(|p| *p == String::from_utf8_lossy(&f.payload))
                 {
                     // A queued line went out: no longer pending, shown as sent below.
                     self.pending.pop_front();
                 }
-                match &masked {
-                    Some(shown) => self.history.push_text(f.at, f.dir, shown),
-                    None => {
-                        let text = String::from_utf8_lossy(&f.payload);
-                        self.history.push_text(f.at, f.dir, &text);
-                    }
-                }
+                // The store holds the frame as shown (a login frame masked).
+                self.history.push_frame(self.monitor.store());
             }
             Opcode::Binary => {
                 self.count(f.dir);
-                self.history.push_binary(f.at, f.dir, &f.payload);
+                self.history.push_frame(self.monitor.store());
             }
             Opcode::Close => {
                 let who = match f.dir {
@@ -1048,4 +1389,41 @@ pub fn host_of(url: &str) -> String {
 /// Clock time of a history entry (used by the chat view).
 pub fn clock(t: SystemTime, offset: i32) -> String {
     history::clock(t, offset)
+}
+
+/// What copying a payload puts on the clipboard: (text, length of the full text, what it is).
+/// Text frames as text, binary as hex; only about [`COPY_MAX_BYTES`] are rendered.
+fn clip_payload(
+    opcode: Opcode,
+    payload: &[u8],
+    close_code: Option<u16>,
+) -> (String, usize, &'static str) {
+    let text =
+        |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(COPY_MAX_BYTES + 4)]).into_owned();
+    let hex = |b: &[u8]| {
+        let mut s = String::with_capacity(b.len().min(COPY_MAX_BYTES / 2) * 2);
+        for x in b.iter().take(COPY_MAX_BYTES / 2) {
+            s.push_str(&format!("{x:02x}"));
+        }
+        (s, b.len() * 2, "hex")
+    };
+    let printable = std::str::from_utf8(payload).is_ok_and(|s| {
+        !s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    });
+    match opcode {
+        Opcode::Text => (text(payload), payload.len(), "text"),
+        Opcode::Close => {
+            let reason = String::from_utf8_lossy(payload);
+            let s = match close_code {
+                Some(c) if reason.is_empty() => c.to_string(),
+                Some(c) => format!("{c} {reason}"),
+                None => String::new(),
+            };
+            let n = s.len();
+            (s, n, "close code and reason")
+        }
+        Opcode::Ping | Opcode::Pong if printable => (text(payload), payload.len(), "text"),
+        Opcode::Binary | Opcode::Ping | Opcode::Pong => hex(payload),
+    }
 }

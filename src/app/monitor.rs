@@ -548,7 +548,7 @@ impl App {
         Vec::new()
     }
 
-    fn ping_now(&mut self) -> Vec<Command> {
+    pub(super) fn ping_now(&mut self) -> Vec<Command> {
         if self.replay.is_some() {
             return self.read_only();
         }
@@ -561,7 +561,7 @@ impl App {
         vec![Command::Net(NetCommand::Ping(payload))]
     }
 
-    fn toggle_recording(&mut self) -> Vec<Command> {
+    pub(super) fn toggle_recording(&mut self) -> Vec<Command> {
         if self.replay.is_some() {
             return self.read_only();
         }
@@ -585,7 +585,7 @@ impl App {
         }
     }
 
-    fn export_har(&mut self) -> Vec<Command> {
+    pub(super) fn export_har(&mut self) -> Vec<Command> {
         if self.monitor.store.is_empty() && self.handshake.is_none() {
             self.notify(NoteLevel::Warn, "nothing to export yet");
             return Vec::new();

@@ -47,11 +47,55 @@ pub struct RunOptions {
     pub new_session: Option<AppInit>,
     /// Local UTC offset for new sessions' clocks.
     pub utc_offset: i32,
+    /// Where copied text goes (`y` in the monitor, F4 in the chat). `None`: copying is not
+    /// available in this run (`tui::run_terminal` uses [`Clipboard::osc52_stdout`]).
+    pub clipboard: Option<Clipboard>,
     /// In-memory frame limits (frames, payload bytes) for new sessions.
     pub frame_limits: Option<(usize, usize)>,
     /// Fault injection for tests (`WSDECK_FAULT_PANIC_AT_DRAW=N`): panic inside the Nth draw,
     /// to prove the terminal is restored on a panic.
     pub panic_at_draw: Option<usize>,
+}
+
+/// What a [`Clipboard`] calls with the copied text.
+type CopyFn = Box<dyn FnMut(&str) -> io::Result<()> + Send>;
+
+/// A clipboard sink: the real terminal gets an OSC 52 sequence; tests collect the text.
+pub struct Clipboard(CopyFn);
+
+impl Clipboard {
+    pub fn new(f: impl FnMut(&str) -> io::Result<()> + Send + 'static) -> Clipboard {
+        Clipboard(Box::new(f))
+    }
+
+    /// Write [`osc52`] to stdout (the terminal, or tmux/ssh in between, sets the clipboard).
+    pub fn osc52_stdout() -> Clipboard {
+        Clipboard::new(|text| {
+            use std::io::Write;
+            let mut out = io::stdout().lock();
+            out.write_all(osc52(text).as_bytes())?;
+            out.flush()
+        })
+    }
+
+    pub fn copy(&mut self, text: &str) -> io::Result<()> {
+        (self.0)(text)
+    }
+}
+
+impl std::fmt::Debug for Clipboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clipboard")
+    }
+}
+
+/// The OSC 52 "set clipboard" sequence: `ESC ] 52 ; c ; BASE64 ESC \`.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    format!(
+        "\x1b]52;c;{}\x1b\\",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
 }
 
 /// Why the loop ended.
@@ -107,6 +151,17 @@ where
     }
 
     let exit = loop {
+        for t in &mut tabs {
+            for text in t.take_copies() {
+                let failed = match opts.clipboard.as_mut() {
+                    Some(c) => c.copy(&text).err().map(|e| format!("copy failed: {e}")),
+                    None => Some("no clipboard in this run — nothing copied".to_string()),
+                };
+                if let Some(why) = failed {
+                    let _ = t.update(Event::Notice(crate::app::NoteLevel::Error, why));
+                }
+            }
+        }
         if quitting {
             break Exit::Quit;
         }

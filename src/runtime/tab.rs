@@ -29,6 +29,8 @@ pub struct Tab {
     pub record_error: Option<String>,
     /// Next frame sequence number, so a reconnect never reuses one.
     next_seq: u64,
+    /// Text the App asked to copy, for the loop's clipboard (`take_copies`).
+    copies: Vec<String>,
 }
 
 impl Tab {
@@ -41,6 +43,7 @@ impl Tab {
             size: None,
             record_error: None,
             next_seq: 1,
+            copies: Vec::new(),
         }
     }
 
@@ -144,9 +147,29 @@ impl Tab {
                 };
                 let _ = self.update(Event::Notice(notice.0, notice.1));
             }
+            Command::SendFile(path) => {
+                let (level, text) = match (&self.session, read_for_send(&path)) {
+                    (None, _) => (NoteLevel::Warn, "not connected — file not sent".to_string()),
+                    (Some(_), Err(e)) => (NoteLevel::Error, e),
+                    (Some(s), Ok((cmd, n, kind))) => {
+                        let _ = s.commands.send(cmd);
+                        (
+                            NoteLevel::Good,
+                            format!("sent {}: {n} bytes as a {kind} frame", path.display()),
+                        )
+                    }
+                };
+                let _ = self.update(Event::Notice(level, crate::text::sanitize_line(&text)));
+            }
+            Command::Copy(text) => self.copies.push(text),
             Command::Quit => return Flow::Quit,
         }
         Flow::Continue
+    }
+
+    /// Text the App asked to put on the clipboard since the last call.
+    pub fn take_copies(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.copies)
     }
 
     /// Write this session's frames and handshake as HAR; returns the number of frames.
@@ -187,5 +210,91 @@ impl Tab {
     /// One-word state for the tab bar.
     pub fn state(&self) -> &ConnState {
         self.app.conn()
+    }
+}
+
+/// The largest file `/send-file` sends (the usual WebSocket frame limit).
+pub const MAX_SEND_FILE: u64 = 16 * 1024 * 1024;
+
+/// Read a file for `/send-file`: a text frame when it is UTF-8, else binary. Returns the
+/// command, the size and "text" / "binary", or a one-line reason.
+pub fn read_for_send(path: &Path) -> Result<(NetCommand, usize, &'static str), String> {
+    use std::io::Read;
+    let shown = path.display();
+    let path = expand_home(path);
+    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if meta.is_dir() {
+        return Err(format!("{shown} is a directory, not a file"));
+    }
+    if !meta.is_file() {
+        // A FIFO or device could block or never end.
+        return Err(format!("{shown} is not a regular file"));
+    }
+    let too_big = || {
+        format!(
+            "{shown} is {:.1} MiB; /send-file sends at most {} MiB",
+            meta.len() as f64 / 1048576.0,
+            MAX_SEND_FILE / 1024 / 1024
+        )
+    };
+    if meta.len() > MAX_SEND_FILE {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(MAX_SEND_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_SEND_FILE {
+        return Err(too_big());
+    }
+    let n = bytes.len();
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => (NetCommand::SendText(text), n, "text"),
+        Err(e) => (NetCommand::SendBinary(e.into_bytes()), n, "binary"),
+    })
+}
+
+/// `~/x` → `$HOME/x`.
+fn expand_home(path: &Path) -> std::path::PathBuf {
+    if let Ok(rest) = path.strip_prefix("~")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return std::path::PathBuf::from(home).join(rest);
+    }
+    path.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_sent_as_text_or_binary() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("t.txt");
+        std::fs::write(&t, "héllo\n").unwrap();
+        let (cmd, n, kind) = read_for_send(&t).unwrap();
+        assert!(matches!(cmd, NetCommand::SendText(s) if s == "héllo\n"));
+        assert_eq!((n, kind), (7, "text"));
+        let b = dir.path().join("b.bin");
+        std::fs::write(&b, [0xff, 0x00, 0x01]).unwrap();
+        let (cmd, _, kind) = read_for_send(&b).unwrap();
+        assert!(matches!(cmd, NetCommand::SendBinary(v) if v == [0xff, 0, 1]));
+        assert_eq!(kind, "binary");
+    }
+
+    #[test]
+    fn unreadable_paths_say_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.txt");
+        let e = read_for_send(&missing).unwrap_err();
+        assert!(e.contains("cannot read") && e.contains("nope.txt"), "{e}");
+        let e = read_for_send(dir.path()).unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+        let big = dir.path().join("big.bin");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_SEND_FILE + 1).unwrap();
+        let e = read_for_send(&big).unwrap_err();
+        assert!(e.contains("at most 16 MiB"), "{e}");
     }
 }

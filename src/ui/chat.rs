@@ -43,13 +43,14 @@ pub(super) fn history_inner(area: Rect) -> Rect {
 
 pub(super) fn draw_history(frame: &mut Frame, app: &App, area: Rect, geo: &ChatGeometry) {
     let history = app.history();
+    let store = app.frames();
     // Lines queued while reconnecting sit under the history until they are sent.
     let queued = queued_rows(app.pending().len(), geo.height);
     let geo = &ChatGeometry {
         height: geo.height - queued,
         ..*geo
     };
-    let window = history.window(geo);
+    let window = history.window(geo, store);
     let block = history_block(window.new_below, window.scrolled);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -80,7 +81,7 @@ pub(super) fn draw_history(frame: &mut Frame, app: &App, area: Rect, geo: &ChatG
     let mut y = inner.y;
     let offset = app.utc_offset();
     'outer: for item in &window.items {
-        let Some(entry) = history.get(item.index) else {
+        let Some(entry) = history.get(item.index, store) else {
             continue;
         };
         let prefix = geo.prefix(entry.kind) as usize;
@@ -88,6 +89,12 @@ pub(super) fn draw_history(frame: &mut Frame, app: &App, area: Rect, geo: &ChatG
             EntryKind::Text(_) => Style::new(),
             EntryKind::Binary(_) => Style::new().fg(ratatui::style::Color::Magenta),
             EntryKind::Note(level) => theme::note(level),
+        };
+        // A message the frame store let go: its placeholder is dim.
+        let text_style = if entry.kept {
+            text_style
+        } else {
+            theme::dim().add_modifier(Modifier::ITALIC)
         };
         for (r, row) in item.layout.rows.iter().enumerate().skip(item.skip) {
             if y >= inner.bottom() {
@@ -278,6 +285,8 @@ mod tests {
             spec: ConnectSpec::new("ws://127.0.0.1:5678"),
             connect_now: false,
             banner: None,
+            snippets: Vec::new(),
+            profiles: Vec::new(),
         });
         app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
         for i in 0..n {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::{field_view, shown_value, theme, truncate};
 use crate::app::history::wrap;
-use crate::app::{App, Focus, Step};
+use crate::app::{App, Focus, Hit, Step};
 use crate::model::{AuthMethod, ConnState};
 use crate::text::sanitize_line;
 
@@ -21,6 +21,8 @@ struct Item {
     spacer: bool,
     /// Cursor column in this row, for the focused text field.
     cursor: Option<u16>,
+    /// The field a click on this row focuses.
+    field: Option<Focus>,
 }
 
 impl Item {
@@ -29,6 +31,7 @@ impl Item {
             line,
             spacer: false,
             cursor: None,
+            field: None,
         }
     }
     fn spacer() -> Self {
@@ -36,8 +39,27 @@ impl Item {
             line: Line::default(),
             spacer: true,
             cursor: None,
+            field: None,
         }
     }
+    fn field(line: Line<'static>, f: Focus, cursor: Option<u16>) -> Self {
+        Item {
+            line,
+            spacer: false,
+            cursor,
+            field: Some(f),
+        }
+    }
+}
+
+/// The fields of the pane, top to bottom (Profile only when there are profiles).
+fn fields(app: &App) -> Vec<Focus> {
+    let mut v = Vec::with_capacity(5);
+    if app.login().relevant(Focus::Profile) {
+        v.push(Focus::Profile);
+    }
+    v.extend([Focus::Url, Focus::User, Focus::Password, Focus::Auth]);
+    v
 }
 
 pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool) {
@@ -68,6 +90,12 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool) {
         if let Some(c) = it.cursor {
             cursor = Some(Position::new(inner.x + c, inner.y + row as u16));
         }
+        if let Some(f) = it.field {
+            app.add_hit(
+                Rect::new(inner.x, inner.y + row as u16, inner.width, 1),
+                Hit::Field(f),
+            );
+        }
     }
     let lines: Vec<Line> = items.into_iter().map(|i| i.line).collect();
     frame.render_widget(Paragraph::new(lines), inner);
@@ -83,7 +111,8 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool) {
 pub(super) fn compact_height(app: &App, width: u16) -> u16 {
     let inner = width.saturating_sub(2).max(1);
     let errors = error_rows(app, inner.saturating_sub(5) as usize).min(COMPACT_ERROR_ROWS);
-    2 + 6 + errors as u16
+    let profile = u16::from(app.login().relevant(Focus::Profile));
+    2 + 6 + profile + errors as u16
 }
 
 fn label_style(app: &App, f: Focus) -> Style {
@@ -106,6 +135,7 @@ fn marker(app: &App, f: Focus) -> Span<'static> {
 
 fn label(app: &App, f: Focus) -> &'static str {
     match f {
+        Focus::Profile => "Profile",
         Focus::Url => "URL",
         Focus::User => "User",
         Focus::Password => app.login().password_label(),
@@ -143,6 +173,21 @@ fn value_spans(app: &App, f: Focus, width: u16) -> (Vec<Span<'static>>, Option<u
             format!("‹ {name} ›")
         } else {
             name.to_string()
+        };
+        return (pad(truncate(&text, width as usize), style), None);
+    }
+    if f == Focus::Profile {
+        let n = login.profiles().len();
+        let text = match login.profile() {
+            Some(name) if focused => format!("‹ @{} ›", sanitize_line(name)),
+            Some(name) => format!("@{}", sanitize_line(name)),
+            None if focused => format!("‹ choose one of {n} ›"),
+            None => format!("{n} saved — ←/→ picks"),
+        };
+        let style = if login.profile().is_none() && !focused {
+            theme::dim()
+        } else {
+            style
         };
         return (pad(truncate(&text, width as usize), style), None);
     }
@@ -319,7 +364,7 @@ fn error_items(app: &App, width: u16, max_rows: usize) -> Vec<Item> {
 fn wide_items(app: &App, width: u16) -> Vec<Item> {
     let mut items = Vec::new();
     let value_w = width.saturating_sub(3).max(1);
-    for f in [Focus::Url, Focus::User, Focus::Password, Focus::Auth] {
+    for f in fields(app) {
         items.push(Item::spacer());
         let mut head = vec![
             marker(app, f),
@@ -327,7 +372,9 @@ fn wide_items(app: &App, width: u16) -> Vec<Item> {
         ];
         let hint = match f {
             Focus::Password if app.login().relevant(f) => Some(reveal_hint(app)),
-            Focus::Auth if app.focus() == Focus::Auth => Some(Span::styled("←/→", theme::dim())),
+            Focus::Auth | Focus::Profile if app.focus() == f => {
+                Some(Span::styled("←/→", theme::dim()))
+            }
             _ => None,
         };
         if let Some(h) = hint {
@@ -337,14 +384,10 @@ fn wide_items(app: &App, width: u16) -> Vec<Item> {
             head.push(Span::raw(" ".repeat(gap)));
             head.push(h);
         }
-        items.push(Item::line(Line::from(head)));
+        items.push(Item::field(Line::from(head), f, None));
         let (mut spans, cursor) = value_spans(app, f, value_w);
         spans.insert(0, Span::raw("  "));
-        items.push(Item {
-            line: Line::from(spans),
-            spacer: false,
-            cursor: cursor.map(|c| c + 2),
-        });
+        items.push(Item::field(Line::from(spans), f, cursor.map(|c| c + 2)));
     }
     items.push(Item::spacer());
     items.push(Item::line(enter_line(app)));
@@ -377,7 +420,7 @@ fn wide_items(app: &App, width: u16) -> Vec<Item> {
 fn compact_items(app: &App, width: u16) -> Vec<Item> {
     const LABEL: usize = 10;
     let mut items = Vec::new();
-    for f in [Focus::Url, Focus::User, Focus::Password, Focus::Auth] {
+    for f in fields(app) {
         let name = label(app, f);
         let mut spans = vec![
             marker(app, f),
@@ -385,7 +428,9 @@ fn compact_items(app: &App, width: u16) -> Vec<Item> {
         ];
         let hint = match f {
             Focus::Password if app.login().relevant(f) => Some(reveal_hint(app)),
-            Focus::Auth if app.focus() == Focus::Auth => Some(Span::styled("←/→", theme::dim())),
+            Focus::Auth | Focus::Profile if app.focus() == f => {
+                Some(Span::styled("←/→", theme::dim()))
+            }
             _ => None,
         };
         let hint_w = hint.as_ref().map_or(0, |h| {
@@ -404,11 +449,11 @@ fn compact_items(app: &App, width: u16) -> Vec<Item> {
             ));
             spans.push(h);
         }
-        items.push(Item {
-            line: Line::from(spans),
-            spacer: false,
-            cursor: cursor.map(|c| c + 2 + LABEL as u16),
-        });
+        items.push(Item::field(
+            Line::from(spans),
+            f,
+            cursor.map(|c| c + 2 + LABEL as u16),
+        ));
     }
     items.push(Item::line(enter_line(app)));
     let mut progress = vec![Span::raw("  ")];

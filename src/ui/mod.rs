@@ -8,14 +8,15 @@ pub mod hexdump;
 pub mod json;
 mod login;
 pub mod monitor;
+mod palette;
 mod status;
 pub mod tabs;
-mod theme;
+pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::{App, ChatGeometry, View};
+use crate::app::{App, ChatGeometry, Hit, View};
 
 /// Width of the login column in the wide layout.
 pub const LOGIN_COLUMN: u16 = 32;
@@ -29,27 +30,30 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 /// Draw the whole screen of one session into `area` (the deck puts its tab bar above).
 pub fn draw_in(frame: &mut Frame, area: Rect, app: &App) {
+    app.clear_hits();
     if app.view() == View::Monitor {
         // The monitor takes everything above the status bar.
         let [main, status] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
         monitor::draw(frame, app, main);
         status::draw(frame, app, status);
-        if app.help_open() {
-            help::draw(frame, app, area);
-        }
-        return;
+    } else {
+        let a = areas(app, area);
+        let geo = geometry_of(app, a.history);
+        app.set_chat_geometry(geo);
+        app.add_hit(a.history, Hit::Chat);
+        app.add_hit(a.input, Hit::Chat);
+        login::draw(frame, app, a.login, a.wide);
+        chat::draw_history(frame, app, a.history, &geo);
+        chat::draw_input(frame, app, a.input);
+        status::draw(frame, app, a.status);
     }
-    let a = areas(app, area);
-    let geo = geometry_of(app, a.history);
-    app.set_chat_geometry(geo);
-    login::draw(frame, app, a.login, a.wide);
-    chat::draw_history(frame, app, a.history, &geo);
-    chat::draw_input(frame, app, a.input);
-    status::draw(frame, app, a.status);
     if app.help_open() {
         help::draw(frame, app, area);
+    } else if let Some(p) = app.palette() {
+        palette::draw(frame, p, area);
     }
+    theme::finish(frame.buffer_mut(), area);
 }
 
 /// The chat view's geometry for a terminal of this size (used on resize, before a draw).

@@ -29,7 +29,6 @@ pub const HEX_DETAIL_BYTES: usize = 16 * 1024;
 pub const JSON_DETAIL_BYTES: usize = 256 * 1024;
 const JSON_MAX_LINES: usize = 5_000;
 
-const SELECTED_BG: Color = Color::Indexed(237);
 const BINARY: Color = Color::Magenta;
 const CONTROL: Color = Color::Blue;
 
@@ -519,9 +518,13 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
         let (p, style) = preview(&v, preview_w);
         spans.push(Span::styled(p, style));
         buf.set_line(rows_area.x, y, &Line::from(spans), rows_area.width);
+        app.add_hit(
+            Rect::new(rows_area.x, y, rows_area.width, 1),
+            crate::app::Hit::Frame(abs),
+        );
         if row == sel {
             let r = Rect::new(rows_area.x, y, rows_area.width, 1);
-            buf.set_style(r, Style::new().bg(SELECTED_BG).add_modifier(Modifier::BOLD));
+            buf.set_style(r, theme::selected());
         }
     }
 }

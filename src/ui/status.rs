@@ -11,7 +11,9 @@ use crate::app::{App, View};
 use crate::model::ConnState;
 use crate::text::sanitize_line;
 
-const BAR_BG: Color = Color::Indexed(235);
+/// The bar keeps the terminal's background (a fixed dark grey would hide dark text on a
+/// light terminal).
+const BAR_BG: Color = Color::Reset;
 
 fn state_color(c: &ConnState) -> Color {
     match c {
@@ -113,9 +115,6 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
         " ".repeat(width.saturating_sub(used + right.len())),
         bar,
     ));
-    spans.push(Span::styled(
-        right,
-        Style::new().fg(Color::Black).bg(Color::Gray),
-    ));
+    spans.push(Span::styled(right, theme::key()));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }

@@ -56,4 +56,5 @@ pub fn draw(frame: &mut Frame, area: Rect, tabs: &[TabInfo<'_>], active: usize) 
     }
     spans.push(Span::styled(" Alt-←/→ switch · Ctrl-T new", theme::dim()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    theme::finish(frame.buffer_mut(), area);
 }

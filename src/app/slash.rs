@@ -1,0 +1,403 @@
+//! Slash commands typed in the message input: `/ping`, `/close [CODE] [REASON]`,
+//! `/send-file PATH`, `/clear`, `/record on|off [FILE]`, `/export [FILE.har]`, `/help`.
+//! `//text` sends `/text`; any other line is sent as typed.
+//!
+//! [`parse`] is pure; [`App::run_line`] carries a parsed line out.
+
+use std::path::PathBuf;
+
+use super::{App, Command, NoteLevel};
+use crate::model::NetCommand;
+
+/// Largest close reason: a close frame's payload is at most 125 bytes, 2 of them the code.
+pub const MAX_CLOSE_REASON: usize = 123;
+
+/// The commands, with their arguments and what they do (for `/help` and the key table).
+pub const SLASH_COMMANDS: &[(&str, &str)] = &[
+    ("/ping", "send a ping now (RTT shows in the monitor)"),
+    (
+        "/close [CODE] [REASON]",
+        "close the connection (CODE 1000 or 3000–4999)",
+    ),
+    (
+        "/send-file PATH",
+        "send a file: text frame if UTF-8, else binary",
+    ),
+    (
+        "/clear",
+        "clear the chat history (the monitor keeps frames)",
+    ),
+    ("/record on [FILE]", "record to FILE (or a dated .jsonl)"),
+    ("/record off", "stop recording"),
+    ("/export [FILE.har]", "export the session's frames as HAR"),
+    ("/help", "show the keys"),
+    ("//text", "send \"/text\" (a line starting with /)"),
+];
+
+/// What a line of the input asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Slash {
+    /// Send this text frame (a plain line, or `//x` as `/x`).
+    Send(String),
+    Ping,
+    Close {
+        code: u16,
+        reason: String,
+    },
+    SendFile(PathBuf),
+    Clear,
+    /// `/record on [FILE]` (`Some(file)` when given) or `/record off`.
+    Record {
+        on: bool,
+        file: Option<PathBuf>,
+    },
+    /// `/export [FILE]`; without a file, a dated name.
+    Export(Option<PathBuf>),
+    Help,
+}
+
+/// Why a slash line was not understood; the message says what to type instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlashError(pub String);
+
+impl std::fmt::Display for SlashError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, SlashError> {
+    Err(SlashError(msg.into()))
+}
+
+/// Parse one input line.
+pub fn parse(line: &str) -> Result<Slash, SlashError> {
+    let Some(rest) = line.strip_prefix('/') else {
+        return Ok(Slash::Send(line.to_string()));
+    };
+    if rest.starts_with('/') {
+        return Ok(Slash::Send(rest.to_string()));
+    }
+    let (name, args) = match rest.find(char::is_whitespace) {
+        Some(i) => (&rest[..i], rest[i..].trim()),
+        None => (rest, ""),
+    };
+    let no_args = |cmd: Slash| {
+        if args.is_empty() {
+            Ok(cmd)
+        } else {
+            err(format!("/{name} takes no arguments"))
+        }
+    };
+    match name.to_ascii_lowercase().as_str() {
+        "ping" => no_args(Slash::Ping),
+        "clear" => no_args(Slash::Clear),
+        "help" | "?" => no_args(Slash::Help),
+        "close" => parse_close(args),
+        "send-file" | "sendfile" => match unquote(args) {
+            "" => err("usage: /send-file PATH"),
+            p => Ok(Slash::SendFile(PathBuf::from(p))),
+        },
+        "record" => {
+            let (what, file) = match args.find(char::is_whitespace) {
+                Some(i) => (&args[..i], unquote(args[i..].trim())),
+                None => (args, ""),
+            };
+            let file = (!file.is_empty()).then(|| PathBuf::from(file));
+            match what.to_ascii_lowercase().as_str() {
+                "on" | "start" => Ok(Slash::Record { on: true, file }),
+                "off" | "stop" if file.is_none() => Ok(Slash::Record { on: false, file }),
+                "off" | "stop" => err("/record off takes no file"),
+                _ => err("usage: /record on [FILE.jsonl] | /record off"),
+            }
+        }
+        "export" | "har" => {
+            let file = unquote(args);
+            Ok(Slash::Export(
+                (!file.is_empty()).then(|| PathBuf::from(file)),
+            ))
+        }
+        "" => err("a command name must follow / — /help lists them (// sends a literal /)"),
+        _ => {
+            let shown = crate::text::sanitize_line(name);
+            let shown = crate::ui::truncate(&shown, 24);
+            err(format!(
+                "unknown command /{shown} — /help lists them; //{shown} sends the text as typed"
+            ))
+        }
+    }
+}
+
+/// `/close [CODE] [REASON]`
+fn parse_close(args: &str) -> Result<Slash, SlashError> {
+    if args.is_empty() {
+        return Ok(Slash::Close {
+            code: 1000,
+            reason: String::new(),
+        });
+    }
+    let (code, reason) = match args.find(char::is_whitespace) {
+        Some(i) => (&args[..i], args[i..].trim()),
+        None => (args, ""),
+    };
+    let Ok(code) = code.parse::<u16>() else {
+        return err(format!(
+            "/close: {:?} is not a close code — usage: /close [CODE] [REASON], CODE 1000 or 3000–4999",
+            crate::ui::truncate(&crate::text::sanitize_line(code), 16)
+        ));
+    };
+    if code != 1000 && !(3000..=4999).contains(&code) {
+        return err(format!(
+            "/close: code {code} cannot be sent — use 1000 (normal) or 3000–4999 (application codes)"
+        ));
+    }
+    if reason.len() > MAX_CLOSE_REASON {
+        return err(format!(
+            "/close: the reason is {} bytes; a close frame holds at most {MAX_CLOSE_REASON}",
+            reason.len()
+        ));
+    }
+    Ok(Slash::Close {
+        code,
+        reason: reason.to_string(),
+    })
+}
+
+/// `"a b"` → `a b` (a path with spaces may be quoted, or not).
+fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    for q in ['"', '\''] {
+        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
+            return &s[1..s.len() - 1];
+        }
+    }
+    s
+}
+
+impl App {
+    /// Enter in the message input: a slash command, or a line to send.
+    pub(super) fn run_line(&mut self) -> Vec<Command> {
+        let line = self.input.value().to_string();
+        if line.is_empty() {
+            return Vec::new();
+        }
+        let cmd = match parse(&line) {
+            Ok(c) => c,
+            Err(e) => {
+                // The line stays in the input so it can be fixed.
+                self.notify(NoteLevel::Warn, e.0);
+                return Vec::new();
+            }
+        };
+        let read_only = !matches!(
+            cmd,
+            Slash::Send(_) | Slash::Help | Slash::Clear | Slash::Export(_)
+        );
+        if self.replay.is_some() && read_only {
+            self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
+            return Vec::new();
+        }
+        let (done, cmds) = match cmd {
+            Slash::Send(text) => return self.send_text_line(text),
+            Slash::Ping => {
+                let open = self.conn.is_open();
+                (open, self.ping_now())
+            }
+            Slash::Close { code, reason } => {
+                if self.conn.is_open() {
+                    let c = vec![Command::Net(NetCommand::Close { code, reason })];
+                    (true, c)
+                } else {
+                    self.notify(NoteLevel::Warn, "not connected — nothing to close");
+                    (false, Vec::new())
+                }
+            }
+            Slash::SendFile(path) => {
+                if self.conn == crate::model::ConnState::LoggedIn {
+                    self.notify(NoteLevel::Info, format!("reading {}…", path.display()));
+                    (true, vec![Command::SendFile(path)])
+                } else {
+                    self.notify(
+                        NoteLevel::Warn,
+                        "not logged in — the file is sent once logged in (the line stays here)",
+                    );
+                    (false, Vec::new())
+                }
+            }
+            Slash::Clear => {
+                self.clear_history();
+                (true, Vec::new())
+            }
+            Slash::Record { on, file } => self.set_recording(on, file),
+            Slash::Export(file) => {
+                let cmds = match file {
+                    Some(f) => self.export_har_to(f),
+                    None => self.export_har(),
+                };
+                (!cmds.is_empty(), cmds)
+            }
+            Slash::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+                (true, Vec::new())
+            }
+        };
+        if done {
+            // Remembered for ↑ recall like a sent line.
+            self.input.take();
+        }
+        cmds
+    }
+
+    /// `/record on|off`: (whether it was done, commands).
+    fn set_recording(&mut self, on: bool, file: Option<PathBuf>) -> (bool, Vec<Command>) {
+        match (on, self.monitor.recording().cloned()) {
+            (true, Some(p)) => {
+                self.notify(
+                    NoteLevel::Warn,
+                    format!("already recording to {}", p.display()),
+                );
+                (false, Vec::new())
+            }
+            (false, None) => {
+                self.notify(NoteLevel::Warn, "not recording");
+                (false, Vec::new())
+            }
+            (true, None) => match file {
+                Some(path) => {
+                    self.notify(
+                        NoteLevel::Good,
+                        format!("recording to {} (/record off stops)", path.display()),
+                    );
+                    self.monitor.set_recording(Some(path.clone()));
+                    (true, vec![Command::Record(Some(path))])
+                }
+                None => (true, self.toggle_recording()),
+            },
+            (false, Some(_)) => (true, self.toggle_recording()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Slash {
+        parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    fn bad(s: &str) -> String {
+        parse(s).expect_err(s).0
+    }
+
+    #[test]
+    fn plain_lines_and_escaped_slashes_are_sent() {
+        assert_eq!(ok("hello"), Slash::Send("hello".into()));
+        assert_eq!(ok(" /not a command"), Slash::Send(" /not a command".into()));
+        assert_eq!(ok("//x"), Slash::Send("/x".into()));
+        assert_eq!(ok("///"), Slash::Send("//".into()));
+        assert_eq!(ok("//"), Slash::Send("/".into()));
+    }
+
+    #[test]
+    fn simple_commands() {
+        assert_eq!(ok("/ping"), Slash::Ping);
+        assert_eq!(ok("/PING"), Slash::Ping);
+        assert_eq!(ok("/clear"), Slash::Clear);
+        assert_eq!(ok("/help"), Slash::Help);
+        assert!(bad("/ping now").contains("takes no arguments"));
+    }
+
+    #[test]
+    fn close_codes_are_checked() {
+        assert_eq!(
+            ok("/close"),
+            Slash::Close {
+                code: 1000,
+                reason: String::new()
+            }
+        );
+        assert_eq!(
+            ok("/close 4000 bye now"),
+            Slash::Close {
+                code: 4000,
+                reason: "bye now".into()
+            }
+        );
+        assert_eq!(
+            ok("/close 3000"),
+            Slash::Close {
+                code: 3000,
+                reason: String::new()
+            }
+        );
+        assert!(bad("/close 1006").contains("1000 (normal) or 3000–4999"));
+        assert!(bad("/close 2999").contains("cannot be sent"));
+        assert!(bad("/close 5000").contains("cannot be sent"));
+        assert!(bad("/close 99999").contains("not a close code"));
+        assert!(bad("/close bye").contains("not a close code"));
+        let long = format!("/close 1000 {}", "x".repeat(124));
+        assert!(bad(&long).contains("at most 123"));
+        let fits = format!("/close 1000 {}", "x".repeat(123));
+        assert!(parse(&fits).is_ok());
+    }
+
+    #[test]
+    fn send_file_takes_the_rest_of_the_line() {
+        assert_eq!(
+            ok("/send-file notes.txt"),
+            Slash::SendFile("notes.txt".into())
+        );
+        assert_eq!(
+            ok("/send-file my notes.txt"),
+            Slash::SendFile("my notes.txt".into())
+        );
+        assert_eq!(
+            ok("/send-file \"my notes.txt\""),
+            Slash::SendFile("my notes.txt".into())
+        );
+        assert!(bad("/send-file").contains("usage: /send-file PATH"));
+        assert!(bad("/send-file   ").contains("usage"));
+    }
+
+    #[test]
+    fn record_and_export() {
+        assert_eq!(
+            ok("/record on"),
+            Slash::Record {
+                on: true,
+                file: None
+            }
+        );
+        assert_eq!(
+            ok("/record on s.jsonl"),
+            Slash::Record {
+                on: true,
+                file: Some("s.jsonl".into())
+            }
+        );
+        assert_eq!(
+            ok("/record off"),
+            Slash::Record {
+                on: false,
+                file: None
+            }
+        );
+        assert!(bad("/record").contains("usage: /record on"));
+        assert!(bad("/record maybe").contains("usage"));
+        assert!(bad("/record off x").contains("no file"));
+        assert_eq!(ok("/export s.har"), Slash::Export(Some("s.har".into())));
+        assert_eq!(ok("/export"), Slash::Export(None));
+    }
+
+    #[test]
+    fn unknown_commands_say_how_to_send_them() {
+        let e = bad("/frobnicate now");
+        assert!(e.contains("unknown command /frobnicate"), "{e}");
+        assert!(e.contains("//frobnicate"), "{e}");
+        assert!(bad("/").contains("/help"));
+        // Control characters in the name are not echoed raw.
+        assert!(!bad("/a\u{1b}[2J").contains('\u{1b}'));
+    }
+}
