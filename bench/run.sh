@@ -339,6 +339,10 @@ DEMO_URL="ws://$SRV_ADDR"
 start_server demo-bc "$BIN" serve --listen 127.0.0.1:0 --user admin --password-env "$PW_VAR" --tick 0
 DEMOB_PID=$SRV_PID
 DEMOB_URL="ws://$SRV_ADDR"
+# The ceiling: the same protocol in a minimal tokio-tungstenite server (examples/bare_echo_server).
+start_server bare-echo "$EX/bare_echo_server" --user admin --password-env "$PW_VAR"
+BARE_PID=$SRV_PID
+BARE_URL="ws://$SRV_ADDR"
 # echo_run URL SERVER_PID CONNS SIZE : sets ECHO_RATE (round trips/s), ECHO_PER_CPU (round trips
 # per CPU-second used by the server in the counted seconds) and ECHO_LINE.
 echo_run() {
@@ -352,7 +356,7 @@ for load in "100 20" "10 16384"; do
     set -- $load
     conns=$1
     size=$2
-    py=() ds=() db=() pyc=() dsc=() dbc=()
+    py=() ds=() db=() bb=() pyc=() dsc=() dbc=() bbc=()
     for i in $(seq 1 "$RUNS"); do
         echo_run "$SEED_URL" "$SEED_PID" "$conns" "$size"
         py+=("$ECHO_RATE")
@@ -366,6 +370,10 @@ for load in "100 20" "10 16384"; do
         db+=("$ECHO_RATE")
         dbc+=("$ECHO_PER_CPU")
         raw "echo $conns × $size B, demo server with broadcast run $i: $ECHO_LINE"
+        echo_run "$BARE_URL" "$BARE_PID" "$conns" "$size"
+        bb+=("$ECHO_RATE")
+        bbc+=("$ECHO_PER_CPU")
+        raw "echo $conns × $size B, minimal tokio-tungstenite echo server run $i: $ECHO_LINE"
     done
     mp=$(median "${py[@]}")
     md=$(median "${ds[@]}")
@@ -373,16 +381,20 @@ for load in "100 20" "10 16384"; do
     mpc=$(median "${pyc[@]}")
     mdc=$(median "${dsc[@]}")
     mbc=$(median "${dbc[@]}")
+    mx=$(median "${bb[@]}")
+    mxc=$(median "${bbc[@]}")
     label="$conns connections × $size B"
     [ "$size" = 16384 ] && label="$conns connections × 16 KiB"
     row "6" "Echo round trips/s, $label: seed Python server (reference)" "$(calc "$mp" 0) /s" "—" "1.00×" "—" "—"
     row "6" "Echo round trips/s, $label: demo server \`--no-broadcast\` (same protocol)" "$(calc "$md" 0) /s" "Python $(calc "$mp" 0) /s" "$(calc "$md / $mp")×" "≥ 10×" "$(yesno "$md >= 10 * $mp")"
     row "6" "… per CPU-second used by the server (less sensitive to a busy machine)" "$(calc "$mdc" 0) /CPU-s" "Python $(calc "$mpc" 0) /CPU-s" "$(calc "$mdc / $mpc")×" "—" "—"
+    row "6" "… ceiling: minimal tokio-tungstenite echo server, same protocol and load" "$(calc "$mx" 0) /s ($(calc "$mxc" 0) /CPU-s)" "Python $(calc "$mp" 0) /s" "$(calc "$mx / $mp")× (demo server at $(calc "$md / $mx")× of it)" "—" "—"
     row "6" "Echo round trips/s, $label: demo server default (also broadcasts each text to the $((conns - 1)) others)" "$(calc "$mb" 0) /s ($(calc "$mbc" 0) /CPU-s)" "Python $(calc "$mp" 0) /s" "$(calc "$mb / $mp")×" "— (does $conns× the sends)" "—"
 done
 stop_server "$SEED_PID"
 stop_server "$DEMO_PID"
 stop_server "$DEMOB_PID"
+stop_server "$BARE_PID"
 
 log "servers: RSS at $IDLE_CONNS idle logged-in connections, $RUNS runs per server"
 idle_rss() {
@@ -476,6 +488,7 @@ PYWS=$(python3 -c 'import websockets; print(websockets.__version__)' 2>/dev/null
     echo "target/release/examples/flood_server --count 1000000 --size 100; target/release/examples/ui_core ws://HOST:PORT --count 1000000"
     echo "python3 ../shared/peers/seed_server.py --port 0"
     echo "target/release/wsdeck serve --listen 127.0.0.1:0 --user admin --password-env $PW_VAR --tick 0 [--no-broadcast]"
+    echo "target/release/examples/bare_echo_server --user admin --password-env $PW_VAR"
     echo "target/release/examples/echo_load echo ws://HOST:PORT --conns 100 --size 20 --password-env $PW_VAR --warmup 1 --secs 3 --server-pid PID   # and --conns 10 --size 16384"
     echo "target/release/examples/echo_load idle ws://HOST:PORT --conns $IDLE_CONNS --password-env $PW_VAR --hold-secs 3   # server VmRSS while held"
     echo '```'
@@ -497,6 +510,8 @@ PYWS=$(python3 -c 'import websockets; print(websockets.__version__)' 2>/dev/null
     echo "  trip it sends (connections) messages where the seed server sends one; the load generator reads"
     echo "  and ignores those. The load generator runs on one runtime thread and shares the 2 cores with the"
     echo "  server; CPU-seconds are the server process's own (all threads) during the counted seconds."
+    echo "  The ceiling row is \`examples/bare_echo_server\`: one task per connection that reads, formats the"
+    echo "  reply and sends it, nothing else — what this machine and tokio-tungstenite allow for this load."
     echo
     echo "## Every run"
     echo
