@@ -232,6 +232,8 @@ where
             // A due frame goes before more network events, so a flood cannot hold the
             // screen back (the batch limit bounds the time between two draws).
             _ = tokio::time::sleep_until(next_draw), if dirty => {
+                // The frame's start, not its end, sets the cadence (a draw takes time).
+                let started_at = Instant::now();
                 draws += 1;
                 let fault = opts.panic_at_draw == Some(draws);
                 terminal.draw(|f| {
@@ -240,7 +242,7 @@ where
                         panic!("injected fault: panic in draw {draws}");
                     }
                 })?;
-                last_draw = Some(Instant::now());
+                last_draw = Some(started_at);
                 dirty = false;
             }
             (i, _n) = recv_any(&mut tabs, &mut batch, &mut rr) => {
