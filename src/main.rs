@@ -35,6 +35,22 @@ fn main() -> ExitCode {
             }
             return print_all(&out);
         }
+        Some(Command::Pipe(args)) => {
+            // One thread: the network task and the printer hand frames over without waking
+            // another core for each one (about 2× faster under a flood; bench/PROFILE.md).
+            let code = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(single) => single.block_on(wsdeck::pipe::run_pipe(args.clone())),
+                Err(e) => {
+                    eprintln!("wsdeck: {e}");
+                    1
+                }
+            };
+            // Exit without waiting for the stdin reader thread, which may be blocked in a read.
+            std::process::exit(code);
+        }
         _ => {}
     }
     // NO_COLOR (no-color.org): decided once, for every screen drawn.
@@ -70,7 +86,8 @@ fn main() -> ExitCode {
         }
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
         Some(Command::Replay { file, keep }) => rt.block_on(replay(&file, &keep, utc_offset)),
-        Some(Command::Completions { .. }) | Some(Command::Man) => Ok(()),
+        // Handled above, before any runtime exists.
+        Some(Command::Completions { .. }) | Some(Command::Man) | Some(Command::Pipe(_)) => Ok(()),
         Some(Command::Serve(args)) => {
             if cli.log.is_none() {
                 init_stderr_logging();
@@ -78,22 +95,6 @@ fn main() -> ExitCode {
             rt.block_on(wsdeck::server::run_serve(args))
         }
         Some(Command::HashPassword(args)) => wsdeck::server::run_hash_password(args),
-        Some(Command::Pipe(args)) => {
-            // One thread: the network task and the printer hand frames over without waking
-            // another core for each one (about 2× faster under a flood; bench/PROFILE.md).
-            let code = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(single) => single.block_on(wsdeck::pipe::run_pipe(args)),
-                Err(e) => {
-                    eprintln!("wsdeck: {e}");
-                    1
-                }
-            };
-            // Exit without waiting for the stdin reader thread, which may be blocked in a read.
-            std::process::exit(code);
-        }
     };
     rt.shutdown_timeout(Duration::from_millis(200));
     match result {
