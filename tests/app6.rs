@@ -4,14 +4,14 @@
 //!
 //! Snapshots are in tests/snapshots/ (review by eye; `INSTA_UPDATE=always` rewrites).
 
+mod common;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use crossterm::event::{
-    Event as TermEvent, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -856,125 +856,17 @@ fn clicks_in_a_second_tab_land_below_the_tab_bar() {
 
 mod e2e {
     use super::*;
-    use ratatui::backend::{Backend, ClearType, WindowSize};
-    use ratatui::buffer::Cell;
-    use ratatui::layout::{Position, Size};
-    use tokio::sync::mpsc;
-    use wsdeck::runtime::{Clipboard, Exit, RunOptions, run};
+    use wsdeck::runtime::{Clipboard, Exit, RunOptions};
     use wsdeck::server::{ServerConfig, start};
-
-    /// A TestBackend that publishes each finished frame as text.
-    struct Spy {
-        inner: TestBackend,
-        screen: Arc<Mutex<String>>,
-    }
-
-    impl Backend for Spy {
-        type Error = <TestBackend as Backend>::Error;
-        fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
-        where
-            I: Iterator<Item = (u16, u16, &'a Cell)>,
-        {
-            self.inner.draw(content)
-        }
-        fn hide_cursor(&mut self) -> Result<(), Self::Error> {
-            self.inner.hide_cursor()
-        }
-        fn show_cursor(&mut self) -> Result<(), Self::Error> {
-            self.inner.show_cursor()
-        }
-        fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
-            self.inner.get_cursor_position()
-        }
-        fn set_cursor_position<P: Into<Position>>(&mut self, p: P) -> Result<(), Self::Error> {
-            self.inner.set_cursor_position(p)
-        }
-        fn clear(&mut self) -> Result<(), Self::Error> {
-            self.inner.clear()
-        }
-        fn clear_region(&mut self, t: ClearType) -> Result<(), Self::Error> {
-            self.inner.clear_region(t)
-        }
-        fn size(&self) -> Result<Size, Self::Error> {
-            self.inner.size()
-        }
-        fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
-            self.inner.window_size()
-        }
-        fn flush(&mut self) -> Result<(), Self::Error> {
-            self.inner.flush()?;
-            let buf = self.inner.buffer();
-            let mut text = String::new();
-            for y in 0..buf.area.height {
-                for x in 0..buf.area.width {
-                    text.push_str(buf[(x, y)].symbol());
-                }
-                text.push('\n');
-            }
-            *self.screen.lock().unwrap() = text;
-            Ok(())
-        }
-    }
-
-    struct Harness {
-        keys: mpsc::UnboundedSender<TermEvent>,
-        screen: Arc<Mutex<String>>,
-    }
-
-    impl Harness {
-        fn key(&self, code: KeyCode, mods: KeyModifiers) {
-            self.keys
-                .send(TermEvent::Key(KeyEvent::new(code, mods)))
-                .unwrap();
-        }
-        fn press(&self, code: KeyCode) {
-            self.key(code, KeyModifiers::NONE);
-        }
-        fn type_text(&self, s: &str) {
-            for c in s.chars() {
-                self.press(KeyCode::Char(c));
-            }
-        }
-        fn screen(&self) -> String {
-            self.screen.lock().unwrap().clone()
-        }
-        async fn wait_for(&self, needle: &str) -> String {
-            for _ in 0..600 {
-                let s = self.screen();
-                if s.contains(needle) {
-                    return s;
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            panic!("{needle:?} never drawn; last screen:\n{}", self.screen());
-        }
-    }
 
     fn launch(
         init: AppInit,
         opts: RunOptions,
-    ) -> (Harness, tokio::task::JoinHandle<anyhow::Result<Exit>>) {
-        let screen = Arc::new(Mutex::new(String::new()));
-        let backend = Spy {
-            inner: TestBackend::new(140, 30),
-            screen: screen.clone(),
-        };
-        let (tx, mut rx) = mpsc::unbounded_channel::<TermEvent>();
-        let input = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)));
-        let handle = tokio::task::spawn_local(async move {
-            let mut terminal = Terminal::new(backend).unwrap();
-            let (app, initial) = App::new(init);
-            run(
-                &mut terminal,
-                app,
-                initial,
-                Box::pin(input),
-                std::future::pending::<()>(),
-                opts,
-            )
-            .await
-        });
-        (Harness { keys: tx, screen }, handle)
+    ) -> (
+        common::runtime::Harness,
+        tokio::task::JoinHandle<anyhow::Result<Exit>>,
+    ) {
+        common::runtime::launch(init, opts, (140, 30))
     }
 
     #[tokio::test(flavor = "current_thread")]

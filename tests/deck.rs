@@ -2,109 +2,17 @@
 //! into a `TestBackend`, the way slumber tests its TUI: several sessions at once, recording,
 //! redraw coalescing.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
-use ratatui::buffer::Cell;
-use ratatui::layout::{Position, Size};
-use tokio::sync::mpsc;
-use wsdeck::app::{App, AppInit};
+use common::runtime::launch;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use wsdeck::app::AppInit;
 use wsdeck::model::{ConnectSpec, Secret};
-use wsdeck::runtime::{Exit, RunOptions, run};
+use wsdeck::runtime::{Exit, RunOptions};
 use wsdeck::server::{ServerConfig, start};
-
-/// A TestBackend that publishes each finished frame as text and counts draws.
-struct Spy {
-    inner: TestBackend,
-    screen: Arc<Mutex<String>>,
-    draws: Arc<Mutex<usize>>,
-}
-
-impl Backend for Spy {
-    type Error = <TestBackend as Backend>::Error;
-    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
-    where
-        I: Iterator<Item = (u16, u16, &'a Cell)>,
-    {
-        self.inner.draw(content)
-    }
-    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
-        self.inner.hide_cursor()
-    }
-    fn show_cursor(&mut self) -> Result<(), Self::Error> {
-        self.inner.show_cursor()
-    }
-    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
-        self.inner.get_cursor_position()
-    }
-    fn set_cursor_position<P: Into<Position>>(&mut self, p: P) -> Result<(), Self::Error> {
-        self.inner.set_cursor_position(p)
-    }
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.inner.clear()
-    }
-    fn clear_region(&mut self, t: ClearType) -> Result<(), Self::Error> {
-        self.inner.clear_region(t)
-    }
-    fn size(&self) -> Result<Size, Self::Error> {
-        self.inner.size()
-    }
-    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
-        self.inner.window_size()
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        self.inner.flush()?;
-        let buf = self.inner.buffer();
-        let mut text = String::new();
-        for y in 0..buf.area.height {
-            for x in 0..buf.area.width {
-                text.push_str(buf[(x, y)].symbol());
-            }
-            text.push('\n');
-        }
-        *self.screen.lock().unwrap() = text;
-        *self.draws.lock().unwrap() += 1;
-        Ok(())
-    }
-}
-
-struct Harness {
-    keys: mpsc::UnboundedSender<TermEvent>,
-    screen: Arc<Mutex<String>>,
-    draws: Arc<Mutex<usize>>,
-}
-
-impl Harness {
-    fn key(&self, code: KeyCode, mods: KeyModifiers) {
-        self.keys
-            .send(TermEvent::Key(KeyEvent::new(code, mods)))
-            .unwrap();
-    }
-    fn press(&self, code: KeyCode) {
-        self.key(code, KeyModifiers::NONE);
-    }
-    fn type_text(&self, s: &str) {
-        for c in s.chars() {
-            self.press(KeyCode::Char(c));
-        }
-    }
-    fn screen(&self) -> String {
-        self.screen.lock().unwrap().clone()
-    }
-    async fn wait_for(&self, needle: &str) -> String {
-        for _ in 0..400 {
-            let s = self.screen();
-            if s.contains(needle) {
-                return s;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("{needle:?} never drawn; last screen:\n{}", self.screen());
-    }
-}
 
 fn demo_init(url: &str) -> AppInit {
     let mut spec = ConnectSpec::new(url);
@@ -120,45 +28,12 @@ fn demo_init(url: &str) -> AppInit {
     }
 }
 
-/// Start the loop on a 110×30 spy terminal; returns the harness and the loop's join handle.
-async fn launch(
-    init: AppInit,
-    opts: RunOptions,
-) -> (Harness, tokio::task::JoinHandle<anyhow::Result<Exit>>) {
-    let screen = Arc::new(Mutex::new(String::new()));
-    let draws = Arc::new(Mutex::new(0));
-    let backend = Spy {
-        inner: TestBackend::new(110, 30),
-        screen: screen.clone(),
-        draws: draws.clone(),
-    };
-    let (tx, mut rx) = mpsc::unbounded_channel::<TermEvent>();
-    let input = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)));
-    let opts = RunOptions {
-        new_session: Some(init.clone()),
+/// Ctrl-T opens sessions like the first.
+fn opts_with_tabs(url: &str, opts: RunOptions) -> RunOptions {
+    RunOptions {
+        new_session: Some(demo_init(url)),
         ..opts
-    };
-    let handle = tokio::task::spawn_local(async move {
-        let mut terminal = Terminal::new(backend).unwrap();
-        let (app, initial) = App::new(init);
-        run(
-            &mut terminal,
-            app,
-            initial,
-            Box::pin(input),
-            std::future::pending::<()>(),
-            opts,
-        )
-        .await
-    });
-    (
-        Harness {
-            keys: tx,
-            screen,
-            draws,
-        },
-        handle,
-    )
+    }
 }
 
 async fn demo_server() -> wsdeck::server::RunningServer {
@@ -178,7 +53,11 @@ async fn two_sessions_have_separate_histories_and_see_each_other() {
         .run_until(async {
             let server = demo_server().await;
             let url = format!("ws://{}", server.local_addr());
-            let (h, handle) = launch(demo_init(&url), RunOptions::default()).await;
+            let (h, handle) = launch(
+                demo_init(&url),
+                opts_with_tabs(&url, RunOptions::default()),
+                (110, 30),
+            );
 
             // Session 1 logs in and sends a line.
             h.press(KeyCode::Enter);
@@ -236,7 +115,7 @@ async fn record_key_writes_frames_and_idle_means_no_redraws() {
                 har: Some(har.clone()),
                 ..RunOptions::default()
             };
-            let (h, handle) = launch(demo_init(&url), opts).await;
+            let (h, handle) = launch(demo_init(&url), opts_with_tabs(&url, opts), (110, 30));
             h.press(KeyCode::Enter);
             h.wait_for("logged in as admin").await;
             h.type_text("recorded line");
@@ -245,9 +124,9 @@ async fn record_key_writes_frames_and_idle_means_no_redraws() {
 
             // Nothing arrives and no key is pressed: no more draws (no tick in the chat view).
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let before = *h.draws.lock().unwrap();
+            let before = h.draws();
             tokio::time::sleep(Duration::from_millis(1500)).await;
-            assert_eq!(*h.draws.lock().unwrap(), before, "redraws while idle");
+            assert_eq!(h.draws(), before, "redraws while idle");
 
             h.key(KeyCode::Char('c'), KeyModifiers::CONTROL);
             tokio::time::timeout(Duration::from_secs(10), handle)

@@ -2,10 +2,12 @@
 //!
 //! - `peers`: find the seed's Python peers in `../shared/peers`, skip or fail when missing,
 //!   run `seed_server.py`;
-//! - `serve`: run the built `wsdeck serve` as a child process.
+//! - `serve`: run the built `wsdeck serve` as a child process;
+//! - `runtime`: the whole event loop over a TestBackend, driven by keys.
 #![allow(dead_code)]
 
 pub mod peers;
+pub mod runtime;
 pub mod serve;
 
 use std::io::{BufRead, BufReader, Read};
