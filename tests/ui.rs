@@ -510,6 +510,33 @@ fn binary_and_close_frames() {
 }
 
 #[test]
+fn the_reply_to_a_close_is_noted_as_a_confirmation() {
+    let mut app = logged_in_after_retry();
+    let close = |seq, dir, code| FrameRecord {
+        seq,
+        at: t(20),
+        dir,
+        opcode: Opcode::Close,
+        len: 2,
+        payload: Bytes::new(),
+        close: Some(CloseInfo {
+            code,
+            reason: String::new(),
+        }),
+        redacted: false,
+    };
+    net(&mut app, NetEvent::Frame(close(10, Direction::Send, 4000)));
+    net(
+        &mut app,
+        NetEvent::Frame(close(11, Direction::Receive, 4000)),
+    );
+    let s = screen(&render(&app, 100, 30));
+    assert!(s.contains("you closed the connection: 4000"), "{s}");
+    assert!(s.contains("the server confirmed the close: 4000"), "{s}");
+    assert!(!s.contains("the server closed the connection"), "{s}");
+}
+
+#[test]
 fn server_text_cannot_inject_terminal_sequences() {
     let mut app = logged_in_after_retry();
     let corpus = [

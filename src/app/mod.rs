@@ -1343,9 +1343,12 @@ impl App {
                 self.history.push_frame(self.monitor.store());
             }
             Opcode::Close => {
-                let who = match f.dir {
-                    Direction::Send => "you closed the connection",
-                    Direction::Receive => "the server closed the connection",
+                // The second Close of a handshake only confirms the first.
+                let who = match (f.dir, self.close_noted) {
+                    (Direction::Send, false) => "you closed the connection",
+                    (Direction::Receive, false) => "the server closed the connection",
+                    (Direction::Send, true) => "you confirmed the close",
+                    (Direction::Receive, true) => "the server confirmed the close",
                 };
                 let text = match &f.close {
                     Some(c) if c.reason.is_empty() => {
