@@ -422,3 +422,40 @@ fn without_no_color_the_screen_has_colour() {
     sc.send(&[0x03]);
     assert!(sc.wait_exit().success());
 }
+
+/// Issue 2's "done when", as a person would do it: the real UI in a terminal against the
+/// seed's own Python server — a wrong password is rejected on the same connection, the right
+/// one is accepted, and every line comes back as `your submit context: …`.
+#[test]
+fn the_ui_logs_in_to_the_seeds_python_server_and_chats() {
+    if !common::peers::peers_available() {
+        return;
+    }
+    let seed = common::peers::spawn_seed_server("admin", "123456");
+    let url = seed.url();
+    // `--user` given: the cursor waits in the password field.
+    let mut sc = Screen::spawn_env(
+        &["connect", &url, "--user", "admin"],
+        &[("WSDECK_PASSWORD", "")],
+    );
+    sc.wait_for("Password");
+    sc.type_text("wrong");
+    sc.send(b"\r");
+    sc.wait_for("sorry, the username or password is wrong");
+    // Still connected; the password field was cleared and focused: type the right one.
+    sc.type_text("123456");
+    sc.send(b"\r");
+    sc.wait_for("congratulation, you have connect with server");
+    sc.wait_for("logged in as admin");
+    sc.type_text("hello seed");
+    sc.send(b"\r");
+    sc.wait_for("your submit context: hello seed");
+    assert!(!sc.seen.lock().unwrap().contains("123456"));
+    assert!(
+        !sc.seen.lock().unwrap().contains("wrong:"),
+        "typed password shown"
+    );
+    sc.send(&[0x11]);
+    assert!(sc.wait_exit().success());
+    sc.assert_restored();
+}
