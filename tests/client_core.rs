@@ -2,10 +2,14 @@
 //! servers written here for the edge cases (HTTP refusals, timeouts, pings, close codes, bad
 //! UTF-8, TLS), and the embedded demo server for the seed protocol with pushes and broadcast.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::GUARD;
+use common::client::Client;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,123 +22,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use wsdeck::model::{
-    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, NetCommand, NetErrorKind, NetEvent,
-    Opcode, Secret,
+    AuthMethod, ConnState, ConnectSpec, Direction, NetCommand, NetErrorKind, NetEvent, Opcode,
+    Secret,
 };
 use wsdeck::net::{self, SessionHandle};
-
-/// Hang guard for every wait (never a speed assertion).
-const GUARD: Duration = Duration::from_secs(20);
-
-/// A session plus everything it reported so far.
-struct Client {
-    h: SessionHandle,
-    seen: Vec<NetEvent>,
-}
-
-impl Client {
-    fn start(spec: ConnectSpec) -> Self {
-        Client {
-            h: net::spawn(spec),
-            seen: Vec::new(),
-        }
-    }
-
-    fn send(&self, c: NetCommand) {
-        self.h.commands.send(c).expect("session still running");
-    }
-
-    async fn next(&mut self) -> NetEvent {
-        let ev = timeout(GUARD, self.h.events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("no event within {GUARD:?}; seen: {:#?}", self.seen))
-            .unwrap_or_else(|| panic!("channel closed without Ended; seen: {:#?}", self.seen));
-        self.seen.push(ev.clone());
-        ev
-    }
-
-    /// Wait for the first event matching `pred` and return it.
-    async fn until(&mut self, what: &str, pred: impl Fn(&NetEvent) -> bool) -> NetEvent {
-        loop {
-            let ev = self.next().await;
-            if pred(&ev) {
-                return ev;
-            }
-            if matches!(ev, NetEvent::Ended) {
-                panic!("ended before {what}; seen: {:#?}", self.seen);
-            }
-        }
-    }
-
-    async fn until_state(&mut self, what: &str, pred: impl Fn(&ConnState) -> bool) -> ConnState {
-        match self
-            .until(what, |e| matches!(e, NetEvent::State(s) if pred(s)))
-            .await
-        {
-            NetEvent::State(s) => s,
-            _ => unreachable!(),
-        }
-    }
-
-    async fn until_text(&mut self, needle: &str) -> FrameRecord {
-        match self
-            .until(needle, |e| {
-                matches!(e, NetEvent::Frame(f) if f.dir == Direction::Receive
-                    && f.text().is_some_and(|t| t.contains(needle)))
-            })
-            .await
-        {
-            NetEvent::Frame(f) => f,
-            _ => unreachable!(),
-        }
-    }
-
-    async fn until_ended(&mut self) {
-        loop {
-            if let NetEvent::Ended = self.next().await {
-                // Nothing follows Ended; the task has dropped its sender.
-                assert!(
-                    timeout(GUARD, self.h.events.recv())
-                        .await
-                        .unwrap()
-                        .is_none(),
-                    "an event followed Ended"
-                );
-                return;
-            }
-        }
-    }
-
-    fn states(&self) -> Vec<ConnState> {
-        self.seen
-            .iter()
-            .filter_map(|e| match e {
-                NetEvent::State(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn frames(&self) -> Vec<FrameRecord> {
-        self.seen
-            .iter()
-            .filter_map(|e| match e {
-                NetEvent::Frame(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn failure(&self) -> wsdeck::model::NetError {
-        self.states()
-            .into_iter()
-            .find_map(|s| match s {
-                ConnState::Failed(e) => Some(e),
-                _ => None,
-            })
-            .unwrap_or_else(|| panic!("no failure; seen: {:#?}", self.seen))
-    }
-}
 
 fn spec_none(url: String) -> ConnectSpec {
     let mut spec = ConnectSpec::new(url);
@@ -235,14 +126,7 @@ async fn http_status_on_the_upgrade_is_reported_with_its_status_line() {
         [ConnState::Connecting, ConnState::Handshaking]
     );
     // The monitor still gets the exchange, with secrets hidden.
-    let info = c
-        .seen
-        .iter()
-        .find_map(|e| match e {
-            NetEvent::Handshake(h) => Some(h.clone()),
-            _ => None,
-        })
-        .expect("handshake info for a refused upgrade");
+    let info = c.handshake().expect("handshake info for a refused upgrade");
     assert_eq!(info.request.start_line, "GET /chat HTTP/1.1");
     assert_eq!(info.response.start_line, "HTTP/1.1 403 Forbidden");
     let header = |h: &[(String, String)], n: &str| {
@@ -383,14 +267,7 @@ async fn basic_auth_sends_the_credential_and_the_handshake_info_hides_it() {
             ConnState::LoggedIn
         ]
     );
-    let info = c
-        .seen
-        .iter()
-        .find_map(|e| match e {
-            NetEvent::Handshake(h) => Some(h.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let info = c.handshake().unwrap();
     assert_eq!(info.response.start_line, "HTTP/1.1 101 Switching Protocols");
     assert!(
         info.request
@@ -404,7 +281,7 @@ async fn basic_auth_sends_the_credential_and_the_handshake_info_hides_it() {
             .iter()
             .any(|(k, _)| k == "Sec-WebSocket-Key")
     );
-    assert!(!format!("{:?}", c.seen).contains("YWRtaW46czNjcmV0LXB3"));
+    assert!(!format!("{:?}", c.events()).contains("YWRtaW46czNjcmV0LXB3"));
     c.send(NetCommand::Close {
         code: 1000,
         reason: "bye".into(),
@@ -568,7 +445,8 @@ async fn dropping_the_command_sender_closes_with_1000() {
     let mut c = Client::start(spec_none(format!("ws://127.0.0.1:{port}/")));
     c.until_state("logged in", |s| *s == ConnState::LoggedIn)
         .await;
-    let Client { h, mut seen } = c;
+    let mut seen = c.events();
+    let h = c.h;
     let SessionHandle {
         commands,
         mut events,
@@ -872,7 +750,7 @@ async fn demo_rejected_then_accepted_login_keeps_the_connection() {
             ),
         ]
     );
-    let everything = format!("{:?}", c.seen);
+    let everything = format!("{:?}", c.events());
     assert!(!everything.contains(PASSWORD) && !everything.contains("wrong\""));
 }
 
@@ -938,14 +816,7 @@ async fn demo_echo_and_clean_close() {
 async fn demo_handshake_info_has_both_sides_of_the_upgrade() {
     let server = demo_server(None).await;
     let c = logged_in(&server).await;
-    let info = c
-        .seen
-        .iter()
-        .find_map(|e| match e {
-            NetEvent::Handshake(h) => Some(h.clone()),
-            _ => None,
-        })
-        .expect("a Handshake event");
+    let info = c.handshake().expect("a Handshake event");
     let has = |h: &[(String, String)], n: &str| {
         h.iter()
             .any(|(k, v)| k.eq_ignore_ascii_case(n) && !v.is_empty())
@@ -957,7 +828,7 @@ async fn demo_handshake_info_has_both_sides_of_the_upgrade() {
     assert!(has(&info.response.headers, "Sec-WebSocket-Accept"));
     assert!(info.started.is_some() && info.finished >= info.started);
     // The Handshake event comes between Handshaking and the login.
-    let pos = |pred: &dyn Fn(&NetEvent) -> bool| c.seen.iter().position(pred).unwrap();
+    let pos = |pred: &dyn Fn(&NetEvent) -> bool| c.events().iter().position(pred).unwrap();
     let hs = pos(&|e| matches!(e, NetEvent::Handshake(_)));
     assert!(pos(&|e| matches!(e, NetEvent::State(ConnState::Handshaking))) < hs);
     assert!(hs < pos(&|e| matches!(e, NetEvent::State(ConnState::LoggingIn))));

@@ -3,10 +3,14 @@
 //! login, the backoff, the cases that must not reconnect, cancelling, and a silent peer found
 //! by the ping timeout. Also the App's side: queued lines shown as pending, then as sent once.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 use clap::Parser as _;
+use common::GUARD;
+use common::client::Client;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::net::TcpListener;
@@ -16,71 +20,25 @@ use wsdeck::model::{
     AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, LoginOutcome, NetCommand,
     NetErrorKind, NetEvent, Opcode, Secret,
 };
-use wsdeck::net::{self, SessionHandle};
 use wsdeck::server::{LOGIN_OK_REPLY, RunningServer, SHUTDOWN_REASON, ServerConfig};
 
-/// Hang guard for every wait (never a speed assertion).
-const GUARD: Duration = Duration::from_secs(20);
 const USER: &str = "admin";
 const PASSWORD: &str = "123456";
 
 // ---------------------------------------------------------------- helpers
 
-/// A session plus everything it reported so far, each event with the time it was seen.
-struct Client {
-    h: SessionHandle,
-    seen: Vec<(SystemTime, NetEvent)>,
+/// What these tests ask of a session beyond `common::client::Client`.
+trait ReconnectWatch {
+    /// The next `Reconnecting` state: (attempt, retry_at, reason, when it was seen).
+    async fn until_reconnecting(&mut self) -> (u32, SystemTime, String, SystemTime);
+    /// Frames sent with exactly this text.
+    fn sent(&self, text: &str) -> usize;
+    /// Frames received containing this text.
+    fn received(&self, needle: &str) -> usize;
+    fn reconnecting_count(&self) -> usize;
 }
 
-impl Client {
-    fn start(spec: ConnectSpec) -> Self {
-        Client {
-            h: net::spawn(spec),
-            seen: Vec::new(),
-        }
-    }
-
-    fn send(&self, c: NetCommand) {
-        self.h.commands.send(c).expect("session still running");
-    }
-
-    async fn next(&mut self) -> NetEvent {
-        let ev = timeout(GUARD, self.h.events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("no event within {GUARD:?}; seen: {:#?}", self.events()))
-            .unwrap_or_else(|| panic!("channel closed without Ended; seen: {:#?}", self.events()));
-        self.seen.push((SystemTime::now(), ev.clone()));
-        ev
-    }
-
-    async fn until(&mut self, what: &str, pred: impl Fn(&NetEvent) -> bool) -> NetEvent {
-        loop {
-            let ev = self.next().await;
-            if pred(&ev) {
-                return ev;
-            }
-            if matches!(ev, NetEvent::Ended) {
-                panic!("ended before {what}; seen: {:#?}", self.events());
-            }
-        }
-    }
-
-    async fn until_state(&mut self, what: &str, pred: impl Fn(&ConnState) -> bool) -> ConnState {
-        match self
-            .until(what, |e| matches!(e, NetEvent::State(s) if pred(s)))
-            .await
-        {
-            NetEvent::State(s) => s,
-            _ => unreachable!(),
-        }
-    }
-
-    async fn until_logged_in(&mut self) {
-        self.until_state("logged in", |s| *s == ConnState::LoggedIn)
-            .await;
-    }
-
-    /// The next `Reconnecting` state: (attempt, retry_at, reason, when it was seen).
+impl ReconnectWatch for Client {
     async fn until_reconnecting(&mut self) -> (u32, SystemTime, String, SystemTime) {
         let s = self
             .until_state("reconnecting", |s| {
@@ -98,59 +56,6 @@ impl Client {
         }
     }
 
-    async fn until_text(&mut self, needle: &str) -> FrameRecord {
-        match self
-            .until(needle, |e| {
-                matches!(e, NetEvent::Frame(f) if f.dir == Direction::Receive
-                    && f.text().is_some_and(|t| t.contains(needle)))
-            })
-            .await
-        {
-            NetEvent::Frame(f) => f,
-            _ => unreachable!(),
-        }
-    }
-
-    async fn until_ended(&mut self) {
-        loop {
-            if let NetEvent::Ended = self.next().await {
-                assert!(
-                    timeout(GUARD, self.h.events.recv())
-                        .await
-                        .unwrap()
-                        .is_none(),
-                    "an event followed Ended"
-                );
-                return;
-            }
-        }
-    }
-
-    fn events(&self) -> Vec<NetEvent> {
-        self.seen.iter().map(|(_, e)| e.clone()).collect()
-    }
-
-    fn states(&self) -> Vec<ConnState> {
-        self.seen
-            .iter()
-            .filter_map(|(_, e)| match e {
-                NetEvent::State(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn frames(&self) -> Vec<FrameRecord> {
-        self.seen
-            .iter()
-            .filter_map(|(_, e)| match e {
-                NetEvent::Frame(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Frames sent with exactly this text.
     fn sent(&self, text: &str) -> usize {
         self.frames()
             .iter()
@@ -158,7 +63,6 @@ impl Client {
             .count()
     }
 
-    /// Frames received containing this text.
     fn received(&self, needle: &str) -> usize {
         self.frames()
             .iter()

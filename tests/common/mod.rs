@@ -1,11 +1,13 @@
 //! Helpers shared by integration tests (`mod common;`).
 //!
+//! - `client`: a `net::spawn` session and the events it reported;
 //! - `peers`: find the seed's Python peers in `../shared/peers`, skip or fail when missing,
 //!   run `seed_server.py`;
 //! - `serve`: run the built `wsdeck serve` as a child process;
 //! - `runtime`: the whole event loop over a TestBackend, driven by keys.
 #![allow(dead_code)]
 
+pub mod client;
 pub mod peers;
 pub mod runtime;
 pub mod serve;
