@@ -2,7 +2,8 @@
 //! Python server), loopback only, bounded in connections and time.
 //!
 //! * `echo`: open `--conns` connections, log each in (first message `user:password`), then each
-//!   sends a `--size`-byte text and waits for its `your submit context: …` reply, over and over.
+//!   sends a `--size`-byte text and waits for its `your submit context: …` reply, over and over
+//!   (`--in-flight N`: keeps N texts in flight per connection, sent together in one write).
 //!   Other messages (broadcasts from the other clients, server pushes) are read and ignored.
 //!   After `--warmup` seconds it counts round trips for `--secs` seconds and prints
 //!   `roundtrips_per_sec R (N in S s, C connections × SIZE B, E ended early)`; connections the
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::tungstenite::Message;
@@ -66,6 +67,10 @@ enum Mode {
         /// seconds, from /proc/PID/task/*/schedstat.
         #[arg(long, value_name = "PID")]
         server_pid: Option<u32>,
+        /// Messages each connection keeps in flight: 1 sends and waits for the reply; N > 1
+        /// sends up to N before reading, and tops the window up after each burst of replies.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        in_flight: u32,
     },
     /// Hold logged-in idle connections.
     Idle {
@@ -108,7 +113,8 @@ fn main() -> anyhow::Result<()> {
                 warmup,
                 secs,
                 server_pid,
-            } => echo(common, size, warmup, secs, server_pid).await,
+                in_flight,
+            } => echo(common, size, warmup, secs, server_pid, in_flight).await,
             Mode::Idle { common, hold_secs } => idle(common, hold_secs).await,
         }
     })
@@ -208,6 +214,7 @@ async fn echo(
     warmup: f64,
     secs: f64,
     server_pid: Option<u32>,
+    in_flight: u32,
 ) -> anyhow::Result<()> {
     let login = Login::new(&c)?;
     let (socks, failed) = setup_all(&login, c.conns, c.parallel_setup).await;
@@ -225,23 +232,31 @@ async fn echo(
         let mut go = go_rx.clone();
         tasks.push(tokio::spawn(async move {
             go.wait_for(|g| *g).await?;
-            while !stop.load(Ordering::Relaxed) {
-                ws.send(Message::text(payload.as_str())).await?;
-                loop {
-                    match ws.next().await {
-                        Some(Ok(Message::Text(t)))
-                            if t.len() == expected_len && t.starts_with(ECHO_PREFIX) =>
-                        {
-                            break;
-                        }
-                        Some(Ok(_)) => {}
-                        Some(Err(e)) => return Err(anyhow::Error::from(e)),
-                        None => bail!("server closed the connection"),
+            // Replies still owed to this connection.
+            let mut owed: u32 = 0;
+            loop {
+                if !stop.load(Ordering::Relaxed) && owed < in_flight {
+                    // Top the window up and send it in one write.
+                    while owed < in_flight {
+                        ws.feed(Message::text(payload.as_str())).await?;
+                        owed += 1;
+                    }
+                    ws.flush().await?;
+                }
+                if owed == 0 {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                // One reply (waiting), then every reply already buffered.
+                let mut got = u64::from(is_echo(ws.next().await, expected_len)?);
+                while got < u64::from(owed) {
+                    match ws.next().now_or_never() {
+                        Some(next) => got += u64::from(is_echo(next, expected_len)?),
+                        None => break,
                     }
                 }
-                count.fetch_add(1, Ordering::Relaxed);
+                owed -= got as u32;
+                count.fetch_add(got, Ordering::Relaxed);
             }
-            Ok::<_, anyhow::Error>(())
         }));
     }
     go_tx.send(true)?;
@@ -251,7 +266,6 @@ async fn echo(
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     let (c1, dt) = (count.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
     let cpu1 = server_pid.map(process_cpu_ns).transpose()?;
-    stop.store(true, Ordering::Relaxed);
     // A connection that ended early was dropped by the server (e.g. its outgoing queue
     // overflowed while this generator was starved of CPU): reported, not fatal, unless all did.
     let mut ended = 0;
@@ -266,6 +280,7 @@ async fn echo(
             t.abort();
         }
     }
+    stop.store(true, Ordering::Relaxed);
     if ended == total {
         bail!("every connection ended during the measurement");
     }
@@ -284,6 +299,19 @@ async fn echo(
     }
     println!("{line}");
     Ok(())
+}
+
+/// Whether a read is this connection's echo (true) or something else to ignore (false).
+fn is_echo(
+    next: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    expected_len: usize,
+) -> anyhow::Result<bool> {
+    match next {
+        Some(Ok(Message::Text(t))) => Ok(t.len() == expected_len && t.starts_with(ECHO_PREFIX)),
+        Some(Ok(_)) => Ok(false),
+        Some(Err(e)) => Err(e.into()),
+        None => bail!("server closed the connection"),
+    }
 }
 
 async fn idle(c: Common, hold_secs: f64) -> anyhow::Result<()> {
