@@ -153,19 +153,17 @@ fn env_password() -> Secret {
 /// Snippets and named profiles for the UI.
 type UiConfig = (Vec<Snippet>, Vec<(String, Profile)>);
 
-/// The UI's snippets and profiles from the config file (`explicit`, else `WSDECK_CONFIG`,
-/// else the user's config directory): a profile's own snippets first, then the global ones.
+/// The UI's global snippets and profiles from the config file (`explicit`, else
+/// `WSDECK_CONFIG`, else the user's config directory); `profile` must be one of them.
 fn ui_config(
     explicit: Option<&std::path::Path>,
     profile: Option<&str>,
 ) -> anyhow::Result<UiConfig> {
     let cfg = Config::load(explicit)?;
-    let mut snippets = Vec::new();
     if let Some(name) = profile {
-        snippets.extend(cfg.profile(name)?.snippets.iter().cloned());
+        cfg.profile(name)?;
     }
-    snippets.extend(cfg.snippets);
-    Ok((snippets, cfg.profiles.into_iter().collect()))
+    Ok((cfg.snippets, cfg.profiles.into_iter().collect()))
 }
 
 fn default_init() -> anyhow::Result<AppInit> {
@@ -184,11 +182,13 @@ fn connect_init(args: &ConnectArgs) -> anyhow::Result<AppInit> {
     if spec.password.is_empty() {
         spec.password = env_password();
     }
-    let (snippets, profiles) = ui_config(args.config.as_deref(), args.url.strip_prefix('@'))?;
+    let profile = args.url.strip_prefix('@');
+    let (snippets, profiles) = ui_config(args.config.as_deref(), profile)?;
     Ok(AppInit {
         connect_now: spec.auth == AuthMethod::None,
         snippets,
         profiles,
+        profile: profile.map(str::to_string),
         ..AppInit::new(spec)
     })
 }

@@ -45,6 +45,11 @@ login_ok = "^welcome"
 headers = ["X-Team: blue"]
 subprotocol = "chat.v2"
 password_env = "WSDECK_APP6_TEST_UNSET_VARIABLE"
+record = "seed-session.jsonl"
+
+[[profiles.seed.snippets]]
+name = "seed hello"
+text = "hello seed"
 
 [profiles.api]
 url = "wss://api.example.test/socket"
@@ -480,7 +485,9 @@ fn picking_a_profile_fills_the_pane_and_focuses_the_empty_password() {
     type_str(&mut a, "s3cret");
     let cmds = press(&mut a, KeyCode::Enter);
     match &cmds[..] {
-        [Command::Connect(s)] => {
+        // The profile's `record` file first, so the handshake is in it.
+        [Command::Record(Some(p)), Command::Connect(s)] => {
+            assert_eq!(p, Path::new("seed-session.jsonl"));
             assert_eq!(s.url, "ws://127.0.0.1:5678");
             assert_eq!(s.user, "admin");
             assert_eq!(s.password.expose(), "s3cret");
@@ -491,6 +498,102 @@ fn picking_a_profile_fills_the_pane_and_focuses_the_empty_password() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The login pane with the seed profile picked (→ → from the Profile field) and a password.
+fn seed_picked() -> App {
+    let mut a = app(init_with(ConnectSpec::new(URL), true));
+    press(&mut a, KeyCode::Up);
+    press(&mut a, KeyCode::Up);
+    press(&mut a, KeyCode::Right);
+    press(&mut a, KeyCode::Right);
+    assert_eq!(a.login().profile(), Some("seed"));
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.focus(), Focus::Password);
+    type_str(&mut a, "s3cret");
+    a
+}
+
+fn log_in(a: &mut App) {
+    for s in [
+        ConnState::Connecting,
+        ConnState::Handshaking,
+        ConnState::LoggingIn,
+        ConnState::LoggedIn,
+    ] {
+        a.update(Event::Net(NetEvent::State(s)));
+    }
+}
+
+#[test]
+fn a_picked_profile_records_once_and_never_over_a_running_recording() {
+    let mut a = seed_picked();
+    let cmds = press(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(&cmds[..], [Command::Record(Some(p)), Command::Connect(_)] if p == Path::new("seed-session.jsonl")),
+        "{cmds:?}"
+    );
+    a.update(Event::Recording(Some("seed-session.jsonl".into())));
+    assert_eq!(a.recording(), Some(&"seed-session.jsonl".into()));
+    // The user stops recording (`r` in the monitor) and connects again: the profile does
+    // not start it over (that would truncate the file).
+    a.update(Event::Recording(None));
+    a.update(Event::Net(NetEvent::Ended));
+    press(&mut a, KeyCode::Tab);
+    let cmds = press(&mut a, KeyCode::Enter);
+    assert!(matches!(&cmds[..], [Command::Connect(_)]), "{cmds:?}");
+
+    // Already recording elsewhere (`--record FILE`): that recording is kept.
+    let mut b = app(init_with(ConnectSpec::new(URL), true));
+    b.update(Event::Recording(Some("flag.jsonl".into())));
+    press(&mut b, KeyCode::Up);
+    press(&mut b, KeyCode::Up);
+    press(&mut b, KeyCode::Right);
+    press(&mut b, KeyCode::Right);
+    press(&mut b, KeyCode::Enter);
+    type_str(&mut b, "s3cret");
+    let cmds = press(&mut b, KeyCode::Enter);
+    assert!(matches!(&cmds[..], [Command::Connect(_)]), "{cmds:?}");
+    assert_eq!(b.recording(), Some(&"flag.jsonl".into()));
+}
+
+#[test]
+fn a_profiles_own_snippets_come_first_while_it_is_in_use() {
+    // Picked in the login pane.
+    let mut a = seed_picked();
+    press(&mut a, KeyCode::Enter);
+    log_in(&mut a);
+    assert_eq!(sent_text(&press(&mut a, KeyCode::F(5))), Some("hello seed"));
+    assert_eq!(
+        sent_text(&press(&mut a, KeyCode::F(6))),
+        Some("hello from wsdeck")
+    );
+    // The palette offers it too.
+    ctrl(&mut a, 'p');
+    type_str(&mut a, "seed hello");
+    assert!(screen(&render(&a, 100, 30)).contains("seed hello"));
+
+    // Started as `connect @seed`.
+    let mut s = ConnectSpec::new("ws://127.0.0.1:5678");
+    s.user = "admin".into();
+    s.password = Secret::new("s3cret");
+    let mut b = app(AppInit {
+        profile: Some("seed".into()),
+        ..init_with(s, true)
+    });
+    assert_eq!(b.login().profile(), Some("seed"));
+    let cmds = press(&mut b, KeyCode::Enter);
+    // Its recording is the runtime's (`--record`/profile at start), not asked again here.
+    assert!(matches!(&cmds[..], [Command::Connect(_)]), "{cmds:?}");
+    log_in(&mut b);
+    assert_eq!(sent_text(&press(&mut b, KeyCode::F(5))), Some("hello seed"));
+
+    // No profile in use: the global snippets only.
+    let mut c = logged_in(true);
+    assert_eq!(
+        sent_text(&press(&mut c, KeyCode::F(5))),
+        Some("hello from wsdeck")
+    );
 }
 
 #[test]

@@ -25,6 +25,7 @@ fn demo_init(url: &str) -> AppInit {
         banner: None,
         snippets: Vec::new(),
         profiles: Vec::new(),
+        profile: None,
     }
 }
 

@@ -42,6 +42,7 @@ fn new_app(spec: ConnectSpec) -> App {
         banner: None,
         snippets: Vec::new(),
         profiles: Vec::new(),
+        profile: None,
     });
     app.set_utc_offset(0);
     app

@@ -42,6 +42,7 @@ async fn a_one_mib_line_combining_marks_and_binary_are_shown_bounded() {
         banner: None,
         snippets: Vec::new(),
         profiles: Vec::new(),
+        profile: None,
     });
     let mut session = wsdeck::net::spawn(spec);
 

@@ -576,6 +576,7 @@ async fn the_app_shows_queued_lines_as_pending_then_as_sent_once() {
         banner: None,
         snippets: Vec::new(),
         profiles: Vec::new(),
+        profile: None,
     });
     app.set_utc_offset(0);
     let spec = match cmds.as_slice() {
@@ -641,6 +642,7 @@ fn esc_while_reconnecting_cancels_and_unsent_lines_are_reported() {
         banner: None,
         snippets: Vec::new(),
         profiles: Vec::new(),
+        profile: None,
     });
     let feed = |app: &mut App, s: ConnState| {
         assert!(app.update(Event::Net(NetEvent::State(s))).is_empty());

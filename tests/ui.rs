@@ -36,6 +36,7 @@ fn app_with(spec: ConnectSpec, connect_now: bool) -> (App, Vec<Command>) {
         banner: Some("demo server listening on 127.0.0.1:40123".into()),
         snippets: Vec::new(),
         profiles: Vec::new(),
+        profile: None,
     });
     app.set_utc_offset(0);
     (app, cmds)

@@ -1162,6 +1162,7 @@ mod tests {
             banner: None,
             snippets: Vec::new(),
             profiles: Vec::new(),
+            profile: None,
         });
         app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
         let before = app.history().len();

@@ -87,10 +87,14 @@ pub struct AppInit {
     pub connect_now: bool,
     /// A line shown in the history at start (e.g. "demo server listening on …").
     pub banner: Option<String>,
-    /// Saved messages: F5…F12 send the first eight, the palette (Ctrl-P) offers all.
+    /// Saved messages: F5…F12 send the first eight, the palette (Ctrl-P) offers all. The
+    /// profile in use adds its own in front of these.
     pub snippets: Vec<crate::config::Snippet>,
     /// Saved profiles, offered at the top of the login pane and as "connect @NAME".
     pub profiles: Vec<(String, crate::config::Profile)>,
+    /// The profile the session starts from (`connect @NAME`), shown as picked. Its `record`
+    /// file is the runtime's business (`RunOptions::record`); its snippets are added here.
+    pub profile: Option<String>,
 }
 
 impl AppInit {
@@ -102,6 +106,7 @@ impl AppInit {
             banner: None,
             snippets: Vec::new(),
             profiles: Vec::new(),
+            profile: None,
         }
     }
 }
@@ -113,6 +118,11 @@ pub struct SavedProfile {
     pub name: String,
     pub url: String,
     pub spec: Result<ConnectSpec, String>,
+    /// Its `record` file: recording starts there when the user picks this profile and
+    /// connects, unless something is being recorded already.
+    pub record: Option<PathBuf>,
+    /// Its own snippets, offered in front of the global ones while it is the profile in use.
+    pub snippets: Vec<crate::config::Snippet>,
 }
 
 /// What a mouse click at a screen cell means; the last draw records these.
@@ -124,6 +134,20 @@ pub enum Hit {
     Chat,
     /// A row of the monitor's table: select this frame (absolute index).
     Frame(u64),
+}
+
+/// The snippets in use with `profile`: its own first, then the global ones.
+fn with_profile_snippets(
+    profile: Option<&SavedProfile>,
+    global: &[crate::config::Snippet],
+) -> Vec<crate::config::Snippet> {
+    profile
+        .map(|p| p.snippets.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .chain(global)
+        .cloned()
+        .collect()
 }
 
 /// Rows the mouse wheel scrolls.
@@ -197,8 +221,14 @@ pub struct App {
     reconnecting: bool,
     /// Lines sent while reconnecting whose `Frame(Send)` has not arrived yet, oldest first.
     pending: VecDeque<String>,
+    /// The snippets in use: the picked profile's, then the global ones.
     snippets: Vec<crate::config::Snippet>,
+    /// The global snippets (from `AppInit`).
+    global_snippets: Vec<crate::config::Snippet>,
     profiles: Vec<SavedProfile>,
+    /// A profile's `record` file, picked in the login pane or the palette: recording starts
+    /// there with the next connect (once per pick).
+    profile_record: Option<PathBuf>,
     /// The command palette, while open (Ctrl-P).
     palette: Option<Palette>,
     /// Clickable regions of the last draw, in screen cells.
@@ -211,8 +241,9 @@ impl App {
             mut spec,
             connect_now,
             banner,
-            snippets,
+            snippets: global_snippets,
             profiles,
+            profile: start_profile,
         } = init;
         let mut login = LoginForm::from_spec(&spec);
         let profiles: Vec<SavedProfile> = profiles
@@ -228,16 +259,25 @@ impl App {
                     })
                     .map_err(|e| format!("profile {name}: {e:#}")),
                 url: p.url.clone(),
+                record: p.record.clone(),
+                snippets: p.snippets.clone(),
                 name,
             })
             .collect();
         login.profiles = profiles.iter().map(|p| p.name.clone()).collect();
         // `connect @NAME`: show that profile as the one picked.
-        login.profile = profiles.iter().position(|p| {
-            p.spec
-                .as_ref()
-                .is_ok_and(|s| s.url == spec.url && s.user == spec.user && s.auth == spec.auth)
-        });
+        login.profile = match &start_profile {
+            Some(name) => profiles.iter().position(|p| &p.name == name),
+            None => profiles.iter().position(|p| {
+                p.spec
+                    .as_ref()
+                    .is_ok_and(|s| s.url == spec.url && s.user == spec.user && s.auth == spec.auth)
+            }),
+        };
+        let snippets = with_profile_snippets(
+            login.profile.and_then(|i| profiles.get(i)),
+            &global_snippets,
+        );
         spec.password = Default::default();
         let focus = login.initial_focus();
         let utc_offset = time::UtcOffset::current_local_offset()
@@ -272,7 +312,9 @@ impl App {
             reconnecting: false,
             pending: VecDeque::new(),
             snippets,
+            global_snippets,
             profiles,
+            profile_record: None,
             palette: None,
             hits: RefCell::new(Vec::new()),
         };
@@ -811,7 +853,16 @@ impl App {
         self.history
             .push_note(None, NoteLevel::Info, &format!("connecting to {url}{who}…"));
         self.forget_pending();
-        vec![Command::Connect(spec)]
+        let mut cmds = Vec::new();
+        // A picked profile's `record` file, unless something is recorded already (a
+        // `--record` flag, or `r`).
+        if let Some(path) = self.profile_record.take()
+            && self.monitor.recording().is_none()
+        {
+            cmds.push(Command::Record(Some(path)));
+        }
+        cmds.push(Command::Connect(spec));
+        cmds
     }
 
     /// Esc / Ctrl-X while reconnecting.
@@ -987,6 +1038,8 @@ impl App {
                 self.template = spec.clone();
                 self.template.password = Default::default();
                 self.template.no_redact |= no_redact;
+                self.profile_record = p.record.clone();
+                self.snippets = with_profile_snippets(Some(p), &self.global_snippets);
                 true
             }
             Err(e) => {

@@ -287,6 +287,7 @@ mod tests {
             banner: None,
             snippets: Vec::new(),
             profiles: Vec::new(),
+            profile: None,
         });
         app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
         for i in 0..n {
