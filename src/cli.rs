@@ -190,6 +190,9 @@ pub struct ServeArgs {
     /// A client silent this long is closed with 1001 (pinged at half of it); 0 = never.
     #[arg(long, value_name = "SECS", default_value_t = crate::server::DEFAULT_IDLE_TIMEOUT_SECS)]
     pub idle_timeout: u64,
+    /// A connection not logged in this long after the upgrade is closed with 1008; 0 = never.
+    #[arg(long, value_name = "SECS", default_value_t = crate::server::DEFAULT_LOGIN_TIMEOUT_SECS)]
+    pub login_timeout: u64,
     /// Bound on the TLS handshake plus the HTTP upgrade.
     #[arg(
         long,

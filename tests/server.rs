@@ -707,3 +707,38 @@ async fn login_reply_comes_before_any_broadcast() {
         let _ = timeout(GUARD, task).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_never_log_in_are_closed_and_logged_in_ones_stay() {
+    let server = start_with(|c| c.login_timeout = Some(Duration::from_secs(1))).await;
+    let addr = server.local_addr();
+    // Sends nothing at all.
+    let mut lurker = connect(addr).await;
+    // Keeps guessing (the seed lets a client retry), never right.
+    let mut guesser = connect(addr).await;
+    send_text(&mut guesser, "admin:wrong").await;
+    assert_eq!(next_text(&mut guesser).await, SORRY);
+    let mut user = connect(addr).await;
+    login(&mut user).await;
+
+    assert_eq!(
+        expect_close(&mut lurker, CloseCode::Policy).await,
+        "login timeout"
+    );
+    expect_end(&mut lurker).await;
+    assert_eq!(
+        expect_close(&mut guesser, CloseCode::Policy).await,
+        "login timeout"
+    );
+    expect_end(&mut guesser).await;
+
+    // Logged in before the deadline: not affected by it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    send_text(&mut user, "still here").await;
+    assert_eq!(
+        next_text(&mut user).await,
+        "your submit context: still here"
+    );
+    drop(user);
+    server.shutdown().await;
+}

@@ -176,13 +176,18 @@ impl Session<'_> {
         let mut pinged = false;
         // Set once we have sent a Close: wait for the reply until then.
         let mut closing_until: Option<Instant> = None;
+        let login_by = cfg.login_timeout.map(|t| Instant::now() + t);
         let end = loop {
-            let deadline = match (closing_until, cfg.idle_timeout) {
+            let mut deadline = match (closing_until, cfg.idle_timeout) {
                 (Some(t), _) => t,
                 (None, Some(idle)) if pinged => last_rx + idle,
                 (None, Some(idle)) => last_rx + idle / 2,
                 (None, None) => Instant::now() + Duration::from_secs(24 * 3600),
             };
+            let login_due = login_by.filter(|_| self.name.is_none() && closing_until.is_none());
+            if let Some(t) = login_due {
+                deadline = deadline.min(t);
+            }
             let next = tokio::select! {
                 biased;
                 _ = kill.notified() => break End::Killed,
@@ -192,6 +197,14 @@ impl Session<'_> {
                 Err(_elapsed) => {
                     if closing_until.is_some() {
                         break End::CloseTimeout;
+                    }
+                    if login_due.is_some_and(|t| Instant::now() >= t) {
+                        info!(id = self.id, "login timeout");
+                        match self.start_close(CloseCode::Policy, "login timeout") {
+                            true => closing_until = Some(Instant::now() + cfg.close_timeout),
+                            false => break End::Killed,
+                        }
+                        continue;
                     }
                     if cfg.idle_timeout.is_none() {
                         continue;

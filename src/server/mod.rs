@@ -48,6 +48,8 @@ pub const DEFAULT_MAX_MESSAGE: usize = 1024 * 1024;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 20_000;
 /// Default of `--idle-timeout`, in seconds.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+/// Default `--login-timeout`, in seconds: time from the upgrade to a successful login.
+pub const DEFAULT_LOGIN_TIMEOUT_SECS: u64 = 120;
 /// Default of `--handshake-timeout`, in seconds.
 pub const DEFAULT_HANDSHAKE_TIMEOUT_SECS: u64 = 10;
 /// Default of `--max-login-attempts`.
@@ -94,6 +96,9 @@ pub struct ServerConfig {
     /// A client silent for half of this gets a ping; silent for all of it, close 1001.
     /// `None` = never. Default 60 s.
     pub idle_timeout: Option<Duration>,
+    /// A connection not logged in this long after its upgrade is closed with 1008 (a slot
+    /// cannot be held without the password). `None` = never. Default 120 s.
+    pub login_timeout: Option<Duration>,
     /// How long to wait for the client's reply to a Close we sent. Default 3 s.
     pub close_timeout: Duration,
     /// On shutdown, how long clients get to answer the 1001 Close. Default 2 s.
@@ -123,6 +128,7 @@ impl ServerConfig {
             queue_bytes: 4 * 1024 * 1024,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: Some(Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS)),
+            login_timeout: Some(Duration::from_secs(DEFAULT_LOGIN_TIMEOUT_SECS)),
             close_timeout: Duration::from_secs(3),
             shutdown_grace: Duration::from_secs(2),
             allowed_origins: Vec::new(),
@@ -416,6 +422,7 @@ pub fn config_from_args(args: &crate::cli::ServeArgs) -> anyhow::Result<ServerCo
     }
     cfg.max_connections = args.max_connections;
     cfg.idle_timeout = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
+    cfg.login_timeout = (args.login_timeout > 0).then(|| Duration::from_secs(args.login_timeout));
     if args.handshake_timeout == 0 {
         bail!("--handshake-timeout must be at least 1 second");
     }
@@ -617,6 +624,8 @@ mod tests {
         assert_eq!(cfg.max_message_size, want.max_message_size);
         assert_eq!(cfg.max_connections, want.max_connections);
         assert_eq!(cfg.idle_timeout, want.idle_timeout);
+        assert_eq!(cfg.login_timeout, Some(Duration::from_secs(120)));
+        assert_eq!(cfg.login_timeout, want.login_timeout);
         assert_eq!(cfg.handshake_timeout, want.handshake_timeout);
         assert_eq!(cfg.max_login_attempts, want.max_login_attempts);
         assert!(cfg.allowed_origins.is_empty() && cfg.tls.is_none() && cfg.users.is_none());
@@ -632,6 +641,8 @@ mod tests {
             "7",
             "--idle-timeout",
             "0",
+            "--login-timeout",
+            "0",
             "--handshake-timeout",
             "3",
             "--max-login-attempts",
@@ -646,6 +657,7 @@ mod tests {
         assert_eq!(cfg.max_message_size, 4096);
         assert_eq!(cfg.max_connections, 7);
         assert_eq!(cfg.idle_timeout, None);
+        assert_eq!(cfg.login_timeout, None);
         assert_eq!(cfg.handshake_timeout, Duration::from_secs(3));
         assert_eq!(cfg.max_login_attempts, 2);
         assert_eq!(
