@@ -207,6 +207,14 @@ pub struct ServeArgs {
         default_value_t = crate::server::DEFAULT_MAX_LOGIN_ATTEMPTS
     )]
     pub max_login_attempts: u32,
+    /// Failed logins one client address may make in 10 minutes, over all its connections;
+    /// then its logins are refused with 1008 until those minutes pass. 0 = no limit.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::server::DEFAULT_MAX_FAILURES_PER_IP
+    )]
+    pub max_failures_per_ip: u32,
     /// Accept browser handshakes only from this Origin (repeatable); others get 403.
     /// Clients sending no Origin (non-browsers) are not affected.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]

@@ -742,3 +742,45 @@ async fn connections_that_never_log_in_are_closed_and_logged_in_ones_stay() {
     drop(user);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_count_per_address_across_connections() {
+    let server = start_with(|c| {
+        c.max_failures_per_ip = 3;
+        c.login_delay = Duration::ZERO;
+    })
+    .await;
+    let addr = server.local_addr();
+    // Logged in before the guessing: stays logged in.
+    let mut user = connect(addr).await;
+    login(&mut user).await;
+    // Two guesses on one connection, one on another: 3 from 127.0.0.1.
+    let mut a = connect(addr).await;
+    for _ in 0..2 {
+        send_text(&mut a, "admin:guess").await;
+        assert_eq!(next_text(&mut a).await, SORRY);
+    }
+    let mut b = connect(addr).await;
+    send_text(&mut b, "admin:guess").await;
+    assert_eq!(next_text(&mut b).await, SORRY);
+    // Each connection is far below --max-login-attempts, but the address is spent: even the
+    // right password is refused, on old and new connections alike.
+    send_text(&mut b, "admin:123456").await;
+    assert_eq!(
+        expect_close(&mut b, CloseCode::Policy).await,
+        "too many failed logins from this address"
+    );
+    let mut c = connect(addr).await;
+    send_text(&mut c, "admin:123456").await;
+    assert_eq!(
+        expect_close(&mut c, CloseCode::Policy).await,
+        "too many failed logins from this address"
+    );
+    send_text(&mut user, "unaffected").await;
+    assert_eq!(
+        next_text(&mut user).await,
+        "your submit context: unaffected"
+    );
+    drop((a, b, c, user));
+    server.shutdown().await;
+}

@@ -85,6 +85,7 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let mut writer = AbortOnDrop(tokio::spawn(write_loop(sink, rx, budget.clone())));
     let mut session = Session {
         id,
+        peer: peer.ip(),
         shared: &shared,
         tx,
         budget,
@@ -160,6 +161,8 @@ enum Flow {
 
 struct Session<'a> {
     id: u64,
+    /// The client's address (failed logins are also counted per address).
+    peer: std::net::IpAddr,
     shared: &'a Shared,
     tx: mpsc::Sender<Message>,
     /// Bytes queued for this client (shared with the room and the writer).
@@ -328,6 +331,17 @@ impl Session<'_> {
             );
             return Flow::Close(CloseCode::Policy, "too many login attempts");
         }
+        if self
+            .shared
+            .failures
+            .blocked(self.peer, std::time::Instant::now())
+        {
+            warn!(id = self.id, peer = %self.peer, "too many failed logins from this address");
+            return Flow::Close(
+                CloseCode::Policy,
+                "too many failed logins from this address",
+            );
+        }
         let accepted: Option<Arc<str>> = match (text, &cfg.users) {
             (None, _) => None,
             (Some(t), None) => {
@@ -358,6 +372,9 @@ impl Session<'_> {
             return Flow::Continue;
         }
         self.failures += 1;
+        self.shared
+            .failures
+            .failed(self.peer, std::time::Instant::now());
         info!(id = self.id, attempt = self.failures, "login rejected");
         let delay = login_delay(cfg.login_delay, self.failures);
         if !delay.is_zero() {

@@ -11,6 +11,7 @@ mod auth;
 mod conn;
 mod handshake;
 mod room;
+mod throttle;
 mod tls;
 
 use std::io::Write as _;
@@ -54,6 +55,8 @@ pub const DEFAULT_LOGIN_TIMEOUT_SECS: u64 = 120;
 pub const DEFAULT_HANDSHAKE_TIMEOUT_SECS: u64 = 10;
 /// Default of `--max-login-attempts`.
 pub const DEFAULT_MAX_LOGIN_ATTEMPTS: u32 = 5;
+/// Default of `--max-failures-per-ip` (failed logins per address in 10 minutes).
+pub const DEFAULT_MAX_FAILURES_PER_IP: u32 = 20;
 /// Argon2 verifications run at once (each takes ~19 MiB and a core for tens of ms); further
 /// logins wait their turn.
 const MAX_CONCURRENT_VERIFICATIONS: usize = 2;
@@ -81,6 +84,10 @@ pub struct ServerConfig {
     pub handshake_timeout: Duration,
     /// Failed logins allowed per connection; the next attempt gets close 1008. Default 5.
     pub max_login_attempts: u32,
+    /// Failed logins allowed per client address (over all its connections) in 10 minutes;
+    /// then its login attempts get close 1008 until those minutes have passed. 0 = no limit.
+    /// Default 20.
+    pub max_failures_per_ip: u32,
     /// Delay before the reply to the 2nd failed login, doubling for each further one
     /// (the 1st is answered at once). Default 100 ms.
     pub login_delay: Duration,
@@ -123,6 +130,7 @@ impl ServerConfig {
             max_message_size: DEFAULT_MAX_MESSAGE,
             handshake_timeout: Duration::from_secs(DEFAULT_HANDSHAKE_TIMEOUT_SECS),
             max_login_attempts: DEFAULT_MAX_LOGIN_ATTEMPTS,
+            max_failures_per_ip: DEFAULT_MAX_FAILURES_PER_IP,
             login_delay: Duration::from_millis(100),
             queue_capacity: 1024,
             queue_bytes: 4 * 1024 * 1024,
@@ -167,6 +175,8 @@ pub(crate) struct Shared {
     live: AtomicUsize,
     /// Bounds the argon2 verifications running at once.
     verify_slots: Semaphore,
+    /// Failed logins per client address.
+    failures: throttle::FailureLog,
 }
 
 impl Shared {
@@ -255,11 +265,12 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<RunningServer> {
         .local_addr()
         .context("listening socket has no address")?;
     let shared = Arc::new(Shared {
-        cfg,
         room: Room::default(),
         next_id: AtomicU64::new(1),
         live: AtomicUsize::new(0),
         verify_slots: Semaphore::new(MAX_CONCURRENT_VERIFICATIONS),
+        failures: throttle::FailureLog::new(cfg.max_failures_per_ip, throttle::WINDOW),
+        cfg,
     });
     let (stop_tx, stop_rx) = oneshot::channel();
     let task = tokio::spawn(accept_loop(listener, shared.clone(), stop_rx));
@@ -431,6 +442,7 @@ pub fn config_from_args(args: &crate::cli::ServeArgs) -> anyhow::Result<ServerCo
         bail!("--max-login-attempts must be at least 1");
     }
     cfg.max_login_attempts = args.max_login_attempts;
+    cfg.max_failures_per_ip = args.max_failures_per_ip;
     cfg.allowed_origins = args
         .allow_origins
         .iter()
@@ -628,6 +640,8 @@ mod tests {
         assert_eq!(cfg.login_timeout, want.login_timeout);
         assert_eq!(cfg.handshake_timeout, want.handshake_timeout);
         assert_eq!(cfg.max_login_attempts, want.max_login_attempts);
+        assert_eq!(cfg.max_failures_per_ip, 20);
+        assert_eq!(cfg.max_failures_per_ip, want.max_failures_per_ip);
         assert!(cfg.allowed_origins.is_empty() && cfg.tls.is_none() && cfg.users.is_none());
 
         let args = serve_args(&[
@@ -647,6 +661,8 @@ mod tests {
             "3",
             "--max-login-attempts",
             "2",
+            "--max-failures-per-ip",
+            "0",
             "--allow-origin",
             "https://a.example/",
             "--allow-origin",
@@ -660,6 +676,7 @@ mod tests {
         assert_eq!(cfg.login_timeout, None);
         assert_eq!(cfg.handshake_timeout, Duration::from_secs(3));
         assert_eq!(cfg.max_login_attempts, 2);
+        assert_eq!(cfg.max_failures_per_ip, 0);
         assert_eq!(
             cfg.allowed_origins,
             ["https://a.example", "http://localhost:8080"]
