@@ -3,6 +3,10 @@
 //! Found at `$WSDECK_CONFIG`, `--config FILE`, or `config.toml` in the user's config directory
 //! (`~/.config/wsdeck/` on Linux). `assets/config.toml` is a commented example. Passwords are
 //! never stored here: a profile names the environment variable that holds one.
+//!
+//! Snippets can also live in `snippets.toml` beside the config file (`assets/snippets.toml` is
+//! an example): `[[snippets]]` for every session and `[[profiles.NAME.snippets]]` for one
+//! profile, added after those of the config file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +30,26 @@ pub struct Config {
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
 }
+
+/// `snippets.toml`: more snippets, global and per profile.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnippetsFile {
+    #[serde(default)]
+    snippets: Vec<Snippet>,
+    #[serde(default)]
+    profiles: BTreeMap<String, ProfileSnippets>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileSnippets {
+    #[serde(default)]
+    snippets: Vec<Snippet>,
+}
+
+/// The snippets file's name, looked for beside the config file.
+pub const SNIPPETS_FILE: &str = "snippets.toml";
 
 /// A saved message; F5…F12 send the first eight of a session's snippets.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -75,14 +99,7 @@ impl Config {
                 origin.display()
             );
         }
-        let cfg: Config = toml::from_str(text).map_err(|e| {
-            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-            anyhow::anyhow!(
-                "{}: line {line}, column {col}: {}",
-                origin.display(),
-                e.message()
-            )
-        })?;
+        let cfg: Config = from_toml(text, origin)?;
         for (name, p) in &cfg.profiles {
             p.check(name)
                 .with_context(|| format!("{}: profile {name:?}", origin.display()))?;
@@ -98,26 +115,70 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Load from `explicit`, else `$WSDECK_CONFIG`, else the user's config directory.
-    /// A missing default file is an empty config; a missing explicit file is an error.
+    /// Add the snippets of a `snippets.toml` text (after the config file's own); a profile
+    /// named there must exist in the config file.
+    pub fn add_snippets(&mut self, text: &str, origin: &Path) -> anyhow::Result<()> {
+        let file: SnippetsFile = from_toml(text, origin)?;
+        for s in file
+            .snippets
+            .iter()
+            .chain(file.profiles.values().flat_map(|p| &p.snippets))
+        {
+            s.check()
+                .with_context(|| format!("{}: snippet {:?}", origin.display(), s.name))?;
+        }
+        for name in file.profiles.keys() {
+            self.profile(name)
+                .with_context(|| format!("{}: [profiles.{name}]", origin.display()))?;
+        }
+        self.snippets.extend(file.snippets);
+        for (name, p) in file.profiles {
+            if let Some(profile) = self.profiles.get_mut(&name) {
+                profile.snippets.extend(p.snippets);
+            }
+        }
+        Ok(())
+    }
+
+    /// Load from `explicit`, else `$WSDECK_CONFIG`, else the user's config directory, then
+    /// the `snippets.toml` beside it if there is one. A missing default file is an empty
+    /// config; a missing explicit file is an error.
     pub fn load(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let (mut cfg, path) = Config::load_main(explicit)?;
+        if let Some(path) = path {
+            let snippets = path.with_file_name(SNIPPETS_FILE);
+            match std::fs::read_to_string(&snippets) {
+                Ok(text) => cfg.add_snippets(&text, &snippets)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot read snippets {}", snippets.display()));
+                }
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// The config file alone, and its path (`None`: no config directory on this system).
+    fn load_main(explicit: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> {
         let (path, must_exist) = match explicit {
             Some(p) => (p.to_path_buf(), true),
             None => match std::env::var_os(CONFIG_ENV) {
                 Some(p) if !p.is_empty() => (PathBuf::from(p), true),
                 _ => match default_path() {
                     Some(p) => (p, false),
-                    None => return Ok(Config::default()),
+                    None => return Ok((Config::default(), None)),
                 },
             },
         };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text, &path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                Ok(Config::default())
+        let cfg = match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text, &path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Config::default(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read config {}", path.display()));
             }
-            Err(e) => Err(e).with_context(|| format!("cannot read config {}", path.display())),
-        }
+        };
+        Ok((cfg, Some(path)))
     }
 
     pub fn profile(&self, name: &str) -> anyhow::Result<&Profile> {
@@ -230,6 +291,18 @@ fn parse_auth(a: &str) -> anyhow::Result<AuthMethod> {
         .map_err(|_| anyhow::anyhow!("auth {a:?} is not one of first-message, basic, bearer, none"))
 }
 
+/// Parse TOML; errors name the file, line and column.
+fn from_toml<T: serde::de::DeserializeOwned>(text: &str, origin: &Path) -> anyhow::Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+        anyhow::anyhow!(
+            "{}: line {line}, column {col}: {}",
+            origin.display(),
+            e.message()
+        )
+    })
+}
+
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -253,6 +326,7 @@ mod tests {
     use super::*;
 
     const EXAMPLE: &str = include_str!("../assets/config.toml");
+    const SNIPPETS_EXAMPLE: &str = include_str!("../assets/snippets.toml");
 
     fn parse(text: &str) -> anyhow::Result<Config> {
         Config::parse(text, Path::new("test.toml"))
@@ -267,6 +341,67 @@ mod tests {
         let spec = seed.to_spec().unwrap();
         assert_eq!(spec.auth, AuthMethod::FirstMessage);
         assert!(!cfg.snippets.is_empty());
+    }
+
+    #[test]
+    fn the_shipped_snippets_example_adds_to_the_shipped_config() {
+        let mut cfg = parse(EXAMPLE).unwrap();
+        let (global, seed) = (
+            cfg.snippets.len(),
+            cfg.profile("seed").unwrap().snippets.len(),
+        );
+        cfg.add_snippets(SNIPPETS_EXAMPLE, Path::new("snippets.toml"))
+            .expect("assets/snippets.toml parses");
+        assert!(cfg.snippets.len() > global);
+        assert!(cfg.profile("seed").unwrap().snippets.len() > seed);
+        // The config file's own come first.
+        assert_eq!(cfg.snippets[0].name, "hello");
+    }
+
+    #[test]
+    fn snippets_file_errors_name_the_file_line_and_profile() {
+        let mut cfg = parse(EXAMPLE).unwrap();
+        let err = cfg
+            .add_snippets(
+                "[[snippets]]\nname = \"x\"\ntxt = \"y\"\n",
+                Path::new("s.toml"),
+            )
+            .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("s.toml: line 3"), "{msg}");
+        let err = cfg
+            .add_snippets(
+                "[[profiles.nope.snippets]]\nname = \"x\"\ntext = \"y\"\n",
+                Path::new("s.toml"),
+            )
+            .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("[profiles.nope]") && msg.contains("known: api, seed"),
+            "{msg}"
+        );
+        let err = cfg
+            .add_snippets(
+                "[[snippets]]\nname = \"x\"\nhex = \"zz\"\n",
+                Path::new("s.toml"),
+            )
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("snippet \"x\""), "{err:#}");
+        // Nothing was added by the failed calls.
+        assert_eq!(cfg.snippets.len(), parse(EXAMPLE).unwrap().snippets.len());
+    }
+
+    #[test]
+    fn load_reads_the_snippets_file_beside_the_config() {
+        let dir = std::env::temp_dir().join(format!("wsdeck-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config.toml");
+        std::fs::write(&config, EXAMPLE).unwrap();
+        let without = Config::load(Some(&config)).unwrap();
+        std::fs::write(dir.join(SNIPPETS_FILE), SNIPPETS_EXAMPLE).unwrap();
+        let with = Config::load(Some(&config)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(with.snippets.len() > without.snippets.len());
     }
 
     #[test]
