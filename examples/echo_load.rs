@@ -20,6 +20,8 @@
 //!     --conns 100 --size 20 --user admin --password-env WSDECK_BENCH_PW
 //! ```
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -194,20 +196,6 @@ async fn setup_all(login: &Arc<Login>, n: usize, parallel: usize) -> (Vec<Ws>, u
     (out, failed)
 }
 
-/// CPU time (ns) used so far by all threads of process `pid`.
-fn process_cpu_ns(pid: u32) -> anyhow::Result<u64> {
-    let mut total = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-        let stat = std::fs::read_to_string(task?.path().join("schedstat"))?;
-        total += stat
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .context("bad schedstat")?;
-    }
-    Ok(total)
-}
-
 async fn echo(
     c: Common,
     size: usize,
@@ -261,11 +249,11 @@ async fn echo(
     }
     go_tx.send(true)?;
     tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
-    let cpu0 = server_pid.map(process_cpu_ns).transpose()?;
+    let cpu0 = server_pid.map(support::process_cpu_ns).transpose()?;
     let (c0, t0) = (count.load(Ordering::Relaxed), Instant::now());
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     let (c1, dt) = (count.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
-    let cpu1 = server_pid.map(process_cpu_ns).transpose()?;
+    let cpu1 = server_pid.map(support::process_cpu_ns).transpose()?;
     // A connection that ended early was dropped by the server (e.g. its outgoing queue
     // overflowed while this generator was starved of CPU): reported, not fatal, unless all did.
     let mut ended = 0;
@@ -284,20 +272,17 @@ async fn echo(
     if ended == total {
         bail!("every connection ended during the measurement");
     }
-    let n = c1 - c0;
-    let mut line = format!(
-        "roundtrips_per_sec {:.0} ({n} in {dt:.2} s, {} connections × {size} B, {ended} ended early)",
-        n as f64 / dt,
-        c.conns
+    let cpu_ns = cpu0.zip(cpu1);
+    println!(
+        "{}",
+        support::result_line(
+            c1 - c0,
+            dt,
+            &format!("{} connections × {size} B", c.conns),
+            ended,
+            cpu_ns
+        )
     );
-    if let (Some(a), Some(b)) = (cpu0, cpu1) {
-        let cpu = (b - a) as f64 / 1e9;
-        line.push_str(&format!(
-            " server_cpu_s {cpu:.3} roundtrips_per_cpu_s {:.0}",
-            n as f64 / cpu.max(1e-9)
-        ));
-    }
-    println!("{line}");
     Ok(())
 }
 

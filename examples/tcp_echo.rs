@@ -19,6 +19,8 @@
 //! cargo run --release --example tcp_echo -- load 127.0.0.1:PORT --conns 100 --ws-size 20
 //! ```
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -217,11 +219,11 @@ async fn load(
         }));
     }
     tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
-    let cpu0 = server_pid.map(process_cpu_ns).transpose()?;
+    let cpu0 = server_pid.map(support::process_cpu_ns).transpose()?;
     let (c0, t0) = (count.load(Ordering::Relaxed), Instant::now());
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     let (c1, dt) = (count.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
-    let cpu1 = server_pid.map(process_cpu_ns).transpose()?;
+    let cpu1 = server_pid.map(support::process_cpu_ns).transpose()?;
     let ended = tasks.iter().filter(|t| t.is_finished()).count();
     for t in tasks {
         t.abort();
@@ -229,32 +231,16 @@ async fn load(
     if ended == conns {
         bail!("every connection ended during the measurement");
     }
-    let n = c1 - c0;
-    let mut line = format!(
-        "roundtrips_per_sec {:.0} ({n} in {dt:.2} s, {conns} connections × {request}/{reply} B, {ended} ended early)",
-        n as f64 / dt
+    let cpu_ns = cpu0.zip(cpu1);
+    println!(
+        "{}",
+        support::result_line(
+            c1 - c0,
+            dt,
+            &format!("{conns} connections × {request}/{reply} B"),
+            ended,
+            cpu_ns
+        )
     );
-    if let (Some(a), Some(b)) = (cpu0, cpu1) {
-        let cpu = (b - a) as f64 / 1e9;
-        line.push_str(&format!(
-            " server_cpu_s {cpu:.3} roundtrips_per_cpu_s {:.0}",
-            n as f64 / cpu.max(1e-9)
-        ));
-    }
-    println!("{line}");
     Ok(())
-}
-
-/// CPU time (ns) used so far by all threads of process `pid`.
-fn process_cpu_ns(pid: u32) -> anyhow::Result<u64> {
-    let mut total = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-        let stat = std::fs::read_to_string(task?.path().join("schedstat"))?;
-        total += stat
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .context("bad schedstat")?;
-    }
-    Ok(total)
 }

@@ -104,14 +104,12 @@ impl Config {
             p.check(name)
                 .with_context(|| format!("{}: profile {name:?}", origin.display()))?;
         }
-        for s in cfg
-            .snippets
-            .iter()
-            .chain(cfg.profiles.values().flat_map(|p| &p.snippets))
-        {
-            s.check()
-                .with_context(|| format!("{}: snippet {:?}", origin.display(), s.name))?;
-        }
+        check_snippets(
+            cfg.snippets
+                .iter()
+                .chain(cfg.profiles.values().flat_map(|p| &p.snippets)),
+            origin,
+        )?;
         Ok(cfg)
     }
 
@@ -119,14 +117,12 @@ impl Config {
     /// named there must exist in the config file.
     pub fn add_snippets(&mut self, text: &str, origin: &Path) -> anyhow::Result<()> {
         let file: SnippetsFile = from_toml(text, origin)?;
-        for s in file
-            .snippets
-            .iter()
-            .chain(file.profiles.values().flat_map(|p| &p.snippets))
-        {
-            s.check()
-                .with_context(|| format!("{}: snippet {:?}", origin.display(), s.name))?;
-        }
+        check_snippets(
+            file.snippets
+                .iter()
+                .chain(file.profiles.values().flat_map(|p| &p.snippets)),
+            origin,
+        )?;
         for name in file.profiles.keys() {
             self.profile(name)
                 .with_context(|| format!("{}: [profiles.{name}]", origin.display()))?;
@@ -289,6 +285,18 @@ impl Profile {
 fn parse_auth(a: &str) -> anyhow::Result<AuthMethod> {
     <AuthMethod as clap::ValueEnum>::from_str(a, true)
         .map_err(|_| anyhow::anyhow!("auth {a:?} is not one of first-message, basic, bearer, none"))
+}
+
+/// Every snippet sends something valid; an error names the file and the snippet.
+fn check_snippets<'a>(
+    snippets: impl Iterator<Item = &'a Snippet>,
+    origin: &Path,
+) -> anyhow::Result<()> {
+    for s in snippets {
+        s.check()
+            .with_context(|| format!("{}: snippet {:?}", origin.display(), s.name))?;
+    }
+    Ok(())
 }
 
 /// Parse TOML; errors name the file, line and column.

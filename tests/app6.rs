@@ -128,11 +128,8 @@ fn frame(seq: u64, dir: Direction, opcode: Opcode, payload: &[u8]) -> FrameRecor
     }
 }
 
-/// Logged in (first-message, as admin) with the config's snippets and profiles.
-fn logged_in(with_config: bool) -> App {
-    let mut a = app(init_with(spec("admin", "123456"), with_config));
-    let cmds = press(&mut a, KeyCode::Enter);
-    assert!(matches!(&cmds[..], [Command::Connect(_)]), "{cmds:?}");
+/// The network task's states from connect to logged in.
+fn log_in(a: &mut App) {
     for s in [
         ConnState::Connecting,
         ConnState::Handshaking,
@@ -141,6 +138,14 @@ fn logged_in(with_config: bool) -> App {
     ] {
         a.update(Event::Net(NetEvent::State(s)));
     }
+}
+
+/// Logged in (first-message, as admin) with the config's snippets and profiles.
+fn logged_in(with_config: bool) -> App {
+    let mut a = app(init_with(spec("admin", "123456"), with_config));
+    let cmds = press(&mut a, KeyCode::Enter);
+    assert!(matches!(&cmds[..], [Command::Connect(_)]), "{cmds:?}");
+    log_in(&mut a);
     assert_eq!(a.focus(), Focus::Input);
     a
 }
@@ -512,17 +517,6 @@ fn seed_picked() -> App {
     assert_eq!(a.focus(), Focus::Password);
     type_str(&mut a, "s3cret");
     a
-}
-
-fn log_in(a: &mut App) {
-    for s in [
-        ConnState::Connecting,
-        ConnState::Handshaking,
-        ConnState::LoggingIn,
-        ConnState::LoggedIn,
-    ] {
-        a.update(Event::Net(NetEvent::State(s)));
-    }
 }
 
 #[test]
