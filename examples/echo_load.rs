@@ -23,7 +23,7 @@
 mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -210,20 +210,19 @@ async fn echo(
         bail!("{failed} of {} connections failed to log in", c.conns);
     }
     let count = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
     let (go_tx, go_rx) = watch::channel(false);
     let payload: String = "a".repeat(size);
     let expected_len = ECHO_PREFIX.len() + size;
     let mut tasks = Vec::new();
     for mut ws in socks {
-        let (count, stop, payload) = (count.clone(), stop.clone(), payload.clone());
+        let (count, payload) = (count.clone(), payload.clone());
         let mut go = go_rx.clone();
         tasks.push(tokio::spawn(async move {
             go.wait_for(|g| *g).await?;
             // Replies still owed to this connection.
             let mut owed: u32 = 0;
             loop {
-                if !stop.load(Ordering::Relaxed) && owed < in_flight {
+                if owed < in_flight {
                     // Top the window up and send it in one write.
                     while owed < in_flight {
                         ws.feed(Message::text(payload.as_str())).await?;
@@ -248,41 +247,10 @@ async fn echo(
         }));
     }
     go_tx.send(true)?;
-    tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
-    let cpu0 = server_pid.map(support::process_cpu_ns).transpose()?;
-    let (c0, t0) = (count.load(Ordering::Relaxed), Instant::now());
-    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-    let (c1, dt) = (count.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
-    let cpu1 = server_pid.map(support::process_cpu_ns).transpose()?;
-    // A connection that ended early was dropped by the server (e.g. its outgoing queue
-    // overflowed while this generator was starved of CPU): reported, not fatal, unless all did.
-    let mut ended = 0;
-    let total = tasks.len();
-    for t in tasks {
-        if t.is_finished() {
-            ended += 1;
-            if let Ok(Err(e)) = t.await {
-                eprintln!("echo_load: a connection ended: {e:#}");
-            }
-        } else {
-            t.abort();
-        }
-    }
-    stop.store(true, Ordering::Relaxed);
-    if ended == total {
-        bail!("every connection ended during the measurement");
-    }
-    let cpu_ns = cpu0.zip(cpu1);
-    println!(
-        "{}",
-        support::result_line(
-            c1 - c0,
-            dt,
-            &format!("{} connections × {size} B", c.conns),
-            ended,
-            cpu_ns
-        )
-    );
+    let (n, dt, cpu_ns) = support::count_window(&count, warmup, secs, server_pid).await?;
+    let ended = support::end_tasks(tasks, "echo_load").await?;
+    let what = format!("{} connections × {size} B", c.conns);
+    println!("{}", support::result_line(n, dt, &what, ended, cpu_ns));
     Ok(())
 }
 

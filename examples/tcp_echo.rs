@@ -24,7 +24,6 @@ mod support;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -218,29 +217,9 @@ async fn load(
             Ok::<_, anyhow::Error>(())
         }));
     }
-    tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
-    let cpu0 = server_pid.map(support::process_cpu_ns).transpose()?;
-    let (c0, t0) = (count.load(Ordering::Relaxed), Instant::now());
-    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-    let (c1, dt) = (count.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
-    let cpu1 = server_pid.map(support::process_cpu_ns).transpose()?;
-    let ended = tasks.iter().filter(|t| t.is_finished()).count();
-    for t in tasks {
-        t.abort();
-    }
-    if ended == conns {
-        bail!("every connection ended during the measurement");
-    }
-    let cpu_ns = cpu0.zip(cpu1);
-    println!(
-        "{}",
-        support::result_line(
-            c1 - c0,
-            dt,
-            &format!("{conns} connections × {request}/{reply} B"),
-            ended,
-            cpu_ns
-        )
-    );
+    let (n, dt, cpu_ns) = support::count_window(&count, warmup, secs, server_pid).await?;
+    let ended = support::end_tasks(tasks, "tcp_echo").await?;
+    let what = format!("{conns} connections × {request}/{reply} B");
+    println!("{}", support::result_line(n, dt, &what, ended, cpu_ns));
     Ok(())
 }

@@ -39,3 +39,47 @@ pub fn result_line(
     }
     line
 }
+
+/// After `warmup` seconds, count for `secs` seconds: the round trips added to `count` and the
+/// server's CPU time (ns, before and after) when its `pid` is given.
+pub async fn count_window(
+    count: &std::sync::atomic::AtomicU64,
+    warmup: f64,
+    secs: f64,
+    server_pid: Option<u32>,
+) -> anyhow::Result<(u64, f64, Option<(u64, u64)>)> {
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+    tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
+    let cpu0 = server_pid.map(process_cpu_ns).transpose()?;
+    let (c0, t0) = (count.load(Ordering::Relaxed), Instant::now());
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    let (c1, dt) = (count.load(Ordering::Relaxed), t0.elapsed().as_secs_f64());
+    let cpu1 = server_pid.map(process_cpu_ns).transpose()?;
+    Ok((c1 - c0, dt, cpu0.zip(cpu1)))
+}
+
+/// Stop the connection tasks; returns how many had already ended (each one's error printed
+/// with `who`), failing if all had: a connection that ended early was dropped by the server
+/// (e.g. its outgoing queue overflowed while the generator was starved of CPU).
+pub async fn end_tasks(
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    who: &str,
+) -> anyhow::Result<usize> {
+    let total = tasks.len();
+    let mut ended = 0;
+    for t in tasks {
+        if t.is_finished() {
+            ended += 1;
+            if let Ok(Err(e)) = t.await {
+                eprintln!("{who}: a connection ended: {e:#}");
+            }
+        } else {
+            t.abort();
+        }
+    }
+    if ended == total {
+        anyhow::bail!("every connection ended during the measurement");
+    }
+    Ok(ended)
+}
