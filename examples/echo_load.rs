@@ -59,20 +59,8 @@ enum Mode {
         /// Bytes per echoed text.
         #[arg(long, default_value_t = 20)]
         size: usize,
-        /// Seconds not counted at the start.
-        #[arg(long, default_value_t = 1.0)]
-        warmup: f64,
-        /// Seconds counted.
-        #[arg(long, default_value_t = 5.0)]
-        secs: f64,
-        /// Also report the CPU time this (local) server process used during the counted
-        /// seconds, from /proc/PID/task/*/schedstat.
-        #[arg(long, value_name = "PID")]
-        server_pid: Option<u32>,
-        /// Messages each connection keeps in flight: 1 sends and waits for the reply; N > 1
-        /// sends up to N before reading, and tops the window up after each burst of replies.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
-        in_flight: u32,
+        #[command(flatten)]
+        window: support::Window,
     },
     /// Hold logged-in idle connections.
     Idle {
@@ -112,11 +100,8 @@ fn main() -> anyhow::Result<()> {
             Mode::Echo {
                 common,
                 size,
-                warmup,
-                secs,
-                server_pid,
-                in_flight,
-            } => echo(common, size, warmup, secs, server_pid, in_flight).await,
+                window,
+            } => echo(common, size, window).await,
             Mode::Idle { common, hold_secs } => idle(common, hold_secs).await,
         }
     })
@@ -196,14 +181,8 @@ async fn setup_all(login: &Arc<Login>, n: usize, parallel: usize) -> (Vec<Ws>, u
     (out, failed)
 }
 
-async fn echo(
-    c: Common,
-    size: usize,
-    warmup: f64,
-    secs: f64,
-    server_pid: Option<u32>,
-    in_flight: u32,
-) -> anyhow::Result<()> {
+async fn echo(c: Common, size: usize, window: support::Window) -> anyhow::Result<()> {
+    let in_flight = window.in_flight;
     let login = Login::new(&c)?;
     let (socks, failed) = setup_all(&login, c.conns, c.parallel_setup).await;
     if failed > 0 {
@@ -247,7 +226,7 @@ async fn echo(
         }));
     }
     go_tx.send(true)?;
-    let (n, dt, cpu_ns) = support::count_window(&count, warmup, secs, server_pid).await?;
+    let (n, dt, cpu_ns) = support::count_window(&count, &window).await?;
     let ended = support::end_tasks(tasks, "echo_load").await?;
     let what = format!("{} connections × {size} B", c.conns);
     println!("{}", support::result_line(n, dt, &what, ended, cpu_ns));

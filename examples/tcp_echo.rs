@@ -58,16 +58,8 @@ enum Mode {
         conns: usize,
         #[command(flatten)]
         sizes: Sizes,
-        /// Requests each connection keeps in flight.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
-        in_flight: u32,
-        #[arg(long, default_value_t = 1.0)]
-        warmup: f64,
-        #[arg(long, default_value_t = 5.0)]
-        secs: f64,
-        /// Also report the server process's CPU time in the counted seconds.
-        #[arg(long, value_name = "PID")]
-        server_pid: Option<u32>,
+        #[command(flatten)]
+        window: support::Window,
         /// Runtime worker threads of the load generator.
         #[arg(long, default_value_t = 1)]
         threads: usize,
@@ -116,10 +108,7 @@ fn main() -> anyhow::Result<()> {
             addr,
             conns,
             sizes,
-            in_flight,
-            warmup,
-            secs,
-            server_pid,
+            window,
             threads,
         } => {
             if !addr.ip().is_loopback() {
@@ -130,9 +119,7 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?;
             let (request, reply) = sizes.resolve();
-            rt.block_on(load(
-                addr, conns, request, reply, in_flight, warmup, secs, server_pid,
-            ))
+            rt.block_on(load(addr, conns, request, reply, window))
         }
     }
 }
@@ -169,16 +156,12 @@ async fn answer(mut tcp: TcpStream, request: usize, reply: usize) -> std::io::Re
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn load(
     addr: SocketAddr,
     conns: usize,
     request: usize,
     reply: usize,
-    in_flight: u32,
-    warmup: f64,
-    secs: f64,
-    server_pid: Option<u32>,
+    w: support::Window,
 ) -> anyhow::Result<()> {
     let count = Arc::new(AtomicU64::new(0));
     let mut socks = Vec::with_capacity(conns);
@@ -189,7 +172,7 @@ async fn load(
         tcp.set_nodelay(true)?;
         socks.push(tcp);
     }
-    let window = in_flight as usize;
+    let window = w.in_flight as usize;
     let mut tasks = Vec::with_capacity(conns);
     for mut tcp in socks {
         let count = count.clone();
@@ -217,7 +200,7 @@ async fn load(
             Ok::<_, anyhow::Error>(())
         }));
     }
-    let (n, dt, cpu_ns) = support::count_window(&count, warmup, secs, server_pid).await?;
+    let (n, dt, cpu_ns) = support::count_window(&count, &w).await?;
     let ended = support::end_tasks(tasks, "tcp_echo").await?;
     let what = format!("{conns} connections × {request}/{reply} B");
     println!("{}", support::result_line(n, dt, &what, ended, cpu_ns));

@@ -40,14 +40,13 @@ pub fn result_line(
     line
 }
 
-/// After `warmup` seconds, count for `secs` seconds: the round trips added to `count` and the
-/// server's CPU time (ns, before and after) when its `pid` is given.
+/// After the warm-up, count for the window's seconds: the round trips added to `count` and
+/// the server's CPU time (ns, before and after) when its pid is given.
 pub async fn count_window(
     count: &std::sync::atomic::AtomicU64,
-    warmup: f64,
-    secs: f64,
-    server_pid: Option<u32>,
+    w: &Window,
 ) -> anyhow::Result<(u64, f64, Option<(u64, u64)>)> {
+    let (warmup, secs, server_pid) = (w.warmup, w.secs, w.server_pid);
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
     tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
@@ -82,4 +81,23 @@ pub async fn end_tasks(
         anyhow::bail!("every connection ended during the measurement");
     }
     Ok(ended)
+}
+
+/// The load shape and measuring window, the same flags for both generators.
+#[derive(Debug, clap::Args)]
+pub struct Window {
+    /// Messages each connection keeps in flight: 1 sends and waits for the reply; N > 1
+    /// sends N together, and tops the window up after each burst of replies.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub in_flight: u32,
+    /// Seconds not counted at the start.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// Seconds counted.
+    #[arg(long, default_value_t = 5.0)]
+    pub secs: f64,
+    /// Also report the CPU time this (local) server process used during the counted
+    /// seconds, from /proc/PID/task/*/schedstat.
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
 }
