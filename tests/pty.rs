@@ -459,3 +459,54 @@ fn the_ui_logs_in_to_the_seeds_python_server_and_chats() {
     assert!(sc.wait_exit().success());
     sc.assert_restored();
 }
+
+#[test]
+fn a_profile_picked_in_the_login_pane_logs_in_records_and_offers_its_snippets() {
+    let server = common::serve::spawn_serve("admin", "lab-secret", &["--tick", "0"]);
+    let url = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("lab.jsonl");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[profiles.lab]\nurl = \"{url}\"\nuser = \"admin\"\npassword_env = \"LAB_PW\"\nrecord = \"{}\"\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("snippets.toml"),
+        "[[profiles.lab.snippets]]\nname = \"lab hello\"\ntext = \"hi from the lab profile\"\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    let mut sc = Screen::spawn_env(
+        &[],
+        &[
+            ("WSDECK_CONFIG", config.to_str().unwrap()),
+            ("LAB_PW", "lab-secret"),
+            ("WSDECK_PASSWORD", ""),
+        ],
+    );
+    sc.wait_for("1 saved");
+    // ↑ ↑ to the Profile field, → picks "lab" (URL, user and password filled), Enter logs in.
+    sc.send(b"\x1b[A");
+    sc.send(b"\x1b[A");
+    sc.send(b"\x1b[C");
+    sc.wait_for("@lab");
+    sc.send(b"\r");
+    sc.wait_for("logged in as admin");
+    // F5: the profile's own snippet (from snippets.toml beside the config file).
+    sc.send(b"\x1b[15~");
+    sc.wait_for("your submit context: hi from the lab profile");
+    sc.send(&[0x11]);
+    assert!(sc.wait_exit().success());
+    sc.assert_restored();
+    // The profile's `record` file has the whole session, and never the password.
+    let recorded = std::fs::read_to_string(&record).expect("the profile's recording");
+    assert!(recorded.contains(r#""type":"handshake""#), "{recorded}");
+    assert!(recorded.contains("your submit context: hi from the lab profile"));
+    assert!(recorded.contains("admin:***"));
+    assert!(!recorded.contains("lab-secret"));
+    assert!(!sc.seen.lock().unwrap().contains("lab-secret"));
+}
