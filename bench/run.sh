@@ -373,6 +373,14 @@ echo_parse() {
     ECHO_RATE=$(awk '{ print $2 }' <<<"$ECHO_LINE")
     ECHO_PER_CPU=$(sed -n 's/.*roundtrips_per_cpu_s \([0-9.]*\).*/\1/p' <<<"$ECHO_LINE")
 }
+# keep RATES CPUS WHAT : add the last run's rate and rate per CPU-second to the arrays named
+# RATES and CPUS, and its line to the raw list (uses $tag and $i).
+keep() {
+    local -n rates=$1 cpus=$2
+    rates+=("$ECHO_RATE")
+    cpus+=("$ECHO_PER_CPU")
+    raw "echo $tag, $3 run $i: $ECHO_LINE"
+}
 for load in "100 20 1" "100 20 $DEPTH" "10 16384 1" "10 16384 $DEPTH"; do
     set -- $load
     conns=$1
@@ -385,27 +393,17 @@ for load in "100 20 1" "100 20 $DEPTH" "10 16384 1" "10 16384 $DEPTH"; do
     tag="$conns × $size B, $shape"
     for i in $(seq 1 "$RUNS"); do
         echo_run "$SEED_URL" "$SEED_PID" "$conns" "$size" "$depth"
-        py+=("$ECHO_RATE")
-        pyc+=("$ECHO_PER_CPU")
-        raw "echo $tag, seed server run $i: $ECHO_LINE"
+        keep py pyc "seed server"
         echo_run "$DEMO_URL" "$DEMO_PID" "$conns" "$size" "$depth"
-        ds+=("$ECHO_RATE")
-        dsc+=("$ECHO_PER_CPU")
-        raw "echo $tag, demo server --no-broadcast run $i: $ECHO_LINE"
+        keep ds dsc "demo server --no-broadcast"
         if [ "$depth" = 1 ]; then
             echo_run "$DEMOB_URL" "$DEMOB_PID" "$conns" "$size" "$depth"
-            db+=("$ECHO_RATE")
-            dbc+=("$ECHO_PER_CPU")
-            raw "echo $tag, demo server with broadcast run $i: $ECHO_LINE"
+            keep db dbc "demo server with broadcast"
         fi
         echo_run "$BARE_URL" "$BARE_PID" "$conns" "$size" "$depth"
-        bb+=("$ECHO_RATE")
-        bbc+=("$ECHO_PER_CPU")
-        raw "echo $tag, minimal tokio-tungstenite echo server run $i: $ECHO_LINE"
+        keep bb bbc "minimal tokio-tungstenite echo server"
         tcp_run "$tcp_addr" "$tcp_pid" "$conns" "$size" "$depth"
-        tf+=("$ECHO_RATE")
-        tfc+=("$ECHO_PER_CPU")
-        raw "echo $tag, plain TCP floor run $i: $ECHO_LINE"
+        keep tf tfc "plain TCP floor"
     done
     mp=$(median "${py[@]}")
     md=$(median "${ds[@]}")
