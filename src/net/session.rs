@@ -49,6 +49,9 @@ use crate::model::{
 
 /// Pings whose pong we still wait for (oldest dropped beyond this).
 const MAX_PENDING_PINGS: usize = 32;
+/// Messages handled in one go when more are already readable (a quit command waits at most
+/// this many).
+const READ_BURST: usize = 256;
 
 /// Run one session, with its reconnections, to `Ended`.
 pub(crate) async fn run(spec: ConnectSpec, cmds: UnboundedReceiver<NetCommand>, out: Out) {
@@ -420,18 +423,39 @@ impl<'t> Session<'t> {
                         close: None,
                     })
                 }
-                Wake::Msg(Some(Ok(m))) => self.on_message(m),
-                Wake::Msg(Some(Err(e))) => Err(read_error(e)),
-                Wake::Msg(None) => Err(Ending::Fail {
-                    error: NetError::new(NetErrorKind::Io, "connection lost: the stream ended"),
-                    close: None,
-                }),
+                Wake::Msg(m) => self.on_read(m).and_then(|()| self.drain_buffered()),
                 Wake::WriteFailed(e) => Err(write_error(e)),
             };
             if let Err(ending) = step {
                 return ending;
             }
         }
+    }
+
+    /// One read from the socket: a message, a read error, or the end of the stream.
+    fn on_read(&mut self, read: Option<Result<Message, WsError>>) -> Result<(), Ending> {
+        match read {
+            Some(Ok(m)) => self.on_message(m),
+            Some(Err(e)) => Err(read_error(e)),
+            None => Err(Ending::Fail {
+                error: NetError::new(NetErrorKind::Io, "connection lost: the stream ended"),
+                close: None,
+            }),
+        }
+    }
+
+    /// Handle the messages that are already buffered or readable without waiting (at most
+    /// [`READ_BURST`]) before commands and timers are looked at again: in a flood, the
+    /// per-wake polling is paid once per burst instead of once per message.
+    fn drain_buffered(&mut self) -> Result<(), Ending> {
+        use futures_util::FutureExt as _;
+        for _ in 0..READ_BURST {
+            match self.ws.next().now_or_never() {
+                Some(read) => self.on_read(read)?,
+                None => break,
+            }
+        }
+        Ok(())
     }
 
     /// Wait for the next thing to do. Commands go first (so a quit is seen even during a
