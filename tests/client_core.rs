@@ -39,6 +39,17 @@ async fn listener() -> (TcpListener, u16) {
     (l, port)
 }
 
+/// A server that accepts one connection and keeps it open without ever answering.
+async fn silent_server() -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        tokio::time::sleep(GUARD).await;
+        drop(tcp);
+    });
+    port
+}
+
 /// A one-connection WebSocket server running `handler` on the accepted socket.
 async fn ws_server<F, Fut>(handler: F) -> u16
 where
@@ -157,13 +168,7 @@ async fn http_404_uses_the_servers_own_status_line() {
 
 #[tokio::test]
 async fn silent_server_hits_the_handshake_timeout() {
-    let (l, port) = listener().await;
-    tokio::spawn(async move {
-        // Accept and keep the socket open without ever answering.
-        let (tcp, _) = l.accept().await.unwrap();
-        tokio::time::sleep(GUARD).await;
-        drop(tcp);
-    });
+    let port = silent_server().await;
     let mut spec = spec_none(format!("ws://127.0.0.1:{port}/"));
     spec.connect_timeout = Duration::from_millis(300);
     let mut c = Client::start(spec);
@@ -558,12 +563,7 @@ async fn insecure_accepts_a_self_signed_certificate() {
 
 #[tokio::test]
 async fn quitting_while_connecting_cancels_at_once() {
-    let (l, port) = listener().await;
-    tokio::spawn(async move {
-        let (tcp, _) = l.accept().await.unwrap();
-        tokio::time::sleep(GUARD).await;
-        drop(tcp);
-    });
+    let port = silent_server().await;
     let mut spec = spec_none(format!("ws://127.0.0.1:{port}/"));
     spec.connect_timeout = GUARD * 2;
     let mut c = Client::start(spec);

@@ -112,24 +112,30 @@ fn connecting(app: &mut App) {
 }
 
 /// Demo app logged in after one rejected attempt, as in the seed.
+/// The session connects, sends the login (frame 1) and the seed server rejects it (frame 2):
+/// the connection stays open, awaiting another login.
+fn connect_and_reject(app: &mut App) {
+    connecting(app);
+    net(app, NetEvent::Frame(login_frame(1, 0)));
+    net(
+        app,
+        NetEvent::Frame(frame(2, 0, Direction::Receive, SEED_NO)),
+    );
+    net(
+        app,
+        NetEvent::Login(LoginOutcome::Rejected {
+            reply: SEED_NO.into(),
+        }),
+    );
+    net(app, NetEvent::State(ConnState::AwaitingLogin));
+}
+
 fn logged_in_after_retry() -> App {
     let mut app = app_with(spec("admin", ""), false).0;
     type_str(&mut app, "wrong1");
     let cmds = press(&mut app, KeyCode::Enter);
     assert!(matches!(&cmds[..], [Command::Connect(_)]));
-    connecting(&mut app);
-    net(&mut app, NetEvent::Frame(login_frame(1, 0)));
-    net(
-        &mut app,
-        NetEvent::Frame(frame(2, 0, Direction::Receive, SEED_NO)),
-    );
-    net(
-        &mut app,
-        NetEvent::Login(LoginOutcome::Rejected {
-            reply: SEED_NO.into(),
-        }),
-    );
-    net(&mut app, NetEvent::State(ConnState::AwaitingLogin));
+    connect_and_reject(&mut app);
     type_str(&mut app, PASSWORD);
     let cmds = press(&mut app, KeyCode::Enter);
     assert!(matches!(
@@ -326,19 +332,7 @@ fn rejected_login_shows_reply_clears_and_focuses_password() {
         panic!("expected Connect");
     };
     assert_eq!(s.password.expose(), "wrong1");
-    connecting(&mut app);
-    net(&mut app, NetEvent::Frame(login_frame(1, 0)));
-    net(
-        &mut app,
-        NetEvent::Frame(frame(2, 0, Direction::Receive, SEED_NO)),
-    );
-    net(
-        &mut app,
-        NetEvent::Login(LoginOutcome::Rejected {
-            reply: SEED_NO.into(),
-        }),
-    );
-    net(&mut app, NetEvent::State(ConnState::AwaitingLogin));
+    connect_and_reject(&mut app);
 
     assert_eq!(app.focus(), Focus::Password);
     assert!(app.login().password_is_empty());
