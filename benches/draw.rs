@@ -250,6 +250,27 @@ fn dump(term: &mut Terminal<TestBackend>, app: &App, case: &str) {
     }
 }
 
+/// One frame after each PageUp/PageDown, alternating, so the view stays where it is.
+fn bench_paging(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    app: &mut App,
+    term: &mut Terminal<TestBackend>,
+) {
+    let mut up = true;
+    group.bench_function(id, |b| {
+        b.iter(|| {
+            app.update(key(if up {
+                KeyCode::PageUp
+            } else {
+                KeyCode::PageDown
+            }));
+            up = !up;
+            draw(term, black_box(app));
+        })
+    });
+}
+
 fn frames(c: &mut Criterion) {
     let mut group = c.benchmark_group("frame_200x50");
     group
@@ -273,18 +294,12 @@ fn frames(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("chat_middle", n), |b| {
             b.iter(|| draw(&mut term, black_box(&app)))
         });
-        let mut up = true;
-        group.bench_function(BenchmarkId::new("chat_middle_scroll", n), |b| {
-            b.iter(|| {
-                app.update(key(if up {
-                    KeyCode::PageUp
-                } else {
-                    KeyCode::PageDown
-                }));
-                up = !up;
-                draw(&mut term, black_box(&app));
-            })
-        });
+        bench_paging(
+            &mut group,
+            BenchmarkId::new("chat_middle_scroll", n),
+            &mut app,
+            &mut term,
+        );
         let anchor = app.history().anchor().map(|a| a.entry).unwrap_or(n);
         assert!(
             anchor > n / 4 && anchor < n * 3 / 4,
@@ -305,18 +320,12 @@ fn frames(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("monitor_middle", n), |b| {
             b.iter(|| draw(&mut term, black_box(&app)))
         });
-        let mut up = true;
-        group.bench_function(BenchmarkId::new("monitor_middle_scroll", n), |b| {
-            b.iter(|| {
-                app.update(key(if up {
-                    KeyCode::PageUp
-                } else {
-                    KeyCode::PageDown
-                }));
-                up = !up;
-                draw(&mut term, black_box(&app));
-            })
-        });
+        bench_paging(
+            &mut group,
+            BenchmarkId::new("monitor_middle_scroll", n),
+            &mut app,
+            &mut term,
+        );
         let rows = app.monitor().row_count();
         let row = app.monitor().selected_row().unwrap_or(rows);
         assert!(
