@@ -1156,14 +1156,7 @@ mod tests {
         use crate::model::{ConnState, ConnectSpec, NetEvent};
         const N: usize = 1_000_000;
         const PAYLOAD: usize = 100;
-        let (mut app, _) = App::new(AppInit {
-            spec: ConnectSpec::new("ws://127.0.0.1:5678"),
-            connect_now: false,
-            banner: None,
-            snippets: Vec::new(),
-            profiles: Vec::new(),
-            profile: None,
-        });
+        let (mut app, _) = App::new(AppInit::new(ConnectSpec::new("ws://127.0.0.1:5678")));
         app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
         let before = app.history().len();
         for i in 0..N {

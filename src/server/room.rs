@@ -95,6 +95,19 @@ struct Member {
     pushes: u64,
 }
 
+/// Remove the members a fan-out dropped (their queue was full: they are not reading).
+fn forget_dropped(map: &mut HashMap<u64, Member>, dropped: &[u64]) {
+    for id in dropped {
+        map.remove(id);
+    }
+    if !dropped.is_empty() {
+        tracing::warn!(
+            dropped = dropped.len(),
+            "dropped clients whose outgoing queue was full"
+        );
+    }
+}
+
 /// What happened to one queued message.
 enum Delivery {
     Queued,
@@ -191,15 +204,7 @@ impl Room {
                 Delivery::Gone => {}
             }
         }
-        for id in &dropped {
-            map.remove(id);
-        }
-        if !dropped.is_empty() {
-            tracing::warn!(
-                dropped = dropped.len(),
-                "dropped clients whose outgoing queue was full"
-            );
-        }
+        forget_dropped(&mut map, &dropped);
         (queued, dropped.len())
     }
 
@@ -221,15 +226,7 @@ impl Room {
                 Delivery::Gone => {}
             }
         }
-        for id in &dropped {
-            map.remove(id);
-        }
-        if !dropped.is_empty() {
-            tracing::warn!(
-                dropped = dropped.len(),
-                "dropped clients whose outgoing queue was full"
-            );
-        }
+        forget_dropped(&mut map, &dropped);
         queued
     }
 

@@ -281,14 +281,7 @@ mod tests {
     use crate::model::{ConnState, ConnectSpec, Direction, FrameRecord, NetEvent, Opcode};
 
     fn big_app(n: u64) -> App {
-        let (mut app, _) = App::new(AppInit {
-            spec: ConnectSpec::new("ws://127.0.0.1:5678"),
-            connect_now: false,
-            banner: None,
-            snippets: Vec::new(),
-            profiles: Vec::new(),
-            profile: None,
-        });
+        let (mut app, _) = App::new(AppInit::new(ConnectSpec::new("ws://127.0.0.1:5678")));
         app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
         for i in 0..n {
             let text = if i % 7 == 0 {
