@@ -19,14 +19,7 @@ fn demo_init(url: &str) -> AppInit {
     spec.user = "admin".into();
     spec.password = Secret::new("123456");
     spec.ping_interval = None;
-    AppInit {
-        spec,
-        connect_now: false,
-        banner: None,
-        snippets: Vec::new(),
-        profiles: Vec::new(),
-        profile: None,
-    }
+    AppInit::new(spec)
 }
 
 /// Ctrl-T opens sessions like the first.

@@ -36,14 +36,7 @@ fn spec(user: &str, password: &str) -> ConnectSpec {
 }
 
 fn new_app(spec: ConnectSpec) -> App {
-    let (mut app, _) = App::new(AppInit {
-        spec,
-        connect_now: false,
-        banner: None,
-        snippets: Vec::new(),
-        profiles: Vec::new(),
-        profile: None,
-    });
+    let (mut app, _) = App::new(AppInit::new(spec));
     app.set_utc_offset(0);
     app
 }

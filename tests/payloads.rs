@@ -36,14 +36,7 @@ async fn a_one_mib_line_combining_marks_and_binary_are_shown_bounded() {
     spec.user = "admin".into();
     spec.password = Secret::new("123456");
     spec.ping_interval = None;
-    let (mut app, _) = App::new(AppInit {
-        spec: spec.clone(),
-        connect_now: false,
-        banner: None,
-        snippets: Vec::new(),
-        profiles: Vec::new(),
-        profile: None,
-    });
+    let (mut app, _) = App::new(AppInit::new(spec.clone()));
     let mut session = wsdeck::net::spawn(spec);
 
     // The echo adds "your submit context: " (21 B): stay under the server's 1 MiB limit.

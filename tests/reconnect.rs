@@ -571,12 +571,8 @@ async fn the_app_shows_queued_lines_as_pending_then_as_sent_once() {
     let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
     let addr = server.local_addr();
     let (mut app, cmds) = App::new(AppInit {
-        spec: login_spec(addr),
         connect_now: true,
-        banner: None,
-        snippets: Vec::new(),
-        profiles: Vec::new(),
-        profile: None,
+        ..AppInit::new(login_spec(addr))
     });
     app.set_utc_offset(0);
     let spec = match cmds.as_slice() {
@@ -637,12 +633,8 @@ async fn the_app_shows_queued_lines_as_pending_then_as_sent_once() {
 fn esc_while_reconnecting_cancels_and_unsent_lines_are_reported() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let (mut app, _) = App::new(AppInit {
-        spec: login_spec("127.0.0.1:9".parse().unwrap()),
         connect_now: true,
-        banner: None,
-        snippets: Vec::new(),
-        profiles: Vec::new(),
-        profile: None,
+        ..AppInit::new(login_spec("127.0.0.1:9".parse().unwrap()))
     });
     let feed = |app: &mut App, s: ConnState| {
         assert!(app.update(Event::Net(NetEvent::State(s))).is_empty());

@@ -31,12 +31,9 @@ fn spec(user: &str, password: &str) -> ConnectSpec {
 
 fn app_with(spec: ConnectSpec, connect_now: bool) -> (App, Vec<Command>) {
     let (mut app, cmds) = App::new(AppInit {
-        spec,
         connect_now,
         banner: Some("demo server listening on 127.0.0.1:40123".into()),
-        snippets: Vec::new(),
-        profiles: Vec::new(),
-        profile: None,
+        ..AppInit::new(spec)
     });
     app.set_utc_offset(0);
     (app, cmds)
