@@ -36,9 +36,23 @@ trait ReconnectWatch {
     /// Frames received containing this text.
     fn received(&self, needle: &str) -> usize;
     fn reconnecting_count(&self) -> usize;
+    /// The session ended on the server's shutdown Close (1001).
+    fn assert_closed_by_shutdown(&self);
 }
 
 impl ReconnectWatch for Client {
+    fn assert_closed_by_shutdown(&self) {
+        assert_eq!(
+            self.states().last(),
+            Some(&ConnState::Closed {
+                code: Some(1001),
+                reason: SHUTDOWN_REASON.into()
+            }),
+            "{:#?}",
+            self.states()
+        );
+    }
+
     async fn until_reconnecting(&mut self) -> (u32, SystemTime, String, SystemTime) {
         let s = self
             .until_state("reconnecting", |s| {
@@ -76,6 +90,11 @@ impl ReconnectWatch for Client {
             .filter(|s| matches!(s, ConnState::Reconnecting { .. }))
             .count()
     }
+}
+
+/// The embedded server on a free loopback port, with the test password.
+async fn server() -> RunningServer {
+    server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await
 }
 
 async fn server_on(addr: SocketAddr, password: &str) -> RunningServer {
@@ -120,7 +139,7 @@ fn assert_numbered_from_1(frames: &[FrameRecord]) {
 
 #[tokio::test]
 async fn server_restart_reconnects_logs_in_again_and_delivers_the_queued_line_once() {
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let addr = server.local_addr();
     let mut c = Client::start(login_spec(addr));
     c.until_logged_in().await;
@@ -220,7 +239,7 @@ async fn server_restart_reconnects_logs_in_again_and_delivers_the_queued_line_on
 #[tokio::test]
 async fn a_lost_connection_reconnects_at_once_when_the_server_is_back() {
     // Dropping the server cuts every connection without a Close frame.
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let addr = server.local_addr();
     let mut c = Client::start(login_spec(addr));
     c.until_logged_in().await;
@@ -239,7 +258,7 @@ async fn a_lost_connection_reconnects_at_once_when_the_server_is_back() {
 
 #[tokio::test]
 async fn a_rejected_login_after_reconnecting_is_not_retried() {
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let addr = server.local_addr();
     let mut c = Client::start(login_spec(addr));
     c.until_logged_in().await;
@@ -258,18 +277,12 @@ async fn a_rejected_login_after_reconnecting_is_not_retried() {
     server.shutdown().await;
     c.until_ended().await;
     assert_eq!(c.reconnecting_count(), tries, "{:#?}", c.states());
-    assert_eq!(
-        c.states().last(),
-        Some(&ConnState::Closed {
-            code: Some(1001),
-            reason: SHUTDOWN_REASON.into()
-        })
-    );
+    c.assert_closed_by_shutdown();
 }
 
 #[tokio::test]
 async fn a_drop_before_the_first_login_is_not_retried() {
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let mut spec = login_spec(server.local_addr());
     spec.password = Secret::new("wrong");
     let mut c = Client::start(spec);
@@ -289,7 +302,7 @@ async fn a_drop_before_the_first_login_is_not_retried() {
 
 #[tokio::test]
 async fn the_users_close_is_not_followed_by_a_reconnect() {
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let mut c = Client::start(login_spec(server.local_addr()));
     c.until_logged_in().await;
     c.send(NetCommand::Close {
@@ -313,7 +326,7 @@ async fn the_users_close_is_not_followed_by_a_reconnect() {
 
 #[tokio::test]
 async fn no_reconnect_flag_ends_with_the_servers_close() {
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let url = format!("ws://{}/", server.local_addr());
     let cli = wsdeck::cli::Cli::parse_from([
         "wsdeck",
@@ -337,18 +350,12 @@ async fn no_reconnect_flag_ends_with_the_servers_close() {
     server.shutdown().await;
     c.until_ended().await;
     assert_eq!(c.reconnecting_count(), 0);
-    assert_eq!(
-        c.states().last(),
-        Some(&ConnState::Closed {
-            code: Some(1001),
-            reason: SHUTDOWN_REASON.into()
-        })
-    );
+    c.assert_closed_by_shutdown();
 }
 
 #[tokio::test]
 async fn cancel_reconnect_stops_trying_and_drops_the_queue() {
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let addr = server.local_addr();
     let mut c = Client::start(login_spec(addr));
     c.until_logged_in().await;
@@ -358,13 +365,7 @@ async fn cancel_reconnect_stops_trying_and_drops_the_queue() {
     c.send(NetCommand::CancelReconnect);
     c.until_ended().await;
     // It ends the way the drop left it: the server's 1001.
-    assert_eq!(
-        c.states().last(),
-        Some(&ConnState::Closed {
-            code: Some(1001),
-            reason: SHUTDOWN_REASON.into()
-        })
-    );
+    c.assert_closed_by_shutdown();
     assert_eq!(c.sent("never sent"), 0);
     // A server back on the port sees no new connection from this client.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -388,7 +389,7 @@ async fn cancel_reconnect_stops_trying_and_drops_the_queue() {
 async fn cancel_during_a_try_ends_it_too() {
     // A port where a connection is accepted but never upgraded: the try hangs in the
     // handshake until cancelled.
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let addr = server.local_addr();
     let mut spec = login_spec(addr);
     spec.connect_timeout = GUARD * 2;
@@ -424,7 +425,7 @@ async fn cancel_during_a_try_ends_it_too() {
 
 #[tokio::test]
 async fn an_http_refusal_on_reconnect_ends_the_session() {
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let addr = server.local_addr();
     let mut c = Client::start(login_spec(addr));
     c.until_logged_in().await;
@@ -568,7 +569,7 @@ fn type_line(app: &mut App, c: &Client, line: &str) {
 
 #[tokio::test]
 async fn the_app_shows_queued_lines_as_pending_then_as_sent_once() {
-    let server = server_on("127.0.0.1:0".parse().unwrap(), PASSWORD).await;
+    let server = server().await;
     let addr = server.local_addr();
     let (mut app, cmds) = App::new(AppInit {
         connect_now: true,
