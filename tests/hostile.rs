@@ -514,34 +514,7 @@ async fn malformed_upgrades_get_4xx() {
 async fn a_20_mb_header_gets_431_without_being_buffered() {
     const TOTAL: usize = 20 * 1024 * 1024;
     let server = start().await;
-    let raw = Raw::connect(server.local_addr()).await;
-    let (mut rd, mut wr) = raw.tcp.into_split();
-    let writer = tokio::spawn(async move {
-        let chunk = vec![b'a'; 64 * 1024];
-        let mut sent = 0usize;
-        if wr
-            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Huge: ")
-            .await
-            .is_err()
-        {
-            return sent;
-        }
-        while sent < TOTAL {
-            match timeout(GUARD, wr.write_all(&chunk)).await {
-                Ok(Ok(())) => sent += chunk.len(),
-                // The server stopped reading and closed: exactly what should happen.
-                Ok(Err(_)) => break,
-                Err(_) => panic!("the server neither reads nor closes ({sent} bytes sent)"),
-            }
-        }
-        sent
-    });
-    let mut response = Vec::new();
-    let _ = timeout(GUARD, rd.read_to_end(&mut response))
-        .await
-        .expect("the server answers and closes");
-    let sent = writer.await.unwrap();
-    let text = String::from_utf8_lossy(&response);
+    let (sent, text) = stream_huge_header(server.local_addr(), TOTAL).await;
     assert!(text.starts_with("HTTP/1.1 431 "), "answered {text:?}");
     assert!(
         sent < TOTAL,
@@ -1165,12 +1138,19 @@ async fn stream_huge_header(addr: SocketAddr, total: usize) -> (usize, String) {
     let writer = tokio::spawn(async move {
         let chunk = vec![b'h'; 64 * 1024];
         let mut sent = 0;
-        let _ = wr.write_all(b"GET / HTTP/1.1\r\nX-Huge: ").await;
+        if wr
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Huge: ")
+            .await
+            .is_err()
+        {
+            return sent;
+        }
         while sent < total {
             match timeout(GUARD, wr.write_all(&chunk)).await {
                 Ok(Ok(())) => sent += chunk.len(),
+                // The server stopped reading and closed: exactly what should happen.
                 Ok(Err(_)) => break,
-                Err(_) => panic!("the server neither reads nor closes"),
+                Err(_) => panic!("the server neither reads nor closes ({sent} bytes sent)"),
             }
         }
         sent
@@ -1178,7 +1158,7 @@ async fn stream_huge_header(addr: SocketAddr, total: usize) -> (usize, String) {
     let mut response = Vec::new();
     let _ = timeout(GUARD, rd.read_to_end(&mut response))
         .await
-        .expect("answered");
+        .expect("the server answers and closes");
     (
         writer.await.unwrap(),
         String::from_utf8_lossy(&response).into_owned(),
