@@ -240,6 +240,15 @@ async fn finish(child: tokio::process::Child) -> (std::process::Output, String, 
     (out, stdout, stderr)
 }
 
+/// `wsdeck pipe --auth none` against `port`, stdin kept open (no input) until it exits.
+async fn pipe_to_the_end(port: u16) -> (std::process::Output, String, String) {
+    let mut child = pipe_open_stdin(&[&format!("ws://127.0.0.1:{port}/"), "--auth", "none"]);
+    let stdin = child.stdin.take();
+    let done = finish(child).await;
+    drop(stdin);
+    done
+}
+
 #[tokio::test]
 async fn binary_frames_are_hex_and_a_server_close_1000_exits_0() {
     let port = scripted_server(|mut ws| async move {
@@ -258,10 +267,7 @@ async fn binary_frames_are_hex_and_a_server_close_1000_exits_0() {
         while let Some(Ok(_)) = ws.next().await {}
     })
     .await;
-    let mut child = pipe_open_stdin(&[&format!("ws://127.0.0.1:{port}/"), "--auth", "none"]);
-    let stdin = child.stdin.take();
-    let (out, stdout, stderr) = finish(child).await;
-    drop(stdin);
+    let (out, stdout, stderr) = pipe_to_the_end(port).await;
     assert!(out.status.success(), "{:?} {stderr}", out.status);
     // Not a terminal: text is passed through byte for byte.
     assert_eq!(stdout, "dead000f\ntwo\r\nlines\n");
@@ -279,10 +285,7 @@ async fn a_server_error_close_exits_non_zero_with_the_code() {
         while let Some(Ok(_)) = ws.next().await {}
     })
     .await;
-    let mut child = pipe_open_stdin(&[&format!("ws://127.0.0.1:{port}/"), "--auth", "none"]);
-    let stdin = child.stdin.take();
-    let (out, _, stderr) = finish(child).await;
-    drop(stdin);
+    let (out, _, stderr) = pipe_to_the_end(port).await;
     assert!(!out.status.success());
     assert_eq!(
         stderr,
