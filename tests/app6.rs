@@ -954,7 +954,6 @@ fn clicks_in_a_second_tab_land_below_the_tab_bar() {
 mod e2e {
     use super::*;
     use wsdeck::runtime::{Clipboard, Exit, RunOptions};
-    use wsdeck::server::{ServerConfig, start};
 
     fn launch(
         init: AppInit,
@@ -971,13 +970,7 @@ mod e2e {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {
-                let server = start(ServerConfig::new(
-                    "127.0.0.1:0".parse().unwrap(),
-                    "admin",
-                    Secret::new("123456"),
-                ))
-                .await
-                .unwrap();
+                let server = common::runtime::demo_server().await;
                 let url = format!("ws://{}", server.local_addr());
                 let dir = tempfile::tempdir().unwrap();
                 let file = dir.path().join("note.txt");
@@ -1031,13 +1024,7 @@ mod e2e {
                 h.press(KeyCode::Enter);
                 h.wait_for("you closed the connection: 4000").await;
 
-                h.key(KeyCode::Char('q'), KeyModifiers::CONTROL);
-                let exit = tokio::time::timeout(Duration::from_secs(10), handle)
-                    .await
-                    .expect("quit in time")
-                    .unwrap()
-                    .unwrap();
-                assert_eq!(exit, Exit::Quit);
+                h.quit(handle).await;
                 server.shutdown().await;
             })
             .await;
@@ -1048,13 +1035,7 @@ mod e2e {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {
-                let server = start(ServerConfig::new(
-                    "127.0.0.1:0".parse().unwrap(),
-                    "admin",
-                    Secret::new("123456"),
-                ))
-                .await
-                .unwrap();
+                let server = common::runtime::demo_server().await;
                 let mut spec = ConnectSpec::new(format!("ws://{}", server.local_addr()));
                 spec.user = "admin".into();
                 spec.password = Secret::new("123456");

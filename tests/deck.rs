@@ -11,8 +11,7 @@ use common::runtime::launch;
 use crossterm::event::{KeyCode, KeyModifiers};
 use wsdeck::app::AppInit;
 use wsdeck::model::{ConnectSpec, Secret};
-use wsdeck::runtime::{Exit, RunOptions};
-use wsdeck::server::{ServerConfig, start};
+use wsdeck::runtime::RunOptions;
 
 fn demo_init(url: &str) -> AppInit {
     let mut spec = ConnectSpec::new(url);
@@ -30,22 +29,12 @@ fn opts_with_tabs(url: &str, opts: RunOptions) -> RunOptions {
     }
 }
 
-async fn demo_server() -> wsdeck::server::RunningServer {
-    start(ServerConfig::new(
-        "127.0.0.1:0".parse().unwrap(),
-        "admin",
-        Secret::new("123456"),
-    ))
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn two_sessions_have_separate_histories_and_see_each_other() {
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async {
-            let server = demo_server().await;
+            let server = common::runtime::demo_server().await;
             let url = format!("ws://{}", server.local_addr());
             let (h, handle) = launch(
                 demo_init(&url),
@@ -82,13 +71,7 @@ async fn two_sessions_have_separate_histories_and_see_each_other() {
             assert!(s.contains("your submit context: only in one"), "{s}");
             assert!(!s.contains("(1)"), "unread count cleared on switch:\n{s}");
 
-            h.key(KeyCode::Char('q'), KeyModifiers::CONTROL);
-            let exit = tokio::time::timeout(Duration::from_secs(10), handle)
-                .await
-                .expect("quit in time")
-                .unwrap()
-                .unwrap();
-            assert_eq!(exit, Exit::Quit);
+            h.quit(handle).await;
             server.shutdown().await;
         })
         .await;
@@ -99,7 +82,7 @@ async fn record_key_writes_frames_and_idle_means_no_redraws() {
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async {
-            let server = demo_server().await;
+            let server = common::runtime::demo_server().await;
             let url = format!("ws://{}", server.local_addr());
             let dir = tempfile::tempdir().unwrap();
             let rec = dir.path().join("session.jsonl");

@@ -95,6 +95,17 @@ impl Harness {
     pub fn draws(&self) -> usize {
         *self.draws.lock().unwrap()
     }
+    /// Ctrl-Q, then the loop must end with `Exit::Quit` within 10 s.
+    pub async fn quit(&self, handle: tokio::task::JoinHandle<anyhow::Result<Exit>>) {
+        self.key(KeyCode::Char('q'), KeyModifiers::CONTROL);
+        let exit = tokio::time::timeout(Duration::from_secs(10), handle)
+            .await
+            .expect("quit in time")
+            .unwrap()
+            .unwrap();
+        assert_eq!(exit, Exit::Quit);
+    }
+
     /// Wait (up to 15 s) until a drawn frame contains `needle`; returns that screen.
     pub async fn wait_for(&self, needle: &str) -> String {
         for _ in 0..600 {
@@ -106,6 +117,17 @@ impl Harness {
         }
         panic!("{needle:?} never drawn; last screen:\n{}", self.screen());
     }
+}
+
+/// The embedded server on a free loopback port, user `admin`, password `123456`.
+pub async fn demo_server() -> wsdeck::server::RunningServer {
+    wsdeck::server::start(wsdeck::server::ServerConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        "admin",
+        wsdeck::model::Secret::new("123456"),
+    ))
+    .await
+    .unwrap()
 }
 
 /// Start the loop on a `width`×`height` spy terminal, inside a `LocalSet`; returns the
