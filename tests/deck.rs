@@ -138,3 +138,27 @@ async fn record_key_writes_frames_and_idle_means_no_redraws() {
         })
         .await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn opening_the_monitor_shows_the_clock_of_now_not_of_the_last_event() {
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let server = common::runtime::demo_server().await;
+            let url = format!("ws://{}", server.local_addr());
+            let (h, handle) = launch(demo_init(&url), RunOptions::default(), (110, 30));
+            h.press(KeyCode::Enter);
+            h.wait_for("logged in as admin").await;
+            // Quiet for over two seconds: no frame, no tick (the chat view does not tick).
+            tokio::time::sleep(Duration::from_millis(2300)).await;
+            h.press(KeyCode::F(3));
+            let s = h.wait_for("connected 00:00:").await;
+            assert!(
+                !s.contains("connected 00:00:00") && !s.contains("connected 00:00:01"),
+                "the first monitor frame shows a stale connected time:\n{s}"
+            );
+            h.quit(handle).await;
+            server.shutdown().await;
+        })
+        .await;
+}

@@ -145,6 +145,8 @@ where
     let mut script_wake: Option<Instant> = player.as_ref().map(|_| started);
     let mut script_error: Option<anyhow::Error> = None;
     let mut next_tick: Option<Instant> = None;
+    // The session that ticks are being delivered to, while they are.
+    let mut ticking: Option<usize> = None;
 
     for cmd in initial {
         quitting |= tabs[0].execute(cmd) == Flow::Quit;
@@ -171,9 +173,20 @@ where
         };
         match tabs[active].tick_in(SystemTime::now()) {
             Some(d) => {
+                if ticking != Some(active) {
+                    // Ticks just became needed (the monitor opened, another session came
+                    // forward, a countdown started): bring the clock up to date for this draw
+                    // rather than show a stale one until the first tick.
+                    ticking = Some(active);
+                    let _ = tabs[active].update(Event::Tick(SystemTime::now()));
+                    dirty = true;
+                }
                 next_tick.get_or_insert_with(|| Instant::now() + d);
             }
-            None => next_tick = None,
+            None => {
+                next_tick = None;
+                ticking = None;
+            }
         }
         tokio::select! {
             biased;
