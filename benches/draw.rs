@@ -165,6 +165,8 @@ fn message(rng: &mut Rng, i: usize) -> String {
 fn frame(seq: u64, text: String, dir: Direction) -> Event {
     let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000 + seq / 100);
     Event::Net(NetEvent::Frame(FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         seq,
         at,
         dir,
@@ -195,9 +197,9 @@ fn app_with(n: usize) -> (App, Rng) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for i in 0..n {
         let dir = if rng.below(20) == 0 {
-            Direction::Send
+            Direction::ClientToServer
         } else {
-            Direction::Receive
+            Direction::ServerToClient
         };
         let text = message(&mut rng, i);
         app.update(frame(i as u64 + 1, text, dir));
@@ -341,7 +343,7 @@ fn frames(c: &mut Criterion) {
             b.iter(|| {
                 seq += 1;
                 let text = message(&mut rng, seq as usize);
-                app.update(frame(seq, text, Direction::Receive));
+                app.update(frame(seq, text, Direction::ServerToClient));
                 draw(&mut term, black_box(&app));
             })
         });
@@ -353,7 +355,7 @@ fn frames(c: &mut Criterion) {
             b.iter(|| {
                 seq += 1;
                 let text = message(&mut rng, seq as usize);
-                app.update(frame(seq, text, Direction::Receive));
+                app.update(frame(seq, text, Direction::ServerToClient));
                 draw(&mut term, black_box(&app));
             })
         });

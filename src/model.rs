@@ -9,20 +9,77 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use regex::Regex;
 
-/// Which way a frame went, seen from wsdeck.
+/// Which peer sent a frame. Our own client session is the client, so what wsdeck sends is
+/// `ClientToServer`; a proxied connection has a real client on one side and a server on the
+/// other (as mitmproxy's `from_client`).
+///
+/// In JSONL: `"c2s"` / `"s2c"`; recordings written before this read `"send"` / `"receive"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Direction {
-    Send,
-    Receive,
+    #[serde(rename = "c2s", alias = "send")]
+    ClientToServer,
+    #[serde(rename = "s2c", alias = "receive")]
+    ServerToClient,
 }
 
 impl Direction {
+    /// `↑` client→server, `↓` server→client (up and down as seen from the client).
     pub fn arrow(self) -> &'static str {
         match self {
-            Direction::Send => "↑",
-            Direction::Receive => "↓",
+            Direction::ClientToServer => "↑",
+            Direction::ServerToClient => "↓",
         }
+    }
+    /// The other way.
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+    /// The name used in recordings and filters: `c2s` or `s2c`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "c2s",
+            Direction::ServerToClient => "s2c",
+        }
+    }
+}
+
+/// Where a frame came from, besides "it passed the wire as its peer sent it".
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Sent by its peer and passed on unchanged (every frame of our own client session).
+    #[default]
+    Wire,
+    /// Not sent by the peer: typed into the connection by the user (proxy inject/resend).
+    Injected,
+    /// Sent by its peer, edited before it was passed on (the payload is the edited one).
+    Modified,
+    /// Sent by its peer, never passed on.
+    Dropped,
+}
+
+impl Origin {
+    pub const ALL: [Origin; 4] = [
+        Origin::Wire,
+        Origin::Injected,
+        Origin::Modified,
+        Origin::Dropped,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Wire => "wire",
+            Origin::Injected => "injected",
+            Origin::Modified => "modified",
+            Origin::Dropped => "dropped",
+        }
+    }
+    pub fn is_wire(&self) -> bool {
+        *self == Origin::Wire
     }
 }
 
@@ -95,8 +152,13 @@ pub fn close_code_name(code: u16) -> &'static str {
 pub struct FrameRecord {
     /// Sequence number within the session, starting at 1, never reused (also across reconnects).
     pub seq: u64,
+    /// Which connection of its source it passed on: 1 for the first, counting up with each
+    /// (re)connect of a client session, one per proxied connection.
+    pub conn: u64,
     pub at: SystemTime,
     pub dir: Direction,
+    /// Passed on as sent, or injected, modified or dropped (proxy).
+    pub origin: Origin,
     pub opcode: Opcode,
     /// Payload length on the wire (before any redaction).
     pub len: usize,
@@ -124,9 +186,28 @@ pub struct HttpHead {
     pub headers: Vec<(String, String)>,
 }
 
+/// Which side of wsdeck an upgrade exchange was on. Our own client session has one leg,
+/// `Server`; a proxied connection has two: the client's upgrade to wsdeck and wsdeck's to
+/// the server.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Leg {
+    /// wsdeck (or the client it relays for) ↔ the server: the request wsdeck sent.
+    #[default]
+    Server,
+    /// A client ↔ wsdeck: the request a client sent to wsdeck's proxy listener.
+    Client,
+}
+
 /// The HTTP upgrade request and response as sent and received (secrets redacted).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HandshakeInfo {
+    /// The connection this upgrade opened (see `FrameRecord::conn`); 0 when not numbered.
+    pub conn: u64,
+    /// Which leg of the connection.
+    pub leg: Leg,
     pub url: String,
     pub request: HttpHead,
     pub response: HttpHead,

@@ -213,7 +213,7 @@ struct Printer {
 
 impl Printer {
     fn frame(&mut self, f: &FrameRecord) {
-        if self.broken || f.dir != Direction::Receive {
+        if self.broken || f.dir != Direction::ServerToClient {
             return;
         }
         let res = match f.opcode {
@@ -352,7 +352,7 @@ fn handle_event(
         NetEvent::Handshake(h) => tape.handshake(&h),
         NetEvent::Frame(f) => {
             tape.frame(&f);
-            if f.dir == Direction::Receive && f.opcode == Opcode::Close {
+            if f.dir == Direction::ServerToClient && f.opcode == Opcode::Close {
                 p.server_closed = true;
             }
             printer.frame(&f);

@@ -117,6 +117,8 @@ fn t(s: u64) -> SystemTime {
 
 fn frame(seq: u64, dir: Direction, opcode: Opcode, payload: &[u8]) -> FrameRecord {
     FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         seq,
         at: t(seq),
         dir,
@@ -287,7 +289,7 @@ fn ping_send_file_record_export_help_and_clear() {
     // Export needs something to export.
     a.update(Event::Net(NetEvent::Frame(frame(
         1,
-        Direction::Receive,
+        Direction::ServerToClient,
         Opcode::Text,
         b"server says hi",
     ))));
@@ -652,13 +654,13 @@ fn y_in_the_monitor_copies_the_selected_frame() {
     let mut a = logged_in(false);
     a.update(Event::Net(NetEvent::Frame(frame(
         1,
-        Direction::Receive,
+        Direction::ServerToClient,
         Opcode::Text,
         b"{\"a\":1}",
     ))));
     a.update(Event::Net(NetEvent::Frame(frame(
         2,
-        Direction::Receive,
+        Direction::ServerToClient,
         Opcode::Binary,
         &[0x00, 0xff, 0x10],
     ))));
@@ -689,13 +691,13 @@ fn f4_in_the_chat_copies_the_last_message_shown_in_full() {
         .collect();
     a.update(Event::Net(NetEvent::Frame(frame(
         1,
-        Direction::Receive,
+        Direction::ServerToClient,
         Opcode::Text,
         b"older",
     ))));
     a.update(Event::Net(NetEvent::Frame(frame(
         2,
-        Direction::Receive,
+        Direction::ServerToClient,
         Opcode::Text,
         long.as_bytes(),
     ))));
@@ -708,7 +710,7 @@ fn f4_in_the_chat_copies_the_last_message_shown_in_full() {
     let huge = "x".repeat(300_000);
     a.update(Event::Net(NetEvent::Frame(frame(
         3,
-        Direction::Receive,
+        Direction::ServerToClient,
         Opcode::Text,
         huge.as_bytes(),
     ))));
@@ -741,7 +743,7 @@ fn copied_login_frame_never_holds_the_password() {
     // An unredacted login frame (as with --no-redact) arrives first.
     a.update(Event::Net(NetEvent::Frame(frame(
         1,
-        Direction::Send,
+        Direction::ClientToServer,
         Opcode::Text,
         b"admin:hunter2",
     ))));
@@ -778,7 +780,7 @@ fn colourful_screens() -> Vec<Terminal<TestBackend>> {
         let op = if i == 2 { Opcode::Binary } else { Opcode::Text };
         a.update(Event::Net(NetEvent::Frame(frame(
             i as u64 + 1,
-            Direction::Receive,
+            Direction::ServerToClient,
             op,
             p,
         ))));
@@ -906,7 +908,7 @@ fn click_selects_a_monitor_row() {
     for i in 1..=5u64 {
         a.update(Event::Net(NetEvent::Frame(frame(
             i,
-            Direction::Receive,
+            Direction::ServerToClient,
             Opcode::Text,
             format!("row number {i}").as_bytes(),
         ))));

@@ -319,7 +319,7 @@ async fn pings_measure_rtt_and_server_pings_are_answered_and_recorded() {
     c.until_state("logged in", |s| *s == ConnState::LoggedIn)
         .await;
     c.until("server ping", |e| {
-        matches!(e, NetEvent::Frame(f) if f.opcode == Opcode::Ping && f.dir == Direction::Receive)
+        matches!(e, NetEvent::Frame(f) if f.opcode == Opcode::Ping && f.dir == Direction::ServerToClient)
     })
     .await;
     assert_eq!(
@@ -344,10 +344,10 @@ async fn pings_measure_rtt_and_server_pings_are_answered_and_recorded() {
     assert_eq!(
         kinds[..4],
         [
-            (Direction::Receive, Opcode::Ping, &b"srv"[..]),
-            (Direction::Send, Opcode::Pong, &b"srv"[..]),
-            (Direction::Send, Opcode::Ping, &b"p1"[..]),
-            (Direction::Receive, Opcode::Pong, &b"p1"[..]),
+            (Direction::ServerToClient, Opcode::Ping, &b"srv"[..]),
+            (Direction::ClientToServer, Opcode::Pong, &b"srv"[..]),
+            (Direction::ClientToServer, Opcode::Ping, &b"p1"[..]),
+            (Direction::ServerToClient, Opcode::Pong, &b"p1"[..]),
         ]
     );
 }
@@ -386,8 +386,8 @@ async fn server_close_code_and_reason_reach_the_final_state() {
     assert_eq!(
         closes,
         [
-            (Direction::Receive, Some(4001)),
-            (Direction::Send, Some(4001))
+            (Direction::ServerToClient, Some(4001)),
+            (Direction::ClientToServer, Some(4001))
         ]
     );
     assert_eq!(frames[1].payload.as_ref(), b"maintenance");
@@ -725,25 +725,25 @@ async fn demo_rejected_then_accepted_login_keeps_the_connection() {
         texts,
         [
             (
-                Direction::Send,
+                Direction::ClientToServer,
                 "admin:***".into(),
                 true,
                 "admin:wrong".len()
             ),
             (
-                Direction::Receive,
+                Direction::ServerToClient,
                 wsdeck::server::LOGIN_FAIL_REPLY.into(),
                 false,
                 wsdeck::server::LOGIN_FAIL_REPLY.len()
             ),
             (
-                Direction::Send,
+                Direction::ClientToServer,
                 "admin:***".into(),
                 true,
                 "admin:123456".len()
             ),
             (
-                Direction::Receive,
+                Direction::ServerToClient,
                 wsdeck::server::LOGIN_OK_REPLY.into(),
                 false,
                 wsdeck::server::LOGIN_OK_REPLY.len()
@@ -775,7 +775,7 @@ async fn demo_echo_and_clean_close() {
     c.until_text("your submit context: hello there").await;
     c.send(NetCommand::SendBinary(vec![1, 2, 3]));
     c.until("binary echo", |e| {
-        matches!(e, NetEvent::Frame(f) if f.dir == Direction::Receive
+        matches!(e, NetEvent::Frame(f) if f.dir == Direction::ServerToClient
             && f.opcode == Opcode::Binary && f.payload.as_ref() == [1, 2, 3])
     })
     .await;
@@ -805,8 +805,8 @@ async fn demo_echo_and_clean_close() {
     assert_eq!(
         tail,
         [
-            (Direction::Send, Some(1000)),
-            (Direction::Receive, Some(1000))
+            (Direction::ClientToServer, Some(1000)),
+            (Direction::ServerToClient, Some(1000))
         ]
     );
     assert_eq!(frames[frames.len() - 2].payload.as_ref(), b"bye");
@@ -843,7 +843,7 @@ async fn demo_pushes_arrive_without_sending_anything() {
     let sent_after_login = c
         .frames()
         .iter()
-        .filter(|f| f.dir == Direction::Send)
+        .filter(|f| f.dir == Direction::ClientToServer)
         .count();
     assert_eq!(sent_after_login, 1, "only the login frame was sent");
 }
@@ -906,19 +906,19 @@ async fn automatic_pings_go_out_on_the_interval_and_measure_rtt() {
     let frames = c.frames();
     let pings: Vec<&[u8]> = frames
         .iter()
-        .filter(|f| f.opcode == Opcode::Ping && f.dir == Direction::Send)
+        .filter(|f| f.opcode == Opcode::Ping && f.dir == Direction::ClientToServer)
         .map(|f| f.payload.as_ref())
         .collect();
     assert!(pings.len() >= 2, "{pings:?}");
     assert_eq!(pings[..2], [&b"wsdeck 1"[..], &b"wsdeck 2"[..]]);
     assert!(frames.iter().any(|f| f.opcode == Opcode::Pong
-        && f.dir == Direction::Receive
+        && f.dir == Direction::ServerToClient
         && f.payload.as_ref() == b"wsdeck 1"));
     // Pings are not messages: the session is still just logged in, nothing else was sent.
     assert_eq!(
         frames
             .iter()
-            .filter(|f| f.dir == Direction::Send && f.opcode == Opcode::Text)
+            .filter(|f| f.dir == Direction::ClientToServer && f.opcode == Opcode::Text)
             .count(),
         1
     );

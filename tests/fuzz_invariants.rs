@@ -134,9 +134,11 @@ fn frame(g: &mut Gen) -> FrameRecord {
     ]);
     let payload = Bytes::from(text(g, 6));
     FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         seq: g.next() % 1_000_000,
         at: UNIX_EPOCH + Duration::from_nanos(g.next() % (4_000_000_000 * 1_000_000_000)),
-        dir: *g.pick(&[Direction::Send, Direction::Receive]),
+        dir: *g.pick(&[Direction::ClientToServer, Direction::ServerToClient]),
         opcode,
         len: payload.len(),
         close: (opcode == Opcode::Close && g.below(2) == 0).then(|| CloseInfo {
@@ -151,6 +153,8 @@ fn frame(g: &mut Gen) -> FrameRecord {
 fn handshake(g: &mut Gen) -> HandshakeInfo {
     let s = |g: &mut Gen| String::from_utf8_lossy(&text(g, 3)).into_owned();
     HandshakeInfo {
+        conn: 1,
+        leg: Default::default(),
         url: s(g),
         request: HttpHead {
             start_line: s(g),

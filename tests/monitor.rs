@@ -67,6 +67,8 @@ fn at(ms: u64) -> SystemTime {
 fn frame(seq: u64, ms: u64, dir: Direction, op: Opcode, payload: impl Into<Bytes>) -> FrameRecord {
     let payload = payload.into();
     FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         seq,
         at: at(ms),
         dir,
@@ -84,6 +86,8 @@ fn text(seq: u64, ms: u64, dir: Direction, s: &str) -> FrameRecord {
 
 fn close(seq: u64, ms: u64, dir: Direction, code: u16, reason: &str) -> FrameRecord {
     FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         close: Some(CloseInfo {
             code,
             reason: reason.into(),
@@ -111,6 +115,8 @@ fn head(start: &str, headers: &[(&str, &str)]) -> HttpHead {
 
 fn handshake(ms: u64) -> HandshakeInfo {
     HandshakeInfo {
+        conn: 1,
+        leg: Default::default(),
         url: format!("{URL}/"),
         request: head(
             "GET / HTTP/1.1",
@@ -153,9 +159,11 @@ fn session() -> App {
     net(&mut app, NetEvent::Handshake(handshake(0)));
     net(&mut app, NetEvent::State(ConnState::LoggingIn));
     let login = FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         redacted: true,
         len: "admin:".len() + PASSWORD.len(),
-        ..text(1, 2, Direction::Send, "admin:***")
+        ..text(1, 2, Direction::ClientToServer, "admin:***")
     };
     for f in mixed_frames(login) {
         net(&mut app, NetEvent::Frame(f.clone()));
@@ -176,7 +184,7 @@ fn session() -> App {
 }
 
 fn mixed_frames(login: FrameRecord) -> Vec<FrameRecord> {
-    use Direction::{Receive as In, Send as Out};
+    use Direction::{ClientToServer as Out, ServerToClient as In};
     vec![
         login,
         text(2, 5, In, SEED_OK),
@@ -196,11 +204,23 @@ fn closed_session() -> App {
     let mut app = session();
     net(
         &mut app,
-        NetEvent::Frame(close(11, 5000, Direction::Receive, 1000, "bye for now")),
+        NetEvent::Frame(close(
+            11,
+            5000,
+            Direction::ServerToClient,
+            1000,
+            "bye for now",
+        )),
     );
     net(
         &mut app,
-        NetEvent::Frame(close(12, 5001, Direction::Send, 1000, "bye for now")),
+        NetEvent::Frame(close(
+            12,
+            5001,
+            Direction::ClientToServer,
+            1000,
+            "bye for now",
+        )),
     );
     net(
         &mut app,
@@ -305,7 +325,7 @@ fn f2_f3_and_alt_digits_switch_views() {
     // Frames keep arriving into the monitor while the chat is shown.
     net(
         &mut app,
-        NetEvent::Frame(text(11, 6000, Direction::Receive, "while chatting")),
+        NetEvent::Frame(text(11, 6000, Direction::ServerToClient, "while chatting")),
     );
     assert_eq!(app.frames().len(), 11);
 }
@@ -321,7 +341,7 @@ fn table_follows_newest_and_selection_stops_following() {
             NetEvent::Frame(text(
                 11 + i,
                 5000 + i * 10,
-                Direction::Receive,
+                Direction::ServerToClient,
                 &format!("push {i}"),
             )),
         );
@@ -335,7 +355,7 @@ fn table_follows_newest_and_selection_stops_following() {
     assert_eq!(app.monitor().selected_abs(), Some(47));
     net(
         &mut app,
-        NetEvent::Frame(text(51, 9000, Direction::Receive, "push 40")),
+        NetEvent::Frame(text(51, 9000, Direction::ServerToClient, "push 40")),
     );
     assert_eq!(app.monitor().selected_abs(), Some(47));
     let s = screen(&render(&app, 100, 24));
@@ -410,13 +430,15 @@ fn detail_of_an_unusual_close_code() {
     let mut app = session();
     net(
         &mut app,
-        NetEvent::Frame(close(11, 5000, Direction::Receive, 4001, "")),
+        NetEvent::Frame(close(11, 5000, Direction::ServerToClient, 4001, "")),
     );
     net(
         &mut app,
         NetEvent::Frame(FrameRecord {
+            conn: 1,
+            origin: Default::default(),
             close: None,
-            ..frame(12, 5001, Direction::Send, Opcode::Close, "")
+            ..frame(12, 5001, Direction::ClientToServer, Opcode::Close, "")
         }),
     );
     monitor(&mut app);
@@ -445,7 +467,7 @@ fn detail_of_multiline_text_and_huge_payloads_is_bounded() {
     let big = "lorem ipsum dolor sit amet ".repeat(8000);
     net(
         &mut app,
-        NetEvent::Frame(text(11, 9000, Direction::Receive, &big)),
+        NetEvent::Frame(text(11, 9000, Direction::ServerToClient, &big)),
     );
     press(&mut app, KeyCode::End);
     let s = screen(&render(&app, 100, 32));
@@ -523,11 +545,11 @@ fn filter_narrows_rows_and_counts_matches() {
     // New frames are matched as they arrive.
     net(
         &mut app,
-        NetEvent::Frame(text(11, 9000, Direction::Receive, "HELLO again")),
+        NetEvent::Frame(text(11, 9000, Direction::ServerToClient, "HELLO again")),
     );
     net(
         &mut app,
-        NetEvent::Frame(text(12, 9001, Direction::Send, "hello from me")),
+        NetEvent::Frame(text(12, 9001, Direction::ClientToServer, "hello from me")),
     );
     assert_eq!(app.monitor().match_count(), Some(2));
     assert_eq!(app.monitor().row_count(), 2);
@@ -549,7 +571,7 @@ fn filter_searches_the_whole_payload_not_a_prefix() {
     let long = format!("{}NEEDLE at the end", "x".repeat(100_000));
     net(
         &mut app,
-        NetEvent::Frame(text(11, 9000, Direction::Receive, &long)),
+        NetEvent::Frame(text(11, 9000, Direction::ServerToClient, &long)),
     );
     press(&mut app, KeyCode::Char('/'));
     chars(&mut app, "needle");
@@ -615,7 +637,7 @@ fn pause_keeps_storing_and_counts_new_frames() {
             NetEvent::Frame(text(
                 11 + i,
                 6000 + i,
-                Direction::Receive,
+                Direction::ServerToClient,
                 &format!("late {i}"),
             )),
         );
@@ -642,7 +664,7 @@ fn dropped_frames_leave_a_marker() {
     for i in 0..3 {
         net(
             &mut app,
-            NetEvent::Frame(text(11 + i, 6000, Direction::Receive, "more")),
+            NetEvent::Frame(text(11 + i, 6000, Direction::ServerToClient, "more")),
         );
     }
     let s = screen(&render(&app, 100, 30));
@@ -669,7 +691,7 @@ fn stats_strip_counts_rates_connection_and_rtt() {
             NetEvent::Frame(text(
                 11 + i,
                 5000 + i * 100,
-                Direction::Receive,
+                Direction::ServerToClient,
                 &"y".repeat(100),
             )),
         );
@@ -877,7 +899,7 @@ fn replay_with_reconnects_and_limits() {
     let rec = wsdeck::record::Recording {
         handshake: Some(handshake(0)),
         frames: (1..=20)
-            .map(|i| text(i, i * 100, Direction::Receive, &format!("m{i}")))
+            .map(|i| text(i, i * 100, Direction::ServerToClient, &format!("m{i}")))
             .collect(),
         reconnects: vec![(10, handshake(950))],
         truncated_lines: 0,
@@ -938,9 +960,11 @@ fn password_never_appears_in_the_monitor() {
     net(&mut app, NetEvent::Handshake(h));
     net(&mut app, NetEvent::State(ConnState::LoggingIn));
     let login = FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         redacted: true,
         len: 6 + PASSWORD.len(),
-        ..text(1, 2, Direction::Send, "admin:***")
+        ..text(1, 2, Direction::ClientToServer, "admin:***")
     };
     for f in mixed_frames(login) {
         net(&mut app, NetEvent::Frame(f));
@@ -972,7 +996,12 @@ fn password_is_masked_even_when_the_frame_arrives_unredacted() {
     h.url = format!("ws://admin:{PASSWORD}@127.0.0.1:40123/");
     net(&mut app, NetEvent::Handshake(h));
     net(&mut app, NetEvent::State(ConnState::LoggingIn));
-    let login = text(1, 2, Direction::Send, &format!("admin:{PASSWORD}"));
+    let login = text(
+        1,
+        2,
+        Direction::ClientToServer,
+        &format!("admin:{PASSWORD}"),
+    );
     for f in mixed_frames(login) {
         net(&mut app, NetEvent::Frame(f));
     }
@@ -991,9 +1020,9 @@ fn drawing_with_100k_frames_touches_only_visible_rows() {
     monitor(&mut app);
     for i in 0..100_000u64 {
         let dir = if i % 3 == 0 {
-            Direction::Send
+            Direction::ClientToServer
         } else {
-            Direction::Receive
+            Direction::ServerToClient
         };
         let body = if i % 10 == 0 {
             format!("{{\"event\":\"error\",\"i\":{i}}}")
@@ -1038,7 +1067,7 @@ fn drawing_with_100k_frames_touches_only_visible_rows() {
             NetEvent::Frame(text(
                 200_000 + i,
                 200_000 + i,
-                Direction::Receive,
+                Direction::ServerToClient,
                 "late error",
             )),
         );

@@ -68,7 +68,7 @@ async fn a_one_mib_line_combining_marks_and_binary_are_shown_bounded() {
                 .unwrap();
         }
         if let NetEvent::Frame(f) = &ev
-            && f.dir == wsdeck::model::Direction::Receive
+            && f.dir == wsdeck::model::Direction::ServerToClient
         {
             match f.opcode {
                 Opcode::Text if f.text().is_some_and(|t| t.starts_with("your submit")) => {

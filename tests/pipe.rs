@@ -395,7 +395,7 @@ fn record_and_har_keep_every_frame_and_hide_the_password() {
             )
         })
         .collect();
-    let (s, r) = (Direction::Send, Direction::Receive);
+    let (s, r) = (Direction::ClientToServer, Direction::ServerToClient);
     let t = |x: &str| x.to_string();
     let seqs: Vec<u64> = frames.iter().map(|f| f.0).collect();
     assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
@@ -659,7 +659,7 @@ async fn a_lost_connection_is_reconnected_and_stdin_goes_on() {
     let sent_during = rec
         .frames
         .iter()
-        .filter(|f| f.dir == Direction::Send && f.payload.as_ref() == b"during")
+        .filter(|f| f.dir == Direction::ClientToServer && f.payload.as_ref() == b"during")
         .count();
     assert_eq!(sent_during, 1);
 }

@@ -73,14 +73,16 @@ impl ReconnectWatch for Client {
     fn sent(&self, text: &str) -> usize {
         self.frames()
             .iter()
-            .filter(|f| f.dir == Direction::Send && f.text() == Some(text))
+            .filter(|f| f.dir == Direction::ClientToServer && f.text() == Some(text))
             .count()
     }
 
     fn received(&self, needle: &str) -> usize {
         self.frames()
             .iter()
-            .filter(|f| f.dir == Direction::Receive && f.text().is_some_and(|t| t.contains(needle)))
+            .filter(|f| {
+                f.dir == Direction::ServerToClient && f.text().is_some_and(|t| t.contains(needle))
+            })
             .count()
     }
 
@@ -209,7 +211,7 @@ async fn server_restart_reconnects_logs_in_again_and_delivers_the_queued_line_on
     assert_eq!(handshakes, 2);
     let logins: Vec<&FrameRecord> = frames
         .iter()
-        .filter(|f| f.dir == Direction::Send && f.redacted)
+        .filter(|f| f.dir == Direction::ClientToServer && f.redacted)
         .collect();
     assert_eq!(logins.len(), 2);
     assert!(logins.iter().all(|f| f.text() == Some("admin:***")));
@@ -485,7 +487,7 @@ async fn a_silent_peer_is_found_by_the_ping_timeout() {
     );
     // Pings went out and none was answered.
     let frames = c.frames();
-    assert!(frames.iter().any(|f| f.dir == Direction::Send
+    assert!(frames.iter().any(|f| f.dir == Direction::ClientToServer
         && f.opcode == Opcode::Ping
         && f.payload.as_ref() == b"wsdeck 1"));
     assert!(!frames.iter().any(|f| f.opcode == Opcode::Pong));
@@ -609,7 +611,7 @@ async fn the_app_shows_queued_lines_as_pending_then_as_sent_once() {
 
     let _server = restart_on(addr, PASSWORD).await;
     pump(&mut app, &mut c, "the queued line sent", |e| {
-        matches!(e, NetEvent::Frame(f) if f.dir == Direction::Send && f.text() == Some("queued hello"))
+        matches!(e, NetEvent::Frame(f) if f.dir == Direction::ClientToServer && f.text() == Some("queued hello"))
     })
     .await;
     pump(&mut app, &mut c, "its echo", |e| {

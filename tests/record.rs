@@ -27,6 +27,8 @@ fn at(micros_after_t0: u64) -> SystemTime {
 
 fn frame(seq: u64, t: u64, dir: Direction, opcode: Opcode, payload: &[u8]) -> FrameRecord {
     FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         seq,
         at: at(t),
         dir,
@@ -44,10 +46,16 @@ const BINARY: [u8; 6] = [0xff, 0x00, 0xfe, b'a', 0xc3, 0x28];
 /// A session as the network task would report it: redacted login, a multi-line reply,
 /// binary with invalid UTF-8, ping/pong, and a close with code and reason.
 fn session() -> Vec<FrameRecord> {
-    let mut login = frame(1, 0, Direction::Send, Opcode::Text, b"admin:***");
+    let mut login = frame(1, 0, Direction::ClientToServer, Opcode::Text, b"admin:***");
     login.len = "admin:123456".len();
     login.redacted = true;
-    let mut close = frame(7, 3_000_001, Direction::Receive, Opcode::Close, b"bye");
+    let mut close = frame(
+        7,
+        3_000_001,
+        Direction::ServerToClient,
+        Opcode::Close,
+        b"bye",
+    );
     close.len = 5;
     close.close = Some(CloseInfo {
         code: 1000,
@@ -58,14 +66,26 @@ fn session() -> Vec<FrameRecord> {
         frame(
             2,
             1_500,
-            Direction::Receive,
+            Direction::ServerToClient,
             Opcode::Text,
             MULTILINE.as_bytes(),
         ),
-        frame(3, 250_000, Direction::Receive, Opcode::Binary, &BINARY),
-        frame(4, 999_999, Direction::Send, Opcode::Ping, b"1234"),
-        frame(5, 1_000_123, Direction::Receive, Opcode::Pong, b"1234"),
-        frame(6, 2_000_000, Direction::Send, Opcode::Text, b""),
+        frame(
+            3,
+            250_000,
+            Direction::ServerToClient,
+            Opcode::Binary,
+            &BINARY,
+        ),
+        frame(4, 999_999, Direction::ClientToServer, Opcode::Ping, b"1234"),
+        frame(
+            5,
+            1_000_123,
+            Direction::ServerToClient,
+            Opcode::Pong,
+            b"1234",
+        ),
+        frame(6, 2_000_000, Direction::ClientToServer, Opcode::Text, b""),
         close,
     ]
 }
@@ -73,6 +93,8 @@ fn session() -> Vec<FrameRecord> {
 fn handshake() -> HandshakeInfo {
     let h = |n: &str, v: &str| (n.to_string(), v.to_string());
     HandshakeInfo {
+        conn: 1,
+        leg: Default::default(),
         url: format!("ws://admin:{PASSWORD}@127.0.0.1:5678/chat?room=a%20b&x=1"),
         request: HttpHead {
             start_line: "GET /chat?room=a%20b&x=1 HTTP/1.1".into(),
@@ -202,7 +224,7 @@ fn jsonl_lines_have_the_documented_fields() {
     // Login: redacted text frame.
     assert_eq!(v[0]["seq"], 1);
     assert_eq!(v[0]["ts"], "2026-11-25T18:01:02.000000Z");
-    assert_eq!(v[0]["dir"], "send");
+    assert_eq!(v[0]["dir"], "c2s");
     assert_eq!(v[0]["opcode"], "text");
     assert_eq!(v[0]["len"], 12);
     assert_eq!(v[0]["text"], "admin:***");
@@ -211,6 +233,7 @@ fn jsonl_lines_have_the_documented_fields() {
     // The frame's fields come in the documented order.
     let pos: Vec<usize> = [
         "\"seq\"",
+        "\"conn\"",
         "\"ts\"",
         "\"dir\"",
         "\"opcode\"",
@@ -224,7 +247,7 @@ fn jsonl_lines_have_the_documented_fields() {
 
     // Multi-line text is one JSON line with escapes, and comes back exact.
     assert_eq!(v[1]["ts"], "2026-11-25T18:01:02.001500Z");
-    assert_eq!(v[1]["dir"], "receive");
+    assert_eq!(v[1]["dir"], "s2c");
     assert_eq!(v[1]["text"], MULTILINE);
     assert!(
         !lines[2].contains('\u{1b}'),
@@ -243,7 +266,7 @@ fn jsonl_lines_have_the_documented_fields() {
     assert_eq!(v[3]["base64"], "MTIzNA==");
     assert_eq!(v[3]["ts"], "2026-11-25T18:01:02.999999Z");
     assert_eq!(v[4]["opcode"], "pong");
-    assert_eq!(v[4]["dir"], "receive");
+    assert_eq!(v[4]["dir"], "s2c");
 
     // Empty text frame still has its `text`.
     assert_eq!(v[5]["text"], "");
@@ -252,7 +275,7 @@ fn jsonl_lines_have_the_documented_fields() {
     assert_eq!(
         keys(&v[6]),
         [
-            "code", "dir", "len", "opcode", "reason", "seq", "text", "ts"
+            "code", "conn", "dir", "len", "opcode", "reason", "seq", "text", "ts"
         ]
     );
     assert_eq!(v[6]["opcode"], "close");
@@ -266,7 +289,7 @@ fn jsonl_lines_have_the_documented_fields() {
 fn sub_microsecond_digits_are_cut_not_rounded() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ns.jsonl");
-    let mut f = frame(1, 0, Direction::Send, Opcode::Text, b"x");
+    let mut f = frame(1, 0, Direction::ClientToServer, Opcode::Text, b"x");
     f.at = UNIX_EPOCH + Duration::new(T0, 123_456_999);
     let mut r = Recorder::create(&path).unwrap();
     r.write(&f).unwrap();
@@ -307,7 +330,7 @@ fn a_recording_cut_mid_line_still_reads() {
         &frame(
             8,
             4_000_000,
-            Direction::Receive,
+            Direction::ServerToClient,
             Opcode::Text,
             b"never finished",
         ),
@@ -329,7 +352,7 @@ fn a_recording_cut_mid_line_still_reads() {
     r.write(&frame(
         8,
         4_000_000,
-        Direction::Receive,
+        Direction::ServerToClient,
         Opcode::Text,
         b"after restart",
     ))
@@ -555,6 +578,8 @@ fn har_export_has_every_required_field_and_the_frames() {
 #[test]
 fn har_without_handshake_times_uses_the_first_frame() {
     let hs = HandshakeInfo {
+        conn: 1,
+        leg: Default::default(),
         url: "wss://example.com/ws".into(),
         ..Default::default()
     };
@@ -626,7 +651,7 @@ fn text_frame(seq: u64, len: usize) -> FrameRecord {
     let payload: Vec<u8> = (0..len)
         .map(|i| b'a' + ((seq as usize + i) % 26) as u8)
         .collect();
-    frame(seq, seq, Direction::Receive, Opcode::Text, &payload)
+    frame(seq, seq, Direction::ServerToClient, Opcode::Text, &payload)
 }
 
 #[test]
@@ -676,7 +701,7 @@ fn store_keeps_the_newest_frames_by_payload_bytes() {
     assert_eq!(s.dropped(), 10);
     assert_eq!(s.get(0).unwrap().payload.len(), 5_000);
     // Empty control frames cost no payload.
-    s.push(&frame(12, 0, Direction::Send, Opcode::Ping, b""));
+    s.push(&frame(12, 0, Direction::ClientToServer, Opcode::Ping, b""));
     assert_eq!(s.len(), 1, "the 5000-byte frame made room");
     assert_eq!(s.get(0).unwrap().opcode, Opcode::Ping);
     assert_eq!(s.get(0).unwrap().payload, b"");
@@ -746,4 +771,73 @@ fn store_of_a_million_100_byte_messages_fits_the_memory_budget() {
     assert_eq!(s.len(), N);
     assert_eq!(s.dropped(), 1);
     assert_eq!(s.get(0).unwrap().seq, 2);
+}
+
+#[test]
+fn frames_carry_their_connection_and_origin_through_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("conns.jsonl");
+    let mut rec = Recorder::create(&path).unwrap();
+    let mut h1 = handshake();
+    h1.conn = 1;
+    rec.write_handshake(&h1).unwrap();
+    rec.write(&frame(1, 0, Direction::ClientToServer, Opcode::Text, b"a"))
+        .unwrap();
+    let mut h2 = handshake();
+    h2.conn = 2;
+    h2.leg = wsdeck::model::Leg::Client;
+    rec.write_handshake(&h2).unwrap();
+    let mut injected = frame(2, 1, Direction::ServerToClient, Opcode::Text, b"b");
+    injected.conn = 2;
+    injected.origin = wsdeck::model::Origin::Injected;
+    rec.write(&injected).unwrap();
+    drop(rec);
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].contains(r#""conn":1"#) && lines[1].contains(r#""dir":"c2s""#));
+    assert!(
+        !lines[1].contains("origin"),
+        "a wire frame has no origin field"
+    );
+    assert!(lines[2].contains(r#""leg":"client""#), "{}", lines[2]);
+    assert!(lines[3].contains(r#""origin":"injected""#), "{}", lines[3]);
+
+    let back = wsdeck::record::jsonl::read(&path).unwrap();
+    assert_eq!(back.frames[0].conn, 1);
+    assert_eq!(back.frames[1].conn, 2);
+    assert_eq!(back.frames[1].origin, wsdeck::model::Origin::Injected);
+    assert_eq!(back.frames[1].dir, Direction::ServerToClient);
+    assert_eq!(back.reconnects[0].1.leg, wsdeck::model::Leg::Client);
+}
+
+#[test]
+fn recordings_written_before_connection_ids_still_read() {
+    // The format as wsdeck wrote it before `conn`/`origin`: `dir` is send/receive, and each
+    // handshake line starts the next connection.
+    let old = concat!(
+        r#"{"type":"handshake","url":"ws://h/","request":{"start_line":"GET / HTTP/1.1","headers":[]},"response":{"start_line":"HTTP/1.1 101 Switching Protocols","headers":[]}}"#,
+        "\n",
+        r#"{"seq":1,"ts":"2026-11-25T18:01:02.000000Z","dir":"send","opcode":"text","len":9,"text":"admin:***","redacted":true}"#,
+        "\n",
+        r#"{"seq":2,"ts":"2026-11-25T18:01:02.100000Z","dir":"receive","opcode":"text","len":2,"text":"ok"}"#,
+        "\n",
+        r#"{"type":"handshake","url":"ws://h/","request":{"start_line":"GET / HTTP/1.1","headers":[]},"response":{"start_line":"HTTP/1.1 101 Switching Protocols","headers":[]}}"#,
+        "\n",
+        r#"{"seq":3,"ts":"2026-11-25T18:01:03.000000Z","dir":"receive","opcode":"text","len":5,"text":"again"}"#,
+        "\n",
+    );
+    let rec = wsdeck::record::jsonl::read_from(old.as_bytes()).unwrap();
+    let got: Vec<(u64, Direction)> = rec.frames.iter().map(|f| (f.conn, f.dir)).collect();
+    assert_eq!(
+        got,
+        [
+            (1, Direction::ClientToServer),
+            (1, Direction::ServerToClient),
+            (2, Direction::ServerToClient)
+        ]
+    );
+    assert_eq!(rec.handshake.as_ref().unwrap().conn, 1);
+    assert_eq!(rec.reconnects[0].1.conn, 2);
+    assert!(rec.frames.iter().all(|f| f.origin.is_wire()));
 }

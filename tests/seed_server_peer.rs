@@ -80,7 +80,7 @@ async fn core_logs_in_after_a_wrong_password_and_chats_with_the_seed_server() {
         let want = format!("your submit context: {line}");
         loop {
             match next(&mut seen).await {
-                NetEvent::Frame(f) if f.dir == Direction::Receive => {
+                NetEvent::Frame(f) if f.dir == Direction::ServerToClient => {
                     assert_eq!(f.text(), Some(want.as_str()));
                     break;
                 }

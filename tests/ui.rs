@@ -73,6 +73,8 @@ fn t(s: u64) -> SystemTime {
 
 fn frame(seq: u64, at: u64, dir: Direction, text: &str) -> FrameRecord {
     FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         seq,
         at: t(at),
         dir,
@@ -86,8 +88,10 @@ fn frame(seq: u64, at: u64, dir: Direction, text: &str) -> FrameRecord {
 
 fn login_frame(seq: u64, at: u64) -> FrameRecord {
     FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         redacted: true,
-        ..frame(seq, at, Direction::Send, "admin:***")
+        ..frame(seq, at, Direction::ClientToServer, "admin:***")
     }
 }
 
@@ -116,7 +120,7 @@ fn connect_and_reject(app: &mut App) {
     net(app, NetEvent::Frame(login_frame(1, 0)));
     net(
         app,
-        NetEvent::Frame(frame(2, 0, Direction::Receive, SEED_NO)),
+        NetEvent::Frame(frame(2, 0, Direction::ServerToClient, SEED_NO)),
     );
     net(
         app,
@@ -142,7 +146,7 @@ fn logged_in_after_retry() -> App {
     net(&mut app, NetEvent::Frame(login_frame(3, 4)));
     net(
         &mut app,
-        NetEvent::Frame(frame(4, 4, Direction::Receive, SEED_OK)),
+        NetEvent::Frame(frame(4, 4, Direction::ServerToClient, SEED_OK)),
     );
     net(
         &mut app,
@@ -161,13 +165,16 @@ fn send_line(app: &mut App, line: &str, seq: u64, at: u64) {
         [Command::Net(NetCommand::SendText(s))] => assert_eq!(s, line),
         other => panic!("expected SendText, got {other:?}"),
     }
-    net(app, NetEvent::Frame(frame(seq, at, Direction::Send, line)));
+    net(
+        app,
+        NetEvent::Frame(frame(seq, at, Direction::ClientToServer, line)),
+    );
     net(
         app,
         NetEvent::Frame(frame(
             seq + 1,
             at,
-            Direction::Receive,
+            Direction::ServerToClient,
             &format!("your submit context: {line}"),
         )),
     );
@@ -371,7 +378,7 @@ fn password_in_unredacted_login_frame_is_never_drawn() {
     connecting(&mut app);
     net(
         &mut app,
-        NetEvent::Frame(frame(1, 0, Direction::Send, "admin:123456")),
+        NetEvent::Frame(frame(1, 0, Direction::ClientToServer, "admin:123456")),
     );
     let s = screen(&render(&app, 100, 30));
     assert!(!s.contains(PASSWORD), "{s}");
@@ -456,30 +463,36 @@ fn binary_and_close_frames() {
     net(
         &mut app,
         NetEvent::Frame(FrameRecord {
+            conn: 1,
+            origin: Default::default(),
             opcode: Opcode::Binary,
             payload: Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef, 0, 1, 2]),
             len: 7,
-            ..frame(5, 20, Direction::Receive, "")
+            ..frame(5, 20, Direction::ServerToClient, "")
         }),
     );
     // A ping is not a chat line.
     net(
         &mut app,
         NetEvent::Frame(FrameRecord {
+            conn: 1,
+            origin: Default::default(),
             opcode: Opcode::Ping,
-            ..frame(6, 21, Direction::Receive, "")
+            ..frame(6, 21, Direction::ServerToClient, "")
         }),
     );
     net(
         &mut app,
         NetEvent::Frame(FrameRecord {
+            conn: 1,
+            origin: Default::default(),
             opcode: Opcode::Close,
             payload: Bytes::from_static(b"bye"),
             close: Some(CloseInfo {
                 code: 1000,
                 reason: "bye".into(),
             }),
-            ..frame(7, 22, Direction::Receive, "")
+            ..frame(7, 22, Direction::ServerToClient, "")
         }),
     );
     net(
@@ -505,6 +518,8 @@ fn binary_and_close_frames() {
 fn the_reply_to_a_close_is_noted_as_a_confirmation() {
     let mut app = logged_in_after_retry();
     let close = |seq, dir, code| FrameRecord {
+        conn: 1,
+        origin: Default::default(),
         seq,
         at: t(20),
         dir,
@@ -517,10 +532,13 @@ fn the_reply_to_a_close_is_noted_as_a_confirmation() {
         }),
         redacted: false,
     };
-    net(&mut app, NetEvent::Frame(close(10, Direction::Send, 4000)));
     net(
         &mut app,
-        NetEvent::Frame(close(11, Direction::Receive, 4000)),
+        NetEvent::Frame(close(10, Direction::ClientToServer, 4000)),
+    );
+    net(
+        &mut app,
+        NetEvent::Frame(close(11, Direction::ServerToClient, 4000)),
     );
     let s = screen(&render(&app, 100, 30));
     assert!(s.contains("you closed the connection: 4000"), "{s}");
@@ -542,7 +560,7 @@ fn server_text_cannot_inject_terminal_sequences() {
     for (i, s) in corpus.iter().enumerate() {
         net(
             &mut app,
-            NetEvent::Frame(frame(10 + i as u64, 30, Direction::Receive, s)),
+            NetEvent::Frame(frame(10 + i as u64, 30, Direction::ServerToClient, s)),
         );
     }
     let term = render(&app, 100, 30);
@@ -640,7 +658,7 @@ fn chat_with(n: u64) -> App {
             NetEvent::Frame(frame(
                 100 + i,
                 60 + i,
-                Direction::Receive,
+                Direction::ServerToClient,
                 &format!("server push #{i}"),
             )),
         );
@@ -662,7 +680,7 @@ fn scrolled_up_shows_new_indicator_and_end_follows() {
             NetEvent::Frame(frame(
                 100 + i,
                 60 + i,
-                Direction::Receive,
+                Direction::ServerToClient,
                 &format!("server push #{i}"),
             )),
         );
@@ -729,7 +747,7 @@ fn messages_whose_frames_were_dropped_keep_a_dim_one_row_placeholder() {
             NetEvent::Frame(frame(
                 100 + i,
                 60 + i,
-                Direction::Receive,
+                Direction::ServerToClient,
                 &format!("server push #{i}"),
             )),
         );

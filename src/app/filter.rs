@@ -79,8 +79,8 @@ fn err(message: impl Into<String>) -> FilterError {
 
 fn dir_bit(d: Direction) -> u8 {
     match d {
-        Direction::Send => 1,
-        Direction::Receive => 2,
+        Direction::ClientToServer => 1,
+        Direction::ServerToClient => 2,
     }
 }
 
@@ -166,11 +166,15 @@ fn parse_dir(v: &str) -> Result<u8, FilterError> {
     let mut bits = 0;
     for part in v.split([',', '|']) {
         bits |= match part.to_ascii_lowercase().as_str() {
-            "in" | "receive" | "received" | "recv" | "rx" | "↓" => dir_bit(Direction::Receive),
-            "out" | "send" | "sent" | "tx" | "↑" => dir_bit(Direction::Send),
+            "in" | "receive" | "received" | "recv" | "rx" | "↓" | "s2c" | "server" => {
+                dir_bit(Direction::ServerToClient)
+            }
+            "out" | "send" | "sent" | "tx" | "↑" | "c2s" | "client" => {
+                dir_bit(Direction::ClientToServer)
+            }
             other => {
                 return Err(err(format!(
-                    "unknown direction {other:?} — use dir:in (received) or dir:out (sent)"
+                    "unknown direction {other:?} — use dir:in or dir:server (sent by the server), dir:out or dir:client (sent by the client)"
                 )));
             }
         };
@@ -312,7 +316,7 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Direction::{Receive as In, Send as Out};
+    use Direction::{ClientToServer as Out, ServerToClient as In};
 
     fn m(f: &str, dir: Direction, op: Opcode, payload: &str) -> bool {
         Filter::parse(f)

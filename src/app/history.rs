@@ -324,8 +324,10 @@ impl History {
     pub fn get<'a>(&'a self, index: usize, store: &'a FrameStore) -> Option<Entry<'a>> {
         let r = self.records.get(index)?;
         let sender = match r.kind {
-            EntryKind::Text(Direction::Send) | EntryKind::Binary(Direction::Send) => "you",
-            EntryKind::Text(Direction::Receive) | EntryKind::Binary(Direction::Receive) => self
+            EntryKind::Text(Direction::ClientToServer)
+            | EntryKind::Binary(Direction::ClientToServer) => "you",
+            EntryKind::Text(Direction::ServerToClient)
+            | EntryKind::Binary(Direction::ServerToClient) => self
                 .peers
                 .get(r.peer as usize)
                 .map(String::as_str)
@@ -784,6 +786,8 @@ mod tests {
         }
         fn push(&mut self, at: SystemTime, dir: Direction, opcode: Opcode, payload: &[u8]) {
             self.s.push(&FrameRecord {
+                conn: 1,
+                origin: Default::default(),
                 seq: self.s.total_pushed() + 1,
                 at,
                 dir,
@@ -900,7 +904,7 @@ mod tests {
     fn huge_text_keeps_a_bounded_preview() {
         let mut h = Chat::new();
         let big = "x".repeat(1 << 20);
-        h.push_text(at(0), Direction::Receive, &big);
+        h.push_text(at(0), Direction::ServerToClient, &big);
         let e = h.get(0).unwrap();
         assert_eq!(e.bytes.len(), TEXT_PREVIEW_BYTES);
         assert_eq!(e.total, 1 << 20);
@@ -916,7 +920,7 @@ mod tests {
     fn preview_cut_respects_char_boundaries() {
         let mut h = Chat::new();
         let big = "中".repeat(TEXT_PREVIEW_BYTES); // 3 bytes each
-        h.push_text(at(0), Direction::Receive, &big);
+        h.push_text(at(0), Direction::ServerToClient, &big);
         let e = h.get(0).unwrap();
         assert!(std::str::from_utf8(e.bytes).is_ok());
     }
@@ -924,9 +928,9 @@ mod tests {
     #[test]
     fn binary_shows_length_and_hex() {
         let mut h = Chat::new();
-        h.push_binary(at(0), Direction::Receive, &[0, 1, 0xab, 0xff]);
+        h.push_binary(at(0), Direction::ServerToClient, &[0, 1, 0xab, 0xff]);
         assert_eq!(h.display(0).0, vec!["<binary 4 bytes> 00 01 ab ff"]);
-        h.push_binary(at(0), Direction::Receive, &[7u8; 40]);
+        h.push_binary(at(0), Direction::ServerToClient, &[7u8; 40]);
         let (lines, _) = h.display(1);
         assert!(lines[0].starts_with("<binary 40 bytes> 07 07"));
         assert!(lines[0].ends_with(" …"));
@@ -944,7 +948,11 @@ mod tests {
         let mut h = Chat::new();
         h.set_peer("host");
         for i in 0..n {
-            h.push_text(at(i as u64), Direction::Receive, &format!("message {i}"));
+            h.push_text(
+                at(i as u64),
+                Direction::ServerToClient,
+                &format!("message {i}"),
+            );
         }
         h
     }
@@ -985,7 +993,11 @@ mod tests {
         let mut h = Chat::new();
         h.set_peer("host");
         for i in 0..20 {
-            h.push_text(at(i), Direction::Receive, &format!("m{i}\nsecond\nthird"));
+            h.push_text(
+                at(i),
+                Direction::ServerToClient,
+                &format!("m{i}\nsecond\nthird"),
+            );
         }
         let g = geo(5);
         // Bottom: 60 rows, 5 visible: entry 18 from row 1.
@@ -1006,8 +1018,8 @@ mod tests {
         let g = geo(10);
         h.scroll_up(20, &g);
         assert_eq!(h.window(&g).new_below, 0);
-        h.push_text(at(1000), Direction::Receive, "late 1");
-        h.push_text(at(1001), Direction::Receive, "late 2");
+        h.push_text(at(1000), Direction::ServerToClient, "late 1");
+        h.push_text(at(1001), Direction::ServerToClient, "late 2");
         let w = h.window(&g);
         assert!(w.scrolled);
         assert_eq!(w.new_below, 2);
@@ -1065,11 +1077,11 @@ mod tests {
     fn messages_read_their_bytes_from_the_store() {
         let mut h = Chat::new();
         h.set_peer("host");
-        h.push_text(at(5), Direction::Receive, "hello");
+        h.push_text(at(5), Direction::ServerToClient, "hello");
         h.push_note(None, NoteLevel::Info, "a note");
-        h.push_binary(at(6), Direction::Send, &[1, 2]);
+        h.push_binary(at(6), Direction::ClientToServer, &[1, 2]);
         // Control frames are not messages.
-        h.push(at(7), Direction::Send, Opcode::Ping, b"p");
+        h.push(at(7), Direction::ClientToServer, Opcode::Ping, b"p");
         assert_eq!(h.len(), 3);
         let e = h.get(0).unwrap();
         assert_eq!(e.bytes, b"hello");
@@ -1091,13 +1103,17 @@ mod tests {
         h.set_peer("host");
         h.push_note(None, NoteLevel::Info, "start");
         for i in 0..3 {
-            h.push_text(at(i), Direction::Receive, &format!("m{i}\nsecond\nthird"));
+            h.push_text(
+                at(i),
+                Direction::ServerToClient,
+                &format!("m{i}\nsecond\nthird"),
+            );
         }
         let g = geo(20);
         assert_eq!(h.height(1, &g), 3);
         // Two more frames: the store lets m0 and m1 go.
-        h.push_binary(at(10), Direction::Receive, &[9; 4]);
-        h.push_text(at(11), Direction::Receive, "m4");
+        h.push_binary(at(10), Direction::ServerToClient, &[9; 4]);
+        h.push_text(at(11), Direction::ServerToClient, "m4");
         let e = h.get(1).unwrap();
         assert!(!e.kept);
         assert!(e.bytes.is_empty());
@@ -1132,8 +1148,8 @@ mod tests {
             ]
         );
         // Notes keep their own text; a let-go binary keeps its length.
-        h.push_text(at(12), Direction::Receive, "m5");
-        h.push_text(at(13), Direction::Receive, "m6");
+        h.push_text(at(12), Direction::ServerToClient, "m5");
+        h.push_text(at(13), Direction::ServerToClient, "m6");
         assert_eq!(h.display(0).0, vec!["start"]);
         assert_eq!(h.display(4).0, vec![format!("<binary 4 bytes> {NOT_KEPT}")]);
         // Placeholders are one row each at any width: m2 (three rows while kept, let go by
@@ -1163,9 +1179,11 @@ mod tests {
             let mut payload = format!("message {i:>8} ").into_bytes();
             payload.resize(PAYLOAD, b'x');
             app.update(Event::Net(NetEvent::Frame(FrameRecord {
+                conn: 1,
+                origin: Default::default(),
                 seq: i as u64 + 1,
                 at: at(i as u64),
-                dir: Direction::Receive,
+                dir: Direction::ServerToClient,
                 opcode: Opcode::Text,
                 len: PAYLOAD,
                 payload: payload.into(),

@@ -1354,7 +1354,7 @@ impl App {
 
     fn on_frame(&mut self, f: FrameRecord) {
         let is_login_frame = f.opcode == Opcode::Text
-            && f.dir == Direction::Send
+            && f.dir == Direction::ClientToServer
             && self.replay.is_none()
             && self.conn != ConnState::LoggedIn
             && self.session_auth == AuthMethod::FirstMessage;
@@ -1370,6 +1370,8 @@ impl App {
         });
         match &masked {
             Some(shown) => self.monitor.push(&FrameRecord {
+                conn: 1,
+                origin: Default::default(),
                 payload: shown.clone().into(),
                 redacted: true,
                 ..f.clone()
@@ -1379,7 +1381,7 @@ impl App {
         match f.opcode {
             Opcode::Text => {
                 self.count(f.dir);
-                if f.dir == Direction::Send
+                if f.dir == Direction::ClientToServer
                     && self
                         .pending
                         .front()
@@ -1398,10 +1400,10 @@ impl App {
             Opcode::Close => {
                 // The second Close of a handshake only confirms the first.
                 let who = match (f.dir, self.close_noted) {
-                    (Direction::Send, false) => "you closed the connection",
-                    (Direction::Receive, false) => "the server closed the connection",
-                    (Direction::Send, true) => "you confirmed the close",
-                    (Direction::Receive, true) => "the server confirmed the close",
+                    (Direction::ClientToServer, false) => "you closed the connection",
+                    (Direction::ServerToClient, false) => "the server closed the connection",
+                    (Direction::ClientToServer, true) => "you confirmed the close",
+                    (Direction::ServerToClient, true) => "the server confirmed the close",
                 };
                 let text = match &f.close {
                     Some(c) if c.reason.is_empty() => {
@@ -1428,8 +1430,8 @@ impl App {
 
     fn count(&mut self, dir: Direction) {
         match dir {
-            Direction::Send => self.sent += 1,
-            Direction::Receive => self.received += 1,
+            Direction::ClientToServer => self.sent += 1,
+            Direction::ServerToClient => self.received += 1,
         }
     }
 }

@@ -607,13 +607,13 @@ impl App {
         f: &FrameRecord,
     ) {
         match (f.dir, f.opcode) {
-            (crate::model::Direction::Send, Opcode::Ping) => {
+            (crate::model::Direction::ClientToServer, Opcode::Ping) => {
                 if pings.len() >= 16 {
                     pings.pop_front();
                 }
                 pings.push_back((f.payload.clone(), f.at));
             }
-            (crate::model::Direction::Receive, Opcode::Pong) => {
+            (crate::model::Direction::ServerToClient, Opcode::Pong) => {
                 if let Some(i) = pings.iter().position(|(p, _)| *p == f.payload) {
                     let (_, sent) = pings[i];
                     pings.drain(..=i);
@@ -647,6 +647,8 @@ mod tests {
 
     fn frame(seq: u64, dir: Direction, op: Opcode, text: &str) -> FrameRecord {
         FrameRecord {
+            conn: 1,
+            origin: Default::default(),
             seq,
             at: UNIX_EPOCH + Duration::from_millis(seq * 10),
             dir,
@@ -662,9 +664,9 @@ mod tests {
         let mut m = Monitor::default();
         for i in 0..n {
             let dir = if i % 2 == 0 {
-                Direction::Send
+                Direction::ClientToServer
             } else {
-                Direction::Receive
+                Direction::ServerToClient
             };
             let text = if i % 3 == 0 { "error" } else { "ok" };
             m.push(&frame(i + 1, dir, Opcode::Text, &format!("{text} {i}")));
@@ -685,11 +687,11 @@ mod tests {
         // New frames are matched as they arrive.
         m.push(&frame(
             11,
-            Direction::Receive,
+            Direction::ServerToClient,
             Opcode::Text,
             "another error",
         ));
-        m.push(&frame(12, Direction::Receive, Opcode::Text, "fine"));
+        m.push(&frame(12, Direction::ServerToClient, Opcode::Text, "fine"));
         assert_eq!(m.row_count(), 5);
         assert_eq!(m.row_abs(4), Some(10));
         assert_eq!(m.selected_abs(), Some(10));
@@ -704,7 +706,12 @@ mod tests {
         assert_eq!(m.row_count(), 2); // 6, 9
         assert_eq!(m.row_abs(0), Some(6));
         for i in 0..5 {
-            m.push(&frame(20 + i, Direction::Send, Opcode::Text, "error again"));
+            m.push(&frame(
+                20 + i,
+                Direction::ClientToServer,
+                Opcode::Text,
+                "error again",
+            ));
         }
         assert_eq!(m.dropped(), 10);
         assert_eq!(m.row_count(), 5);
@@ -717,7 +724,7 @@ mod tests {
         m.move_selection(-3);
         assert_eq!(m.selected_abs(), Some(6));
         assert!(!m.following());
-        m.push(&frame(11, Direction::Send, Opcode::Text, "x"));
+        m.push(&frame(11, Direction::ClientToServer, Opcode::Text, "x"));
         assert_eq!(m.selected_abs(), Some(6), "stays on its frame");
         m.set_limits(3, usize::MAX);
         // Frame 6 is gone: the selection lands on the oldest kept.
@@ -737,7 +744,7 @@ mod tests {
         for i in 0..3 {
             m.push(&frame(
                 10 + i,
-                Direction::Receive,
+                Direction::ServerToClient,
                 Opcode::Text,
                 "error late",
             ));

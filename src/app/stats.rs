@@ -26,8 +26,8 @@ struct Bucket {
 
 fn idx(d: Direction) -> usize {
     match d {
-        Direction::Send => 0,
-        Direction::Receive => 1,
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 1,
     }
 }
 
@@ -239,9 +239,9 @@ mod tests {
     #[test]
     fn counts_both_ways() {
         let mut s = Stats::new();
-        s.record(t(0), Direction::Send, 10);
-        s.record(t(1), Direction::Receive, 100);
-        s.record(t(2), Direction::Receive, 1);
+        s.record(t(0), Direction::ClientToServer, 10);
+        s.record(t(1), Direction::ServerToClient, 100);
+        s.record(t(2), Direction::ServerToClient, 1);
         assert_eq!(s.frames(), (1, 2));
         assert_eq!(s.bytes(), (10, 101));
     }
@@ -252,11 +252,11 @@ mod tests {
         // 10 frames of 100 B in each of seconds 0..10, then 50 in second 10.
         for sec in 0..10u64 {
             for i in 0..10 {
-                s.record(t(sec * 1000 + i * 50), Direction::Receive, 100);
+                s.record(t(sec * 1000 + i * 50), Direction::ServerToClient, 100);
             }
         }
         for i in 0..50 {
-            s.record(t(10_000 + i), Direction::Receive, 100);
+            s.record(t(10_000 + i), Direction::ServerToClient, 100);
         }
         // Now is within second 10: it does not count yet.
         let r1 = s.rate(1);
@@ -276,10 +276,10 @@ mod tests {
     #[test]
     fn sparkline_has_received_frames_per_second() {
         let mut s = Stats::new();
-        s.record(t(0), Direction::Receive, 1);
-        s.record(t(2_100), Direction::Receive, 1);
-        s.record(t(2_200), Direction::Receive, 1);
-        s.record(t(2_300), Direction::Send, 1);
+        s.record(t(0), Direction::ServerToClient, 1);
+        s.record(t(2_100), Direction::ServerToClient, 1);
+        s.record(t(2_200), Direction::ServerToClient, 1);
+        s.record(t(2_300), Direction::ClientToServer, 1);
         s.tick(t(4_000));
         assert_eq!(s.received_per_second(5), [0, 1, 0, 2, 0]);
         assert_eq!(s.received_per_second(2), [2, 0]);
@@ -289,11 +289,11 @@ mod tests {
     fn old_buckets_are_dropped() {
         let mut s = Stats::new();
         for sec in 0..1000u64 {
-            s.record(t(sec * 1000), Direction::Receive, 1);
+            s.record(t(sec * 1000), Direction::ServerToClient, 1);
         }
         assert!(s.buckets.len() <= BUCKET_SECONDS as usize);
         // A frame from long ago only counts in the totals.
-        s.record(t(0), Direction::Receive, 1);
+        s.record(t(0), Direction::ServerToClient, 1);
         assert!(s.buckets.len() <= BUCKET_SECONDS as usize);
         assert_eq!(s.frames().1, 1001);
     }
@@ -301,8 +301,8 @@ mod tests {
     #[test]
     fn out_of_order_second_lands_in_its_bucket() {
         let mut s = Stats::new();
-        s.record(t(5_000), Direction::Receive, 1);
-        s.record(t(3_000), Direction::Receive, 1);
+        s.record(t(5_000), Direction::ServerToClient, 1);
+        s.record(t(3_000), Direction::ServerToClient, 1);
         s.tick(t(6_000));
         assert_eq!(s.received_per_second(4), [0, 1, 0, 1]);
     }
@@ -312,15 +312,15 @@ mod tests {
         let mut s = Stats::new();
         s.record(
             UNIX_EPOCH - Duration::from_secs(u64::MAX / 2),
-            Direction::Receive,
+            Direction::ServerToClient,
             1,
         );
         s.record(
             UNIX_EPOCH + Duration::from_secs(u64::MAX / 2),
-            Direction::Receive,
+            Direction::ServerToClient,
             1,
         );
-        s.record(UNIX_EPOCH, Direction::Send, 1);
+        s.record(UNIX_EPOCH, Direction::ClientToServer, 1);
         assert_eq!(s.frames(), (1, 2));
         let _ = s.rate(10);
         let _ = s.received_per_second(300);

@@ -18,7 +18,7 @@ use super::events::Out;
 use super::stream::{Capture, NetStream, SharedCapture, head_bytes};
 use super::{clean_line, tls, ws_config};
 use crate::model::{
-    AuthMethod, ConnState, ConnectSpec, HandshakeInfo, HttpHead, NetError, NetErrorKind, NetEvent,
+    AuthMethod, ConnState, ConnectSpec, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind,
 };
 
 pub(crate) type WsStream = WebSocketStream<NetStream>;
@@ -57,7 +57,7 @@ impl Target {
 }
 
 /// Open the connection and complete the upgrade, emitting `Handshaking` and `Handshake`.
-pub(crate) async fn open(spec: &ConnectSpec, out: &Out) -> Result<WsStream, NetError> {
+pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, NetError> {
     let request = build_request(spec)?;
     let target = target(&request)?;
     let deadline = Instant::now() + spec.connect_timeout;
@@ -109,6 +109,8 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &Out) -> Result<WsStream, NetE
     };
     let finished = SystemTime::now();
     let info = |cap: &Capture| HandshakeInfo {
+        conn: 0, // numbered by `out.handshake`
+        leg: Leg::Server,
         url: spec.url.clone(),
         request: parse_head(&cap.sent, spec.no_redact),
         response: parse_head(&cap.received, spec.no_redact),
@@ -119,7 +121,9 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &Out) -> Result<WsStream, NetE
         Ok((mut ws, _response)) => {
             ws.get_mut().stop_capture();
             let cap = lock(&capture);
-            out.emit(NetEvent::Handshake(info(&cap)));
+            let info = info(&cap);
+            drop(cap);
+            out.handshake(info);
             Ok(ws)
         }
         Err(err) => {
@@ -128,7 +132,7 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &Out) -> Result<WsStream, NetE
             let info = info(&cap);
             drop(cap);
             if got_response {
-                out.emit(NetEvent::Handshake(info.clone()));
+                out.handshake(info.clone());
             }
             Err(upgrade_error(err, &target, &info.response))
         }

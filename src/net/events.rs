@@ -5,21 +5,35 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::model::{CloseInfo, ConnState, Direction, FrameRecord, NetEvent, Opcode};
+use crate::model::{
+    CloseInfo, ConnState, Direction, FrameRecord, HandshakeInfo, NetEvent, Opcode, Origin,
+};
 
-/// Sends events to the UI and numbers frames (1, 2, 3, … for a new session).
+/// Sends events to the UI and numbers frames (1, 2, 3, … for a new session) and connections
+/// (each upgrade that got an answer starts the next one).
 pub(crate) struct Out {
     tx: UnboundedSender<NetEvent>,
     /// The number of the next frame.
     next_seq: u64,
+    /// The current connection's number (0 before the first upgrade).
+    conn: u64,
 }
 
 impl Out {
-    pub fn new(tx: UnboundedSender<NetEvent>, first_seq: u64) -> Self {
+    /// Frames numbered from `first_seq`, connections after `conns_before`.
+    pub fn new(tx: UnboundedSender<NetEvent>, first_seq: u64, conns_before: u64) -> Self {
         Out {
             tx,
             next_seq: first_seq,
+            conn: conns_before,
         }
+    }
+
+    /// An upgrade got its answer: emit its handshake as the next connection's.
+    pub fn handshake(&mut self, mut info: HandshakeInfo) {
+        self.conn += 1;
+        info.conn = self.conn;
+        self.emit(NetEvent::Handshake(info));
     }
 
     /// Send one event. A receiver that went away is not an error: the session then ends
@@ -51,7 +65,7 @@ impl Out {
     /// Record a frame whose shown payload differs from what went on the wire.
     pub fn redacted_text(&mut self, len: usize, shown: String) {
         self.record(
-            Direction::Send,
+            Direction::ClientToServer,
             Opcode::Text,
             len,
             Bytes::from(shown),
@@ -73,8 +87,10 @@ impl Out {
         self.next_seq += 1;
         self.emit(NetEvent::Frame(FrameRecord {
             seq,
+            conn: self.conn.max(1),
             at: SystemTime::now(),
             dir,
+            origin: Origin::Wire,
             opcode,
             len,
             payload,

@@ -38,12 +38,18 @@ pub fn spawn(spec: ConnectSpec) -> SessionHandle {
 /// Like [`spawn`], numbering frames from `first_seq`: a reconnect continues the previous
 /// session's numbering so sequence numbers are never reused.
 pub fn spawn_continuing(spec: ConnectSpec, first_seq: u64) -> SessionHandle {
+    spawn_numbered(spec, first_seq, 0)
+}
+
+/// Like [`spawn_continuing`], and numbering connections after `conns_before` (the
+/// connections the source already had), so connection ids are never reused either.
+pub fn spawn_numbered(spec: ConnectSpec, first_seq: u64, conns_before: u64) -> SessionHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     tokio::spawn(session::run(
         spec,
         cmd_rx,
-        events::Out::new(ev_tx, first_seq),
+        events::Out::new(ev_tx, first_seq, conns_before),
     ));
     SessionHandle {
         commands: cmd_tx,

@@ -552,7 +552,7 @@ impl<'t> Session<'t> {
         match self.ws.start_send_unpin(message) {
             Ok(()) => {
                 self.flush_pending = true;
-                self.t.out.frame(Direction::Send, opcode, payload);
+                self.t.out.frame(Direction::ClientToServer, opcode, payload);
                 Ok(())
             }
             Err(e) => {
@@ -572,7 +572,7 @@ impl<'t> Session<'t> {
         self.write(Message::Ping(payload.clone()))?;
         self.t
             .out
-            .frame(Direction::Send, Opcode::Ping, payload.clone());
+            .frame(Direction::ClientToServer, Opcode::Ping, payload.clone());
         if self.pings.len() == MAX_PENDING_PINGS {
             self.pings.pop_front();
         }
@@ -596,7 +596,9 @@ impl<'t> Session<'t> {
         let payload = Bytes::from(text.clone());
         self.write(Message::Text(text))?;
         if self.t.spec.no_redact || shown.as_bytes() == payload.as_ref() {
-            self.t.out.frame(Direction::Send, Opcode::Text, payload);
+            self.t
+                .out
+                .frame(Direction::ClientToServer, Opcode::Text, payload);
         } else {
             self.t.out.redacted_text(len, shown);
         }
@@ -617,35 +619,42 @@ impl<'t> Session<'t> {
         }
         match m {
             Message::Text(t) => {
-                self.t
-                    .out
-                    .frame(Direction::Receive, Opcode::Text, Bytes::from(t.clone()));
+                self.t.out.frame(
+                    Direction::ServerToClient,
+                    Opcode::Text,
+                    Bytes::from(t.clone()),
+                );
                 if self.phase == Phase::LoggingIn {
                     self.judge_login(t.as_str())?;
                 }
             }
-            Message::Binary(b) => self.t.out.frame(Direction::Receive, Opcode::Binary, b),
+            Message::Binary(b) => self
+                .t
+                .out
+                .frame(Direction::ServerToClient, Opcode::Binary, b),
             Message::Ping(p) => {
                 self.t
                     .out
-                    .frame(Direction::Receive, Opcode::Ping, p.clone());
+                    .frame(Direction::ServerToClient, Opcode::Ping, p.clone());
                 // tungstenite queues the pong itself and sends it on the next read.
-                self.t.out.frame(Direction::Send, Opcode::Pong, p);
+                self.t.out.frame(Direction::ClientToServer, Opcode::Pong, p);
             }
             Message::Pong(p) => {
                 if let Some(i) = self.pings.iter().position(|(q, _)| *q == p) {
                     let sent = self.pings[i].1;
                     // Pings older than the answered one will not be answered any more.
                     self.pings.drain(..=i);
-                    self.t.out.frame(Direction::Receive, Opcode::Pong, p);
+                    self.t.out.frame(Direction::ServerToClient, Opcode::Pong, p);
                     self.t.out.emit(NetEvent::Rtt(sent.elapsed()));
                 } else {
-                    self.t.out.frame(Direction::Receive, Opcode::Pong, p);
+                    self.t.out.frame(Direction::ServerToClient, Opcode::Pong, p);
                 }
             }
             Message::Close(frame) => {
                 let info = frame.map(close_info);
-                self.t.out.close_frame(Direction::Receive, info.clone());
+                self.t
+                    .out
+                    .close_frame(Direction::ServerToClient, info.clone());
                 return Err(Ending::PeerClose(info));
             }
             Message::Frame(_) => {}
@@ -720,7 +729,9 @@ impl<'t> Session<'t> {
             }
             Ending::PeerClose(info) => {
                 // tungstenite echoes the close frame; it goes out with the next flush.
-                self.t.out.close_frame(Direction::Send, info.clone());
+                self.t
+                    .out
+                    .close_frame(Direction::ClientToServer, info.clone());
                 self.drain_until_closed().await;
                 let (code, reason) = match info {
                     Some(i) => (i.code, i.reason),
@@ -772,7 +783,7 @@ impl<'t> Session<'t> {
         match timeout_at(deadline, self.ws.send(Message::Close(Some(frame)))).await {
             Ok(Ok(())) => {
                 self.t.out.close_frame(
-                    Direction::Send,
+                    Direction::ClientToServer,
                     Some(CloseInfo {
                         code,
                         reason: reason.to_string(),
@@ -802,7 +813,9 @@ impl<'t> Session<'t> {
             match timeout_at(deadline, self.ws.next()).await {
                 Ok(Some(Ok(Message::Close(frame)))) => {
                     let info = frame.map(close_info);
-                    self.t.out.close_frame(Direction::Receive, info.clone());
+                    self.t
+                        .out
+                        .close_frame(Direction::ServerToClient, info.clone());
                     return CloseReply::Got(info);
                 }
                 Ok(Some(Ok(m))) => self.record_late(m),
@@ -831,11 +844,13 @@ impl<'t> Session<'t> {
     fn record_late(&mut self, m: Message) {
         let out = &mut self.t.out;
         match m {
-            Message::Text(t) => out.frame(Direction::Receive, Opcode::Text, Bytes::from(t)),
-            Message::Binary(b) => out.frame(Direction::Receive, Opcode::Binary, b),
-            Message::Ping(p) => out.frame(Direction::Receive, Opcode::Ping, p),
-            Message::Pong(p) => out.frame(Direction::Receive, Opcode::Pong, p),
-            Message::Close(frame) => out.close_frame(Direction::Receive, frame.map(close_info)),
+            Message::Text(t) => out.frame(Direction::ServerToClient, Opcode::Text, Bytes::from(t)),
+            Message::Binary(b) => out.frame(Direction::ServerToClient, Opcode::Binary, b),
+            Message::Ping(p) => out.frame(Direction::ServerToClient, Opcode::Ping, p),
+            Message::Pong(p) => out.frame(Direction::ServerToClient, Opcode::Pong, p),
+            Message::Close(frame) => {
+                out.close_frame(Direction::ServerToClient, frame.map(close_info))
+            }
             Message::Frame(_) => {}
         }
     }

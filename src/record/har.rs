@@ -448,8 +448,8 @@ where
             };
             seq.serialize_element(&MessageOut {
                 kind: match f.dir() {
-                    Direction::Send => "send",
-                    Direction::Receive => "receive",
+                    Direction::ClientToServer => "send",
+                    Direction::ServerToClient => "receive",
                 },
                 time: epoch_secs_f64(f.at()),
                 opcode: opcode.number(),

@@ -9,8 +9,10 @@
 //! | field      | type    | meaning |
 //! |------------|---------|---------|
 //! | `seq`      | integer | sequence number in the session, from 1, also across reconnects |
+//! | `conn`     | integer | the connection it passed on: 1, 2… (a reconnect, or each proxied connection) |
 //! | `ts`       | string  | RFC 3339 UTC with microseconds: `2026-11-25T18:01:02.123456Z` |
-//! | `dir`      | string  | `send` or `receive` (seen from wsdeck) |
+//! | `dir`      | string  | which peer sent it: `c2s` client→server, `s2c` server→client (our own client is the client) |
+//! | `origin`   | string  | present only when not sent as-is by its peer: `injected`, `modified` or `dropped` |
 //! | `opcode`   | string  | `text`, `binary`, `ping`, `pong` or `close` |
 //! | `len`      | integer | payload length on the wire, before any redaction |
 //! | `text`     | string  | the payload, for `text`/`close` frames whose payload is valid UTF-8 |
@@ -19,20 +21,27 @@
 //! | `reason`   | string  | close frames with a status code: the reason (may be empty) |
 //! | `redacted` | `true`  | present only when a secret in the payload was replaced by `***` |
 //!
+//! Recordings written before `conn` and `origin` existed (with `dir` `send`/`receive`) still
+//! read: `send` is `c2s`, `receive` is `s2c`, and a frame without `conn` belongs to the
+//! connection of the last handshake line before it (the first is 1).
+//!
 //! Exactly one of `text` and `base64` is present. For close frames the payload is the
 //! reason's bytes, so `text` repeats `reason`.
 //!
 //! ```json
-//! {"seq":1,"ts":"2026-11-25T18:01:02.123456Z","dir":"send","opcode":"text","len":12,"text":"admin:***","redacted":true}
-//! {"seq":2,"ts":"2026-11-25T18:01:02.125001Z","dir":"receive","opcode":"binary","len":3,"base64":"AP/+"}
-//! {"seq":9,"ts":"2026-11-25T18:05:00.000000Z","dir":"receive","opcode":"close","len":5,"text":"bye","code":1000,"reason":"bye"}
+//! {"seq":1,"conn":1,"ts":"2026-11-25T18:01:02.123456Z","dir":"c2s","opcode":"text","len":12,"text":"admin:***","redacted":true}
+//! {"seq":2,"conn":1,"ts":"2026-11-25T18:01:02.125001Z","dir":"s2c","opcode":"binary","len":3,"base64":"AP/+"}
+//! {"seq":3,"conn":1,"ts":"2026-11-25T18:01:03.000000Z","dir":"c2s","opcode":"text","len":5,"text":"hello","origin":"injected"}
+//! {"seq":9,"conn":1,"ts":"2026-11-25T18:05:00.000000Z","dir":"s2c","opcode":"close","len":5,"text":"bye","code":1000,"reason":"bye"}
 //! ```
 //!
 //! **Handshake lines** carry the HTTP upgrade, written before the frames of the connection it
-//! opened (a reconnect writes another one):
+//! opened (a reconnect writes another one). `conn` numbers the connection as frames do; `leg`
+//! is `server` for the upgrade wsdeck sent (our client, or the proxy's upstream side) and
+//! `client` for the upgrade a client sent to wsdeck's proxy (omitted when `server`):
 //!
 //! ```json
-//! {"type":"handshake","url":"ws://127.0.0.1:5678/","started":"2026-11-25T18:01:02.100000Z",
+//! {"type":"handshake","conn":1,"url":"ws://127.0.0.1:5678/","started":"2026-11-25T18:01:02.100000Z",
 //!  "finished":"2026-11-25T18:01:02.101500Z",
 //!  "request":{"start_line":"GET / HTTP/1.1","headers":[{"name":"Host","value":"127.0.0.1:5678"}]},
 //!  "response":{"start_line":"HTTP/1.1 101 Switching Protocols","headers":[…]}}
@@ -56,7 +65,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::{FrameLike, format_ts, parse_ts, redact};
-use crate::model::{CloseInfo, Direction, FrameRecord, HandshakeInfo, HttpHead, Opcode};
+use crate::model::{
+    CloseInfo, Direction, FrameRecord, HandshakeInfo, HttpHead, Leg, Opcode, Origin,
+};
 
 /// Writes a session as JSONL, one line per frame, each handed to the OS before `write` returns.
 pub struct Recorder {
@@ -224,11 +235,22 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_server_leg(l: &Leg) -> bool {
+    *l == Leg::Server
+}
+
 #[derive(Serialize)]
 struct FrameOut<'a> {
     seq: u64,
+    conn: u64,
     ts: String,
     dir: Direction,
+    #[serde(skip_serializing_if = "Origin::is_wire")]
+    origin: Origin,
     opcode: Opcode,
     len: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,8 +279,10 @@ pub fn encode_frame<F: FrameLike + ?Sized>(out: &mut Vec<u8>, f: &F) -> io::Resu
     let close = f.close();
     let rec = FrameOut {
         seq: f.seq(),
+        conn: f.conn(),
         ts: format_ts(f.at()),
         dir: f.dir(),
+        origin: f.origin(),
         opcode: f.opcode(),
         len: f.wire_len(),
         text,
@@ -316,6 +340,10 @@ impl<'a> HeadJson<'a> {
 struct HandshakeOut<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
+    #[serde(skip_serializing_if = "is_zero")]
+    conn: u64,
+    #[serde(skip_serializing_if = "is_server_leg")]
+    leg: Leg,
     url: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     started: Option<String>,
@@ -338,6 +366,8 @@ pub fn encode_handshake(out: &mut Vec<u8>, h: &HandshakeInfo, redact: bool) -> i
     };
     let rec = HandshakeOut {
         kind: "handshake",
+        conn: h.conn,
+        leg: h.leg,
         url: &h.url,
         started: h.started.map(format_ts),
         finished: h.finished.map(format_ts),
@@ -374,6 +404,11 @@ struct LineIn<'a> {
     #[serde(rename = "type", borrow, default)]
     kind: Option<Cow<'a, str>>,
     seq: Option<u64>,
+    conn: Option<u64>,
+    #[serde(default)]
+    leg: Leg,
+    #[serde(default)]
+    origin: Origin,
     #[serde(borrow, default)]
     ts: Option<Cow<'a, str>>,
     dir: Option<Direction>,
@@ -439,8 +474,11 @@ fn parse_frame(l: LineIn) -> Result<FrameRecord, String> {
     });
     Ok(FrameRecord {
         seq,
+        // 0 = not in the line (an older recording): the reader fills it in.
+        conn: l.conn.unwrap_or(0),
         at,
         dir,
+        origin: l.origin,
         opcode,
         len,
         payload,
@@ -453,6 +491,8 @@ fn parse_handshake(l: LineIn) -> Result<HandshakeInfo, String> {
     let started = l.started.map(|s| parse_ts(&s)).transpose()?;
     let finished = l.finished.map(|s| parse_ts(&s)).transpose()?;
     Ok(HandshakeInfo {
+        conn: l.conn.unwrap_or(0),
+        leg: l.leg,
         url: l.url.unwrap_or_default(),
         request: l.request.map(HeadJson::into_head).unwrap_or_default(),
         response: l.response.map(HeadJson::into_head).unwrap_or_default(),
@@ -475,6 +515,9 @@ pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
     let mut rec = Recording::default();
     let mut buf = Vec::with_capacity(512);
     let mut lineno = 0usize;
+    // Older recordings number no connections: each handshake line starts the next one.
+    let mut handshakes = 0u64;
+    let mut conn = 1u64;
     loop {
         buf.clear();
         let n = r
@@ -499,8 +542,18 @@ pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
             .map_err(|e| format!("not UTF-8 text ({e})"))
             .and_then(parse_line);
         match parsed {
-            Ok(Line::Frame(f)) => rec.frames.push(f),
-            Ok(Line::Handshake(h)) => {
+            Ok(Line::Frame(mut f)) => {
+                if f.conn == 0 {
+                    f.conn = conn;
+                }
+                rec.frames.push(f)
+            }
+            Ok(Line::Handshake(mut h)) => {
+                handshakes += 1;
+                if h.conn == 0 {
+                    h.conn = handshakes;
+                }
+                conn = h.conn;
                 if rec.handshake.is_none() && rec.frames.is_empty() {
                     rec.handshake = Some(h);
                 } else {

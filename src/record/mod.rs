@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::model::{Direction, FrameRecord, Opcode};
+use crate::model::{Direction, FrameRecord, Opcode, Origin};
 
 pub use jsonl::{Recorder, Recording};
 pub use redact::{REDACTED, redact_handshake, redact_headers, redact_url};
@@ -26,8 +26,13 @@ pub use store::{FrameStore, FrameView};
 /// Read access to one frame, shared by owned records and store views.
 pub trait FrameLike {
     fn seq(&self) -> u64;
+    /// The connection of its source it passed on (1, 2…).
+    fn conn(&self) -> u64;
     fn at(&self) -> SystemTime;
+    /// Which peer sent it.
     fn dir(&self) -> Direction;
+    /// Passed on as sent, or injected/modified/dropped.
+    fn origin(&self) -> Origin;
     fn opcode(&self) -> Opcode;
     /// Payload length on the wire (before any redaction).
     fn wire_len(&self) -> usize;
@@ -42,6 +47,12 @@ pub trait FrameLike {
 impl FrameLike for FrameRecord {
     fn seq(&self) -> u64 {
         self.seq
+    }
+    fn conn(&self) -> u64 {
+        self.conn
+    }
+    fn origin(&self) -> Origin {
+        self.origin
     }
     fn at(&self) -> SystemTime {
         self.at
@@ -71,6 +82,12 @@ impl FrameLike for FrameRecord {
 impl<T: FrameLike + ?Sized> FrameLike for &T {
     fn seq(&self) -> u64 {
         (**self).seq()
+    }
+    fn conn(&self) -> u64 {
+        (**self).conn()
+    }
+    fn origin(&self) -> Origin {
+        (**self).origin()
     }
     fn at(&self) -> SystemTime {
         (**self).at()

@@ -5,10 +5,10 @@
 //! not kept". The recording file keeps everything; this is only what is on screen.
 //!
 //! Layout: payload bytes are copied into chunked arenas (`Vec<u8>` of up to 1 MiB, payloads over
-//! 128 KiB get a chunk of their own), and each frame is one fixed 40-byte [`Slot`] in a ring
+//! 128 KiB get a chunk of their own), and each frame is one fixed 48-byte [`Slot`] in a ring
 //! (`VecDeque`) holding its chunk, offset, length, sequence number, time, direction, opcode and
-//! close code. A chunk is freed when its last frame is dropped. For 10^6 frames of 100 B this is
-//! about 100 MB of arena plus 40-42 MB of slots, within the "1.5 × payload + 48 B per message"
+//! close code, connection id and origin. A chunk is freed when its last frame is dropped. For 10^6 frames of 100 B this is
+//! about 100 MB of arena plus 48-50 MB of slots, within the "1.5 × payload + 48 B per message"
 //! budget. Frames come back as borrowed [`FrameView`]s (no copying) in O(1) by position.
 
 use std::borrow::Cow;
@@ -19,7 +19,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 
 use super::{FrameLike, from_unix_nanos, unix_nanos};
-use crate::model::{CloseInfo, Direction, FrameRecord, Opcode};
+use crate::model::{CloseInfo, Direction, FrameRecord, Opcode, Origin};
 
 /// Default bound on kept frames.
 pub const DEFAULT_MAX_FRAMES: usize = 1_000_000;
@@ -38,6 +38,8 @@ const F_CLOSE: u8 = 2;
 const F_REDACTED: u8 = 4;
 /// The payload is empty and references no chunk.
 const F_NO_CHUNK: u8 = 8;
+/// Two bits of origin (`Origin` as 0..=3), above the flags.
+const ORIGIN_SHIFT: u8 = 4;
 
 /// One kept frame: fixed size, no heap of its own.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +47,8 @@ struct Slot {
     seq: u64,
     at_ns: i64,
     wire_len: u64,
+    /// Connection id (ids past `u32::MAX` wrap; no source opens that many).
+    conn: u32,
     chunk: u32,
     offset: u32,
     payload_len: u32,
@@ -53,7 +57,15 @@ struct Slot {
     opcode: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<Slot>() == 40);
+const _: () = assert!(std::mem::size_of::<Slot>() == 48);
+
+fn origin_to_bits(o: Origin) -> u8 {
+    (Origin::ALL.iter().position(|x| *x == o).unwrap_or(0) as u8) << ORIGIN_SHIFT
+}
+
+fn origin_from_flags(flags: u8) -> Origin {
+    Origin::ALL[usize::from((flags >> ORIGIN_SHIFT) & 3)]
+}
 
 fn opcode_to_u8(o: Opcode) -> u8 {
     match o {
@@ -86,8 +98,10 @@ struct Chunk {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameView<'a> {
     pub seq: u64,
+    pub conn: u64,
     pub at: SystemTime,
     pub dir: Direction,
+    pub origin: Origin,
     pub opcode: Opcode,
     /// Payload length on the wire (before any redaction).
     pub len: usize,
@@ -115,8 +129,10 @@ impl<'a> FrameView<'a> {
     pub fn to_record(&self) -> FrameRecord {
         FrameRecord {
             seq: self.seq,
+            conn: self.conn,
             at: self.at,
             dir: self.dir,
+            origin: self.origin,
             opcode: self.opcode,
             len: self.len,
             payload: Bytes::copy_from_slice(self.payload),
@@ -129,6 +145,12 @@ impl<'a> FrameView<'a> {
 impl FrameLike for FrameView<'_> {
     fn seq(&self) -> u64 {
         self.seq
+    }
+    fn conn(&self) -> u64 {
+        self.conn
+    }
+    fn origin(&self) -> Origin {
+        self.origin
     }
     fn at(&self) -> SystemTime {
         self.at
@@ -260,8 +282,8 @@ impl FrameStore {
         {
             self.drop_oldest();
         }
-        let mut flags = 0;
-        if f.dir() == Direction::Receive {
+        let mut flags = origin_to_bits(f.origin());
+        if f.dir() == Direction::ServerToClient {
             flags |= F_RECEIVE;
         }
         if f.redacted() {
@@ -285,6 +307,7 @@ impl FrameStore {
             seq: f.seq(),
             at_ns,
             wire_len: f.wire_len() as u64,
+            conn: f.conn() as u32,
             chunk,
             offset,
             payload_len: payload.len() as u32,
@@ -389,11 +412,13 @@ impl FrameStore {
         };
         FrameView {
             seq: s.seq,
+            conn: u64::from(s.conn),
+            origin: origin_from_flags(s.flags),
             at: from_unix_nanos(s.at_ns as i128),
             dir: if s.flags & F_RECEIVE != 0 {
-                Direction::Receive
+                Direction::ServerToClient
             } else {
-                Direction::Send
+                Direction::ClientToServer
             },
             opcode: opcode_from_u8(s.opcode),
             len: usize::try_from(s.wire_len).unwrap_or(usize::MAX),
@@ -450,12 +475,14 @@ mod tests {
 
     fn frame(seq: u64, payload: &[u8]) -> FrameRecord {
         FrameRecord {
+            conn: 1,
+            origin: Default::default(),
             seq,
             at: UNIX_EPOCH + Duration::new(1_795_629_662, seq as u32 * 1000 + 7),
             dir: if seq.is_multiple_of(2) {
-                Direction::Send
+                Direction::ClientToServer
             } else {
-                Direction::Receive
+                Direction::ServerToClient
             },
             opcode: Opcode::Text,
             len: payload.len(),
@@ -471,6 +498,8 @@ mod tests {
         let fs = [
             frame(1, b"hello"),
             FrameRecord {
+                conn: 1,
+                origin: Default::default(),
                 opcode: Opcode::Close,
                 close: Some(CloseInfo {
                     code: 1000,
@@ -479,10 +508,14 @@ mod tests {
                 ..frame(2, b"bye")
             },
             FrameRecord {
+                conn: 1,
+                origin: Default::default(),
                 opcode: Opcode::Ping,
                 ..frame(3, b"")
             },
             FrameRecord {
+                conn: 1,
+                origin: Default::default(),
                 opcode: Opcode::Binary,
                 redacted: true,
                 len: 99,

@@ -398,7 +398,7 @@ async fn recv_any(tabs: &mut [Tab], batch: &mut Vec<NetEvent>, rr: &mut usize) -
 /// The text of a received text frame.
 fn received_text(ev: &NetEvent) -> Option<&str> {
     match ev {
-        NetEvent::Frame(f) if f.dir == crate::model::Direction::Receive => f.text(),
+        NetEvent::Frame(f) if f.dir == crate::model::Direction::ServerToClient => f.text(),
         _ => None,
     }
 }

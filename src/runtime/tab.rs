@@ -29,6 +29,8 @@ pub struct Tab {
     pub record_error: Option<String>,
     /// Next frame sequence number, so a reconnect never reuses one.
     next_seq: u64,
+    /// The last connection id seen: a new session numbers its connections after it.
+    last_conn: u64,
     /// Text the App asked to copy, for the loop's clipboard (`take_copies`).
     copies: Vec<String>,
 }
@@ -43,6 +45,7 @@ impl Tab {
             size: None,
             record_error: None,
             next_seq: 1,
+            last_conn: 0,
             copies: Vec::new(),
         }
     }
@@ -98,8 +101,9 @@ impl Tab {
         for ev in batch.drain(..) {
             if let NetEvent::Frame(f) = &ev {
                 self.next_seq = self.next_seq.max(f.seq + 1);
+                self.last_conn = self.last_conn.max(f.conn);
                 if !active
-                    && f.dir == Direction::Receive
+                    && f.dir == Direction::ServerToClient
                     && matches!(f.opcode, Opcode::Text | Opcode::Binary)
                 {
                     self.unread += 1;
@@ -125,7 +129,7 @@ impl Tab {
                         reason: "reconnecting".into(),
                     });
                 }
-                self.session = Some(net::spawn_continuing(spec, self.next_seq));
+                self.session = Some(net::spawn_numbered(spec, self.next_seq, self.last_conn));
             }
             Command::Net(c) => {
                 if let Some(s) = &self.session {

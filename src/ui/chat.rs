@@ -167,8 +167,8 @@ fn prefix_spans<'a>(
     match entry.kind {
         EntryKind::Text(dir) | EntryKind::Binary(dir) => {
             let color = match dir {
-                Direction::Send => theme::SENT,
-                Direction::Receive => theme::RECEIVED,
+                Direction::ClientToServer => theme::SENT,
+                Direction::ServerToClient => theme::RECEIVED,
             };
             spans.push(Span::styled(
                 format!("{} ", dir.arrow()),
@@ -292,9 +292,11 @@ mod tests {
                 format!("#{i} short")
             };
             app.update(Event::Net(NetEvent::Frame(FrameRecord {
+                conn: 1,
+                origin: Default::default(),
                 seq: i + 1,
                 at: UNIX_EPOCH + Duration::from_secs(i),
-                dir: Direction::Receive,
+                dir: Direction::ServerToClient,
                 opcode: Opcode::Text,
                 len: text.len(),
                 payload: text.into(),

@@ -151,8 +151,8 @@ fn hms(d: Duration) -> String {
 
 fn dir_color(d: Direction) -> Color {
     match d {
-        Direction::Send => theme::SENT,
-        Direction::Receive => theme::RECEIVED,
+        Direction::ClientToServer => theme::SENT,
+        Direction::ServerToClient => theme::RECEIVED,
     }
 }
 
@@ -860,8 +860,8 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
 
 fn frame_title(v: &FrameView<'_>) -> Line<'static> {
     let dir = match v.dir {
-        Direction::Send => "sent",
-        Direction::Receive => "received",
+        Direction::ClientToServer => "sent",
+        Direction::ServerToClient => "received",
     };
     Line::from(vec![
         Span::styled(format!(" #{} ", v.seq), theme::title(true)),

@@ -74,7 +74,7 @@ impl Client {
     pub async fn until_text(&mut self, needle: &str) -> FrameRecord {
         match self
             .until(needle, |e| {
-                matches!(e, NetEvent::Frame(f) if f.dir == Direction::Receive
+                matches!(e, NetEvent::Frame(f) if f.dir == Direction::ServerToClient
                     && f.text().is_some_and(|t| t.contains(needle)))
             })
             .await
