@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod model;
+pub mod monitor;
 pub mod net;
 pub mod pipe;
 pub mod record;

@@ -1,6 +1,5 @@
 //! Application state and its pure `update(event) -> commands`. No I/O here.
 
-pub mod filter;
 pub mod history;
 pub mod input;
 pub mod keys;
@@ -8,7 +7,6 @@ pub mod login;
 pub mod monitor;
 pub mod palette;
 pub mod slash;
-pub mod stats;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -27,10 +25,11 @@ use crate::model::{
 };
 use crate::text::sanitize_line;
 
+pub use crate::monitor::Monitor;
 pub use history::{ChatGeometry, History, NoteLevel};
 pub use input::ChatInput;
 pub use login::{Focus, LoginForm};
-pub use monitor::{Monitor, View};
+pub use monitor::View;
 pub use palette::Palette;
 
 /// Everything that can happen to the app.

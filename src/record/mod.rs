@@ -9,6 +9,7 @@
 pub mod har;
 pub mod jsonl;
 pub mod redact;
+pub mod stats;
 pub mod store;
 
 use std::borrow::Cow;

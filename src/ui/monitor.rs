@@ -15,8 +15,8 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::{field_view, hexdump, json, shown_value, theme, truncate};
 use crate::app::App;
 use crate::app::history::{cell_width, wrap};
-use crate::app::monitor::{DetailCache, DetailKind};
 use crate::model::{Direction, HandshakeInfo, Opcode, close_code_name};
+use crate::monitor::{DetailCache, DetailKind};
 use crate::record::FrameView;
 use crate::record::redact::redact_handshake;
 use crate::text::{display_lines, sanitize_line};
@@ -233,7 +233,7 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
     let r1 = st.rate(1);
     let r10 = st.rate(10);
     let dim = theme::dim();
-    let rate = |label: &'static str, r: crate::app::stats::Rate| {
+    let rate = |label: &'static str, r: crate::record::stats::Rate| {
         vec![
             Span::styled(label, dim),
             Span::raw(format!(
