@@ -15,11 +15,11 @@ use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 use super::events::Out;
-use super::stream::{Capture, NetStream, SharedCapture, head_bytes};
 use super::{clean_line, tls, ws_config};
 use crate::model::{
     AuthMethod, ConnState, ConnectSpec, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind,
 };
+use crate::wire::stream::{Capture, NetStream, SharedCapture, head_bytes};
 
 pub(crate) type WsStream = WebSocketStream<NetStream>;
 

@@ -10,7 +10,6 @@ mod connect;
 mod events;
 mod reconnect;
 mod session;
-mod stream;
 mod tls;
 
 use std::time::Duration;
