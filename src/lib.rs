@@ -11,6 +11,7 @@ pub mod record;
 pub mod runtime;
 pub mod script;
 pub mod server;
+pub mod source;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -159,8 +159,6 @@ fn session() -> App {
     net(&mut app, NetEvent::Handshake(handshake(0)));
     net(&mut app, NetEvent::State(ConnState::LoggingIn));
     let login = FrameRecord {
-        conn: 1,
-        origin: Default::default(),
         redacted: true,
         len: "admin:".len() + PASSWORD.len(),
         ..text(1, 2, Direction::ClientToServer, "admin:***")
@@ -435,8 +433,6 @@ fn detail_of_an_unusual_close_code() {
     net(
         &mut app,
         NetEvent::Frame(FrameRecord {
-            conn: 1,
-            origin: Default::default(),
             close: None,
             ..frame(12, 5001, Direction::ClientToServer, Opcode::Close, "")
         }),
@@ -960,8 +956,6 @@ fn password_never_appears_in_the_monitor() {
     net(&mut app, NetEvent::Handshake(h));
     net(&mut app, NetEvent::State(ConnState::LoggingIn));
     let login = FrameRecord {
-        conn: 1,
-        origin: Default::default(),
         redacted: true,
         len: 6 + PASSWORD.len(),
         ..text(1, 2, Direction::ClientToServer, "admin:***")

@@ -88,8 +88,6 @@ fn frame(seq: u64, at: u64, dir: Direction, text: &str) -> FrameRecord {
 
 fn login_frame(seq: u64, at: u64) -> FrameRecord {
     FrameRecord {
-        conn: 1,
-        origin: Default::default(),
         redacted: true,
         ..frame(seq, at, Direction::ClientToServer, "admin:***")
     }
@@ -463,8 +461,6 @@ fn binary_and_close_frames() {
     net(
         &mut app,
         NetEvent::Frame(FrameRecord {
-            conn: 1,
-            origin: Default::default(),
             opcode: Opcode::Binary,
             payload: Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef, 0, 1, 2]),
             len: 7,
@@ -475,8 +471,6 @@ fn binary_and_close_frames() {
     net(
         &mut app,
         NetEvent::Frame(FrameRecord {
-            conn: 1,
-            origin: Default::default(),
             opcode: Opcode::Ping,
             ..frame(6, 21, Direction::ServerToClient, "")
         }),

@@ -213,8 +213,9 @@ pub struct App {
     geometry: Cell<ChatGeometry>,
     view: View,
     monitor: Monitor,
-    /// The file shown, when this app replays a recording (read-only).
-    replay: Option<String>,
+    /// The source whose log the monitor and chat show: our session, or a recording
+    /// (read-only).
+    source: crate::source::Source,
     /// The session dropped and the network task is reconnecting (until logged in again or
     /// ended): lines sent now are queued by the task.
     reconnecting: bool,
@@ -307,7 +308,7 @@ impl App {
             geometry: Cell::new(ChatGeometry::default()),
             view: View::Chat,
             monitor: Monitor::default(),
-            replay: None,
+            source: crate::source::Source::default(),
             reconnecting: false,
             pending: VecDeque::new(),
             snippets,
@@ -356,7 +357,7 @@ impl App {
                 Vec::new()
             }
             Event::Tick(t) => {
-                self.monitor.stats_mut().tick(t);
+                self.source.log.stats_mut().tick(t);
                 Vec::new()
             }
             Event::Recording(p) => {
@@ -399,8 +400,12 @@ impl App {
         let mut spec = ConnectSpec::new(url.clone());
         spec.auth = AuthMethod::None;
         let (mut app, _) = App::new(AppInit::new(spec));
-        app.replay = Some(file.to_string());
-        app.set_frame_limits(max_frames, max_bytes);
+        app.source = crate::source::Source::new(
+            crate::source::SourceKind::Recording {
+                file: file.to_string(),
+            },
+            crate::record::FrameLog::with_limits(max_frames, max_bytes),
+        );
         app.view = View::Monitor;
         app.session_url = Some(url.clone());
         if !url.is_empty() {
@@ -418,7 +423,7 @@ impl App {
         let mut pings = std::collections::VecDeque::new();
         for (i, f) in frames.into_iter().enumerate() {
             while let Some((_, h)) = later.next_if(|(at, _)| *at <= i) {
-                app.monitor.stats_mut().disconnected();
+                app.source.log.stats_mut().disconnected();
                 app.on_net(NetEvent::Handshake(h));
             }
             app.replay_rtt(&mut pings, &f);
@@ -428,7 +433,8 @@ impl App {
             app.on_net(NetEvent::Handshake(h));
         }
         let last_close = app
-            .monitor
+            .source
+            .log
             .store()
             .iter()
             .rev()
@@ -439,13 +445,13 @@ impl App {
             code: last_close.as_ref().map(|c| c.code),
             reason: last_close.map(|c| c.reason).unwrap_or_default(),
         };
-        app.monitor.stats_mut().disconnected();
+        app.source.log.stats_mut().disconnected();
         app
     }
 
     /// The recording's file name, when this app replays one.
     pub fn replay_file(&self) -> Option<&str> {
-        self.replay.as_deref()
+        self.source.recording_file()
     }
 
     // ---- read access for the views and tests ----
@@ -620,15 +626,16 @@ impl App {
                 return Vec::new();
             }
             KeyCode::PageUp => {
-                self.history.scroll_up(page, &geo, self.monitor.store());
+                self.history.scroll_up(page, &geo, self.source.log.store());
                 return Vec::new();
             }
             KeyCode::PageDown => {
-                self.history.scroll_down(page, &geo, self.monitor.store());
+                self.history
+                    .scroll_down(page, &geo, self.source.log.store());
                 return Vec::new();
             }
             KeyCode::Home => {
-                self.history.scroll_top(&geo, self.monitor.store());
+                self.history.scroll_top(&geo, self.source.log.store());
                 return Vec::new();
             }
             KeyCode::End => {
@@ -746,7 +753,7 @@ impl App {
     /// Send `text` for the line in the input (which is taken for recall once sent or queued;
     /// kept when it cannot be sent now).
     fn send_text_line(&mut self, text: String) -> Vec<Command> {
-        if self.replay.is_some() {
+        if self.read_only() {
             self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
             return Vec::new();
         }
@@ -776,7 +783,7 @@ impl App {
 
     /// Enter in the login pane.
     fn submit_login(&mut self) -> Vec<Command> {
-        if self.replay.is_some() {
+        if self.read_only() {
             self.notify(
                 NoteLevel::Warn,
                 "replay is read-only — there is no connection",
@@ -910,11 +917,11 @@ impl App {
         match m.kind {
             MouseEventKind::ScrollUp => {
                 self.history
-                    .scroll_up(WHEEL_ROWS, &geo, self.monitor.store())
+                    .scroll_up(WHEEL_ROWS, &geo, self.source.log.store())
             }
             MouseEventKind::ScrollDown => {
                 self.history
-                    .scroll_down(WHEEL_ROWS, &geo, self.monitor.store())
+                    .scroll_down(WHEEL_ROWS, &geo, self.source.log.store())
             }
             _ => {}
         }
@@ -935,9 +942,11 @@ impl App {
             Some(Hit::Field(_)) | None => {}
             Some(Hit::Chat) => self.focus = Focus::Input,
             Some(Hit::Frame(abs)) => {
-                let m = &mut self.monitor;
-                if let (Some(cur), Some(row)) = (m.selected_row(), m.row_of(abs)) {
-                    m.move_selection(row as isize - cur as isize);
+                let log = &self.source.log;
+                let v = self.monitor.view(log);
+                if let (Some(cur), Some(row)) = (v.selected_row(), v.row_of(abs)) {
+                    self.monitor
+                        .move_selection(log, row as isize - cur as isize);
                 }
             }
         }
@@ -993,7 +1002,7 @@ impl App {
             return Vec::new();
         };
         let name = sanitize_line(&s.name);
-        if self.replay.is_some() {
+        if self.read_only() {
             self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
             return Vec::new();
         }
@@ -1063,7 +1072,7 @@ impl App {
 
     /// `/export FILE`.
     fn export_har_to(&mut self, path: PathBuf) -> Vec<Command> {
-        if self.monitor.store().is_empty() && self.handshake.is_none() {
+        if self.source.log.store().is_empty() && self.handshake.is_none() {
             self.notify(NoteLevel::Warn, "nothing to export yet");
             return Vec::new();
         }
@@ -1071,7 +1080,7 @@ impl App {
             NoteLevel::Info,
             format!(
                 "exporting {} frames to {}…",
-                self.monitor.store().len(),
+                self.source.log.store().len(),
                 path.display()
             ),
         );
@@ -1084,9 +1093,9 @@ impl App {
     fn copy_current(&mut self) -> Vec<Command> {
         let clip = match self.view {
             View::Monitor => self
-                .monitor
+                .monitor()
                 .selected_abs()
-                .and_then(|abs| self.monitor.frame(abs))
+                .and_then(|abs| self.source.log.frame(abs))
                 .map(|v| clip_payload(v.opcode, v.payload, v.close_code)),
             View::Chat => self.last_message_clip(),
         };
@@ -1130,14 +1139,14 @@ impl App {
     /// store (`None` when the store no longer keeps it).
     fn last_message_clip(&self) -> Option<(String, usize, &'static str)> {
         let geo = self.geometry.get();
-        let store = self.monitor.store();
+        let store = self.source.log.store();
         let window = self.history.window(&geo, store);
         let abs = window
             .items
             .iter()
             .rev()
             .find_map(|it| self.history.get(it.index, store)?.frame)?;
-        let v = self.monitor.frame(abs)?;
+        let v = self.source.log.frame(abs)?;
         Some(clip_payload(v.opcode, v.payload, None))
     }
 
@@ -1161,8 +1170,11 @@ impl App {
         match ev {
             NetEvent::State(s) => self.on_state(s),
             NetEvent::Handshake(h) => {
-                self.monitor.handshake_seen();
-                self.monitor.stats_mut().handshake(h.finished.or(h.started));
+                self.source
+                    .log
+                    .stats_mut()
+                    .handshake(h.finished.or(h.started));
+                self.source.log.push_handshake(h.clone());
                 self.handshake = Some(h);
             }
             NetEvent::Frame(f) => self.on_frame(f),
@@ -1177,7 +1189,7 @@ impl App {
             }
             NetEvent::Rtt(d) => self.rtt = Some(d),
             NetEvent::Ended => {
-                self.monitor.stats_mut().disconnected();
+                self.source.log.stats_mut().disconnected();
                 self.forget_pending();
                 if !matches!(
                     self.conn,
@@ -1202,7 +1214,7 @@ impl App {
 
     fn on_state(&mut self, s: ConnState) {
         if matches!(s, ConnState::Closed { .. } | ConnState::Failed(_)) {
-            self.monitor.stats_mut().disconnected();
+            self.source.log.stats_mut().disconnected();
         }
         match &s {
             ConnState::Idle => {}
@@ -1354,7 +1366,7 @@ impl App {
     fn on_frame(&mut self, f: FrameRecord) {
         let is_login_frame = f.opcode == Opcode::Text
             && f.dir == Direction::ClientToServer
-            && self.replay.is_none()
+            && !self.read_only()
             && self.conn != ConnState::LoggedIn
             && self.session_auth == AuthMethod::FirstMessage;
         // Never show a password, even with --no-redact: the monitor (and so a HAR export
@@ -1368,14 +1380,12 @@ impl App {
             shown
         });
         match &masked {
-            Some(shown) => self.monitor.push(&FrameRecord {
-                conn: 1,
-                origin: Default::default(),
+            Some(shown) => self.log_frame(&FrameRecord {
                 payload: shown.clone().into(),
                 redacted: true,
                 ..f.clone()
             }),
-            None => self.monitor.push(&f),
+            None => self.log_frame(&f),
         }
         match f.opcode {
             Opcode::Text => {
@@ -1390,11 +1400,11 @@ impl App {
                     self.pending.pop_front();
                 }
                 // The store holds the frame as shown (a login frame masked).
-                self.history.push_frame(self.monitor.store());
+                self.history.push_frame(self.source.log.store());
             }
             Opcode::Binary => {
                 self.count(f.dir);
-                self.history.push_frame(self.monitor.store());
+                self.history.push_frame(self.source.log.store());
             }
             Opcode::Close => {
                 // The second Close of a handshake only confirms the first.

@@ -10,8 +10,9 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::{App, Command, NoteLevel};
 use crate::model::{FrameRecord, NetCommand, Opcode};
-use crate::monitor::{Filter, FilterEdit, Monitor};
+use crate::monitor::{Filter, FilterEdit, MonitorView};
 use crate::record::FrameStore;
+use crate::source::Source;
 
 /// Rows the mouse wheel moves the selection.
 const WHEEL_ROWS: usize = 3;
@@ -48,14 +49,30 @@ fn stamp(t: SystemTime, offset: i32) -> String {
 }
 
 impl App {
-    /// The monitor's state (frames, filter, selection, stats).
-    pub fn monitor(&self) -> &Monitor {
-        &self.monitor
+    /// The monitor over this app's source's log (frames, filter, selection, stats).
+    pub fn monitor(&self) -> MonitorView<'_> {
+        self.monitor.view(&self.source.log)
+    }
+
+    /// The source whose frames this app shows (our session, or a recording).
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Nothing can be sent or connected (a recording): the one guard every action asks.
+    pub fn read_only(&self) -> bool {
+        self.source.read_only()
     }
 
     /// Every kept frame (for the HAR export and tests).
     pub fn frames(&self) -> &FrameStore {
-        &self.monitor.store
+        self.source.log.store()
+    }
+
+    /// Take in a frame of the source (already redacted as it should be shown).
+    pub(super) fn log_frame(&mut self, f: &FrameRecord) {
+        self.source.log.push(f);
+        self.monitor.pushed(&self.source.log, f);
     }
 
     /// Which view is shown.
@@ -66,7 +83,8 @@ impl App {
     /// Bound the frames kept in memory (defaults: 1,000,000 frames, 512 MiB of payload);
     /// the oldest are dropped now if the store is over the new limits.
     pub fn set_frame_limits(&mut self, max_frames: usize, max_bytes: usize) {
-        self.monitor.set_limits(max_frames, max_bytes);
+        self.source.log.set_limits(max_frames, max_bytes);
+        self.monitor.trim_matches(&self.source.log);
     }
 
     /// The recording file, while recording.
@@ -77,7 +95,7 @@ impl App {
     /// A file name for an export or recording made now: `wsdeck-YYYYMMDD-HHMMSS.EXT` in
     /// local time, from the latest time the app knows (frames, ticks).
     fn file_name(&mut self, ext: &str) -> PathBuf {
-        let base = match self.monitor.stats.now() {
+        let base = match self.source.log.stats().now() {
             Some(t) => stamp(t, self.utc_offset),
             None => "wsdeck-session".to_string(),
         };
@@ -96,7 +114,8 @@ impl App {
 
     pub(super) fn on_monitor_mouse(&mut self, up: bool) {
         let d = WHEEL_ROWS as isize;
-        self.monitor.move_selection(if up { -d } else { d });
+        self.monitor
+            .move_selection(&self.source.log, if up { -d } else { d });
     }
 
     pub(super) fn on_monitor_paste(&mut self, s: &str) {
@@ -118,20 +137,21 @@ impl App {
             return Vec::new();
         }
         let m = &mut self.monitor;
+        let log = &self.source.log;
         let page = m.page.get().max(1) as isize;
         let shift = k.modifiers.contains(KeyModifiers::SHIFT);
         match k.code {
-            KeyCode::Down | KeyCode::Char('j') => m.move_selection(1),
-            KeyCode::Up | KeyCode::Char('k') => m.move_selection(-1),
+            KeyCode::Down | KeyCode::Char('j') => m.move_selection(log, 1),
+            KeyCode::Up | KeyCode::Char('k') => m.move_selection(log, -1),
             KeyCode::PageDown if shift => m.scroll_detail(m.detail_page.get() as isize),
             KeyCode::PageUp if shift => m.scroll_detail(-(m.detail_page.get() as isize)),
-            KeyCode::PageDown => m.move_selection(page),
-            KeyCode::PageUp => m.move_selection(-page),
-            KeyCode::Home => m.select_first(),
+            KeyCode::PageDown => m.move_selection(log, page),
+            KeyCode::PageUp => m.move_selection(log, -page),
+            KeyCode::Home => m.select_first(log),
             KeyCode::End => m.follow(),
             KeyCode::Char('J') => m.scroll_detail(1),
             KeyCode::Char('K') => m.scroll_detail(-1),
-            KeyCode::Char(' ') => m.toggle_pause(),
+            KeyCode::Char(' ') => m.toggle_pause(log),
             KeyCode::Char('x') => {
                 m.hex = !m.hex;
                 m.detail_scroll = 0;
@@ -151,7 +171,7 @@ impl App {
                 if m.handshake_panel {
                     m.handshake_panel = false;
                 } else if m.filter.is_some() {
-                    m.set_filter(None);
+                    m.set_filter(log, None);
                 }
             }
             KeyCode::Char('p') => return self.ping_now(),
@@ -164,6 +184,7 @@ impl App {
 
     fn on_filter_key(&mut self, k: KeyEvent) {
         let m = &mut self.monitor;
+        let log = &self.source.log;
         let Some(edit) = &mut m.edit else {
             return;
         };
@@ -171,14 +192,14 @@ impl App {
             KeyCode::Enter => match Filter::parse(edit.input.value()) {
                 Ok(f) => {
                     m.edit = None;
-                    m.set_filter(Some(f));
+                    m.set_filter(log, Some(f));
                 }
                 // Keep the line open with the text as typed; the message says what is wrong.
                 Err(e) => edit.error = Some(e.message),
             },
             KeyCode::Esc => {
                 m.edit = None;
-                m.set_filter(None);
+                m.set_filter(log, None);
             }
             _ => {
                 if edit
@@ -192,14 +213,14 @@ impl App {
         }
     }
 
-    fn read_only(&mut self) -> Vec<Command> {
+    fn refuse_read_only(&mut self) -> Vec<Command> {
         self.notify(NoteLevel::Warn, "replay is read-only");
         Vec::new()
     }
 
     pub(super) fn ping_now(&mut self) -> Vec<Command> {
-        if self.replay.is_some() {
-            return self.read_only();
+        if self.read_only() {
+            return self.refuse_read_only();
         }
         if !self.conn.is_open() {
             self.notify(NoteLevel::Warn, "not connected — no ping sent");
@@ -211,8 +232,8 @@ impl App {
     }
 
     pub(super) fn toggle_recording(&mut self) -> Vec<Command> {
-        if self.replay.is_some() {
-            return self.read_only();
+        if self.read_only() {
+            return self.refuse_read_only();
         }
         match self.monitor.recording.take() {
             Some(path) => {
@@ -235,12 +256,12 @@ impl App {
     }
 
     pub(super) fn export_har(&mut self) -> Vec<Command> {
-        if self.monitor.store.is_empty() && self.handshake.is_none() {
+        if self.source.log.store().is_empty() && self.handshake.is_none() {
             self.notify(NoteLevel::Warn, "nothing to export yet");
             return Vec::new();
         }
         let path = self.file_name("har");
-        let n = self.monitor.store.len();
+        let n = self.source.log.store().len();
         self.notify(
             NoteLevel::Info,
             format!("exporting {n} frames to {}…", path.display()),

@@ -193,7 +193,7 @@ impl App {
             cmd,
             Slash::Send(_) | Slash::Help | Slash::Clear | Slash::Export(_)
         );
-        if self.replay.is_some() && read_only {
+        if self.read_only() && read_only {
             self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
             return Vec::new();
         }

@@ -1,6 +1,8 @@
-//! The session monitor's state: every frame in a bounded [`FrameStore`], the filter with its
-//! incrementally kept list of matching frames, the selection, pause, detail and handshake
-//! toggles, and the live [`Stats`].
+//! The monitor: a view over one source's [`FrameLog`] — the filter with its incrementally kept
+//! list of matching frames, the selection, pause, detail and handshake toggles. It knows no
+//! source: our client session, a recording and a proxied connection each own their log, and
+//! the same view shows any of them. [`Monitor`] is the view's own state; [`MonitorView`] pairs
+//! it with the log it is shown over, for reading.
 //!
 //! Cost model (issue 4): a frame costs O(1) to take in (plus one filter match of its payload
 //! when a filter is active); a draw costs O(visible rows). Rows are addressed by the frame's
@@ -19,7 +21,7 @@ pub use filter::Filter;
 
 use crate::model::FrameRecord;
 use crate::record::stats::Stats;
-use crate::record::{FrameStore, FrameView};
+use crate::record::{FrameLog, FrameStore, FrameView};
 
 pub mod filter;
 
@@ -48,11 +50,9 @@ pub struct FilterEdit {
     pub error: Option<String>,
 }
 
-/// Monitor state; see the module docs.
+/// The view's own state; see the module docs.
 #[derive(Debug)]
 pub struct Monitor {
-    pub(crate) store: FrameStore,
-    pub(crate) stats: Stats,
     pub(crate) filter: Option<Filter>,
     /// Absolute indices of kept frames matching `filter`, ascending.
     pub(crate) matches: VecDeque<u64>,
@@ -64,8 +64,6 @@ pub struct Monitor {
     pub(crate) hex: bool,
     pub(crate) handshake_panel: bool,
     pub(crate) detail_scroll: usize,
-    /// Bumped on each handshake (for the panel's cache).
-    pub(crate) handshake_gen: u64,
     pub(crate) recording: Option<PathBuf>,
     pub(crate) pings: u64,
     pub(crate) last_export: Option<(String, u32)>,
@@ -81,8 +79,6 @@ pub struct Monitor {
 impl Default for Monitor {
     fn default() -> Self {
         Monitor {
-            store: FrameStore::default(),
-            stats: Stats::new(),
             filter: None,
             matches: VecDeque::new(),
             edit: None,
@@ -91,7 +87,6 @@ impl Default for Monitor {
             hex: false,
             handshake_panel: false,
             detail_scroll: 0,
-            handshake_gen: 0,
             recording: None,
             pings: 0,
             last_export: None,
@@ -106,162 +101,41 @@ impl Default for Monitor {
 }
 
 impl Monitor {
+    /// The view over `log`, for reading.
+    pub fn view<'a>(&'a self, log: &'a FrameLog) -> MonitorView<'a> {
+        MonitorView { state: self, log }
+    }
+
     // ---- frames ----
 
-    /// Take in one frame (already redacted as it should be shown).
-    pub(crate) fn push(&mut self, f: &FrameRecord) {
-        self.store.push(f);
-        self.stats.record(f.at, f.dir, f.len);
+    /// `log` just took in `f` (its newest frame): match it and forget dropped matches.
+    pub(crate) fn pushed(&mut self, log: &FrameLog, f: &FrameRecord) {
         if self.filter.is_some() {
-            self.trim_matches();
+            self.trim_matches(log);
         }
         if let Some(filter) = &self.filter
             && filter.matches(f.dir, f.opcode, &f.payload)
         {
-            self.matches.push_back(self.store.total_pushed() - 1);
+            self.matches.push_back(log.store().total_pushed() - 1);
         }
     }
 
-    fn trim_matches(&mut self) {
-        let dropped = self.store.dropped();
+    /// `log` let old frames go (its limits shrank).
+    pub(crate) fn trim_matches(&mut self, log: &FrameLog) {
+        let dropped = log.store().dropped();
         while self.matches.front().is_some_and(|&a| a < dropped) {
             self.matches.pop_front();
         }
     }
 
-    pub(crate) fn set_limits(&mut self, max_frames: usize, max_bytes: usize) {
-        self.store.set_limits(max_frames, max_bytes);
-        self.trim_matches();
-    }
-
-    pub fn store(&self) -> &FrameStore {
-        &self.store
-    }
-
-    pub fn stats(&self) -> &Stats {
-        &self.stats
-    }
-
-    pub(crate) fn stats_mut(&mut self) -> &mut Stats {
-        &mut self.stats
-    }
-
-    pub(crate) fn handshake_seen(&mut self) {
-        self.handshake_gen += 1;
-    }
-
-    pub fn handshake_generation(&self) -> u64 {
-        self.handshake_gen
-    }
-
-    /// The frame with this absolute index, if kept.
-    pub fn frame(&self, abs: u64) -> Option<FrameView<'_>> {
-        self.store.get_absolute(abs)
-    }
-
-    // ---- rows ----
-
-    /// One past the last absolute index shown (frames after a pause are held back).
-    fn end_abs(&self) -> u64 {
-        let total = self.store.total_pushed();
-        self.pause_mark.map_or(total, |m| m.min(total))
-    }
-
-    /// Rows in the table (respecting filter and pause).
-    pub fn row_count(&self) -> usize {
-        let end = self.end_abs();
-        match &self.filter {
-            Some(_) => self.matches.partition_point(|&a| a < end),
-            None => end.saturating_sub(self.store.dropped()) as usize,
-        }
-    }
-
-    /// Absolute index of the frame in row `row`.
-    pub fn row_abs(&self, row: usize) -> Option<u64> {
-        if row >= self.row_count() {
-            return None;
-        }
-        match &self.filter {
-            Some(_) => self.matches.get(row).copied(),
-            None => Some(self.store.dropped() + row as u64),
-        }
-    }
-
-    /// The row of the frame `abs`, or of the first shown frame after it, clamped to the
-    /// last row. `None` when there are no rows.
-    pub fn row_of(&self, abs: u64) -> Option<usize> {
-        let n = self.row_count();
-        if n == 0 {
-            return None;
-        }
-        let r = match &self.filter {
-            Some(_) => self.matches.partition_point(|&a| a < abs),
-            None => abs.saturating_sub(self.store.dropped()) as usize,
-        };
-        Some(r.min(n - 1))
-    }
-
-    /// The selected row (the last one while following).
-    pub fn selected_row(&self) -> Option<usize> {
-        match self.selected {
-            Some(abs) => self.row_of(abs),
-            None => self.row_count().checked_sub(1),
-        }
-    }
-
-    /// Absolute index of the selected frame.
-    pub fn selected_abs(&self) -> Option<u64> {
-        self.selected_row().and_then(|r| self.row_abs(r))
-    }
-
-    /// True while the selection follows the newest row.
-    pub fn following(&self) -> bool {
-        self.selected.is_none()
-    }
-
-    pub fn paused(&self) -> bool {
-        self.pause_mark.is_some()
-    }
-
-    /// While paused: rows that arrived since (matching the filter, if any).
-    pub fn paused_new(&self) -> Option<u64> {
-        let mark = self.pause_mark?;
-        let total = self.store.total_pushed();
-        Some(match &self.filter {
-            Some(_) => (self.matches.len() - self.matches.partition_point(|&a| a < mark)) as u64,
-            None => total.saturating_sub(mark),
-        })
-    }
-
-    /// Older frames let go to stay within the store's limits.
-    pub fn dropped(&self) -> u64 {
-        self.store.dropped()
-    }
-
-    // ---- filter ----
-
-    pub fn filter(&self) -> Option<&Filter> {
-        self.filter.as_ref()
-    }
-
-    /// Matching kept frames (all of them, pause or not), when a filter is active.
-    pub fn match_count(&self) -> Option<usize> {
-        self.filter.as_ref().map(|_| self.matches.len())
-    }
-
-    /// The filter line being typed, if open.
-    pub fn filter_edit(&self) -> Option<&FilterEdit> {
-        self.edit.as_ref()
-    }
-
     /// Apply a filter (`None` or an empty one shows every frame). Scans the kept frames once.
-    pub(crate) fn set_filter(&mut self, filter: Option<Filter>) {
-        let keep = self.selected_abs();
+    pub(crate) fn set_filter(&mut self, log: &FrameLog, filter: Option<Filter>) {
+        let keep = self.view(log).selected_abs();
         self.matches.clear();
         self.filter = filter.filter(|f| !f.is_empty());
         if let Some(f) = &self.filter {
-            let first = self.store.dropped();
-            for (i, v) in self.store.iter().enumerate() {
+            let first = log.store().dropped();
+            for (i, v) in log.store().iter().enumerate() {
                 if f.matches(v.dir, v.opcode, v.payload) {
                     self.matches.push_back(first + i as u64);
                 }
@@ -275,8 +149,8 @@ impl Monitor {
 
     // ---- selection and toggles ----
 
-    pub(crate) fn select_row(&mut self, row: usize) {
-        if let Some(abs) = self.row_abs(row) {
+    pub(crate) fn select_row(&mut self, log: &FrameLog, row: usize) {
+        if let Some(abs) = self.view(log).row_abs(row) {
             if self.selected != Some(abs) {
                 self.detail_scroll = 0;
             }
@@ -284,17 +158,18 @@ impl Monitor {
         }
     }
 
-    pub(crate) fn move_selection(&mut self, delta: isize) {
-        let Some(cur) = self.selected_row() else {
+    pub(crate) fn move_selection(&mut self, log: &FrameLog, delta: isize) {
+        let v = self.view(log);
+        let Some(cur) = v.selected_row() else {
             return;
         };
-        let n = self.row_count();
+        let n = v.row_count();
         let row = cur.saturating_add_signed(delta).min(n.saturating_sub(1));
-        self.select_row(row);
+        self.select_row(log, row);
     }
 
-    pub(crate) fn select_first(&mut self) {
-        self.select_row(0);
+    pub(crate) fn select_first(&mut self, log: &FrameLog) {
+        self.select_row(log, 0);
     }
 
     /// Select the newest row and follow new ones.
@@ -305,23 +180,15 @@ impl Monitor {
         self.selected = None;
     }
 
-    pub(crate) fn toggle_pause(&mut self) {
+    pub(crate) fn toggle_pause(&mut self, log: &FrameLog) {
         self.pause_mark = match self.pause_mark {
             Some(_) => None,
-            None => Some(self.store.total_pushed()),
+            None => Some(log.store().total_pushed()),
         };
     }
 
-    pub fn hex(&self) -> bool {
-        self.hex
-    }
-
-    pub fn handshake_panel(&self) -> bool {
-        self.handshake_panel
-    }
-
-    pub fn detail_scroll(&self) -> usize {
-        self.detail_scroll.min(self.detail_max.get())
+    pub fn filter_edit(&self) -> Option<&FilterEdit> {
+        self.edit.as_ref()
     }
 
     pub fn recording(&self) -> Option<&PathBuf> {
@@ -329,11 +196,6 @@ impl Monitor {
     }
 
     // ---- kept by the draw ----
-
-    /// Absolute index of the top row last drawn.
-    pub fn top(&self) -> u64 {
-        self.top.get()
-    }
 
     pub(crate) fn set_top(&self, abs: u64) {
         self.top.set(abs);
@@ -349,11 +211,6 @@ impl Monitor {
         self.detail_max.set(max_scroll);
     }
 
-    /// Table rows formatted by draws so far (a test hook: drawing is O(visible rows)).
-    pub fn rows_drawn(&self) -> u64 {
-        self.rows_drawn.get()
-    }
-
     pub(crate) fn count_row_drawn(&self) {
         self.rows_drawn.set(self.rows_drawn.get() + 1);
     }
@@ -361,9 +218,7 @@ impl Monitor {
     pub(crate) fn detail_cache(&self) -> &RefCell<Option<DetailCache>> {
         &self.detail_cache
     }
-}
 
-impl Monitor {
     pub(crate) fn scroll_detail(&mut self, delta: isize) {
         let cur = self.detail_scroll.min(self.detail_max.get());
         self.detail_scroll = cur.saturating_add_signed(delta).min(self.detail_max.get());
@@ -371,6 +226,154 @@ impl Monitor {
 
     pub(crate) fn set_recording(&mut self, path: Option<PathBuf>) {
         self.recording = path;
+    }
+}
+
+/// A [`Monitor`] over the [`FrameLog`] it shows: everything a draw or a test reads.
+#[derive(Debug, Clone, Copy)]
+pub struct MonitorView<'a> {
+    pub state: &'a Monitor,
+    pub log: &'a FrameLog,
+}
+
+impl<'a> MonitorView<'a> {
+    pub fn store(&self) -> &'a FrameStore {
+        self.log.store()
+    }
+
+    pub fn stats(&self) -> &'a Stats {
+        self.log.stats()
+    }
+
+    pub fn handshake_generation(&self) -> u64 {
+        self.log.handshake_generation()
+    }
+
+    /// The frame with this absolute index, if kept.
+    pub fn frame(&self, abs: u64) -> Option<FrameView<'a>> {
+        self.log.frame(abs)
+    }
+
+    // ---- rows ----
+
+    /// One past the last absolute index shown (frames after a pause are held back).
+    fn end_abs(&self) -> u64 {
+        let total = self.store().total_pushed();
+        self.state.pause_mark.map_or(total, |m| m.min(total))
+    }
+
+    /// Rows in the table (respecting filter and pause).
+    pub fn row_count(&self) -> usize {
+        let end = self.end_abs();
+        match &self.state.filter {
+            Some(_) => self.state.matches.partition_point(|&a| a < end),
+            None => end.saturating_sub(self.store().dropped()) as usize,
+        }
+    }
+
+    /// Absolute index of the frame in row `row`.
+    pub fn row_abs(&self, row: usize) -> Option<u64> {
+        if row >= self.row_count() {
+            return None;
+        }
+        match &self.state.filter {
+            Some(_) => self.state.matches.get(row).copied(),
+            None => Some(self.store().dropped() + row as u64),
+        }
+    }
+
+    /// The row of the frame `abs`, or of the first shown frame after it, clamped to the
+    /// last row. `None` when there are no rows.
+    pub fn row_of(&self, abs: u64) -> Option<usize> {
+        let n = self.row_count();
+        if n == 0 {
+            return None;
+        }
+        let r = match &self.state.filter {
+            Some(_) => self.state.matches.partition_point(|&a| a < abs),
+            None => abs.saturating_sub(self.store().dropped()) as usize,
+        };
+        Some(r.min(n - 1))
+    }
+
+    /// The selected row (the last one while following).
+    pub fn selected_row(&self) -> Option<usize> {
+        match self.state.selected {
+            Some(abs) => self.row_of(abs),
+            None => self.row_count().checked_sub(1),
+        }
+    }
+
+    /// Absolute index of the selected frame.
+    pub fn selected_abs(&self) -> Option<u64> {
+        self.selected_row().and_then(|r| self.row_abs(r))
+    }
+
+    /// True while the selection follows the newest row.
+    pub fn following(&self) -> bool {
+        self.state.selected.is_none()
+    }
+
+    pub fn paused(&self) -> bool {
+        self.state.pause_mark.is_some()
+    }
+
+    /// While paused: rows that arrived since (matching the filter, if any).
+    pub fn paused_new(&self) -> Option<u64> {
+        let mark = self.state.pause_mark?;
+        let total = self.store().total_pushed();
+        let matches = &self.state.matches;
+        Some(match &self.state.filter {
+            Some(_) => (matches.len() - matches.partition_point(|&a| a < mark)) as u64,
+            None => total.saturating_sub(mark),
+        })
+    }
+
+    /// Older frames let go to stay within the store's limits.
+    pub fn dropped(&self) -> u64 {
+        self.store().dropped()
+    }
+
+    // ---- filter ----
+
+    pub fn filter(&self) -> Option<&'a Filter> {
+        self.state.filter.as_ref()
+    }
+
+    /// Matching kept frames (all of them, pause or not), when a filter is active.
+    pub fn match_count(&self) -> Option<usize> {
+        self.state.filter.as_ref().map(|_| self.state.matches.len())
+    }
+
+    /// The filter line being typed, if open.
+    pub fn filter_edit(&self) -> Option<&'a FilterEdit> {
+        self.state.edit.as_ref()
+    }
+
+    pub fn hex(&self) -> bool {
+        self.state.hex
+    }
+
+    pub fn handshake_panel(&self) -> bool {
+        self.state.handshake_panel
+    }
+
+    pub fn detail_scroll(&self) -> usize {
+        self.state.detail_scroll.min(self.state.detail_max.get())
+    }
+
+    pub fn recording(&self) -> Option<&'a PathBuf> {
+        self.state.recording.as_ref()
+    }
+
+    /// Absolute index of the top row last drawn.
+    pub fn top(&self) -> u64 {
+        self.state.top.get()
+    }
+
+    /// Table rows formatted by draws so far (a test hook: drawing is O(visible rows)).
+    pub fn rows_drawn(&self) -> u64 {
+        self.state.rows_drawn.get()
     }
 }
 
@@ -396,8 +399,44 @@ mod tests {
         }
     }
 
-    fn filled(n: u64) -> Monitor {
-        let mut m = Monitor::default();
+    /// A monitor and the log it shows, driven as a source drives them.
+    #[derive(Default)]
+    struct Pair {
+        m: Monitor,
+        log: FrameLog,
+    }
+
+    impl Pair {
+        fn v(&self) -> MonitorView<'_> {
+            self.m.view(&self.log)
+        }
+        fn push(&mut self, f: &FrameRecord) {
+            self.log.push(f);
+            self.m.pushed(&self.log, f);
+        }
+        fn set_filter(&mut self, f: Option<Filter>) {
+            self.m.set_filter(&self.log, f);
+        }
+        fn set_limits(&mut self, frames: usize, bytes: usize) {
+            self.log.set_limits(frames, bytes);
+            self.m.trim_matches(&self.log);
+        }
+        fn move_selection(&mut self, d: isize) {
+            self.m.move_selection(&self.log, d);
+        }
+        fn select_first(&mut self) {
+            self.m.select_first(&self.log);
+        }
+        fn follow(&mut self) {
+            self.m.follow();
+        }
+        fn toggle_pause(&mut self) {
+            self.m.toggle_pause(&self.log);
+        }
+    }
+
+    fn filled(n: u64) -> Pair {
+        let mut m = Pair::default();
         for i in 0..n {
             let dir = if i % 2 == 0 {
                 Direction::ClientToServer
@@ -413,13 +452,13 @@ mod tests {
     #[test]
     fn rows_follow_the_store_and_the_filter() {
         let mut m = filled(10);
-        assert_eq!(m.row_count(), 10);
-        assert_eq!(m.selected_abs(), Some(9));
+        assert_eq!(m.v().row_count(), 10);
+        assert_eq!(m.v().selected_abs(), Some(9));
         m.set_filter(Some(Filter::parse("error").unwrap()));
         // 0, 3, 6, 9
-        assert_eq!(m.row_count(), 4);
-        assert_eq!(m.row_abs(1), Some(3));
-        assert_eq!(m.match_count(), Some(4));
+        assert_eq!(m.v().row_count(), 4);
+        assert_eq!(m.v().row_abs(1), Some(3));
+        assert_eq!(m.v().match_count(), Some(4));
         // New frames are matched as they arrive.
         m.push(&frame(
             11,
@@ -428,9 +467,9 @@ mod tests {
             "another error",
         ));
         m.push(&frame(12, Direction::ServerToClient, Opcode::Text, "fine"));
-        assert_eq!(m.row_count(), 5);
-        assert_eq!(m.row_abs(4), Some(10));
-        assert_eq!(m.selected_abs(), Some(10));
+        assert_eq!(m.v().row_count(), 5);
+        assert_eq!(m.v().row_abs(4), Some(10));
+        assert_eq!(m.v().selected_abs(), Some(10));
     }
 
     #[test]
@@ -438,9 +477,9 @@ mod tests {
         let mut m = filled(10);
         m.set_filter(Some(Filter::parse("error").unwrap()));
         m.set_limits(5, usize::MAX); // keeps 5..10
-        assert_eq!(m.dropped(), 5);
-        assert_eq!(m.row_count(), 2); // 6, 9
-        assert_eq!(m.row_abs(0), Some(6));
+        assert_eq!(m.v().dropped(), 5);
+        assert_eq!(m.v().row_count(), 2); // 6, 9
+        assert_eq!(m.v().row_abs(0), Some(6));
         for i in 0..5 {
             m.push(&frame(
                 20 + i,
@@ -449,28 +488,28 @@ mod tests {
                 "error again",
             ));
         }
-        assert_eq!(m.dropped(), 10);
-        assert_eq!(m.row_count(), 5);
-        assert_eq!(m.row_abs(0), Some(10));
+        assert_eq!(m.v().dropped(), 10);
+        assert_eq!(m.v().row_count(), 5);
+        assert_eq!(m.v().row_abs(0), Some(10));
     }
 
     #[test]
     fn selection_moves_and_survives_drops() {
         let mut m = filled(10);
         m.move_selection(-3);
-        assert_eq!(m.selected_abs(), Some(6));
-        assert!(!m.following());
+        assert_eq!(m.v().selected_abs(), Some(6));
+        assert!(!m.v().following());
         m.push(&frame(11, Direction::ClientToServer, Opcode::Text, "x"));
-        assert_eq!(m.selected_abs(), Some(6), "stays on its frame");
+        assert_eq!(m.v().selected_abs(), Some(6), "stays on its frame");
         m.set_limits(3, usize::MAX);
         // Frame 6 is gone: the selection lands on the oldest kept.
-        assert_eq!(m.selected_abs(), Some(8));
+        assert_eq!(m.v().selected_abs(), Some(8));
         m.follow();
-        assert_eq!(m.selected_abs(), Some(10));
+        assert_eq!(m.v().selected_abs(), Some(10));
         m.move_selection(100);
-        assert_eq!(m.selected_abs(), Some(10));
+        assert_eq!(m.v().selected_abs(), Some(10));
         m.select_first();
-        assert_eq!(m.selected_abs(), Some(8));
+        assert_eq!(m.v().selected_abs(), Some(8));
     }
 
     #[test]
@@ -485,15 +524,15 @@ mod tests {
                 "error late",
             ));
         }
-        assert_eq!(m.row_count(), 4);
-        assert_eq!(m.paused_new(), Some(3));
-        assert_eq!(m.selected_abs(), Some(3));
-        assert_eq!(m.store().len(), 7, "frames are still stored");
+        assert_eq!(m.v().row_count(), 4);
+        assert_eq!(m.v().paused_new(), Some(3));
+        assert_eq!(m.v().selected_abs(), Some(3));
+        assert_eq!(m.v().store().len(), 7, "frames are still stored");
         m.set_filter(Some(Filter::parse("late").unwrap()));
-        assert_eq!(m.row_count(), 0);
-        assert_eq!(m.paused_new(), Some(3));
+        assert_eq!(m.v().row_count(), 0);
+        assert_eq!(m.v().paused_new(), Some(3));
         m.toggle_pause();
-        assert_eq!(m.row_count(), 3);
-        assert_eq!(m.paused_new(), None);
+        assert_eq!(m.v().row_count(), 3);
+        assert_eq!(m.v().paused_new(), None);
     }
 }

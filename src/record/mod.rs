@@ -8,6 +8,7 @@
 
 pub mod har;
 pub mod jsonl;
+pub mod log;
 pub mod redact;
 pub mod stats;
 pub mod store;
@@ -21,6 +22,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::model::{Direction, FrameRecord, Opcode, Origin};
 
 pub use jsonl::{Recorder, Recording};
+pub use log::FrameLog;
 pub use redact::{REDACTED, redact_handshake, redact_headers, redact_url};
 pub use store::{FrameStore, FrameView};
 

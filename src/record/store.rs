@@ -508,14 +508,10 @@ mod tests {
                 ..frame(2, b"bye")
             },
             FrameRecord {
-                conn: 1,
-                origin: Default::default(),
                 opcode: Opcode::Ping,
                 ..frame(3, b"")
             },
             FrameRecord {
-                conn: 1,
-                origin: Default::default(),
                 opcode: Opcode::Binary,
                 redacted: true,
                 len: 99,

@@ -449,7 +449,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
         ..inner
     };
     let h = rows_area.height as usize;
-    m.set_page(rows_area.height);
+    m.state.set_page(rows_area.height);
     let n = m.row_count();
     if n == 0 {
         let msg = if m.filter().is_some() {
@@ -478,7 +478,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     }
     top = top.min(n.saturating_sub(h));
     if let Some(abs) = m.row_abs(top) {
-        m.set_top(abs);
+        m.state.set_top(abs);
     }
     let offset = app.utc_offset();
     let buf = frame.buffer_mut();
@@ -489,7 +489,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
         let Some(v) = m.frame(abs) else {
             continue;
         };
-        m.count_row_drawn();
+        m.state.count_row_drawn();
         let y = rows_area.y + i as u16;
         let mut spans = Vec::with_capacity(8);
         if cols.time {
@@ -776,7 +776,7 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
             ),
         }
     };
-    let mut cache = m.detail_cache().borrow_mut();
+    let mut cache = m.state.detail_cache().borrow_mut();
     let fresh = match (&*cache, kind) {
         (Some(c), Some(k)) => c.kind != k || c.width != inner_w,
         _ => true,
@@ -826,7 +826,7 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
     let lines: &[Line<'static>] = cache.as_ref().map(|c| c.lines.as_slice()).unwrap_or(&[]);
     let h = inner.height as usize;
     let max = lines.len().saturating_sub(h);
-    m.set_detail_geometry(inner.height, max);
+    m.state.set_detail_geometry(inner.height, max);
     let scroll = m.detail_scroll().min(max);
     if lines.len() > h {
         block = block.title_bottom(
