@@ -28,8 +28,8 @@ use crate::model::{
     NetCommand, NetEvent, Opcode, Secret, close_code_name,
 };
 use crate::net::{self, clean_line};
-use crate::record::har::{HarOptions, write_har_with};
-use crate::record::{FrameStore, Recorder};
+use crate::record::har::{HarOptions, write_har_conns};
+use crate::record::{FrameLog, Recorder};
 
 /// Events handled per batch.
 const BATCH: usize = 512;
@@ -96,9 +96,8 @@ struct Tape {
 struct Har {
     path: std::path::PathBuf,
     redact: bool,
-    /// The first connection's upgrade (the HAR entry); reconnections add frames only.
-    handshake: Option<HandshakeInfo>,
-    frames: FrameStore,
+    /// Every connection's upgrade and frames (one HAR entry per connection).
+    log: FrameLog,
 }
 
 impl Tape {
@@ -122,8 +121,7 @@ impl Tape {
         let har = args.har.as_ref().map(|path| Har {
             path: path.clone(),
             redact: !spec.no_redact,
-            handshake: None,
-            frames: FrameStore::default(),
+            log: FrameLog::default(),
         });
         Ok(Tape {
             recorder,
@@ -138,10 +136,8 @@ impl Tape {
         {
             self.failed(e);
         }
-        if let Some(har) = self.har.as_mut()
-            && har.handshake.is_none()
-        {
-            har.handshake = Some(h.clone());
+        if let Some(har) = self.har.as_mut() {
+            har.log.push_handshake(h.clone());
         }
     }
 
@@ -152,7 +148,7 @@ impl Tape {
             self.failed(e);
         }
         if let Some(har) = self.har.as_mut() {
-            har.frames.push(f);
+            har.log.push(f);
         }
     }
 
@@ -168,10 +164,12 @@ impl Tape {
     /// Write the HAR file; report what went wrong with either file.
     fn finish(&mut self) -> Result<(), String> {
         if let Some(har) = self.har.take()
-            && let Some(h) = &har.handshake
+            && har.log.handshakes().next().is_some()
         {
             let opts = HarOptions { redact: har.redact };
-            write_har_with(&har.path, h, har.frames.iter(), opts).map_err(|e| format!("{e:#}"))?;
+            let log = &har.log;
+            write_har_conns(&har.path, log.handshakes(), log.store().iter(), opts)
+                .map_err(|e| format!("{e:#}"))?;
         }
         match self.record_error.take() {
             Some(e) => Err(e),

@@ -841,3 +841,46 @@ fn recordings_written_before_connection_ids_still_read() {
     assert_eq!(rec.reconnects[0].1.conn, 2);
     assert!(rec.frames.iter().all(|f| f.origin.is_wire()));
 }
+
+#[test]
+fn har_has_one_entry_per_connection_in_order_with_its_own_frames() {
+    let mut first = handshake();
+    first.conn = 1;
+    let mut second = handshake();
+    second.conn = 2;
+    second.url = "ws://127.0.0.1:5678/again".into();
+    // A proxied connection has two legs: the entry is the server's.
+    let mut client_leg = handshake();
+    client_leg.conn = 2;
+    client_leg.leg = wsdeck::model::Leg::Client;
+    client_leg.url = "ws://127.0.0.1:8080/again".into();
+    let mut frames = vec![
+        frame(1, 0, Direction::ClientToServer, Opcode::Text, b"one"),
+        frame(2, 1, Direction::ServerToClient, Opcode::Text, b"two"),
+        frame(3, 2, Direction::ClientToServer, Opcode::Text, b"three"),
+    ];
+    frames[2].conn = 2;
+    frames[2].origin = wsdeck::model::Origin::Injected;
+    let har = wsdeck::record::har::to_har_conns(
+        [&first, &client_leg, &second],
+        &frames,
+        HarOptions::default(),
+    );
+    let entries = har["log"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["_conn"], 1);
+    assert_eq!(entries[1]["_conn"], 2);
+    assert_eq!(entries[1]["request"]["url"], "ws://127.0.0.1:5678/again");
+    let datas = |e: &Value| -> Vec<String> {
+        e["_webSocketMessages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["data"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(datas(&entries[0]), ["one", "two"]);
+    assert_eq!(datas(&entries[1]), ["three"]);
+    assert_eq!(entries[1]["_webSocketMessages"][0]["_origin"], "injected");
+    assert!(entries[0]["_webSocketMessages"][0].get("_origin").is_none());
+}

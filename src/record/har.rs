@@ -1,6 +1,9 @@
-//! HAR 1.2 export of a session, in the form Chrome DevTools writes for WebSockets: one entry for
-//! the HTTP upgrade (`_resourceType: "websocket"`) whose `_webSocketMessages` array holds the
-//! frames: `{"type":"send"|"receive","time":<epoch seconds>,"opcode":1,"data":"…"}`.
+//! HAR 1.2 export of a session, in the form Chrome DevTools writes for WebSockets: one entry per
+//! connection (its HTTP upgrade, `_resourceType: "websocket"`), in order, whose
+//! `_webSocketMessages` array holds that connection's frames:
+//! `{"type":"send"|"receive","time":<epoch seconds>,"opcode":1,"data":"…"}` (`send` is
+//! client→server). A session that reconnected has one entry per connection; a proxy one per
+//! proxied connection.
 //!
 //! Every field HAR 1.2 requires is present (so HAR viewers open the file); a few `_`-prefixed
 //! custom fields (allowed by the spec) add what Chrome has no place for:
@@ -10,6 +13,8 @@
 //! - `"_encoding": "base64"` marks base64 `data` on anything but a binary frame (ping, pong, and
 //!   a text frame that was not valid UTF-8).
 //! - `"_closeCode"` carries a close frame's status code.
+//! - `"_origin"` marks a frame that was not passed on as its peer sent it (`injected`,
+//!   `modified`, `dropped`: the proxy); `"_conn"` on each entry is its connection id.
 //!
 //! The request URL stays in its `ws://`/`wss://` form, which is what Chrome puts in
 //! `request.url` for WebSocket entries.
@@ -31,7 +36,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::{FrameLike, epoch_secs_f64, format_ts, redact};
-use crate::model::{Direction, FrameRecord, HandshakeInfo, HttpHead, Opcode};
+use crate::model::{Direction, FrameRecord, HandshakeInfo, HttpHead, Leg, Opcode, Origin};
 
 /// Export settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,12 +116,82 @@ where
     serde_json::to_writer_pretty(w, &doc).map_err(io::Error::other)
 }
 
+/// Write the HAR file with one entry per connection: `handshakes` are every upgrade of the
+/// source (both legs; a connection's entry is its server leg, or its client leg when the
+/// server was never reached), `frames` all its frames in order.
+pub fn write_har_conns<'h, H, I>(
+    path: impl AsRef<Path>,
+    handshakes: H,
+    frames: I,
+    opts: HarOptions,
+) -> anyhow::Result<()>
+where
+    H: IntoIterator<Item = &'h HandshakeInfo>,
+    I: IntoIterator,
+    I::IntoIter: Clone,
+    I::Item: FrameLike,
+{
+    let path = path.as_ref();
+    let file =
+        File::create(path).with_context(|| format!("cannot create HAR file {}", path.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 16, file);
+    write_har_conns_to(&mut w, handshakes, frames, opts)
+        .and_then(|()| w.flush())
+        .with_context(|| format!("cannot write HAR file {}", path.display()))
+}
+
+/// [`write_har_conns`] into any writer.
+pub fn write_har_conns_to<'h, W, H, I>(
+    w: W,
+    handshakes: H,
+    frames: I,
+    opts: HarOptions,
+) -> io::Result<()>
+where
+    W: Write,
+    H: IntoIterator<Item = &'h HandshakeInfo>,
+    I: IntoIterator,
+    I::IntoIter: Clone,
+    I::Item: FrameLike,
+{
+    let doc = Doc::per_connection(handshakes, frames.into_iter(), opts);
+    serde_json::to_writer_pretty(w, &doc).map_err(io::Error::other)
+}
+
+/// [`write_har_conns`] as a JSON value.
+pub fn to_har_conns<'h, H, I>(handshakes: H, frames: I, opts: HarOptions) -> Value
+where
+    H: IntoIterator<Item = &'h HandshakeInfo>,
+    I: IntoIterator,
+    I::IntoIter: Clone,
+    I::Item: FrameLike,
+{
+    let doc = Doc::per_connection(handshakes, frames.into_iter(), opts);
+    serde_json::to_value(&doc).unwrap_or(Value::Null)
+}
+
+/// One handshake per connection, ascending by connection id: its server leg if it has one.
+fn entry_handshakes<'h>(all: impl IntoIterator<Item = &'h HandshakeInfo>) -> Vec<HandshakeInfo> {
+    let mut by_conn: std::collections::BTreeMap<u64, &HandshakeInfo> = Default::default();
+    for h in all {
+        match by_conn.get(&h.conn) {
+            Some(old) if old.leg == Leg::Server && h.leg != Leg::Server => {}
+            _ => {
+                by_conn.insert(h.conn, h);
+            }
+        }
+    }
+    by_conn.into_values().cloned().collect()
+}
+
 const PAGE_ID: &str = "page_1";
 
 struct Doc<I> {
     /// Fields in the order they are written (serde_json's `Map` would sort them).
     log_head: Vec<(&'static str, Value)>,
-    entry: Vec<(&'static str, Value)>,
+    /// Each entry's fields without its messages, and the connection ids whose frames it
+    /// lists (`lo..hi`; the first entry also takes any earlier ones, the last any later).
+    entries: Vec<(Vec<(&'static str, Value)>, std::ops::Range<u64>)>,
     frames: I,
 }
 
@@ -125,16 +200,48 @@ where
     I: Iterator + Clone,
     I::Item: FrameLike,
 {
+    /// One entry holding every frame.
     fn new(handshake: &HandshakeInfo, frames: I, opts: HarOptions) -> Self {
-        let mut h = handshake.clone();
-        if opts.redact {
-            redact::redact_handshake(&mut h);
+        let mut doc = Doc::per_connection([handshake], frames, opts);
+        if let Some(e) = doc.entries.first_mut() {
+            e.1 = 0..u64::MAX;
         }
-        let started = h
-            .started
-            .or_else(|| frames.clone().next().map(|f| f.at()))
-            .unwrap_or_else(SystemTime::now);
-        let started_text = format_ts(started);
+        doc
+    }
+
+    fn per_connection<'h>(
+        handshakes: impl IntoIterator<Item = &'h HandshakeInfo>,
+        frames: I,
+        opts: HarOptions,
+    ) -> Self {
+        let mut hs = entry_handshakes(handshakes);
+        if hs.is_empty() {
+            hs.push(HandshakeInfo::default());
+        }
+        if opts.redact {
+            hs.iter_mut().for_each(redact::redact_handshake);
+        }
+        let first_frame = frames.clone().next().map(|f| f.at());
+        let started_of = |h: &HandshakeInfo| {
+            h.started
+                .or(h.finished)
+                .or(first_frame)
+                .unwrap_or_else(SystemTime::now)
+        };
+        let page_started = format_ts(started_of(&hs[0]));
+        let title = hs[0].url.clone();
+        let n = hs.len();
+        let entries = (0..n)
+            .map(|i| {
+                let lo = if i == 0 { 0 } else { hs[i].conn };
+                let hi = hs.get(i + 1).map_or(u64::MAX, |h| h.conn);
+                let mut head = entry_head(&hs[i], &format_ts(started_of(&hs[i])));
+                if hs[i].conn != 0 {
+                    head.push(("_conn", json!(hs[i].conn)));
+                }
+                (head, lo..hi)
+            })
+            .collect();
         let log_head = vec![
             ("version", json!("1.2")),
             (
@@ -144,16 +251,16 @@ where
             (
                 "pages",
                 json!([{
-                "startedDateTime": started_text,
+                "startedDateTime": page_started,
                 "id": PAGE_ID,
-                "title": h.url,
+                "title": title,
                 "pageTimings": {"onContentLoad": -1, "onLoad": -1},
                 }]),
             ),
         ];
         Doc {
             log_head,
-            entry: entry_head(&h, &started_text),
+            entries,
             frames,
         }
     }
@@ -388,12 +495,15 @@ where
         for (k, v) in &self.0.log_head {
             m.serialize_entry(k, v)?;
         }
-        m.serialize_entry("entries", &[EntrySer(self.0)])?;
+        let entries: Vec<EntrySer<'_, I>> = (0..self.0.entries.len())
+            .map(|i| EntrySer(self.0, i))
+            .collect();
+        m.serialize_entry("entries", &entries)?;
         m.end()
     }
 }
 
-struct EntrySer<'d, I>(&'d Doc<I>);
+struct EntrySer<'d, I>(&'d Doc<I>, usize);
 
 impl<I> Serialize for EntrySer<'_, I>
 where
@@ -401,16 +511,19 @@ where
     I::Item: FrameLike,
 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.entry.len() + 1))?;
-        for (k, v) in &self.0.entry {
+        let (head, conns) = &self.0.entries[self.1];
+        let mut m = s.serialize_map(Some(head.len() + 1))?;
+        for (k, v) in head {
             m.serialize_entry(k, v)?;
         }
-        m.serialize_entry("_webSocketMessages", &MessagesSer(self.0))?;
+        m.serialize_entry("_webSocketMessages", &MessagesSer(self.0, conns.clone()))?;
         m.end()
     }
 }
 
-struct MessagesSer<'d, I>(&'d Doc<I>);
+/// The frames of connections `.1` (each entry scans the frames once: a session has few
+/// connections; a proxy's HAR is written per connection as each closes).
+struct MessagesSer<'d, I>(&'d Doc<I>, std::ops::Range<u64>);
 
 #[derive(Serialize)]
 struct MessageOut<'a> {
@@ -423,6 +536,8 @@ struct MessageOut<'a> {
     encoding: Option<&'static str>,
     #[serde(rename = "_closeCode", skip_serializing_if = "Option::is_none")]
     close_code: Option<u16>,
+    #[serde(rename = "_origin", skip_serializing_if = "Origin::is_wire")]
+    origin: Origin,
 }
 
 impl<I> Serialize for MessagesSer<'_, I>
@@ -432,7 +547,7 @@ where
 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        for f in self.0.frames.clone() {
+        for f in self.0.frames.clone().filter(|f| self.1.contains(&f.conn())) {
             let opcode = f.opcode();
             let payload = f.payload();
             let text = match opcode {
@@ -456,6 +571,7 @@ where
                 data,
                 encoding,
                 close_code: f.close().map(|c| c.0),
+                origin: f.origin(),
             })?;
         }
         seq.end()

@@ -178,12 +178,17 @@ impl Tab {
 
     /// Write this session's frames and handshake as HAR; returns the number of frames.
     pub fn export_har(&self, path: &Path) -> anyhow::Result<usize> {
-        let handshake = self.app.handshake().cloned().unwrap_or_default();
         let opts = crate::record::har::HarOptions {
             redact: !self.tap.no_redact,
         };
-        crate::record::har::write_har_with(path, &handshake, self.app.frames().iter(), opts)?;
-        Ok(self.app.frames().len())
+        let log = &self.app.source().log;
+        let current = self.app.handshake().cloned().unwrap_or_default();
+        if log.handshakes().next().is_some() {
+            crate::record::har::write_har_conns(path, log.handshakes(), log.store().iter(), opts)?;
+        } else {
+            crate::record::har::write_har_with(path, &current, log.store().iter(), opts)?;
+        }
+        Ok(log.store().len())
     }
 
     /// Send Close 1000 if a session is open.
