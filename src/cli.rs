@@ -43,6 +43,12 @@ pub enum Command {
         #[command(flatten)]
         keep: KeepArgs,
     },
+    /// Relay other clients' WebSocket connections and show every message: to URL (reverse
+    /// proxy), or as an HTTP proxy for browsers when no URL is given (forward proxy).
+    Proxy(ProxyArgs),
+    /// Print the path and PEM of the local CA that `proxy --mitm` signs certificates with
+    /// (created on first use).
+    Ca,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -225,6 +231,68 @@ pub struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
+    /// Reverse mode: relay every client to this ws:// or wss:// URL (the client's path and
+    /// query are kept). Without it wsdeck is an HTTP proxy (CONNECT, GET ws://…, plain HTTP).
+    pub url: Option<String>,
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Allow a --listen address other than loopback (anyone who can reach it can use the
+    /// proxy and see its traffic).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// No UI: print one JSON line per message (and per connection event) to stdout.
+    #[arg(long)]
+    pub no_ui: bool,
+    /// Write every connection's frames and handshakes to FILE as JSON lines, as they pass.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub record: Option<PathBuf>,
+    /// Write a HAR 1.2 file at exit, one entry per WebSocket connection.
+    #[arg(long, value_name = "FILE.har")]
+    pub har: Option<PathBuf>,
+    /// Forward mode: decrypt TLS inside CONNECT with certificates from wsdeck's local CA
+    /// (see `wsdeck ca`); clients must trust that CA.
+    #[arg(long)]
+    pub mitm: bool,
+    /// With --mitm: relay tunnels to hosts matching this regex (over `host:port`) without
+    /// decrypting (repeatable).
+    #[arg(long = "ignore-hosts", value_name = "REGEX")]
+    pub ignore_hosts: Vec<String>,
+    /// Accept any TLS certificate from wss:// servers.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Shape of the login message whose password is hidden: a client's text of this shape,
+    /// before the server's first reply matching --login-ok, shows {password} as ***
+    /// [default: {user}:{password}].
+    #[arg(long)]
+    pub login_template: Option<String>,
+    /// A server reply matching this regex ends the login [default: congratulation].
+    #[arg(long)]
+    pub login_ok: Option<String>,
+    /// Hide what matches this regex in every message, both ways (its capture groups if it
+    /// has any, else the whole match); repeatable.
+    #[arg(long = "redact", value_name = "REGEX")]
+    pub redact: Vec<String>,
+    /// Show passwords and Authorization/Cookie values instead of ***.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Largest message and frame relayed; a bigger one closes its sender with 1009.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::server::DEFAULT_MAX_MESSAGE)]
+    pub max_message: usize,
+    /// Client connections served at once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = crate::proxy::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Bound on a client's request plus the upgrade with its server.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = crate::server::DEFAULT_HANDSHAKE_TIMEOUT_SECS
+    )]
+    pub handshake_timeout: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -2,11 +2,13 @@
 
 pub mod app;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod model;
 pub mod monitor;
 pub mod net;
 pub mod pipe;
+pub mod proxy;
 pub mod record;
 pub mod runtime;
 pub mod script;

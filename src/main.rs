@@ -51,6 +51,24 @@ fn main() -> ExitCode {
             // Exit without waiting for the stdin reader thread, which may be blocked in a read.
             std::process::exit(code);
         }
+        Some(Command::Proxy(args)) => {
+            // One thread, as for pipe: relays and the printer hand frames over without
+            // waking another core for each batch.
+            let code = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(single) => single.block_on(wsdeck::cmd::proxy::run(args.clone())),
+                Err(e) => {
+                    eprintln!("wsdeck: {e}");
+                    1
+                }
+            };
+            std::process::exit(code);
+        }
+        Some(Command::Ca) => {
+            return wsdeck::cmd::proxy::print_ca().map_or_else(fail, |()| ExitCode::SUCCESS);
+        }
         _ => {}
     }
     // NO_COLOR (no-color.org): decided once, for every screen drawn.
@@ -87,7 +105,11 @@ fn main() -> ExitCode {
         Some(Command::Demo(args)) => rt.block_on(demo(args, utc_offset)),
         Some(Command::Replay { file, keep }) => rt.block_on(replay(&file, &keep, utc_offset)),
         // Handled above, before any runtime exists.
-        Some(Command::Completions { .. }) | Some(Command::Man) | Some(Command::Pipe(_)) => Ok(()),
+        Some(Command::Completions { .. })
+        | Some(Command::Man)
+        | Some(Command::Pipe(_))
+        | Some(Command::Proxy(_))
+        | Some(Command::Ca) => Ok(()),
         Some(Command::Serve(args)) => {
             if cli.log.is_none() {
                 init_stderr_logging();

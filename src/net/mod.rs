@@ -10,7 +10,7 @@ mod connect;
 mod events;
 mod reconnect;
 mod session;
-mod tls;
+pub(crate) mod tls;
 
 use std::time::Duration;
 

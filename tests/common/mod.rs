@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod peers;
+pub mod proxy;
 pub mod runtime;
 pub mod serve;
 

@@ -1,0 +1,3 @@
+//! Per-command glue between the command line (`cli`) and the engine modules.
+
+pub mod proxy;

@@ -1,0 +1,326 @@
+//! `wsdeck proxy --no-ui` and `wsdeck ca`: the proxy's events as JSON lines on stdout (like
+//! `mitmdump`), the `--record` recording and the `--har` export.
+//!
+//! Lines on stdout: the recording's own `handshake` lines (both legs of each connection,
+//! `leg` `client` and `server`) and frame lines (with `conn`, `dir` `c2s`/`s2c`, `origin`
+//! when not as sent, and `fragments` when a message came in several frames), plus
+//! `{"type":"closed"…}`, `{"type":"tunnel"…}`, `{"type":"tunnel_closed"…}`,
+//! `{"type":"refused"…}` and `{"type":"notice"…}` lines. Startup messages go to stderr.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::cli::ProxyArgs;
+use crate::model::{CloseInfo, FrameRecord, HandshakeInfo};
+use crate::proxy::{self, ProxyConfig, ProxyEvent, Redaction, TunnelKind};
+use crate::record::{self, Recorder, format_ts, jsonl};
+
+/// Run the proxy until SIGINT/SIGTERM; the exit code.
+pub async fn run(args: ProxyArgs) -> i32 {
+    let cfg = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wsdeck: {e:#}");
+            return 2;
+        }
+    };
+    match serve(cfg, &args).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("wsdeck: {e:#}");
+            1
+        }
+    }
+}
+
+/// `wsdeck ca`: the CA certificate's path, then its PEM.
+pub fn print_ca() -> anyhow::Result<()> {
+    let ca = proxy::ca::Ca::load_or_create(&proxy::ca::default_dir()?)?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", ca.cert_path().display());
+    let _ = out.write_all(ca.cert_pem().as_bytes());
+    Ok(())
+}
+
+fn regex(flag: &str, re: &str) -> anyhow::Result<regex::Regex> {
+    regex::Regex::new(re).with_context(|| format!("{flag} is not a valid regex: {re}"))
+}
+
+/// Check the flags and build the proxy's configuration.
+pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
+    if !args.no_ui {
+        bail!(
+            "the proxy's connections view is not in this build yet: run it headless with --no-ui"
+        );
+    }
+    let upstream = match &args.url {
+        Some(u) => Some(crate::cli::validate_url(u)?),
+        None => None,
+    };
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        bail!(
+            "--listen {} is reachable from other machines: anyone there could use the proxy \
+             and read its traffic; add --allow-remote if that is what you want",
+            args.listen
+        );
+    }
+    if args.mitm && upstream.is_some() {
+        bail!("--mitm is for forward mode (no URL): a reverse proxy's TLS is the URL's wss://");
+    }
+    let mut cfg = ProxyConfig::new(args.listen, upstream);
+    cfg.insecure = args.insecure;
+    cfg.max_message_size = args.max_message.max(1);
+    cfg.max_connections = args.max_connections.max(1);
+    cfg.handshake_timeout = Duration::from_secs(args.handshake_timeout.max(1));
+    cfg.ignore_hosts = args
+        .ignore_hosts
+        .iter()
+        .map(|r| regex("--ignore-hosts", r))
+        .collect::<anyhow::Result<_>>()?;
+    cfg.redaction = if args.no_redact {
+        Redaction::off()
+    } else {
+        let template = args
+            .login_template
+            .as_deref()
+            .unwrap_or(crate::model::DEFAULT_LOGIN_TEMPLATE);
+        let ok = regex(
+            "--login-ok",
+            args.login_ok
+                .as_deref()
+                .unwrap_or(crate::model::DEFAULT_LOGIN_OK),
+        )?;
+        let rules = args
+            .redact
+            .iter()
+            .map(|r| regex("--redact", r))
+            .collect::<anyhow::Result<_>>()?;
+        Redaction::new(template, ok, rules)
+    };
+    if args.mitm {
+        let dir = proxy::ca::default_dir()?;
+        cfg.mitm = Some(std::sync::Arc::new(proxy::ca::Ca::load_or_create(&dir)?));
+    }
+    Ok(cfg)
+}
+
+async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
+    let remote = !cfg.listen.ip().is_loopback();
+    let mitm = cfg.mitm.clone();
+    let upstream = cfg.upstream.clone();
+    let mut running = proxy::start(cfg).await?;
+    let mut recorder = match &args.record {
+        Some(path) => {
+            let mut r = Recorder::create(path)?;
+            r.set_redact(!args.no_redact);
+            Some(r)
+        }
+        None => None,
+    };
+    let mut printer = Printer {
+        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+        line: Vec::with_capacity(512),
+        redact: !args.no_redact,
+        har: args.har.as_ref().map(|_| BTreeMap::new()),
+    };
+    eprintln!("listening on {}", running.local_addr());
+    match &upstream {
+        Some(u) => eprintln!("relaying every client to {u}"),
+        None => eprintln!(
+            "HTTP proxy: point clients at http://{}",
+            running.local_addr()
+        ),
+    }
+    if let Some(ca) = &mitm {
+        eprintln!(
+            "decrypting TLS with certificates from {} (clients must trust it)",
+            ca.cert_path().display()
+        );
+    }
+    if remote {
+        eprintln!(
+            "warning: listening on {}: other machines can use this proxy and see its traffic",
+            running.local_addr()
+        );
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let result = loop {
+        tokio::select! {
+            ev = running.events.recv() => {
+                let Some(ev) = ev else { break Ok(()) };
+                if let Err(e) = printer.event(&ev, recorder.as_mut()) {
+                    break Err(e);
+                }
+                // Everything already waiting goes out with one flush.
+                let mut failed = None;
+                while let Ok(ev) = running.events.try_recv() {
+                    if let Err(e) = printer.event(&ev, recorder.as_mut()) {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+                if let Some(e) = failed {
+                    break Err(e);
+                }
+                if printer.out.flush().is_err() {
+                    break Ok(());
+                }
+            }
+            _ = tokio::signal::ctrl_c() => break Ok(()),
+            _ = term.recv() => break Ok(()),
+        }
+    };
+    let _ = printer.out.flush();
+    if let Some(r) = recorder.as_mut() {
+        let _ = r.sync();
+    }
+    if let (Some(path), Some(conns)) = (&args.har, &printer.har) {
+        write_har(path, conns, printer.redact)?;
+    }
+    result
+}
+
+/// What the HAR export keeps of one connection.
+struct HarConn {
+    handshake: HandshakeInfo,
+    frames: Vec<FrameRecord>,
+}
+
+struct Printer<W: Write> {
+    out: W,
+    line: Vec<u8>,
+    redact: bool,
+    har: Option<BTreeMap<u64, HarConn>>,
+}
+
+fn close_json(c: &Option<CloseInfo>) -> Value {
+    match c {
+        Some(c) => json!({"code": c.code, "reason": c.reason}),
+        None => Value::Null,
+    }
+}
+
+impl<W: Write> Printer<W> {
+    fn event(&mut self, ev: &ProxyEvent, rec: Option<&mut Recorder>) -> anyhow::Result<()> {
+        self.line.clear();
+        let now = format_ts(SystemTime::now());
+        match ev {
+            ProxyEvent::Opened(o) => {
+                jsonl::encode_handshake(&mut self.line, &o.client_leg, self.redact)?;
+                jsonl::encode_handshake(&mut self.line, &o.server_leg, self.redact)?;
+                if let Some(r) = rec {
+                    r.write_handshake(&o.client_leg)?;
+                    r.write_handshake(&o.server_leg)?;
+                }
+                if let Some(har) = &mut self.har {
+                    har.insert(
+                        o.conn,
+                        HarConn {
+                            handshake: o.server_leg.clone(),
+                            frames: Vec::new(),
+                        },
+                    );
+                }
+            }
+            ProxyEvent::Frames { conn, frames } => {
+                for f in frames {
+                    jsonl::encode_frame(&mut self.line, &f.record)?;
+                    if f.fragments > 1 {
+                        // `…}\n` → `…,"fragments":N}\n`
+                        self.line.truncate(self.line.len() - 2);
+                        let _ = writeln!(self.line, ",\"fragments\":{}}}", f.fragments);
+                    }
+                }
+                if let Some(r) = rec {
+                    r.write_batch(frames.iter().map(|f| &f.record))?;
+                }
+                if let Some(c) = self.har.as_mut().and_then(|h| h.get_mut(conn)) {
+                    c.frames.extend(frames.iter().map(|f| f.record.clone()));
+                }
+            }
+            ProxyEvent::Held { conn, frame } => self.json(&json!({
+                "type": "held", "conn": conn, "seq": frame.seq, "ts": now,
+            }))?,
+            ProxyEvent::Closed(c) => self.json(&json!({
+                "type": "closed", "conn": c.conn, "ts": now,
+                "client": close_json(&c.client), "server": close_json(&c.server),
+                "lost_held": c.lost_held,
+            }))?,
+            ProxyEvent::TunnelOpened {
+                conn,
+                client,
+                target,
+                kind,
+            } => {
+                let v = match kind {
+                    TunnelKind::BlindTls => json!({
+                        "type": "tunnel", "conn": conn, "ts": now, "client": client.to_string(),
+                        "target": target, "kind": "tls", "decrypted": false,
+                    }),
+                    TunnelKind::Http { method, url } => json!({
+                        "type": "tunnel", "conn": conn, "ts": now, "client": client.to_string(),
+                        "target": target, "kind": "http", "method": method, "url": url,
+                    }),
+                };
+                self.json(&v)?
+            }
+            ProxyEvent::TunnelClosed { conn, up, down } => self.json(&json!({
+                "type": "tunnel_closed", "conn": conn, "ts": now, "up": up, "down": down,
+            }))?,
+            ProxyEvent::Refused {
+                client,
+                status,
+                message,
+            } => self.json(&json!({
+                "type": "refused", "ts": now, "client": client.to_string(),
+                "status": status, "message": message,
+            }))?,
+            ProxyEvent::Notice { conn, message } => self.json(&json!({
+                "type": "notice", "conn": conn, "ts": now, "message": message,
+            }))?,
+        }
+        self.out
+            .write_all(&self.line)
+            .context("cannot write to stdout")
+    }
+
+    fn json(&mut self, v: &Value) -> anyhow::Result<()> {
+        serde_json::to_writer(&mut self.line, v)?;
+        self.line.push(b'\n');
+        Ok(())
+    }
+}
+
+/// One HAR document, one entry per WebSocket connection (in connection order).
+fn write_har(path: &Path, conns: &BTreeMap<u64, HarConn>, redact: bool) -> anyhow::Result<()> {
+    let opts = record::har::HarOptions { redact };
+    let mut doc: Option<Value> = None;
+    for c in conns.values() {
+        let one = record::har::to_har_with(&c.handshake, &c.frames, opts);
+        let entries = one["log"]["entries"].clone();
+        match &mut doc {
+            None => doc = Some(one),
+            Some(d) => {
+                if let (Some(all), Some(more)) =
+                    (d["log"]["entries"].as_array_mut(), entries.as_array())
+                {
+                    all.extend(more.iter().cloned());
+                }
+            }
+        }
+    }
+    let doc = doc.unwrap_or_else(|| {
+        json!({"log": {"version": "1.2",
+            "creator": {"name": "wsdeck", "version": env!("CARGO_PKG_VERSION")},
+            "pages": [], "entries": []}})
+    });
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot create HAR file {}", path.display()))?;
+    serde_json::to_writer_pretty(std::io::BufWriter::new(file), &doc)
+        .with_context(|| format!("cannot write HAR file {}", path.display()))
+}

@@ -1,0 +1,668 @@
+//! `wsdeck proxy`: relay other clients' WebSocket connections, log every message, hold and
+//! edit the ones an intercept rule matches, inject new ones.
+//!
+//! - `http.rs`: bounded HTTP heads, the proxy's own error answers,
+//! - `upstream.rs`: the server leg (TCP/TLS, the upgrade with the client's headers),
+//! - `relay.rs`: one task per connection, one pump per direction, intercept and inject,
+//! - `frame.rs`: frame headers, masks and close payloads,
+//! - `forward.rs`: forward mode (CONNECT, absolute-form requests, plain HTTP, blind tunnels),
+//! - `ca.rs`: the local CA and per-host certificates for `--mitm`,
+//! - `rules.rs`: redaction by shape and by rule; the intercept predicate.
+//!
+//! A front end (the headless printer, a UI) gets [`ProxyEvent`]s from [`RunningProxy::events`]
+//! and steers connections through [`Control`]. Events are bounded: a front end that does not
+//! keep up slows the relays down rather than growing memory.
+
+pub mod ca;
+mod forward;
+mod frame;
+mod http;
+mod relay;
+mod rules;
+mod upstream;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::model::{CloseInfo, Direction, FrameRecord, HandshakeInfo, Leg, Opcode};
+use http::Request;
+use relay::{BoxIo, PumpCmd, RelayShared};
+use upstream::{Target, UpstreamError};
+
+pub use rules::{InterceptRule, Redaction};
+
+/// Default `--max-connections` of the proxy.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// How the proxy runs. Build with [`ProxyConfig::new`], then adjust fields.
+#[derive(Clone)]
+pub struct ProxyConfig {
+    pub listen: SocketAddr,
+    /// Reverse mode: every client is relayed to this `ws://`/`wss://` URL (path and query
+    /// of the client's request kept). `None`: forward mode, an HTTP proxy.
+    pub upstream: Option<String>,
+    /// Forward mode: terminate TLS inside CONNECT with certificates from this CA.
+    pub mitm: Option<Arc<ca::Ca>>,
+    /// Hosts (regexes over `host:port`) whose CONNECT tunnels are relayed blind even with
+    /// `--mitm`.
+    pub ignore_hosts: Vec<regex::Regex>,
+    /// Accept any certificate from `wss://` servers.
+    pub insecure: bool,
+    pub redaction: Redaction,
+    /// Largest frame and message relayed; a bigger one closes its sender's side with 1009.
+    pub max_message_size: usize,
+    /// Client connections served at once; more are answered 503.
+    pub max_connections: usize,
+    /// Bound on reading a client's request head plus opening the server leg.
+    pub handshake_timeout: Duration,
+    /// How long a closing connection waits for the other side's Close and end of stream.
+    pub close_timeout: Duration,
+    /// Start with this intercept rule on.
+    pub intercept: Option<InterceptRule>,
+    /// Events buffered for the front end before relays wait for it.
+    pub event_capacity: usize,
+}
+
+impl ProxyConfig {
+    pub fn new(listen: SocketAddr, upstream: Option<String>) -> Self {
+        ProxyConfig {
+            listen,
+            upstream,
+            mitm: None,
+            ignore_hosts: Vec::new(),
+            insecure: false,
+            redaction: Redaction::default(),
+            max_message_size: crate::server::DEFAULT_MAX_MESSAGE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            handshake_timeout: Duration::from_secs(crate::server::DEFAULT_HANDSHAKE_TIMEOUT_SECS),
+            close_timeout: Duration::from_secs(3),
+            intercept: None,
+            event_capacity: 1024,
+        }
+    }
+}
+
+/// A WebSocket connection that opened through the proxy.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub conn: u64,
+    pub client: SocketAddr,
+    /// The server URL it was relayed to.
+    pub url: String,
+    /// TLS from the client was terminated by wsdeck (`--mitm`).
+    pub mitm: bool,
+    /// The client's upgrade to wsdeck and wsdeck's answer.
+    pub client_leg: HandshakeInfo,
+    /// wsdeck's upgrade to the server and the server's answer.
+    pub server_leg: HandshakeInfo,
+}
+
+/// One message or control frame, as logged.
+#[derive(Debug, Clone)]
+pub struct ProxyFrame {
+    pub record: FrameRecord,
+    /// Frames the message came in (1 unless the sender fragmented it).
+    pub fragments: u32,
+}
+
+/// How a connection ended: each side's Close (code 1005 when it had none; 1006 when the
+/// side went away without one).
+#[derive(Debug, Clone)]
+pub struct Closed {
+    pub conn: u64,
+    pub client: Option<CloseInfo>,
+    pub server: Option<CloseInfo>,
+    /// Held messages that were never passed on (reported as `dropped` frames before this).
+    pub lost_held: usize,
+}
+
+/// A connection that is not a WebSocket the proxy decodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TunnelKind {
+    /// TLS relayed without decrypting (no `--mitm`, or an ignored host).
+    BlindTls,
+    /// A plain HTTP request passed through (`method`, absolute URL).
+    Http { method: String, url: String },
+}
+
+/// What the proxy reports, in order per connection.
+#[derive(Debug, Clone)]
+pub enum ProxyEvent {
+    Opened(Box<Opened>),
+    /// Messages passed on (or dropped, injected, edited), in the order they happened.
+    Frames {
+        conn: u64,
+        frames: Vec<ProxyFrame>,
+    },
+    /// A message intercept holds until it is forwarded, edited or dropped.
+    Held {
+        conn: u64,
+        frame: FrameRecord,
+    },
+    Closed(Closed),
+    TunnelOpened {
+        conn: u64,
+        client: SocketAddr,
+        target: String,
+        kind: TunnelKind,
+    },
+    TunnelClosed {
+        conn: u64,
+        /// Bytes client→server and server→client.
+        up: u64,
+        down: u64,
+    },
+    /// A client was answered with an HTTP error instead of being relayed.
+    Refused {
+        client: SocketAddr,
+        status: u16,
+        message: String,
+    },
+    /// A command could not be carried out, or something the user should know.
+    Notice {
+        conn: u64,
+        message: String,
+    },
+}
+
+/// Steering commands, for a connection's pumps.
+#[derive(Debug, Clone)]
+pub enum ProxyCommand {
+    /// Pass a held message on unchanged (`seq` from its `Held` event).
+    Forward {
+        conn: u64,
+        seq: u64,
+    },
+    Drop {
+        conn: u64,
+        seq: u64,
+    },
+    /// Pass a held message on with this payload instead.
+    Edit {
+        conn: u64,
+        seq: u64,
+        payload: Bytes,
+    },
+    /// Forward every held message of a connection (`None`: of all connections).
+    ForwardAll {
+        conn: Option<u64>,
+    },
+    /// Send a new message to the peer `dir` points at (`ClientToServer`: to the server).
+    Inject {
+        conn: u64,
+        dir: Direction,
+        opcode: Opcode,
+        payload: Bytes,
+    },
+}
+
+#[derive(Clone)]
+struct ConnCmds {
+    /// The pump writing to the server (client→server).
+    to_server: mpsc::UnboundedSender<PumpCmd>,
+    to_client: mpsc::UnboundedSender<PumpCmd>,
+}
+
+type Registry = Arc<Mutex<HashMap<u64, ConnCmds>>>;
+
+/// Steers a running proxy; cheap to clone.
+#[derive(Clone)]
+pub struct Control {
+    registry: Registry,
+    rule: Arc<watch::Sender<Option<InterceptRule>>>,
+}
+
+impl Control {
+    /// Carry out a command. False when its connection is not open (any more).
+    pub fn send(&self, cmd: ProxyCommand) -> bool {
+        let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let both = |c: &ConnCmds, p: PumpCmd| {
+            let a = c.to_server.send(p.clone()).is_ok();
+            let b = c.to_client.send(p).is_ok();
+            a || b
+        };
+        match cmd {
+            ProxyCommand::Forward { conn, seq } => reg
+                .get(&conn)
+                .is_some_and(|c| both(c, PumpCmd::Forward(seq))),
+            ProxyCommand::Drop { conn, seq } => {
+                reg.get(&conn).is_some_and(|c| both(c, PumpCmd::Drop(seq)))
+            }
+            ProxyCommand::Edit { conn, seq, payload } => reg
+                .get(&conn)
+                .is_some_and(|c| both(c, PumpCmd::Edit(seq, payload))),
+            ProxyCommand::ForwardAll { conn: Some(conn) } => {
+                reg.get(&conn).is_some_and(|c| both(c, PumpCmd::ForwardAll))
+            }
+            ProxyCommand::ForwardAll { conn: None } => {
+                // Every connection, even after one took it (no short circuit).
+                let mut any = false;
+                for c in reg.values() {
+                    any |= both(c, PumpCmd::ForwardAll);
+                }
+                any
+            }
+            ProxyCommand::Inject {
+                conn,
+                dir,
+                opcode,
+                payload,
+            } => reg.get(&conn).is_some_and(|c| {
+                let to = match dir {
+                    Direction::ClientToServer => &c.to_server,
+                    Direction::ServerToClient => &c.to_client,
+                };
+                to.send(PumpCmd::Inject(opcode, payload)).is_ok()
+            }),
+        }
+    }
+
+    /// Hold matching messages from now on (`None`: hold nothing; already held ones stay
+    /// held until forwarded or dropped).
+    pub fn set_intercept(&self, rule: Option<InterceptRule>) {
+        self.rule.send_replace(rule);
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> Vec<u64> {
+        let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<u64> = reg.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+/// A listening proxy. Dropping it stops accepting; open connections end on their own.
+pub struct RunningProxy {
+    addr: SocketAddr,
+    pub events: mpsc::Receiver<ProxyEvent>,
+    control: Control,
+    accept: JoinHandle<()>,
+}
+
+impl RunningProxy {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+    pub fn control(&self) -> Control {
+        self.control.clone()
+    }
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// State of the accept loop and every connection task.
+pub(crate) struct Shared {
+    cfg: ProxyConfig,
+    upstream: Option<Target>,
+    relay: Arc<RelayShared>,
+    registry: Registry,
+    next_conn: AtomicU64,
+    /// TLS for `wss://` servers.
+    client_tls: Arc<rustls::ClientConfig>,
+    slots: Arc<Semaphore>,
+}
+
+impl Shared {
+    fn next_conn(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed) + 1
+    }
+    async fn emit(&self, e: ProxyEvent) {
+        let _ = self.relay.events.send(e).await;
+    }
+}
+
+/// Bind and start accepting.
+pub async fn start(cfg: ProxyConfig) -> anyhow::Result<RunningProxy> {
+    let upstream = match &cfg.upstream {
+        Some(url) => Some(Target::parse(url).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let client_tls = crate::net::tls::client_config(cfg.insecure)
+        .map_err(|e| anyhow::anyhow!("cannot set up TLS: {e}"))?;
+    let (events_tx, events) = mpsc::channel(cfg.event_capacity.max(1));
+    let (rule_tx, rule_rx) = watch::channel(cfg.intercept.clone());
+    let registry: Registry = Arc::default();
+    let relay = Arc::new(RelayShared {
+        seq: AtomicU64::new(0),
+        events: events_tx,
+        rule: rule_rx,
+        redaction: Arc::new(cfg.redaction.clone()),
+        max_message: cfg.max_message_size,
+        close_timeout: cfg.close_timeout,
+    });
+    let shared = Arc::new(Shared {
+        slots: Arc::new(Semaphore::new(cfg.max_connections.max(1))),
+        cfg,
+        upstream,
+        relay,
+        registry: registry.clone(),
+        next_conn: AtomicU64::new(0),
+        client_tls,
+    });
+    let accept = tokio::spawn(accept_loop(listener, shared));
+    Ok(RunningProxy {
+        addr,
+        events,
+        control: Control {
+            registry,
+            rule: Arc::new(rule_tx),
+        },
+        accept,
+    })
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little instead of spinning.
+                tracing::warn!("proxy accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let shared = shared.clone();
+        match shared.slots.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(async move {
+                    client(shared, tcp, peer).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(async move {
+                    let mut tcp = tcp;
+                    let body = "wsdeck proxy: too many connections at once; try again later.\n";
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(2),
+                        http::respond(&mut tcp, 503, "Service Unavailable", body),
+                    )
+                    .await;
+                    shared
+                        .emit(ProxyEvent::Refused {
+                            client: peer,
+                            status: 503,
+                            message: "too many connections at once".into(),
+                        })
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+/// One client connection: read its request, then relay it as the mode says.
+async fn client(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
+    let deadline = Instant::now() + shared.cfg.handshake_timeout;
+    let mut io: BoxIo = Box::new(tcp);
+    let (req, rest) = match read_request(&mut io, Vec::new(), deadline).await {
+        Ok(r) => r,
+        Err((status, msg)) => {
+            refuse(&shared, &mut io, peer, status, &msg).await;
+            return;
+        }
+    };
+    match &shared.upstream {
+        Some(base) => {
+            if !req.is_websocket() {
+                let msg = format!(
+                    "this is wsdeck's WebSocket reverse proxy for {}; connect with a WebSocket client",
+                    base.ws_url()
+                );
+                refuse(&shared, &mut io, peer, 426, &msg).await;
+                return;
+            }
+            let target = base.with_request_path(&req.target);
+            let ctx = ClientCtx {
+                peer,
+                deadline,
+                mitm: false,
+                client_url: client_url(&req, false),
+            };
+            websocket(&shared, io, rest, req, target, ctx).await;
+        }
+        None => forward::handle(&shared, io, rest, req, peer, deadline).await,
+    }
+}
+
+/// Read and parse a request head before `deadline`; the error is a status and a sentence.
+async fn read_request(
+    io: &mut BoxIo,
+    buf: Vec<u8>,
+    deadline: Instant,
+) -> Result<(Request, Vec<u8>), (u16, String)> {
+    let read = tokio::time::timeout_at(deadline.into(), http::read_head(io, buf)).await;
+    let (head, rest) = match read {
+        Err(_) => {
+            return Err((
+                408,
+                "no complete request within the handshake timeout".into(),
+            ));
+        }
+        Ok(Err(http::HeadError::TooBig)) => {
+            return Err((431, http::HeadError::TooBig.to_string()));
+        }
+        Ok(Err(e)) => return Err((400, e.to_string())),
+        Ok(Ok(x)) => x,
+    };
+    let req = http::parse_request(&head).map_err(|e| (400, e.to_string()))?;
+    Ok((req, rest))
+}
+
+/// Answer with an HTTP error and report it (a closed peer is not answered).
+async fn refuse(shared: &Shared, io: &mut BoxIo, peer: SocketAddr, status: u16, msg: &str) {
+    let reason = match status {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        426 => "Upgrade Required",
+        431 => "Request Header Fields Too Large",
+        502 => "Bad Gateway",
+        504 => "Gateway Timeout",
+        _ => "Error",
+    };
+    let body = format!("wsdeck proxy: {msg}\n");
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        http::respond(io, status, reason, &body),
+    )
+    .await;
+    shared
+        .emit(ProxyEvent::Refused {
+            client: peer,
+            status,
+            message: msg.to_string(),
+        })
+        .await;
+}
+
+/// The URL the client asked for, as it would write it.
+fn client_url(req: &Request, tls: bool) -> String {
+    if req.target.contains("://") {
+        return req.target.clone();
+    }
+    let host = http::header(&req.headers, "host").unwrap_or("");
+    format!("{}://{host}{}", if tls { "wss" } else { "ws" }, req.target)
+}
+
+/// About the client side of a WebSocket connection.
+pub(crate) struct ClientCtx {
+    pub peer: SocketAddr,
+    pub deadline: Instant,
+    pub mitm: bool,
+    pub client_url: String,
+}
+
+/// Open the server leg for a client's upgrade, answer the client, relay until both end.
+pub(crate) async fn websocket(
+    shared: &Arc<Shared>,
+    mut io: BoxIo,
+    rest: Vec<u8>,
+    req: Request,
+    target: Target,
+    ctx: ClientCtx,
+) {
+    let version_ok =
+        http::header(&req.headers, "sec-websocket-version").map(str::trim) == Some("13");
+    if !version_ok || http::header(&req.headers, "sec-websocket-key").is_none() {
+        let msg = "the upgrade lacks Sec-WebSocket-Version: 13 or Sec-WebSocket-Key";
+        refuse(shared, &mut io, ctx.peer, 400, msg).await;
+        return;
+    }
+    let opened = tokio::time::timeout_at(
+        ctx.deadline.into(),
+        upstream::open(&req, &target, Some(&shared.client_tls)),
+    )
+    .await;
+    let up = match opened {
+        Err(_) => {
+            let msg = format!(
+                "{} did not upgrade within the handshake timeout",
+                target.ws_url()
+            );
+            refuse(shared, &mut io, ctx.peer, 504, &msg).await;
+            return;
+        }
+        Ok(Err(UpstreamError::BadGateway(msg))) => {
+            refuse(
+                shared,
+                &mut io,
+                ctx.peer,
+                502,
+                &format!("{}: {msg}", target.ws_url()),
+            )
+            .await;
+            return;
+        }
+        Ok(Err(UpstreamError::Refused { response, bytes })) => {
+            // The server's own answer (403, 404…) goes back to the client.
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                let _ = io.write_all(&bytes).await;
+                let _ = io.shutdown().await;
+            })
+            .await;
+            shared
+                .emit(ProxyEvent::Refused {
+                    client: ctx.peer,
+                    status: response.status,
+                    message: format!(
+                        "{} answered {} {} instead of upgrading",
+                        target.ws_url(),
+                        response.status,
+                        crate::net::clean_line(&response.reason)
+                    ),
+                })
+                .await;
+            return;
+        }
+        Ok(Ok(up)) => up,
+    };
+    let (line, headers) = upstream::client_response(&up.response);
+    if io
+        .write_all(&http::head_bytes(&line, &headers))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let _ = io.flush().await;
+    let conn = shared.next_conn();
+    let now = std::time::SystemTime::now();
+    let mut client_leg = HandshakeInfo {
+        conn,
+        leg: Leg::Client,
+        url: ctx.client_url,
+        request: req.head(),
+        response: crate::model::HttpHead {
+            start_line: line,
+            headers,
+        },
+        started: Some(up.started),
+        finished: Some(now),
+    };
+    let mut server_leg = HandshakeInfo {
+        conn,
+        leg: Leg::Server,
+        url: target.ws_url(),
+        request: up.request,
+        response: up.response.head(),
+        started: Some(up.started),
+        finished: Some(up.finished),
+    };
+    if shared.cfg.redaction.enabled {
+        crate::record::redact_handshake(&mut client_leg);
+        crate::record::redact_handshake(&mut server_leg);
+    }
+    let (to_server_tx, to_server) = mpsc::unbounded_channel();
+    let (to_client_tx, to_client) = mpsc::unbounded_channel();
+    shared
+        .registry
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(
+            conn,
+            ConnCmds {
+                to_server: to_server_tx.clone(),
+                to_client: to_client_tx.clone(),
+            },
+        );
+    shared
+        .emit(ProxyEvent::Opened(Box::new(Opened {
+            conn,
+            client: ctx.peer,
+            url: target.ws_url(),
+            mitm: ctx.mitm,
+            client_leg,
+            server_leg,
+        })))
+        .await;
+    let legs = relay::Legs {
+        client: io,
+        client_rest: rest,
+        server: up.io,
+        server_rest: up.rest,
+    };
+    // Unregister even if the relay panics (it must not, but a stale entry would leak).
+    struct Unregister(Registry, u64);
+    impl Drop for Unregister {
+        fn drop(&mut self) {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&self.1);
+        }
+    }
+    let _unregister = Unregister(shared.registry.clone(), conn);
+    relay::run(
+        shared.relay.clone(),
+        conn,
+        legs,
+        to_server,
+        to_client,
+        to_server_tx,
+        to_client_tx,
+    )
+    .await;
+}

@@ -1,0 +1,810 @@
+//! One proxied WebSocket connection: two pumps, one per direction, each reading its peer's
+//! frames and writing them to the other peer byte for byte (masking and fragmentation kept),
+//! logging every message, holding the ones the intercept rule matches, and writing what the
+//! user injects or edits.
+//!
+//! Each pump owns its source's read half and its destination's write half, so a slow reader
+//! stops only the direction it reads (its pump waits on the write; the socket buffers are the
+//! only queue), and control frames always pass held messages. A pump tells the other one to
+//! write a Close to its destination when its own source broke the protocol.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, watch};
+
+use super::frame::{self, FrameError, Header};
+use super::rules::{InterceptRule, Redaction};
+use super::{Closed, ProxyEvent, ProxyFrame};
+use crate::model::{CloseInfo, Direction, FrameRecord, Opcode, Origin};
+
+/// A byte stream the proxy relays: TCP, or TLS over it.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+pub(crate) type BoxIo = Box<dyn Io>;
+
+/// What a pump is told to do (by the user, or by the other pump).
+#[derive(Debug, Clone)]
+pub(crate) enum PumpCmd {
+    Forward(u64),
+    Drop(u64),
+    Edit(u64, Bytes),
+    ForwardAll,
+    Inject(Opcode, Bytes),
+    /// Write a Close with this code and reason to the destination (the other pump's source
+    /// broke the protocol or vanished).
+    Close(u16, String),
+}
+
+/// What every relay shares with the proxy.
+pub(crate) struct RelayShared {
+    pub seq: AtomicU64,
+    pub events: mpsc::Sender<ProxyEvent>,
+    pub rule: watch::Receiver<Option<InterceptRule>>,
+    pub redaction: Arc<Redaction>,
+    pub max_message: usize,
+    pub close_timeout: std::time::Duration,
+}
+
+/// The two legs, after both upgrades, and what was read past each head.
+pub(crate) struct Legs {
+    pub client: BoxIo,
+    pub client_rest: Vec<u8>,
+    pub server: BoxIo,
+    pub server_rest: Vec<u8>,
+}
+
+/// Relay until both directions end; then report how each side closed.
+pub(crate) async fn run(
+    shared: Arc<RelayShared>,
+    conn: u64,
+    legs: Legs,
+    to_server: mpsc::UnboundedReceiver<PumpCmd>,
+    to_client: mpsc::UnboundedReceiver<PumpCmd>,
+    to_server_tx: mpsc::UnboundedSender<PumpCmd>,
+    to_client_tx: mpsc::UnboundedSender<PumpCmd>,
+) {
+    let (cr, cw) = tokio::io::split(legs.client);
+    let (sr, sw) = tokio::io::split(legs.server);
+    let (closing_tx, closing_rx) = watch::channel(None);
+    let closing = Arc::new(closing_tx);
+    let logged_in = Arc::new(AtomicBool::new(false));
+    let common = |dir| Common {
+        shared: shared.clone(),
+        conn,
+        dir,
+        closing: closing.clone(),
+        closing_rx: closing_rx.clone(),
+        logged_in: logged_in.clone(),
+    };
+    let c2s = Pump::new(
+        common(Direction::ClientToServer),
+        cr,
+        sw,
+        legs.client_rest,
+        to_server,
+        to_client_tx,
+    );
+    let s2c = Pump::new(
+        common(Direction::ServerToClient),
+        sr,
+        cw,
+        legs.server_rest,
+        to_client,
+        to_server_tx,
+    );
+    let (c2s, s2c) = tokio::join!(c2s.run(), s2c.run());
+    let lost_held = c2s.lost + s2c.lost;
+    let _ = shared
+        .events
+        .send(ProxyEvent::Closed(Closed {
+            conn,
+            client: c2s.src_close,
+            server: s2c.src_close,
+            lost_held,
+        }))
+        .await;
+}
+
+struct Common {
+    shared: Arc<RelayShared>,
+    conn: u64,
+    dir: Direction,
+    /// Set once the connection is closing: the deadline after which both pumps give up.
+    closing: Arc<watch::Sender<Option<Instant>>>,
+    closing_rx: watch::Receiver<Option<Instant>>,
+    /// The server accepted a login (ends the login-shape redaction).
+    logged_in: Arc<AtomicBool>,
+}
+
+/// A data message being read, fragment by fragment.
+struct Partial {
+    opcode: Opcode,
+    payload: Vec<u8>,
+    /// Its frames as read, kept only while it may still be held.
+    raw: Vec<u8>,
+    buffering: bool,
+    fragments: u32,
+    at: SystemTime,
+}
+
+/// A message held by intercept.
+struct Held {
+    /// As logged (payload redacted when it had a secret).
+    record: FrameRecord,
+    /// What the peer sent: the frames to pass on unchanged, and the payload to edit.
+    raw: Vec<u8>,
+    fragments: u32,
+    /// The `Held` event for it was sent.
+    reported: bool,
+}
+
+/// How a pump ended.
+struct PumpEnd {
+    /// The close its source sent (1005 without a code), or 1006 if it vanished.
+    src_close: Option<CloseInfo>,
+    lost: usize,
+}
+
+struct Pump {
+    c: Common,
+    masked: bool,
+    src: ReadHalf<BoxIo>,
+    dst: WriteHalf<BoxIo>,
+    buf: BytesMut,
+    out: Vec<u8>,
+    batch: Vec<ProxyFrame>,
+    partial: Option<Partial>,
+    held: Vec<Held>,
+    /// Frames waiting for a message whose first fragments were already passed on.
+    pending: VecDeque<Vec<u8>>,
+    mid_message: bool,
+    cmds: mpsc::UnboundedReceiver<PumpCmd>,
+    /// The other pump (it writes to our source).
+    peer: mpsc::UnboundedSender<PumpCmd>,
+    src_close: Option<CloseInfo>,
+    /// A Close went to the destination: no more data may follow it.
+    sent_close: bool,
+    dst_dead: bool,
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+
+impl Pump {
+    fn new(
+        c: Common,
+        src: ReadHalf<BoxIo>,
+        dst: WriteHalf<BoxIo>,
+        rest: Vec<u8>,
+        cmds: mpsc::UnboundedReceiver<PumpCmd>,
+        peer: mpsc::UnboundedSender<PumpCmd>,
+    ) -> Pump {
+        Pump {
+            masked: c.dir == Direction::ClientToServer,
+            c,
+            src,
+            dst,
+            buf: BytesMut::from(&rest[..]),
+            out: Vec::with_capacity(READ_CHUNK),
+            batch: Vec::new(),
+            partial: None,
+            held: Vec::new(),
+            pending: VecDeque::new(),
+            mid_message: false,
+            cmds,
+            peer,
+            src_close: None,
+            sent_close: false,
+            dst_dead: false,
+        }
+    }
+
+    /// Who this pump reads from, for messages.
+    fn src_name(&self) -> &'static str {
+        match self.c.dir {
+            Direction::ClientToServer => "client",
+            Direction::ServerToClient => "server",
+        }
+    }
+
+    async fn run(mut self) -> PumpEnd {
+        let mut cmds_open = true;
+        // Bytes read before the upgrade finished may already hold frames.
+        let mut alive = self.process().await;
+        while alive {
+            if self.buf.capacity() - self.buf.len() < 4096 {
+                self.buf.reserve(READ_CHUNK);
+            }
+            let mut closing_rx = self.c.closing_rx.clone();
+            tokio::select! {
+                biased;
+                cmd = self.cmds.recv(), if cmds_open => match cmd {
+                    Some(cmd) => self.command(cmd).await,
+                    None => cmds_open = false,
+                },
+                _ = closing_deadline(&mut closing_rx) => break,
+                r = self.src.read_buf(&mut self.buf) => match r {
+                    Ok(0) | Err(_) => {
+                        self.src_ended().await;
+                        break;
+                    }
+                    Ok(_) => alive = self.process().await,
+                },
+            }
+        }
+        self.flush_events().await;
+        self.end().await
+    }
+
+    /// Parse every whole frame in the buffer, write what passes on, report what was seen.
+    /// False when the source broke the protocol (the pump ends).
+    async fn process(&mut self) -> bool {
+        let at = SystemTime::now();
+        let mut ok = true;
+        loop {
+            let h = match frame::parse_header(&self.buf, self.masked, self.c.shared.max_message) {
+                Ok(Some(h)) => h,
+                Ok(None) => break,
+                Err(e) => {
+                    self.protocol_failure(e).await;
+                    ok = false;
+                    break;
+                }
+            };
+            if self.buf.len() < h.total_len() {
+                self.buf.reserve(h.total_len() - self.buf.len());
+                break;
+            }
+            let raw = self.buf.split_to(h.total_len()).freeze();
+            if let Err(e) = self.frame(h, raw, at) {
+                self.protocol_failure(e).await;
+                ok = false;
+                break;
+            }
+        }
+        self.write_out().await;
+        self.flush_events().await;
+        ok
+    }
+
+    /// The unmasked payload of a frame.
+    fn payload(h: &Header, raw: &Bytes) -> Bytes {
+        let body = raw.slice(h.header_len..);
+        match h.mask {
+            None => body,
+            Some(m) => {
+                let mut v = body.to_vec();
+                frame::apply_mask(&mut v, m, 0);
+                Bytes::from(v)
+            }
+        }
+    }
+
+    fn frame(&mut self, h: Header, raw: Bytes, at: SystemTime) -> Result<(), FrameError> {
+        let payload = Self::payload(&h, &raw);
+        match h.opcode {
+            frame::OP_PING | frame::OP_PONG => {
+                let opcode = if h.opcode == frame::OP_PING {
+                    Opcode::Ping
+                } else {
+                    Opcode::Pong
+                };
+                let origin = if self.sent_close {
+                    Origin::Dropped
+                } else {
+                    self.out.extend_from_slice(&raw);
+                    Origin::Wire
+                };
+                let rec = self.record(opcode, payload, at, origin);
+                self.batch.push(ProxyFrame {
+                    record: rec,
+                    fragments: 1,
+                });
+            }
+            frame::OP_CLOSE => {
+                let parsed = frame::parse_close(&payload);
+                let origin = if self.sent_close {
+                    Origin::Dropped
+                } else {
+                    self.out.extend_from_slice(&raw);
+                    self.sent_close = true;
+                    Origin::Wire
+                };
+                self.src_close = Some(match &parsed {
+                    Some((code, reason)) => CloseInfo {
+                        code: *code,
+                        reason: reason.clone(),
+                    },
+                    None => CloseInfo {
+                        code: 1005,
+                        reason: String::new(),
+                    },
+                });
+                let mut rec = self.record(
+                    Opcode::Close,
+                    Bytes::from(parsed.as_ref().map(|p| p.1.clone()).unwrap_or_default()),
+                    at,
+                    origin,
+                );
+                rec.len = payload.len();
+                rec.close = parsed.map(|(code, reason)| CloseInfo { code, reason });
+                self.batch.push(ProxyFrame {
+                    record: rec,
+                    fragments: 1,
+                });
+                self.start_closing();
+            }
+            op => self.data(h, op, raw, payload, at)?,
+        }
+        Ok(())
+    }
+
+    fn data(
+        &mut self,
+        h: Header,
+        op: u8,
+        raw: Bytes,
+        payload: Bytes,
+        at: SystemTime,
+    ) -> Result<(), FrameError> {
+        let max = self.c.shared.max_message;
+        match (&mut self.partial, op) {
+            (None, frame::OP_CONTINUATION) => {
+                return Err(FrameError::Protocol("a continuation frame with no message"));
+            }
+            (Some(_), frame::OP_TEXT | frame::OP_BINARY) => {
+                return Err(FrameError::Protocol(
+                    "a new message inside a fragmented one",
+                ));
+            }
+            (None, _) => {
+                self.partial = Some(Partial {
+                    opcode: if op == frame::OP_TEXT {
+                        Opcode::Text
+                    } else {
+                        Opcode::Binary
+                    },
+                    payload: Vec::new(),
+                    raw: Vec::new(),
+                    buffering: self.c.rule_active(),
+                    fragments: 0,
+                    at,
+                });
+            }
+            (Some(_), _) => {}
+        }
+        let p = self.partial.as_mut().expect("set above");
+        if p.payload.len() + payload.len() > max {
+            return Err(FrameError::TooBig { limit: max });
+        }
+        p.fragments += 1;
+        if h.fin && p.fragments == 1 && !p.buffering {
+            // The common case: a whole message in one frame, passed on at once.
+            let opcode = p.opcode;
+            self.partial = None;
+            let origin = self.pass_on(&raw);
+            let rec = self.record(opcode, payload, at, origin);
+            self.batch.push(ProxyFrame {
+                record: rec,
+                fragments: 1,
+            });
+            return Ok(());
+        }
+        p.payload.extend_from_slice(&payload);
+        if p.buffering {
+            p.raw.extend_from_slice(&raw);
+        } else {
+            self.mid_message = !h.fin;
+            self.pass_on(&raw);
+        }
+        if !h.fin {
+            return Ok(());
+        }
+        let p = self.partial.take().expect("set above");
+        let rec = self.record(p.opcode, Bytes::from(p.payload), p.at, Origin::Wire);
+        if !p.buffering {
+            self.mid_message = false;
+            self.release_pending();
+            self.batch.push(ProxyFrame {
+                record: rec,
+                fragments: p.fragments,
+            });
+        } else if self.c.matches(&rec) {
+            self.held.push(Held {
+                record: rec,
+                raw: p.raw,
+                fragments: p.fragments,
+                reported: false,
+            });
+        } else {
+            let origin = self.pass_on(&p.raw);
+            let mut rec = rec;
+            rec.origin = origin;
+            self.batch.push(ProxyFrame {
+                record: rec,
+                fragments: p.fragments,
+            });
+        }
+        Ok(())
+    }
+
+    /// Queue frames of a data message for the destination; `Dropped` when it cannot take
+    /// data any more (it was sent a Close).
+    fn pass_on(&mut self, raw: &[u8]) -> Origin {
+        if self.sent_close || self.dst_dead {
+            return Origin::Dropped;
+        }
+        self.out.extend_from_slice(raw);
+        Origin::Wire
+    }
+
+    fn release_pending(&mut self) {
+        while let Some(f) = self.pending.pop_front() {
+            self.pass_on(&f);
+        }
+    }
+
+    /// The log record of a message: its seq, redacted copy of the payload.
+    fn record(
+        &self,
+        opcode: Opcode,
+        payload: Bytes,
+        at: SystemTime,
+        origin: Origin,
+    ) -> FrameRecord {
+        let len = payload.len();
+        let mut rec = FrameRecord {
+            seq: self.c.shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
+            conn: self.c.conn,
+            at,
+            dir: self.c.dir,
+            origin,
+            opcode,
+            len,
+            payload,
+            close: None,
+            redacted: false,
+        };
+        if opcode == Opcode::Text {
+            self.redact(&mut rec);
+        }
+        rec
+    }
+
+    fn redact(&self, rec: &mut FrameRecord) {
+        let Ok(text) = std::str::from_utf8(&rec.payload) else {
+            return;
+        };
+        let policy = &self.c.shared.redaction;
+        if self.c.dir == Direction::ServerToClient && policy.is_login_ok(text) {
+            self.c.logged_in.store(true, Ordering::Relaxed);
+        }
+        let login_phase = !self.c.logged_in.load(Ordering::Relaxed);
+        if let Some(shown) = policy.apply(self.c.dir, text, login_phase) {
+            rec.payload = Bytes::from(shown);
+            rec.redacted = true;
+        }
+    }
+
+    async fn write_out(&mut self) {
+        if self.out.is_empty() || self.dst_dead {
+            self.out.clear();
+            return;
+        }
+        let ok = self.dst.write_all(&self.out).await.is_ok() && self.dst.flush().await.is_ok();
+        self.out.clear();
+        if !ok {
+            self.dst_dead = true;
+            self.start_closing();
+        }
+    }
+
+    async fn flush_events(&mut self) {
+        if !self.batch.is_empty() {
+            let frames = std::mem::take(&mut self.batch);
+            let _ = self
+                .c
+                .shared
+                .events
+                .send(ProxyEvent::Frames {
+                    conn: self.c.conn,
+                    frames,
+                })
+                .await;
+        }
+        let mut newly = Vec::new();
+        for h in self.held.iter_mut().filter(|h| !h.reported) {
+            h.reported = true;
+            newly.push(h.record.clone());
+        }
+        for rec in newly {
+            let _ = self
+                .c
+                .shared
+                .events
+                .send(ProxyEvent::Held {
+                    conn: self.c.conn,
+                    frame: rec,
+                })
+                .await;
+        }
+    }
+
+    /// The source sent something that cannot be relayed: it gets a Close with the code
+    /// (through the other pump), the destination a 1001.
+    async fn protocol_failure(&mut self, e: FrameError) {
+        let _ = self.peer.send(PumpCmd::Close(e.close_code(), e.reason()));
+        let reason = format!(
+            "wsdeck: the {} broke the WebSocket protocol ({})",
+            self.src_name(),
+            e.reason()
+        );
+        self.write_close(1001, &reason).await;
+        if self.src_close.is_none() {
+            self.src_close = Some(CloseInfo {
+                code: 1006,
+                reason: e.reason(),
+            });
+        }
+        self.start_closing();
+    }
+
+    /// Write a Close the proxy makes itself (logged as injected).
+    async fn write_close(&mut self, code: u16, reason: &str) {
+        if self.sent_close {
+            return;
+        }
+        self.sent_close = true;
+        let payload = frame::close_payload(Some(code), reason);
+        frame::encode(&mut self.out, frame::OP_CLOSE, &payload, self.masked);
+        self.write_out().await;
+        let mut rec = self.record(
+            Opcode::Close,
+            Bytes::from(reason.to_string()),
+            SystemTime::now(),
+            Origin::Injected,
+        );
+        rec.len = payload.len();
+        rec.close = Some(CloseInfo {
+            code,
+            reason: reason.to_string(),
+        });
+        self.batch.push(ProxyFrame {
+            record: rec,
+            fragments: 1,
+        });
+    }
+
+    /// The source closed its stream (or failed): pass the end on.
+    async fn src_ended(&mut self) {
+        if self.src_close.is_none() {
+            self.src_close = Some(CloseInfo {
+                code: 1006,
+                reason: format!("the {} went away without a close", self.src_name()),
+            });
+            let reason = format!("wsdeck: the {} went away", self.src_name());
+            self.write_close(1001, &reason).await;
+        }
+        let _ = self.dst.shutdown().await;
+        self.start_closing();
+    }
+
+    fn start_closing(&self) {
+        let deadline = Instant::now() + self.c.shared.close_timeout;
+        self.c.closing.send_if_modified(|d| {
+            if d.is_none() {
+                *d = Some(deadline);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    async fn command(&mut self, cmd: PumpCmd) {
+        match cmd {
+            PumpCmd::Forward(seq) => {
+                if let Some(h) = self.take_held(seq) {
+                    self.release(h, None);
+                }
+            }
+            PumpCmd::ForwardAll => {
+                for h in std::mem::take(&mut self.held) {
+                    self.release(h, None);
+                }
+            }
+            PumpCmd::Drop(seq) => {
+                if let Some(mut h) = self.take_held(seq) {
+                    h.record.origin = Origin::Dropped;
+                    self.batch.push(ProxyFrame {
+                        record: h.record,
+                        fragments: h.fragments,
+                    });
+                }
+            }
+            PumpCmd::Edit(seq, payload) => {
+                let Some(h) = self.held.iter().find(|h| h.record.seq == seq) else {
+                    return;
+                };
+                if h.record.opcode == Opcode::Text && std::str::from_utf8(&payload).is_err() {
+                    self.notice(format!(
+                        "message {seq} was not changed: an edited text message must be UTF-8"
+                    ))
+                    .await;
+                    return;
+                }
+                if let Some(h) = self.take_held(seq) {
+                    self.release(h, Some(payload));
+                }
+            }
+            PumpCmd::Inject(opcode, payload) => self.inject(opcode, payload).await,
+            PumpCmd::Close(code, reason) => self.write_close(code, &reason).await,
+        }
+        self.write_out().await;
+        self.flush_events().await;
+    }
+
+    fn take_held(&mut self, seq: u64) -> Option<Held> {
+        let i = self.held.iter().position(|h| h.record.seq == seq)?;
+        Some(self.held.remove(i))
+    }
+
+    /// Pass a held message on, as sent or with a new payload.
+    fn release(&mut self, h: Held, edited: Option<Bytes>) {
+        let fragments = h.fragments;
+        let mut rec = h.record;
+        let (bytes, origin_if_sent, fragments) = match edited {
+            None => (h.raw, Origin::Wire, fragments),
+            Some(p) => {
+                let mut out = Vec::with_capacity(p.len() + 14);
+                frame::encode(&mut out, opcode_number(rec.opcode), &p, self.masked);
+                rec.len = p.len();
+                rec.payload = p;
+                rec.redacted = false;
+                if rec.opcode == Opcode::Text {
+                    self.redact(&mut rec);
+                }
+                (out, Origin::Modified, 1)
+            }
+        };
+        rec.origin = self.send_data(bytes, origin_if_sent);
+        self.batch.push(ProxyFrame {
+            record: rec,
+            fragments,
+        });
+    }
+
+    /// Send a whole data message now, or after the message being passed on ends.
+    fn send_data(&mut self, bytes: Vec<u8>, origin: Origin) -> Origin {
+        if self.sent_close || self.dst_dead {
+            return Origin::Dropped;
+        }
+        if self.mid_message {
+            self.pending.push_back(bytes);
+        } else {
+            self.out.extend_from_slice(&bytes);
+        }
+        origin
+    }
+
+    async fn inject(&mut self, opcode: Opcode, payload: Bytes) {
+        if opcode == Opcode::Text && std::str::from_utf8(&payload).is_err() {
+            self.notice("nothing was sent: a text message must be UTF-8".into())
+                .await;
+            return;
+        }
+        if opcode == Opcode::Close {
+            let (code, reason) = frame::parse_close(&payload).unwrap_or((1000, String::new()));
+            self.write_close(code, &reason).await;
+            return;
+        }
+        if matches!(opcode, Opcode::Ping | Opcode::Pong) && payload.len() > 125 {
+            self.notice("nothing was sent: a ping or pong carries at most 125 bytes".into())
+                .await;
+            return;
+        }
+        let mut bytes = Vec::with_capacity(payload.len() + 14);
+        frame::encode(&mut bytes, opcode_number(opcode), &payload, self.masked);
+        let origin = if matches!(opcode, Opcode::Ping | Opcode::Pong) {
+            // Control frames may go between the fragments of a message.
+            if self.sent_close || self.dst_dead {
+                Origin::Dropped
+            } else {
+                self.out.extend_from_slice(&bytes);
+                Origin::Injected
+            }
+        } else {
+            self.send_data(bytes, Origin::Injected)
+        };
+        if origin == Origin::Dropped {
+            self.notice(format!(
+                "the injected {} was not sent: the {} side is closed",
+                opcode.name(),
+                match self.c.dir {
+                    Direction::ClientToServer => "server",
+                    Direction::ServerToClient => "client",
+                }
+            ))
+            .await;
+        }
+        let rec = self.record(opcode, payload, SystemTime::now(), origin);
+        self.batch.push(ProxyFrame {
+            record: rec,
+            fragments: 1,
+        });
+    }
+
+    async fn notice(&mut self, message: String) {
+        let _ = self
+            .c
+            .shared
+            .events
+            .send(ProxyEvent::Notice {
+                conn: self.c.conn,
+                message,
+            })
+            .await;
+    }
+
+    /// Held messages still here when the connection ends are reported as dropped.
+    async fn end(mut self) -> PumpEnd {
+        let lost = self.held.len();
+        for h in std::mem::take(&mut self.held) {
+            let mut rec = h.record;
+            rec.origin = Origin::Dropped;
+            self.batch.push(ProxyFrame {
+                record: rec,
+                fragments: h.fragments,
+            });
+        }
+        self.flush_events().await;
+        if lost > 0 {
+            self.notice(format!(
+                "{lost} held message(s) were not delivered: the connection closed while they were held"
+            ))
+            .await;
+        }
+        PumpEnd {
+            src_close: self.src_close,
+            lost,
+        }
+    }
+}
+
+fn opcode_number(op: Opcode) -> u8 {
+    op.number()
+}
+
+impl Common {
+    fn rule_active(&self) -> bool {
+        self.shared.rule.borrow().is_some()
+    }
+    fn matches(&self, rec: &FrameRecord) -> bool {
+        match &*self.shared.rule.borrow() {
+            Some(rule) => rule(rec),
+            None => false,
+        }
+    }
+}
+
+/// Wait until the connection's closing deadline (forever while it is not closing).
+async fn closing_deadline(rx: &mut watch::Receiver<Option<Instant>>) {
+    loop {
+        let d = *rx.borrow_and_update();
+        match d {
+            Some(d) => {
+                tokio::time::sleep_until(d.into()).await;
+                return;
+            }
+            None => {
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! What the proxy hides and what it holds, decided per message.
+//!
+//! The proxy never knows a password, so it masks by shape: a client→server text message of
+//! the `--login-template` shape (`{user}:{password}` by default), sent before the server's
+//! first reply matching `--login-ok`, shows `{user}:***`; every `--redact REGEX` match (its
+//! capture groups, if it has any, else the whole match) shows `***`, both ways, all along.
+
+use std::sync::Arc;
+
+use regex::Regex;
+
+use crate::model::{Direction, FrameRecord};
+use crate::record::REDACTED;
+
+/// The proxy's redaction policy.
+#[derive(Debug, Clone)]
+pub struct Redaction {
+    /// Off with `--no-redact`: payloads and credential headers are shown as sent.
+    pub enabled: bool,
+    /// The login template turned into a pattern whose `password` group is masked.
+    login: Option<Regex>,
+    /// A server reply matching this ends the login phase of a connection.
+    login_ok: Regex,
+    rules: Vec<Regex>,
+}
+
+impl Redaction {
+    /// Build from the template (`{user}`, `{password}`), the login-ok pattern and the
+    /// `--redact` rules. A template without `{password}` masks nothing by shape.
+    pub fn new(template: &str, login_ok: Regex, rules: Vec<Regex>) -> Self {
+        Redaction {
+            enabled: true,
+            login: template_pattern(template),
+            login_ok,
+            rules,
+        }
+    }
+
+    /// Nothing hidden (`--no-redact`).
+    pub fn off() -> Self {
+        Redaction {
+            enabled: false,
+            login: None,
+            login_ok: Regex::new("$^").expect("valid regex"),
+            rules: Vec::new(),
+        }
+    }
+
+    /// Whether a server message ends the login phase.
+    pub fn is_login_ok(&self, text: &str) -> bool {
+        self.login_ok.is_match(text)
+    }
+
+    /// The text as shown and recorded, or `None` when nothing in it is hidden.
+    /// `login_phase`: the connection has not yet seen the server accept a login.
+    pub fn apply(&self, dir: Direction, text: &str, login_phase: bool) -> Option<String> {
+        if !self.enabled {
+            return None;
+        }
+        let mut out: Option<String> = None;
+        if login_phase
+            && dir == Direction::ClientToServer
+            && let Some(re) = &self.login
+            && let Some(c) = re.captures(text)
+            && let Some(pw) = c.name("password")
+        {
+            let mut s = String::with_capacity(text.len());
+            s.push_str(&text[..pw.start()]);
+            s.push_str(REDACTED);
+            s.push_str(&text[pw.end()..]);
+            out = Some(s);
+        }
+        for re in &self.rules {
+            let cur = out.as_deref().unwrap_or(text);
+            if let Some(masked) = mask_matches(re, cur) {
+                out = Some(masked);
+            }
+        }
+        out
+    }
+}
+
+impl Default for Redaction {
+    fn default() -> Self {
+        Redaction::new(
+            crate::model::DEFAULT_LOGIN_TEMPLATE,
+            Regex::new(crate::model::DEFAULT_LOGIN_OK).expect("valid regex"),
+            Vec::new(),
+        )
+    }
+}
+
+/// `{user}:{password}` → `^(?s)(?P<user>.*?):(?P<password>.+)$`; literal text is escaped.
+fn template_pattern(template: &str) -> Option<Regex> {
+    if !template.contains("{password}") {
+        return None;
+    }
+    let mut pat = String::from("^(?s)");
+    let mut rest = template;
+    let mut seen_user = false;
+    let mut seen_password = false;
+    while !rest.is_empty() {
+        let next_user = rest.find("{user}");
+        let next_pw = rest.find("{password}");
+        let (at, is_user) = match (next_user, next_pw) {
+            (Some(u), Some(p)) if u < p => (u, true),
+            (_, Some(p)) => (p, false),
+            (Some(u), None) => (u, true),
+            (None, None) => {
+                pat.push_str(&regex::escape(rest));
+                break;
+            }
+        };
+        pat.push_str(&regex::escape(&rest[..at]));
+        if is_user {
+            pat.push_str(if seen_user { ".*?" } else { "(?P<user>.*?)" });
+            seen_user = true;
+            rest = &rest[at + "{user}".len()..];
+        } else {
+            pat.push_str(if seen_password {
+                ".+?"
+            } else {
+                "(?P<password>.+?)"
+            });
+            seen_password = true;
+            rest = &rest[at + "{password}".len()..];
+        }
+    }
+    pat.push('$');
+    Regex::new(&pat).ok()
+}
+
+/// Replace each match's capture groups (or the whole match without groups) with `***`.
+fn mask_matches(re: &Regex, text: &str) -> Option<String> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for c in re.captures_iter(text) {
+        if c.len() > 1 {
+            spans.extend(c.iter().skip(1).flatten().map(|m| (m.start(), m.end())));
+        } else if let Some(m) = c.get(0) {
+            spans.push((m.start(), m.end()));
+        }
+    }
+    spans.retain(|(s, e)| e > s);
+    if spans.is_empty() {
+        return None;
+    }
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (s, e) in spans {
+        if s < at {
+            continue;
+        }
+        out.push_str(&text[at..s]);
+        out.push_str(REDACTED);
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// Which messages intercept holds: any predicate over the frame as it would be logged
+/// (the UI builds it from the monitor's filter plus a direction).
+pub type InterceptRule = Arc<dyn Fn(&FrameRecord) -> bool + Send + Sync>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(template: &str, rules: &[&str]) -> Redaction {
+        Redaction::new(
+            template,
+            Regex::new("congratulation").unwrap(),
+            rules.iter().map(|r| Regex::new(r).unwrap()).collect(),
+        )
+    }
+
+    #[test]
+    fn the_seed_login_shows_the_user_and_hides_the_password() {
+        let p = policy("{user}:{password}", &[]);
+        let c2s = Direction::ClientToServer;
+        assert_eq!(
+            p.apply(c2s, "admin:123456", true).as_deref(),
+            Some("admin:***")
+        );
+        assert_eq!(
+            p.apply(c2s, "admin:12:34", true).as_deref(),
+            Some("admin:***")
+        );
+        assert_eq!(p.apply(c2s, "admin:123456", false), None, "after login");
+        assert_eq!(p.apply(Direction::ServerToClient, "a:b", true), None);
+        assert_eq!(p.apply(c2s, "no colon", true), None);
+        let json = policy(r#"{"u":"{user}","p":"{password}"}"#, &[]);
+        assert_eq!(
+            json.apply(c2s, r#"{"u":"bob","p":"s3cr.t"}"#, true)
+                .as_deref(),
+            Some(r#"{"u":"bob","p":"***"}"#)
+        );
+        assert_eq!(policy("{user} only", &[]).apply(c2s, "x only", true), None);
+        assert!(Redaction::off().apply(c2s, "admin:123456", true).is_none());
+    }
+
+    #[test]
+    fn redact_rules_hide_groups_or_whole_matches_both_ways() {
+        let p = policy("{user}:{password}", &[r#"token=(\w+)"#, r"\d{16}"]);
+        let s2c = Direction::ServerToClient;
+        assert_eq!(
+            p.apply(s2c, "token=abc card 1234567812345678 token=def", false)
+                .as_deref(),
+            Some("token=*** card *** token=***")
+        );
+        assert_eq!(p.apply(s2c, "nothing here", false), None);
+        assert!(p.is_login_ok("congratulation, you have connect"));
+    }
+}

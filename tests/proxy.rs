@@ -1,0 +1,616 @@
+//! `wsdeck proxy`: real clients and servers through it, its JSON lines, recording and HAR.
+
+mod common;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use common::peers;
+use common::proxy::{ProxyProcess, spawn_proxy, summary};
+use serde_json::Value;
+
+fn s(a: &str, b: &str, c: &str) -> (String, String, String) {
+    (a.to_string(), b.to_string(), c.to_string())
+}
+
+/// Run the seed's client against `url` with these stdin lines; its stdout.
+fn seed_client(url: &str, input: &str) -> String {
+    let mut client = Command::new(peers::python())
+        .arg(peers::seed_client_py())
+        .arg(url)
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start seed_client.py");
+    client
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input.as_bytes())
+        .expect("write the client's stdin");
+    let stdout = common::lines_of(client.stdout.take().expect("piped stdout"));
+    let stderr = common::lines_of(client.stderr.take().expect("piped stderr"));
+    let status = common::wait_guarded(&mut client, "seed_client.py");
+    let out = stdout.iter().collect::<Vec<_>>().join("\n");
+    let err = stderr.iter().collect::<Vec<_>>().join("\n");
+    assert!(
+        status.success(),
+        "seed_client.py failed: {status:?}\n{out}\n{err}"
+    );
+    out
+}
+
+/// A Python `websockets` peer from inline source that prints `listening on HOST:PORT`.
+struct PyPeer {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for PyPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn py_server(source: &str) -> PyPeer {
+    let mut child = Command::new(peers::python())
+        .args(["-c", source])
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the Python server");
+    let stdout = common::lines_of(child.stdout.take().expect("piped stdout"));
+    let addr = common::read_listening_line(&stdout, "the Python server");
+    PyPeer { child, addr }
+}
+
+/// Run inline Python client source with `url` as argv[1]; its stdout lines.
+fn py_client(source: &str, url: &str) -> Vec<String> {
+    let mut child = Command::new(peers::python())
+        .args(["-c", source, url])
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the Python client");
+    let stdout = common::lines_of(child.stdout.take().expect("piped stdout"));
+    let stderr = common::lines_of(child.stderr.take().expect("piped stderr"));
+    let status = common::wait_guarded(&mut child, "the Python client");
+    let out: Vec<String> = stdout.iter().collect();
+    let err = stderr.iter().collect::<Vec<_>>().join("\n");
+    assert!(status.success(), "the Python client failed: {out:?}\n{err}");
+    out
+}
+
+fn handshake(p: &ProxyProcess, conn: u64, leg: &str) -> Value {
+    p.seen
+        .iter()
+        .find(|v| {
+            v["type"] == "handshake"
+                && v["conn"] == conn
+                && v.get("leg").and_then(Value::as_str).unwrap_or("server") == leg
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no {leg} handshake of {conn}:\n{}", p.dump()))
+}
+
+#[test]
+fn the_seed_client_and_server_talk_through_the_reverse_proxy_and_every_message_is_printed() {
+    if !peers::peers_available() {
+        return;
+    }
+    let server = peers::spawn_seed_server("admin", "123456");
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("proxy.jsonl");
+    let har = dir.path().join("proxy.har");
+    let mut proxy = spawn_proxy(&[
+        &server.url(),
+        "--record",
+        rec.to_str().unwrap(),
+        "--har",
+        har.to_str().unwrap(),
+    ]);
+
+    let url = format!("{}/chat/room?id=7", proxy.url());
+    let out = seed_client(&url, "admin:wrong\nadmin:123456\nhello\nexit\n");
+    assert!(out.contains("your submit context: hello"), "{out}");
+    let closed = proxy.until_closed(1);
+    assert_eq!(closed["client"]["code"], 1000, "{}", proxy.dump());
+    assert_eq!(closed["client"]["reason"], "user exit");
+    assert_eq!(closed["server"]["code"], 1000, "the server's own reply");
+
+    // Path and query reach the server; both legs' handshakes are printed.
+    let server_leg = handshake(&proxy, 1, "server");
+    assert_eq!(
+        server_leg["url"],
+        format!("{}/chat/room?id=7", server.url())
+    );
+    assert_eq!(
+        server_leg["response"]["start_line"],
+        "HTTP/1.1 101 Switching Protocols"
+    );
+    let client_leg = handshake(&proxy, 1, "client");
+    assert_eq!(
+        client_leg["request"]["start_line"],
+        "GET /chat/room?id=7 HTTP/1.1"
+    );
+
+    let frames = proxy.frames(1);
+    assert_eq!(
+        summary(&frames),
+        [
+            s("c2s", "text", "admin:***"),
+            s(
+                "s2c",
+                "text",
+                "sorry, the username or password is wrong, please submit again"
+            ),
+            s("c2s", "text", "admin:***"),
+            s(
+                "s2c",
+                "text",
+                "congratulation, you have connect with server\r\nnow, you can do something else"
+            ),
+            s("c2s", "text", "hello"),
+            s("s2c", "text", "your submit context: hello"),
+            s("c2s", "close", "user exit"),
+            s("s2c", "close", "user exit"),
+        ],
+        "{}",
+        proxy.dump()
+    );
+    assert_eq!(
+        frames[0]["len"],
+        "admin:wrong".len(),
+        "the length on the wire"
+    );
+    assert_eq!(frames[0]["redacted"], true);
+    assert!(
+        frames
+            .iter()
+            .all(|f| f["ts"].is_string() && f["seq"].is_u64())
+    );
+
+    // A second client: connection 2, in the same recording and HAR.
+    seed_client(&proxy.url(), "admin:123456\nexit\n");
+    proxy.until_closed(2);
+    assert!(proxy.terminate().success());
+
+    let all = proxy.dump();
+    assert!(!all.contains("123456") && !all.contains("wrong\""), "{all}");
+    let recorded = std::fs::read_to_string(&rec).unwrap();
+    assert!(!recorded.contains("123456"), "{recorded}");
+    let recording = wsdeck::record::jsonl::read(&rec).unwrap();
+    let conns: Vec<u64> = recording.frames.iter().map(|f| f.conn).collect();
+    assert_eq!(conns.iter().filter(|c| **c == 1).count(), 8);
+    assert_eq!(conns.iter().filter(|c| **c == 2).count(), 4, "{recorded}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let entries = doc["log"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "one HAR entry per connection");
+    assert_eq!(
+        entries[0]["request"]["url"],
+        format!("{}/chat/room?id=7", server.url())
+    );
+    assert_eq!(entries[1]["_webSocketMessages"][0]["data"], "admin:***");
+}
+
+const FRAGMENTING_SERVER: &str = r#"
+import asyncio
+from websockets.asyncio.server import serve
+
+async def handler(ws):
+    assert ws.request.headers.get("Sec-WebSocket-Protocol") == "chat.v1"
+    await ws.recv()
+    await ws.send(["frag-one ", "frag-two"])
+    pong = await ws.ping(b"are you there")
+    await pong
+    await ws.send("after ping")
+    await ws.close(4000, "bye from server")
+
+async def main():
+    async with serve(handler, "127.0.0.1", 0, subprotocols=["chat.v1"]) as server:
+        print(f"listening on 127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
+        await asyncio.get_running_loop().create_future()
+
+asyncio.run(main())
+"#;
+
+const LISTENING_CLIENT: &str = r#"
+import asyncio, sys
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+async def main(url):
+    async with connect(url, subprotocols=["chat.v1"]) as ws:
+        print("subprotocol", ws.subprotocol, flush=True)
+        await ws.send("start")
+        try:
+            while True:
+                print("got", await ws.recv(), flush=True)
+        except ConnectionClosed:
+            pass
+        print("closed", ws.protocol.close_rcvd.code, ws.protocol.close_rcvd.reason, flush=True)
+
+asyncio.run(main(sys.argv[1]))
+"#;
+
+#[test]
+fn fragments_pings_subprotocol_and_the_servers_close_pass_through() {
+    if !peers::peers_available() {
+        return;
+    }
+    let server = py_server(FRAGMENTING_SERVER);
+    let mut proxy = spawn_proxy(&[&format!("ws://{}", server.addr)]);
+    let out = py_client(LISTENING_CLIENT, &proxy.url());
+    assert_eq!(
+        out,
+        [
+            "subprotocol chat.v1",
+            "got frag-one frag-two",
+            "got after ping",
+            "closed 4000 bye from server"
+        ]
+    );
+    let closed = proxy.until_closed(1);
+    assert_eq!(closed["server"]["code"], 4000, "{}", proxy.dump());
+    assert_eq!(closed["server"]["reason"], "bye from server");
+    assert_eq!(closed["client"]["code"], 4000, "the client's echo");
+    let frames = proxy.frames(1);
+    assert_eq!(
+        summary(&frames),
+        [
+            s("c2s", "text", "start"),
+            s("s2c", "text", "frag-one frag-two"),
+            s("s2c", "ping", ""),
+            s("c2s", "pong", ""),
+            s("s2c", "text", "after ping"),
+            s("s2c", "close", "bye from server"),
+            s("c2s", "close", "bye from server"),
+        ],
+        "{}",
+        proxy.dump()
+    );
+    // websockets ends a fragmented message with an empty final frame: 3 on the wire.
+    assert_eq!(frames[1]["fragments"], 3, "{}", frames[1]);
+    assert_eq!(
+        frames[2]["base64"], "YXJlIHlvdSB0aGVyZQ==",
+        "the ping's payload"
+    );
+    assert_eq!(
+        frames[3]["base64"], "YXJlIHlvdSB0aGVyZQ==",
+        "the client's pong, relayed"
+    );
+    assert_eq!(frames[5]["code"], 4000);
+    let leg = handshake(&proxy, 1, "client");
+    let protocol = leg["response"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| {
+            h["name"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("sec-websocket-protocol")
+        })
+        .cloned();
+    assert_eq!(protocol.unwrap()["value"], "chat.v1");
+    drop(server);
+}
+
+#[tokio::test]
+async fn a_vanished_peer_closes_the_other_side_with_1001() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    if !peers::peers_available() {
+        return;
+    }
+    let mut server = peers::spawn_seed_server("admin", "123456");
+    let mut proxy = spawn_proxy(&[&server.url()]);
+
+    // The client goes away without a Close: the server is sent 1001.
+    let (mut ws, _) = tokio_tungstenite::connect_async(proxy.url()).await.unwrap();
+    ws.send(Message::text("admin:123456")).await.unwrap();
+    let reply = ws.next().await.unwrap().unwrap();
+    assert!(reply.to_text().unwrap().starts_with("congratulation"));
+    drop(ws);
+    let closed = proxy.until_closed(1);
+    assert_eq!(closed["client"]["code"], 1006, "{}", proxy.dump());
+    let injected = proxy
+        .frames(1)
+        .into_iter()
+        .find(|f| f["opcode"] == "close" && f["dir"] == "c2s")
+        .unwrap_or_else(|| panic!("no close sent to the server:\n{}", proxy.dump()));
+    assert_eq!(injected["code"], 1001);
+    assert_eq!(
+        injected["origin"], "injected",
+        "the proxy made it, not the client"
+    );
+
+    // The server goes away: the client gets 1001.
+    let (mut ws, _) = tokio_tungstenite::connect_async(proxy.url()).await.unwrap();
+    ws.send(Message::text("admin:123456")).await.unwrap();
+    ws.next().await.unwrap().unwrap();
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let mut close = None;
+    while let Some(Ok(m)) = ws.next().await {
+        if let Message::Close(c) = m {
+            close = c;
+        }
+    }
+    let close = close.expect("a close frame from the proxy");
+    assert_eq!(u16::from(close.code), 1001);
+    assert!(
+        close.reason.contains("server went away"),
+        "{}",
+        close.reason
+    );
+    let closed = proxy.until_closed(2);
+    assert_eq!(closed["server"]["code"], 1006, "{}", proxy.dump());
+}
+
+#[tokio::test]
+async fn an_oversized_message_closes_its_sender_with_1009() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    if !peers::peers_available() {
+        return;
+    }
+    let server = peers::spawn_seed_server("admin", "123456");
+    let mut proxy = spawn_proxy(&[&server.url(), "--max-message", "64"]);
+    let (mut ws, _) = tokio_tungstenite::connect_async(proxy.url()).await.unwrap();
+    ws.send(Message::text("x".repeat(100))).await.unwrap();
+    let mut code = None;
+    while let Some(Ok(m)) = ws.next().await {
+        if let Message::Close(Some(c)) = m {
+            code = Some(u16::from(c.code));
+        }
+    }
+    assert_eq!(code, Some(1009));
+    let closed = proxy.until_closed(1);
+    assert_eq!(closed["client"]["code"], 1006, "{}", proxy.dump());
+    assert_eq!(
+        closed["server"]["code"], 1001,
+        "the server's reply to the proxy's 1001"
+    );
+}
+
+#[test]
+fn a_non_loopback_listen_address_must_be_asked_for_and_warns() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .args([
+            "proxy",
+            "--no-ui",
+            "--listen",
+            "0.0.0.0:0",
+            "ws://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--allow-remote"), "{err}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .args([
+            "proxy",
+            "--no-ui",
+            "--listen",
+            "0.0.0.0:0",
+            "--allow-remote",
+        ])
+        .arg("ws://127.0.0.1:9")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = common::lines_of(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    while let Ok(l) = lines.recv_timeout(common::GUARD) {
+        let warned = l.starts_with("warning:");
+        seen.push(l);
+        if warned {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("other machines can use this proxy")),
+        "{seen:?}"
+    );
+}
+
+/// Intercept, edit, drop and inject, driven over the proxy's event and command channels
+/// (what the UI does with keys), between a real client and the demo server.
+mod steering {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use wsdeck::model::{Direction, FrameRecord, Opcode, Origin, Secret};
+    use wsdeck::proxy::{ProxyCommand, ProxyConfig, ProxyEvent, RunningProxy};
+
+    type Ws = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn next_event(
+        p: &mut RunningProxy,
+        what: &str,
+        pred: impl Fn(&ProxyEvent) -> bool,
+    ) -> ProxyEvent {
+        let wait = async {
+            loop {
+                match p.events.recv().await {
+                    Some(e) if pred(&e) => return e,
+                    Some(_) => {}
+                    None => panic!("the proxy ended before {what}"),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), wait)
+            .await
+            .unwrap_or_else(|_| panic!("no {what} within 20 s"))
+    }
+
+    async fn held(p: &mut RunningProxy) -> FrameRecord {
+        match next_event(p, "held message", |e| matches!(e, ProxyEvent::Held { .. })).await {
+            ProxyEvent::Held { frame, .. } => frame,
+            _ => unreachable!(),
+        }
+    }
+
+    /// The frame event carrying message `seq`.
+    async fn frame(p: &mut RunningProxy, seq: u64) -> FrameRecord {
+        let ev = next_event(p, &format!("frame {seq}"), |e| match e {
+            ProxyEvent::Frames { frames, .. } => frames.iter().any(|f| f.record.seq == seq),
+            _ => false,
+        })
+        .await;
+        match ev {
+            ProxyEvent::Frames { frames, .. } => frames
+                .into_iter()
+                .find(|f| f.record.seq == seq)
+                .map(|f| f.record)
+                .unwrap(),
+            _ => unreachable!(),
+        }
+    }
+
+    async fn recv(ws: &mut Ws) -> Message {
+        tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("a message within 20 s")
+            .expect("the connection is open")
+            .expect("a valid message")
+    }
+
+    async fn recv_text(ws: &mut Ws) -> String {
+        loop {
+            if let Message::Text(t) = recv(ws).await {
+                return t.to_string();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn held_messages_are_edited_dropped_or_reported_and_either_peer_can_be_injected_into() {
+        let mut scfg = wsdeck::server::ServerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            "admin",
+            Secret::new("123456"),
+        );
+        scfg.broadcast = false;
+        let server = wsdeck::server::start(scfg).await.unwrap();
+        let mut cfg = ProxyConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            Some(format!("ws://{}", server.local_addr())),
+        );
+        cfg.intercept = Some(Arc::new(|f: &FrameRecord| {
+            f.dir == Direction::ClientToServer && f.text().is_some_and(|t| t.contains("hold"))
+        }));
+        let mut proxy = wsdeck::proxy::start(cfg).await.unwrap();
+        let control = proxy.control();
+        let url = format!("ws://{}", proxy.local_addr());
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        ws.send(Message::text("admin:123456")).await.unwrap();
+        assert!(
+            recv_text(&mut ws).await.starts_with("congratulation"),
+            "not held"
+        );
+
+        // Held: a ping sent after it still gets its pong first.
+        ws.send(Message::text("hold me")).await.unwrap();
+        let h = held(&mut proxy).await;
+        assert_eq!((h.conn, h.text()), (1, Some("hold me")));
+        ws.send(Message::Ping(Bytes::from_static(b"still there?")))
+            .await
+            .unwrap();
+        assert_eq!(
+            recv(&mut ws).await,
+            Message::Pong(Bytes::from_static(b"still there?"))
+        );
+
+        // Edited, then passed on: the server answers the edited text.
+        assert!(control.send(ProxyCommand::Edit {
+            conn: 1,
+            seq: h.seq,
+            payload: Bytes::from_static(b"edited"),
+        }));
+        assert_eq!(recv_text(&mut ws).await, "your submit context: edited");
+        let f = frame(&mut proxy, h.seq).await;
+        assert_eq!((f.origin, f.text()), (Origin::Modified, Some("edited")));
+
+        // Dropped: the server never sees it (the next answer is for the next message).
+        ws.send(Message::text("hold this too")).await.unwrap();
+        let h2 = held(&mut proxy).await;
+        assert!(control.send(ProxyCommand::Drop {
+            conn: 1,
+            seq: h2.seq
+        }));
+        assert_eq!(frame(&mut proxy, h2.seq).await.origin, Origin::Dropped);
+        ws.send(Message::text("plain")).await.unwrap();
+        assert_eq!(recv_text(&mut ws).await, "your submit context: plain");
+
+        // Injected both ways.
+        assert!(control.send(ProxyCommand::Inject {
+            conn: 1,
+            dir: Direction::ServerToClient,
+            opcode: Opcode::Text,
+            payload: Bytes::from_static(b"from wsdeck"),
+        }));
+        assert_eq!(recv_text(&mut ws).await, "from wsdeck");
+        assert!(control.send(ProxyCommand::Inject {
+            conn: 1,
+            dir: Direction::ClientToServer,
+            opcode: Opcode::Text,
+            payload: Bytes::from_static(b"injected up"),
+        }));
+        assert_eq!(recv_text(&mut ws).await, "your submit context: injected up");
+
+        // Still held when the client closes: reported as dropped, not lost.
+        ws.send(Message::text("hold forever")).await.unwrap();
+        let h3 = held(&mut proxy).await;
+        ws.close(None).await.unwrap();
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        }
+        let lost = frame(&mut proxy, h3.seq).await;
+        assert_eq!(
+            (lost.origin, lost.text()),
+            (Origin::Dropped, Some("hold forever"))
+        );
+        match next_event(&mut proxy, "closed", |e| matches!(e, ProxyEvent::Closed(_))).await {
+            ProxyEvent::Closed(c) => assert_eq!(c.lost_held, 1),
+            _ => unreachable!(),
+        }
+        assert!(
+            !control.send(ProxyCommand::Forward {
+                conn: 1,
+                seq: h3.seq
+            }),
+            "a closed connection takes no commands"
+        );
+
+        // Intercept off: the next connection's "hold" messages pass at once.
+        control.set_intercept(None);
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        ws.send(Message::text("admin:123456")).await.unwrap();
+        recv_text(&mut ws).await;
+        ws.send(Message::text("hold nothing")).await.unwrap();
+        assert_eq!(
+            recv_text(&mut ws).await,
+            "your submit context: hold nothing"
+        );
+        server.shutdown().await;
+    }
+}
