@@ -128,14 +128,24 @@ impl UserDb {
     /// accepted. Always runs one argon2 verification when a user name and password are
     /// given, whether or not the user exists. CPU-heavy: call it off the async threads.
     pub fn check_login(&self, text: &str) -> Option<String> {
+        self.check_login_with(text, &mut |hash, password| {
+            Argon2::default().verify_password(password, hash).is_ok()
+        })
+    }
+
+    /// [`UserDb::check_login`] with the argon2 verification supplied: `verify(hash,
+    /// password)` (the server's verifiers bring their own working memory).
+    pub(crate) fn check_login_with(
+        &self,
+        text: &str,
+        verify: &mut dyn FnMut(&PasswordHash, &[u8]) -> bool,
+    ) -> Option<String> {
         let (user, password) = split_login(text)?;
         let (hash, known) = match self.users.get(user) {
             Some(h) => (h, true),
             None => (&self.dummy, false),
         };
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), hash)
-            .is_ok();
+        let ok = verify(hash, password.as_bytes());
         (ok & known).then(|| user.to_string())
     }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tracing::{debug, info, warn};
 
 use super::handshake::{self, Failure, Policy};
-use super::room::Budget;
+use super::room::{Budget, Kill, Killed, SLOW_REASON};
 use super::tls::{self, Stream};
 use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, LiveGuard, Shared, auth};
 
@@ -72,7 +72,7 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
 
     let id = shared.next_id();
     let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
-    let kill = Arc::new(Notify::new());
+    let kill = Kill::new();
     let budget = Budget::new(cfg.queue_byte_limit());
     shared
         .room
@@ -82,35 +82,43 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let (sink, source) = ws.split();
     // Aborted with this task (e.g. on shutdown), even while blocked on a client that does
     // not read.
-    let mut writer = AbortOnDrop(tokio::spawn(write_loop(sink, rx, budget.clone())));
+    let mut writer = AbortOnDrop(tokio::spawn(write_loop(
+        sink,
+        rx,
+        budget.clone(),
+        kill.subscribe(),
+        cfg.close_timeout,
+    )));
     let mut session = Session {
         id,
         peer: peer.ip(),
         shared: &shared,
         tx,
         budget,
+        kill: kill.clone(),
         name: None,
         failures: 0,
     };
-    let (end, source) = session.run(source, &kill).await;
+    let (end, source) = session.run(source, &mut kill.subscribe()).await;
     shared.room.leave(id);
     drop(session);
 
-    let sink = if matches!(end, End::Killed) {
-        writer.0.abort();
-        None
-    } else {
-        match timeout(FLUSH_WAIT, &mut writer.0).await {
-            Ok(Ok(sink)) => Some(sink),
-            _ => {
-                writer.0.abort();
-                None
-            }
+    // Told to close at once (too slow, shutdown): the writer sends the Close ahead of what
+    // is still queued, waiting up to the close timeout for the socket to take it.
+    let flush_wait = match end {
+        End::Killed => cfg.close_timeout + FLUSH_WAIT,
+        _ => FLUSH_WAIT,
+    };
+    let sink = match timeout(flush_wait, &mut writer.0).await {
+        Ok(Ok(sink)) => Some(sink),
+        _ => {
+            writer.0.abort();
+            None
         }
     };
-    if let (End::Failed(_), Some(sink)) = (&end, sink) {
-        // We answered a protocol violation with a Close; let the client read it instead of
-        // resetting the connection under it.
+    if let (End::Failed(_) | End::Killed, Some(sink)) = (&end, sink) {
+        // We answered a protocol violation or dropped the client with a Close; let the
+        // client read it instead of resetting the connection under it.
         if let Ok(ws) = source.reunite(sink) {
             handshake::linger_close(ws.into_inner(), LINGER).await;
         }
@@ -128,7 +136,8 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
 enum End {
     /// Close handshake completed or the stream ended after a Close.
     Closed,
-    /// Dropped by the room (queue full) or by shutdown.
+    /// Told to close at once: by the room (queue full: client too slow), by shutdown, or
+    /// because its queue could not take our Close.
     Killed,
     /// The client broke the protocol; answered with a Close carrying this code.
     Failed(CloseCode),
@@ -167,13 +176,15 @@ struct Session<'a> {
     tx: mpsc::Sender<Message>,
     /// Bytes queued for this client (shared with the room and the writer).
     budget: Budget,
+    /// Closes the connection at once, ahead of what is queued.
+    kill: Kill,
     /// The user name it logged in with.
     name: Option<Arc<str>>,
     failures: u32,
 }
 
 impl Session<'_> {
-    async fn run(&mut self, mut source: Source, kill: &Notify) -> (End, Source) {
+    async fn run(&mut self, mut source: Source, killed: &mut Killed) -> (End, Source) {
         let cfg = &self.shared.cfg;
         let mut last_rx = Instant::now();
         let mut pinged = false;
@@ -193,7 +204,7 @@ impl Session<'_> {
             }
             let next = tokio::select! {
                 biased;
-                _ = kill.notified() => break End::Killed,
+                _ = killed.wait() => break End::Killed,
                 next = timeout_at(deadline, source.next()) => next,
             };
             let msg = match next {
@@ -215,6 +226,7 @@ impl Session<'_> {
                     if !pinged {
                         pinged = true;
                         if self.tx.try_send(Message::Ping(Default::default())).is_err() {
+                            self.kill.close_now(CloseCode::Policy, SLOW_REASON);
                             break End::Killed;
                         }
                         continue;
@@ -252,7 +264,7 @@ impl Session<'_> {
             let flow = match msg {
                 Message::Text(_) | Message::Binary(_) => tokio::select! {
                     biased;
-                    _ = kill.notified() => break End::Killed,
+                    _ = killed.wait() => break End::Killed,
                     flow = self.handle(msg) => flow,
                 },
                 // tungstenite answers pings and queues the Close reply itself; keep reading
@@ -275,13 +287,18 @@ impl Session<'_> {
         (end, source)
     }
 
-    /// Queue a Close frame behind what is already queued. False if the queue cannot take it.
+    /// Queue a Close frame behind what is already queued. If the queue cannot take it, the
+    /// connection is told to close at once with it instead, and this returns false.
     fn start_close(&self, code: CloseCode, reason: &'static str) -> bool {
         let frame = CloseFrame {
             code,
             reason: Utf8Bytes::from_static(reason),
         };
-        self.tx.try_send(Message::Close(Some(frame))).is_ok()
+        if self.tx.try_send(Message::Close(Some(frame))).is_ok() {
+            return true;
+        }
+        self.kill.close_now(code, reason);
+        false
     }
 
     /// Send to this client, waiting for room in its queue (in messages and in bytes): a
@@ -312,7 +329,9 @@ impl Session<'_> {
                     )))
                     .await;
                 if let Some(b) = broadcast {
-                    self.shared.room.broadcast(self.id, b);
+                    // Waits while a reader's queue is full (so this client is slowed).
+                    let stall = self.shared.cfg.slow_reader_timeout;
+                    self.shared.room.broadcast(self.id, b, stall).await;
                 }
                 flow
             }
@@ -331,36 +350,43 @@ impl Session<'_> {
             );
             return Flow::Close(CloseCode::Policy, "too many login attempts");
         }
-        if self
+        // Counted as a failure before it is judged (given back if it succeeds), so logins
+        // judged at the same time cannot together exceed the address's limit.
+        let Some(reserved) = self
             .shared
             .failures
-            .blocked(self.peer, std::time::Instant::now())
-        {
+            .reserve(self.peer, std::time::Instant::now())
+        else {
             warn!(id = self.id, peer = %self.peer, "too many failed logins from this address");
             return Flow::Close(
                 CloseCode::Policy,
                 "too many failed logins from this address",
             );
-        }
+        };
         let accepted: Option<Arc<str>> = match (text, &cfg.users) {
             (None, _) => None,
+            (Some(t), Some(users)) => {
+                // Argon2 is CPU- and memory-heavy: bounded threads and a bounded queue
+                // (`start` makes the verifiers whenever there is a users file).
+                let Some(verifiers) = &self.shared.verifiers else {
+                    return Flow::Gone;
+                };
+                let answer = match verifiers.submit(users.clone(), self.peer, t.to_string()) {
+                    Ok(answer) => answer,
+                    Err(busy) => {
+                        reserved.not_judged();
+                        warn!(id = self.id, peer = %self.peer, ?busy, "login refused: verifiers busy");
+                        return Flow::Close(CloseCode::Policy, busy.reason());
+                    }
+                };
+                answer.await.ok().flatten().map(Arc::from)
+            }
             (Some(t), None) => {
                 auth::check_login(t, &cfg.user, &cfg.password).then(|| Arc::from(cfg.user.as_str()))
             }
-            (Some(t), Some(users)) => {
-                // Argon2 is CPU- and memory-heavy: a bounded number at once, off the async
-                // threads.
-                let Ok(_slot) = self.shared.verify_slots.acquire().await else {
-                    return Flow::Gone;
-                };
-                let (users, t) = (users.clone(), t.to_string());
-                match tokio::task::spawn_blocking(move || users.check_login(&t)).await {
-                    Ok(name) => name.map(Arc::from),
-                    Err(_) => None,
-                }
-            }
         };
         if let Some(name) = accepted {
+            reserved.succeeded();
             // Queue the reply before joining the broadcasts, so that it is the first thing
             // a client gets after logging in.
             if let Flow::Gone = self.reply(Message::text(LOGIN_OK_REPLY)).await {
@@ -371,10 +397,9 @@ impl Session<'_> {
             self.name = Some(name);
             return Flow::Continue;
         }
+        // The reserved failure stays counted.
+        drop(reserved);
         self.failures += 1;
-        self.shared
-            .failures
-            .failed(self.peer, std::time::Instant::now());
         info!(id = self.id, attempt = self.failures, "login rejected");
         let delay = login_delay(cfg.login_delay, self.failures);
         if !delay.is_zero() {
@@ -419,9 +444,39 @@ impl std::fmt::Display for ErrorKind<'_> {
     }
 }
 
-/// Drain the queue: `feed` everything that is queued, then one `flush`. Returns the sink when
-/// all senders are gone or the socket fails.
-async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>, budget: Budget) -> Sink {
+/// The writer task: sends what is queued until all senders are gone or the socket fails;
+/// told to close at once, it discards what is still queued and sends that Close (waiting up
+/// to `close_wait` for the socket to take it). Returns the sink.
+async fn write_loop(
+    mut sink: Sink,
+    mut rx: mpsc::Receiver<Message>,
+    budget: Budget,
+    mut killed: Killed,
+    close_wait: Duration,
+) -> Sink {
+    let frame = tokio::select! {
+        biased;
+        frame = killed.wait() => Some(frame),
+        () = drain(&mut sink, &mut rx, &budget) => None,
+    };
+    let Some(frame) = frame else {
+        return sink;
+    };
+    rx.close();
+    while let Ok(msg) = rx.try_recv() {
+        budget.give_back(&msg);
+    }
+    match timeout(close_wait, sink.send(Message::Close(Some(frame)))).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => debug!(error = %ErrorKind(&e), "sending the Close failed"),
+        Err(_) => debug!("the client did not take the Close in time"),
+    }
+    sink
+}
+
+/// Drain the queue: `feed` everything that is queued, then one `flush`. Returns when all
+/// senders are gone or the socket fails.
+async fn drain(sink: &mut Sink, rx: &mut mpsc::Receiver<Message>, budget: &Budget) {
     const BATCH: usize = 64;
     let mut batch = Vec::new();
     let mut closed = false;
@@ -440,17 +495,16 @@ async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Message>, budget: Bud
                 Err(WsError::Protocol(ProtocolError::SendAfterClosing)) => closed = true,
                 Err(e) => {
                     debug!(error = %ErrorKind(&e), "write failed");
-                    return sink;
+                    return;
                 }
             }
             closed |= is_close;
         }
         if let Err(e) = sink.flush().await {
             debug!(error = %ErrorKind(&e), "flush failed");
-            return sink;
+            return;
         }
     }
-    sink
 }
 
 #[cfg(test)]

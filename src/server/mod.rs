@@ -5,6 +5,8 @@
 //! - `conn.rs`: one connection (login, echo, broadcast, close),
 //! - `room.rs`: the registry of clients (broadcast, pushes, shutdown),
 //! - `auth.rs`: the constant-time credential check, and argon2 users files,
+//! - `verify.rs`: the bounded argon2 verifier threads for users-file logins,
+//! - `throttle.rs`: failed logins per client address,
 //! - `tls.rs`: optional TLS (`--tls-cert`, `--tls-key`).
 
 mod auth;
@@ -13,6 +15,7 @@ mod handshake;
 mod room;
 mod throttle;
 mod tls;
+mod verify;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -22,7 +25,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -33,6 +36,7 @@ use crate::model::Secret;
 use room::Room;
 
 pub use auth::{UserDb, hash_password};
+pub use room::SLOW_REASON;
 pub use tls::{load_tls_config, tls_config_from_pem};
 
 /// The seed's reply to an accepted login.
@@ -53,13 +57,12 @@ pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 pub const DEFAULT_LOGIN_TIMEOUT_SECS: u64 = 120;
 /// Default of `--handshake-timeout`, in seconds.
 pub const DEFAULT_HANDSHAKE_TIMEOUT_SECS: u64 = 10;
+/// Default of [`ServerConfig::slow_reader_timeout`], in seconds.
+pub const DEFAULT_SLOW_READER_TIMEOUT_SECS: u64 = 5;
 /// Default of `--max-login-attempts`.
 pub const DEFAULT_MAX_LOGIN_ATTEMPTS: u32 = 5;
 /// Default of `--max-failures-per-ip` (failed logins per address in 10 minutes).
 pub const DEFAULT_MAX_FAILURES_PER_IP: u32 = 20;
-/// Argon2 verifications run at once (each takes ~19 MiB and a core for tens of ms); further
-/// logins wait their turn.
-const MAX_CONCURRENT_VERIFICATIONS: usize = 2;
 
 /// How the demo server runs. Build with [`ServerConfig::new`], then adjust fields.
 #[derive(Debug, Clone)]
@@ -91,13 +94,17 @@ pub struct ServerConfig {
     /// Delay before the reply to the 2nd failed login, doubling for each further one
     /// (the 1st is answered at once). Default 100 ms.
     pub login_delay: Duration,
-    /// Messages queued for one client before it counts as not reading and is dropped.
-    /// Default 1024.
+    /// Messages queued for one client; beyond them (or `queue_bytes`) broadcasts wait, up
+    /// to `slow_reader_timeout`. Default 1024.
     pub queue_capacity: usize,
-    /// Bytes of messages queued for one client: broadcasts and pushes beyond this drop it
-    /// (it is not reading), its own replies wait (so its reading stops). Default 4 MiB; never
-    /// less than two of the largest messages.
+    /// Bytes of messages queued for one client: beyond this, broadcasts wait (up to
+    /// `slow_reader_timeout`), pushes are skipped, its own replies wait (so its reading
+    /// stops). Default 4 MiB; never less than two of the largest messages.
     pub queue_bytes: usize,
+    /// How long a broadcast waits for room in a reader's full queue (the sender is not read
+    /// meanwhile) before that reader is dropped with Close 1008 "outgoing queue full: client
+    /// too slow"; also how long pushes may find a queue full. Default 5 s.
+    pub slow_reader_timeout: Duration,
     /// Connections served at once; more are answered 503. Default 20,000.
     pub max_connections: usize,
     /// A client silent for half of this gets a ping; silent for all of it, close 1001.
@@ -134,6 +141,7 @@ impl ServerConfig {
             login_delay: Duration::from_millis(100),
             queue_capacity: 1024,
             queue_bytes: 4 * 1024 * 1024,
+            slow_reader_timeout: Duration::from_secs(DEFAULT_SLOW_READER_TIMEOUT_SECS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: Some(Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS)),
             login_timeout: Some(Duration::from_secs(DEFAULT_LOGIN_TIMEOUT_SECS)),
@@ -173,8 +181,8 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     /// Connection tasks alive (handshaking, open or closing).
     live: AtomicUsize,
-    /// Bounds the argon2 verifications running at once.
-    verify_slots: Semaphore,
+    /// The argon2 verifiers (with `users` only): bounded threads and queue.
+    verifiers: Option<verify::Verifiers>,
     /// Failed logins per client address.
     failures: throttle::FailureLog,
 }
@@ -264,11 +272,17 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<RunningServer> {
     let local_addr = listener
         .local_addr()
         .context("listening socket has no address")?;
+    let verifiers = match cfg.users {
+        Some(_) => {
+            Some(verify::Verifiers::start().context("cannot start the password verifier threads")?)
+        }
+        None => None,
+    };
     let shared = Arc::new(Shared {
         room: Room::default(),
         next_id: AtomicU64::new(1),
         live: AtomicUsize::new(0),
-        verify_slots: Semaphore::new(MAX_CONCURRENT_VERIFICATIONS),
+        verifiers,
         failures: throttle::FailureLog::new(cfg.max_failures_per_ip, throttle::WINDOW),
         cfg,
     });
@@ -373,7 +387,10 @@ async fn ticker(shared: Arc<Shared>, every: Duration) {
         let now = time::OffsetDateTime::now_utc()
             .format(&fmt)
             .unwrap_or_else(|_| "--:--:--".into());
-        shared.room.push(|n, online| push_text(n, &now, online));
+        shared.room.push(
+            |n, online| push_text(n, &now, online),
+            shared.cfg.slow_reader_timeout,
+        );
     }
 }
 

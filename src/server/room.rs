@@ -1,14 +1,19 @@
 //! The registry of connected clients: broadcast, pushes and shutdown notices.
 //!
-//! Every connection registers its outgoing queue here. Fan-out (broadcast, pushes, the
-//! shutdown Close) never waits: it uses `try_send`, and a client whose queue is full is
-//! dropped from the room and told to disconnect, so one client that never reads cannot slow
-//! the others down or grow the server's memory.
+//! Every connection registers its outgoing queue here, bounded in bytes ([`Budget`]) and in
+//! messages. A broadcast that finds a reader's queue full waits for room — the sender is
+//! slowed (it is not read meanwhile), nobody is dropped for a burst — but for at most the
+//! slow-reader timeout: a reader whose queue made no room for that long is dropped from the
+//! room and sent a Close (1008, [`SLOW_REASON`]) ahead of what was still queued. Pushes never
+//! wait: a push that does not fit is skipped, and a reader whose queue stays full that long
+//! is dropped the same way. So a client that never reads cannot grow the server's memory,
+//! and stalls the others for at most that timeout, once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -83,56 +88,127 @@ impl Budget {
     }
 }
 
+/// Reason of the Close (1008) sent to a client dropped for not reading.
+pub const SLOW_REASON: &str = "outgoing queue full: client too slow";
+
+/// Tells one connection to close at once: the Close frame to send ahead of whatever is still
+/// queued for it (its writer discards that). The first call wins.
+#[derive(Clone)]
+pub(crate) struct Kill(Arc<watch::Sender<Option<CloseFrame>>>);
+
+impl Kill {
+    pub fn new() -> Kill {
+        Kill(Arc::new(watch::Sender::new(None)))
+    }
+
+    pub fn close_now(&self, code: CloseCode, reason: &'static str) {
+        self.0.send_if_modified(|frame| {
+            if frame.is_some() {
+                return false;
+            }
+            *frame = Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            });
+            true
+        });
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.borrow().is_some()
+    }
+
+    pub fn subscribe(&self) -> Killed {
+        Killed(self.0.subscribe())
+    }
+}
+
+/// The receiving side of a [`Kill`].
+pub(crate) struct Killed(watch::Receiver<Option<CloseFrame>>);
+
+impl Killed {
+    /// Wait until the connection is told to close; returns the Close frame to send.
+    pub async fn wait(&mut self) -> CloseFrame {
+        let frame = match self.0.wait_for(Option::is_some).await {
+            Ok(frame) => frame.clone(),
+            Err(_) => None,
+        };
+        match frame {
+            Some(frame) => frame,
+            // Every `Kill` is gone: nobody can ask any more; never resolve.
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// One connection as the room sees it.
 struct Member {
     /// The user name it logged in with; `None` until it has logged in.
     name: Option<Arc<str>>,
-    tx: mpsc::Sender<Message>,
-    budget: Budget,
-    /// Told when the room drops this member (queue full).
-    kill: Arc<Notify>,
+    target: Target,
     /// Server pushes sent to this member so far.
     pushes: u64,
+    /// Since when pushes have found its queue full.
+    full_since: Option<Instant>,
 }
 
-/// Remove the members a fan-out dropped (their queue was full: they are not reading).
-fn forget_dropped(map: &mut HashMap<u64, Member>, dropped: &[u64]) {
-    for id in dropped {
-        map.remove(id);
-    }
-    if !dropped.is_empty() {
-        tracing::warn!(
-            dropped = dropped.len(),
-            "dropped clients whose outgoing queue was full"
-        );
-    }
+/// Where messages for one member go (cloned out of the room to wait for room outside its
+/// lock).
+#[derive(Clone)]
+struct Target {
+    id: u64,
+    tx: mpsc::Sender<Message>,
+    budget: Budget,
+    kill: Kill,
 }
 
-/// What happened to one queued message.
+/// What happened to one message offered without waiting.
 enum Delivery {
     Queued,
-    /// The queue was full: the member has been dropped.
-    Dropped,
+    /// The queue has no room for it now.
+    Full(Message),
     /// The connection is already ending.
     Gone,
 }
 
-fn deliver(m: &Member, msg: Message) -> Delivery {
-    if !m.budget.try_take(&msg) {
-        // Too many bytes already waiting for this client.
-        m.kill.notify_one();
-        return Delivery::Dropped;
-    }
-    match m.tx.try_send(msg) {
-        Ok(()) => Delivery::Queued,
-        Err(mpsc::error::TrySendError::Full(msg)) => {
-            m.budget.give_back(&msg);
-            m.kill.notify_one();
-            Delivery::Dropped
+impl Target {
+    fn try_deliver(&self, msg: Message) -> Delivery {
+        if self.kill.is_set() {
+            return Delivery::Gone;
         }
-        Err(mpsc::error::TrySendError::Closed(msg)) => {
-            m.budget.give_back(&msg);
-            Delivery::Gone
+        if !self.budget.try_take(&msg) {
+            return Delivery::Full(msg);
+        }
+        match self.tx.try_send(msg) {
+            Ok(()) => Delivery::Queued,
+            Err(mpsc::error::TrySendError::Full(msg)) => {
+                self.budget.give_back(&msg);
+                Delivery::Full(msg)
+            }
+            Err(mpsc::error::TrySendError::Closed(msg)) => {
+                self.budget.give_back(&msg);
+                Delivery::Gone
+            }
+        }
+    }
+
+    /// Queue `msg`, waiting for room; false if the connection ends first.
+    async fn deliver(&self, msg: Message) -> bool {
+        let mut killed = self.kill.subscribe();
+        let queue = async {
+            self.budget.take(&msg).await;
+            match self.tx.send(msg).await {
+                Ok(()) => true,
+                Err(mpsc::error::SendError(msg)) => {
+                    self.budget.give_back(&msg);
+                    false
+                }
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = killed.wait() => false,
+            queued = queue => queued,
         }
     }
 }
@@ -150,15 +226,19 @@ impl Room {
     }
 
     /// Register a new connection (not logged in yet).
-    pub fn join(&self, id: u64, tx: mpsc::Sender<Message>, budget: Budget, kill: Arc<Notify>) {
+    pub fn join(&self, id: u64, tx: mpsc::Sender<Message>, budget: Budget, kill: Kill) {
         self.lock().insert(
             id,
             Member {
                 name: None,
-                tx,
-                budget,
-                kill,
+                target: Target {
+                    id,
+                    tx,
+                    budget,
+                    kill,
+                },
                 pushes: 0,
+                full_since: None,
             },
         );
     }
@@ -189,49 +269,97 @@ impl Room {
         (map.len(), logged_in)
     }
 
-    /// Queue `msg` for every logged-in member except `from`. Returns (queued, dropped).
-    pub fn broadcast(&self, from: u64, msg: Message) -> (usize, usize) {
-        let mut map = self.lock();
+    /// Drop `target` from the room as too slow and tell it to close with 1008.
+    fn drop_slow(map: &mut HashMap<u64, Member>, target: &Target, stalled: Duration) {
+        map.remove(&target.id);
+        target.kill.close_now(CloseCode::Policy, SLOW_REASON);
+        tracing::warn!(
+            id = target.id,
+            stalled_ms = stalled.as_millis() as u64,
+            "dropped a client whose outgoing queue stayed full: client too slow"
+        );
+    }
+
+    /// Queue `msg` for every logged-in member except `from`. A member whose queue is full is
+    /// waited for (all of them at once), up to `stall`; one that made no room by then is
+    /// dropped with a Close. Returns (queued, dropped).
+    pub async fn broadcast(&self, from: u64, msg: Message, stall: Duration) -> (usize, usize) {
         let mut queued = 0;
-        let mut dropped = Vec::new();
-        for (&id, m) in map.iter() {
-            if id == from || m.name.is_none() {
-                continue;
-            }
-            match deliver(m, msg.clone()) {
-                Delivery::Queued => queued += 1,
-                Delivery::Dropped => dropped.push(id),
-                Delivery::Gone => {}
+        let mut waiting = Vec::new();
+        {
+            let map = self.lock();
+            for (&id, m) in map.iter() {
+                if id == from || m.name.is_none() {
+                    continue;
+                }
+                match m.target.try_deliver(msg.clone()) {
+                    Delivery::Queued => queued += 1,
+                    Delivery::Full(msg) => waiting.push((m.target.clone(), msg)),
+                    Delivery::Gone => {}
+                }
             }
         }
-        forget_dropped(&mut map, &dropped);
-        (queued, dropped.len())
+        if waiting.is_empty() {
+            return (queued, 0);
+        }
+        // Back-pressure: the sender's own session waits here, so it is not read meanwhile.
+        let started = Instant::now();
+        let waits = waiting.iter().map(|(target, msg)| async move {
+            tokio::time::timeout(stall, target.deliver(msg.clone())).await
+        });
+        let results = futures_util::future::join_all(waits).await;
+        let mut dropped = 0;
+        let mut map = self.lock();
+        for ((target, _), result) in waiting.iter().zip(results) {
+            match result {
+                Ok(true) => queued += 1,
+                Ok(false) => {}
+                Err(_elapsed) => {
+                    Self::drop_slow(&mut map, target, started.elapsed());
+                    dropped += 1;
+                }
+            }
+        }
+        (queued, dropped)
     }
 
     /// Send every logged-in member its next server push, built by
-    /// `text(push_number, clients_online)`. Returns how many were queued.
-    pub fn push(&self, text: impl Fn(u64, usize) -> String) -> usize {
+    /// `text(push_number, clients_online)`, without waiting: a member whose queue is full
+    /// skips it, and is dropped with a Close once its queue has been full for `stall`.
+    /// Returns how many were queued.
+    pub fn push(&self, text: impl Fn(u64, usize) -> String, stall: Duration) -> usize {
         let mut map = self.lock();
         let online = map.values().filter(|m| m.name.is_some()).count();
+        let now = Instant::now();
         let mut queued = 0;
-        let mut dropped = Vec::new();
-        for (&id, m) in map.iter_mut() {
+        let mut slow = Vec::new();
+        for m in map.values_mut() {
             if m.name.is_none() {
                 continue;
             }
             m.pushes += 1;
-            match deliver(m, Message::text(text(m.pushes, online))) {
-                Delivery::Queued => queued += 1,
-                Delivery::Dropped => dropped.push(id),
+            match m.target.try_deliver(Message::text(text(m.pushes, online))) {
+                Delivery::Queued => {
+                    queued += 1;
+                    m.full_since = None;
+                }
+                Delivery::Full(_) => {
+                    let since = *m.full_since.get_or_insert(now);
+                    if now.duration_since(since) >= stall {
+                        slow.push((m.target.clone(), now.duration_since(since)));
+                    }
+                }
                 Delivery::Gone => {}
             }
         }
-        forget_dropped(&mut map, &dropped);
+        for (target, stalled) in slow {
+            Self::drop_slow(&mut map, &target, stalled);
+        }
         queued
     }
 
     /// Queue a Close frame for every member (logged in or not); members whose queue is full
-    /// are told to disconnect at once. Empties the room.
+    /// are told to close at once (their queue is discarded). Empties the room.
     pub fn close_all(&self, code: CloseCode, reason: &'static str) {
         let mut map = self.lock();
         for m in map.values() {
@@ -239,10 +367,9 @@ impl Room {
                 code,
                 reason: reason.into(),
             };
-            if let Delivery::Queued = deliver(m, Message::Close(Some(frame))) {
-                continue;
+            if let Delivery::Full(_) = m.target.try_deliver(Message::Close(Some(frame))) {
+                m.target.kill.close_now(code, reason);
             }
-            m.kill.notify_one();
         }
         map.clear();
     }
@@ -252,37 +379,50 @@ impl Room {
 mod tests {
     use super::*;
 
-    fn member(room: &Room, id: u64, cap: usize) -> (mpsc::Receiver<Message>, Arc<Notify>) {
+    /// How long the tests' broadcasts wait for a full queue.
+    const STALL: Duration = Duration::from_millis(50);
+
+    fn member(room: &Room, id: u64, cap: usize) -> (mpsc::Receiver<Message>, Killed) {
         let (tx, rx) = mpsc::channel(cap);
-        let kill = Arc::new(Notify::new());
-        room.join(id, tx, Budget::new(1 << 30), kill.clone());
-        (rx, kill)
+        let kill = Kill::new();
+        let killed = kill.subscribe();
+        room.join(id, tx, Budget::new(1 << 30), kill);
+        (rx, killed)
+    }
+
+    /// Wait for the member to be told to close; it must be 1008 "… client too slow".
+    async fn told_too_slow(killed: &mut Killed) {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), killed.wait())
+            .await
+            .expect("slow member told to go");
+        assert_eq!(frame.code, CloseCode::Policy);
+        assert_eq!(frame.reason.as_str(), SLOW_REASON);
     }
 
     #[tokio::test]
     async fn byte_budget_drops_a_member_with_too_much_waiting() {
         let room = Room::default();
         let (tx, mut slow_rx) = mpsc::channel(1000);
-        let slow_kill = Arc::new(Notify::new());
+        let slow_kill = Kill::new();
+        let mut slow_killed = slow_kill.subscribe();
         let budget = Budget::new(3 * (1000 + MESSAGE_OVERHEAD));
-        room.join(1, tx, budget.clone(), slow_kill.clone());
+        room.join(1, tx, budget.clone(), slow_kill);
         let (mut fast, _) = member(&room, 2, 1000);
         room.logged_in(1, "a".into());
         room.logged_in(2, "a".into());
         let big = Message::text("x".repeat(1000));
         for _ in 0..3 {
-            assert_eq!(room.broadcast(99, big.clone()), (2, 0));
+            assert_eq!(room.broadcast(99, big.clone(), STALL).await, (2, 0));
         }
         assert_eq!(budget.in_use(), 3 * (1000 + MESSAGE_OVERHEAD));
         // Pings and closes are not counted; the 4th big message does not fit.
         assert_eq!(
-            room.broadcast(99, Message::Ping(Default::default())),
+            room.broadcast(99, Message::Ping(Default::default()), STALL)
+                .await,
             (2, 0)
         );
-        assert_eq!(room.broadcast(99, big.clone()), (1, 1));
-        tokio::time::timeout(std::time::Duration::from_secs(5), slow_kill.notified())
-            .await
-            .expect("slow member told to go");
+        assert_eq!(room.broadcast(99, big.clone(), STALL).await, (1, 1));
+        told_too_slow(&mut slow_killed).await;
         assert_eq!(room.len(), 1);
         // What the writer hands to the socket is given back.
         let written = slow_rx.try_recv().unwrap();
@@ -313,7 +453,7 @@ mod tests {
         let (mut c, _) = member(&room, 3, 4);
         room.logged_in(1, "admin".into());
         assert_eq!(room.logged_in(2, "admin".into()), 2);
-        let (queued, dropped) = room.broadcast(1, Message::text("admin: hi"));
+        let (queued, dropped) = room.broadcast(1, Message::text("admin: hi"), STALL).await;
         assert_eq!((queued, dropped), (1, 0));
         assert_eq!(b.try_recv().unwrap(), Message::text("admin: hi"));
         assert!(a.try_recv().is_err());
@@ -323,17 +463,15 @@ mod tests {
     #[tokio::test]
     async fn full_queue_drops_only_that_member() {
         let room = Room::default();
-        let (_slow_rx, slow_kill) = member(&room, 1, 1);
+        let (_slow_rx, mut slow_kill) = member(&room, 1, 1);
         let (mut fast, _) = member(&room, 2, 16);
         room.logged_in(1, "admin".into());
         room.logged_in(2, "admin".into());
-        room.broadcast(99, Message::text("one"));
-        let (queued, dropped) = room.broadcast(99, Message::text("two"));
+        room.broadcast(99, Message::text("one"), STALL).await;
+        let (queued, dropped) = room.broadcast(99, Message::text("two"), STALL).await;
         assert_eq!((queued, dropped), (1, 1));
         // The slow member was told to go and left the room.
-        tokio::time::timeout(std::time::Duration::from_secs(5), slow_kill.notified())
-            .await
-            .expect("slow member notified");
+        told_too_slow(&mut slow_kill).await;
         assert_eq!(room.len(), 1);
         assert_eq!(fast.try_recv().unwrap(), Message::text("one"));
         assert_eq!(fast.try_recv().unwrap(), Message::text("two"));
@@ -344,10 +482,10 @@ mod tests {
         let room = Room::default();
         let (mut a, _) = member(&room, 1, 8);
         room.logged_in(1, "admin".into());
-        room.push(|n, online| format!("#{n} {online}"));
+        room.push(|n, online| format!("#{n} {online}"), STALL);
         let (mut b, _) = member(&room, 2, 8);
         room.logged_in(2, "admin".into());
-        room.push(|n, online| format!("#{n} {online}"));
+        room.push(|n, online| format!("#{n} {online}"), STALL);
         assert_eq!(a.try_recv().unwrap(), Message::text("#1 1"));
         assert_eq!(a.try_recv().unwrap(), Message::text("#2 2"));
         assert_eq!(b.try_recv().unwrap(), Message::text("#1 2"));
@@ -370,5 +508,52 @@ mod tests {
             }
         }
         assert_eq!(room.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_burst_waits_for_a_reader_that_catches_up_instead_of_dropping_it() {
+        let room = Room::default();
+        let (mut reader, mut killed) = member(&room, 1, 2);
+        room.logged_in(1, "a".into());
+        // The reader drains its queue slowly, but within the stall time each time.
+        let draining = tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(m) = reader.recv().await {
+                got.push(m);
+                tokio::time::sleep(STALL / 5).await;
+            }
+            got
+        });
+        for i in 0..10 {
+            let sent = room
+                .broadcast(99, Message::text(format!("{i}")), STALL)
+                .await;
+            assert_eq!(sent, (1, 0), "broadcast {i}");
+        }
+        assert_eq!(room.counts(), (1, 1));
+        room.leave(1);
+        let got = draining.await.unwrap();
+        let want: Vec<_> = (0..10).map(|i| Message::text(format!("{i}"))).collect();
+        assert_eq!(got, want);
+        assert!(
+            tokio::time::timeout(STALL, killed.wait()).await.is_err(),
+            "the reader was told to go"
+        );
+    }
+
+    #[tokio::test]
+    async fn pushes_skip_a_full_queue_and_drop_it_once_it_stayed_full() {
+        let room = Room::default();
+        let (mut rx, mut killed) = member(&room, 1, 1);
+        room.logged_in(1, "a".into());
+        assert_eq!(room.push(|n, _| format!("#{n}"), STALL), 1);
+        // Full: skipped, not dropped yet.
+        assert_eq!(room.push(|n, _| format!("#{n}"), STALL), 0);
+        assert_eq!(room.counts(), (1, 1));
+        tokio::time::sleep(STALL * 2).await;
+        assert_eq!(room.push(|n, _| format!("#{n}"), STALL), 0);
+        assert_eq!(room.counts(), (0, 0));
+        told_too_slow(&mut killed).await;
+        assert_eq!(rx.try_recv().unwrap(), Message::text("#1"));
     }
 }

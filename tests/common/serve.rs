@@ -20,11 +20,18 @@ pub struct ServeProcess {
 /// `wsdeck serve --listen 127.0.0.1:0 --user USER --password-env … EXTRA…`, waiting for its
 /// `listening on` line.
 pub fn spawn_serve(user: &str, password: &str, extra: &[&str]) -> ServeProcess {
+    let mut args = vec!["--user", user, "--password-env", PASSWORD_VAR];
+    args.extend_from_slice(extra);
+    spawn_serve_with(&args, &[(PASSWORD_VAR, password)])
+}
+
+/// `wsdeck serve --listen 127.0.0.1:0 ARGS…` with these extra environment variables (no
+/// credentials added: give `--users-file` or `--user`/`--password-env` in `args`).
+pub fn spawn_serve_with(args: &[&str], envs: &[(&str, &str)]) -> ServeProcess {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--user", user])
-        .args(["--password-env", PASSWORD_VAR])
-        .args(extra)
-        .env(PASSWORD_VAR, password)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(envs.iter().copied())
         // Info-level logs land in `stderr_text()` for assertions and diagnostics.
         .env(
             "RUST_LOG",
@@ -82,6 +89,22 @@ impl ServeProcess {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// (VmRSS, VmHWM) in KiB, read from `/proc/PID/status`: the memory it holds now and the
+    /// most it ever held.
+    pub fn memory_kib(&self) -> (u64, u64) {
+        let path = format!("/proc/{}/status", self.child.id());
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in {path}"))
+        };
+        (field("VmRSS:"), field("VmHWM:"))
     }
 
     /// SIGTERM, then wait (guarded) for it to exit.
