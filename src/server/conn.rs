@@ -397,8 +397,7 @@ impl Session<'_> {
             self.name = Some(name);
             return Flow::Continue;
         }
-        // The reserved failure stays counted.
-        drop(reserved);
+        reserved.failed();
         self.failures += 1;
         info!(id = self.id, attempt = self.failures, "login rejected");
         let delay = login_delay(cfg.login_delay, self.failures);

@@ -118,6 +118,9 @@ impl Reserved<'_> {
         self.give_back();
     }
 
+    /// The login failed: the failure stays counted.
+    pub(crate) fn failed(self) {}
+
     /// The login was not judged (refused before its password was checked).
     pub(crate) fn not_judged(self) {
         self.give_back();
@@ -151,7 +154,9 @@ mod tests {
 
     /// A login from `addr` that failed.
     fn failed(log: &FailureLog, addr: IpAddr, now: Instant) {
-        drop(log.reserve(addr, now));
+        if let Some(r) = log.reserve(addr, now) {
+            r.failed();
+        }
     }
 
     #[test]
