@@ -8,12 +8,12 @@ fn readme() -> String {
 
 #[test]
 fn readme_key_table_matches_the_help_overlay() {
-    let expected = wsdeck::app::keys::key_table_markdown();
+    let expected = wsdeck::app::keymap::key_table_markdown();
     let readme = readme();
     if !readme.contains(&expected) {
         // Paste this between the KEYS markers of README.md.
         println!("{expected}");
-        panic!("README.md's key table differs from app::keys::KEY_TABLE (printed above)");
+        panic!("README.md's key table differs from app::keymap::KEYMAP (printed above)");
     }
 }
 

@@ -794,8 +794,8 @@ fn help_overlay_opens_with_f1_and_closes_with_esc() {
     press(&mut app, KeyCode::End);
     term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
     seen.push_str(&screen(&term));
-    for sec in wsdeck::app::keys::KEY_TABLE {
-        for (k, a) in sec.keys {
+    for sec in wsdeck::app::keymap::help_sections() {
+        for (k, a) in &sec.rows {
             assert!(seen.contains(k) && seen.contains(a), "help lacks {k}");
         }
     }

@@ -1,8 +1,9 @@
 //! Application state and its pure `update(event) -> commands`. No I/O here.
 
+pub mod action;
 pub mod history;
 pub mod input;
-pub mod keys;
+pub mod keymap;
 pub mod login;
 pub mod monitor;
 pub mod palette;
@@ -13,9 +14,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use tui_input::backend::crossterm::EventHandler;
 
@@ -24,6 +23,7 @@ use crate::model::{
     NetCommand, NetErrorKind, NetEvent, Opcode, close_code_name,
 };
 use crate::text::sanitize_line;
+use action::{Action, Context, Refused};
 
 pub use crate::monitor::Monitor;
 pub use history::{ChatGeometry, History, NoteLevel};
@@ -150,7 +150,7 @@ fn with_profile_snippets(
 }
 
 /// Rows the mouse wheel scrolls.
-const WHEEL_ROWS: usize = 3;
+const WHEEL_ROWS: i32 = 3;
 
 /// The steps of opening a session, for the login pane's progress line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -537,186 +537,65 @@ impl App {
 
     // ---- keys ----
 
+    /// The contexts a key is looked up in now, outermost first (see `keymap::resolve`).
+    pub fn contexts(&self) -> Vec<Context> {
+        if self.help {
+            return vec![Context::Help];
+        }
+        if self.palette.is_some() {
+            return vec![Context::Palette];
+        }
+        let mut stack = Vec::with_capacity(3);
+        if self.reconnecting {
+            stack.push(Context::Reconnecting);
+        }
+        match self.view {
+            View::Monitor if self.monitor.edit.is_some() => {
+                stack.extend([Context::Global, Context::Filter])
+            }
+            View::Monitor => stack.extend([Context::Global, Context::Monitor]),
+            // A focused login field takes its keys first (F6 shows the password there).
+            View::Chat => match self.focus {
+                Focus::Input => stack.extend([Context::Global, Context::Chat]),
+                Focus::Profile | Focus::Auth => stack.extend([Context::Choice, Context::Global]),
+                _ => stack.extend([Context::Login, Context::Global]),
+            },
+        }
+        stack
+    }
+
     fn on_key(&mut self, k: KeyEvent) -> Vec<Command> {
         if k.kind == KeyEventKind::Release {
             return Vec::new();
         }
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && matches!(k.code, KeyCode::Char('c') | KeyCode::Char('q')) {
-            return vec![Command::Quit];
+        let action = keymap::resolve(&self.contexts(), &k);
+        if action != Some(Action::Quit) {
+            self.notice = None;
         }
-        self.notice = None;
-        if self.help {
-            let max = self.help_max.get();
-            let s = &mut self.help_scroll;
-            match k.code {
-                KeyCode::Esc | KeyCode::F(1) | KeyCode::Char('q') | KeyCode::Char('?') => {
-                    self.help = false;
-                }
-                KeyCode::Up | KeyCode::Char('k') => *s = s.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => *s = (*s + 1).min(max),
-                KeyCode::PageUp => *s = s.saturating_sub(10),
-                KeyCode::PageDown => *s = s.saturating_add(10).min(max),
-                KeyCode::Home => *s = 0,
-                KeyCode::End => *s = max,
-                _ => {}
-            }
-            return Vec::new();
-        }
-        if self.palette.is_some() {
-            return self.on_palette_key(k);
-        }
-        if ctrl && k.code == KeyCode::Char('p') {
-            self.open_palette();
-            return Vec::new();
-        }
-        let alt = k.modifiers.contains(KeyModifiers::ALT);
-        match k.code {
-            KeyCode::F(1) => {
-                self.help = true;
-                self.help_scroll = 0;
-                return Vec::new();
-            }
-            KeyCode::Esc if self.reconnecting => return self.cancel_reconnect(),
-            KeyCode::Char('x') if ctrl && self.reconnecting => return self.cancel_reconnect(),
-            KeyCode::F(2) => {
-                self.view = View::Chat;
-                return Vec::new();
-            }
-            KeyCode::F(3) => {
-                self.view = View::Monitor;
-                return Vec::new();
-            }
-            KeyCode::Char('2') if alt => {
-                self.view = View::Chat;
-                return Vec::new();
-            }
-            KeyCode::Char('3') if alt => {
-                self.view = View::Monitor;
-                return Vec::new();
-            }
-            KeyCode::F(4) => return self.copy_current(),
-            // On the login pane F6 shows the password (below); elsewhere it is a snippet key.
-            KeyCode::F(6) if self.view == View::Chat && self.focus.is_login() => {}
-            KeyCode::F(n @ 5..=12) => return self.send_snippet(usize::from(n - 5)),
-            KeyCode::Char('y')
-                if self.view == View::Monitor
-                    && self.monitor.filter_edit().is_none()
-                    && !k
-                        .modifiers
-                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                return self.copy_current();
-            }
-            _ => {}
-        }
-        if self.view == View::Monitor {
-            return self.on_monitor_key(k);
-        }
-        let geo = self.geometry.get();
-        let page = (geo.height as usize).saturating_sub(1).max(1);
-        match k.code {
-            KeyCode::Esc => return Vec::new(),
-            KeyCode::F(6) => {
-                self.login.reveal = !self.login.reveal;
-                return Vec::new();
-            }
-            KeyCode::Char('r') if ctrl => {
-                self.login.reveal = !self.login.reveal;
-                return Vec::new();
-            }
-            KeyCode::PageUp => {
-                self.history.scroll_up(page, &geo, self.source.log.store());
-                return Vec::new();
-            }
-            KeyCode::PageDown => {
-                self.history
-                    .scroll_down(page, &geo, self.source.log.store());
-                return Vec::new();
-            }
-            KeyCode::Home => {
-                self.history.scroll_top(&geo, self.source.log.store());
-                return Vec::new();
-            }
-            KeyCode::End => {
-                self.history.scroll_bottom();
-                return Vec::new();
-            }
-            KeyCode::Tab => {
-                self.move_focus(true, true);
-                return Vec::new();
-            }
-            KeyCode::BackTab => {
-                self.move_focus(false, true);
-                return Vec::new();
-            }
-            _ => {}
-        }
-        match self.focus {
-            Focus::Input => self.on_input_key(k),
-            Focus::Profile => {
-                match k.code {
-                    KeyCode::Left => self.cycle_profile(false),
-                    KeyCode::Right | KeyCode::Char(' ') => self.cycle_profile(true),
-                    KeyCode::Up => self.move_focus(false, false),
-                    KeyCode::Down => self.move_focus(true, false),
-                    KeyCode::Enter => return self.submit_login(),
-                    _ => {}
-                }
+        match action {
+            Some(Action::Edit) => {
+                self.edit(k);
                 Vec::new()
             }
-            Focus::Auth => {
-                match k.code {
-                    KeyCode::Left => self.set_auth(self.login.auth.prev()),
-                    KeyCode::Right | KeyCode::Char(' ') => self.set_auth(self.login.auth.next()),
-                    KeyCode::Up => self.move_focus(false, false),
-                    KeyCode::Down => self.move_focus(true, false),
-                    KeyCode::Enter => return self.submit_login(),
-                    _ => {}
-                }
-                Vec::new()
-            }
-            f => {
-                match k.code {
-                    KeyCode::Enter => return self.submit_login(),
-                    KeyCode::Up => self.move_focus(false, false),
-                    KeyCode::Down => self.move_focus(true, false),
-                    _ => {
-                        if let Some(i) = self.login.input_mut(f) {
-                            i.handle_event(&crossterm::event::Event::Key(k));
-                        }
-                    }
-                }
-                Vec::new()
-            }
+            Some(a) => self.apply(a).unwrap_or_default(),
+            None => Vec::new(),
         }
     }
 
-    fn on_input_key(&mut self, k: KeyEvent) -> Vec<Command> {
-        match k.code {
-            KeyCode::Enter => return self.run_line(),
-            KeyCode::Up => {
-                self.input.recall_older();
+    /// A key typed into the focused text field.
+    fn edit(&mut self, k: KeyEvent) {
+        let ev = crossterm::event::Event::Key(k);
+        if let Some(p) = self.palette.as_mut() {
+            p.edit(k);
+        } else if self.view == View::Monitor {
+            self.edit_filter(k);
+        } else if self.focus == Focus::Input {
+            if self.input.input.handle_event(&ev).is_some_and(|c| c.value) {
+                self.input.edited();
             }
-            KeyCode::Down => {
-                self.input.recall_newer();
-            }
-            _ => {
-                if self
-                    .input
-                    .input
-                    .handle_event(&crossterm::event::Event::Key(k))
-                    .is_some_and(|c| c.value)
-                {
-                    self.input.edited();
-                }
-            }
+        } else if let Some(i) = self.login.input_mut(self.focus) {
+            i.handle_event(&ev);
         }
-        Vec::new()
-    }
-
-    fn set_auth(&mut self, a: AuthMethod) {
-        self.login.auth = a;
     }
 
     /// Move focus to the next/previous relevant field; `wrap` lets it cycle around.
@@ -752,20 +631,14 @@ impl App {
 
     /// Send `text` for the line in the input (which is taken for recall once sent or queued;
     /// kept when it cannot be sent now).
-    fn send_text_line(&mut self, text: String) -> Vec<Command> {
-        if self.read_only() {
-            self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
-            return Vec::new();
-        }
+    fn send_text_line(&mut self, text: String) -> Result<Vec<Command>, Refused> {
         if self.conn == ConnState::LoggedIn {
-            self.input.take();
-            return vec![Command::Net(NetCommand::SendText(text))];
+            return Ok(vec![Command::Net(NetCommand::SendText(text))]);
         }
         if self.reconnecting {
             // The network task queues it and sends it after the new login.
-            self.input.take();
             self.pending.push_back(text.clone());
-            return vec![Command::Net(NetCommand::SendText(text))];
+            return Ok(vec![Command::Net(NetCommand::SendText(text))]);
         }
         let why = match &self.conn {
             ConnState::Connecting | ConnState::Handshaking | ConnState::LoggingIn => {
@@ -778,18 +651,11 @@ impl App {
             _ => "not connected — Tab to the login pane, Enter connects",
         };
         self.notify(NoteLevel::Warn, why);
-        Vec::new()
+        Err(Refused)
     }
 
     /// Enter in the login pane.
     fn submit_login(&mut self) -> Vec<Command> {
-        if self.read_only() {
-            self.notify(
-                NoteLevel::Warn,
-                "replay is read-only — there is no connection",
-            );
-            return Vec::new();
-        }
         if let Some((field, what)) = self.login.missing() {
             self.focus = field;
             self.login.error = None;
@@ -905,26 +771,16 @@ impl App {
         if self.palette.is_some() {
             return;
         }
-        if self.view == View::Monitor && !self.help {
-            match m.kind {
-                MouseEventKind::ScrollUp => self.on_monitor_mouse(true),
-                MouseEventKind::ScrollDown => self.on_monitor_mouse(false),
-                _ => {}
-            }
-            return;
-        }
-        let geo = self.geometry.get();
-        match m.kind {
-            MouseEventKind::ScrollUp => {
-                self.history
-                    .scroll_up(WHEEL_ROWS, &geo, self.source.log.store())
-            }
-            MouseEventKind::ScrollDown => {
-                self.history
-                    .scroll_down(WHEEL_ROWS, &geo, self.source.log.store())
-            }
-            _ => {}
-        }
+        let rows = match m.kind {
+            MouseEventKind::ScrollUp => -WHEEL_ROWS,
+            MouseEventKind::ScrollDown => WHEEL_ROWS,
+            _ => return,
+        };
+        let action = match self.view {
+            View::Monitor if !self.help => Action::MoveSelection(rows),
+            _ => Action::HistoryScroll(rows),
+        };
+        let _ = self.apply(action);
     }
 
     /// A left click: focus the login field or the input, or select the monitor row, drawn
@@ -990,7 +846,8 @@ impl App {
     /// F5…F12 and the palette: send snippet `i`.
     fn send_snippet(&mut self, i: usize) -> Vec<Command> {
         let Some(s) = self.snippets.get(i) else {
-            let key = palette::SNIPPET_KEYS.get(i).copied().unwrap_or("?");
+            let key = keymap::key_for(Context::Global, &Action::Snippet(i))
+                .unwrap_or_else(|| format!("snippet {}", i + 1));
             let text = if self.snippets.is_empty() {
                 format!(
                     "{key}: no snippets — add [[snippets]] to the config file (see assets/config.toml)"
@@ -1002,10 +859,6 @@ impl App {
             return Vec::new();
         };
         let name = sanitize_line(&s.name);
-        if self.read_only() {
-            self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
-            return Vec::new();
-        }
         if self.conn != ConnState::LoggedIn {
             self.notify(
                 NoteLevel::Warn,
@@ -1068,23 +921,6 @@ impl App {
             NoteLevel::Info,
             "chat history cleared — the monitor (F3) still has every frame",
         );
-    }
-
-    /// `/export FILE`.
-    fn export_har_to(&mut self, path: PathBuf) -> Vec<Command> {
-        if self.source.log.store().is_empty() && self.handshake.is_none() {
-            self.notify(NoteLevel::Warn, "nothing to export yet");
-            return Vec::new();
-        }
-        self.notify(
-            NoteLevel::Info,
-            format!(
-                "exporting {} frames to {}…",
-                self.source.log.store().len(),
-                path.display()
-            ),
-        );
-        vec![Command::ExportHar(path)]
     }
 
     /// `y` in the monitor (the selected frame), F4 in the chat (the newest message shown at

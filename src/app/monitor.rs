@@ -4,18 +4,16 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+use super::action::{Action, Refused};
 use super::{App, Command, NoteLevel};
 use crate::model::{FrameRecord, NetCommand, Opcode};
 use crate::monitor::{Filter, FilterEdit, MonitorView};
 use crate::record::FrameStore;
 use crate::source::Source;
-
-/// Rows the mouse wheel moves the selection.
-const WHEEL_ROWS: usize = 3;
 
 /// Which view fills the screen above the status bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -112,12 +110,6 @@ impl App {
         }
     }
 
-    pub(super) fn on_monitor_mouse(&mut self, up: bool) {
-        let d = WHEEL_ROWS as isize;
-        self.monitor
-            .move_selection(&self.source.log, if up { -d } else { d });
-    }
-
     pub(super) fn on_monitor_paste(&mut self, s: &str) {
         if let Some(edit) = &mut self.monitor.edit {
             super::input::insert_text(&mut edit.input, s);
@@ -125,116 +117,86 @@ impl App {
         }
     }
 
-    pub(super) fn on_monitor_key(&mut self, k: KeyEvent) -> Vec<Command> {
-        if self.monitor.edit.is_some() {
-            self.on_filter_key(k);
-            return Vec::new();
-        }
-        if k.modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SUPER)
-        {
-            // Ctrl-R and friends mean nothing here; never mistake them for `r`.
-            return Vec::new();
-        }
+    /// A monitor action (the keymap's monitor and filter contexts).
+    pub(super) fn apply_monitor(&mut self, a: &Action) {
         let m = &mut self.monitor;
         let log = &self.source.log;
         let page = m.page.get().max(1) as isize;
-        let shift = k.modifiers.contains(KeyModifiers::SHIFT);
-        match k.code {
-            KeyCode::Down | KeyCode::Char('j') => m.move_selection(log, 1),
-            KeyCode::Up | KeyCode::Char('k') => m.move_selection(log, -1),
-            KeyCode::PageDown if shift => m.scroll_detail(m.detail_page.get() as isize),
-            KeyCode::PageUp if shift => m.scroll_detail(-(m.detail_page.get() as isize)),
-            KeyCode::PageDown => m.move_selection(log, page),
-            KeyCode::PageUp => m.move_selection(log, -page),
-            KeyCode::Home => m.select_first(log),
-            KeyCode::End => m.follow(),
-            KeyCode::Char('J') => m.scroll_detail(1),
-            KeyCode::Char('K') => m.scroll_detail(-1),
-            KeyCode::Char(' ') => m.toggle_pause(log),
-            KeyCode::Char('x') => {
+        let detail_page = m.detail_page.get() as isize;
+        match *a {
+            Action::MoveSelection(n) => m.move_selection(log, n as isize),
+            Action::SelectPage(n) => m.move_selection(log, page * n as isize),
+            Action::SelectFirst => m.select_first(log),
+            Action::Follow => m.follow(),
+            Action::ScrollDetail(n) => m.scroll_detail(n as isize),
+            Action::DetailPage(n) => m.scroll_detail(detail_page * n as isize),
+            Action::TogglePause => m.toggle_pause(log),
+            Action::ToggleHex => {
                 m.hex = !m.hex;
                 m.detail_scroll = 0;
             }
-            KeyCode::Char('h') => {
+            Action::ToggleHandshake => {
                 m.handshake_panel = !m.handshake_panel;
                 m.detail_scroll = 0;
             }
-            KeyCode::Char('/') => {
+            Action::OpenFilter => {
                 let current = m.filter.as_ref().map(|f| f.source()).unwrap_or("");
                 m.edit = Some(FilterEdit {
                     input: Input::new(current.to_string()),
                     error: None,
                 });
             }
-            KeyCode::Esc => {
+            Action::MonitorBack => {
                 if m.handshake_panel {
                     m.handshake_panel = false;
                 } else if m.filter.is_some() {
                     m.set_filter(log, None);
                 }
             }
-            KeyCode::Char('p') => return self.ping_now(),
-            KeyCode::Char('r') => return self.toggle_recording(),
-            KeyCode::Char('e') => return self.export_har(),
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    fn on_filter_key(&mut self, k: KeyEvent) {
-        let m = &mut self.monitor;
-        let log = &self.source.log;
-        let Some(edit) = &mut m.edit else {
-            return;
-        };
-        match k.code {
-            KeyCode::Enter => match Filter::parse(edit.input.value()) {
-                Ok(f) => {
-                    m.edit = None;
-                    m.set_filter(log, Some(f));
+            Action::ApplyFilter => {
+                let Some(edit) = &mut m.edit else { return };
+                match Filter::parse(edit.input.value()) {
+                    Ok(f) => {
+                        m.edit = None;
+                        m.set_filter(log, Some(f));
+                    }
+                    // Keep the line open with the text as typed; the message says what is wrong.
+                    Err(e) => edit.error = Some(e.message),
                 }
-                // Keep the line open with the text as typed; the message says what is wrong.
-                Err(e) => edit.error = Some(e.message),
-            },
-            KeyCode::Esc => {
+            }
+            Action::ClearFilter => {
                 m.edit = None;
                 m.set_filter(log, None);
             }
-            _ => {
-                if edit
-                    .input
-                    .handle_event(&crossterm::event::Event::Key(k))
-                    .is_some_and(|c| c.value)
-                {
-                    edit.error = Filter::parse(edit.input.value()).err().map(|e| e.message);
-                }
-            }
+            _ => {}
         }
     }
 
-    fn refuse_read_only(&mut self) -> Vec<Command> {
-        self.notify(NoteLevel::Warn, "replay is read-only");
-        Vec::new()
+    /// A key typed into the filter line.
+    pub(super) fn edit_filter(&mut self, k: KeyEvent) {
+        let Some(edit) = &mut self.monitor.edit else {
+            return;
+        };
+        if edit
+            .input
+            .handle_event(&crossterm::event::Event::Key(k))
+            .is_some_and(|c| c.value)
+        {
+            edit.error = Filter::parse(edit.input.value()).err().map(|e| e.message);
+        }
     }
 
-    pub(super) fn ping_now(&mut self) -> Vec<Command> {
-        if self.read_only() {
-            return self.refuse_read_only();
-        }
+    pub(super) fn ping_now(&mut self) -> Result<Vec<Command>, Refused> {
         if !self.conn.is_open() {
             self.notify(NoteLevel::Warn, "not connected — no ping sent");
-            return Vec::new();
+            return Err(Refused);
         }
         self.monitor.pings += 1;
         let payload = format!("wsdeck-{}", self.monitor.pings).into_bytes();
-        vec![Command::Net(NetCommand::Ping(payload))]
+        Ok(vec![Command::Net(NetCommand::Ping(payload))])
     }
 
     pub(super) fn toggle_recording(&mut self) -> Vec<Command> {
-        if self.read_only() {
-            return self.refuse_read_only();
-        }
         match self.monitor.recording.take() {
             Some(path) => {
                 self.notify(
@@ -255,18 +217,19 @@ impl App {
         }
     }
 
-    pub(super) fn export_har(&mut self) -> Vec<Command> {
+    /// Export the frames as HAR to `path` (a dated name when `None`).
+    pub(super) fn export_har(&mut self, path: Option<PathBuf>) -> Result<Vec<Command>, Refused> {
         if self.source.log.store().is_empty() && self.handshake.is_none() {
             self.notify(NoteLevel::Warn, "nothing to export yet");
-            return Vec::new();
+            return Err(Refused);
         }
-        let path = self.file_name("har");
+        let path = path.unwrap_or_else(|| self.file_name("har"));
         let n = self.source.log.store().len();
         self.notify(
             NoteLevel::Info,
             format!("exporting {n} frames to {}…", path.display()),
         );
-        vec![Command::ExportHar(path)]
+        Ok(vec![Command::ExportHar(path)])
     }
 
     /// A replayed session's frames: ping → pong round trips give the RTT (the live session

@@ -4,32 +4,12 @@
 //! The matcher is a scored subsequence match (pure, unit-tested): every query character must
 //! appear in order; consecutive runs, word starts and an early first hit score higher.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+use super::action::{Action, Context};
 use super::monitor::View;
-use super::{App, Command, NoteLevel};
-
-/// What a palette entry does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Send the session's snippet with this index.
-    Snippet(usize),
-    ChatView,
-    MonitorView,
-    Ping,
-    /// Start or stop recording (the label says which).
-    Record,
-    ExportHar,
-    /// Copy the selected frame (monitor) or the last message shown (chat).
-    Copy,
-    Clear,
-    Help,
-    Quit,
-    /// Fill the login pane from this profile and connect.
-    Connect(usize),
-}
+use super::{App, keymap};
 
 /// One entry of the palette.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +18,8 @@ pub struct Item {
     pub label: String,
     /// A dim hint after the label: the snippet's text, a key.
     pub detail: String,
-    /// The key that does the same, if any ("F5").
-    pub key: Option<&'static str>,
+    /// The key that does the same from anywhere, if any ("F5"; from the keymap).
+    pub key: Option<String>,
     pub action: Action,
 }
 
@@ -117,12 +97,23 @@ impl Palette {
         self.selected = 0;
     }
 
-    fn move_by(&mut self, d: isize) {
+    pub(crate) fn move_by(&mut self, d: isize) {
         let n = self.matches.len();
         if n == 0 {
             return;
         }
         self.selected = (self.selected as isize + d).rem_euclid(n as isize) as usize;
+    }
+
+    /// A key typed into the query.
+    pub(crate) fn edit(&mut self, k: crossterm::event::KeyEvent) {
+        if self
+            .query
+            .handle_event(&crossterm::event::Event::Key(k))
+            .is_some_and(|c| c.value)
+        {
+            self.refilter();
+        }
     }
 
     pub(crate) fn paste(&mut self, s: &str) {
@@ -239,6 +230,7 @@ impl App {
 
     /// Ctrl-P: the palette over this session's snippets and commands.
     pub(super) fn open_palette(&mut self) {
+        let hint = |a: &Action| keymap::key_for(Context::Global, a);
         let mut items = Vec::new();
         for (i, s) in self.snippets.iter().enumerate() {
             let detail = match (&s.text, &s.hex) {
@@ -249,7 +241,7 @@ impl App {
             items.push(Item {
                 label: format!("snippet: {}", crate::text::sanitize_line(&s.name)),
                 detail,
-                key: SNIPPET_KEYS.get(i).copied(),
+                key: hint(&Action::Snippet(i)),
                 action: Action::Snippet(i),
             });
         }
@@ -262,52 +254,34 @@ impl App {
             View::Monitor => "Copy the selected frame",
             View::Chat => "Copy the last message shown",
         };
-        let fixed: [(&str, &str, Option<&'static str>, Action); 9] = [
-            (
-                "Chat view",
-                "history and input",
-                Some("F2"),
-                Action::ChatView,
-            ),
+        let fixed: [(&str, &str, Action); 9] = [
+            ("Chat view", "history and input", Action::ChatView),
             (
                 "Monitor view",
                 "every frame, handshake, stats",
-                Some("F3"),
                 Action::MonitorView,
             ),
-            ("Send ping", "RTT shows in the monitor", None, Action::Ping),
-            (record, "", None, Action::Record),
+            ("Send ping", "RTT shows in the monitor", Action::Ping),
+            (record, "", Action::ToggleRecord),
             (
                 "Export HAR",
                 "the session's frames",
-                None,
-                Action::ExportHar,
+                Action::ExportHar(None),
             ),
-            (
-                copy,
-                "to the clipboard (OSC 52)",
-                Some(COPY_KEY),
-                Action::Copy,
-            ),
+            (copy, "to the clipboard (OSC 52)", Action::Copy),
             (
                 "Clear chat history",
                 "the monitor keeps its frames",
-                None,
-                Action::Clear,
+                Action::ClearHistory,
             ),
-            ("Help: keys", "", Some("F1"), Action::Help),
-            (
-                "Quit",
-                "close every connection",
-                Some("Ctrl-Q"),
-                Action::Quit,
-            ),
+            ("Help: keys", "", Action::ToggleHelp),
+            ("Quit", "close every connection", Action::Quit),
         ];
-        for (label, detail, key, action) in fixed {
+        for (label, detail, action) in fixed {
             items.push(Item {
                 label: label.to_string(),
                 detail: detail.to_string(),
-                key,
+                key: hint(&action),
                 action,
             });
         }
@@ -316,79 +290,12 @@ impl App {
                 label: format!("connect @{}", crate::text::sanitize_line(&p.name)),
                 detail: crate::text::sanitize_line(&p.url),
                 key: None,
-                action: Action::Connect(i),
+                action: Action::ConnectProfile(i),
             });
         }
         self.palette = Some(Palette::new(items));
     }
-
-    pub(super) fn on_palette_key(&mut self, k: KeyEvent) -> Vec<Command> {
-        let Some(p) = self.palette.as_mut() else {
-            return Vec::new();
-        };
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        match k.code {
-            KeyCode::Esc => self.palette = None,
-            KeyCode::Char('p') if ctrl => self.palette = None,
-            KeyCode::Up => p.move_by(-1),
-            KeyCode::Down | KeyCode::Tab => p.move_by(1),
-            KeyCode::BackTab => p.move_by(-1),
-            KeyCode::Char('k') if ctrl => p.move_by(-1),
-            KeyCode::Char('j') | KeyCode::Char('n') if ctrl => p.move_by(1),
-            KeyCode::PageUp => p.move_by(-8),
-            KeyCode::PageDown => p.move_by(8),
-            KeyCode::Enter => {
-                let Some(action) = p.current().map(|i| i.action) else {
-                    self.notify(NoteLevel::Warn, "nothing matches — Esc closes the palette");
-                    return Vec::new();
-                };
-                self.palette = None;
-                return self.run_action(action);
-            }
-            _ => {
-                if p.query
-                    .handle_event(&crossterm::event::Event::Key(k))
-                    .is_some_and(|c| c.value)
-                {
-                    p.refilter();
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    /// Carry out a palette entry.
-    pub(super) fn run_action(&mut self, action: Action) -> Vec<Command> {
-        match action {
-            Action::Snippet(i) => return self.send_snippet(i),
-            Action::ChatView => self.view = View::Chat,
-            Action::MonitorView => self.view = View::Monitor,
-            Action::Ping => return self.ping_now(),
-            Action::Record => return self.toggle_recording(),
-            Action::ExportHar => return self.export_har(),
-            Action::Copy => return self.copy_current(),
-            Action::Clear => self.clear_history(),
-            Action::Help => {
-                self.help = true;
-                self.help_scroll = 0;
-            }
-            Action::Quit => return vec![Command::Quit],
-            Action::Connect(i) => {
-                self.view = View::Chat;
-                if self.pick_profile(i) {
-                    return self.submit_login();
-                }
-            }
-        }
-        Vec::new()
-    }
 }
-
-/// The keys that send the first eight snippets.
-pub const SNIPPET_KEYS: [&str; 8] = ["F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12"];
-
-/// The key that copies in the chat view.
-pub const COPY_KEY: &str = "F4";
 
 #[cfg(test)]
 mod tests {

@@ -2,12 +2,12 @@
 //! `/send-file PATH`, `/clear`, `/record on|off [FILE]`, `/export [FILE.har]`, `/help`.
 //! `//text` sends `/text`; any other line is sent as typed.
 //!
-//! [`parse`] is pure; [`App::run_line`] carries a parsed line out.
+//! [`parse`] is pure and gives the line's [`Action`]; [`App::run_line`] applies it.
 
 use std::path::PathBuf;
 
+use super::action::{Action, Refused};
 use super::{App, Command, NoteLevel};
-use crate::model::NetCommand;
 
 /// Largest close reason: a close frame's payload is at most 125 bytes, 2 of them the code.
 pub const MAX_CLOSE_REASON: usize = 123;
@@ -34,28 +34,6 @@ pub const SLASH_COMMANDS: &[(&str, &str)] = &[
     ("//text", "send \"/text\" (a line starting with /)"),
 ];
 
-/// What a line of the input asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Slash {
-    /// Send this text frame (a plain line, or `//x` as `/x`).
-    Send(String),
-    Ping,
-    Close {
-        code: u16,
-        reason: String,
-    },
-    SendFile(PathBuf),
-    Clear,
-    /// `/record on [FILE]` (`Some(file)` when given) or `/record off`.
-    Record {
-        on: bool,
-        file: Option<PathBuf>,
-    },
-    /// `/export [FILE]`; without a file, a dated name.
-    Export(Option<PathBuf>),
-    Help,
-}
-
 /// Why a slash line was not understood; the message says what to type instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlashError(pub String);
@@ -71,18 +49,18 @@ fn err<T>(msg: impl Into<String>) -> Result<T, SlashError> {
 }
 
 /// Parse one input line.
-pub fn parse(line: &str) -> Result<Slash, SlashError> {
+pub fn parse(line: &str) -> Result<Action, SlashError> {
     let Some(rest) = line.strip_prefix('/') else {
-        return Ok(Slash::Send(line.to_string()));
+        return Ok(Action::Send(line.to_string()));
     };
     if rest.starts_with('/') {
-        return Ok(Slash::Send(rest.to_string()));
+        return Ok(Action::Send(rest.to_string()));
     }
     let (name, args) = match rest.find(char::is_whitespace) {
         Some(i) => (&rest[..i], rest[i..].trim()),
         None => (rest, ""),
     };
-    let no_args = |cmd: Slash| {
+    let no_args = |cmd: Action| {
         if args.is_empty() {
             Ok(cmd)
         } else {
@@ -90,13 +68,13 @@ pub fn parse(line: &str) -> Result<Slash, SlashError> {
         }
     };
     match name.to_ascii_lowercase().as_str() {
-        "ping" => no_args(Slash::Ping),
-        "clear" => no_args(Slash::Clear),
-        "help" | "?" => no_args(Slash::Help),
+        "ping" => no_args(Action::Ping),
+        "clear" => no_args(Action::ClearHistory),
+        "help" | "?" => no_args(Action::Help),
         "close" => parse_close(args),
         "send-file" | "sendfile" => match unquote(args) {
             "" => err("usage: /send-file PATH"),
-            p => Ok(Slash::SendFile(PathBuf::from(p))),
+            p => Ok(Action::SendFile(PathBuf::from(p))),
         },
         "record" => {
             let (what, file) = match args.find(char::is_whitespace) {
@@ -105,15 +83,15 @@ pub fn parse(line: &str) -> Result<Slash, SlashError> {
             };
             let file = (!file.is_empty()).then(|| PathBuf::from(file));
             match what.to_ascii_lowercase().as_str() {
-                "on" | "start" => Ok(Slash::Record { on: true, file }),
-                "off" | "stop" if file.is_none() => Ok(Slash::Record { on: false, file }),
+                "on" | "start" => Ok(Action::Record { on: true, file }),
+                "off" | "stop" if file.is_none() => Ok(Action::Record { on: false, file }),
                 "off" | "stop" => err("/record off takes no file"),
                 _ => err("usage: /record on [FILE.jsonl] | /record off"),
             }
         }
         "export" | "har" => {
             let file = unquote(args);
-            Ok(Slash::Export(
+            Ok(Action::ExportHar(
                 (!file.is_empty()).then(|| PathBuf::from(file)),
             ))
         }
@@ -129,9 +107,9 @@ pub fn parse(line: &str) -> Result<Slash, SlashError> {
 }
 
 /// `/close [CODE] [REASON]`
-fn parse_close(args: &str) -> Result<Slash, SlashError> {
+fn parse_close(args: &str) -> Result<Action, SlashError> {
     if args.is_empty() {
-        return Ok(Slash::Close {
+        return Ok(Action::Close {
             code: 1000,
             reason: String::new(),
         });
@@ -157,7 +135,7 @@ fn parse_close(args: &str) -> Result<Slash, SlashError> {
             reason.len()
         ));
     }
-    Ok(Slash::Close {
+    Ok(Action::Close {
         code,
         reason: reason.to_string(),
     })
@@ -175,93 +153,43 @@ fn unquote(s: &str) -> &str {
 }
 
 impl App {
-    /// Enter in the message input: a slash command, or a line to send.
-    pub(super) fn run_line(&mut self) -> Vec<Command> {
+    /// Enter in the message input: the line's slash command, or the line sent. The line
+    /// leaves the input (remembered for ↑ recall) once done; it stays when refused.
+    pub(super) fn run_line(&mut self) -> Result<Vec<Command>, Refused> {
         let line = self.input.value().to_string();
         if line.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
-        let cmd = match parse(&line) {
-            Ok(c) => c,
+        let action = match parse(&line) {
+            Ok(a) => a,
             Err(e) => {
                 // The line stays in the input so it can be fixed.
                 self.notify(NoteLevel::Warn, e.0);
-                return Vec::new();
+                return Err(Refused);
             }
         };
-        let read_only = !matches!(
-            cmd,
-            Slash::Send(_) | Slash::Help | Slash::Clear | Slash::Export(_)
-        );
-        if self.read_only() && read_only {
-            self.notify(NoteLevel::Warn, "replay is read-only — nothing is sent");
-            return Vec::new();
-        }
-        let (done, cmds) = match cmd {
-            Slash::Send(text) => return self.send_text_line(text),
-            Slash::Ping => {
-                let open = self.conn.is_open();
-                (open, self.ping_now())
-            }
-            Slash::Close { code, reason } => {
-                if self.conn.is_open() {
-                    let c = vec![Command::Net(NetCommand::Close { code, reason })];
-                    (true, c)
-                } else {
-                    self.notify(NoteLevel::Warn, "not connected — nothing to close");
-                    (false, Vec::new())
-                }
-            }
-            Slash::SendFile(path) => {
-                if self.conn == crate::model::ConnState::LoggedIn {
-                    self.notify(NoteLevel::Info, format!("reading {}…", path.display()));
-                    (true, vec![Command::SendFile(path)])
-                } else {
-                    self.notify(
-                        NoteLevel::Warn,
-                        "not logged in — the file is sent once logged in (the line stays here)",
-                    );
-                    (false, Vec::new())
-                }
-            }
-            Slash::Clear => {
-                self.clear_history();
-                (true, Vec::new())
-            }
-            Slash::Record { on, file } => self.set_recording(on, file),
-            Slash::Export(file) => {
-                let cmds = match file {
-                    Some(f) => self.export_har_to(f),
-                    None => self.export_har(),
-                };
-                (!cmds.is_empty(), cmds)
-            }
-            Slash::Help => {
-                self.help = true;
-                self.help_scroll = 0;
-                (true, Vec::new())
-            }
-        };
-        if done {
-            // Remembered for ↑ recall like a sent line.
-            self.input.take();
-        }
-        cmds
+        let cmds = self.apply(action)?;
+        self.input.take();
+        Ok(cmds)
     }
 
-    /// `/record on|off`: (whether it was done, commands).
-    fn set_recording(&mut self, on: bool, file: Option<PathBuf>) -> (bool, Vec<Command>) {
-        match (on, self.monitor.recording().cloned()) {
+    /// `/record on|off`.
+    pub(super) fn set_recording(
+        &mut self,
+        on: bool,
+        file: Option<PathBuf>,
+    ) -> Result<Vec<Command>, Refused> {
+        match (on, self.recording().cloned()) {
             (true, Some(p)) => {
                 self.notify(
                     NoteLevel::Warn,
                     format!("already recording to {}", p.display()),
                 );
-                (false, Vec::new())
+                Err(Refused)
             }
             (false, None) => {
                 self.notify(NoteLevel::Warn, "not recording");
-                (false, Vec::new())
+                Err(Refused)
             }
             (true, None) => match file {
                 Some(path) => {
@@ -270,11 +198,11 @@ impl App {
                         format!("recording to {} (/record off stops)", path.display()),
                     );
                     self.monitor.set_recording(Some(path.clone()));
-                    (true, vec![Command::Record(Some(path))])
+                    Ok(vec![Command::Record(Some(path))])
                 }
-                None => (true, self.toggle_recording()),
+                None => Ok(self.toggle_recording()),
             },
-            (false, Some(_)) => (true, self.toggle_recording()),
+            (false, Some(_)) => Ok(self.toggle_recording()),
         }
     }
 }
@@ -283,7 +211,7 @@ impl App {
 mod tests {
     use super::*;
 
-    fn ok(s: &str) -> Slash {
+    fn ok(s: &str) -> Action {
         parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
     }
 
@@ -293,19 +221,22 @@ mod tests {
 
     #[test]
     fn plain_lines_and_escaped_slashes_are_sent() {
-        assert_eq!(ok("hello"), Slash::Send("hello".into()));
-        assert_eq!(ok(" /not a command"), Slash::Send(" /not a command".into()));
-        assert_eq!(ok("//x"), Slash::Send("/x".into()));
-        assert_eq!(ok("///"), Slash::Send("//".into()));
-        assert_eq!(ok("//"), Slash::Send("/".into()));
+        assert_eq!(ok("hello"), Action::Send("hello".into()));
+        assert_eq!(
+            ok(" /not a command"),
+            Action::Send(" /not a command".into())
+        );
+        assert_eq!(ok("//x"), Action::Send("/x".into()));
+        assert_eq!(ok("///"), Action::Send("//".into()));
+        assert_eq!(ok("//"), Action::Send("/".into()));
     }
 
     #[test]
     fn simple_commands() {
-        assert_eq!(ok("/ping"), Slash::Ping);
-        assert_eq!(ok("/PING"), Slash::Ping);
-        assert_eq!(ok("/clear"), Slash::Clear);
-        assert_eq!(ok("/help"), Slash::Help);
+        assert_eq!(ok("/ping"), Action::Ping);
+        assert_eq!(ok("/PING"), Action::Ping);
+        assert_eq!(ok("/clear"), Action::ClearHistory);
+        assert_eq!(ok("/help"), Action::Help);
         assert!(bad("/ping now").contains("takes no arguments"));
     }
 
@@ -313,21 +244,21 @@ mod tests {
     fn close_codes_are_checked() {
         assert_eq!(
             ok("/close"),
-            Slash::Close {
+            Action::Close {
                 code: 1000,
                 reason: String::new()
             }
         );
         assert_eq!(
             ok("/close 4000 bye now"),
-            Slash::Close {
+            Action::Close {
                 code: 4000,
                 reason: "bye now".into()
             }
         );
         assert_eq!(
             ok("/close 3000"),
-            Slash::Close {
+            Action::Close {
                 code: 3000,
                 reason: String::new()
             }
@@ -347,15 +278,15 @@ mod tests {
     fn send_file_takes_the_rest_of_the_line() {
         assert_eq!(
             ok("/send-file notes.txt"),
-            Slash::SendFile("notes.txt".into())
+            Action::SendFile("notes.txt".into())
         );
         assert_eq!(
             ok("/send-file my notes.txt"),
-            Slash::SendFile("my notes.txt".into())
+            Action::SendFile("my notes.txt".into())
         );
         assert_eq!(
             ok("/send-file \"my notes.txt\""),
-            Slash::SendFile("my notes.txt".into())
+            Action::SendFile("my notes.txt".into())
         );
         assert!(bad("/send-file").contains("usage: /send-file PATH"));
         assert!(bad("/send-file   ").contains("usage"));
@@ -365,21 +296,21 @@ mod tests {
     fn record_and_export() {
         assert_eq!(
             ok("/record on"),
-            Slash::Record {
+            Action::Record {
                 on: true,
                 file: None
             }
         );
         assert_eq!(
             ok("/record on s.jsonl"),
-            Slash::Record {
+            Action::Record {
                 on: true,
                 file: Some("s.jsonl".into())
             }
         );
         assert_eq!(
             ok("/record off"),
-            Slash::Record {
+            Action::Record {
                 on: false,
                 file: None
             }
@@ -387,8 +318,8 @@ mod tests {
         assert!(bad("/record").contains("usage: /record on"));
         assert!(bad("/record maybe").contains("usage"));
         assert!(bad("/record off x").contains("no file"));
-        assert_eq!(ok("/export s.har"), Slash::Export(Some("s.har".into())));
-        assert_eq!(ok("/export"), Slash::Export(None));
+        assert_eq!(ok("/export s.har"), Action::ExportHar(Some("s.har".into())));
+        assert_eq!(ok("/export"), Action::ExportHar(None));
     }
 
     #[test]

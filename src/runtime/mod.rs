@@ -12,7 +12,7 @@ use std::io;
 use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -343,14 +343,14 @@ enum DeckKey {
     Prev,
 }
 
-/// Keys the deck handles itself, before the active session's App sees them.
+/// Keys the deck handles itself, before the active session's App sees them (the keymap's
+/// session actions, which work everywhere).
 fn deck_key(k: &KeyEvent, opts: &RunOptions) -> Option<DeckKey> {
-    match (k.code, k.modifiers) {
-        (KeyCode::Char('t'), KeyModifiers::CONTROL) if opts.new_session.is_some() => {
-            Some(DeckKey::New)
-        }
-        (KeyCode::Right, KeyModifiers::ALT) => Some(DeckKey::Next),
-        (KeyCode::Left, KeyModifiers::ALT) => Some(DeckKey::Prev),
+    use crate::app::action::{Action, Context};
+    match crate::app::keymap::resolve(&[Context::Global], k)? {
+        Action::NewSession if opts.new_session.is_some() => Some(DeckKey::New),
+        Action::NextSession => Some(DeckKey::Next),
+        Action::PrevSession => Some(DeckKey::Prev),
         _ => None,
     }
 }

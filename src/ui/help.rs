@@ -1,4 +1,4 @@
-//! The help overlay: the key table from `app::keys`.
+//! The help overlay: the key table generated from `app::keymap`.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,17 +8,18 @@ use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph};
 
 use super::theme;
 use crate::app::App;
-use crate::app::keys::KEY_TABLE;
+use crate::app::keymap::help_sections;
 
 pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let key_w = KEY_TABLE
+    let sections = help_sections();
+    let key_w = sections
         .iter()
-        .flat_map(|s| s.keys.iter())
-        .map(|(k, _)| unicode_width::UnicodeWidthStr::width(*k))
+        .flat_map(|s| s.rows.iter())
+        .map(|(k, _)| unicode_width::UnicodeWidthStr::width(k.as_str()))
         .max()
         .unwrap_or(10);
     let mut lines = Vec::new();
-    for (i, sec) in KEY_TABLE.iter().enumerate() {
+    for (i, sec) in sections.iter().enumerate() {
         if i > 0 {
             lines.push(Line::default());
         }
@@ -26,7 +27,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
             sec.title,
             theme::accent().add_modifier(Modifier::BOLD),
         )));
-        for (k, a) in sec.keys {
+        for (k, a) in &sec.rows {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {k:<key_w$}  "), theme::bold()),
                 Span::raw(*a),

@@ -122,7 +122,11 @@ pub(super) fn draw(frame: &mut Frame, p: &Palette, area: Rect) {
     {
         let item = &p.items()[m.item];
         let selected = i == sel;
-        let key = item.key.map(|k| format!(" {k} ")).unwrap_or_default();
+        let key = item
+            .key
+            .as_ref()
+            .map(|k| format!(" {k} "))
+            .unwrap_or_default();
         let key_w = key.chars().count();
         let mut spans = vec![Span::raw(if selected { "▸ " } else { "  " })];
         // The label, matched letters highlighted.

@@ -1,0 +1,454 @@
+//! The one vocabulary of things a user can ask for. Keys (through [`super::keymap`]), palette
+//! entries and slash commands all become an [`Action`]; `App::apply` carries it out in one
+//! place, where the guards live (an action a read-only source cannot do is refused there).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{App, Command, Focus, NoteLevel, View};
+use crate::model::{ConnState, NetCommand};
+
+/// Where a key press lands: the keymap binds keys per context, and the app looks them up in
+/// the contexts active at that moment (innermost last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Context {
+    /// Everywhere except inside the help overlay and the palette.
+    Global,
+    /// While the network task is reconnecting (takes Esc before anything else).
+    Reconnecting,
+    /// A text field of the login pane (URL, user, password).
+    Login,
+    /// A choice field of the login pane (Profile, Auth): ←/→ pick.
+    Choice,
+    /// The message input under the chat history.
+    Chat,
+    /// The monitor view (F3).
+    Monitor,
+    /// The monitor's filter line while it is typed.
+    Filter,
+    /// The command palette while open.
+    Palette,
+    /// The help overlay while open.
+    Help,
+    /// The proxy's connection list (reserved: it has no bindings yet).
+    Proxy,
+}
+
+impl Context {
+    /// What a key bound to nothing does here: text contexts take it as typing.
+    pub fn fallback(self) -> Option<Action> {
+        match self {
+            Context::Login | Context::Chat | Context::Filter | Context::Palette => {
+                Some(Action::Edit)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Everything a key, a palette entry or a slash command can ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Close every connection (1000) and leave.
+    Quit,
+    /// Open another session tab (the runtime's business).
+    NewSession,
+    NextSession,
+    PrevSession,
+    /// Show or hide the help overlay.
+    ToggleHelp,
+    /// Open the help overlay at its top.
+    Help,
+    CloseHelp,
+    /// Scroll the help overlay by this many lines.
+    HelpScroll(i32),
+    HelpTop,
+    HelpBottom,
+    ChatView,
+    MonitorView,
+    OpenPalette,
+    ClosePalette,
+    /// Move the palette's highlight by this many entries.
+    PaletteMove(i32),
+    /// Run the highlighted palette entry.
+    PaletteRun,
+    /// Send the session's snippet with this index.
+    Snippet(usize),
+    /// Copy the selected frame (monitor) or the last message shown (chat).
+    Copy,
+    /// Stop trying to reconnect.
+    CancelReconnect,
+    /// The key goes to the focused text field as typed.
+    Edit,
+    /// Next / previous login field or input, wrapping around (Tab, Shift-Tab).
+    NextField,
+    PrevField,
+    /// Next / previous field, stopping at the ends (↓, ↑ on the login pane).
+    FieldDown,
+    FieldUp,
+    /// Show or hide the password.
+    Reveal,
+    /// The next / previous choice of a Profile or Auth field.
+    ChoiceNext,
+    ChoicePrev,
+    /// Connect and log in with the login pane's contents (Enter there).
+    Connect,
+    /// Fill the login pane from this saved profile and connect.
+    ConnectProfile(usize),
+    /// Enter in the message input: run the slash command or send the line.
+    SubmitLine,
+    RecallOlder,
+    RecallNewer,
+    /// Scroll the chat history by pages / rows (negative: up).
+    HistoryPage(i32),
+    HistoryScroll(i32),
+    HistoryTop,
+    HistoryBottom,
+    /// Move the monitor's selection by rows / pages (negative: up).
+    MoveSelection(i32),
+    SelectPage(i32),
+    SelectFirst,
+    /// Select the newest frame and follow new ones.
+    Follow,
+    /// Scroll the detail pane by lines / pages.
+    ScrollDetail(i32),
+    DetailPage(i32),
+    TogglePause,
+    ToggleHex,
+    ToggleHandshake,
+    OpenFilter,
+    ApplyFilter,
+    ClearFilter,
+    /// Esc in the monitor: close the handshake panel, else clear the filter.
+    MonitorBack,
+    Ping,
+    /// Start recording to a dated file, or stop.
+    ToggleRecord,
+    /// `/record on [FILE]` / `/record off`.
+    Record {
+        on: bool,
+        file: Option<PathBuf>,
+    },
+    /// Export the frames as HAR to this file (`None`: a dated name).
+    ExportHar(Option<PathBuf>),
+    /// Send this text frame (a typed line).
+    Send(String),
+    /// Close the connection with this code and reason.
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// Send a file's contents.
+    SendFile(PathBuf),
+    /// Empty the chat history (the monitor keeps its frames).
+    ClearHistory,
+}
+
+/// The action was not carried out; a notice already says why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused;
+
+impl Action {
+    /// Why this action cannot be done on a read-only source (a recording), if it cannot: the
+    /// end of "replay is read-only — …".
+    pub fn needs_live_source(&self) -> Option<&'static str> {
+        match self {
+            Action::Snippet(_)
+            | Action::Send(_)
+            | Action::Ping
+            | Action::Close { .. }
+            | Action::SendFile(_) => Some("nothing is sent"),
+            Action::Connect | Action::ConnectProfile(_) => Some("there is no connection"),
+            Action::ToggleRecord | Action::Record { .. } => Some("there is nothing to record"),
+            _ => None,
+        }
+    }
+
+    /// Whether a key in `ctx` may be bound to this action (checked by the keymap's tests;
+    /// actions with arguments typed by the user come from slash commands only).
+    pub fn allowed_in(&self, ctx: Context) -> bool {
+        use Action as A;
+        use Context as C;
+        match self {
+            A::Quit => matches!(ctx, C::Global | C::Help | C::Palette),
+            A::ToggleHelp => matches!(ctx, C::Global | C::Help),
+            A::NewSession
+            | A::NextSession
+            | A::PrevSession
+            | A::Help
+            | A::ChatView
+            | A::MonitorView
+            | A::OpenPalette
+            | A::Snippet(_) => ctx == C::Global,
+            A::Copy => matches!(ctx, C::Global | C::Monitor),
+            A::CloseHelp | A::HelpScroll(_) | A::HelpTop | A::HelpBottom => ctx == C::Help,
+            A::ClosePalette | A::PaletteMove(_) | A::PaletteRun => ctx == C::Palette,
+            A::CancelReconnect => ctx == C::Reconnecting,
+            A::Edit => matches!(ctx, C::Login | C::Chat | C::Filter | C::Palette),
+            A::NextField
+            | A::PrevField
+            | A::Reveal
+            | A::HistoryPage(_)
+            | A::HistoryScroll(_)
+            | A::HistoryTop
+            | A::HistoryBottom => matches!(ctx, C::Login | C::Choice | C::Chat),
+            A::FieldDown | A::FieldUp | A::Connect => matches!(ctx, C::Login | C::Choice),
+            A::ChoiceNext | A::ChoicePrev => ctx == C::Choice,
+            A::SubmitLine | A::RecallOlder | A::RecallNewer => ctx == C::Chat,
+            A::MoveSelection(_)
+            | A::SelectPage(_)
+            | A::SelectFirst
+            | A::Follow
+            | A::ScrollDetail(_)
+            | A::DetailPage(_)
+            | A::TogglePause
+            | A::ToggleHex
+            | A::ToggleHandshake
+            | A::OpenFilter
+            | A::MonitorBack
+            | A::Ping
+            | A::ToggleRecord
+            | A::ExportHar(None) => ctx == C::Monitor,
+            A::ApplyFilter | A::ClearFilter => ctx == C::Filter,
+            A::ConnectProfile(_)
+            | A::Record { .. }
+            | A::ExportHar(Some(_))
+            | A::Send(_)
+            | A::Close { .. }
+            | A::SendFile(_)
+            | A::ClearHistory => false,
+        }
+    }
+}
+
+impl App {
+    /// Carry out `a`: the one place actions are applied and guarded. `Err` when it was
+    /// refused (a notice says why), so a typed command stays in the input.
+    pub(super) fn apply(&mut self, a: Action) -> Result<Vec<Command>, Refused> {
+        if let Some(why) = a.needs_live_source()
+            && self.read_only()
+        {
+            self.notify(NoteLevel::Warn, format!("replay is read-only — {why}"));
+            return Err(Refused);
+        }
+        let done = Ok(Vec::new());
+        match a {
+            Action::Quit => Ok(vec![Command::Quit]),
+            // The runtime takes these keys before the app sees them.
+            Action::NewSession | Action::NextSession | Action::PrevSession => done,
+            Action::ToggleHelp if self.help => {
+                self.help = false;
+                done
+            }
+            Action::ToggleHelp | Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+                done
+            }
+            Action::CloseHelp => {
+                self.help = false;
+                done
+            }
+            Action::HelpScroll(n) => {
+                let max = self.help_max.get();
+                let s = &mut self.help_scroll;
+                *s = match u16::try_from(n) {
+                    Ok(down) => s.saturating_add(down).min(max),
+                    Err(_) => s.saturating_sub(n.unsigned_abs().min(u16::MAX.into()) as u16),
+                };
+                done
+            }
+            Action::HelpTop => {
+                self.help_scroll = 0;
+                done
+            }
+            Action::HelpBottom => {
+                self.help_scroll = self.help_max.get();
+                done
+            }
+            Action::ChatView => {
+                self.view = View::Chat;
+                done
+            }
+            Action::MonitorView => {
+                self.view = View::Monitor;
+                done
+            }
+            Action::OpenPalette => {
+                self.open_palette();
+                done
+            }
+            Action::ClosePalette => {
+                self.palette = None;
+                done
+            }
+            Action::PaletteMove(n) => {
+                if let Some(p) = self.palette.as_mut() {
+                    p.move_by(n as isize);
+                }
+                done
+            }
+            Action::PaletteRun => {
+                let Some(action) = self
+                    .palette
+                    .as_ref()
+                    .and_then(|p| p.current())
+                    .map(|i| i.action.clone())
+                else {
+                    self.notify(NoteLevel::Warn, "nothing matches — Esc closes the palette");
+                    return Err(Refused);
+                };
+                self.palette = None;
+                self.apply(action)
+            }
+            Action::Snippet(i) => Ok(self.send_snippet(i)),
+            Action::Copy => Ok(self.copy_current()),
+            Action::CancelReconnect => Ok(self.cancel_reconnect()),
+            // Key handling passes the key itself to the field (`App::edit`).
+            Action::Edit => done,
+            Action::NextField | Action::PrevField => {
+                self.move_focus(a == Action::NextField, true);
+                done
+            }
+            Action::FieldDown | Action::FieldUp => {
+                self.move_focus(a == Action::FieldDown, false);
+                done
+            }
+            Action::Reveal => {
+                self.login.reveal = !self.login.reveal;
+                done
+            }
+            Action::ChoiceNext | Action::ChoicePrev => {
+                let forward = a == Action::ChoiceNext;
+                match self.focus {
+                    Focus::Profile => self.cycle_profile(forward),
+                    Focus::Auth if forward => self.login.auth = self.login.auth.next(),
+                    Focus::Auth => self.login.auth = self.login.auth.prev(),
+                    _ => {}
+                }
+                done
+            }
+            Action::Connect => Ok(self.submit_login()),
+            Action::ConnectProfile(i) => {
+                self.view = View::Chat;
+                if self.pick_profile(i) {
+                    Ok(self.submit_login())
+                } else {
+                    Err(Refused)
+                }
+            }
+            Action::SubmitLine => self.run_line(),
+            Action::RecallOlder => {
+                self.input.recall_older();
+                done
+            }
+            Action::RecallNewer => {
+                self.input.recall_newer();
+                done
+            }
+            Action::HistoryPage(_)
+            | Action::HistoryScroll(_)
+            | Action::HistoryTop
+            | Action::HistoryBottom => {
+                self.scroll_history(&a);
+                done
+            }
+            Action::MoveSelection(_)
+            | Action::SelectPage(_)
+            | Action::SelectFirst
+            | Action::Follow
+            | Action::ScrollDetail(_)
+            | Action::DetailPage(_)
+            | Action::TogglePause
+            | Action::ToggleHex
+            | Action::ToggleHandshake
+            | Action::OpenFilter
+            | Action::ApplyFilter
+            | Action::ClearFilter
+            | Action::MonitorBack => {
+                self.apply_monitor(&a);
+                done
+            }
+            Action::Ping => self.ping_now(),
+            Action::ToggleRecord => Ok(self.toggle_recording()),
+            Action::Record { on, file } => self.set_recording(on, file),
+            Action::ExportHar(file) => self.export_har(file),
+            Action::Send(text) => self.send_text_line(text),
+            Action::Close { code, reason } => {
+                if self.conn.is_open() {
+                    Ok(vec![Command::Net(NetCommand::Close { code, reason })])
+                } else {
+                    self.notify(NoteLevel::Warn, "not connected — nothing to close");
+                    Err(Refused)
+                }
+            }
+            Action::SendFile(path) => {
+                if self.conn == ConnState::LoggedIn {
+                    self.notify(NoteLevel::Info, format!("reading {}…", path.display()));
+                    Ok(vec![Command::SendFile(path)])
+                } else {
+                    self.notify(
+                        NoteLevel::Warn,
+                        "not logged in — the file is sent once logged in (the line stays here)",
+                    );
+                    Err(Refused)
+                }
+            }
+            Action::ClearHistory => {
+                self.clear_history();
+                done
+            }
+        }
+    }
+
+    fn scroll_history(&mut self, a: &Action) {
+        let geo = self.geometry.get();
+        let page = (geo.height as usize).saturating_sub(1).max(1);
+        let store = self.source.log.store();
+        let h = &mut self.history;
+        match *a {
+            Action::HistoryPage(n) if n < 0 => {
+                h.scroll_up(page * n.unsigned_abs() as usize, &geo, store)
+            }
+            Action::HistoryPage(n) => h.scroll_down(page * n as usize, &geo, store),
+            Action::HistoryScroll(n) if n < 0 => {
+                h.scroll_up(n.unsigned_abs() as usize, &geo, store)
+            }
+            Action::HistoryScroll(n) => h.scroll_down(n as usize, &geo, store),
+            Action::HistoryTop => h.scroll_top(&geo, store),
+            Action::HistoryBottom => h.scroll_bottom(),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_serialise_by_name() {
+        let a = Action::Record {
+            on: true,
+            file: Some("s.jsonl".into()),
+        };
+        let s = serde_json::to_string(&a).unwrap();
+        assert_eq!(s, r#"{"record":{"on":true,"file":"s.jsonl"}}"#);
+        assert_eq!(serde_json::from_str::<Action>(&s).unwrap(), a);
+        assert_eq!(serde_json::to_string(&Action::Ping).unwrap(), r#""ping""#);
+    }
+
+    #[test]
+    fn only_sending_connecting_and_recording_need_a_live_source() {
+        assert!(Action::Ping.needs_live_source().is_some());
+        assert!(Action::Send("x".into()).needs_live_source().is_some());
+        assert!(Action::Connect.needs_live_source().is_some());
+        assert!(Action::ToggleRecord.needs_live_source().is_some());
+        assert!(Action::ExportHar(None).needs_live_source().is_none());
+        assert!(Action::Copy.needs_live_source().is_none());
+        assert!(Action::ClearHistory.needs_live_source().is_none());
+    }
+}
