@@ -212,8 +212,20 @@ fn key(code: KeyCode) -> Event {
 }
 
 fn draw(term: &mut Terminal<TestBackend>, app: &App) {
-    term.draw(|f| wsdeck::ui::draw(f, app))
+    term.draw(|f| {
+        wsdeck::ui::draw(f, app);
+    })
+    .expect("TestBackend cannot fail");
+}
+
+/// Draw and hand the feedback (page sizes) back, as the runtime does.
+fn draw_fed(term: &mut Terminal<TestBackend>, app: &mut App) {
+    let mut fb = None;
+    term.draw(|f| fb = Some(wsdeck::ui::draw(f, app)))
         .expect("TestBackend cannot fail");
+    if let Some(fb) = fb {
+        app.update(Event::Drawn(fb));
+    }
 }
 
 /// Page up from the bottom until the top visible entry is at or above the middle.
@@ -222,7 +234,7 @@ fn chat_to_middle(app: &mut App, term: &mut Terminal<TestBackend>) {
     while app.history().anchor().is_none_or(|a| a.entry > n / 2) {
         app.update(key(KeyCode::PageUp));
     }
-    draw(term, app);
+    draw_fed(term, app);
     assert!(
         app.history().anchor().is_some(),
         "the chat view must stay scrolled"
@@ -233,11 +245,11 @@ fn chat_to_middle(app: &mut App, term: &mut Terminal<TestBackend>) {
 fn monitor_to_middle(app: &mut App, term: &mut Terminal<TestBackend>) {
     let rows = app.monitor().row_count();
     app.update(key(KeyCode::Home));
-    draw(term, app);
+    draw_fed(term, app);
     while app.monitor().selected_row().is_some_and(|r| r < rows / 2) {
         app.update(key(KeyCode::PageDown));
     }
-    draw(term, app);
+    draw_fed(term, app);
     assert!(
         !app.monitor().following(),
         "the monitor must stay off the bottom"

@@ -435,7 +435,9 @@ impl ConnState {
             ConnState::LoggingIn | ConnState::AwaitingLogin | ConnState::LoggedIn
         )
     }
-    pub fn label(&self) -> String {
+    /// A short description for the status bar; a reconnect counts down to its try as of
+    /// `now`.
+    pub fn label(&self, now: SystemTime) -> String {
         match self {
             ConnState::Idle => "not connected".into(),
             ConnState::Connecting => "connecting…".into(),
@@ -461,9 +463,7 @@ impl ConnState {
             ConnState::Reconnecting {
                 attempt, retry_at, ..
             } => {
-                let left = retry_at
-                    .duration_since(SystemTime::now())
-                    .unwrap_or_default();
+                let left = retry_at.duration_since(now).unwrap_or_default();
                 if left.is_zero() {
                     format!("reconnecting… (attempt {attempt})")
                 } else {

@@ -122,6 +122,39 @@ fn is_invisible(c: char) -> bool {
     )
 }
 
+/// Cells a grapheme takes when ratatui draws it (control characters are skipped by ratatui).
+pub fn cell_width(g: &str) -> usize {
+    use ratatui::buffer::CellWidth;
+    if g.chars().any(char::is_control) {
+        0
+    } else {
+        g.cell_width() as usize
+    }
+}
+
+/// Cut `s` to at most `width` cells, ending with `…` when cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    let total: usize = s.graphemes(true).map(cell_width).sum();
+    if total <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let w = cell_width(g);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push_str(g);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,10 +156,18 @@ fn notice(app: &App) -> String {
     app.notice().map(|n| n.text.clone()).unwrap_or_default()
 }
 
-fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+/// Draw `app` on a `w`×`h` terminal and hand the draw's feedback back, as the runtime does.
+fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| wsdeck::ui::draw(f, app)).unwrap();
+    redraw(&mut term, app);
     term
+}
+
+/// Draw again on `term`; the feedback goes back to `app`.
+fn redraw(term: &mut Terminal<TestBackend>, app: &mut App) {
+    let mut fb = None;
+    term.draw(|f| fb = Some(wsdeck::ui::draw(f, app))).unwrap();
+    app.update(Event::Drawn(fb.unwrap()));
 }
 
 fn screen(term: &Terminal<TestBackend>) -> String {
@@ -248,7 +256,7 @@ fn unknown_command_keeps_the_input_and_says_so() {
     let n = notice(&a);
     assert!(n.contains("unknown command /frobnicate"), "{n}");
     assert!(n.contains("//frobnicate"), "says how to send it: {n}");
-    let term = render(&a, 120, 24);
+    let term = render(&mut a, 120, 24);
     assert!(screen(&term).contains("unknown command /frobnicate"));
 }
 
@@ -303,14 +311,14 @@ fn ping_send_file_record_export_help_and_clear() {
     assert!(a.help_open());
     press(&mut a, KeyCode::Esc);
     // /clear empties the chat view; the monitor keeps its frames.
-    assert!(screen(&render(&a, 120, 24)).contains("server says hi"));
+    assert!(screen(&render(&mut a, 120, 24)).contains("server says hi"));
     type_str(&mut a, "/clear");
     assert!(press(&mut a, KeyCode::Enter).is_empty());
-    let s = screen(&render(&a, 120, 24));
+    let s = screen(&render(&mut a, 120, 24));
     assert!(!s.contains("server says hi"), "{s}");
     assert_eq!(a.frames().len(), 1);
     press(&mut a, KeyCode::F(3));
-    assert!(screen(&render(&a, 120, 24)).contains("server says hi"));
+    assert!(screen(&render(&mut a, 120, 24)).contains("server says hi"));
 }
 
 #[test]
@@ -451,10 +459,10 @@ fn palette_connect_profile_fills_the_pane_and_connects() {
 fn palette_snapshot() {
     let mut a = logged_in(true);
     ctrl(&mut a, 'p');
-    let term = render(&a, 100, 30);
+    let term = render(&mut a, 100, 30);
     insta::assert_snapshot!("palette_open", term.backend());
     type_str(&mut a, "rec");
-    let term = render(&a, 100, 30);
+    let term = render(&mut a, 100, 30);
     let s = screen(&term);
     assert!(s.contains("Start recording"), "{s}");
     assert!(!s.contains("Monitor view"), "filtered out:\n{s}");
@@ -481,7 +489,7 @@ fn picking_a_profile_fills_the_pane_and_focuses_the_empty_password() {
     assert_eq!(a.login().user(), "admin");
     assert_eq!(a.login().auth(), AuthMethod::FirstMessage);
     assert!(a.login().password_is_empty(), "its password_env is unset");
-    let term = render(&a, 100, 30);
+    let term = render(&mut a, 100, 30);
     let s = screen(&term);
     assert!(s.contains("‹ @seed ›"), "{s}");
     insta::assert_snapshot!("login_profile_picked", term.backend());
@@ -567,7 +575,7 @@ fn a_profiles_own_snippets_come_first_while_it_is_in_use() {
     // The palette offers it too.
     ctrl(&mut a, 'p');
     type_str(&mut a, "seed hello");
-    assert!(screen(&render(&a, 100, 30)).contains("seed hello"));
+    assert!(screen(&render(&mut a, 100, 30)).contains("seed hello"));
 
     // Started as `connect @seed`.
     let mut s = ConnectSpec::new("ws://127.0.0.1:5678");
@@ -607,7 +615,7 @@ fn profile_password_comes_from_its_environment_variable() {
         std::env::var("PATH").unwrap().chars().count()
     );
     // The token is masked on screen.
-    let s = screen(&render(&a, 100, 30));
+    let s = screen(&render(&mut a, 100, 30));
     assert!(!s.contains(&std::env::var("PATH").unwrap()[..8]), "{s}");
 }
 
@@ -616,7 +624,7 @@ fn profile_picker_in_a_narrow_terminal() {
     let mut a = app(init_with(ConnectSpec::new(URL), true));
     press(&mut a, KeyCode::Up);
     press(&mut a, KeyCode::Up);
-    let term = render(&a, 70, 24);
+    let term = render(&mut a, 70, 24);
     let s = screen(&term);
     assert!(s.contains("Profile"), "{s}");
     assert!(s.contains("choose one of 2"), "{s}");
@@ -628,9 +636,9 @@ fn a_session_started_from_a_profile_shows_it_picked() {
     // `connect @seed` fills the spec from the profile.
     let mut s = ConnectSpec::new("ws://127.0.0.1:5678");
     s.user = "admin".into();
-    let a = app(init_with(s, true));
+    let mut a = app(init_with(s, true));
     assert_eq!(a.login().profile(), Some("seed"));
-    assert!(screen(&render(&a, 100, 30)).contains("@seed"));
+    assert!(screen(&render(&mut a, 100, 30)).contains("@seed"));
     // Any other spec: none picked.
     let b = app(init_with(spec("admin", ""), true));
     assert_eq!(b.login().profile(), None);
@@ -639,7 +647,7 @@ fn a_session_started_from_a_profile_shows_it_picked() {
 #[test]
 fn without_profiles_there_is_no_profile_field() {
     let mut a = app(init_with(ConnectSpec::new(URL), false));
-    let s = screen(&render(&a, 100, 30));
+    let s = screen(&render(&mut a, 100, 30));
     assert!(!s.contains("Profile"), "{s}");
     press(&mut a, KeyCode::Up);
     assert_eq!(a.focus(), Focus::Url);
@@ -701,7 +709,7 @@ fn f4_in_the_chat_copies_the_last_message_shown_in_full() {
         Opcode::Text,
         long.as_bytes(),
     ))));
-    render(&a, 100, 30);
+    render(&mut a, 100, 30);
     match &press(&mut a, KeyCode::F(4))[..] {
         [Command::Copy(s)] => assert_eq!(s, &long),
         other => panic!("{other:?}"),
@@ -748,7 +756,7 @@ fn copied_login_frame_never_holds_the_password() {
         b"admin:hunter2",
     ))));
     a.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
-    render(&a, 100, 30);
+    render(&mut a, 100, 30);
     let chat = press(&mut a, KeyCode::F(4));
     press(&mut a, KeyCode::F(3));
     let monitor = press(&mut a, KeyCode::Char('y'));
@@ -787,16 +795,16 @@ fn colourful_screens() -> Vec<Terminal<TestBackend>> {
     }
     type_str(&mut a, "/nope");
     press(&mut a, KeyCode::Enter);
-    let mut out = vec![render(&a, 110, 30)];
+    let mut out = vec![render(&mut a, 110, 30)];
     press(&mut a, KeyCode::F(3));
     press(&mut a, KeyCode::Char('k'));
     press(&mut a, KeyCode::Char('k'));
-    out.push(render(&a, 110, 30));
+    out.push(render(&mut a, 110, 30));
     ctrl(&mut a, 'p');
-    out.push(render(&a, 110, 30));
+    out.push(render(&mut a, 110, 30));
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::F(1));
-    out.push(render(&a, 110, 30));
+    out.push(render(&mut a, 110, 30));
     out
 }
 
@@ -868,18 +876,18 @@ fn no_color_env_value_rules() {
 fn clicks_focus_login_fields_and_the_input() {
     let mut a = app(init_with(spec("admin", ""), true));
     assert_eq!(a.focus(), Focus::Password);
-    let term = render(&a, 110, 30);
+    let term = render(&mut a, 110, 30);
     click(&mut a, find(&term, "URL"));
     assert_eq!(a.focus(), Focus::Url);
-    let term = render(&a, 110, 30);
+    let term = render(&mut a, 110, 30);
     // The value row of a field counts too.
     let (x, y) = find(&term, "admin");
     click(&mut a, (x + 1, y));
     assert_eq!(a.focus(), Focus::User);
-    let term = render(&a, 110, 30);
+    let term = render(&mut a, 110, 30);
     click(&mut a, find(&term, "Profile"));
     assert_eq!(a.focus(), Focus::Profile);
-    let term = render(&a, 110, 30);
+    let term = render(&mut a, 110, 30);
     click(&mut a, find(&term, "Messages"));
     assert_eq!(a.focus(), Focus::Input);
     // A dimmed field (not used with this auth method) is not focused.
@@ -892,12 +900,12 @@ fn clicks_focus_login_fields_and_the_input() {
         }
     }
     assert_eq!(b.login().auth(), AuthMethod::None);
-    let term = render(&b, 110, 30);
+    let term = render(&mut b, 110, 30);
     click(&mut b, find(&term, "User"));
     assert_eq!(b.focus(), Focus::Auth);
     // Narrow layout: the pane is on top, one row per field.
     let mut c = app(init_with(spec("admin", ""), false));
-    let term = render(&c, 70, 24);
+    let term = render(&mut c, 70, 24);
     click(&mut c, find(&term, "URL"));
     assert_eq!(c.focus(), Focus::Url);
 }
@@ -914,7 +922,7 @@ fn click_selects_a_monitor_row() {
         ))));
     }
     press(&mut a, KeyCode::F(3));
-    let term = render(&a, 110, 30);
+    let term = render(&mut a, 110, 30);
     let newest = a.monitor().selected_abs();
     click(&mut a, find(&term, "row number 2"));
     let sel = a.monitor().selected_abs().unwrap();
@@ -925,9 +933,9 @@ fn click_selects_a_monitor_row() {
         "the clicked row is selected"
     );
     // Clicks while the palette is open do nothing.
-    let row4 = find(&render(&a, 110, 30), "row number 4");
+    let row4 = find(&render(&mut a, 110, 30), "row number 4");
     ctrl(&mut a, 'p');
-    render(&a, 110, 30);
+    render(&mut a, 110, 30);
     click(&mut a, row4);
     assert_eq!(a.monitor().selected_abs(), Some(sel));
 }
@@ -937,6 +945,7 @@ fn clicks_in_a_second_tab_land_below_the_tab_bar() {
     // The deck draws a tab bar above the session: the clickable rows move with it.
     let mut a = app(init_with(spec("admin", ""), false));
     let mut term = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    let mut fb = None;
     term.draw(|f| {
         let area = f.area();
         let rest = ratatui::layout::Rect {
@@ -944,9 +953,15 @@ fn clicks_in_a_second_tab_land_below_the_tab_bar() {
             height: area.height - 1,
             ..area
         };
-        wsdeck::ui::draw_in(f, rest, &a);
+        fb = Some(wsdeck::ui::draw_in(
+            f,
+            rest,
+            &a,
+            std::time::SystemTime::now(),
+        ));
     })
     .unwrap();
+    a.update(Event::Drawn(fb.unwrap()));
     click(&mut a, find(&term, "URL"));
     assert_eq!(a.focus(), Focus::Url);
 }

@@ -244,10 +244,18 @@ fn select(app: &mut App, row: usize) {
     }
 }
 
-fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+/// Draw `app` on a `w`×`h` terminal and hand the draw's feedback back, as the runtime does.
+fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| wsdeck::ui::draw(f, app)).unwrap();
+    redraw(&mut term, app);
     term
+}
+
+/// Draw again on `term`; the feedback goes back to `app`.
+fn redraw(term: &mut Terminal<TestBackend>, app: &mut App) {
+    let mut fb = None;
+    term.draw(|f| fb = Some(wsdeck::ui::draw(f, app))).unwrap();
+    app.update(Event::Drawn(fb.unwrap()));
 }
 
 fn screen(term: &Terminal<TestBackend>) -> String {
@@ -284,7 +292,7 @@ fn fg_of(term: &Terminal<TestBackend>, needle: &str) -> Color {
 fn table_shows_every_frame_both_ways() {
     let mut app = closed_session();
     monitor(&mut app);
-    let term = render(&app, 100, 32);
+    let term = render(&mut app, 100, 32);
     let s = screen(&term);
     insta::assert_snapshot!("monitor_table_mixed", s);
     // Login frame redacted, control frames listed, the escape sequence defused.
@@ -306,7 +314,7 @@ fn f2_f3_and_alt_digits_switch_views() {
         KeyModifiers::ALT,
     )));
     assert_eq!(app.view(), View::Monitor);
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("Frames 10"), "{s}");
     assert!(s.contains("F2 chat"));
     app.update(Event::Key(KeyEvent::new(
@@ -314,7 +322,7 @@ fn f2_f3_and_alt_digits_switch_views() {
         KeyModifiers::ALT,
     )));
     assert_eq!(app.view(), View::Chat);
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("Messages"));
     press(&mut app, KeyCode::F(3));
     assert_eq!(app.view(), View::Monitor);
@@ -344,7 +352,7 @@ fn table_follows_newest_and_selection_stops_following() {
             )),
         );
     }
-    let s = screen(&render(&app, 100, 24));
+    let s = screen(&render(&mut app, 100, 24));
     assert!(s.contains("push 39"), "{s}");
     assert!(!s.contains("push 20"));
     // Up stops following: new frames do not move the selection.
@@ -356,7 +364,7 @@ fn table_follows_newest_and_selection_stops_following() {
         NetEvent::Frame(text(51, 9000, Direction::ServerToClient, "push 40")),
     );
     assert_eq!(app.monitor().selected_abs(), Some(47));
-    let s = screen(&render(&app, 100, 24));
+    let s = screen(&render(&mut app, 100, 24));
     assert!(s.contains("End follows newest"), "{s}");
     assert!(s.contains("#48"), "detail shows the selected frame: {s}");
     // PgUp / Home / End.
@@ -364,11 +372,11 @@ fn table_follows_newest_and_selection_stops_following() {
     assert!(app.monitor().selected_abs().unwrap() < 47);
     press(&mut app, KeyCode::Home);
     assert_eq!(app.monitor().selected_abs(), Some(0));
-    let s = screen(&render(&app, 100, 24));
+    let s = screen(&render(&mut app, 100, 24));
     assert!(s.contains("admin:***"), "top row visible: {s}");
     press(&mut app, KeyCode::End);
     assert!(app.monitor().following());
-    let s = screen(&render(&app, 100, 24));
+    let s = screen(&render(&mut app, 100, 24));
     assert!(s.contains("push 40"));
 }
 
@@ -379,7 +387,7 @@ fn detail_pretty_prints_json_with_colour() {
     let mut app = session();
     monitor(&mut app);
     select(&mut app, 4);
-    let term = render(&app, 100, 32);
+    let term = render(&mut app, 100, 32);
     let s = screen(&term);
     insta::assert_snapshot!("monitor_detail_json", s);
     assert!(s.contains("· JSON"));
@@ -393,7 +401,7 @@ fn detail_pretty_prints_json_with_colour() {
     assert_eq!(fg_of(&term, "null"), Color::Yellow);
     // x shows the same frame as hex.
     press(&mut app, KeyCode::Char('x'));
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     assert!(s.contains("7b 22 74 79 70 65"), "{s}");
     assert!(s.contains("{\"type\":\"tick\",\""));
 }
@@ -403,7 +411,7 @@ fn detail_shows_binary_as_hex_dump() {
     let mut app = session();
     monitor(&mut app);
     select(&mut app, 5);
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     insta::assert_snapshot!("monitor_detail_binary", s);
     assert!(s.contains(
         "00000000 │ 00 01 ff 7f 47 49 46 38  39 61 00 25 4a 6f 94 b9 │ ....GIF89a.%Jo.."
@@ -417,7 +425,7 @@ fn detail_of_a_close_frame_has_code_name_and_reason() {
     let mut app = closed_session();
     monitor(&mut app);
     select(&mut app, 10);
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     insta::assert_snapshot!("monitor_detail_close", s);
     assert!(s.contains("code    1000 Normal Closure"));
     assert!(s.contains("reason  bye for now"));
@@ -439,11 +447,11 @@ fn detail_of_an_unusual_close_code() {
     );
     monitor(&mut app);
     select(&mut app, 10);
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     assert!(s.contains("code    4001 Private Use"), "{s}");
     assert!(s.contains("reason  (none)"));
     press(&mut app, KeyCode::Char('j'));
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     assert!(s.contains("no status code"), "{s}");
 }
 
@@ -452,7 +460,7 @@ fn detail_of_multiline_text_and_huge_payloads_is_bounded() {
     let mut app = session();
     monitor(&mut app);
     select(&mut app, 1);
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     // The seed's reply is two lines (\r\n).
     assert!(
         s.contains("│congratulation, you have connect with server "),
@@ -466,7 +474,7 @@ fn detail_of_multiline_text_and_huge_payloads_is_bounded() {
         NetEvent::Frame(text(11, 9000, Direction::ServerToClient, &big)),
     );
     press(&mut app, KeyCode::End);
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     assert!(s.contains("216,000 B"), "{s}");
     assert!(s.contains("lines 1–"), "scroll position shown: {s}");
     for _ in 0..200 {
@@ -475,7 +483,7 @@ fn detail_of_multiline_text_and_huge_payloads_is_bounded() {
             KeyModifiers::SHIFT,
         )));
     }
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     let more = 216_000 - 64 * 1024;
     let more = format!("… {},{:03} bytes more", more / 1000, more % 1000);
     assert!(s.contains(&more), "{more} in {s}");
@@ -483,7 +491,7 @@ fn detail_of_multiline_text_and_huge_payloads_is_bounded() {
     for _ in 0..5 {
         press(&mut app, KeyCode::Char('K'));
     }
-    let s = screen(&render(&app, 100, 32));
+    let s = screen(&render(&mut app, 100, 32));
     assert!(!s.contains(&more));
 }
 
@@ -492,7 +500,7 @@ fn handshake_panel_shows_request_and_response() {
     let mut app = session();
     monitor(&mut app);
     press(&mut app, KeyCode::Char('h'));
-    let s = screen(&render(&app, 100, 40));
+    let s = screen(&render(&mut app, 100, 40));
     insta::assert_snapshot!("monitor_handshake", s);
     assert!(s.contains("GET / HTTP/1.1"));
     assert!(s.contains("HTTP/1.1 101 Switching Protocols"));
@@ -513,7 +521,7 @@ fn handshake_panel_before_any_connection() {
     let mut app = new_app(spec("admin", PASSWORD));
     monitor(&mut app);
     press(&mut app, KeyCode::Char('h'));
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("No handshake yet"), "{s}");
     assert!(s.contains("No frames yet"));
 }
@@ -526,11 +534,11 @@ fn filter_narrows_rows_and_counts_matches() {
     monitor(&mut app);
     press(&mut app, KeyCode::Char('/'));
     chars(&mut app, "dir:in op:text hello");
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("/ dir:in op:text hello"), "{s}");
     assert!(s.contains("Enter applies"));
     press(&mut app, KeyCode::Enter);
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     insta::assert_snapshot!("monitor_filtered", s);
     assert!(s.contains("filter dir:in op:text hello · 1 match"), "{s}");
     assert!(s.contains("your submit context: hello there"));
@@ -591,7 +599,7 @@ fn filter_searches_the_whole_payload_not_a_prefix() {
         press(&mut app, KeyCode::Enter);
         assert_eq!(app.monitor().match_count(), Some(n), "{f}");
     }
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("No frame matches the filter"), "{s}");
 }
 
@@ -605,7 +613,7 @@ fn invalid_regex_shows_why_and_keeps_the_typed_filter() {
     assert!(cmds.is_empty());
     let edit = app.monitor().filter_edit().expect("still editing");
     assert_eq!(edit.input.value(), "dir:in re:err(or");
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     insta::assert_snapshot!("monitor_filter_invalid", s);
     assert!(
         s.contains("invalid regex \"err(or\": unclosed group"),
@@ -638,13 +646,13 @@ fn pause_keeps_storing_and_counts_new_frames() {
             )),
         );
     }
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     insta::assert_snapshot!("monitor_paused", s);
     assert!(s.contains("paused — 5 new"), "{s}");
     assert!(!s.contains("late 0"));
     assert_eq!(app.frames().len(), 15, "frames are still stored");
     press(&mut app, KeyCode::Char(' '));
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(!s.contains("paused"));
     assert!(s.contains("late 4"));
 }
@@ -654,7 +662,7 @@ fn dropped_frames_leave_a_marker() {
     let mut app = session();
     app.set_frame_limits(6, usize::MAX);
     monitor(&mut app);
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("4 older frames not kept"), "{s}");
     assert!(!s.contains("admin:***"));
     for i in 0..3 {
@@ -663,13 +671,13 @@ fn dropped_frames_leave_a_marker() {
             NetEvent::Frame(text(11 + i, 6000, Direction::ServerToClient, "more")),
         );
     }
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     insta::assert_snapshot!("monitor_dropped", s);
     assert!(s.contains("7 older frames not kept"), "{s}");
     assert_eq!(app.frames().len(), 6);
     // A byte limit drops too.
     app.set_frame_limits(1000, 40);
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("older frames not kept"));
     assert!(app.frames().payload_bytes() <= 40);
 }
@@ -693,7 +701,7 @@ fn stats_strip_counts_rates_connection_and_rtt() {
         );
     }
     app.update(Event::Tick(at(6_000)));
-    let s = screen(&render(&app, 120, 30));
+    let s = screen(&render(&mut app, 120, 30));
     insta::assert_snapshot!("monitor_stats", s);
     // Sent: login, hello, ping. Received: 7 + 3.
     assert!(s.contains("↑ 3 frames"), "{s}");
@@ -712,12 +720,12 @@ fn stats_strip_counts_rates_connection_and_rtt() {
     );
     net(&mut app, NetEvent::Ended);
     app.update(Event::Tick(at(60_000)));
-    let s = screen(&render(&app, 120, 30));
+    let s = screen(&render(&mut app, 120, 30));
     assert!(s.contains("was connected 00:00:05"), "{s}");
     net(&mut app, NetEvent::State(ConnState::Connecting));
     net(&mut app, NetEvent::Handshake(handshake(61_000)));
     app.update(Event::Tick(at(71_000)));
-    let s = screen(&render(&app, 120, 30));
+    let s = screen(&render(&mut app, 120, 30));
     assert!(s.contains("reconnects 1"), "{s}");
     assert!(s.contains("connected 00:00:09"), "{s}");
     // Idle for long: rates drop to zero.
@@ -761,16 +769,16 @@ fn r_toggles_recording_and_e_exports_har() {
     // Named from the latest frame time (22:13:24.100 UTC).
     assert_eq!(path, PathBuf::from("wsdeck-20231114-221324.jsonl"));
     assert_eq!(app.recording(), Some(&path));
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("● REC"), "{s}");
     let cmds = press(&mut app, KeyCode::Char('r'));
     assert!(matches!(&cmds[..], [Command::Record(None)]));
     assert_eq!(app.recording(), None);
     // The runtime reports what really happened.
     app.update(Event::Recording(Some(PathBuf::from("from-cli.jsonl"))));
-    assert!(screen(&render(&app, 100, 30)).contains("● REC"));
+    assert!(screen(&render(&mut app, 100, 30)).contains("● REC"));
     app.update(Event::Recording(None));
-    assert!(!screen(&render(&app, 100, 30)).contains("● REC"));
+    assert!(!screen(&render(&mut app, 100, 30)).contains("● REC"));
 
     let cmds = press(&mut app, KeyCode::Char('e'));
     match &cmds[..] {
@@ -783,7 +791,7 @@ fn r_toggles_recording_and_e_exports_har() {
         matches!(&cmds[..], [Command::ExportHar(p)] if p == &PathBuf::from("wsdeck-20231114-221324-2.har"))
     );
     app.update(Event::Notice(NoteLevel::Good, "HAR written: x.har".into()));
-    assert!(screen(&render(&app, 100, 30)).contains("HAR written: x.har"));
+    assert!(screen(&render(&mut app, 100, 30)).contains("HAR written: x.har"));
     // What the runtime exports: the kept frames and the handshake.
     assert_eq!(app.frames().len(), 10);
     assert_eq!(
@@ -811,7 +819,7 @@ fn help_lists_the_monitor_keys() {
     press(&mut app, KeyCode::F(1));
     let mut all = String::new();
     for _ in 0..8 {
-        all.push_str(&screen(&render(&app, 100, 60)));
+        all.push_str(&screen(&render(&mut app, 100, 60)));
         press(&mut app, KeyCode::PageDown);
     }
     for k in [
@@ -849,12 +857,12 @@ fn replay_shows_the_same_frame_list_as_the_live_session() {
     let b: Vec<FrameRecord> = replay.frames().iter().map(|v| v.to_record()).collect();
     assert_eq!(a, b);
     // The table on screen is the same, row for row.
-    let table = |app: &App| {
+    let table = |app: &mut App| {
         let l = lines(&render(app, 100, 40));
         l[2..22].join("\n")
     };
-    assert_eq!(table(&live), table(&replay));
-    let s = screen(&render(&replay, 100, 40));
+    assert_eq!(table(&mut live), table(&mut replay));
+    let s = screen(&render(&mut replay, 100, 40));
     insta::assert_snapshot!("monitor_replay", s);
     assert!(s.contains("replay: session.jsonl"), "{s}");
     // Same selection, detail, filter and stats.
@@ -864,7 +872,7 @@ fn replay_shows_the_same_frame_list_as_the_live_session() {
         chars(app, "dir:in tick");
         press(app, KeyCode::Enter);
     }
-    assert_eq!(table(&live), table(&replay));
+    assert_eq!(table(&mut live), table(&mut replay));
     assert_eq!(replay.monitor().match_count(), Some(1));
     assert_eq!(
         replay.monitor().stats().frames(),
@@ -880,7 +888,7 @@ fn replay_shows_the_same_frame_list_as_the_live_session() {
     assert!(press(&mut replay, KeyCode::Enter).is_empty());
     assert!(replay.notice().unwrap().text.contains("read-only"));
     // Chat history filled from the recording.
-    let s = screen(&render(&replay, 100, 40));
+    let s = screen(&render(&mut replay, 100, 40));
     assert!(s.contains("your submit context: hello there"), "{s}");
     // Export still works (convert a recording to HAR).
     press(&mut replay, KeyCode::F(3));
@@ -902,7 +910,7 @@ fn replay_with_reconnects_and_limits() {
     };
     let mut app = App::replay_with_limits(rec, "r.jsonl", 5, usize::MAX);
     app.set_utc_offset(0);
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("15 older frames not kept"), "{s}");
     assert!(s.contains("reconnects 1"), "{s}");
     assert_eq!(app.monitor().stats().frames(), (0, 20));
@@ -1031,7 +1039,10 @@ fn drawing_with_100k_frames_touches_only_visible_rows() {
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut cost = |app: &App| {
         let before = app.monitor().rows_drawn();
-        term.draw(|f| wsdeck::ui::draw(f, app)).unwrap();
+        term.draw(|f| {
+            wsdeck::ui::draw(f, app);
+        })
+        .unwrap();
         (app.monitor().rows_drawn() - before, screen(&term))
     };
     let (n, s) = cost(&app);
@@ -1076,13 +1087,13 @@ fn small_terminals_still_show_the_newest_frames() {
     let mut app = closed_session();
     monitor(&mut app);
     for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 12), (59, 16), (80, 24)] {
-        let s = screen(&render(&app, w, h));
+        let s = screen(&render(&mut app, w, h));
         if w >= 40 {
             assert!(s.contains("1000 Normal Closure"), "{w}x{h}:\n{s}");
         }
     }
     // Narrow: the time column makes room for the payload.
-    let s = screen(&render(&app, 50, 20));
+    let s = screen(&render(&mut app, 50, 20));
     assert!(
         s.contains("1.0 ↑ close       11 1000 Normal Closure"),
         "{s}"
@@ -1092,13 +1103,13 @@ fn small_terminals_still_show_the_newest_frames() {
     select(&mut app, 5);
     press(&mut app, KeyCode::Char('x'));
     for (w, h) in [(20, 8), (40, 16)] {
-        render(&app, w, h);
+        render(&mut app, w, h);
     }
     press(&mut app, KeyCode::Char('h'));
-    render(&app, 30, 20);
+    render(&mut app, 30, 20);
     press(&mut app, KeyCode::Char('/'));
     chars(&mut app, "re:(");
-    let s = screen(&render(&app, 40, 12));
+    let s = screen(&render(&mut app, 40, 12));
     assert!(s.contains("/ re:("), "{s}");
     assert!(s.contains("invalid"), "{s}");
     // Paste goes into the filter line.

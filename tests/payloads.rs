@@ -15,7 +15,10 @@ fn draw_all_sizes(app: &App) -> String {
     let mut wide = String::new();
     for (w, h) in [(200, 50), (80, 24), (40, 12), (20, 6)] {
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        term.draw(|f| wsdeck::ui::draw(f, app)).unwrap();
+        term.draw(|f| {
+            wsdeck::ui::draw(f, app);
+        })
+        .unwrap();
         if w == 200 {
             wide = term.backend().to_string();
         }

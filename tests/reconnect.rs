@@ -518,7 +518,10 @@ async fn the_ping_timeout_defaults_to_twice_the_interval_at_least_10_s() {
 
 fn render(app: &App) -> String {
     let mut term = Terminal::new(TestBackend::new(100, 24)).unwrap();
-    term.draw(|f| wsdeck::ui::draw(f, app)).unwrap();
+    term.draw(|f| {
+        wsdeck::ui::draw(f, app);
+    })
+    .unwrap();
     let buf = term.backend().buffer();
     let mut s = String::new();
     for y in 0..buf.area.height {

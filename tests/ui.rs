@@ -93,10 +93,18 @@ fn login_frame(seq: u64, at: u64) -> FrameRecord {
     }
 }
 
-fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+/// Draw `app` on a `w`×`h` terminal and hand the draw's feedback back, as the runtime does.
+fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| wsdeck::ui::draw(f, app)).unwrap();
+    redraw(&mut term, app);
     term
+}
+
+/// Draw again on `term`; the feedback goes back to `app`.
+fn redraw(term: &mut Terminal<TestBackend>, app: &mut App) {
+    let mut fb = None;
+    term.draw(|f| fb = Some(wsdeck::ui::draw(f, app))).unwrap();
+    app.update(Event::Drawn(fb.unwrap()));
 }
 
 fn screen(term: &Terminal<TestBackend>) -> String {
@@ -182,9 +190,9 @@ fn send_line(app: &mut App, line: &str, seq: u64, at: u64) {
 
 #[test]
 fn demo_login_pane_prefilled_with_focus_on_password() {
-    let app = demo();
+    let mut app = demo();
     assert_eq!(app.focus(), Focus::Password);
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     assert!(!screen(&term).contains(PASSWORD), "password drawn in clear");
     assert!(screen(&term).contains("••••••"));
     insta::assert_snapshot!("login_demo_initial", term.backend());
@@ -254,21 +262,21 @@ fn focus_starts_on_first_empty_field() {
 fn typed_password_is_masked_and_reveal_toggles() {
     let mut app = app_with(spec("admin", ""), false).0;
     type_str(&mut app, "s3cr€t");
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     let s = screen(&term);
     assert!(!s.contains("s3cr€t"));
     assert!(s.contains("••••••"));
     assert!(s.contains("F6 show"));
 
     app.update(key(KeyCode::F(6)));
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     assert!(screen(&term).contains("s3cr€t"));
     assert!(screen(&term).contains("F6 hide"));
     insta::assert_snapshot!("login_password_revealed", term.backend());
 
     // Ctrl-R hides it again.
     app.update(ctrl('r'));
-    assert!(!screen(&render(&app, 100, 30)).contains("s3cr€t"));
+    assert!(!screen(&render(&mut app, 100, 30)).contains("s3cr€t"));
 }
 
 #[test]
@@ -290,7 +298,7 @@ fn tab_and_shift_tab_cycle_fields_skipping_unused_ones() {
     assert_eq!(app.login().auth(), AuthMethod::None);
     press(&mut app, KeyCode::BackTab);
     assert_eq!(app.focus(), Focus::Url);
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     assert!(screen(&term).contains("not used with none"));
     insta::assert_snapshot!("login_auth_none_dims_fields", term.backend());
     press(&mut app, KeyCode::Tab);
@@ -321,7 +329,7 @@ fn bad_url_is_explained_in_the_pane() {
     .0;
     assert!(press(&mut app, KeyCode::Enter).is_empty());
     assert_eq!(app.focus(), Focus::Url);
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("scheme must be ws:// or"), "{s}");
 }
 
@@ -338,7 +346,7 @@ fn rejected_login_shows_reply_clears_and_focuses_password() {
 
     assert_eq!(app.focus(), Focus::Password);
     assert!(app.login().password_is_empty());
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     let s = screen(&term);
     assert!(!s.contains("wrong1"));
     assert!(s.contains("Login rejected"));
@@ -365,7 +373,7 @@ fn logged_in_clears_password_and_focuses_input() {
     assert!(app.login().password_is_empty());
     let mut app = app;
     app.update(key(KeyCode::F(6)));
-    assert!(!screen(&render(&app, 100, 30)).contains(PASSWORD));
+    assert!(!screen(&render(&mut app, 100, 30)).contains(PASSWORD));
 }
 
 #[test]
@@ -378,7 +386,7 @@ fn password_in_unredacted_login_frame_is_never_drawn() {
         &mut app,
         NetEvent::Frame(frame(1, 0, Direction::ClientToServer, "admin:123456")),
     );
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(!s.contains(PASSWORD), "{s}");
     assert!(s.contains("admin:***"));
 }
@@ -396,7 +404,7 @@ fn connection_failure_is_shown_in_red_with_full_message() {
         ))),
     );
     net(&mut app, NetEvent::Ended);
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     assert!(screen(&term).contains("nothing listens on"));
     insta::assert_snapshot!("login_connection_refused", term.backend());
 }
@@ -414,7 +422,7 @@ fn http_status_failure_keeps_progress_at_handshake() {
             "the server refused the upgrade: HTTP/1.1 401 Unauthorized",
         ))),
     );
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("✓ connect"));
     assert!(s.contains("✗ handshake"), "{s}");
     assert!(s.contains("401"), "{s}");
@@ -439,7 +447,7 @@ fn chat_history_with_seed_reply_wrapping_and_wide_chars() {
         12,
     );
     send_line(&mut app, "中文消息和表情 🙂🎉 混合 text", 9, 15);
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     let s = screen(&term);
     assert!(s.contains("now, you can do something else"));
     assert!(!s.contains(PASSWORD));
@@ -451,7 +459,7 @@ fn chat_history_with_seed_reply_wrapping_and_wide_chars() {
 fn narrow_terminal_puts_login_on_top() {
     let mut app = logged_in_after_retry();
     send_line(&mut app, "hello from a narrow terminal", 5, 10);
-    let term = render(&app, 64, 24);
+    let term = render(&mut app, 64, 24);
     insta::assert_snapshot!("chat_narrow", term.backend());
 }
 
@@ -497,7 +505,7 @@ fn binary_and_close_frames() {
         }),
     );
     net(&mut app, NetEvent::Ended);
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     let s = screen(&term);
     assert!(s.contains("<binary 7 bytes> de ad be ef 00 01 02"));
     assert!(s.contains("the server closed the connection:"));
@@ -534,7 +542,7 @@ fn the_reply_to_a_close_is_noted_as_a_confirmation() {
         &mut app,
         NetEvent::Frame(close(11, Direction::ServerToClient, 4000)),
     );
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("you closed the connection: 4000"), "{s}");
     assert!(s.contains("the server confirmed the close: 4000"), "{s}");
     assert!(!s.contains("the server closed the connection"), "{s}");
@@ -557,7 +565,7 @@ fn server_text_cannot_inject_terminal_sequences() {
             NetEvent::Frame(frame(10 + i as u64, 30, Direction::ServerToClient, s)),
         );
     }
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     let buf = term.backend().buffer();
     for cell in buf.content() {
         for c in cell.symbol().chars() {
@@ -608,7 +616,7 @@ fn input_is_kept_when_the_connection_drops() {
     let cmds = press(&mut app, KeyCode::Enter);
     assert!(cmds.is_empty());
     assert_eq!(app.input().value(), "half-typed line");
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     let s = screen(&term);
     assert!(s.contains("half-typed line"));
     assert!(s.contains("not connected"));
@@ -663,10 +671,10 @@ fn chat_with(n: u64) -> App {
 #[test]
 fn scrolled_up_shows_new_indicator_and_end_follows() {
     let mut app = chat_with(60);
-    let mut term = render(&app, 100, 30);
+    let mut term = render(&mut app, 100, 30);
     assert!(screen(&term).contains("server push #59"));
     press(&mut app, KeyCode::PageUp);
-    term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+    redraw(&mut term, &mut app);
     assert!(!screen(&term).contains("server push #59"));
     for i in 60..63 {
         net(
@@ -679,14 +687,14 @@ fn scrolled_up_shows_new_indicator_and_end_follows() {
             )),
         );
     }
-    term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+    redraw(&mut term, &mut app);
     let s = screen(&term);
     assert!(s.contains("3 new ↓"), "{s}");
     assert!(!s.contains("server push #62"));
     insta::assert_snapshot!("chat_scrolled_new_indicator", term.backend());
 
     press(&mut app, KeyCode::End);
-    term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+    redraw(&mut term, &mut app);
     let s = screen(&term);
     assert!(s.contains("server push #62"));
     assert!(!s.contains("new ↓"));
@@ -695,16 +703,16 @@ fn scrolled_up_shows_new_indicator_and_end_follows() {
 #[test]
 fn paging_and_home_reach_the_top_and_back() {
     let mut app = chat_with(200);
-    let mut term = render(&app, 100, 30);
+    let mut term = render(&mut app, 100, 30);
     press(&mut app, KeyCode::Home);
-    term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+    redraw(&mut term, &mut app);
     let s = screen(&term);
     assert!(s.contains("demo server listening"), "{s}");
     assert!(s.contains("more below"));
     for _ in 0..30 {
         press(&mut app, KeyCode::PageDown);
     }
-    term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+    redraw(&mut term, &mut app);
     assert!(screen(&term).contains("server push #199"));
     assert!(app.history().following());
 }
@@ -712,7 +720,7 @@ fn paging_and_home_reach_the_top_and_back() {
 #[test]
 fn mouse_wheel_scrolls_history() {
     let mut app = chat_with(60);
-    let mut term = render(&app, 100, 30);
+    let mut term = render(&mut app, 100, 30);
     let wheel = |kind| {
         Event::Mouse(MouseEvent {
             kind,
@@ -723,7 +731,7 @@ fn mouse_wheel_scrolls_history() {
     };
     app.update(wheel(MouseEventKind::ScrollUp));
     assert!(!app.history().following());
-    term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+    redraw(&mut term, &mut app);
     assert!(!screen(&term).contains("server push #59"));
     app.update(wheel(MouseEventKind::ScrollDown));
     assert!(app.history().following());
@@ -746,7 +754,7 @@ fn messages_whose_frames_were_dropped_keep_a_dim_one_row_placeholder() {
             )),
         );
     }
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     let s = screen(&term);
     for i in 5..8 {
         assert!(s.contains(&format!("server push #{i}")), "{s}");
@@ -782,17 +790,17 @@ fn help_overlay_opens_with_f1_and_closes_with_esc() {
     let mut app = logged_in_after_retry();
     press(&mut app, KeyCode::F(1));
     assert!(app.help_open());
-    let mut term = render(&app, 100, 30);
+    let mut term = render(&mut app, 100, 30);
     insta::assert_snapshot!("help_overlay", term.backend());
     // What does not fit scrolls into view; together every binding is shown.
     let mut seen = screen(&term);
     for _ in 0..8 {
         press(&mut app, KeyCode::PageDown);
-        term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+        redraw(&mut term, &mut app);
         seen.push_str(&screen(&term));
     }
     press(&mut app, KeyCode::End);
-    term.draw(|f| wsdeck::ui::draw(f, &app)).unwrap();
+    redraw(&mut term, &mut app);
     seen.push_str(&screen(&term));
     for sec in wsdeck::app::keymap::help_sections() {
         for (k, a) in &sec.rows {
@@ -802,14 +810,14 @@ fn help_overlay_opens_with_f1_and_closes_with_esc() {
     insta::assert_snapshot!("help_overlay_scrolled", term.backend());
     // A tall terminal shows the first sections at once.
     press(&mut app, KeyCode::Home);
-    let tall = screen(&render(&app, 100, 50));
+    let tall = screen(&render(&mut app, 100, 50));
     assert!(tall.contains("Ctrl-C, Ctrl-Q") && tall.contains("Ctrl-Y"));
     // Keys do not leak into the input while help is open.
     type_str(&mut app, "x");
     assert_eq!(app.input().value(), "");
     press(&mut app, KeyCode::Esc);
     assert!(!app.help_open());
-    assert!(!screen(&render(&app, 100, 30)).contains("Esc closes"));
+    assert!(!screen(&render(&mut app, 100, 30)).contains("Esc closes"));
 }
 
 #[test]
@@ -826,7 +834,7 @@ fn ctrl_c_and_ctrl_q_quit_from_anywhere() {
 
 #[test]
 fn tiny_terminals_do_not_panic() {
-    let app = chat_with(20);
+    let mut app = chat_with(20);
     for (w, h) in [
         (1, 1),
         (10, 3),
@@ -836,7 +844,7 @@ fn tiny_terminals_do_not_panic() {
         (80, 8),
         (200, 60),
     ] {
-        render(&app, w, h);
+        render(&mut app, w, h);
     }
 }
 
@@ -844,21 +852,25 @@ fn tiny_terminals_do_not_panic() {
 fn revealed_password_is_hidden_again_once_sent() {
     let mut app = demo();
     app.update(key(KeyCode::F(6)));
-    assert!(screen(&render(&app, 100, 30)).contains(PASSWORD));
+    assert!(screen(&render(&mut app, 100, 30)).contains(PASSWORD));
     press(&mut app, KeyCode::Enter);
     assert!(!app.login().revealed());
-    assert!(!screen(&render(&app, 100, 30)).contains(PASSWORD));
+    assert!(!screen(&render(&mut app, 100, 30)).contains(PASSWORD));
 }
 
 #[test]
 fn resize_sets_the_page_size_before_any_draw() {
     let mut app = chat_with(100);
-    app.update(Event::Resize(100, 30));
+    // What the runtime hands the app on a resize.
+    app.update(Event::Drawn(wsdeck::ui::layout(
+        &app,
+        ratatui::layout::Rect::new(0, 0, 100, 30),
+    )));
     // 30 rows - status bar - input box (3) - history borders (2).
     assert_eq!(app.chat_geometry().height, 24);
     assert_eq!(app.chat_geometry().width, 66);
     press(&mut app, KeyCode::PageUp);
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     // One page up keeps one row of overlap: push #76 was the top row, #99 the bottom.
     assert!(s.contains("server push #76"), "{s}");
     assert!(!s.contains("server push #77 "), "{s}");
@@ -879,5 +891,5 @@ fn dns_failure_points_at_the_url_and_ended_closes() {
     let mut app = logged_in_after_retry();
     net(&mut app, NetEvent::Ended);
     assert!(matches!(app.conn(), ConnState::Closed { code: None, .. }));
-    assert!(screen(&render(&app, 100, 30)).contains("connection ended"));
+    assert!(screen(&render(&mut app, 100, 30)).contains("connection ended"));
 }

@@ -253,7 +253,7 @@ impl App {
                 done
             }
             Action::HelpScroll(n) => {
-                let max = self.help_max.get();
+                let max = self.help_max;
                 let s = &mut self.help_scroll;
                 *s = match u16::try_from(n) {
                     Ok(down) => s.saturating_add(down).min(max),
@@ -266,7 +266,7 @@ impl App {
                 done
             }
             Action::HelpBottom => {
-                self.help_scroll = self.help_max.get();
+                self.help_scroll = self.help_max;
                 done
             }
             Action::ChatView => {
@@ -405,7 +405,7 @@ impl App {
     }
 
     fn scroll_history(&mut self, a: &Action) {
-        let geo = self.geometry.get();
+        let geo = self.geometry;
         let page = (geo.height as usize).saturating_sub(1).max(1);
         let store = self.source.log.store();
         let h = &mut self.history;

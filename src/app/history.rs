@@ -20,7 +20,6 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ratatui::buffer::CellWidth;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::model::{Direction, Opcode};
@@ -719,14 +718,7 @@ pub fn wrap(line: &str, width: usize) -> Vec<Range<usize>> {
     rows
 }
 
-/// Cells a grapheme takes when ratatui draws it (control characters are skipped by ratatui).
-pub fn cell_width(g: &str) -> usize {
-    if g.chars().any(char::is_control) {
-        0
-    } else {
-        g.cell_width() as usize
-    }
-}
+pub use crate::text::cell_width;
 
 fn to_ms(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {

@@ -9,7 +9,6 @@ pub mod monitor;
 pub mod palette;
 pub mod slash;
 
-use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -38,7 +37,9 @@ pub enum Event {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Paste(String),
-    Resize(u16, u16),
+    /// What the last draw showed where (`ui::draw` returns it; `ui::layout` gives the same
+    /// for a new terminal size before the next draw).
+    Drawn(Feedback),
     Net(NetEvent),
     /// The wall clock, about once a second while connected, so the monitor's rates and
     /// connected time move while no frame arrives. The app never reads a clock itself.
@@ -124,7 +125,28 @@ pub struct SavedProfile {
     pub snippets: Vec<crate::config::Snippet>,
 }
 
-/// What a mouse click at a screen cell means; the last draw records these.
+/// What a draw showed where, handed back to the app as `Event::Drawn`: nothing is written
+/// into the app while it is drawn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Feedback {
+    /// Clickable regions in screen cells, later ones on top, when the screen was drawn.
+    pub hits: Option<Vec<(Rect, Hit)>>,
+    /// The chat view's size, when it was laid out.
+    pub chat: Option<ChatGeometry>,
+    /// How far the help overlay can scroll, when it was drawn.
+    pub help_max: Option<u16>,
+}
+
+impl Feedback {
+    /// Something clickable was drawn in `area`.
+    pub fn hit(&mut self, area: Rect, hit: Hit) {
+        if area.width > 0 && area.height > 0 {
+            self.hits.get_or_insert_default().push((area, hit));
+        }
+    }
+}
+
+/// What a mouse click at a screen cell means; the last draw reports these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hit {
     /// A login field (label or value).
@@ -177,8 +199,9 @@ pub struct Notice {
 
 /// The whole UI state. `update` is pure; `ui::draw` reads it.
 ///
-/// Runtime contract: draw after a batch of updates (the draw records the chat view's size,
-/// which paging uses; `Event::Resize` records it too); after `Command::Connect`, stop
+/// Runtime contract: draw after a batch of updates and hand the draw's [`Feedback`] back as
+/// `Event::Drawn` (paging uses the sizes, clicks the regions; on a resize, send
+/// `ui::layout` for the new size at once); after `Command::Connect`, stop
 /// forwarding events of the previous session (they carry no session id); message times use
 /// the offset from `set_utc_offset` (read it at startup, before threads exist).
 pub struct App {
@@ -197,7 +220,7 @@ pub struct App {
     help: bool,
     /// First help line shown, and the largest useful value (kept by the last draw).
     help_scroll: u16,
-    help_max: Cell<u16>,
+    help_max: u16,
     notice: Option<Notice>,
     sent: u64,
     received: u64,
@@ -210,7 +233,7 @@ pub struct App {
     /// Seconds east of UTC for the history's clock.
     utc_offset: i32,
     /// The chat view's size, kept by the last draw (and resizes) for paging.
-    geometry: Cell<ChatGeometry>,
+    geometry: ChatGeometry,
     view: View,
     monitor: Monitor,
     /// The source whose log the monitor and chat show: our session, or a recording
@@ -232,7 +255,7 @@ pub struct App {
     /// The command palette, while open (Ctrl-P).
     palette: Option<Palette>,
     /// Clickable regions of the last draw, in screen cells.
-    hits: RefCell<Vec<(Rect, Hit)>>,
+    hits: Vec<(Rect, Hit)>,
 }
 
 impl App {
@@ -296,7 +319,7 @@ impl App {
             focus,
             help: false,
             help_scroll: 0,
-            help_max: Cell::new(u16::MAX),
+            help_max: u16::MAX,
             notice: None,
             sent: 0,
             received: 0,
@@ -305,7 +328,7 @@ impl App {
             close_noted: false,
             login_done: false,
             utc_offset,
-            geometry: Cell::new(ChatGeometry::default()),
+            geometry: ChatGeometry::default(),
             view: View::Chat,
             monitor: Monitor::default(),
             source: crate::source::Source::default(),
@@ -316,7 +339,7 @@ impl App {
             profiles,
             profile_record: None,
             palette: None,
-            hits: RefCell::new(Vec::new()),
+            hits: Vec::new(),
         };
         if let Some(b) = banner {
             app.history.push_note(None, NoteLevel::Info, &b);
@@ -347,9 +370,8 @@ impl App {
                 self.on_paste(&s);
                 Vec::new()
             }
-            Event::Resize(w, h) => {
-                let area = ratatui::layout::Rect::new(0, 0, w, h);
-                self.geometry.set(crate::ui::chat_geometry(self, area));
+            Event::Drawn(fb) => {
+                self.drawn(fb);
                 Vec::new()
             }
             Event::Net(n) => {
@@ -479,11 +501,7 @@ impl App {
     }
     /// First line of the help overlay shown.
     pub fn help_scroll(&self) -> u16 {
-        self.help_scroll.min(self.help_max.get())
-    }
-    /// Kept by `ui::draw`: how far the help overlay can scroll.
-    pub(crate) fn set_help_max(&self, max: u16) {
-        self.help_max.set(max);
+        self.help_scroll.min(self.help_max)
     }
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()
@@ -508,12 +526,9 @@ impl App {
     pub fn utc_offset(&self) -> i32 {
         self.utc_offset
     }
+    /// The chat view's size as last drawn (paging uses it).
     pub fn chat_geometry(&self) -> ChatGeometry {
-        self.geometry.get()
-    }
-    /// Kept by `ui::draw` so paging knows the view's size.
-    pub(crate) fn set_chat_geometry(&self, g: ChatGeometry) {
-        self.geometry.set(g);
+        self.geometry
     }
     /// The network task is reconnecting after a drop (Esc / Ctrl-X cancels).
     pub fn reconnecting(&self) -> bool {
@@ -788,7 +803,6 @@ impl App {
     fn on_click(&mut self, x: u16, y: u16) {
         let hit = self
             .hits
-            .borrow()
             .iter()
             .rev()
             .find(|(r, _)| r.contains(Position::new(x, y)))
@@ -974,7 +988,7 @@ impl App {
     /// The message at the bottom of the history view: its full payload from the monitor's
     /// store (`None` when the store no longer keeps it).
     fn last_message_clip(&self) -> Option<(String, usize, &'static str)> {
-        let geo = self.geometry.get();
+        let geo = self.geometry;
         let store = self.source.log.store();
         let window = self.history.window(&geo, store);
         let abs = window
@@ -988,15 +1002,17 @@ impl App {
 
     // ---- drawing support ----
 
-    /// Forget the clickable regions (the draw records them again).
-    pub(crate) fn clear_hits(&self) {
-        self.hits.borrow_mut().clear();
-    }
-
-    /// The draw shows something clickable in `area`.
-    pub(crate) fn add_hit(&self, area: Rect, hit: Hit) {
-        if area.width > 0 && area.height > 0 {
-            self.hits.borrow_mut().push((area, hit));
+    /// What the last draw showed: what it measured (clickable regions, the chat view's size,
+    /// how far the help scrolls) replaces what an earlier draw measured.
+    fn drawn(&mut self, fb: Feedback) {
+        if let Some(hits) = fb.hits {
+            self.hits = hits;
+        }
+        if let Some(g) = fb.chat {
+            self.geometry = g;
+        }
+        if let Some(max) = fb.help_max {
+            self.help_max = max;
         }
     }
 

@@ -98,7 +98,7 @@ pub fn parse(line: &str) -> Result<Action, SlashError> {
         "" => err("a command name must follow / — /help lists them (// sends a literal /)"),
         _ => {
             let shown = crate::text::sanitize_line(name);
-            let shown = crate::ui::truncate(&shown, 24);
+            let shown = crate::text::truncate(&shown, 24);
             err(format!(
                 "unknown command /{shown} — /help lists them; //{shown} sends the text as typed"
             ))
@@ -121,7 +121,7 @@ fn parse_close(args: &str) -> Result<Action, SlashError> {
     let Ok(code) = code.parse::<u16>() else {
         return err(format!(
             "/close: {:?} is not a close code — usage: /close [CODE] [REASON], CODE 1000 or 3000–4999",
-            crate::ui::truncate(&crate::text::sanitize_line(code), 16)
+            crate::text::truncate(&crate::text::sanitize_line(code), 16)
         ));
     };
     if code != 1000 && !(3000..=4999).contains(&code) {

@@ -249,12 +249,16 @@ where
                 let started_at = Instant::now();
                 draws += 1;
                 let fault = opts.panic_at_draw == Some(draws);
+                let mut fb = None;
                 terminal.draw(|f| {
-                    draw(f, &tabs, active);
+                    fb = Some(draw(f, &tabs, active, SystemTime::now()));
                     if fault {
                         panic!("injected fault: panic in draw {draws}");
                     }
                 })?;
+                if let Some(fb) = fb {
+                    let _ = tabs[active].update(Event::Drawn(fb));
+                }
                 last_draw = Some(started_at);
                 dirty = false;
             }
@@ -323,7 +327,9 @@ where
         t.finish_close(deadline).await;
     }
     if exit == Exit::Quit {
-        let _ = terminal.draw(|f| draw(f, &tabs, active));
+        let _ = terminal.draw(|f| {
+            draw(f, &tabs, active, SystemTime::now());
+        });
     }
     if let Some(path) = &opts.har {
         tabs[0].export_har(path)?;
@@ -355,12 +361,17 @@ fn deck_key(k: &KeyEvent, opts: &RunOptions) -> Option<DeckKey> {
     }
 }
 
-/// The session tabs (when there are several) above the active session's screen.
-pub fn draw(frame: &mut ratatui::Frame, tabs: &[Tab], active: usize) {
+/// The session tabs (when there are several) above the active session's screen, as of
+/// `now`; returns what the active session's draw measured.
+pub fn draw(
+    frame: &mut ratatui::Frame,
+    tabs: &[Tab],
+    active: usize,
+    now: SystemTime,
+) -> crate::app::Feedback {
     let area = frame.area();
     if tabs.len() <= 1 {
-        crate::ui::draw_in(frame, area, &tabs[active].app);
-        return;
+        return crate::ui::draw_in(frame, area, &tabs[active].app, now);
     }
     use ratatui::layout::{Constraint, Layout};
     let [bar, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
@@ -373,7 +384,7 @@ pub fn draw(frame: &mut ratatui::Frame, tabs: &[Tab], active: usize) {
         })
         .collect();
     crate::ui::tabs::draw(frame, bar, &infos, active);
-    crate::ui::draw_in(frame, rest, &tabs[active].app);
+    crate::ui::draw_in(frame, rest, &tabs[active].app, now)
 }
 
 /// Wait for the next batch from any session, taking turns so a flood on one cannot starve

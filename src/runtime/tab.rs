@@ -63,7 +63,9 @@ impl Tab {
 
     pub fn resize(&mut self, w: u16, h: u16) {
         self.size = Some((w, h));
-        let _ = self.update(Event::Resize(w, h));
+        // Paging knows the new size before the next draw.
+        let area = ratatui::layout::Rect::new(0, 0, w, h);
+        let _ = self.update(Event::Drawn(crate::ui::layout(&self.app, area)));
     }
 
     /// When the screen next changes with time alone: the monitor's stats of a live session

@@ -312,9 +312,11 @@ mod tests {
     }
 
     /// Entry layouts computed by one full draw.
-    fn draw_cost(term: &mut Terminal<TestBackend>, app: &App) -> u64 {
+    fn draw_cost(term: &mut Terminal<TestBackend>, app: &mut App) -> u64 {
         let before = app.history().layouts_computed();
-        term.draw(|f| crate::ui::draw(f, app)).unwrap();
+        let mut fb = None;
+        term.draw(|f| fb = Some(crate::ui::draw(f, app))).unwrap();
+        app.update(Event::Drawn(fb.unwrap()));
         app.history().layouts_computed() - before
     }
 
@@ -325,13 +327,13 @@ mod tests {
         let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
         let rows = app.chat_geometry().height as u64;
         // At the bottom: at most one layout per visible row.
-        let cost = draw_cost(&mut term, &app);
+        let cost = draw_cost(&mut term, &mut app);
         let rows = rows.max(app.chat_geometry().height as u64);
         assert!(cost <= rows, "bottom: {cost} layouts for {rows} rows");
         assert!(term.backend().to_string().contains("#99999 short"));
         // Top of a 10^5 history: the same.
         key(&mut app, KeyCode::Home);
-        let cost = draw_cost(&mut term, &app);
+        let cost = draw_cost(&mut term, &mut app);
         assert!(cost <= rows, "top: {cost} layouts");
         assert!(term.backend().to_string().contains("#0 中文"));
         // Paging down from the top only touches the pages passed.
@@ -340,7 +342,7 @@ mod tests {
             key(&mut app, KeyCode::PageDown);
         }
         assert!(app.history().layouts_computed() - before <= 4 * rows);
-        let cost = draw_cost(&mut term, &app);
+        let cost = draw_cost(&mut term, &mut app);
         assert!(cost <= rows, "paged: {cost} layouts");
         // The height cache holds what was seen, not the history.
         assert!(app.history().cached_heights() < 500);

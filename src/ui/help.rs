@@ -10,7 +10,8 @@ use super::theme;
 use crate::app::App;
 use crate::app::keymap::help_sections;
 
-pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+/// Draw the overlay; returns how far it can scroll.
+pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let sections = help_sections();
     let key_w = sections
         .iter()
@@ -46,7 +47,6 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     );
     let visible = h.saturating_sub(2);
     let max = (lines.len() as u16).saturating_sub(visible);
-    app.set_help_max(max);
     let scroll = app.help_scroll().min(max);
     let hint = if max > 0 {
         " ↑↓ scroll · Esc closes "
@@ -64,4 +64,5 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Paragraph::new(lines).block(block).scroll((scroll, 0)),
         popup,
     );
+    max
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::{field_view, shown_value, theme, truncate};
 use crate::app::history::wrap;
-use crate::app::{App, Focus, Hit, Step};
+use crate::app::{App, Feedback, Focus, Hit, Step};
 use crate::model::{AuthMethod, ConnState};
 use crate::text::sanitize_line;
 
@@ -62,7 +62,7 @@ fn fields(app: &App) -> Vec<Focus> {
     v
 }
 
-pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool) {
+pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool, fb: &mut Feedback) {
     let focused = app.focus().is_login();
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
@@ -91,7 +91,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool) {
             cursor = Some(Position::new(inner.x + c, inner.y + row as u16));
         }
         if let Some(f) = it.field {
-            app.add_hit(
+            fb.hit(
                 Rect::new(inner.x, inner.y + row as u16, inner.width, 1),
                 Hit::Field(f),
             );
@@ -303,9 +303,11 @@ fn state_lines(app: &App, width: u16) -> Vec<Line<'static>> {
 
 fn state_text(app: &App) -> Option<(String, Style)> {
     let c = app.conn();
+    // Only a reconnect's label depends on the time, and it is not shown here.
+    let label = |c: &ConnState| c.label(std::time::UNIX_EPOCH);
     let (text, style) = match c {
         ConnState::Idle => ("not connected".to_string(), theme::dim()),
-        ConnState::Closing => (c.label(), theme::dim()),
+        ConnState::Closing => (label(c), theme::dim()),
         ConnState::Closed { code, .. } => {
             let clean = matches!(code, Some(1000) | Some(1001));
             let style = if clean {
@@ -313,7 +315,7 @@ fn state_text(app: &App) -> Option<(String, Style)> {
             } else {
                 Style::new().fg(theme::WARN)
             };
-            (sanitize_line(&c.label()), style)
+            (sanitize_line(&label(c)), style)
         }
         _ => return None,
     };

@@ -1,6 +1,7 @@
 //! Widgets over `&App`: the login pane, the chat history and input, the monitor, the status
-//! bar and the help overlay. Drawing reads the state only (it records the chat view's size and
-//! the monitor's table position for paging, and caches the monitor's detail lines).
+//! bar and the help overlay. Drawing reads the state only; what it measured (clickable
+//! regions, the chat view's size, how far the help scrolls) comes back as a [`Feedback`]
+//! value for the app's next update (`Event::Drawn`).
 
 mod chat;
 mod help;
@@ -16,49 +17,60 @@ pub mod theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::{App, ChatGeometry, Hit, View};
+use std::time::SystemTime;
+
+use crate::app::{App, ChatGeometry, Feedback, Hit, View};
 
 /// Width of the login column in the wide layout.
 pub const LOGIN_COLUMN: u16 = 32;
 /// From this width on, the login pane is a column on the left; below, a block on top.
 pub const WIDE_FROM: u16 = 80;
 
-/// Draw the whole screen.
-pub fn draw(frame: &mut Frame, app: &App) {
-    draw_in(frame, frame.area(), app);
+/// Draw the whole screen now; returns what was drawn where (for `Event::Drawn`).
+pub fn draw(frame: &mut Frame, app: &App) -> Feedback {
+    draw_in(frame, frame.area(), app, SystemTime::now())
 }
 
-/// Draw the whole screen of one session into `area` (the deck puts its tab bar above).
-pub fn draw_in(frame: &mut Frame, area: Rect, app: &App) {
-    app.clear_hits();
+/// Draw the whole screen of one session into `area` (the deck puts its tab bar above), with
+/// countdowns shown as of `now`.
+pub fn draw_in(frame: &mut Frame, area: Rect, app: &App, now: SystemTime) -> Feedback {
+    let mut fb = Feedback {
+        hits: Some(Vec::new()),
+        ..Feedback::default()
+    };
     if app.view() == View::Monitor {
         // The monitor takes everything above the status bar.
         let [main, status] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-        monitor::draw(frame, app, main);
-        status::draw(frame, app, status);
+        monitor::draw(frame, app, main, &mut fb);
+        status::draw(frame, app, status, now);
     } else {
         let a = areas(app, area);
         let geo = geometry_of(app, a.history);
-        app.set_chat_geometry(geo);
-        app.add_hit(a.history, Hit::Chat);
-        app.add_hit(a.input, Hit::Chat);
-        login::draw(frame, app, a.login, a.wide);
+        fb.chat = Some(geo);
+        fb.hit(a.history, Hit::Chat);
+        fb.hit(a.input, Hit::Chat);
+        login::draw(frame, app, a.login, a.wide, &mut fb);
         chat::draw_history(frame, app, a.history, &geo);
         chat::draw_input(frame, app, a.input);
-        status::draw(frame, app, a.status);
+        status::draw(frame, app, a.status, now);
     }
     if app.help_open() {
-        help::draw(frame, app, area);
+        fb.help_max = Some(help::draw(frame, app, area));
     } else if let Some(p) = app.palette() {
         palette::draw(frame, p, area);
     }
     theme::finish(frame.buffer_mut(), area);
+    fb
 }
 
-/// The chat view's geometry for a terminal of this size (used on resize, before a draw).
-pub fn chat_geometry(app: &App, area: Rect) -> ChatGeometry {
-    geometry_of(app, areas(app, area).history)
+/// What a draw at this size would measure, without drawing: sent on a resize so paging knows
+/// the new size before the next draw.
+pub fn layout(app: &App, area: Rect) -> Feedback {
+    Feedback {
+        chat: Some(geometry_of(app, areas(app, area).history)),
+        ..Feedback::default()
+    }
 }
 
 fn geometry_of(app: &App, history: Rect) -> ChatGeometry {
@@ -120,14 +132,14 @@ pub(crate) fn field_view(shown: &str, cursor: usize, width: u16) -> (String, u16
         .unwrap_or(shown.len());
     let cursor_col: usize = shown[..cursor_byte]
         .graphemes(true)
-        .map(crate::app::history::cell_width)
+        .map(crate::text::cell_width)
         .sum();
     let scroll = cursor_col.saturating_sub(width - 1);
     let mut skipped = 0;
     let mut used = 0;
     let mut out = String::new();
     for g in shown.graphemes(true) {
-        let w = crate::app::history::cell_width(g);
+        let w = crate::text::cell_width(g);
         if skipped < scroll {
             skipped += w;
             continue;
@@ -156,28 +168,7 @@ pub(crate) fn shown_value(value: &str) -> String {
         .collect()
 }
 
-/// Cut `s` to at most `width` cells, ending with `…` when cut.
-pub(crate) fn truncate(s: &str, width: usize) -> String {
-    use unicode_segmentation::UnicodeSegmentation;
-    let total: usize = s.graphemes(true).map(crate::app::history::cell_width).sum();
-    if total <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for g in s.graphemes(true) {
-        let w = crate::app::history::cell_width(g);
-        if used + w + 1 > width {
-            break;
-        }
-        used += w;
-        out.push_str(g);
-    }
-    if width > 0 {
-        out.push('…');
-    }
-    out
-}
+pub(crate) use crate::text::truncate;
 
 #[cfg(test)]
 mod tests {

@@ -13,8 +13,8 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::{field_view, hexdump, json, shown_value, theme, truncate};
-use crate::app::App;
 use crate::app::history::{cell_width, wrap};
+use crate::app::{App, Feedback};
 use crate::model::{Direction, HandshakeInfo, Opcode, close_code_name};
 use crate::monitor::{DetailCache, DetailKind};
 use crate::record::FrameView;
@@ -33,7 +33,7 @@ const BINARY: Color = Color::Magenta;
 const CONTROL: Color = Color::Blue;
 
 /// Draw the monitor into `area` (everything above the status bar).
-pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     let m = app.monitor();
     let editing = m.filter_edit().is_some();
     let strip_h = if area.height >= 10 { 2 } else { 0 };
@@ -54,7 +54,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     if strip_h > 0 {
         draw_strip(frame, app, strip);
     }
-    draw_table(frame, app, table);
+    draw_table(frame, app, table, fb);
     if detail_h > 0 {
         draw_detail(frame, app, detail);
     }
@@ -418,7 +418,7 @@ fn table_block(app: &App) -> Block<'static> {
     block
 }
 
-fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     let m = app.monitor();
     let block = table_block(app);
     let inner = block.inner(area);
@@ -518,7 +518,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
         let (p, style) = preview(&v, preview_w);
         spans.push(Span::styled(p, style));
         buf.set_line(rows_area.x, y, &Line::from(spans), rows_area.width);
-        app.add_hit(
+        fb.hit(
             Rect::new(rows_area.x, y, rows_area.width, 1),
             crate::app::Hit::Frame(abs),
         );

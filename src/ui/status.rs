@@ -33,7 +33,7 @@ fn state_color(c: &ConnState) -> Color {
     }
 }
 
-pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::SystemTime) {
     let width = area.width as usize;
     let right = match app.view() {
         View::Chat => " F1 help ",
@@ -43,7 +43,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let bar = Style::new().bg(BAR_BG);
 
     let url = truncate(&sanitize_line(app.url()), (room / 2).clamp(12, 48));
-    let state = truncate(&sanitize_line(&app.conn().label()), (room / 2).max(12));
+    let state = truncate(&sanitize_line(&app.conn().label(now)), (room / 2).max(12));
     let color = state_color(app.conn());
     let mut left = Vec::new();
     if let Some(file) = app.replay_file() {
