@@ -175,6 +175,7 @@ fn frame(seq: u64, text: String, dir: Direction) -> Event {
         payload: Bytes::from(text),
         close: None,
         redacted: false,
+        wire_len: None,
     }))
 }
 

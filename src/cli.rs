@@ -85,6 +85,13 @@ pub struct ConnectArgs {
     /// Ask the server for this subprotocol (Sec-WebSocket-Protocol).
     #[arg(long)]
     pub subprotocol: Option<String>,
+    /// Do not offer permessage-deflate compression (offered by default, as browsers do).
+    #[arg(long)]
+    pub no_compression: bool,
+    /// Largest message accepted (inflated): 64MiB, 512KiB or bytes; bigger ones close with
+    /// 1009 [default: 64MiB].
+    #[arg(long, value_name = "SIZE", value_parser = crate::model::parse_size)]
+    pub max_message: Option<usize>,
     /// Accept any TLS certificate (wss:// only). Shown as a warning.
     #[arg(long)]
     pub insecure: bool,
@@ -360,6 +367,10 @@ impl ConnectArgs {
         }
         spec.insecure |= self.insecure;
         spec.no_redact |= self.no_redact;
+        spec.compression &= !self.no_compression;
+        if let Some(n) = self.max_message {
+            spec.max_message = n;
+        }
         spec.reconnect &= !self.no_reconnect;
         if let Some(secs) = self.ping_interval {
             spec.ping_interval = ping_interval(secs)?;

@@ -85,6 +85,10 @@ pub struct Profile {
     pub record: Option<PathBuf>,
     #[serde(default)]
     pub insecure: bool,
+    /// `compression = false`: do not offer permessage-deflate.
+    pub compression: Option<bool>,
+    /// Largest message accepted, as `--max-message` (`"64MiB"`).
+    pub max_message: Option<String>,
     #[serde(default)]
     pub snippets: Vec<Snippet>,
 }
@@ -273,6 +277,13 @@ impl Profile {
             spec.login.fail = regex::Regex::new(re)?;
         }
         spec.insecure = self.insecure;
+        if let Some(on) = self.compression {
+            spec.compression = on;
+        }
+        if let Some(size) = &self.max_message {
+            spec.max_message =
+                crate::model::parse_size(size).map_err(|e| anyhow::anyhow!("max_message: {e}"))?;
+        }
         Ok(spec)
     }
 

@@ -160,7 +160,7 @@ pub struct FrameRecord {
     /// Passed on as sent, or injected, modified or dropped (proxy).
     pub origin: Origin,
     pub opcode: Opcode,
-    /// Payload length on the wire (before any redaction).
+    /// Payload length (before any redaction; inflated, for a compressed message).
     pub len: usize,
     /// Payload bytes. For the login frame this is the redacted text unless redaction is off.
     /// For close frames it is the reason's bytes (the code is in `close`).
@@ -169,6 +169,9 @@ pub struct FrameRecord {
     pub close: Option<CloseInfo>,
     /// True when `payload` had a secret replaced by `***`.
     pub redacted: bool,
+    /// The message crossed the wire compressed (permessage-deflate) as this many payload
+    /// bytes; `len` and `payload` are the inflated message. `None`: sent as it is.
+    pub wire_len: Option<usize>,
 }
 
 impl FrameRecord {
@@ -343,6 +346,10 @@ pub struct ConnectSpec {
     /// Extra handshake headers (`-H 'Name: value'`).
     pub headers: Vec<(String, String)>,
     pub subprotocol: Option<String>,
+    /// Offer permessage-deflate (`--no-compression` turns it off).
+    pub compression: bool,
+    /// Largest message accepted, inflated (`--max-message`); bigger ones close with 1009.
+    pub max_message: usize,
     /// Accept any TLS certificate.
     pub insecure: bool,
     /// Show secrets in frames and handshake headers (`--no-redact`).
@@ -378,6 +385,8 @@ impl ConnectSpec {
             reconnect: true,
             ping_interval: Some(DEFAULT_PING_INTERVAL),
             ping_timeout: None,
+            compression: true,
+            max_message: DEFAULT_MAX_MESSAGE,
         }
     }
 
@@ -392,6 +401,51 @@ impl ConnectSpec {
 }
 
 /// Default `--ping-interval`.
+/// Default `--max-message`: what browsers take in practice.
+pub const DEFAULT_MAX_MESSAGE: usize = 64 << 20;
+
+/// `64 MiB`, `16 KiB`, `1000 B`: exact binary units where they fit.
+pub fn human_size(n: usize) -> String {
+    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", n >> shift);
+        }
+    }
+    format!("{n} B")
+}
+
+/// `--max-message SIZE`: `64MiB`, `16KiB`, `1.5MB`, `1000`, `2G` (K/M/G are binary, as
+/// with KiB; kB/MB/GB are decimal).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1048576.0,
+        "g" | "gib" => 1073741824.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        _ => {
+            return Err(format!(
+                "{s:?} is not a size (try 64MiB, 512KiB or a number of bytes)"
+            ));
+        }
+    };
+    match num.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * mult <= usize::MAX as f64 => {
+            Ok((v * mult) as usize)
+        }
+        _ => Err(format!(
+            "{s:?} is not a size (try 64MiB, 512KiB or a number of bytes)"
+        )),
+    }
+}
+
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
 /// The default ping timeout is twice the interval, but never less than this.
 pub const MIN_DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -557,4 +611,24 @@ pub enum NetEvent {
     Rtt(Duration),
     /// The task has ended; no more events follow.
     Ended,
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_and_print_as_people_write_them() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("16KiB"), Ok(16 << 10));
+        assert_eq!(parse_size(" 2 g "), Ok(2 << 30));
+        assert_eq!(parse_size("1.5MB"), Ok(1_500_000));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        for bad in ["", "0", "-1", "12XB", "MiB", "1e3"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(human_size(64 << 20), "64 MiB");
+        assert_eq!(human_size(1 << 30), "1 GiB");
+        assert_eq!(human_size(1500), "1500 B");
+    }
 }

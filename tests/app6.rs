@@ -127,6 +127,7 @@ fn frame(seq: u64, dir: Direction, opcode: Opcode, payload: &[u8]) -> FrameRecor
         payload: Bytes::copy_from_slice(payload),
         close: None,
         redacted: false,
+        wire_len: None,
     }
 }
 

@@ -77,6 +77,7 @@ fn frame(seq: u64, ms: u64, dir: Direction, op: Opcode, payload: impl Into<Bytes
         payload,
         close: None,
         redacted: false,
+        wire_len: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn frame(seq: u64, t: u64, dir: Direction, opcode: Opcode, payload: &[u8]) -> Fr
         payload: Bytes::copy_from_slice(payload),
         close: None,
         redacted: false,
+        wire_len: None,
     }
 }
 

@@ -83,6 +83,7 @@ fn frame(seq: u64, at: u64, dir: Direction, text: &str) -> FrameRecord {
         payload: Bytes::from(text.to_string()),
         close: None,
         redacted: false,
+        wire_len: None,
     }
 }
 
@@ -533,6 +534,7 @@ fn the_reply_to_a_close_is_noted_as_a_confirmation() {
             reason: String::new(),
         }),
         redacted: false,
+        wire_len: None,
     };
     net(
         &mut app,

@@ -788,6 +788,7 @@ mod tests {
                 payload: bytes::Bytes::copy_from_slice(payload),
                 close: None,
                 redacted: false,
+                wire_len: None,
             });
             self.h.push_frame(&self.s);
         }
@@ -1181,6 +1182,7 @@ mod tests {
                 payload: payload.into(),
                 close: None,
                 redacted: false,
+                wire_len: None,
             })));
         }
         let (history, store) = (app.history(), app.frames());

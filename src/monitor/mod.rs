@@ -396,6 +396,7 @@ mod tests {
             payload: Bytes::from(text.to_string()),
             close: None,
             redacted: false,
+            wire_len: None,
         }
     }
 

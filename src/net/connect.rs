@@ -19,9 +19,11 @@ use super::{clean_line, tls, ws_config};
 use crate::model::{
     AuthMethod, ConnState, ConnectSpec, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind,
 };
+use crate::wire::deflate::Offer;
+use crate::wire::deflate_stream::DeflateStream;
 use crate::wire::stream::{Capture, NetStream, SharedCapture, head_bytes};
 
-pub(crate) type WsStream = WebSocketStream<NetStream>;
+pub(crate) type WsStream = WebSocketStream<DeflateStream<NetStream>>;
 
 /// Headers tungstenite writes itself; a user header of that name replaces its value.
 const UPGRADE_HEADERS: [&str; 5] = [
@@ -96,8 +98,13 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
         NetStream::plain(tcp, capture.clone())
     };
 
+    let stream = DeflateStream::client(stream, offer(spec), spec.max_message);
     let started = SystemTime::now();
-    let handshake = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config()));
+    let handshake = tokio_tungstenite::client_async_with_config(
+        request,
+        stream,
+        Some(ws_config(spec.max_message)),
+    );
     let upgrade = match timeout_at(deadline, handshake).await {
         Ok(r) => r,
         Err(_) => {
@@ -119,11 +126,15 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
     };
     match upgrade {
         Ok((mut ws, _response)) => {
-            ws.get_mut().stop_capture();
+            ws.get_mut().get_mut().stop_capture();
             let cap = lock(&capture);
             let info = info(&cap);
             drop(cap);
             out.handshake(info);
+            // RFC 6455 §4.1: an extension we did not offer (or a malformed answer) fails it.
+            if let Err(e) = ws.get_ref().negotiated() {
+                return Err(NetError::new(NetErrorKind::Protocol, clean_line(&e.0)));
+            }
             Ok(ws)
         }
         Err(err) => {
@@ -138,6 +149,18 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
         }
     }
 }
+
+/// What we offer: permessage-deflate as browsers do, unless turned off; a user's own
+/// `Sec-WebSocket-Extensions` header is sent instead of ours and judged the same way.
+fn offer(spec: &ConnectSpec) -> Option<Offer> {
+    let own = spec
+        .headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case(EXTENSIONS) && v.contains(crate::wire::deflate::NAME));
+    (spec.compression || own).then(Offer::default)
+}
+
+const EXTENSIONS: &str = "sec-websocket-extensions";
 
 fn lock(c: &SharedCapture) -> std::sync::MutexGuard<'_, Capture> {
     c.lock().unwrap_or_else(|p| p.into_inner())
@@ -168,6 +191,17 @@ fn build_request(spec: &ConnectSpec) -> Result<Request, NetError> {
         } else {
             headers.append(name, value);
         }
+    }
+    let own_extensions = spec
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case(EXTENSIONS));
+    if spec.compression && !own_extensions {
+        headers.insert(
+            EXTENSIONS,
+            HeaderValue::from_str(&Offer::default().header_value())
+                .expect("the offer is a valid header value"),
+        );
     }
     if let Some(p) = &spec.subprotocol {
         let value = HeaderValue::from_str(p).map_err(|_| {

@@ -48,8 +48,19 @@ impl Out {
 
     /// Record a data or control frame whose payload is shown as is.
     pub fn frame(&mut self, dir: Direction, opcode: Opcode, payload: Bytes) {
+        self.data_frame(dir, opcode, payload, None);
+    }
+
+    /// Record a message that crossed the wire compressed as `wire_len` bytes (if `Some`).
+    pub fn data_frame(
+        &mut self,
+        dir: Direction,
+        opcode: Opcode,
+        payload: Bytes,
+        wire_len: Option<usize>,
+    ) {
         let len = payload.len();
-        self.record(dir, opcode, len, payload, None, false);
+        self.record(dir, opcode, len, payload, None, false, wire_len);
     }
 
     /// Record a close frame (`close` is `None` for one without a status code).
@@ -59,11 +70,11 @@ impl Out {
             Some(c) => (Bytes::from(c.reason.clone()), 2 + c.reason.len()),
             None => (Bytes::new(), 0),
         };
-        self.record(dir, Opcode::Close, len, payload, close, false);
+        self.record(dir, Opcode::Close, len, payload, close, false, None);
     }
 
     /// Record a frame whose shown payload differs from what went on the wire.
-    pub fn redacted_text(&mut self, len: usize, shown: String) {
+    pub fn redacted_text(&mut self, len: usize, shown: String, wire_len: Option<usize>) {
         self.record(
             Direction::ClientToServer,
             Opcode::Text,
@@ -71,9 +82,11 @@ impl Out {
             Bytes::from(shown),
             None,
             true,
+            wire_len,
         );
     }
 
+    #[allow(clippy::too_many_arguments)] // one private constructor of the record
     fn record(
         &mut self,
         dir: Direction,
@@ -82,6 +95,7 @@ impl Out {
         payload: Bytes,
         close: Option<CloseInfo>,
         redacted: bool,
+        wire_len: Option<usize>,
     ) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -96,6 +110,7 @@ impl Out {
             payload,
             close,
             redacted,
+            wire_len,
         }));
     }
 }

@@ -56,8 +56,11 @@ pub fn spawn_numbered(spec: ConnectSpec, first_seq: u64, conns_before: u64) -> S
     }
 }
 
-fn ws_config() -> WebSocketConfig {
+/// tungstenite's limits: one frame may be as big as a message.
+fn ws_config(max_message: usize) -> WebSocketConfig {
     WebSocketConfig::default()
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
 }
 
 /// Longest message text kept in a `NetError` or a one-line report.

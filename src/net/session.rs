@@ -46,6 +46,8 @@ use crate::model::{
     AuthMethod, CloseInfo, ConnState, ConnectSpec, Direction, LoginOutcome, NetCommand, NetError,
     NetErrorKind, NetEvent, Opcode, Secret, close_code_name,
 };
+use crate::wire::deflate::{Deflater, InflateError};
+use crate::wire::deflate_stream::WireLog;
 
 /// Pings whose pong we still wait for (oldest dropped beyond this).
 const MAX_PENDING_PINGS: usize = 32;
@@ -315,6 +317,10 @@ struct Session<'t> {
     ping_every: Option<Interval>,
     silence: Option<Silence>,
     logged_in_at: Option<Instant>,
+    /// Compresses what we send, when the server agreed to permessage-deflate.
+    deflater: Option<Deflater>,
+    /// Wire sizes of the compressed messages read.
+    wire_log: WireLog,
 }
 
 impl<'t> Session<'t> {
@@ -333,7 +339,16 @@ impl<'t> Session<'t> {
                 timer: Box::pin(sleep_until(now + limit)),
             }
         });
+        let deflater = ws
+            .get_ref()
+            .negotiated()
+            .ok()
+            .flatten()
+            .map(|p| Deflater::new(&p, tokio_tungstenite::tungstenite::protocol::Role::Client));
+        let wire_log = ws.get_ref().wire_log();
         Session {
+            deflater,
+            wire_log,
             ws,
             t,
             reconnection,
@@ -549,10 +564,13 @@ impl<'t> Session<'t> {
             }
             _ => return Ok(()),
         };
+        let (message, wire) = self.compress(message);
         match self.ws.start_send_unpin(message) {
             Ok(()) => {
                 self.flush_pending = true;
-                self.t.out.frame(Direction::ClientToServer, opcode, payload);
+                self.t
+                    .out
+                    .data_frame(Direction::ClientToServer, opcode, payload, wire);
                 Ok(())
             }
             Err(e) => {
@@ -594,16 +612,25 @@ impl<'t> Session<'t> {
         self.t.out.state(ConnState::LoggingIn);
         let text = Utf8Bytes::from(real);
         let payload = Bytes::from(text.clone());
-        self.write(Message::Text(text))?;
+        let (message, wire) = self.compress(Message::Text(text));
+        self.write(message)?;
         if self.t.spec.no_redact || shown.as_bytes() == payload.as_ref() {
             self.t
                 .out
-                .frame(Direction::ClientToServer, Opcode::Text, payload);
+                .data_frame(Direction::ClientToServer, Opcode::Text, payload, wire);
         } else {
-            self.t.out.redacted_text(len, shown);
+            self.t.out.redacted_text(len, shown, wire);
         }
         self.login_deadline = Some(Box::pin(sleep(self.t.spec.login.timeout)));
         Ok(())
+    }
+
+    /// A data message as it goes on the wire (compressed if agreed) and its compressed size.
+    fn compress(&mut self, m: Message) -> (Message, Option<usize>) {
+        match self.deflater.as_mut() {
+            Some(d) => d.message(m),
+            None => (m, None),
+        }
     }
 
     /// Queue a message; the loop flushes once no more commands are waiting.
@@ -619,19 +646,23 @@ impl<'t> Session<'t> {
         }
         match m {
             Message::Text(t) => {
-                self.t.out.frame(
+                let wire = self.wire_log.pop();
+                self.t.out.data_frame(
                     Direction::ServerToClient,
                     Opcode::Text,
                     Bytes::from(t.clone()),
+                    wire,
                 );
                 if self.phase == Phase::LoggingIn {
                     self.judge_login(t.as_str())?;
                 }
             }
-            Message::Binary(b) => self
-                .t
-                .out
-                .frame(Direction::ServerToClient, Opcode::Binary, b),
+            Message::Binary(b) => {
+                let wire = self.wire_log.pop();
+                self.t
+                    .out
+                    .data_frame(Direction::ServerToClient, Opcode::Binary, b, wire)
+            }
             Message::Ping(p) => {
                 self.t
                     .out
@@ -843,9 +874,12 @@ impl<'t> Session<'t> {
     /// Record a frame that arrives while closing (no login judging, no auto-pong any more).
     fn record_late(&mut self, m: Message) {
         let out = &mut self.t.out;
+        let s2c = Direction::ServerToClient;
         match m {
-            Message::Text(t) => out.frame(Direction::ServerToClient, Opcode::Text, Bytes::from(t)),
-            Message::Binary(b) => out.frame(Direction::ServerToClient, Opcode::Binary, b),
+            Message::Text(t) => {
+                out.data_frame(s2c, Opcode::Text, Bytes::from(t), self.wire_log.pop())
+            }
+            Message::Binary(b) => out.data_frame(s2c, Opcode::Binary, b, self.wire_log.pop()),
             Message::Ping(p) => out.frame(Direction::ServerToClient, Opcode::Ping, p),
             Message::Pong(p) => out.frame(Direction::ServerToClient, Opcode::Pong, p),
             Message::Close(frame) => {
@@ -874,7 +908,10 @@ fn read_error(e: WsError) -> Ending {
         ),
         WsError::Capacity(c) => (
             NetErrorKind::Protocol,
-            format!("protocol error: {c} (closing with 1009 Message Too Big)"),
+            format!(
+                "protocol error: {c}; --max-message raises the limit (closing with 1009 Message \
+                 Too Big)"
+            ),
             Some((1009, "message too big")),
         ),
         WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => (
@@ -887,6 +924,24 @@ fn read_error(e: WsError) -> Ending {
             format!("protocol error: {p} (closing with 1002 Protocol Error)"),
             Some((1002, "protocol error")),
         ),
+        WsError::Io(e) if inflate_error(&e).is_some() => match inflate_error(&e) {
+            Some(InflateError::TooBig { limit }) => (
+                NetErrorKind::Protocol,
+                format!(
+                    "the server sent a compressed message that inflates past the {} limit \
+                     (--max-message raises it); closing with 1009 Message Too Big",
+                    crate::model::human_size(*limit)
+                ),
+                Some((1009, "message too big")),
+            ),
+            _ => (
+                NetErrorKind::Protocol,
+                "the server sent a compressed message that is not valid DEFLATE data; closing \
+                 with 1007 Invalid Payload Data"
+                    .to_string(),
+                Some((1007, "invalid compressed data")),
+            ),
+        },
         WsError::Io(e) => (NetErrorKind::Io, format!("connection lost: {e}"), None),
         WsError::ConnectionClosed | WsError::AlreadyClosed => (
             NetErrorKind::Io,
@@ -899,6 +954,11 @@ fn read_error(e: WsError) -> Ending {
         error: NetError::new(kind, clean_line(&message)),
         close,
     }
+}
+
+/// The inflate failure carried by a read error from the frame layer, if that is what it is.
+fn inflate_error(e: &std::io::Error) -> Option<&InflateError> {
+    e.get_ref().and_then(|i| i.downcast_ref::<InflateError>())
 }
 
 fn write_error(e: WsError) -> Ending {

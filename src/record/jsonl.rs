@@ -484,6 +484,7 @@ fn parse_frame(l: LineIn) -> Result<FrameRecord, String> {
         payload,
         close,
         redacted: l.redacted,
+        wire_len: None,
     })
 }
 

@@ -138,6 +138,7 @@ impl<'a> FrameView<'a> {
             payload: Bytes::copy_from_slice(self.payload),
             close: self.close_info(),
             redacted: self.redacted,
+            wire_len: None,
         }
     }
 }
@@ -489,6 +490,7 @@ mod tests {
             payload: Bytes::copy_from_slice(payload),
             close: None,
             redacted: false,
+            wire_len: None,
         }
     }
 

@@ -302,6 +302,7 @@ mod tests {
                 payload: text.into(),
                 close: None,
                 redacted: false,
+                wire_len: None,
             })));
         }
         app

@@ -119,3 +119,83 @@ impl Drop for SeedServer {
         let _ = self.child.wait();
     }
 }
+
+/// `tests/peers` in the crate: peer scripts and their `package.json` (node `ws`).
+pub fn test_peers_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("peers")
+}
+
+/// True if `node` runs and `tests/peers/node_modules/ws` is installed (`npm ci` there).
+/// Otherwise prints a skip note (or panics under `WSDECK_REQUIRE_PEERS=1`).
+pub fn node_ws_available() -> bool {
+    let installed = test_peers_dir()
+        .join("node_modules/ws/package.json")
+        .is_file();
+    let node = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed || !node {
+        skip_or_fail("node with the `ws` package is not available (run `npm ci` in tests/peers)");
+        return false;
+    }
+    true
+}
+
+/// A third-party server started by a test (node `ws`, Python `websockets`); killed on drop.
+pub struct PeerServer {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// Lines it printed after `listening on …`.
+    pub stdout: mpsc::Receiver<String>,
+}
+
+impl PeerServer {
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    fn start(mut cmd: Command, what: &str) -> PeerServer {
+        let mut child = cmd
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {what}: {e}"));
+        let stdout = super::lines_of(child.stdout.take().expect("piped stdout"));
+        let addr = super::read_listening_line(&stdout, what);
+        PeerServer {
+            child,
+            addr,
+            stdout,
+        }
+    }
+}
+
+impl Drop for PeerServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `tests/peers/ws_server.js`: a node `ws` echo server (`big N` answers N bytes) with these
+/// perMessageDeflate options (JSON, or `off`). Call `node_ws_available()` first.
+pub fn spawn_node_ws(deflate: &str) -> PeerServer {
+    let mut cmd = Command::new("node");
+    cmd.arg(test_peers_dir().join("ws_server.js")).arg(deflate);
+    PeerServer::start(cmd, "ws_server.js")
+}
+
+/// `tests/peers/py_server.py`: a Python `websockets` echo server, default compression.
+/// Call `peers_available()` first.
+pub fn spawn_py_websockets() -> PeerServer {
+    let mut cmd = Command::new(python());
+    cmd.arg(test_peers_dir().join("py_server.py"));
+    PeerServer::start(cmd, "py_server.py")
+}
