@@ -722,19 +722,19 @@ fn handshake_lines(h: &HandshakeInfo, width: usize) -> Vec<Line<'static>> {
         "extensions",
         header(&h.response, "Sec-WebSocket-Extensions").unwrap_or_else(|| "none".into()),
     );
-    // What the answer agreed to, read as the client reads it.
-    let answer = header(&h.response, "Sec-WebSocket-Extensions");
-    let offer = crate::wire::deflate::Offer::default();
-    let values: Vec<&str> = answer.iter().map(String::as_str).collect();
-    kv(
-        &mut out,
-        "compression",
-        match crate::wire::deflate::Offer::accept(Some(&offer), &values) {
-            Ok(Some(p)) => p.describe(),
-            Ok(None) => "off".into(),
-            Err(e) => e.0,
-        },
-    );
+    // What an extension answer agreed to, read as the client reads it.
+    if let Some(answer) = header(&h.response, "Sec-WebSocket-Extensions") {
+        let offer = crate::wire::deflate::Offer::default();
+        kv(
+            &mut out,
+            "compression",
+            match crate::wire::deflate::Offer::accept(Some(&offer), &[answer.as_str()]) {
+                Ok(Some(p)) => p.describe(),
+                Ok(None) => "off".into(),
+                Err(e) => e.0,
+            },
+        );
+    }
     for (title, head) in [("Request", &h.request), ("Response", &h.response)] {
         out.push(Line::default());
         out.push(Line::from(Span::styled(
