@@ -4,58 +4,97 @@
 //! texts, nicknames) passes through [`sanitize_line`] or [`display_lines`] before it reaches a
 //! widget, so a server can never send the terminal a control sequence: it cannot change the
 //! window title, write the clipboard, recolour or clear the screen, move the cursor, or reorder
-//! text with bidi controls.
+//! or hide text with bidi controls and invisible characters.
 //!
-//! The approach is a total character map, not a parser: every character that a terminal could
-//! act on (C0 and C1 controls, DEL, ESC) or that would be invisible (bidi overrides and
-//! isolates, zero-width and other format characters) is replaced by a visible, inert
-//! placeholder. Because the introducer of an escape sequence (ESC, or the C1 forms such as
-//! CSI U+009B and OSC U+009D) is replaced, the whole sequence is defused and its remaining
-//! bytes are shown as ordinary text, so `ESC [2J` displays as `␛[2J` and an OSC 52 clipboard
-//! write as `␛]52;c;…␇`: the user sees exactly what the server tried, and the terminal sees
-//! only printable characters.
+//! The approach is a total map over grapheme clusters, not a parser: every character that a
+//! terminal could act on (C0 and C1 controls, DEL, ESC) or that would be invisible is replaced
+//! by a visible, inert placeholder. Because the introducer of an escape sequence (ESC, or the
+//! C1 forms such as CSI U+009B and OSC U+009D) is replaced, the whole sequence is defused and
+//! its remaining bytes are shown as ordinary text, so `ESC [2J` displays as `␛[2J` and an
+//! OSC 52 clipboard write as `␛]52;c;…␇`: the user sees exactly what the server tried, and the
+//! terminal sees only printable characters.
+//!
+//! "Invisible" is Unicode's own definition, from the ICU4X property tables
+//! ([`icu_properties`]), not a hand list: every `Default_Ignorable_Code_Point` (zero-width
+//! joiners and spaces, variation selectors such as U+180B or U+E0100, Hangul fillers, tag
+//! characters, …), every format character (general category `Cf`: bidi controls, U+0600,
+//! U+13430, shorthand format controls U+1BCA0…) and the line/paragraph separators. So
+//! `ad\u{180b}min` never displays as `admin`.
+//!
+//! Emoji are text, not spoofing: a well-formed emoji sequence keeps its joiners and selectors
+//! — ZWJ sequences (`👨‍👩‍👧‍👦`), modifier sequences (`👍🏽`), flags (`🇯🇵`, and tag flags
+//! such as England's), keycaps (`1️⃣`) and emoji presentation (`❤️`). The check is per
+//! grapheme cluster: a ZWJ only survives between two pictographs inside one cluster, a
+//! variation selector only after a character with an emoji form, a modifier only after a
+//! modifier base, tag characters only in a tag flag.
+//!
+//! Widths: the output is drawn by ratatui, which measures each grapheme cluster with
+//! `unicode-width`. A cluster the sanitiser lets through is either a kept emoji sequence (two
+//! cells, as in terminals that draw emoji sequences as one glyph) or has the width of its
+//! characters added up, as every terminal counts them. Characters whose width depends on what
+//! surrounds them are replaced: a lone regional indicator (half a flag), a skin-tone modifier
+//! not after a modifier base, a text-presentation selector after a wide emoji.
 //!
 //! Placeholders:
 //! - C0 controls U+0000–U+001F → the Control Pictures `␀`…`␟` (`␛` for ESC, `␇` for BEL,
 //!   `␍` for a lone carriage return, `␊` for a line feed inside one line); DEL → `␡`.
 //! - Tabs are expanded to spaces up to the next multiple of [`TAB_WIDTH`] columns.
-//! - C1 controls U+0080–U+009F, bidi controls, zero-width and other invisible format
-//!   characters → their escape written out, e.g. `\u{9b}`, `\u{202e}`, `\u{200b}`.
+//! - C1 controls U+0080–U+009F, invisible characters (above) and the width-ambiguous pieces
+//!   of emoji outside a sequence → their escape written out, e.g. `\u{9b}`, `\u{202e}`,
+//!   `\u{200b}`, `\u{1f1ef}`.
 
-use unicode_width::UnicodeWidthChar;
+use icu_properties::props::{BinaryProperty, EnumeratedProperty};
+use icu_properties::props::{
+    DefaultIgnorableCodePoint, Emoji, EmojiModifier, EmojiModifierBase, ExtendedPictographic,
+    GeneralCategory, RegionalIndicator,
+};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Columns between tab stops when expanding tabs.
 pub const TAB_WIDTH: usize = 8;
+
+const ZWJ: char = '\u{200d}';
+const VS15: char = '\u{fe0e}';
+const VS16: char = '\u{fe0f}';
+const KEYCAP: char = '\u{20e3}';
+const BLACK_FLAG: char = '\u{1f3f4}';
+const CANCEL_TAG: char = '\u{e007f}';
+/// Most pictographs one ZWJ sequence may join (the longest real ones have four).
+const MAX_ZWJ_ELEMENTS: usize = 8;
+/// Most tag characters a tag flag may carry (real ones have five or six).
+const MAX_TAGS: usize = 16;
 
 /// Make one line of untrusted text safe and visible (see the module docs).
 ///
 /// A `\n` or `\r` inside `s` is not a line break here: it is shown as `␊` / `␍`. Use
 /// [`display_lines`] to split a message into lines first.
 pub fn sanitize_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut col = 0usize;
-    for c in s.chars() {
-        match classify(c) {
-            Class::Plain => {
-                out.push(c);
-                col += c.width().unwrap_or(0);
-            }
-            Class::Tab => {
-                let n = TAB_WIDTH - col % TAB_WIDTH;
-                out.extend(std::iter::repeat_n(' ', n));
-                col += n;
-            }
-            Class::Picture(p) => {
-                out.push(p);
-                col += 1;
-            }
-            Class::Escaped => {
-                let before = out.len();
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-                col += out.len() - before;
-            }
-        }
+    if s.bytes().all(|b| matches!(b, b' '..=b'~')) {
+        return s.to_owned();
     }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut col = 0usize;
+    walk(s, |p| match p {
+        Piece::Keep(t) => {
+            out.push_str(t);
+            col += t.width();
+        }
+        Piece::Tab => {
+            let n = TAB_WIDTH - col % TAB_WIDTH;
+            out.extend(std::iter::repeat_n(' ', n));
+            col += n;
+        }
+        Piece::Picture(p) => {
+            out.push(p);
+            col += 1;
+        }
+        Piece::Escape(c, _) => {
+            let before = out.len();
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            col += out.len() - before;
+        }
+    });
     out
 }
 
@@ -75,51 +114,220 @@ pub fn display_lines(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// True when `c` would be replaced by [`sanitize_line`] (tabs included).
+/// True when `c` would be replaced by [`sanitize_line`] outside an emoji sequence (tabs
+/// included). Joiners, variation selectors, regional indicators and skin-tone modifiers are
+/// unsafe alone; inside a well-formed emoji sequence they are kept.
 pub fn is_unsafe_char(c: char) -> bool {
     !matches!(classify(c), Class::Plain)
+}
+
+/// How many invisible characters (default-ignorable, format, bidi, line separators, C1
+/// controls) [`sanitize_line`] would replace with a placeholder in `s`: the ones that could
+/// hide or reorder text. Emoji joiners and selectors inside an emoji sequence do not count.
+pub fn hidden_count(s: &str) -> usize {
+    if s.is_ascii() {
+        return 0;
+    }
+    let mut n = 0;
+    walk(s, |p| {
+        if let Piece::Escape(_, Why::Hidden) = p {
+            n += 1;
+        }
+    });
+    n
+}
+
+/// `s` with every character [`sanitize_line`] would replace turned into `mask`, one
+/// character for one, so a cursor counted in characters stays aligned (used for what the user
+/// is typing). Emoji sequences are kept whole.
+pub fn mask_unsafe(s: &str, mask: char) -> String {
+    let mut out = String::with_capacity(s.len());
+    walk(s, |p| match p {
+        Piece::Keep(t) => out.push_str(t),
+        Piece::Tab | Piece::Picture(_) | Piece::Escape(..) => out.push(mask),
+    });
+    out
+}
+
+/// True when `g` (one grapheme cluster) is a well-formed emoji sequence that the sanitiser
+/// shows as it is: a ZWJ, modifier, flag, tag, keycap or presentation sequence.
+pub fn is_emoji_sequence(g: &str) -> bool {
+    emoji_len(g) == Some(g.len()) && g.chars().nth(1).is_some()
+}
+
+/// One piece of sanitised output.
+enum Piece<'a> {
+    /// Shown as it is.
+    Keep(&'a str),
+    Tab,
+    Picture(char),
+    /// Shown as its `\u{…}` escape.
+    Escape(char, Why),
+}
+
+/// Why a character is escaped.
+#[derive(Clone, Copy)]
+enum Why {
+    /// Invisible: default-ignorable, format, separator or C1 control.
+    Hidden,
+    /// Its width depends on its neighbours: half a flag, a modifier without a base.
+    Ambiguous,
+}
+
+/// Feed the pieces of `s` to `f`, grapheme cluster by grapheme cluster.
+fn walk<'a>(s: &'a str, mut f: impl FnMut(Piece<'a>)) {
+    for g in s.graphemes(true) {
+        let mut i = 0;
+        while i < g.len() {
+            let rest = &g[i..];
+            if let Some(n) = emoji_len(rest) {
+                f(Piece::Keep(&rest[..n]));
+                i += n;
+                continue;
+            }
+            let Some(c) = rest.chars().next() else { break };
+            let n = c.len_utf8();
+            f(match classify(c) {
+                Class::Plain => Piece::Keep(&rest[..n]),
+                Class::Tab => Piece::Tab,
+                Class::Picture(p) => Piece::Picture(p),
+                Class::Escaped(why) => Piece::Escape(c, why),
+            });
+            i += n;
+        }
+    }
 }
 
 enum Class {
     Plain,
     Tab,
     Picture(char),
-    Escaped,
+    Escaped(Why),
 }
 
 fn classify(c: char) -> Class {
     match c {
+        ' '..='~' => Class::Plain,
         '\t' => Class::Tab,
         '\u{0}'..='\u{1f}' => {
             Class::Picture(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'))
         }
         '\u{7f}' => Class::Picture('\u{2421}'),
-        '\u{80}'..='\u{9f}' => Class::Escaped,
-        c if is_invisible(c) => Class::Escaped,
+        '\u{80}'..='\u{9f}' => Class::Escaped(Why::Hidden),
+        c if is_invisible(c) => Class::Escaped(Why::Hidden),
+        c if RegionalIndicator::for_char(c) || EmojiModifier::for_char(c) => {
+            Class::Escaped(Why::Ambiguous)
+        }
         _ => Class::Plain,
     }
 }
 
-/// Bidi controls, zero-width characters and other invisible format characters that could
-/// hide or reorder text.
+/// Unicode's invisible characters: `Default_Ignorable_Code_Point`, general category `Cf`
+/// (format) and the line and paragraph separators.
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{ad}'            // soft hyphen
-        | '\u{34f}'         // combining grapheme joiner
-        | '\u{61c}'         // Arabic letter mark
-        | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers
-        | '\u{17b4}' | '\u{17b5}' // Khmer inherent vowels (invisible)
-        | '\u{180e}'        // Mongolian vowel separator
-        | '\u{200b}'..='\u{200f}' // ZWSP, ZWNJ, ZWJ, LRM, RLM
-        | '\u{2028}' | '\u{2029}' // line / paragraph separator
-        | '\u{202a}'..='\u{202e}' // bidi embeddings and overrides
-        | '\u{2060}'..='\u{206f}' // word joiner, invisible operators, bidi isolates, deprecated
-        | '\u{feff}'        // zero-width no-break space / BOM
-        | '\u{fff9}'..='\u{fffb}' // interlinear annotation
-        | '\u{1d173}'..='\u{1d17a}' // musical format characters
-        | '\u{e0000}'..='\u{e007f}' // tag characters
-    )
+    DefaultIgnorableCodePoint::for_char(c)
+        || matches!(
+            GeneralCategory::for_char(c),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+}
+
+/// Byte length of the emoji sequence that starts `s` (all of it inside one grapheme
+/// cluster), if one does. A lone pictograph counts too (length of that one character).
+fn emoji_len(s: &str) -> Option<usize> {
+    let mut chars = s.chars();
+    let c0 = chars.next()?;
+    if c0.is_ascii() && !matches!(c0, '0'..='9' | '#' | '*') {
+        return None;
+    }
+    if RegionalIndicator::for_char(c0) {
+        // A flag is a pair of regional indicators (the grapheme rules pair them up).
+        return chars
+            .next()
+            .filter(|&c| RegionalIndicator::for_char(c))
+            .map(|c1| c0.len_utf8() + c1.len_utf8());
+    }
+    if matches!(c0, '0'..='9' | '#' | '*') {
+        // Keycap `1️⃣`, or the digit's emoji presentation `1️`.
+        return match (chars.next(), chars.next()) {
+            (Some(VS16), Some(KEYCAP)) => Some(1 + VS16.len_utf8() + KEYCAP.len_utf8()),
+            (Some(VS16), _) => Some(1 + VS16.len_utf8()),
+            _ => None,
+        };
+    }
+    let (mut end, text_style) = element_len(s, true)?;
+    if text_style {
+        return Some(end);
+    }
+    // ZWJ sequence: pictographs joined by ZWJ, kept while it stays one two-cell glyph (a
+    // text-style pictograph without its selector, say, would not). Real sequences have at
+    // most a handful of elements; the cap bounds the work on a hostile cluster.
+    for _ in 1..MAX_ZWJ_ELEMENTS {
+        let Some(after) = s[end..].strip_prefix(ZWJ) else {
+            break;
+        };
+        match element_len(after, false) {
+            Some((n, _)) if is_two_cells(&s[..end + ZWJ.len_utf8() + n]) => {
+                end += ZWJ.len_utf8() + n
+            }
+            _ => break,
+        }
+    }
+    Some(end)
+}
+
+/// One element of an emoji sequence at the start of `s`: a pictograph, optionally with its
+/// emoji presentation selector, a skin-tone modifier, or a tag sequence (subdivision flags).
+/// Returns its byte length and whether it ended with a text presentation selector (allowed
+/// only as a whole sequence, `first`, after a pictograph that is narrow either way).
+fn element_len(s: &str, first: bool) -> Option<(usize, bool)> {
+    let mut chars = s.chars();
+    let c0 = chars.next()?;
+    if !ExtendedPictographic::for_char(c0) {
+        return None;
+    }
+    let n0 = c0.len_utf8();
+    match chars.next() {
+        Some(VS16) if Emoji::for_char(c0) && is_two_cells(&s[..n0 + VS16.len_utf8()]) => {
+            Some((n0 + VS16.len_utf8(), false))
+        }
+        Some(m)
+            if EmojiModifier::for_char(m)
+                && EmojiModifierBase::for_char(c0)
+                && is_two_cells(&s[..n0 + m.len_utf8()]) =>
+        {
+            Some((n0 + m.len_utf8(), false))
+        }
+        Some(VS15) if first && Emoji::for_char(c0) && c0.width() == Some(1) => {
+            Some((n0 + VS15.len_utf8(), true))
+        }
+        Some(t) if c0 == BLACK_FLAG && is_tag_spec(t) => {
+            // 🏴 tag-spec… cancel-tag, e.g. the flag of England; unterminated: the flag alone.
+            let mut len = n0;
+            for c in s[n0..].chars().take(MAX_TAGS) {
+                len += c.len_utf8();
+                if c == CANCEL_TAG {
+                    return Some((len, false));
+                }
+                if !is_tag_spec(c) {
+                    break;
+                }
+            }
+            Some((n0, false))
+        }
+        _ => Some((n0, false)),
+    }
+}
+
+/// True when `s` is drawn two cells wide (as one emoji glyph).
+fn is_two_cells(s: &str) -> bool {
+    s.width() == 2
+}
+
+fn is_tag_spec(c: char) -> bool {
+    ('\u{e0020}'..='\u{e007e}').contains(&c)
 }
 
 /// Cells a grapheme takes when ratatui draws it (control characters are skipped by ratatui).
@@ -158,18 +366,38 @@ pub fn truncate(s: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use unicode_width::UnicodeWidthStr;
 
-    /// No character a terminal acts on may survive.
+    /// No character a terminal acts on, and no invisible or width-ambiguous one outside an
+    /// emoji sequence, may survive.
     fn assert_inert(s: &str) {
-        for c in s.chars() {
-            assert!(
-                !(c.is_control() || is_invisible(c)),
-                "unsafe char {c:?} survived in {s:?}"
-            );
+        for g in s.graphemes(true) {
+            if is_emoji_sequence(g) {
+                continue;
+            }
+            for c in g.chars() {
+                assert!(
+                    !(c.is_control()
+                        || is_invisible(c)
+                        || RegionalIndicator::for_char(c)
+                        || EmojiModifier::for_char(c)),
+                    "unsafe char {c:?} survived in {s:?}"
+                );
+            }
         }
     }
 
+    /// Every cluster not kept as an emoji sequence is as wide as its characters added up (as
+    /// a terminal that does not know grapheme clusters counts it); kept ones are two cells.
+    fn assert_unambiguous_widths(s: &str) {
+        for g in s.graphemes(true) {
+            if is_emoji_sequence(g) && !g.ends_with(VS15) {
+                assert_eq!(g.width(), 2, "emoji sequence {g:?} in {s:?}");
+            } else {
+                let sum: usize = g.chars().map(|c| c.width().unwrap_or(0)).sum();
+                assert_eq!(g.width(), sum, "cluster {g:?} in {s:?}");
+            }
+        }
+    }
     #[test]
     fn plain_text_is_unchanged() {
         for s in [
@@ -320,7 +548,187 @@ mod tests {
         assert!(is_unsafe_char('\u{1b}'));
         assert!(is_unsafe_char('\t'));
         assert!(is_unsafe_char('\u{202e}'));
+        assert!(is_unsafe_char('\u{200d}'));
+        assert!(is_unsafe_char('\u{1f1ef}'));
         assert!(!is_unsafe_char('a'));
         assert!(!is_unsafe_char('中'));
+        assert!(!is_unsafe_char('👍'));
+    }
+
+    /// The spoofs of issue 15.4: each displayed exactly like a plain word before.
+    #[test]
+    fn default_ignorable_and_format_characters_are_escaped() {
+        assert_eq!(sanitize_line("ad\u{180b}min"), "ad\\u{180b}min");
+        for c in ['\u{180b}', '\u{180c}', '\u{180d}', '\u{180f}'] {
+            assert_eq!(
+                sanitize_line(&format!("a{c}b")),
+                format!("a\\u{{{:x}}}b", c as u32)
+            );
+        }
+        assert_eq!(sanitize_line("ad\u{fe0e}min"), "ad\\u{fe0e}min");
+        assert_eq!(sanitize_line("ad\u{fe0f}min"), "ad\\u{fe0f}min");
+        assert_eq!(sanitize_line("ad\u{fe00}min"), "ad\\u{fe00}min");
+        assert_eq!(sanitize_line("葛\u{e0100}"), "葛\\u{e0100}");
+        assert_eq!(sanitize_line("a\u{e01ef}"), "a\\u{e01ef}");
+        for c in '\u{1bca0}'..='\u{1bca3}' {
+            assert_eq!(
+                sanitize_line(&format!("x{c}")),
+                format!("x\\u{{{:x}}}", c as u32)
+            );
+        }
+        assert_eq!(sanitize_line("\u{13430}"), "\\u{13430}");
+        assert_eq!(sanitize_line("\u{600}12"), "\\u{600}12");
+        assert_eq!(sanitize_line("a\u{ad}b"), "a\\u{ad}b");
+        assert_eq!(sanitize_line("\u{3164}"), "\\u{3164}");
+        assert_eq!(sanitize_line("a\u{2028}b\u{2029}"), "a\\u{2028}b\\u{2029}");
+        assert_eq!(sanitize_line("\u{fff0}"), "\\u{fff0}");
+        assert_eq!(hidden_count("ad\u{180b}min"), 1);
+        assert_eq!(hidden_count("admin"), 0);
+    }
+
+    /// Every code point Unicode calls default-ignorable or format is escaped when it stands
+    /// outside an emoji sequence: checked over the whole code space against the ICU tables.
+    #[test]
+    fn every_ignorable_and_format_code_point_is_escaped() {
+        let mut checked = 0;
+        for c in (0u32..=0x10ffff).filter_map(char::from_u32) {
+            let cf = GeneralCategory::for_char(c) == GeneralCategory::Format;
+            if !(cf || DefaultIgnorableCodePoint::for_char(c)) {
+                continue;
+            }
+            let got = sanitize_line(&format!("a{c}b"));
+            assert_eq!(
+                got,
+                format!("a\\u{{{:x}}}b", c as u32),
+                "for U+{:04X}",
+                c as u32
+            );
+            checked += 1;
+        }
+        assert!(checked > 4000, "{checked}");
+    }
+
+    /// Issue 14.5: ordinary emoji are text and are shown intact.
+    #[test]
+    fn emoji_sequences_are_kept() {
+        let line =
+            "family 👨\u{200d}👩\u{200d}👧\u{200d}👦 flag 🇯🇵 skin 👍🏽 keycap 1\u{fe0f}\u{20e3}";
+        assert_eq!(sanitize_line(line), line);
+        assert_eq!(hidden_count(line), 0);
+        for s in [
+            "👨\u{200d}👩\u{200d}👧\u{200d}👦",
+            "🧑🏽\u{200d}💻",
+            "🏳\u{fe0f}\u{200d}🌈",
+            "❤\u{fe0f}\u{200d}🔥",
+            "🇯🇵",
+            "🇺🇸🇫🇷",
+            "👍🏽",
+            "👋🏿",
+            "1\u{fe0f}\u{20e3}",
+            "#\u{fe0f}\u{20e3}",
+            "❤\u{fe0f}",
+            "©\u{fe0f}",
+            // Flag of England: black flag, tag letters, cancel tag.
+            "🏴\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}",
+        ] {
+            assert_eq!(sanitize_line(s), s, "for {s:?}");
+            for g in s.graphemes(true) {
+                assert!(is_emoji_sequence(g), "{g:?}");
+                assert_eq!(g.width(), 2, "{g:?}");
+            }
+        }
+        // A text-presentation selector after an emoji that is narrow either way.
+        assert_eq!(sanitize_line("❤\u{fe0e}"), "❤\u{fe0e}");
+        // Digits with a combining keycap but no selector have nothing to hide.
+        assert_eq!(sanitize_line("1\u{20e3}"), "1\u{20e3}");
+    }
+
+    /// Joiners, selectors, modifiers and regional indicators outside a well-formed sequence.
+    #[test]
+    fn emoji_pieces_outside_a_sequence_are_escaped() {
+        // A ZWJ between letters hides nothing visible but splits a word.
+        assert_eq!(sanitize_line("ad\u{200d}min"), "ad\\u{200d}min");
+        assert_eq!(sanitize_line("👨\u{200d}"), "👨\\u{200d}");
+        assert_eq!(sanitize_line("\u{200d}👨"), "\\u{200d}👨");
+        assert_eq!(
+            sanitize_line("👨\u{200d}\u{200d}👩"),
+            "👨\\u{200d}\\u{200d}👩"
+        );
+        // Half a flag has no agreed width.
+        assert_eq!(sanitize_line("🇯"), "\\u{1f1ef}");
+        assert_eq!(sanitize_line("🇯🇵🇰"), "🇯🇵\\u{1f1f0}");
+        assert_eq!(sanitize_line("🇯\u{301}🇵"), "\\u{1f1ef}\u{301}\\u{1f1f5}");
+        // A skin-tone modifier without a base.
+        assert_eq!(sanitize_line("🏽"), "\\u{1f3fd}");
+        assert_eq!(sanitize_line("a🏽"), "a\\u{1f3fd}");
+        assert_eq!(sanitize_line("skin 🏽"), "skin \\u{1f3fd}");
+        assert_eq!(sanitize_line("👍🏽🏽"), "👍🏽\\u{1f3fd}");
+        // A selector after something without an emoji form, or a text selector after a wide
+        // emoji (terminals disagree on its width).
+        assert_eq!(sanitize_line("a\u{fe0f}"), "a\\u{fe0f}");
+        assert_eq!(sanitize_line("⌚\u{fe0e}"), "⌚\\u{fe0e}");
+        assert_eq!(sanitize_line("👍\u{fe0f}\u{fe0f}"), "👍\u{fe0f}\\u{fe0f}");
+        // Tags outside a tag flag; an unterminated tag flag.
+        assert_eq!(sanitize_line("a\u{e0067}"), "a\\u{e0067}");
+        assert_eq!(sanitize_line("🏴\u{e0067}"), "🏴\\u{e0067}");
+        // A text-style pictograph joined without its selector is no single glyph.
+        assert_eq!(sanitize_line("❤\u{200d}🎉"), "❤\\u{200d}🎉");
+        // A hostile chain of joins: the first few stay one glyph, the rest are escaped.
+        let chain = vec!["👨"; 1000].join("\u{200d}");
+        let out = sanitize_line(&chain);
+        assert_eq!(out.matches("\\u{200d}").count(), 999 / MAX_ZWJ_ELEMENTS);
+        assert_unambiguous_widths(&out);
+        // Bidi controls never belong to an emoji.
+        assert_eq!(sanitize_line("👨\u{202e}👩"), "👨\\u{202e}👩");
+        assert_eq!(hidden_count("ad\u{200d}min\u{202e}"), 2);
+        assert_eq!(hidden_count("🇯"), 0);
+    }
+
+    #[test]
+    fn sanitised_text_has_unambiguous_widths() {
+        for s in [
+            "family 👨\u{200d}👩\u{200d}👧\u{200d}👦 flag 🇯🇵 skin 👍🏽 keycap 1\u{fe0f}\u{20e3}",
+            "🇯 🏽 a🏽 \u{600}x ⌚\u{fe0e} a\u{fe0f} 🇯🇵🇰 \u{200b}🏽 e\u{301} 가",
+            "\u{1b}\u{301} 中\u{e0100} x\u{20e3}",
+        ] {
+            let out = sanitize_line(s);
+            assert_inert(&out);
+            assert_unambiguous_widths(&out);
+            assert_eq!(sanitize_line(&out), out, "idempotent for {s:?}");
+        }
+    }
+
+    /// Every character after an ASCII letter, and every pictograph with each selector and
+    /// modifier, comes out inert with unambiguous widths.
+    #[test]
+    fn every_char_in_context_is_inert_with_unambiguous_widths() {
+        let mut s = String::new();
+        let planes = (0x80u32..0x40000).chain(0xe0000..0xe1000);
+        for c in planes.filter_map(char::from_u32) {
+            s.clear();
+            s.push('a');
+            s.push(c);
+            let out = sanitize_line(&s);
+            assert_inert(&out);
+            assert_unambiguous_widths(&out);
+            if ExtendedPictographic::for_char(c) {
+                for next in [VS15, VS16, '\u{1f3fd}', ZWJ, '\u{e0067}'] {
+                    s.clear();
+                    s.push(c);
+                    s.push(next);
+                    let out = sanitize_line(&s);
+                    assert_inert(&out);
+                    assert_unambiguous_widths(&out);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mask_unsafe_keeps_one_char_per_char() {
+        let typed = "a\u{1b}b\u{200b}👨\u{200d}👩\t🇯";
+        let shown = mask_unsafe(typed, '\u{fffd}');
+        assert_eq!(shown, "a\u{fffd}b\u{fffd}👨\u{200d}👩\u{fffd}\u{fffd}");
+        assert_eq!(shown.chars().count(), typed.chars().count());
     }
 }

@@ -1118,3 +1118,36 @@ fn small_terminals_still_show_the_newest_frames() {
     assert_eq!(app.monitor().filter_edit().unwrap().input.value(), "re:(x)");
     assert!(app.monitor().filter_edit().unwrap().error.is_none());
 }
+
+/// Issue 14.5/15.4: a frame whose text carried invisible characters is flagged in the table
+/// and explained in the detail pane; an emoji sequence is not flagged.
+#[test]
+fn hidden_characters_are_flagged_in_the_table_and_detail() {
+    let mut app = session();
+    net(
+        &mut app,
+        NetEvent::Frame(text(11, 7000, Direction::ServerToClient, "ad\u{180b}min")),
+    );
+    net(
+        &mut app,
+        NetEvent::Frame(text(
+            12,
+            7001,
+            Direction::ServerToClient,
+            "family 👨\u{200d}👩\u{200d}👧\u{200d}👦",
+        )),
+    );
+    monitor(&mut app);
+    let s = screen(&render(&app, 120, 30));
+    assert!(s.contains("⚑ ad\\u{180b}min"), "{s}");
+    assert!(!s.contains("⚑ family"), "{s}");
+    assert!(s.contains("family 👨\u{200d}👩\u{200d}👧\u{200d}👦"), "{s}");
+    // Select the flagged frame: the detail says what was hidden.
+    let rows = app.frames().len();
+    select(&mut app, rows - 2);
+    let s = screen(&render(&app, 120, 30));
+    assert!(
+        s.contains("⚑ 1 hidden character (bidi, zero-width or format)"),
+        "{s}"
+    );
+}

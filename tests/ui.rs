@@ -895,3 +895,110 @@ fn dns_failure_points_at_the_url_and_ended_closes() {
     assert!(matches!(app.conn(), ConnState::Closed { code: None, .. }));
     assert!(screen(&render(&mut app, 100, 30)).contains("connection ended"));
 }
+
+/// Each row of the buffer as the terminal lays it out: the cells' symbols, skipping the cells
+/// hidden under a wide symbol, with the column each symbol starts at.
+fn cells(term: &Terminal<TestBackend>) -> Vec<Vec<(u16, String)>> {
+    use ratatui::buffer::CellWidth;
+    let buf = term.backend().buffer();
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            let mut row = Vec::new();
+            let mut x = 0;
+            while x < area.width {
+                let sym = buf[(x, y)].symbol().to_string();
+                let w = sym.as_str().cell_width().max(1);
+                row.push((x, sym));
+                x += w;
+            }
+            row
+        })
+        .collect()
+}
+
+/// Issue 14.5: ordinary emoji are text, in the received echo and in our own line, and the
+/// border stays where it is on every row.
+#[test]
+fn emoji_sequences_show_intact_and_keep_the_border_aligned() {
+    const LINE: &str =
+        "family 👨\u{200d}👩\u{200d}👧\u{200d}👦 flag 🇯🇵 skin 👍🏽 keycap 1\u{fe0f}\u{20e3}";
+    let mut app = logged_in_after_retry();
+    send_line(&mut app, LINE, 5, 10);
+    // Typed again: the input field shows it intact too.
+    type_str(&mut app, "👨\u{200d}👩\u{200d}👧\u{200d}👦 🇯🇵");
+    let term = render(&app, 100, 30);
+    let rows = cells(&term);
+    let emoji = [
+        "👨\u{200d}👩\u{200d}👧\u{200d}👦",
+        "🇯🇵",
+        "👍🏽",
+        "1\u{fe0f}\u{20e3}",
+    ];
+    let rows_with = |sym: &str| {
+        rows.iter()
+            .filter(|r| r.iter().any(|(_, s)| s == sym))
+            .count()
+    };
+    for e in emoji {
+        // Our line, the server's echo, and (for the first two) the input field.
+        let want = if e.contains('1') || e.contains('🏽') {
+            2
+        } else {
+            3
+        };
+        assert_eq!(
+            rows_with(e),
+            want,
+            "{e:?} drawn as one symbol on {want} rows"
+        );
+    }
+    let s = screen(&term);
+    assert!(!s.contains("\\u{200d}"), "{s}");
+    assert!(!s.contains("\\u{1f3fd}"), "{s}");
+    // Every row ends at the same column with the same border symbol as an emoji-free row.
+    let last = |r: &Vec<(u16, String)>| r.last().cloned().unwrap_or_default();
+    for (y, r) in rows.iter().enumerate() {
+        let (x, _) = last(r);
+        assert_eq!(x, 99, "row {y} ends at column {x}: {r:?}");
+    }
+    let emoji_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.iter().any(|(_, s)| s == "🇯🇵"))
+        .collect();
+    assert!(!emoji_rows.is_empty());
+    for r in emoji_rows {
+        assert_eq!(last(r).1, "│", "border symbol on {r:?}");
+    }
+}
+
+/// Issue 15.4: invisible characters never display as the word they hide, in the chat.
+#[test]
+fn invisible_characters_are_placeholders_on_screen() {
+    let mut app = logged_in_after_retry();
+    for (i, s) in [
+        "ad\u{180b}min",
+        "ad\u{200b}min",
+        "ad\u{fe0f}min",
+        "ad\u{e0100}min",
+        "ad\u{1bca0}min",
+    ]
+    .iter()
+    .enumerate()
+    {
+        net(
+            &mut app,
+            NetEvent::Frame(frame(10 + i as u64, 30, Direction::ServerToClient, s)),
+        );
+    }
+    let s = screen(&render(&app, 100, 30));
+    for shown in [
+        "ad\\u{180b}min",
+        "ad\\u{200b}min",
+        "ad\\u{fe0f}min",
+        "ad\\u{e0100}min",
+        "ad\\u{1bca0}min",
+    ] {
+        assert!(s.contains(shown), "{shown} missing:\n{s}");
+    }
+}

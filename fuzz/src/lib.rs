@@ -11,36 +11,90 @@ use wsdeck::record::jsonl::{self, Line};
 use wsdeck::text::{display_lines, sanitize_line};
 
 /// Characters a terminal could act on or that would hide or reorder text. None of them may
-/// leave the sanitiser. Listed here independently of `text.rs`.
+/// leave the sanitiser, in any context. Listed here independently of `text.rs`.
 pub fn is_forbidden_on_screen(c: char) -> bool {
     matches!(
         c,
         '\u{0}'..='\u{1f}'          // C0 controls, incl. ESC, BEL, CR, LF, TAB
         | '\u{7f}'..='\u{9f}'       // DEL and the C1 controls (CSI, OSC, DCS, APC as 1 char)
-        | '\u{200b}'..='\u{200f}'   // zero-width space/joiners, LRM, RLM
+        | '\u{ad}'                  // soft hyphen
+        | '\u{600}'..='\u{605}'     // Arabic number signs (prepended format marks)
+        | '\u{180b}'..='\u{180f}'   // Mongolian variation selectors and vowel separator
+        | '\u{200b}' | '\u{200c}'   // zero-width space and non-joiner
+        | '\u{200e}' | '\u{200f}'   // LRM, RLM
         | '\u{2028}' | '\u{2029}'   // line and paragraph separators
         | '\u{202a}'..='\u{202e}'   // bidi embeddings and overrides
-        | '\u{2060}'..='\u{2069}'   // word joiner, invisible operators, bidi isolates
+        | '\u{2060}'..='\u{206f}'   // word joiner, invisible operators, bidi isolates
         | '\u{061c}'                // Arabic letter mark
+        | '\u{fe00}'..='\u{fe0d}'   // variation selectors 1-14 (no emoji uses them)
         | '\u{feff}'                // zero-width no-break space
+        | '\u{13430}'..='\u{1343f}' // Egyptian hieroglyph format controls
+        | '\u{1bca0}'..='\u{1bca3}' // shorthand format controls
+        | '\u{e0000}'..='\u{e001f}' // tags outside the tag-flag range
+        | '\u{e0080}'..='\u{e0fff}' // variation selectors supplement and reserved ignorables
     )
+}
+
+/// Pieces that only a well-formed emoji sequence may carry: ZWJ, the emoji and text
+/// presentation selectors, tag characters, skin-tone modifiers, regional indicators.
+fn is_emoji_piece(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200d}' | '\u{fe0e}' | '\u{fe0f}' | '\u{e0020}'..='\u{e007f}'
+            | '\u{1f3fb}'..='\u{1f3ff}' | '\u{1f1e6}'..='\u{1f1ff}'
+    )
+}
+
+/// Where an emoji piece is on screen, the cluster holding it looks like an emoji: it starts
+/// with a non-ASCII character or a keycap base and is drawn two cells wide (or, for a text
+/// presentation selector, as wide as its narrow base). Every other cluster is as wide as its
+/// characters added up, so a terminal that adds up characters agrees with one that measures
+/// clusters.
+fn check_clusters(s: &str, line: &str) {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    for g in line.graphemes(true) {
+        let sum: usize = g.chars().map(|c| c.width().unwrap_or(0)).sum();
+        if !g.chars().any(is_emoji_piece) {
+            assert_eq!(g.width(), sum, "width of {g:?} in {line:?} (from {s:?})");
+            continue;
+        }
+        let first = g.chars().next().unwrap_or(' ');
+        assert!(
+            !first.is_ascii() || matches!(first, '0'..='9' | '#' | '*'),
+            "emoji piece in {g:?} of {line:?} (from {s:?})"
+        );
+        let flag = first.is_ascii() || ('\u{1f1e6}'..='\u{1f1ff}').contains(&first);
+        assert!(
+            flag || !is_emoji_piece(first),
+            "{g:?} starts with an emoji piece in {line:?} (from {s:?})"
+        );
+        let want = if g.ends_with('\u{fe0e}') { 1 } else { 2 };
+        assert_eq!(g.width(), want, "emoji {g:?} in {line:?} (from {s:?})");
+    }
 }
 
 /// Sanitiser: `sanitize_line` and `display_lines` on any text.
 ///
-/// - no forbidden character in the output;
+/// - no forbidden character in the output, and emoji pieces (ZWJ, selectors, tags,
+///   modifiers, regional indicators) only inside clusters that are emoji, two cells wide;
+/// - every other cluster is as wide as its characters added up (no width a terminal could
+///   see differently);
 /// - `display_lines` gives one line per line break (a single trailing one aside), none with a
 ///   line break inside;
 /// - idempotent: sanitising sanitised text changes nothing;
 /// - nothing is lost: every character of the input that the sanitiser calls safe appears in
 ///   the output, in order (and those it replaces are not in the forbidden set's complement
-///   only: it may replace more, e.g. a soft hyphen).
+///   only: it may replace more, e.g. a soft hyphen);
+/// - `hidden_count` finds the invisible characters of the input and none in the output;
+///   `mask_unsafe` keeps one character per character and lets nothing forbidden through.
 pub fn sanitizer(data: &[u8]) {
     let s = String::from_utf8_lossy(data);
     let line = sanitize_line(&s);
     if let Some(c) = line.chars().find(|&c| is_forbidden_on_screen(c)) {
         panic!("sanitize_line let {c:?} through: {s:?} -> {line:?}");
     }
+    check_clusters(&s, &line);
     assert_eq!(sanitize_line(&line), line, "not idempotent for {s:?}");
     let mut out = line.chars();
     for c in s.chars().filter(|&c| !wsdeck::text::is_unsafe_char(c)) {
@@ -49,6 +103,21 @@ pub fn sanitizer(data: &[u8]) {
             "{c:?} of {s:?} is missing from {line:?}"
         );
     }
+    if s.chars()
+        .any(|c| matches!(c, '\u{200b}' | '\u{202e}' | '\u{2066}' | '\u{180b}'))
+    {
+        assert!(
+            wsdeck::text::hidden_count(&s) > 0,
+            "hidden chars not counted in {s:?}"
+        );
+    }
+    assert_eq!(wsdeck::text::hidden_count(&line), 0, "{line:?}");
+    let masked = wsdeck::text::mask_unsafe(&s, '\u{fffd}');
+    assert_eq!(masked.chars().count(), s.chars().count(), "mask of {s:?}");
+    assert!(
+        !masked.chars().any(is_forbidden_on_screen),
+        "mask of {s:?}: {masked:?}"
+    );
 
     let lines = display_lines(&s);
     let body = s
@@ -64,6 +133,7 @@ pub fn sanitizer(data: &[u8]) {
         if let Some(c) = l.chars().find(|&c| is_forbidden_on_screen(c)) {
             panic!("display_lines let {c:?} through: {s:?} -> {lines:?}");
         }
+        check_clusters(&s, l);
     }
 }
 

@@ -153,19 +153,10 @@ pub(crate) fn field_view(shown: &str, cursor: usize, width: u16) -> (String, u16
     (out, cursor_col.saturating_sub(skipped) as u16)
 }
 
-/// What a typed value looks like on screen: control characters shown as `�` (one cell each,
-/// so the cursor stays aligned).
+/// What a typed value looks like on screen: control and invisible characters shown as `�`
+/// (one cell each, so the cursor stays aligned); emoji sequences kept whole.
 pub(crate) fn shown_value(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| {
-            if c.is_control() || crate::text::is_unsafe_char(c) {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
+    crate::text::mask_unsafe(value, '\u{fffd}')
 }
 
 pub(crate) use crate::text::truncate;

@@ -19,7 +19,7 @@ use crate::model::{Direction, HandshakeInfo, Opcode, close_code_name};
 use crate::monitor::{DetailCache, DetailKind};
 use crate::record::FrameView;
 use crate::record::redact::redact_handshake;
-use crate::text::{display_lines, sanitize_line};
+use crate::text::{display_lines, hidden_count, sanitize_line};
 
 /// Payload bytes of a text frame shown in the detail pane.
 pub const TEXT_DETAIL_BYTES: usize = 64 * 1024;
@@ -194,11 +194,19 @@ fn hex_preview(b: &[u8], width: usize) -> String {
     s.join(" ")
 }
 
-/// The table's one-line preview of a frame, sanitised and cut to `width` cells.
+/// Starts the preview of a text that carried invisible characters (shown as `\u{…}`).
+pub const HIDDEN_MARK: &str = "⚑ ";
+
+/// The table's one-line preview of a frame, sanitised and cut to `width` cells; a text that
+/// carried invisible characters starts with [`HIDDEN_MARK`].
 pub fn preview(v: &FrameView<'_>, width: usize) -> (String, Style) {
     let text = |b: &[u8]| {
         let budget = width * 4 + 4;
-        let mut s = sanitize_line(&text_prefix(b, budget));
+        let raw = text_prefix(b, budget);
+        let mut s = sanitize_line(&raw);
+        if hidden_count(&raw) > 0 {
+            s.insert_str(0, HIDDEN_MARK);
+        }
         if b.len() > budget {
             s.push('…');
         }
@@ -568,6 +576,17 @@ fn more_line(n: usize) -> Line<'static> {
 
 fn text_lines(out: &mut Vec<Line<'static>>, payload: &[u8], width: usize) {
     let shown = text_prefix(payload, TEXT_DETAIL_BYTES);
+    let hidden = hidden_count(&shown);
+    if hidden > 0 {
+        let note = format!(
+            "{HIDDEN_MARK}{hidden} hidden character{} (bidi, zero-width or format), shown as \\u{{…}}",
+            if hidden == 1 { "" } else { "s" }
+        );
+        out.extend(wrap_styled(
+            vec![(note, Style::new().fg(theme::WARN))],
+            width,
+        ));
+    }
     for l in display_lines(&shown) {
         for r in wrap(&l, width) {
             out.push(Line::from(l[r].to_string()));
