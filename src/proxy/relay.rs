@@ -468,6 +468,7 @@ impl Pump {
             payload,
             close: None,
             redacted: false,
+            wire_len: None,
         };
         if opcode == Opcode::Text {
             self.redact(&mut rec);
