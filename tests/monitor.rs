@@ -1138,14 +1138,14 @@ fn hidden_characters_are_flagged_in_the_table_and_detail() {
         )),
     );
     monitor(&mut app);
-    let s = screen(&render(&app, 120, 30));
+    let s = screen(&render(&mut app, 120, 30));
     assert!(s.contains("⚑ ad\\u{180b}min"), "{s}");
     assert!(!s.contains("⚑ family"), "{s}");
     assert!(s.contains("family 👨\u{200d}👩\u{200d}👧\u{200d}👦"), "{s}");
     // Select the flagged frame: the detail says what was hidden.
     let rows = app.frames().len();
     select(&mut app, rows - 2);
-    let s = screen(&render(&app, 120, 30));
+    let s = screen(&render(&mut app, 120, 30));
     assert!(
         s.contains("⚑ 1 hidden character (bidi, zero-width or format)"),
         "{s}"

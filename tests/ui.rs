@@ -927,7 +927,7 @@ fn emoji_sequences_show_intact_and_keep_the_border_aligned() {
     send_line(&mut app, LINE, 5, 10);
     // Typed again: the input field shows it intact too.
     type_str(&mut app, "👨\u{200d}👩\u{200d}👧\u{200d}👦 🇯🇵");
-    let term = render(&app, 100, 30);
+    let term = render(&mut app, 100, 30);
     let rows = cells(&term);
     let emoji = [
         "👨\u{200d}👩\u{200d}👧\u{200d}👦",
@@ -991,7 +991,7 @@ fn invisible_characters_are_placeholders_on_screen() {
             NetEvent::Frame(frame(10 + i as u64, 30, Direction::ServerToClient, s)),
         );
     }
-    let s = screen(&render(&app, 100, 30));
+    let s = screen(&render(&mut app, 100, 30));
     for shown in [
         "ad\\u{180b}min",
         "ad\\u{200b}min",
