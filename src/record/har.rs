@@ -186,12 +186,15 @@ fn entry_handshakes<'h>(all: impl IntoIterator<Item = &'h HandshakeInfo>) -> Vec
 
 const PAGE_ID: &str = "page_1";
 
+/// JSON fields in the order they are written.
+type Fields = Vec<(&'static str, Value)>;
+
 struct Doc<I> {
     /// Fields in the order they are written (serde_json's `Map` would sort them).
     log_head: Vec<(&'static str, Value)>,
     /// Each entry's fields without its messages, and the connection ids whose frames it
     /// lists (`lo..hi`; the first entry also takes any earlier ones, the last any later).
-    entries: Vec<(Vec<(&'static str, Value)>, std::ops::Range<u64>)>,
+    entries: Vec<(Fields, std::ops::Range<u64>)>,
     frames: I,
 }
 
