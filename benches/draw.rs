@@ -20,7 +20,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use wsdeck::app::{App, AppInit, Event, View};
-use wsdeck::model::{AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, NetEvent, Opcode};
+use wsdeck::model::{ConnState, Direction, FrameRecord, NetEvent, Opcode};
+use wsdeck::spec::{AuthMethod, ConnectSpec};
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 50;

@@ -31,7 +31,7 @@ use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Size};
 use tokio::sync::Notify;
 use wsdeck::app::{App, AppInit};
-use wsdeck::model::{AuthMethod, ConnectSpec};
+use wsdeck::spec::{AuthMethod, ConnectSpec};
 
 #[derive(Debug, Parser)]
 #[command(about = "Time the wsdeck UI core (net task → App → draws into a TestBackend)")]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::model::AuthMethod;
+use crate::spec::AuthMethod;
 
 /// A full-screen terminal WebSocket client and session monitor.
 #[derive(Debug, Parser)]
@@ -309,124 +309,28 @@ pub struct HashPasswordArgs {
     pub user: Option<String>,
 }
 
-/// Where the password for `connect`/`pipe` comes from when not typed.
-pub const PASSWORD_ENV: &str = "WSDECK_PASSWORD";
-
 impl ConnectArgs {
     /// The profile named by `@NAME`, if the URL is one.
-    pub fn profile(&self) -> anyhow::Result<Option<crate::config::Profile>> {
-        match self.url.strip_prefix('@') {
-            Some(name) => {
-                let cfg = crate::config::Config::load(self.config.as_deref())?;
-                Ok(Some(cfg.profile(name)?.clone()))
-            }
-            None => Ok(None),
-        }
+    pub fn profile_name(&self) -> Option<&str> {
+        self.url.strip_prefix('@')
     }
 
-    /// Check the flags and build the session spec: the profile's values (for `@NAME`), then
-    /// the flags given on the command line over them. The password is filled in only from a
-    /// profile's `password_env`.
-    pub fn to_spec(&self) -> anyhow::Result<crate::model::ConnectSpec> {
-        use anyhow::{Context, bail};
-        let mut spec = match self.profile()? {
-            Some(p) => {
-                let mut spec = p.to_spec()?;
-                if let Some(every) = p.ping_interval() {
-                    spec.ping_interval = every;
-                }
-                spec
-            }
-            None => crate::model::ConnectSpec::new(validate_url(&self.url)?),
-        };
-        if let Some(u) = &self.user {
-            spec.user = u.clone();
+    /// What these flags say about the session, to lay over a profile or the defaults.
+    pub fn overrides(&self) -> crate::spec::Overrides {
+        crate::spec::Overrides {
+            user: self.user.clone(),
+            auth: self.auth,
+            login_template: self.login_template.clone(),
+            login_ok: self.login_ok.clone(),
+            login_fail: self.login_fail.clone(),
+            headers: self.headers.clone(),
+            subprotocol: self.subprotocol.clone(),
+            insecure: self.insecure,
+            no_redact: self.no_redact,
+            no_compression: self.no_compression,
+            max_message: self.max_message,
+            no_reconnect: self.no_reconnect,
+            ping_interval: self.ping_interval,
         }
-        if let Some(a) = self.auth {
-            spec.auth = a;
-        }
-        if let Some(t) = &self.login_template {
-            spec.login.template = t.clone();
-        }
-        if let Some(re) = &self.login_ok {
-            spec.login.ok = regex::Regex::new(re)
-                .with_context(|| format!("--login-ok is not a valid regex: {re}"))?;
-        }
-        if let Some(re) = &self.login_fail {
-            spec.login.fail = regex::Regex::new(re)
-                .with_context(|| format!("--login-fail is not a valid regex: {re}"))?;
-        }
-        for h in &self.headers {
-            spec.headers.push(parse_header(h)?);
-        }
-        if let Some(p) = &self.subprotocol {
-            if p.trim().is_empty() {
-                bail!("--subprotocol must not be empty");
-            }
-            spec.subprotocol = Some(p.clone());
-        }
-        spec.insecure |= self.insecure;
-        spec.no_redact |= self.no_redact;
-        spec.compression &= !self.no_compression;
-        if let Some(n) = self.max_message {
-            spec.max_message = n;
-        }
-        spec.reconnect &= !self.no_reconnect;
-        if let Some(secs) = self.ping_interval {
-            spec.ping_interval = ping_interval(secs)?;
-        }
-        Ok(spec)
     }
-}
-
-/// `--ping-interval SECONDS`: 0 turns pings off; fractions are allowed (at least 10 ms).
-pub fn ping_interval(secs: f64) -> anyhow::Result<Option<std::time::Duration>> {
-    use anyhow::bail;
-    if !secs.is_finite() || secs < 0.0 {
-        bail!("--ping-interval must be a number of seconds, 0 or more (0 = off), not {secs}");
-    }
-    if secs == 0.0 {
-        return Ok(None);
-    }
-    if !(0.01..=86_400.0).contains(&secs) {
-        bail!("--ping-interval must be between 0.01 and 86400 seconds (or 0 = off), not {secs}");
-    }
-    Ok(Some(std::time::Duration::from_secs_f64(secs)))
-}
-
-/// Accept `ws://` and `wss://` URLs with a host; the message says what is wrong otherwise.
-pub fn validate_url(url: &str) -> anyhow::Result<String> {
-    use anyhow::bail;
-    let url = url.trim();
-    let uri: http::Uri = match url.parse() {
-        Ok(u) => u,
-        Err(e) => bail!("bad URL {url:?}: {e}"),
-    };
-    match uri.scheme_str() {
-        Some("ws") | Some("wss") => {}
-        Some(other) => bail!("bad URL {url:?}: scheme must be ws:// or wss://, not {other}://"),
-        None => bail!("bad URL {url:?}: it must start with ws:// or wss://"),
-    }
-    match uri.host() {
-        Some(h) if !h.is_empty() => {}
-        _ => bail!("bad URL {url:?}: no host"),
-    }
-    Ok(url.to_string())
-}
-
-/// Parse `Name: value` into a header pair, checking the name is a valid HTTP token.
-pub fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
-    use anyhow::bail;
-    let Some((name, value)) = h.split_once(':') else {
-        bail!("bad header {h:?}: expected 'Name: value'");
-    };
-    let name = name.trim();
-    if http::HeaderName::from_bytes(name.as_bytes()).is_err() || name.is_empty() {
-        bail!("bad header {h:?}: {name:?} is not a valid header name");
-    }
-    let value = value.trim();
-    if http::HeaderValue::from_str(value).is_err() {
-        bail!("bad header {h:?}: the value has characters a header cannot carry");
-    }
-    Ok((name.to_string(), value.to_string()))
 }

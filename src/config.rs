@@ -15,7 +15,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::model::{AuthMethod, ConnectSpec, Secret};
+use crate::model::Secret;
+use crate::spec::{ConnectSpec, parse_auth};
 
 /// The environment variable that overrides the config file's location.
 pub const CONFIG_ENV: &str = "WSDECK_CONFIG";
@@ -234,12 +235,12 @@ pub fn decode_hex(h: &str) -> anyhow::Result<Vec<u8>> {
 
 impl Profile {
     fn check(&self, _name: &str) -> anyhow::Result<()> {
-        crate::cli::validate_url(&self.url)?;
+        crate::spec::validate_url(&self.url)?;
         if let Some(a) = &self.auth {
             parse_auth(a)?;
         }
         for h in &self.headers {
-            crate::cli::parse_header(h)?;
+            crate::spec::parse_header(h)?;
         }
         for (field, re) in [
             ("login_ok", &self.login_ok),
@@ -255,7 +256,7 @@ impl Profile {
 
     /// The session spec this profile describes; the password comes from `password_env`.
     pub fn to_spec(&self) -> anyhow::Result<ConnectSpec> {
-        let mut spec = ConnectSpec::new(crate::cli::validate_url(&self.url)?);
+        let mut spec = ConnectSpec::new(crate::spec::validate_url(&self.url)?);
         spec.user = self.user.clone().unwrap_or_default();
         if let Some(a) = &self.auth {
             spec.auth = parse_auth(a)?;
@@ -264,7 +265,7 @@ impl Profile {
             spec.password = Secret::new(std::env::var(var).unwrap_or_default());
         }
         for h in &self.headers {
-            spec.headers.push(crate::cli::parse_header(h)?);
+            spec.headers.push(crate::spec::parse_header(h)?);
         }
         spec.subprotocol = self.subprotocol.clone();
         if let Some(t) = &self.login_template {
@@ -284,6 +285,9 @@ impl Profile {
             spec.max_message =
                 crate::model::parse_size(size).map_err(|e| anyhow::anyhow!("max_message: {e}"))?;
         }
+        if let Some(every) = self.ping_interval() {
+            spec.ping_interval = every;
+        }
         Ok(spec)
     }
 
@@ -291,11 +295,6 @@ impl Profile {
         self.ping_interval
             .map(|s| (s > 0).then(|| Duration::from_secs(s)))
     }
-}
-
-fn parse_auth(a: &str) -> anyhow::Result<AuthMethod> {
-    <AuthMethod as clap::ValueEnum>::from_str(a, true)
-        .map_err(|_| anyhow::anyhow!("auth {a:?} is not one of first-message, basic, bearer, none"))
 }
 
 /// Every snippet sends something valid; an error names the file and the snippet.
@@ -343,6 +342,7 @@ fn password_line(text: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::AuthMethod;
 
     const EXAMPLE: &str = include_str!("../assets/config.toml");
     const SNIPPETS_EXAMPLE: &str = include_str!("../assets/snippets.toml");

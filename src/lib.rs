@@ -14,6 +14,7 @@ pub mod runtime;
 pub mod script;
 pub mod server;
 pub mod source;
+pub mod spec;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -7,7 +7,6 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use regex::Regex;
 
 /// Which peer sent a frame. Our own client session is the client, so what wsdeck sends is
 /// `ClientToServer`; a proxied connection has a real client on one side and a server on the
@@ -219,45 +218,6 @@ pub struct HandshakeInfo {
     pub finished: Option<SystemTime>,
 }
 
-/// How the client proves who it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum AuthMethod {
-    /// The seed's way: the first text frame carries `user:password`.
-    #[default]
-    FirstMessage,
-    /// HTTP Basic credentials in the handshake's Authorization header.
-    Basic,
-    /// `Authorization: Bearer <password>` in the handshake.
-    Bearer,
-    /// No login at all.
-    None,
-}
-
-impl AuthMethod {
-    pub const ALL: [AuthMethod; 4] = [
-        AuthMethod::FirstMessage,
-        AuthMethod::Basic,
-        AuthMethod::Bearer,
-        AuthMethod::None,
-    ];
-    pub fn label(self) -> &'static str {
-        match self {
-            AuthMethod::FirstMessage => "first-message",
-            AuthMethod::Basic => "basic",
-            AuthMethod::Bearer => "bearer",
-            AuthMethod::None => "none",
-        }
-    }
-    pub fn next(self) -> Self {
-        let i = Self::ALL.iter().position(|a| *a == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
-    }
-    pub fn prev(self) -> Self {
-        let i = Self::ALL.iter().position(|a| *a == self).unwrap_or(0);
-        Self::ALL[(i + Self::ALL.len() - 1) % Self::ALL.len()]
-    }
-}
-
 /// A password or token: never printed by `Debug`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
@@ -279,130 +239,6 @@ impl fmt::Debug for Secret {
         f.write_str("Secret(***)")
     }
 }
-
-/// How a first-message login is sent and judged.
-#[derive(Debug, Clone)]
-pub struct LoginRules {
-    /// Text of the login frame; `{user}` and `{password}` are replaced.
-    pub template: String,
-    /// A reply matching this accepts the login (checked first).
-    pub ok: Regex,
-    /// A reply matching this rejects it.
-    pub fail: Regex,
-    /// No matching reply within this long fails the login.
-    pub timeout: Duration,
-}
-
-pub const DEFAULT_LOGIN_TEMPLATE: &str = "{user}:{password}";
-pub const DEFAULT_LOGIN_OK: &str = "congratulation";
-pub const DEFAULT_LOGIN_FAIL: &str = "sorry|wrong";
-pub const DEFAULT_URL: &str = "ws://127.0.0.1:5678";
-
-impl Default for LoginRules {
-    fn default() -> Self {
-        LoginRules {
-            template: DEFAULT_LOGIN_TEMPLATE.to_string(),
-            ok: Regex::new(DEFAULT_LOGIN_OK).expect("valid default regex"),
-            fail: Regex::new(DEFAULT_LOGIN_FAIL).expect("valid default regex"),
-            timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-impl LoginRules {
-    /// The login frame's text and its redacted form.
-    pub fn render(&self, user: &str, password: &Secret) -> (String, String) {
-        let real = self
-            .template
-            .replace("{user}", user)
-            .replace("{password}", password.expose());
-        let shown = self
-            .template
-            .replace("{user}", user)
-            .replace("{password}", "***");
-        (real, shown)
-    }
-
-    /// Judge a reply: `Some(true)` accepted, `Some(false)` rejected, `None` not a login reply.
-    pub fn judge(&self, reply: &str) -> Option<bool> {
-        if self.ok.is_match(reply) {
-            Some(true)
-        } else if self.fail.is_match(reply) {
-            Some(false)
-        } else {
-            None
-        }
-    }
-}
-
-/// Everything the network task needs to open one session.
-#[derive(Debug, Clone)]
-pub struct ConnectSpec {
-    pub url: String,
-    pub user: String,
-    pub password: Secret,
-    pub auth: AuthMethod,
-    pub login: LoginRules,
-    /// Extra handshake headers (`-H 'Name: value'`).
-    pub headers: Vec<(String, String)>,
-    pub subprotocol: Option<String>,
-    /// Offer permessage-deflate (`--no-compression` turns it off).
-    pub compression: bool,
-    /// Largest message accepted, inflated (`--max-message`); bigger ones close with 1009.
-    pub max_message: usize,
-    /// Accept any TLS certificate.
-    pub insecure: bool,
-    /// Show secrets in frames and handshake headers (`--no-redact`).
-    pub no_redact: bool,
-    /// Bound on TCP connect + TLS + HTTP upgrade.
-    pub connect_timeout: Duration,
-    /// Bound on waiting for the server's Close reply.
-    pub close_timeout: Duration,
-    /// After an unexpected drop of a logged-in session, reconnect (with backoff) and log in
-    /// again (`--no-reconnect` turns it off).
-    pub reconnect: bool,
-    /// Send a protocol ping this often (`--ping-interval`; `None` = no pings).
-    pub ping_interval: Option<Duration>,
-    /// With pings on, a connection that received nothing (no pong, no frame) for this long
-    /// counts as lost. `None`: twice the ping interval, at least 10 s.
-    pub ping_timeout: Option<Duration>,
-}
-
-impl ConnectSpec {
-    pub fn new(url: impl Into<String>) -> Self {
-        ConnectSpec {
-            url: url.into(),
-            user: String::new(),
-            password: Secret::default(),
-            auth: AuthMethod::FirstMessage,
-            login: LoginRules::default(),
-            headers: Vec::new(),
-            subprotocol: None,
-            insecure: false,
-            no_redact: false,
-            connect_timeout: Duration::from_secs(10),
-            close_timeout: Duration::from_secs(2),
-            reconnect: true,
-            ping_interval: Some(DEFAULT_PING_INTERVAL),
-            ping_timeout: None,
-            compression: true,
-            max_message: DEFAULT_MAX_MESSAGE,
-        }
-    }
-
-    /// The silence after which a pinged connection counts as lost (`None` without pings).
-    pub fn effective_ping_timeout(&self) -> Option<Duration> {
-        let every = self.ping_interval.filter(|d| !d.is_zero())?;
-        Some(
-            self.ping_timeout
-                .unwrap_or_else(|| (every * 2).max(MIN_DEFAULT_PING_TIMEOUT)),
-        )
-    }
-}
-
-/// Default `--ping-interval`.
-/// Default `--max-message`: what browsers take in practice.
-pub const DEFAULT_MAX_MESSAGE: usize = 64 << 20;
 
 /// `64 MiB`, `16 KiB`, `1000 B`: exact binary units where they fit.
 pub fn human_size(n: usize) -> String {
@@ -445,10 +281,6 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         )),
     }
 }
-
-pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
-/// The default ping timeout is twice the interval, but never less than this.
-pub const MIN_DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,14 +22,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use crate::cli::{ConnectArgs, PASSWORD_ENV};
 use crate::model::{
-    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, HandshakeInfo, LoginOutcome,
-    NetCommand, NetEvent, Opcode, Secret, close_code_name,
+    ConnState, Direction, FrameRecord, HandshakeInfo, LoginOutcome, NetCommand, NetEvent, Opcode,
+    Secret, close_code_name,
 };
 use crate::net::{self, clean_line};
 use crate::record::har::{HarOptions, write_har_conns};
 use crate::record::{FrameLog, Recorder};
+use crate::spec::{AuthMethod, ConnectSpec, PASSWORD_ENV};
 
 /// Events handled per batch.
 const BATCH: usize = 512;
@@ -43,18 +43,31 @@ const LINGER_QUIET: Duration = Duration::from_millis(300);
 /// …but no longer than this in all, so a server that keeps pushing cannot hold us.
 const LINGER_MAX: Duration = Duration::from_secs(3);
 
+/// What `wsdeck pipe` runs: the session (profile and flags already merged) and where it is
+/// written.
+#[derive(Debug, Clone)]
+pub struct PipeOptions {
+    pub spec: ConnectSpec,
+    /// `--record FILE.jsonl` (or the profile's `record`).
+    pub record: Option<std::path::PathBuf>,
+    /// `--har FILE.har`, written at exit.
+    pub har: Option<std::path::PathBuf>,
+}
+
 /// Run `wsdeck pipe`; returns the process exit code. Failures are reported on stderr as one
 /// line starting with `wsdeck: `.
-pub async fn run_pipe(args: ConnectArgs) -> i32 {
+pub async fn run_pipe(opts: PipeOptions) -> i32 {
+    let PipeOptions {
+        mut spec,
+        record,
+        har,
+    } = opts;
     let password = std::env::var(PASSWORD_ENV).ok();
-    let spec = match pipe_spec(&args, password) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("wsdeck: {msg}");
-            return 2;
-        }
-    };
-    let mut tape = match Tape::open(&args, &spec) {
+    if let Err(msg) = check_login(&mut spec, password) {
+        eprintln!("wsdeck: {msg}");
+        return 2;
+    }
+    let mut tape = match Tape::open(record, har, &spec) {
         Ok(t) => t,
         Err(msg) => {
             eprintln!("wsdeck: {msg}");
@@ -101,15 +114,11 @@ struct Har {
 }
 
 impl Tape {
-    fn open(args: &ConnectArgs, spec: &ConnectSpec) -> Result<Tape, String> {
-        // `--record` wins over a profile's `record`.
-        let record = match &args.record {
-            Some(path) => Some(path.clone()),
-            None => args
-                .profile()
-                .map_err(|e| format!("{e:#}"))?
-                .and_then(|p| p.record),
-        };
+    fn open(
+        record: Option<std::path::PathBuf>,
+        har: Option<std::path::PathBuf>,
+        spec: &ConnectSpec,
+    ) -> Result<Tape, String> {
         let recorder = match &record {
             Some(path) => {
                 let mut r = Recorder::create(path).map_err(|e| format!("{e:#}"))?;
@@ -118,8 +127,8 @@ impl Tape {
             }
             None => None,
         };
-        let har = args.har.as_ref().map(|path| Har {
-            path: path.clone(),
+        let har = har.map(|path| Har {
+            path,
             redact: !spec.no_redact,
             log: FrameLog::default(),
         });
@@ -178,9 +187,9 @@ impl Tape {
     }
 }
 
-/// Check the flags and the password for pipe mode.
-fn pipe_spec(args: &ConnectArgs, password: Option<String>) -> Result<ConnectSpec, String> {
-    let mut spec = args.to_spec().map_err(|e| format!("{e:#}"))?;
+/// Check that pipe mode has what the login needs; the password comes from the profile's
+/// `password_env`, else `password` (WSDECK_PASSWORD).
+fn check_login(spec: &mut ConnectSpec, password: Option<String>) -> Result<(), String> {
     let needs_user = matches!(spec.auth, AuthMethod::FirstMessage | AuthMethod::Basic);
     if needs_user && spec.user.is_empty() {
         return Err(format!(
@@ -200,7 +209,7 @@ fn pipe_spec(args: &ConnectArgs, password: Option<String>) -> Result<ConnectSpec
             }
         }
     }
-    Ok(spec)
+    Ok(())
 }
 
 struct Printer {
@@ -468,35 +477,46 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser as _;
+    use crate::spec::Overrides;
 
-    fn args(extra: &[&str]) -> ConnectArgs {
-        let mut argv = vec!["wsdeck", "pipe", "ws://127.0.0.1:5678"];
-        argv.extend_from_slice(extra);
-        match crate::cli::Cli::parse_from(argv).command {
-            Some(crate::cli::Command::Pipe(a)) => a,
-            other => panic!("not a pipe command: {other:?}"),
+    fn pipe_spec(flags: Overrides, password: Option<String>) -> Result<ConnectSpec, String> {
+        let mut spec = ConnectSpec::new("ws://127.0.0.1:5678");
+        flags.apply(&mut spec).map_err(|e| e.to_string())?;
+        check_login(&mut spec, password).map(|()| spec)
+    }
+
+    fn user(u: &str) -> Overrides {
+        Overrides {
+            user: Some(u.into()),
+            ..Overrides::default()
+        }
+    }
+
+    fn auth(a: AuthMethod) -> Overrides {
+        Overrides {
+            auth: Some(a),
+            ..Overrides::default()
         }
     }
 
     #[test]
     fn first_message_needs_a_user_and_a_password() {
-        let err = pipe_spec(&args(&[]), Some("pw".into())).unwrap_err();
+        let err = pipe_spec(Overrides::default(), Some("pw".into())).unwrap_err();
         assert!(err.contains("--user is required"), "{err}");
         assert!(err.contains("--auth none"), "{err}");
-        let err = pipe_spec(&args(&["--user", "admin"]), None).unwrap_err();
+        let err = pipe_spec(user("admin"), None).unwrap_err();
         assert!(err.contains(PASSWORD_ENV), "{err}");
-        let spec = pipe_spec(&args(&["--user", "admin"]), Some("123456".into())).unwrap();
+        let spec = pipe_spec(user("admin"), Some("123456".into())).unwrap();
         assert_eq!(spec.password.expose(), "123456");
         assert_eq!(spec.user, "admin");
     }
 
     #[test]
     fn bearer_needs_only_the_token_and_none_needs_nothing() {
-        let spec = pipe_spec(&args(&["--auth", "bearer"]), Some("tok".into())).unwrap();
+        let spec = pipe_spec(auth(AuthMethod::Bearer), Some("tok".into())).unwrap();
         assert_eq!(spec.auth, AuthMethod::Bearer);
-        assert!(pipe_spec(&args(&["--auth", "none"]), None).is_ok());
-        assert!(pipe_spec(&args(&["--auth", "basic"]), Some("x".into())).is_err());
+        assert!(pipe_spec(auth(AuthMethod::None), None).is_ok());
+        assert!(pipe_spec(auth(AuthMethod::Basic), Some("x".into())).is_err());
     }
 
     #[test]

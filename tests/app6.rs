@@ -17,10 +17,8 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use wsdeck::app::{App, AppInit, Command, Event, Focus, View};
 use wsdeck::config::Config;
-use wsdeck::model::{
-    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, NetCommand, NetEvent, Opcode,
-    Secret,
-};
+use wsdeck::model::{ConnState, Direction, FrameRecord, NetCommand, NetEvent, Opcode, Secret};
+use wsdeck::spec::{AuthMethod, ConnectSpec};
 
 const URL: &str = "ws://127.0.0.1:40123";
 

@@ -21,11 +21,9 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use wsdeck::model::{
-    AuthMethod, ConnState, ConnectSpec, Direction, NetCommand, NetErrorKind, NetEvent, Opcode,
-    Secret,
-};
+use wsdeck::model::{ConnState, Direction, NetCommand, NetErrorKind, NetEvent, Opcode, Secret};
 use wsdeck::net::{self, SessionHandle};
+use wsdeck::spec::{AuthMethod, ConnectSpec};
 
 fn spec_none(url: String) -> ConnectSpec {
     let mut spec = ConnectSpec::new(url);

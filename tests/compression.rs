@@ -11,9 +11,8 @@ use common::peers::{
     PeerServer, node_ws_available, peers_available, spawn_node_ws, spawn_py_websockets,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use wsdeck::model::{
-    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, NetCommand, NetEvent, Opcode,
-};
+use wsdeck::model::{ConnState, Direction, FrameRecord, NetCommand, NetEvent, Opcode};
+use wsdeck::spec::{AuthMethod, ConnectSpec};
 
 fn spec(url: &str) -> ConnectSpec {
     let mut spec = ConnectSpec::new(url);

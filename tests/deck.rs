@@ -10,8 +10,9 @@ use common::runtime::launch;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use wsdeck::app::AppInit;
-use wsdeck::model::{ConnectSpec, Secret};
+use wsdeck::model::Secret;
 use wsdeck::runtime::RunOptions;
+use wsdeck::spec::ConnectSpec;
 
 fn demo_init(url: &str) -> AppInit {
     let mut spec = ConnectSpec::new(url);

@@ -15,9 +15,10 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use wsdeck::app::{App, AppInit, Command, Event, NoteLevel, View};
 use wsdeck::model::{
-    CloseInfo, ConnState, ConnectSpec, Direction, FrameRecord, HandshakeInfo, HttpHead,
-    LoginOutcome, NetCommand, NetEvent, Opcode, Secret,
+    CloseInfo, ConnState, Direction, FrameRecord, HandshakeInfo, HttpHead, LoginOutcome,
+    NetCommand, NetEvent, Opcode, Secret,
 };
+use wsdeck::spec::ConnectSpec;
 
 const URL: &str = "ws://127.0.0.1:40123";
 const PASSWORD: &str = "pw-Zq81x";

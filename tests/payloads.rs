@@ -7,8 +7,9 @@ use std::time::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use wsdeck::app::{App, AppInit, Event};
-use wsdeck::model::{ConnState, ConnectSpec, NetCommand, NetEvent, Opcode, Secret};
+use wsdeck::model::{ConnState, NetCommand, NetEvent, Opcode, Secret};
 use wsdeck::server::{ServerConfig, start};
+use wsdeck::spec::ConnectSpec;
 
 /// Draw at several sizes (down to a tiny terminal); returns the 200×50 screen.
 fn draw_all_sizes(app: &App) -> String {

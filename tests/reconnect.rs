@@ -17,10 +17,11 @@ use tokio::net::TcpListener;
 use tokio::time::timeout;
 use wsdeck::app::{App, AppInit, Command, Event};
 use wsdeck::model::{
-    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, LoginOutcome, NetCommand,
-    NetErrorKind, NetEvent, Opcode, Secret,
+    ConnState, Direction, FrameRecord, LoginOutcome, NetCommand, NetErrorKind, NetEvent, Opcode,
+    Secret,
 };
 use wsdeck::server::{LOGIN_OK_REPLY, RunningServer, SHUTDOWN_REASON, ServerConfig};
+use wsdeck::spec::{AuthMethod, ConnectSpec};
 
 const USER: &str = "admin";
 const PASSWORD: &str = "123456";
@@ -343,7 +344,8 @@ async fn no_reconnect_flag_ends_with_the_servers_close() {
     let Some(wsdeck::cli::Command::Pipe(args)) = cli.command else {
         panic!("not a pipe command")
     };
-    let mut spec = args.to_spec().unwrap();
+    let mut spec = wsdeck::spec::ConnectSpec::new(&url);
+    args.overrides().apply(&mut spec).unwrap();
     assert!(!spec.reconnect);
     assert_eq!(spec.ping_interval, None);
     spec.password = Secret::new(PASSWORD);

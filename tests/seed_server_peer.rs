@@ -10,9 +10,8 @@ use std::process::{Command, Stdio};
 use common::GUARD;
 use common::peers::{peers_available, spawn_seed_server};
 use tokio::time::timeout;
-use wsdeck::model::{
-    ConnState, ConnectSpec, Direction, LoginOutcome, NetCommand, NetEvent, Secret,
-};
+use wsdeck::model::{ConnState, Direction, LoginOutcome, NetCommand, NetEvent, Secret};
+use wsdeck::spec::ConnectSpec;
 
 const OK_REPLY: &str =
     "congratulation, you have connect with server\r\nnow, you can do something else";

@@ -10,9 +10,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use wsdeck::app::{App, AppInit, Command, Event, Focus};
 use wsdeck::model::{
-    AuthMethod, CloseInfo, ConnState, ConnectSpec, Direction, FrameRecord, LoginOutcome,
-    NetCommand, NetError, NetErrorKind, NetEvent, Opcode, Secret,
+    CloseInfo, ConnState, Direction, FrameRecord, LoginOutcome, NetCommand, NetError, NetErrorKind,
+    NetEvent, Opcode, Secret,
 };
+use wsdeck::spec::{AuthMethod, ConnectSpec};
 
 const URL: &str = "ws://127.0.0.1:40123";
 const PASSWORD: &str = "123456";

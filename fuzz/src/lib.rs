@@ -6,8 +6,8 @@
 
 use std::io::Cursor;
 
-use wsdeck::model::LoginRules;
 use wsdeck::record::jsonl::{self, Line};
+use wsdeck::spec::LoginRules;
 use wsdeck::text::{display_lines, sanitize_line};
 
 /// Characters a terminal could act on or that would hide or reorder text. None of them may

@@ -1162,7 +1162,8 @@ mod tests {
     #[test]
     fn history_and_store_memory_stay_within_budget() {
         use crate::app::{App, AppInit, Event};
-        use crate::model::{ConnState, ConnectSpec, NetEvent};
+        use crate::model::{ConnState, NetEvent};
+        use crate::spec::ConnectSpec;
         const N: usize = 1_000_000;
         const PAYLOAD: usize = 100;
         let (mut app, _) = App::new(AppInit::new(ConnectSpec::new("ws://127.0.0.1:5678")));

@@ -2,7 +2,8 @@
 
 use tui_input::Input;
 
-use crate::model::{AuthMethod, ConnectSpec, Secret};
+use crate::model::Secret;
+use crate::spec::{AuthMethod, ConnectSpec};
 
 /// Where keyboard input goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

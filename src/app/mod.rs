@@ -18,9 +18,10 @@ use ratatui::layout::{Position, Rect};
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::model::{
-    AuthMethod, ConnState, ConnectSpec, Direction, FrameRecord, HandshakeInfo, LoginOutcome,
-    NetCommand, NetErrorKind, NetEvent, Opcode, close_code_name,
+    ConnState, Direction, FrameRecord, HandshakeInfo, LoginOutcome, NetCommand, NetErrorKind,
+    NetEvent, Opcode, close_code_name,
 };
+use crate::spec::{AuthMethod, ConnectSpec};
 use crate::text::sanitize_line;
 use action::{Action, Context, Refused};
 
@@ -696,7 +697,7 @@ impl App {
                 password: self.login.password(),
             })];
         }
-        let url = match crate::cli::validate_url(&url) {
+        let url = match crate::spec::validate_url(&url) {
             Ok(u) => u,
             Err(e) => {
                 self.focus = Focus::Url;

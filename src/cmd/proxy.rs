@@ -59,7 +59,7 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
         );
     }
     let upstream = match &args.url {
-        Some(u) => Some(crate::cli::validate_url(u)?),
+        Some(u) => Some(crate::spec::validate_url(u)?),
         None => None,
     };
     if !args.listen.ip().is_loopback() && !args.allow_remote {
@@ -88,12 +88,12 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
         let template = args
             .login_template
             .as_deref()
-            .unwrap_or(crate::model::DEFAULT_LOGIN_TEMPLATE);
+            .unwrap_or(crate::spec::DEFAULT_LOGIN_TEMPLATE);
         let ok = regex(
             "--login-ok",
             args.login_ok
                 .as_deref()
-                .unwrap_or(crate::model::DEFAULT_LOGIN_OK),
+                .unwrap_or(crate::spec::DEFAULT_LOGIN_OK),
         )?;
         let rules = args
             .redact

@@ -16,9 +16,8 @@ use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 use super::events::Out;
 use super::{clean_line, tls, ws_config};
-use crate::model::{
-    AuthMethod, ConnState, ConnectSpec, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind,
-};
+use crate::model::{ConnState, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind};
+use crate::spec::{AuthMethod, ConnectSpec};
 use crate::wire::deflate::Offer;
 use crate::wire::deflate_stream::DeflateStream;
 use crate::wire::stream::{Capture, NetStream, SharedCapture, head_bytes};
@@ -168,7 +167,7 @@ fn lock(c: &SharedCapture) -> std::sync::MutexGuard<'_, Capture> {
 
 /// The upgrade request: URL, user headers, subprotocol and HTTP credentials.
 fn build_request(spec: &ConnectSpec) -> Result<Request, NetError> {
-    let url = crate::cli::validate_url(&spec.url)
+    let url = crate::spec::validate_url(&spec.url)
         .map_err(|e| NetError::new(NetErrorKind::BadUrl, clean_line(&format!("{e:#}"))))?;
     let mut request = url.as_str().into_client_request().map_err(|e| {
         NetError::new(

@@ -17,7 +17,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::model::{ConnectSpec, NetCommand, NetEvent};
+use crate::model::{NetCommand, NetEvent};
+use crate::spec::ConnectSpec;
 
 /// The UI's end of a running session.
 pub struct SessionHandle {

@@ -43,9 +43,10 @@ use super::events::Out;
 use super::reconnect;
 use super::{clean_line, human_duration};
 use crate::model::{
-    AuthMethod, CloseInfo, ConnState, ConnectSpec, Direction, LoginOutcome, NetCommand, NetError,
-    NetErrorKind, NetEvent, Opcode, Secret, close_code_name,
+    CloseInfo, ConnState, Direction, LoginOutcome, NetCommand, NetError, NetErrorKind, NetEvent,
+    Opcode, Secret, close_code_name,
 };
+use crate::spec::{AuthMethod, ConnectSpec};
 use crate::wire::deflate::{Deflater, InflateError};
 use crate::wire::deflate_stream::WireLog;
 

@@ -83,8 +83,8 @@ impl Redaction {
 impl Default for Redaction {
     fn default() -> Self {
         Redaction::new(
-            crate::model::DEFAULT_LOGIN_TEMPLATE,
-            Regex::new(crate::model::DEFAULT_LOGIN_OK).expect("valid regex"),
+            crate::spec::DEFAULT_LOGIN_TEMPLATE,
+            Regex::new(crate::spec::DEFAULT_LOGIN_OK).expect("valid regex"),
             Vec::new(),
         )
     }

@@ -278,7 +278,8 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use crate::app::{App, AppInit, Event};
-    use crate::model::{ConnState, ConnectSpec, Direction, FrameRecord, NetEvent, Opcode};
+    use crate::model::{ConnState, Direction, FrameRecord, NetEvent, Opcode};
+    use crate::spec::ConnectSpec;
 
     fn big_app(n: u64) -> App {
         let (mut app, _) = App::new(AppInit::new(ConnectSpec::new("ws://127.0.0.1:5678")));

@@ -9,7 +9,8 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use super::{field_view, shown_value, theme, truncate};
 use crate::app::history::wrap;
 use crate::app::{App, Feedback, Focus, Hit, Step};
-use crate::model::{AuthMethod, ConnState};
+use crate::model::ConnState;
+use crate::spec::AuthMethod;
 use crate::text::sanitize_line;
 
 /// Most error rows the compact (top) pane shows.

@@ -5,9 +5,10 @@ use std::time::SystemTime;
 
 use tokio::time::timeout;
 use wsdeck::model::{
-    ConnState, ConnectSpec, Direction, FrameRecord, HandshakeInfo, NetCommand, NetError, NetEvent,
+    ConnState, Direction, FrameRecord, HandshakeInfo, NetCommand, NetError, NetEvent,
 };
 use wsdeck::net::{self, SessionHandle};
+use wsdeck::spec::ConnectSpec;
 
 use super::GUARD;
 

@@ -1,0 +1,301 @@
+//! The domain of a client session: what to connect to and how to log in (`ConnectSpec`),
+//! checked input (URLs, headers, intervals) and how command-line flags lay over a profile.
+//! Nothing here knows clap's argument types, the config file or the UI.
+
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::model::Secret;
+
+/// How the client proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuthMethod {
+    /// The seed's way: the first text frame carries `user:password`.
+    #[default]
+    FirstMessage,
+    /// HTTP Basic credentials in the handshake's Authorization header.
+    Basic,
+    /// `Authorization: Bearer <password>` in the handshake.
+    Bearer,
+    /// No login at all.
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 4] = [
+        AuthMethod::FirstMessage,
+        AuthMethod::Basic,
+        AuthMethod::Bearer,
+        AuthMethod::None,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthMethod::FirstMessage => "first-message",
+            AuthMethod::Basic => "basic",
+            AuthMethod::Bearer => "bearer",
+            AuthMethod::None => "none",
+        }
+    }
+    pub fn next(self) -> Self {
+        let i = Self::ALL.iter().position(|a| *a == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+    pub fn prev(self) -> Self {
+        let i = Self::ALL.iter().position(|a| *a == self).unwrap_or(0);
+        Self::ALL[(i + Self::ALL.len() - 1) % Self::ALL.len()]
+    }
+}
+
+/// How a first-message login is sent and judged.
+#[derive(Debug, Clone)]
+pub struct LoginRules {
+    /// Text of the login frame; `{user}` and `{password}` are replaced.
+    pub template: String,
+    /// A reply matching this accepts the login (checked first).
+    pub ok: Regex,
+    /// A reply matching this rejects it.
+    pub fail: Regex,
+    /// No matching reply within this long fails the login.
+    pub timeout: Duration,
+}
+
+pub const DEFAULT_LOGIN_TEMPLATE: &str = "{user}:{password}";
+pub const DEFAULT_LOGIN_OK: &str = "congratulation";
+pub const DEFAULT_LOGIN_FAIL: &str = "sorry|wrong";
+pub const DEFAULT_URL: &str = "ws://127.0.0.1:5678";
+
+impl Default for LoginRules {
+    fn default() -> Self {
+        LoginRules {
+            template: DEFAULT_LOGIN_TEMPLATE.to_string(),
+            ok: Regex::new(DEFAULT_LOGIN_OK).expect("valid default regex"),
+            fail: Regex::new(DEFAULT_LOGIN_FAIL).expect("valid default regex"),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl LoginRules {
+    /// The login frame's text and its redacted form.
+    pub fn render(&self, user: &str, password: &Secret) -> (String, String) {
+        let real = self
+            .template
+            .replace("{user}", user)
+            .replace("{password}", password.expose());
+        let shown = self
+            .template
+            .replace("{user}", user)
+            .replace("{password}", "***");
+        (real, shown)
+    }
+
+    /// Judge a reply: `Some(true)` accepted, `Some(false)` rejected, `None` not a login reply.
+    pub fn judge(&self, reply: &str) -> Option<bool> {
+        if self.ok.is_match(reply) {
+            Some(true)
+        } else if self.fail.is_match(reply) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything the network task needs to open one session.
+#[derive(Debug, Clone)]
+pub struct ConnectSpec {
+    pub url: String,
+    pub user: String,
+    pub password: Secret,
+    pub auth: AuthMethod,
+    pub login: LoginRules,
+    /// Extra handshake headers (`-H 'Name: value'`).
+    pub headers: Vec<(String, String)>,
+    pub subprotocol: Option<String>,
+    /// Offer permessage-deflate (`--no-compression` turns it off).
+    pub compression: bool,
+    /// Largest message accepted, inflated (`--max-message`); bigger ones close with 1009.
+    pub max_message: usize,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+    /// Show secrets in frames and handshake headers (`--no-redact`).
+    pub no_redact: bool,
+    /// Bound on TCP connect + TLS + HTTP upgrade.
+    pub connect_timeout: Duration,
+    /// Bound on waiting for the server's Close reply.
+    pub close_timeout: Duration,
+    /// After an unexpected drop of a logged-in session, reconnect (with backoff) and log in
+    /// again (`--no-reconnect` turns it off).
+    pub reconnect: bool,
+    /// Send a protocol ping this often (`--ping-interval`; `None` = no pings).
+    pub ping_interval: Option<Duration>,
+    /// With pings on, a connection that received nothing (no pong, no frame) for this long
+    /// counts as lost. `None`: twice the ping interval, at least 10 s.
+    pub ping_timeout: Option<Duration>,
+}
+
+impl ConnectSpec {
+    pub fn new(url: impl Into<String>) -> Self {
+        ConnectSpec {
+            url: url.into(),
+            user: String::new(),
+            password: Secret::default(),
+            auth: AuthMethod::FirstMessage,
+            login: LoginRules::default(),
+            headers: Vec::new(),
+            subprotocol: None,
+            insecure: false,
+            no_redact: false,
+            connect_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(2),
+            reconnect: true,
+            ping_interval: Some(DEFAULT_PING_INTERVAL),
+            ping_timeout: None,
+            compression: true,
+            max_message: DEFAULT_MAX_MESSAGE,
+        }
+    }
+
+    /// The silence after which a pinged connection counts as lost (`None` without pings).
+    pub fn effective_ping_timeout(&self) -> Option<Duration> {
+        let every = self.ping_interval.filter(|d| !d.is_zero())?;
+        Some(
+            self.ping_timeout
+                .unwrap_or_else(|| (every * 2).max(MIN_DEFAULT_PING_TIMEOUT)),
+        )
+    }
+}
+
+/// Default `--max-message`: what browsers take in practice.
+pub const DEFAULT_MAX_MESSAGE: usize = 64 << 20;
+
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
+/// The default ping timeout is twice the interval, but never less than this.
+pub const MIN_DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the password for `connect`/`pipe` comes from when not typed.
+pub const PASSWORD_ENV: &str = "WSDECK_PASSWORD";
+
+/// `--ping-interval SECONDS`: 0 turns pings off; fractions are allowed (at least 10 ms).
+pub fn ping_interval(secs: f64) -> anyhow::Result<Option<std::time::Duration>> {
+    use anyhow::bail;
+    if !secs.is_finite() || secs < 0.0 {
+        bail!("--ping-interval must be a number of seconds, 0 or more (0 = off), not {secs}");
+    }
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    if !(0.01..=86_400.0).contains(&secs) {
+        bail!("--ping-interval must be between 0.01 and 86400 seconds (or 0 = off), not {secs}");
+    }
+    Ok(Some(std::time::Duration::from_secs_f64(secs)))
+}
+
+/// Accept `ws://` and `wss://` URLs with a host; the message says what is wrong otherwise.
+pub fn validate_url(url: &str) -> anyhow::Result<String> {
+    use anyhow::bail;
+    let url = url.trim();
+    let uri: http::Uri = match url.parse() {
+        Ok(u) => u,
+        Err(e) => bail!("bad URL {url:?}: {e}"),
+    };
+    match uri.scheme_str() {
+        Some("ws") | Some("wss") => {}
+        Some(other) => bail!("bad URL {url:?}: scheme must be ws:// or wss://, not {other}://"),
+        None => bail!("bad URL {url:?}: it must start with ws:// or wss://"),
+    }
+    match uri.host() {
+        Some(h) if !h.is_empty() => {}
+        _ => bail!("bad URL {url:?}: no host"),
+    }
+    Ok(url.to_string())
+}
+
+/// Parse `Name: value` into a header pair, checking the name is a valid HTTP token.
+pub fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
+    use anyhow::bail;
+    let Some((name, value)) = h.split_once(':') else {
+        bail!("bad header {h:?}: expected 'Name: value'");
+    };
+    let name = name.trim();
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() || name.is_empty() {
+        bail!("bad header {h:?}: {name:?} is not a valid header name");
+    }
+    let value = value.trim();
+    if http::HeaderValue::from_str(value).is_err() {
+        bail!("bad header {h:?}: the value has characters a header cannot carry");
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// `first-message`, `basic`, `bearer` or `none` (any case), as in a profile's `auth`.
+pub fn parse_auth(a: &str) -> anyhow::Result<AuthMethod> {
+    <AuthMethod as clap::ValueEnum>::from_str(a, true)
+        .map_err(|_| anyhow::anyhow!("auth {a:?} is not one of first-message, basic, bearer, none"))
+}
+
+/// What the command line says about a session, laid over a profile's spec (or the defaults)
+/// by [`Overrides::apply`]: every `Some`/`true` wins, everything else keeps the base value.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub user: Option<String>,
+    pub auth: Option<AuthMethod>,
+    pub login_template: Option<String>,
+    pub login_ok: Option<String>,
+    pub login_fail: Option<String>,
+    /// `Name: value` lines, added after the profile's headers.
+    pub headers: Vec<String>,
+    pub subprotocol: Option<String>,
+    pub insecure: bool,
+    pub no_redact: bool,
+    pub no_compression: bool,
+    pub max_message: Option<usize>,
+    pub no_reconnect: bool,
+    /// Seconds; 0 turns pings off.
+    pub ping_interval: Option<f64>,
+}
+
+impl Overrides {
+    /// Check each value and lay it over `spec`; the message names the flag that is wrong.
+    pub fn apply(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
+        use anyhow::{Context, bail};
+        if let Some(u) = &self.user {
+            spec.user = u.clone();
+        }
+        if let Some(a) = self.auth {
+            spec.auth = a;
+        }
+        if let Some(t) = &self.login_template {
+            spec.login.template = t.clone();
+        }
+        if let Some(re) = &self.login_ok {
+            spec.login.ok =
+                Regex::new(re).with_context(|| format!("--login-ok is not a valid regex: {re}"))?;
+        }
+        if let Some(re) = &self.login_fail {
+            spec.login.fail = Regex::new(re)
+                .with_context(|| format!("--login-fail is not a valid regex: {re}"))?;
+        }
+        for h in &self.headers {
+            spec.headers.push(parse_header(h)?);
+        }
+        if let Some(p) = &self.subprotocol {
+            if p.trim().is_empty() {
+                bail!("--subprotocol must not be empty");
+            }
+            spec.subprotocol = Some(p.clone());
+        }
+        spec.insecure |= self.insecure;
+        spec.no_redact |= self.no_redact;
+        spec.compression &= !self.no_compression;
+        if let Some(n) = self.max_message {
+            spec.max_message = n;
+        }
+        spec.reconnect &= !self.no_reconnect;
+        if let Some(secs) = self.ping_interval {
+            spec.ping_interval = ping_interval(secs)?;
+        }
+        Ok(())
+    }
+}
