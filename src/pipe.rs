@@ -42,6 +42,8 @@ const EXIT_BROKEN_PIPE: i32 = 141;
 const LINGER_QUIET: Duration = Duration::from_millis(300);
 /// …but no longer than this in all, so a server that keeps pushing cannot hold us.
 const LINGER_MAX: Duration = Duration::from_secs(3);
+/// How long our Close waits for the server's answer (the UI waits less: nobody scripts it).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What `wsdeck pipe` runs: the session (profile and flags already merged) and where it is
 /// written.
@@ -62,6 +64,7 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
         record,
         har,
     } = opts;
+    spec.close_timeout = CLOSE_TIMEOUT;
     let password = std::env::var(PASSWORD_ENV).ok();
     if let Err(msg) = check_login(&mut spec, password) {
         eprintln!("wsdeck: {msg}");
@@ -410,23 +413,35 @@ fn handle_event(
         NetEvent::State(ConnState::Failed(e)) => {
             p.failure.get_or_insert(e.message);
         }
-        NetEvent::State(ConnState::Closed { code, reason }) if !p.closing => {
-            // The server closed: fine if it said so normally.
-            let clean = matches!(code, Some(1000 | 1001 | 1005));
-            if !clean {
-                let what = match code {
-                    Some(c) if reason.is_empty() => format!("{c} {}", close_code_name(c)),
-                    Some(c) => format!("{c} {}: {}", close_code_name(c), clean_line(&reason)),
-                    None => clean_line(&reason),
-                };
-                p.failure
-                    .get_or_insert_with(|| format!("server closed the connection: {what}"));
-            }
-        }
+        NetEvent::State(ConnState::Closed { code, reason }) => closed(p, code, &reason, printer),
         NetEvent::Ended => return true,
         _ => {}
     }
     false
+}
+
+/// The connection's last state: our Close answered, or the server's Close, fine or not.
+fn closed(p: &mut Progress, code: Option<u16>, reason: &str, printer: &Printer) {
+    if p.closing {
+        // Our Close: exit 0 only if the server answered it (the handshake finished).
+        if !p.server_closed && !printer.broken {
+            p.failure.get_or_insert_with(|| {
+                format!("the close handshake did not finish: {}", clean_line(reason))
+            });
+        }
+        return;
+    }
+    // The server closed: fine if it said so normally.
+    if matches!(code, Some(1000 | 1001 | 1005)) {
+        return;
+    }
+    let what = match code {
+        Some(c) if reason.is_empty() => format!("{c} {}", close_code_name(c)),
+        Some(c) => format!("{c} {}: {}", close_code_name(c), clean_line(reason)),
+        None => clean_line(reason),
+    };
+    p.failure
+        .get_or_insert_with(|| format!("server closed the connection: {what}"));
 }
 
 /// Read stdin on its own thread (a blocking read must not hold up exit), one line per item,

@@ -663,3 +663,34 @@ async fn a_lost_connection_is_reconnected_and_stdin_goes_on() {
         .count();
     assert_eq!(sent_during, 1);
 }
+
+// ------------------------------------------------------------ the close handshake
+
+#[tokio::test]
+async fn a_close_the_server_never_answers_exits_non_zero_and_says_so() {
+    let port = common::raw::mute_server(common::raw::Mute::Forever).await;
+    let url = format!("ws://127.0.0.1:{port}/");
+    let child = pipe_open_stdin(&[&url, "--auth", "none", "--ping-interval", "0"]);
+    // stdin ends at once: the pipe sends its Close and waits for the answer.
+    let (out, stdout, stderr) = finish(child).await;
+    assert!(!out.status.success(), "{:?} {stderr}", out.status);
+    assert_eq!(
+        stderr,
+        "wsdeck: the close handshake did not finish: no Close reply within 5 s\n"
+    );
+    assert_eq!(stdout, "");
+}
+
+#[tokio::test]
+async fn a_server_that_drops_instead_of_answering_the_close_exits_non_zero() {
+    let port = common::raw::mute_server(common::raw::Mute::DropOnFirstFrame).await;
+    let url = format!("ws://127.0.0.1:{port}/");
+    let child = pipe_open_stdin(&[&url, "--auth", "none", "--ping-interval", "0"]);
+    let (out, _, stderr) = finish(child).await;
+    assert!(!out.status.success(), "{:?} {stderr}", out.status);
+    assert_eq!(
+        stderr,
+        "wsdeck: the close handshake did not finish: the server ended the connection \
+         without a Close reply\n"
+    );
+}

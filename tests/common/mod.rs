@@ -3,6 +3,7 @@
 //! - `client`: a `net::spawn` session and the events it reported;
 //! - `peers`: find the seed's Python peers in `../shared/peers`, skip or fail when missing,
 //!   run `seed_server.py`;
+//! - `raw`: hand-written servers that misbehave on purpose (a Close never answered…);
 //! - `serve`: run the built `wsdeck serve` as a child process;
 //! - `runtime`: the whole event loop over a TestBackend, driven by keys.
 #![allow(dead_code)]
@@ -10,6 +11,7 @@
 pub mod client;
 pub mod peers;
 pub mod proxy;
+pub mod raw;
 pub mod runtime;
 pub mod serve;
 
