@@ -283,9 +283,10 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 }
 
 /// Where a session is in its life.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ConnState {
     /// Nothing opened yet (or after the user disconnected).
+    #[default]
     Idle,
     /// Resolving and opening TCP (and TLS).
     Connecting,
@@ -310,6 +311,9 @@ pub enum ConnState {
     Reconnecting {
         attempt: u32,
         retry_at: SystemTime,
+        /// How long after the announcement `retry_at` is (the app shows it without reading
+        /// a clock).
+        delay: Duration,
         reason: String,
     },
 }

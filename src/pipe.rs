@@ -387,6 +387,7 @@ fn handle_event(
             attempt,
             retry_at,
             reason,
+            ..
         }) => {
             p.logged_in = false;
             if p.server_closed || p.closing {

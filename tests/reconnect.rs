@@ -66,6 +66,7 @@ impl ReconnectWatch for Client {
                 attempt,
                 retry_at,
                 reason,
+                ..
             } => (attempt, retry_at, reason, seen_at),
             _ => unreachable!(),
         }
@@ -656,6 +657,7 @@ fn esc_while_reconnecting_cancels_and_unsent_lines_are_reported() {
         ConnState::Reconnecting {
             attempt: 1,
             retry_at: SystemTime::now() + Duration::from_millis(2500),
+            delay: Duration::from_millis(2500),
             reason: "connection lost: the stream ended".into(),
         },
     );

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::{App, Command, Focus, NoteLevel, View};
-use crate::model::{ConnState, NetCommand};
+use crate::model::NetCommand;
 
 /// Where a key press lands: the keymap binds keys per context, and the app looks them up in
 /// the contexts active at that moment (innermost last).
@@ -239,22 +239,22 @@ impl App {
             Action::Quit => Ok(vec![Command::Quit]),
             // The runtime takes these keys before the app sees them.
             Action::NewSession | Action::NextSession | Action::PrevSession => done,
-            Action::ToggleHelp if self.help => {
-                self.help = false;
+            Action::ToggleHelp if self.overlays.help => {
+                self.overlays.help = false;
                 done
             }
             Action::ToggleHelp | Action::Help => {
-                self.help = true;
-                self.help_scroll = 0;
+                self.overlays.help = true;
+                self.overlays.help_scroll = 0;
                 done
             }
             Action::CloseHelp => {
-                self.help = false;
+                self.overlays.help = false;
                 done
             }
             Action::HelpScroll(n) => {
-                let max = self.help_max;
-                let s = &mut self.help_scroll;
+                let max = self.overlays.help_max;
+                let s = &mut self.overlays.help_scroll;
                 *s = match u16::try_from(n) {
                     Ok(down) => s.saturating_add(down).min(max),
                     Err(_) => s.saturating_sub(n.unsigned_abs().min(u16::MAX.into()) as u16),
@@ -262,11 +262,11 @@ impl App {
                 done
             }
             Action::HelpTop => {
-                self.help_scroll = 0;
+                self.overlays.help_scroll = 0;
                 done
             }
             Action::HelpBottom => {
-                self.help_scroll = self.help_max;
+                self.overlays.help_scroll = self.overlays.help_max;
                 done
             }
             Action::ChatView => {
@@ -282,17 +282,18 @@ impl App {
                 done
             }
             Action::ClosePalette => {
-                self.palette = None;
+                self.overlays.palette = None;
                 done
             }
             Action::PaletteMove(n) => {
-                if let Some(p) = self.palette.as_mut() {
+                if let Some(p) = self.overlays.palette.as_mut() {
                     p.move_by(n as isize);
                 }
                 done
             }
             Action::PaletteRun => {
                 let Some(action) = self
+                    .overlays
                     .palette
                     .as_ref()
                     .and_then(|p| p.current())
@@ -301,7 +302,7 @@ impl App {
                     self.notify(NoteLevel::Warn, "nothing matches — Esc closes the palette");
                     return Err(Refused);
                 };
-                self.palette = None;
+                self.overlays.palette = None;
                 self.apply(action)
             }
             Action::Snippet(i) => Ok(self.send_snippet(i)),
@@ -318,15 +319,14 @@ impl App {
                 done
             }
             Action::Reveal => {
-                self.login.reveal = !self.login.reveal;
+                self.login.toggle_reveal();
                 done
             }
             Action::ChoiceNext | Action::ChoicePrev => {
                 let forward = a == Action::ChoiceNext;
                 match self.focus {
                     Focus::Profile => self.cycle_profile(forward),
-                    Focus::Auth if forward => self.login.auth = self.login.auth.next(),
-                    Focus::Auth => self.login.auth = self.login.auth.prev(),
+                    Focus::Auth => self.login.cycle_auth(forward),
                     _ => {}
                 }
                 done
@@ -342,11 +342,11 @@ impl App {
             }
             Action::SubmitLine => self.run_line(),
             Action::RecallOlder => {
-                self.input.recall_older();
+                self.chat.input.recall_older();
                 done
             }
             Action::RecallNewer => {
-                self.input.recall_newer();
+                self.chat.input.recall_newer();
                 done
             }
             Action::HistoryPage(_)
@@ -378,7 +378,7 @@ impl App {
             Action::ExportHar(file) => self.export_har(file),
             Action::Send(text) => self.send_text_line(text),
             Action::Close { code, reason } => {
-                if self.conn.is_open() {
+                if self.session.conn().is_open() {
                     Ok(vec![Command::Net(NetCommand::Close { code, reason })])
                 } else {
                     self.notify(NoteLevel::Warn, "not connected — nothing to close");
@@ -386,7 +386,7 @@ impl App {
                 }
             }
             Action::SendFile(path) => {
-                if self.conn == ConnState::LoggedIn {
+                if self.session.logged_in() {
                     self.notify(NoteLevel::Info, format!("reading {}…", path.display()));
                     Ok(vec![Command::SendFile(path)])
                 } else {
@@ -405,10 +405,10 @@ impl App {
     }
 
     fn scroll_history(&mut self, a: &Action) {
-        let geo = self.geometry;
+        let geo = self.chat.geometry;
         let page = (geo.height as usize).saturating_sub(1).max(1);
         let store = self.source.log.store();
-        let h = &mut self.history;
+        let h = &mut self.chat.history;
         match *a {
             Action::HistoryPage(n) if n < 0 => {
                 h.scroll_up(page * n.unsigned_abs() as usize, &geo, store)

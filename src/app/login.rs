@@ -34,20 +34,29 @@ impl Focus {
     }
 }
 
+/// Why the login pane cannot be submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    /// This field must be filled first (what to say about it).
+    Missing(Focus, &'static str),
+    /// This field is wrong; the pane shows why.
+    Bad(Focus),
+}
+
 /// The login pane's contents. Deliberately not `Debug`: it holds the password.
 pub struct LoginForm {
-    pub(crate) url: Input,
-    pub(crate) user: Input,
-    pub(crate) password: Input,
-    pub(crate) auth: AuthMethod,
+    url: Input,
+    user: Input,
+    password: Input,
+    auth: AuthMethod,
     /// Show the password in clear.
-    pub(crate) reveal: bool,
+    reveal: bool,
     /// The last failure (connection error or login rejection), shown in red.
-    pub(crate) error: Option<String>,
+    error: Option<String>,
     /// Names of the saved profiles offered at the top of the pane.
-    pub(crate) profiles: Vec<String>,
+    profiles: Vec<String>,
     /// The profile last picked (index into `profiles`).
-    pub(crate) profile: Option<usize>,
+    profile: Option<usize>,
 }
 
 impl LoginForm {
@@ -66,6 +75,71 @@ impl LoginForm {
 
     /// Fill the fields from a profile's spec (the password too: from its `password_env`,
     /// else empty).
+    pub(crate) fn offer_profiles(&mut self, names: Vec<String>, picked: Option<usize>) {
+        self.profiles = names;
+        self.profile = picked;
+    }
+
+    /// The index of the profile last picked.
+    pub(crate) fn picked_profile(&self) -> Option<usize> {
+        self.profile
+    }
+
+    /// Profile `i` was picked but cannot be used: `why` is shown.
+    pub(crate) fn profile_failed(&mut self, i: usize, why: String) {
+        self.profile = Some(i);
+        self.error = Some(why);
+    }
+
+    pub(crate) fn set_error(&mut self, error: Option<String>) {
+        self.error = error;
+    }
+
+    pub(crate) fn toggle_reveal(&mut self) {
+        self.reveal = !self.reveal;
+    }
+
+    /// ←/→ on the Auth field.
+    pub(crate) fn cycle_auth(&mut self, forward: bool) {
+        self.auth = if forward {
+            self.auth.next()
+        } else {
+            self.auth.prev()
+        };
+    }
+
+    /// Enter: the session the pane describes, over `template` (login rules, headers…), or
+    /// the field to fill or fix. Once sent, the password is not shown again.
+    pub(crate) fn submit(&mut self, template: &ConnectSpec) -> Result<ConnectSpec, Invalid> {
+        if let Some((field, what)) = self.missing() {
+            self.error = None;
+            return Err(Invalid::Missing(field, what));
+        }
+        let url = match crate::spec::validate_url(self.url.value()) {
+            Ok(u) => u,
+            Err(e) => {
+                self.error = Some(e.to_string());
+                return Err(Invalid::Bad(Focus::Url));
+            }
+        };
+        let mut spec = template.clone();
+        spec.url = url;
+        spec.user = if self.relevant(Focus::User) {
+            self.user().to_string()
+        } else {
+            String::new()
+        };
+        spec.password = if self.relevant(Focus::Password) {
+            self.password()
+        } else {
+            Default::default()
+        };
+        spec.auth = self.auth;
+        self.reveal = false;
+        self.error = None;
+        Ok(spec)
+    }
+
     pub(crate) fn fill(&mut self, index: usize, spec: &ConnectSpec) {
         self.url = Input::new(spec.url.clone());
         self.user = Input::new(spec.user.clone());

@@ -187,7 +187,7 @@ impl App {
     }
 
     pub(super) fn ping_now(&mut self) -> Result<Vec<Command>, Refused> {
-        if !self.conn.is_open() {
+        if !self.session.conn().is_open() {
             self.notify(NoteLevel::Warn, "not connected — no ping sent");
             return Err(Refused);
         }
@@ -219,7 +219,7 @@ impl App {
 
     /// Export the frames as HAR to `path` (a dated name when `None`).
     pub(super) fn export_har(&mut self, path: Option<PathBuf>) -> Result<Vec<Command>, Refused> {
-        if self.source.log.store().is_empty() && self.handshake.is_none() {
+        if self.source.log.store().is_empty() && self.session.handshake().is_none() {
             self.notify(NoteLevel::Warn, "nothing to export yet");
             return Err(Refused);
         }
@@ -251,7 +251,7 @@ impl App {
                     let (_, sent) = pings[i];
                     pings.drain(..=i);
                     if let Ok(d) = f.at.duration_since(sent) {
-                        self.rtt = Some(d);
+                        let _ = self.session.on_net(crate::model::NetEvent::Rtt(d));
                     }
                 }
             }

@@ -225,14 +225,14 @@ pub fn fuzzy_match(query: &str, text: &str) -> Option<(i32, Vec<usize>)> {
 impl App {
     /// The open palette, if any.
     pub fn palette(&self) -> Option<&Palette> {
-        self.palette.as_ref()
+        self.overlays.palette.as_ref()
     }
 
     /// Ctrl-P: the palette over this session's snippets and commands.
     pub(super) fn open_palette(&mut self) {
         let hint = |a: &Action| keymap::key_for(Context::Global, a);
         let mut items = Vec::new();
-        for (i, s) in self.snippets.iter().enumerate() {
+        for (i, s) in self.profiles.snippets.iter().enumerate() {
             let detail = match (&s.text, &s.hex) {
                 (_, Some(h)) => format!("binary {}", h.trim()),
                 (Some(t), None) => crate::text::sanitize_line(t),
@@ -285,7 +285,7 @@ impl App {
                 action,
             });
         }
-        for (i, p) in self.profiles.iter().enumerate() {
+        for (i, p) in self.profiles.saved.iter().enumerate() {
             items.push(Item {
                 label: format!("connect @{}", crate::text::sanitize_line(&p.name)),
                 detail: crate::text::sanitize_line(&p.url),
@@ -293,7 +293,7 @@ impl App {
                 action: Action::ConnectProfile(i),
             });
         }
-        self.palette = Some(Palette::new(items));
+        self.overlays.palette = Some(Palette::new(items));
     }
 }
 

@@ -156,7 +156,7 @@ impl App {
     /// Enter in the message input: the line's slash command, or the line sent. The line
     /// leaves the input (remembered for ↑ recall) once done; it stays when refused.
     pub(super) fn run_line(&mut self) -> Result<Vec<Command>, Refused> {
-        let line = self.input.value().to_string();
+        let line = self.chat.input.value().to_string();
         if line.is_empty() {
             return Ok(Vec::new());
         }
@@ -169,7 +169,7 @@ impl App {
             }
         };
         let cmds = self.apply(action)?;
-        self.input.take();
+        self.chat.input.take();
         Ok(cmds)
     }
 

@@ -189,6 +189,7 @@ impl Task {
         self.out.state(ConnState::Reconnecting {
             attempt: o.attempts,
             retry_at: SystemTime::now() + delay,
+            delay,
             reason: o.reason.clone(),
         });
         let wait = sleep(delay);
