@@ -5,6 +5,7 @@
 //! Several sessions ("tabs") can be open at once; each has its own `App` (chat, monitor),
 //! network task and recording. Ctrl-T opens one, Alt-←/→ switch.
 
+mod deck;
 mod tab;
 pub mod tap;
 
@@ -12,14 +13,15 @@ use std::io;
 use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
-use crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
+use crossterm::event::{Event as TermEvent, KeyEvent};
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::time::Instant;
 
-use crate::app::{App, AppInit, Command, Event};
+use crate::app::{App, AppInit, Command};
 use crate::model::NetEvent;
+pub use deck::Deck;
 pub use tab::{Flow, Tab};
 
 /// At most this many draws a second; bursts in between are coalesced into one draw.
@@ -111,14 +113,14 @@ pub enum Exit {
 
 /// Run until the user quits, a signal arrives or the input ends. Draws only when something
 /// changed, at most once per `FRAME_INTERVAL`; sleeps (no timers, no polling) while nothing
-/// happens.
+/// happens. Each wake-up goes to one method of [`Deck`], which tests can drive alone.
 pub async fn run<B, I, S>(
     terminal: &mut Terminal<B>,
     app: App,
     initial: Vec<Command>,
     input: I,
     shutdown: S,
-    mut opts: RunOptions,
+    opts: RunOptions,
 ) -> anyhow::Result<Exit>
 where
     B: Backend,
@@ -128,219 +130,38 @@ where
 {
     let mut input = input;
     tokio::pin!(shutdown);
-    let mut tabs = vec![Tab::new(app, opts.no_redact)];
-    let mut active = 0usize;
+    let mut deck = Deck::new(app, initial, opts);
     let mut batch: Vec<NetEvent> = Vec::with_capacity(NET_BATCH);
-    let mut dirty = true;
-    let mut last_draw: Option<Instant> = None;
-    let mut quitting = false;
-    let mut rr = 0usize;
-    let mut draws = 0usize;
-
-    if let Some(path) = &opts.record {
-        tabs[0].start_recording(path);
-    }
-    let started = Instant::now();
-    let mut player = opts.script.take().map(crate::script::Player::new);
-    let mut script_wake: Option<Instant> = player.as_ref().map(|_| started);
-    let mut script_error: Option<anyhow::Error> = None;
-    let mut next_tick: Option<Instant> = None;
-    // The session that ticks are being delivered to, while they are.
-    let mut ticking: Option<usize> = None;
-
-    for cmd in initial {
-        quitting |= tabs[0].execute(cmd) == Flow::Quit;
-    }
-
     let exit = loop {
-        for t in &mut tabs {
-            for text in t.take_copies() {
-                let failed = match opts.clipboard.as_mut() {
-                    Some(c) => c.copy(&text).err().map(|e| format!("copy failed: {e}")),
-                    None => Some("no clipboard in this run — nothing copied".to_string()),
-                };
-                if let Some(why) = failed {
-                    let _ = t.update(Event::Notice(crate::app::NoteLevel::Error, why));
-                }
-            }
-        }
-        if quitting {
+        deck.deliver_copies();
+        if deck.quitting {
             break Exit::Quit;
         }
-        let next_draw = match last_draw {
-            Some(t) => t + FRAME_INTERVAL,
-            None => Instant::now(),
-        };
-        match tabs[active].tick_in(SystemTime::now()) {
-            Some(d) => {
-                if ticking != Some(active) {
-                    // Ticks just became needed (the monitor opened, another session came
-                    // forward, a countdown started): bring the clock up to date for this draw
-                    // rather than show a stale one until the first tick.
-                    ticking = Some(active);
-                    let _ = tabs[active].update(Event::Tick(SystemTime::now()));
-                    dirty = true;
-                }
-                next_tick.get_or_insert_with(|| Instant::now() + d);
-            }
-            None => {
-                next_tick = None;
-                ticking = None;
-            }
-        }
+        let next_draw = deck.next_draw();
+        deck.plan_ticks(SystemTime::now());
         tokio::select! {
             biased;
             _ = &mut shutdown => break Exit::Signal,
-            ev = input.next() => {
-                let ev = match ev {
-                    Some(Ok(ev)) => ev,
-                    Some(Err(e)) => return Err(e.into()),
-                    None => break Exit::InputClosed,
-                };
-                match ev {
-                    TermEvent::Key(k) if k.kind != KeyEventKind::Release => {
-                        match deck_key(&k, &opts) {
-                            Some(DeckKey::New) => {
-                                if let Some(init) = &opts.new_session {
-                                    let (mut app, cmds) = App::new(init.clone());
-                                    app.set_utc_offset(opts.utc_offset);
-                                    if let Some((frames, bytes)) = opts.frame_limits {
-                                        app.set_frame_limits(frames, bytes);
-                                    }
-                                    let mut tab = Tab::new(app, opts.no_redact);
-                                    if let Some((w, h)) = tabs[active].size {
-                                        tab.resize(w, h);
-                                    }
-                                    tabs.push(tab);
-                                    active = tabs.len() - 1;
-                                    for cmd in cmds {
-                                        quitting |= tabs[active].execute(cmd) == Flow::Quit;
-                                    }
-                                }
-                            }
-                            Some(DeckKey::Next) => active = (active + 1) % tabs.len(),
-                            Some(DeckKey::Prev) => active = (active + tabs.len() - 1) % tabs.len(),
-                            None => quitting |= tabs[active].update(Event::Key(k)) == Flow::Quit,
-                        }
-                        tabs[active].unread = 0;
-                        dirty = true;
-                    }
-                    TermEvent::Resize(w, h) => {
-                        for t in &mut tabs {
-                            t.resize(w, h);
-                        }
-                        dirty = true;
-                    }
-                    TermEvent::Mouse(m) => {
-                        quitting |= tabs[active].update(Event::Mouse(m)) == Flow::Quit;
-                        dirty = true;
-                    }
-                    TermEvent::Paste(s) => {
-                        quitting |= tabs[active].update(Event::Paste(s)) == Flow::Quit;
-                        dirty = true;
-                    }
-                    _ => {}
-                }
-            }
+            ev = input.next() => match ev {
+                Some(Ok(ev)) => deck.on_terminal(ev),
+                Some(Err(e)) => return Err(e.into()),
+                None => break Exit::InputClosed,
+            },
             // A due frame goes before more network events, so a flood cannot hold the
             // screen back (the batch limit bounds the time between two draws).
-            _ = tokio::time::sleep_until(next_draw), if dirty => {
-                // The frame's start, not its end, sets the cadence (a draw takes time).
-                let started_at = Instant::now();
-                draws += 1;
-                let fault = opts.panic_at_draw == Some(draws);
-                let mut fb = None;
-                terminal.draw(|f| {
-                    fb = Some(draw(f, &tabs, active, SystemTime::now()));
-                    if fault {
-                        panic!("injected fault: panic in draw {draws}");
-                    }
-                })?;
-                if let Some(fb) = fb {
-                    let _ = tabs[active].update(Event::Drawn(fb));
-                }
-                last_draw = Some(started_at);
-                dirty = false;
+            _ = tokio::time::sleep_until(next_draw), if deck.dirty => deck.draw(terminal)?,
+            (i, _n) = recv_any(&mut deck.tabs, &mut batch, &mut deck.rr) => {
+                deck.on_net_batch(i, &mut batch);
             }
-            (i, _n) = recv_any(&mut tabs, &mut batch, &mut rr) => {
-                if i == active
-                    && let Some(p) = player.as_mut()
-                {
-                    let mut heard = false;
-                    for text in batch.iter().filter_map(received_text) {
-                        p.on_text(text);
-                        heard = true;
-                    }
-                    if heard {
-                        script_wake = Some(Instant::now());
-                    }
-                }
-                quitting |= tabs[i].on_net(&mut batch, i == active) == Flow::Quit;
-                dirty |= i == active || tabs.len() > 1;
+            _ = sleep_until_some(deck.script_wake), if deck.script_wake.is_some() => {
+                deck.on_script_wake();
             }
-            _ = sleep_until_some(script_wake), if script_wake.is_some() => {
-                script_wake = None;
-                let Some(p) = player.as_mut() else { continue };
-                loop {
-                    use crate::script::Action;
-                    match p.next(started.elapsed()) {
-                        Action::Key(k) => {
-                            quitting |= tabs[active].update(Event::Key(k)) == Flow::Quit;
-                            dirty = true;
-                        }
-                        Action::Sleep(d) => {
-                            script_wake = Some(Instant::now() + d);
-                            break;
-                        }
-                        Action::TimedOut { line, pattern } => {
-                            script_error = Some(anyhow::anyhow!(
-                                "script line {line}: no received message matched {pattern:?} in time"
-                            ));
-                            quitting = true;
-                            break;
-                        }
-                        Action::Quit => {
-                            quitting = true;
-                            break;
-                        }
-                        Action::Done => {
-                            player = None;
-                            break;
-                        }
-                    }
-                }
-            }
-            _ = sleep_until_some(next_tick), if next_tick.is_some() => {
-                next_tick = None;
-                let _ = tabs[active].update(Event::Tick(SystemTime::now()));
-                dirty = true;
+            _ = sleep_until_some(deck.next_tick), if deck.next_tick.is_some() => {
+                deck.on_tick(SystemTime::now());
             }
         }
     };
-
-    // Leave politely: Close 1000 on every session, then wait briefly for the replies.
-    let deadline = Instant::now() + QUIT_CLOSE_WAIT;
-    for t in &mut tabs {
-        t.begin_close();
-    }
-    for t in &mut tabs {
-        t.finish_close(deadline).await;
-    }
-    if exit == Exit::Quit {
-        let _ = terminal.draw(|f| {
-            draw(f, &tabs, active, SystemTime::now());
-        });
-    }
-    if let Some(path) = &opts.har {
-        tabs[0].export_har(path)?;
-    }
-    if let Some(e) = tabs.iter_mut().find_map(|t| t.record_error.take()) {
-        return Err(anyhow::anyhow!(e));
-    }
-    match script_error {
-        Some(e) => Err(e),
-        None => Ok(exit),
-    }
+    deck.finish(terminal, exit).await
 }
 
 enum DeckKey {
