@@ -148,7 +148,7 @@ impl Config {
         let (mut cfg, path) = Config::load_main(explicit)?;
         if let Some(path) = path {
             let snippets = path.with_file_name(SNIPPETS_FILE);
-            match std::fs::read_to_string(&snippets) {
+            match crate::files::read_text(&snippets, crate::files::MAX_SMALL_FILE) {
                 Ok(text) => cfg.add_snippets(&text, &snippets)?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
@@ -172,7 +172,7 @@ impl Config {
                 },
             },
         };
-        let cfg = match std::fs::read_to_string(&path) {
+        let cfg = match crate::files::read_text(&path, crate::files::MAX_SMALL_FILE) {
             Ok(text) => Config::parse(&text, &path)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Config::default(),
             Err(e) => {

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod files;
 pub mod model;
 pub mod monitor;
 pub mod net;

@@ -41,7 +41,7 @@ pub const DEFAULT_KEY_DELAY: Duration = Duration::from_millis(60);
 
 impl Script {
     pub fn load(path: &std::path::Path) -> anyhow::Result<Script> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::files::read_text(path, crate::files::MAX_SMALL_FILE)
             .map_err(|e| anyhow::anyhow!("cannot read script {}: {e}", path.display()))?;
         Script::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }

@@ -5,8 +5,9 @@ use crate::cli::KeepArgs;
 use crate::tui::RunOptions;
 
 pub async fn run(file: &std::path::Path, keep: &KeepArgs, utc_offset: i32) -> anyhow::Result<()> {
-    super::require_terminal("")?;
+    // The file first: what is wrong with it matters more than where the UI would run.
     let recording = crate::record::jsonl::read(file)?;
+    super::require_terminal("")?;
     let (frames, bytes) = keep.limits();
     let mut app = App::replay_with_limits(recording, &file.display().to_string(), frames, bytes);
     app.set_utc_offset(utc_offset);

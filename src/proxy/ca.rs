@@ -69,9 +69,9 @@ impl Ca {
         let key_path = dir.join(KEY_FILE);
         let (cert_pem, key) = match (cert_path.exists(), key_path.exists()) {
             (true, true) => {
-                let cert = std::fs::read_to_string(&cert_path)
+                let cert = crate::files::read_text(&cert_path, crate::files::MAX_SMALL_FILE)
                     .with_context(|| format!("cannot read {}", cert_path.display()))?;
-                let key_pem = std::fs::read_to_string(&key_path)
+                let key_pem = crate::files::read_text(&key_path, crate::files::MAX_SMALL_FILE)
                     .with_context(|| format!("cannot read {}", key_path.display()))?;
                 let key = KeyPair::from_pem(&key_pem).with_context(|| {
                     format!(

@@ -505,13 +505,18 @@ fn parse_handshake(l: LineIn) -> Result<HandshakeInfo, String> {
 /// Read a whole recording file.
 pub fn read(path: impl AsRef<Path>) -> anyhow::Result<Recording> {
     let path = path.as_ref();
-    let file =
-        File::open(path).with_context(|| format!("cannot open recording {}", path.display()))?;
+    let file = crate::files::open_regular(path)
+        .with_context(|| format!("cannot open recording {}", path.display()))?;
     read_from(BufReader::with_capacity(1 << 16, file))
         .with_context(|| format!("cannot read recording {}", path.display()))
 }
 
-/// Read a recording from any reader (errors name the 1-based line).
+/// The longest line a recording may have: a 64 MiB message (the default `--max-message`)
+/// base64-encoded or JSON-escaped, with room to spare. A longer line is not a recording's.
+pub const MAX_LINE: usize = 128 << 20;
+
+/// Read a recording from any reader (errors name the 1-based line; a line over [`MAX_LINE`]
+/// is an error, read no further than the limit).
 pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
     let mut rec = Recording::default();
     let mut buf = Vec::with_capacity(512);
@@ -521,7 +526,8 @@ pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
     let mut conn = 1u64;
     loop {
         buf.clear();
-        let n = r
+        let n = (&mut r)
+            .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut buf)
             .with_context(|| format!("line {}: read error", lineno + 1))?;
         if n == 0 {
@@ -529,6 +535,13 @@ pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
         }
         lineno += 1;
         let complete = buf.last() == Some(&b'\n');
+        if !complete && buf.len() > MAX_LINE {
+            bail!(
+                "line {lineno} is longer than {} MiB without a line break: this is not a wsdeck \
+                 recording",
+                MAX_LINE >> 20
+            );
+        }
         let mut bytes = &buf[..];
         if complete {
             bytes = &bytes[..bytes.len() - 1];

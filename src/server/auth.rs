@@ -64,7 +64,7 @@ impl std::fmt::Debug for UserDb {
 impl UserDb {
     /// Read a users file. Errors name the file and the line.
     pub fn load(path: &Path) -> anyhow::Result<UserDb> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::files::read_text(path, crate::files::MAX_SMALL_FILE)
             .with_context(|| format!("cannot read users file {}", path.display()))?;
         UserDb::parse(&text).with_context(|| format!("users file {}", path.display()))
     }

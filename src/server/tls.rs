@@ -21,9 +21,9 @@ pub fn load_tls_config(
     cert_pem: &Path,
     key_pem: &Path,
 ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    let cert_bytes = std::fs::read(cert_pem)
+    let cert_bytes = crate::files::read_bounded(cert_pem, crate::files::MAX_SMALL_FILE)
         .with_context(|| format!("cannot read --tls-cert {}", cert_pem.display()))?;
-    let key_bytes = std::fs::read(key_pem)
+    let key_bytes = crate::files::read_bounded(key_pem, crate::files::MAX_SMALL_FILE)
         .with_context(|| format!("cannot read --tls-key {}", key_pem.display()))?;
     tls_config_from_pem(&cert_bytes, &key_bytes).with_context(|| {
         format!(

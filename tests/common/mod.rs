@@ -68,6 +68,51 @@ pub fn wait_guarded(child: &mut Child, what: &str) -> std::process::ExitStatus {
     }
 }
 
+/// Run `cmd` to its end with its output collected, killing it (and panicking) after `GUARD`:
+/// for commands that must fail fast instead of hanging.
+pub fn output_guarded(cmd: &mut std::process::Command, what: &str) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let status = wait_guarded(&mut child, what);
+    std::process::Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// (VmRSS, VmHWM) in KiB of process `pid`, read from `/proc/PID/status`: the memory it holds
+/// now and the most it ever held.
+pub fn memory_kib(pid: u32) -> (u64, u64) {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {path}"))
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 /// Send SIGTERM to a child (via the `kill` command, no extra crates).
 pub fn sigterm(child: &Child) {
     let status = std::process::Command::new("kill")

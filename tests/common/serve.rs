@@ -94,17 +94,7 @@ impl ServeProcess {
     /// (VmRSS, VmHWM) in KiB, read from `/proc/PID/status`: the memory it holds now and the
     /// most it ever held.
     pub fn memory_kib(&self) -> (u64, u64) {
-        let path = format!("/proc/{}/status", self.child.id());
-        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("no {name} in {path}"))
-        };
-        (field("VmRSS:"), field("VmHWM:"))
+        super::memory_kib(self.child.id())
     }
 
     /// SIGTERM, then wait (guarded) for it to exit.
