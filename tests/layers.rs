@@ -11,6 +11,8 @@ const LAYERS: &[(&str, u32)] = &[
     // base: untrusted text, the data model, the wire (streams, HTTP heads, compression)
     ("text", 0),
     ("model", 0),
+    // files the user names: regular files only, bounded reads
+    ("files", 0),
     ("wire", 1),
     // the domain: what a session is (ConnectSpec, validation, profile + flags)
     ("spec", 2),
