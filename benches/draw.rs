@@ -213,11 +213,19 @@ fn key(code: KeyCode) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+thread_local! {
+    /// The view layer's cache, kept between draws as the runtime keeps one per session.
+    static VIEW_CACHE: std::cell::RefCell<wsdeck::ui::ViewCache> = Default::default();
+}
+
 fn draw(term: &mut Terminal<TestBackend>, app: &App) {
-    term.draw(|f| {
-        wsdeck::ui::draw(f, app);
-    })
-    .expect("TestBackend cannot fail");
+    VIEW_CACHE.with_borrow_mut(|cache| {
+        term.draw(|f| {
+            let area = f.area();
+            wsdeck::ui::draw_in(f, area, app, std::time::SystemTime::now(), cache);
+        })
+        .expect("TestBackend cannot fail");
+    });
 }
 
 /// Draw and hand the feedback (page sizes) back, as the runtime does.

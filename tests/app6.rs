@@ -957,6 +957,7 @@ fn clicks_in_a_second_tab_land_below_the_tab_bar() {
             rest,
             &a,
             std::time::SystemTime::now(),
+            &mut wsdeck::ui::ViewCache::default(),
         ));
     })
     .unwrap();

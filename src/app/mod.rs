@@ -128,6 +128,8 @@ pub struct Feedback {
     pub chat: Option<ChatGeometry>,
     /// How far the help overlay can scroll, when it was drawn.
     pub help_max: Option<u16>,
+    /// What the monitor's draw measured, when it was drawn.
+    pub monitor: Option<crate::monitor::Drawn>,
 }
 
 impl Feedback {
@@ -497,6 +499,9 @@ impl App {
         }
         if let Some(g) = fb.chat {
             self.chat.geometry = g;
+        }
+        if let Some(d) = fb.monitor {
+            self.monitor.drawn(d);
         }
         if let Some(max) = fb.help_max {
             self.overlays.help_max = max;

@@ -121,8 +121,8 @@ impl App {
     pub(super) fn apply_monitor(&mut self, a: &Action) {
         let m = &mut self.monitor;
         let log = &self.source.log;
-        let page = m.page.get().max(1) as isize;
-        let detail_page = m.detail_page.get() as isize;
+        let page = m.page.max(1) as isize;
+        let detail_page = m.detail_page as isize;
         match *a {
             Action::MoveSelection(n) => m.move_selection(log, n as isize),
             Action::SelectPage(n) => m.move_selection(log, page * n as isize),

@@ -11,7 +11,6 @@
 //! absolute indices, appended as frames arrive and trimmed at the front as frames are dropped;
 //! positions in it are found by binary search.
 
-use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
@@ -24,23 +23,6 @@ use crate::record::stats::Stats;
 use crate::record::{FrameLog, FrameStore, FrameView};
 
 pub mod filter;
-
-/// What the detail pane shows, for the draw-side cache key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailKind {
-    Frame { abs: u64, hex: bool },
-    Handshake { generation: u64 },
-}
-
-/// Lines of the detail pane laid out for one width, kept between draws (filled by the UI).
-#[derive(Debug)]
-pub struct DetailCache {
-    pub kind: DetailKind,
-    pub width: u16,
-    pub lines: Vec<ratatui::text::Line<'static>>,
-    /// How the payload is shown ("text", "JSON", "hex", …), for the pane's title.
-    pub what: &'static str,
-}
 
 /// The filter line while it is being typed.
 #[derive(Debug, Default)]
@@ -67,13 +49,25 @@ pub struct Monitor {
     pub(crate) recording: Option<PathBuf>,
     pub(crate) pings: u64,
     pub(crate) last_export: Option<(String, u32)>,
-    // Kept by the draw:
-    pub(crate) top: Cell<u64>,
-    pub(crate) page: Cell<u16>,
-    pub(crate) detail_page: Cell<u16>,
-    pub(crate) detail_max: Cell<usize>,
-    pub(crate) rows_drawn: Cell<u64>,
-    pub(crate) detail_cache: RefCell<Option<DetailCache>>,
+    // What the last draw measured (handed back as a [`Drawn`] value):
+    pub(crate) top: u64,
+    pub(crate) page: u16,
+    pub(crate) detail_page: u16,
+    pub(crate) detail_max: usize,
+}
+
+/// What a draw of the monitor measured, handed back to the view state (the app's
+/// `Event::Drawn`): nothing is written into the state while it is drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drawn {
+    /// Absolute index of the table's top row (the viewport keeps it while it can).
+    pub top: Option<u64>,
+    /// Rows the table showed (paging uses it).
+    pub page: Option<u16>,
+    /// The detail pane's rows and how far it can scroll.
+    pub detail: Option<(u16, usize)>,
+    /// Table rows formatted by this draw (drawing is O(visible rows)).
+    pub rows: u64,
 }
 
 impl Default for Monitor {
@@ -90,12 +84,10 @@ impl Default for Monitor {
             recording: None,
             pings: 0,
             last_export: None,
-            top: Cell::new(0),
-            page: Cell::new(10),
-            detail_page: Cell::new(10),
-            detail_max: Cell::new(usize::MAX),
-            rows_drawn: Cell::new(0),
-            detail_cache: RefCell::new(None),
+            top: 0,
+            page: 10,
+            detail_page: 10,
+            detail_max: usize::MAX,
         }
     }
 }
@@ -195,33 +187,25 @@ impl Monitor {
         self.recording.as_ref()
     }
 
-    // ---- kept by the draw ----
+    // ---- measured by the draw ----
 
-    pub(crate) fn set_top(&self, abs: u64) {
-        self.top.set(abs);
-    }
-
-    /// Rows the table showed in the last draw (paging uses it).
-    pub(crate) fn set_page(&self, rows: u16) {
-        self.page.set(rows.max(1));
-    }
-
-    pub(crate) fn set_detail_geometry(&self, rows: u16, max_scroll: usize) {
-        self.detail_page.set(rows.max(1));
-        self.detail_max.set(max_scroll);
-    }
-
-    pub(crate) fn count_row_drawn(&self) {
-        self.rows_drawn.set(self.rows_drawn.get() + 1);
-    }
-
-    pub(crate) fn detail_cache(&self) -> &RefCell<Option<DetailCache>> {
-        &self.detail_cache
+    /// What the last draw measured replaces what an earlier one did.
+    pub fn drawn(&mut self, d: Drawn) {
+        if let Some(top) = d.top {
+            self.top = top;
+        }
+        if let Some(rows) = d.page {
+            self.page = rows.max(1);
+        }
+        if let Some((rows, max)) = d.detail {
+            self.detail_page = rows.max(1);
+            self.detail_max = max;
+        }
     }
 
     pub(crate) fn scroll_detail(&mut self, delta: isize) {
-        let cur = self.detail_scroll.min(self.detail_max.get());
-        self.detail_scroll = cur.saturating_add_signed(delta).min(self.detail_max.get());
+        let cur = self.detail_scroll.min(self.detail_max);
+        self.detail_scroll = cur.saturating_add_signed(delta).min(self.detail_max);
     }
 
     pub(crate) fn set_recording(&mut self, path: Option<PathBuf>) {
@@ -359,7 +343,7 @@ impl<'a> MonitorView<'a> {
     }
 
     pub fn detail_scroll(&self) -> usize {
-        self.state.detail_scroll.min(self.state.detail_max.get())
+        self.state.detail_scroll.min(self.state.detail_max)
     }
 
     pub fn recording(&self) -> Option<&'a PathBuf> {
@@ -368,12 +352,7 @@ impl<'a> MonitorView<'a> {
 
     /// Absolute index of the top row last drawn.
     pub fn top(&self) -> u64 {
-        self.state.top.get()
-    }
-
-    /// Table rows formatted by draws so far (a test hook: drawing is O(visible rows)).
-    pub fn rows_drawn(&self) -> u64 {
-        self.state.rows_drawn.get()
+        self.state.top
     }
 }
 

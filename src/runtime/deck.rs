@@ -240,7 +240,7 @@ impl Deck {
         let draws = self.draws;
         let mut fb = None;
         terminal.draw(|f| {
-            fb = Some(draw(f, &self.tabs, self.active, SystemTime::now()));
+            fb = Some(draw(f, &mut self.tabs, self.active, SystemTime::now()));
             if fault {
                 panic!("injected fault: panic in draw {draws}");
             }
@@ -269,7 +269,7 @@ impl Deck {
         }
         if exit == Exit::Quit {
             let _ = terminal.draw(|f| {
-                draw(f, &self.tabs, self.active, SystemTime::now());
+                draw(f, &mut self.tabs, self.active, SystemTime::now());
             });
         }
         if let Some(path) = &self.opts.har {

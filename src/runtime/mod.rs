@@ -186,13 +186,14 @@ fn deck_key(k: &KeyEvent, opts: &RunOptions) -> Option<DeckKey> {
 /// `now`; returns what the active session's draw measured.
 pub fn draw(
     frame: &mut ratatui::Frame,
-    tabs: &[Tab],
+    tabs: &mut [Tab],
     active: usize,
     now: SystemTime,
 ) -> crate::app::Feedback {
     let area = frame.area();
     if tabs.len() <= 1 {
-        return crate::ui::draw_in(frame, area, &tabs[active].app, now);
+        let t = &mut tabs[active];
+        return crate::ui::draw_in(frame, area, &t.app, now, &mut t.view_cache);
     }
     use ratatui::layout::{Constraint, Layout};
     let [bar, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
@@ -205,7 +206,8 @@ pub fn draw(
         })
         .collect();
     crate::ui::tabs::draw(frame, bar, &infos, active);
-    crate::ui::draw_in(frame, rest, &tabs[active].app, now)
+    let t = &mut tabs[active];
+    crate::ui::draw_in(frame, rest, &t.app, now, &mut t.view_cache)
 }
 
 /// Wait for the next batch from any session, taking turns so a flood on one cannot starve

@@ -25,6 +25,8 @@ pub struct Tab {
     pub unread: usize,
     /// Last terminal size, for tabs opened later.
     pub size: Option<(u16, u16)>,
+    /// What the view layer keeps between this session's draws.
+    pub view_cache: crate::ui::ViewCache,
     /// A recording that failed; reported at exit too.
     pub record_error: Option<String>,
     /// Next frame sequence number, so a reconnect never reuses one.
@@ -43,6 +45,7 @@ impl Tab {
             tap: Tap::new(no_redact),
             unread: 0,
             size: None,
+            view_cache: crate::ui::ViewCache::default(),
             record_error: None,
             next_seq: 1,
             last_conn: 0,

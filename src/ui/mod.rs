@@ -26,14 +26,34 @@ pub const LOGIN_COLUMN: u16 = 32;
 /// From this width on, the login pane is a column on the left; below, a block on top.
 pub const WIDE_FROM: u16 = 80;
 
-/// Draw the whole screen now; returns what was drawn where (for `Event::Drawn`).
+/// What the view layer keeps between draws of one session to draw faster: laid-out detail
+/// lines. Only a cache — a fresh one draws the same screen.
+#[derive(Debug, Default)]
+pub struct ViewCache {
+    detail: Option<monitor::DetailCache>,
+}
+
+/// Draw the whole screen now (with a fresh cache); returns what was drawn where (for
+/// `Event::Drawn`).
 pub fn draw(frame: &mut Frame, app: &App) -> Feedback {
-    draw_in(frame, frame.area(), app, SystemTime::now())
+    draw_in(
+        frame,
+        frame.area(),
+        app,
+        SystemTime::now(),
+        &mut ViewCache::default(),
+    )
 }
 
 /// Draw the whole screen of one session into `area` (the deck puts its tab bar above), with
 /// countdowns shown as of `now`.
-pub fn draw_in(frame: &mut Frame, area: Rect, app: &App, now: SystemTime) -> Feedback {
+pub fn draw_in(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    now: SystemTime,
+    cache: &mut ViewCache,
+) -> Feedback {
     let mut fb = Feedback {
         hits: Some(Vec::new()),
         ..Feedback::default()
@@ -42,7 +62,7 @@ pub fn draw_in(frame: &mut Frame, area: Rect, app: &App, now: SystemTime) -> Fee
         // The monitor takes everything above the status bar.
         let [main, status] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-        monitor::draw(frame, app, main, &mut fb);
+        monitor::draw(frame, app, main, &mut fb, &mut cache.detail);
         status::draw(frame, app, status, now);
     } else {
         let a = areas(app, area);

@@ -16,7 +16,6 @@ use super::{field_view, hexdump, json, shown_value, theme, truncate};
 use crate::app::history::{cell_width, wrap};
 use crate::app::{App, Feedback};
 use crate::model::{Direction, HandshakeInfo, Opcode, close_code_name};
-use crate::monitor::{DetailCache, DetailKind};
 use crate::record::FrameView;
 use crate::record::redact::redact_handshake;
 use crate::text::{display_lines, hidden_count, sanitize_line};
@@ -32,8 +31,31 @@ const JSON_MAX_LINES: usize = 5_000;
 const BINARY: Color = Color::Magenta;
 const CONTROL: Color = Color::Blue;
 
+/// What the detail pane shows, for the draw-side cache key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailKind {
+    Frame { abs: u64, hex: bool },
+    Handshake { generation: u64 },
+}
+
+/// Lines of the detail pane laid out for one width, kept between draws in the view layer's [`crate::ui::ViewCache`].
+#[derive(Debug)]
+pub struct DetailCache {
+    pub kind: DetailKind,
+    pub width: u16,
+    pub lines: Vec<ratatui::text::Line<'static>>,
+    /// How the payload is shown ("text", "JSON", "hex", …), for the pane's title.
+    pub what: &'static str,
+}
+
 /// Draw the monitor into `area` (everything above the status bar).
-pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
+pub(super) fn draw(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    fb: &mut Feedback,
+    cache: &mut Option<DetailCache>,
+) {
     let m = app.monitor();
     let editing = m.filter_edit().is_some();
     let strip_h = if area.height >= 10 { 2 } else { 0 };
@@ -56,7 +78,8 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) 
     }
     draw_table(frame, app, table, fb);
     if detail_h > 0 {
-        draw_detail(frame, app, detail);
+        let d = draw_detail(frame, app, detail, cache);
+        fb.monitor.get_or_insert_default().detail = Some(d);
     }
     if editing {
         draw_filter_line(frame, app, filter_line);
@@ -457,7 +480,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         ..inner
     };
     let h = rows_area.height as usize;
-    m.state.set_page(rows_area.height);
+    fb.monitor.get_or_insert_default().page = Some(rows_area.height);
     let n = m.row_count();
     if n == 0 {
         let msg = if m.filter().is_some() {
@@ -485,9 +508,8 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         top = sel + 1 - h;
     }
     top = top.min(n.saturating_sub(h));
-    if let Some(abs) = m.row_abs(top) {
-        m.state.set_top(abs);
-    }
+    fb.monitor.get_or_insert_default().top = m.row_abs(top);
+    let mut rows_drawn = 0;
     let offset = app.utc_offset();
     let buf = frame.buffer_mut();
     for (i, row) in (top..n.min(top + h)).enumerate() {
@@ -497,7 +519,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         let Some(v) = m.frame(abs) else {
             continue;
         };
-        m.state.count_row_drawn();
+        rows_drawn += 1;
         let y = rows_area.y + i as u16;
         let mut spans = Vec::with_capacity(8);
         if cols.time {
@@ -535,6 +557,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
             buf.set_style(r, theme::selected());
         }
     }
+    fb.monitor.get_or_insert_default().rows += rows_drawn;
 }
 
 // ---------- detail pane ----------
@@ -783,7 +806,13 @@ fn handshake_lines(h: &HandshakeInfo, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
+/// Returns the pane's rows and how far it can scroll.
+fn draw_detail(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    cache: &mut Option<DetailCache>,
+) -> (u16, usize) {
     let m = app.monitor();
     let inner_w = Block::bordered().inner(area).width;
     let (kind, title): (Option<DetailKind>, Line<'static>) = if m.handshake_panel() {
@@ -808,7 +837,6 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
             ),
         }
     };
-    let mut cache = m.state.detail_cache().borrow_mut();
     let fresh = match (&*cache, kind) {
         (Some(c), Some(k)) => c.kind != k || c.width != inner_w,
         _ => true,
@@ -858,7 +886,7 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
     let lines: &[Line<'static>] = cache.as_ref().map(|c| c.lines.as_slice()).unwrap_or(&[]);
     let h = inner.height as usize;
     let max = lines.len().saturating_sub(h);
-    m.state.set_detail_geometry(inner.height, max);
+    let measured = (inner.height, max);
     let scroll = m.detail_scroll().min(max);
     if lines.len() > h {
         block = block.title_bottom(
@@ -882,12 +910,13 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
             "Select a frame (j/k, ↑/↓) to see its payload here."
         };
         frame.render_widget(Paragraph::new(Span::styled(msg, theme::dim())), inner);
-        return;
+        return measured;
     }
     let buf = frame.buffer_mut();
     for (i, l) in lines.iter().skip(scroll).take(h).enumerate() {
         buf.set_line(inner.x, inner.y + i as u16, l, inner.width);
     }
+    measured
 }
 
 fn frame_title(v: &FrameView<'_>) -> Line<'static> {
