@@ -95,6 +95,15 @@ pub struct ConnectArgs {
     /// Accept any TLS certificate (wss:// only). Shown as a warning.
     #[arg(long)]
     pub insecure: bool,
+    /// Trust the CA certificates in this PEM file instead of the system store (wss://).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM chain) for servers that ask for one (mutual TLS).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of --cert, when it is not in the --cert file itself.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
     /// Show passwords and Authorization/Cookie values instead of ***.
     #[arg(long)]
     pub no_redact: bool,
@@ -326,6 +335,11 @@ impl ConnectArgs {
             headers: self.headers.clone(),
             subprotocol: self.subprotocol.clone(),
             insecure: self.insecure,
+            trust: crate::reach::Trust {
+                cacert: self.cacert.clone(),
+                cert: self.cert.clone(),
+                key: self.key.clone(),
+            },
             no_redact: self.no_redact,
             no_compression: self.no_compression,
             max_message: self.max_message,

@@ -86,6 +86,11 @@ pub struct Profile {
     pub record: Option<PathBuf>,
     #[serde(default)]
     pub insecure: bool,
+    /// PEM bundle of trusted CAs, as `--cacert`.
+    pub cacert: Option<PathBuf>,
+    /// Client certificate and key for mutual TLS, as `--cert` and `--key`.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
     /// `compression = false`: do not offer permessage-deflate.
     pub compression: Option<bool>,
     /// Largest message accepted, as `--max-message` (`"64MiB"`).
@@ -278,6 +283,11 @@ impl Profile {
             spec.login.fail = regex::Regex::new(re)?;
         }
         spec.insecure = self.insecure;
+        spec.trust = crate::reach::Trust {
+            cacert: self.cacert.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+        };
         if let Some(on) = self.compression {
             spec.compression = on;
         }

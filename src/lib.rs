@@ -10,6 +10,7 @@ pub mod monitor;
 pub mod net;
 pub mod pipe;
 pub mod proxy;
+pub mod reach;
 pub mod record;
 pub mod runtime;
 pub mod script;

@@ -216,6 +216,44 @@ pub struct HandshakeInfo {
     /// When the request was sent and when the response arrived.
     pub started: Option<SystemTime>,
     pub finished: Option<SystemTime>,
+    /// The proxy the connection went through, credentials shown as `***` (`None`: direct).
+    pub proxy: Option<String>,
+    /// What TLS agreed on and what the server showed (`None`: not TLS). Boxed: most of the
+    /// time a handshake is copied around, this is not looked at.
+    pub tls: Option<Box<TlsInfo>>,
+}
+
+/// The TLS session of a `wss://` connection, as the client saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TlsInfo {
+    /// `TLSv1.3`, `TLSv1.2`.
+    pub version: String,
+    /// The cipher suite's IANA name, `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
+    /// ALPN protocol agreed on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+    /// `--insecure` was on: the chain below was not checked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
+    /// The certificates the server sent, its own first.
+    pub chain: Vec<CertInfo>,
+}
+
+/// One certificate of a chain, in the words people read certificates with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CertInfo {
+    /// Distinguished names as OpenSSL prints them: `CN=example.com, O=Example`.
+    pub subject: String,
+    pub issuer: String,
+    /// Subject alternative names: DNS names and IP addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    /// Validity, as RFC 3339 UTC times.
+    pub not_before: String,
+    pub not_after: String,
+    /// SHA-256 of the DER certificate, colon-separated upper-case hex.
+    pub sha256: String,
 }
 
 /// A password or token: never printed by `Debug`.
@@ -376,6 +414,8 @@ pub enum NetErrorKind {
     Tls,
     /// The server answered the upgrade with this HTTP status.
     Http(u16),
+    /// The proxy could not be used or refused the tunnel (with its HTTP status, 0 if none).
+    Proxy(u16),
     Protocol,
     Io,
     LoginRejected,

@@ -70,6 +70,18 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
         eprintln!("wsdeck: {msg}");
         return 2;
     }
+    if spec.insecure
+        && spec
+            .url
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("wss:")
+    {
+        eprintln!(
+            "wsdeck: warning: --insecure: the server's TLS certificate is not checked, so \
+             anyone on the way can read and change this session"
+        );
+    }
     let mut tape = match Tape::open(record, har, &spec) {
         Ok(t) => t,
         Err(msg) => {

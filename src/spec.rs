@@ -7,6 +7,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::model::Secret;
+use crate::reach::{ProxyChoice, Trust};
 
 /// How the client proves who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -119,6 +120,10 @@ pub struct ConnectSpec {
     pub max_message: usize,
     /// Accept any TLS certificate.
     pub insecure: bool,
+    /// Trusted CAs and the client certificate (`--cacert`, `--cert`, `--key`).
+    pub trust: Trust,
+    /// The proxy to go through (`--proxy`, `--no-proxy`, else the environment).
+    pub proxy: ProxyChoice,
     /// Show secrets in frames and handshake headers (`--no-redact`).
     pub no_redact: bool,
     /// Bound on TCP connect + TLS + HTTP upgrade.
@@ -146,6 +151,8 @@ impl ConnectSpec {
             headers: Vec::new(),
             subprotocol: None,
             insecure: false,
+            trust: Trust::default(),
+            proxy: ProxyChoice::default(),
             no_redact: false,
             connect_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),
@@ -248,6 +255,8 @@ pub struct Overrides {
     pub headers: Vec<String>,
     pub subprotocol: Option<String>,
     pub insecure: bool,
+    /// `--cacert`, `--cert`, `--key`: each given one replaces the profile's.
+    pub trust: Trust,
     pub no_redact: bool,
     pub no_compression: bool,
     pub max_message: Option<usize>,
@@ -287,6 +296,15 @@ impl Overrides {
             spec.subprotocol = Some(p.clone());
         }
         spec.insecure |= self.insecure;
+        for (to, from) in [
+            (&mut spec.trust.cacert, &self.trust.cacert),
+            (&mut spec.trust.cert, &self.trust.cert),
+            (&mut spec.trust.key, &self.trust.key),
+        ] {
+            if from.is_some() {
+                to.clone_from(from);
+            }
+        }
         spec.no_redact |= self.no_redact;
         spec.compression &= !self.no_compression;
         if let Some(n) = self.max_message {

@@ -539,7 +539,12 @@ async fn self_signed_certificate_is_named_and_refused() {
     c.until_ended().await;
     let e = c.failure();
     assert_eq!(e.kind, NetErrorKind::Tls);
-    assert_eq!(e.message, "TLS: invalid peer certificate: UnknownIssuer");
+    assert_eq!(
+        e.message,
+        "TLS: the server's certificate (CN=rcgen self signed cert) is self-signed, so no CA \
+         vouches for it: trust it with --cacert FILE (that certificate in PEM), or skip every \
+         check with --insecure"
+    );
 }
 
 #[tokio::test]

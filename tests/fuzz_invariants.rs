@@ -183,6 +183,7 @@ fn handshake(g: &mut Gen) -> HandshakeInfo {
         started: (g.below(2) == 0)
             .then(|| UNIX_EPOCH + Duration::from_micros(g.next() % (1 << 50))),
         finished: None,
+        ..Default::default()
     }
 }
 

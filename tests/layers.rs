@@ -14,6 +14,8 @@ const LAYERS: &[(&str, u32)] = &[
     // files the user names: regular files only, bounded reads
     ("files", 0),
     ("wire", 1),
+    // how a client reaches its server: proxy URLs, NO_PROXY, trust files (plain data)
+    ("reach", 1),
     // the domain: what a session is (ConnectSpec, validation, profile + flags)
     ("spec", 2),
     // storage and configuration

@@ -15,8 +15,8 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use wsdeck::app::{App, AppInit, Command, Event, NoteLevel, View};
 use wsdeck::model::{
-    CloseInfo, ConnState, Direction, FrameRecord, HandshakeInfo, HttpHead, LoginOutcome,
-    NetCommand, NetEvent, Opcode, Secret,
+    CertInfo, CloseInfo, ConnState, Direction, FrameRecord, HandshakeInfo, HttpHead, LoginOutcome,
+    NetCommand, NetEvent, Opcode, Secret, TlsInfo,
 };
 use wsdeck::spec::ConnectSpec;
 
@@ -147,6 +147,7 @@ fn handshake(ms: u64) -> HandshakeInfo {
         ),
         started: Some(at(ms)),
         finished: Some(at(ms) + Duration::from_micros(1500)),
+        ..Default::default()
     }
 }
 
@@ -516,6 +517,54 @@ fn handshake_panel_shows_request_and_response() {
     // Esc closes it.
     press(&mut app, KeyCode::Esc);
     assert!(!app.monitor().handshake_panel());
+}
+
+#[test]
+fn handshake_panel_shows_the_proxy_tls_session_and_certificate_chain() {
+    let mut app = new_app(spec("admin", PASSWORD));
+    press(&mut app, KeyCode::Enter);
+    net(&mut app, NetEvent::State(ConnState::Connecting));
+    let mut h = handshake(0);
+    h.url = "wss://chat.example/".into();
+    h.proxy = Some("http://alice:***@127.0.0.1:8888".into());
+    h.tls = Some(Box::new(TlsInfo {
+        version: "TLS 1.3".into(),
+        cipher: "TLS13_AES_256_GCM_SHA384".into(),
+        alpn: Some("http/1.1".into()),
+        unverified: false,
+        chain: vec![CertInfo {
+            subject: "CN=chat.example".into(),
+            issuer: "CN=Example CA".into(),
+            names: vec!["chat.example".into(), "*.chat.example".into()],
+            not_before: "2026-01-01T00:00:00Z".into(),
+            not_after: "2027-01-01T00:00:00Z".into(),
+            sha256: "AB:CD:EF".into(),
+        }],
+    }));
+    net(&mut app, NetEvent::Handshake(h));
+    monitor(&mut app);
+    press(&mut app, KeyCode::Char('h'));
+    let s = screen(&render(&mut app, 100, 48));
+    assert!(
+        s.contains("proxy       http://alice:***@127.0.0.1:8888"),
+        "{s}"
+    );
+    assert!(
+        s.contains("tls         TLS 1.3 TLS13_AES_256_GCM_SHA384 (ALPN http/1.1)"),
+        "{s}"
+    );
+    assert!(s.contains("Server certificate"), "{s}");
+    assert!(s.contains("subject     CN=chat.example"), "{s}");
+    assert!(s.contains("issuer      CN=Example CA"), "{s}");
+    assert!(
+        s.contains("names       chat.example, *.chat.example"),
+        "{s}"
+    );
+    assert!(
+        s.contains("valid       2026-01-01T00:00:00Z to 2027-01-01T00:00:00Z"),
+        "{s}"
+    );
+    assert!(s.contains("sha256      AB:CD:EF"), "{s}");
 }
 
 #[test]

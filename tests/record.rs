@@ -122,6 +122,7 @@ fn handshake() -> HandshakeInfo {
         },
         started: Some(at(0) - Duration::from_micros(2_500)),
         finished: Some(at(0) - Duration::from_micros(1_000)),
+        ..Default::default()
     }
 }
 

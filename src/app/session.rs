@@ -410,6 +410,7 @@ impl Session {
                     NetErrorKind::BadUrl
                     | NetErrorKind::Dns
                     | NetErrorKind::Refused
+                    | NetErrorKind::Proxy(_)
                     | NetErrorKind::Tls => Step::Connect,
                     NetErrorKind::Timeout | NetErrorKind::Io => {
                         self.progress.map(|p| p.step).unwrap_or(Step::Connect)

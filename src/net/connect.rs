@@ -16,11 +16,11 @@ use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 use super::events::Out;
 use super::{clean_line, tls, ws_config};
-use crate::model::{ConnState, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind};
+use crate::model::{ConnState, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind, TlsInfo};
 use crate::spec::{AuthMethod, ConnectSpec};
 use crate::wire::deflate::Offer;
 use crate::wire::deflate_stream::DeflateStream;
-use crate::wire::stream::{Capture, NetStream, SharedCapture, head_bytes};
+use crate::wire::stream::{Capture, Io, NetStream, SharedCapture, head_bytes};
 
 pub(crate) type WsStream = WebSocketStream<DeflateStream<NetStream>>;
 
@@ -68,34 +68,17 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
     let tcp = tcp_connect(&target, &addrs, deadline, limit).await?;
     // Small interactive messages should not wait for Nagle; failure here is harmless.
     let _ = tcp.set_nodelay(true);
+    let link: Box<dyn Io> = Box::new(tcp);
     out.state(ConnState::Handshaking);
 
     let capture: SharedCapture = Arc::new(Mutex::new(Capture::default()));
-    let stream = if target.tls {
-        let config = tls::client_config(spec.insecure)
-            .map_err(|e| NetError::new(NetErrorKind::Tls, format!("TLS: {e}")))?;
-        let name = tls::server_name(&target.bare_host)
-            .map_err(|e| NetError::new(NetErrorKind::Tls, format!("TLS: {}", clean_line(&e))))?;
-        let connector = tokio_rustls::TlsConnector::from(config);
-        let tls = match timeout_at(deadline, connector.connect(name, tcp)).await {
-            Err(_) => {
-                return Err(timeout(
-                    &format!("TLS handshake with {}", target.addr()),
-                    limit,
-                ));
-            }
-            Ok(Err(e)) => {
-                return Err(NetError::new(
-                    NetErrorKind::Tls,
-                    format!("TLS: {}", clean_line(&tls::describe_error(&e))),
-                ));
-            }
-            Ok(Ok(s)) => s,
-        };
-        NetStream::tls(tls, capture.clone())
+    let (link, tls_info) = if target.tls {
+        let (tls, info) = tls_handshake(spec, &target, link, deadline, limit).await?;
+        (tls, Some(Box::new(info)))
     } else {
-        NetStream::plain(tcp, capture.clone())
+        (link, None)
     };
+    let stream = NetStream::any(link, capture.clone());
 
     let stream = DeflateStream::client(stream, offer(spec), spec.max_message);
     let started = SystemTime::now();
@@ -122,6 +105,8 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
         response: parse_head(&cap.received, spec.no_redact),
         started: Some(started),
         finished: Some(finished),
+        proxy: None,
+        tls: tls_info.clone(),
     };
     match upgrade {
         Ok((mut ws, _response)) => {
@@ -139,14 +124,62 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
         Err(err) => {
             let cap = lock(&capture);
             let got_response = !cap.received.is_empty();
+            let speaks_tls = !target.tls && looks_like_tls(&cap.received);
             let info = info(&cap);
             drop(cap);
+            if speaks_tls {
+                return Err(NetError::new(
+                    NetErrorKind::Tls,
+                    clean_line(&format!(
+                        "{} answered in TLS: it is a wss:// port, use wss:// instead of ws://",
+                        target.addr()
+                    )),
+                ));
+            }
             if got_response {
                 out.handshake(info.clone());
             }
             Err(upgrade_error(err, &target, &info.response))
         }
     }
+}
+
+/// TLS over `link` to the target: the configured trust, the server name from the URL.
+async fn tls_handshake(
+    spec: &ConnectSpec,
+    target: &Target,
+    link: Box<dyn Io>,
+    deadline: Instant,
+    limit: Duration,
+) -> Result<(Box<dyn Io>, TlsInfo), NetError> {
+    let config = tls::client_config(spec.insecure, &spec.trust)
+        .map_err(|e| NetError::new(NetErrorKind::Tls, clean_line(&format!("TLS: {e}"))))?;
+    let name = tls::server_name(&target.bare_host)
+        .map_err(|e| NetError::new(NetErrorKind::Tls, format!("TLS: {}", clean_line(&e))))?;
+    let connector = tokio_rustls::TlsConnector::from(config);
+    match timeout_at(deadline, connector.connect(name, link)).await {
+        Err(_) => Err(timeout(
+            &format!("TLS handshake with {}", target.addr()),
+            limit,
+        )),
+        Ok(Err(e)) => Err(NetError::new(
+            NetErrorKind::Tls,
+            format!(
+                "TLS: {}",
+                clean_line(&tls::describe_error(&e, &target.addr()))
+            ),
+        )),
+        Ok(Ok(s)) => {
+            let info = tls::session_info(s.get_ref().1, spec.insecure);
+            Ok((Box::new(s), info))
+        }
+    }
+}
+
+/// The first bytes of a TLS record (handshake or alert, version 3.x): what a TLS port
+/// answers to a plain HTTP request.
+fn looks_like_tls(received: &[u8]) -> bool {
+    matches!(received, [0x15 | 0x16, 0x03, ..])
 }
 
 /// What we offer: permessage-deflate as browsers do, unless turned off; a user's own
@@ -356,6 +389,15 @@ fn upgrade_error(err: WsError, target: &Target, response: &HttpHead) -> NetError
                 ),
             )
         }
+        // TLS 1.3 servers judge a client certificate after the handshake: their refusal
+        // arrives with the upgrade's answer.
+        WsError::Io(e) if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => NetError::new(
+            NetErrorKind::Tls,
+            format!(
+                "TLS: {}",
+                clean_line(&tls::describe_error(&e, &target.addr()))
+            ),
+        ),
         WsError::Io(e) => NetError::new(
             NetErrorKind::Io,
             clean_line(&format!("handshake with {} failed: {e}", target.addr())),

@@ -6,6 +6,7 @@
 //! `Handshake(..)`, the login states, every `Frame` both ways, and finally `State(Closed|Failed)`
 //! followed by `Ended`.
 
+mod certs;
 mod connect;
 mod events;
 mod reconnect;

@@ -65,6 +65,8 @@ pub(crate) fn error_invites_retry(kind: NetErrorKind) -> bool {
         | NetErrorKind::Dns
         | NetErrorKind::LoginTimeout => true,
         NetErrorKind::Http(status) => (500..600).contains(&status),
+        // A proxy that cannot reach the server now may later; one refusing us will not.
+        NetErrorKind::Proxy(status) => matches!(status, 502..=504),
         NetErrorKind::BadUrl
         | NetErrorKind::Tls
         | NetErrorKind::Protocol

@@ -1,36 +1,294 @@
-//! rustls client configuration (webpki roots, or no certificate checks for `--insecure`)
-//! and readable names for TLS failures.
+//! rustls client configuration: whom to trust (the system store plus the bundled roots,
+//! `--cacert`, `SSL_CERT_FILE`/`SSL_CERT_DIR`, or nobody checked for `--insecure`), the
+//! client certificate for mutual TLS, and TLS failures told as sentences with the way out.
 
 use std::io;
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct, OtherError,
+    RootCertStore, SignatureScheme,
+};
+
+use super::certs;
+use crate::model::TlsInfo;
+use crate::reach::Trust;
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// The client configuration: bundled webpki roots, or any certificate when `insecure`.
-pub(crate) fn client_config(insecure: bool) -> Result<Arc<ClientConfig>, rustls::Error> {
+/// The client configuration for `wss://` (and `https://` proxies): the roots `trust` names,
+/// its client certificate, or any server certificate when `insecure`. The error is a
+/// sentence naming the file or variable at fault.
+pub(crate) fn client_config(insecure: bool, trust: &Trust) -> Result<Arc<ClientConfig>, String> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
-    let config = if insecure {
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("no TLS protocol versions: {e}"))?;
+    let builder = if insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate {
                 algorithms: provider.signature_verification_algorithms,
             }))
-            .with_no_client_auth()
     } else {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let (roots, source) = roots(trust)?;
+        let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
+            .build()
+            .map_err(|e| format!("cannot use the trusted certificates: {e}"))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Explaining { inner, source }))
     };
+    let mut config = match client_identity(trust)? {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
+            format!("--cert and --key do not go together ({e}): the key must be the certificate's")
+        })?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// What a certificate was checked against, for the way out of an unknown issuer.
+#[derive(Debug, Clone)]
+enum RootSource {
+    /// `--cacert FILE`.
+    CaFile(String),
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR`.
+    Env,
+    /// The system store plus the bundled roots.
+    System,
+}
+
+fn roots(trust: &Trust) -> Result<(Arc<RootCertStore>, RootSource), String> {
+    if let Some(path) = &trust.cacert {
+        let certs = read_certs(path, "--cacert")?;
+        let mut store = RootCertStore::empty();
+        let (added, _) = store.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(format!(
+                "--cacert {}: none of its certificates can be used as a CA",
+                path.display()
+            ));
+        }
+        return Ok((
+            Arc::new(store),
+            RootSource::CaFile(path.display().to_string()),
+        ));
+    }
+    static DEFAULT: OnceLock<Result<(Arc<RootCertStore>, bool), String>> = OnceLock::new();
+    let (store, from_env) = DEFAULT.get_or_init(default_roots).clone()?;
+    Ok((
+        store,
+        if from_env {
+            RootSource::Env
+        } else {
+            RootSource::System
+        },
+    ))
+}
+
+/// `SSL_CERT_FILE`/`SSL_CERT_DIR` when set (those alone), else the system store plus the
+/// bundled webpki roots. The flag says whether the environment chose.
+fn default_roots() -> Result<(Arc<RootCertStore>, bool), String> {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
+    let from_env = set("SSL_CERT_FILE") || set("SSL_CERT_DIR");
+    let loaded = rustls_native_certs::load_native_certs();
+    let mut store = RootCertStore::empty();
+    store.add_parsable_certificates(loaded.certs);
+    if from_env {
+        if let Some(e) = loaded.errors.first() {
+            return Err(format!(
+                "SSL_CERT_FILE/SSL_CERT_DIR: cannot load the certificates: {e}"
+            ));
+        }
+        if store.is_empty() {
+            return Err("SSL_CERT_FILE/SSL_CERT_DIR name no usable CA certificate".into());
+        }
+    } else {
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    Ok((Arc::new(store), from_env))
+}
+
+fn read_certs(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = crate::files::read_bounded(path, crate::files::MAX_SMALL_FILE)
+        .map_err(|e| format!("{flag} {}: cannot read it: {e}", path.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{flag} {}: not a PEM file: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{flag} {}: it holds no -----BEGIN CERTIFICATE----- block",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// `--cert` (chain) and `--key` (or the key inside the `--cert` file).
+fn client_identity(trust: &Trust) -> Result<Option<Identity>, String> {
+    let Some(cert) = &trust.cert else {
+        if trust.key.is_some() {
+            return Err("--key needs --cert (the client certificate it belongs to)".into());
+        }
+        return Ok(None);
+    };
+    let chain = read_certs(cert, "--cert")?;
+    let key_path = trust.key.as_deref().unwrap_or(cert);
+    let bytes = crate::files::read_bounded(key_path, crate::files::MAX_SMALL_FILE)
+        .map_err(|e| format!("--key {}: cannot read it: {e}", key_path.display()))?;
+    let key = PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| match &trust.key {
+        Some(k) => format!("--key {}: it holds no PEM private key", k.display()),
+        None => format!(
+            "--cert {} holds no private key: pass it with --key FILE",
+            cert.display()
+        ),
+    })?;
+    Ok(Some((chain, key)))
+}
+
+/// The webpki verifier, with its refusals turned into sentences.
+#[derive(Debug)]
+struct Explaining {
+    inner: Arc<WebPkiServerVerifier>,
+    source: RootSource,
+}
+
+/// A refused server certificate, said as a sentence (travels inside rustls's error).
+#[derive(Debug)]
+struct Refusal(String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl ServerCertVerifier for Explaining {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|e| {
+                let why = refusal(&e, end_entity, intermediates, server_name, &self.source);
+                rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(
+                    Refusal(why),
+                ))))
+            })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Why the server's certificate was refused, with the way out.
+fn refusal(
+    err: &rustls::Error,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    server_name: &ServerName<'_>,
+    source: &RootSource,
+) -> String {
+    let host = server_name.to_str();
+    let Some(leaf) = certs::read(end_entity) else {
+        return format!("the server's certificate was refused ({err})");
+    };
+    let who = format!("the server's certificate ({})", leaf.info.subject);
+    let other_names = || {
+        if leaf.info.names.is_empty() {
+            "no host name at all".to_string()
+        } else {
+            format!("other names: {}", leaf.info.names.join(", "))
+        }
+    };
+    let also_names = if certs::covers(&leaf.info.names, &host) {
+        String::new()
+    } else {
+        format!("; it is also for {}, not {host}", other_names())
+    };
+    let rustls::Error::InvalidCertificate(cert_err) = err else {
+        return format!("{who} was refused ({err})");
+    };
+    use CertificateError as E;
+    match cert_err {
+        E::UnknownIssuer | E::Other(_) if leaf.self_issued && intermediates.is_empty() => format!(
+            "{who} is self-signed, so no CA vouches for it{also_names}: trust it with \
+             --cacert FILE (that certificate in PEM), or skip every check with --insecure"
+        ),
+        E::UnknownIssuer => {
+            let issuer = intermediates
+                .last()
+                .and_then(certs::read)
+                .map_or(leaf.info.issuer.clone(), |c| c.info.issuer);
+            let checked = match source {
+                RootSource::CaFile(f) => format!("not among the CAs in --cacert {f}"),
+                RootSource::Env => "not among the CAs of SSL_CERT_FILE/SSL_CERT_DIR".into(),
+                RootSource::System => "not trusted by this system".into(),
+            };
+            format!(
+                "{who} is issued by an unknown CA ({issuer}, {checked}){also_names}: pass \
+                 --cacert FILE with that CA's certificate"
+            )
+        }
+        E::NotValidForName | E::NotValidForNameContext { .. } => {
+            format!("{who} is for {}, not {host}", other_names())
+        }
+        E::Expired | E::ExpiredContext { .. } => {
+            let when = match cert_err {
+                E::ExpiredContext { not_after, .. } => certs::day(not_after.as_secs() as i64),
+                _ => certs::day(leaf.not_after),
+            };
+            format!("{who} expired on {when}: the server must renew it (or --insecure)")
+        }
+        E::NotValidYet | E::NotValidYetContext { .. } => format!(
+            "{who} is not valid before {}: check this machine's clock",
+            leaf.info.not_before
+        ),
+        E::Revoked => format!("{who} has been revoked"),
+        E::BadSignature => format!("{who} is not correctly signed by its issuer"),
+        E::InvalidPurpose | E::InvalidPurposeContext { .. } => {
+            format!("{who} is not meant for a TLS server")
+        }
+        _ => format!("{who} was refused by the certificate check ({err})"),
+    }
 }
 
 /// Accepts every certificate (`--insecure`) but still checks the handshake signatures, so the
@@ -81,18 +339,84 @@ pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, String> {
         .map_err(|e| format!("{host:?} cannot be used as a TLS server name: {e}"))
 }
 
-/// Describe a failed TLS handshake: the rustls error if there is one ("invalid peer
-/// certificate: UnknownIssuer"), else the I/O error.
-pub(crate) fn describe_error(err: &io::Error) -> String {
+/// What the session agreed on and the chain the server showed.
+pub(crate) fn session_info(conn: &rustls::ClientConnection, insecure: bool) -> TlsInfo {
+    let version = match conn.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3".to_string(),
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2".to_string(),
+        Some(v) => format!("{v:?}"),
+        None => String::new(),
+    };
+    let cipher = conn
+        .negotiated_cipher_suite()
+        .map(|s| {
+            s.suite()
+                .as_str()
+                .map_or_else(|| format!("{:?}", s.suite()), str::to_string)
+        })
+        .unwrap_or_default();
+    TlsInfo {
+        version,
+        cipher,
+        alpn: conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        unverified: insecure,
+        chain: conn
+            .peer_certificates()
+            .map(certs::describe_chain)
+            .unwrap_or_default(),
+    }
+}
+
+/// Describe a failed TLS handshake with `addr` as a sentence: the refused certificate, the
+/// server's alert, or a peer that does not speak TLS at all.
+pub(crate) fn describe_error(err: &io::Error, addr: &str) -> String {
     let inner = err
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>());
     match inner {
-        Some(tls) => tls.to_string(),
-        None if err.kind() == io::ErrorKind::UnexpectedEof => {
-            "the server closed the connection during the TLS handshake".to_string()
+        Some(tls) => describe_rustls(tls, addr),
+        None if err.kind() == io::ErrorKind::UnexpectedEof => format!(
+            "{addr} closed the connection during the TLS handshake (if it is a plain ws:// \
+             port, use ws://)"
+        ),
+        None => format!("TLS handshake with {addr} failed: {err}"),
+    }
+}
+
+/// The sentence for a rustls error met on a connection to `addr`.
+pub(crate) fn describe_rustls(err: &rustls::Error, addr: &str) -> String {
+    use rustls::Error as R;
+    match err {
+        R::InvalidCertificate(CertificateError::Other(OtherError(e))) => {
+            match e.downcast_ref::<Refusal>() {
+                Some(r) => r.0.clone(),
+                None => format!("the server's certificate was refused ({e})"),
+            }
         }
-        None => err.to_string(),
+        R::InvalidMessage(_) | R::InappropriateMessage { .. } => format!(
+            "{addr} does not answer in TLS: wss:// was asked of a port that does not speak it \
+             (if it is a plain ws:// port, use ws://)"
+        ),
+        R::AlertReceived(AlertDescription::CertificateRequired) => {
+            format!("{addr} asks for a client certificate: pass --cert FILE and --key FILE")
+        }
+        R::AlertReceived(
+            AlertDescription::BadCertificate
+            | AlertDescription::UnknownCA
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::AccessDenied,
+        ) => format!(
+            "{addr} refused the client certificate (--cert): it does not trust the CA that \
+             issued it, or wants another"
+        ),
+        R::AlertReceived(AlertDescription::HandshakeFailure) => format!(
+            "{addr} refused the TLS handshake (no protocol version or cipher in common, or \
+             it wants a client certificate: --cert FILE --key FILE)"
+        ),
+        R::AlertReceived(_) => format!("{addr} ended the TLS handshake ({err})"),
+        other => format!("TLS with {addr} failed: {other}"),
     }
 }
 
@@ -102,20 +426,54 @@ mod tests {
 
     #[test]
     fn both_configs_build() {
-        assert!(client_config(false).is_ok());
-        assert!(client_config(true).is_ok());
+        assert!(client_config(false, &Trust::default()).is_ok());
+        assert!(client_config(true, &Trust::default()).is_ok());
     }
 
     #[test]
-    fn certificate_errors_are_named() {
+    fn missing_or_empty_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let trust = |cacert: Option<&Path>, cert: Option<&Path>| Trust {
+            cacert: cacert.map(Path::to_path_buf),
+            cert: cert.map(Path::to_path_buf),
+            key: None,
+        };
+        let err =
+            client_config(false, &trust(Some(&dir.path().join("none.pem")), None)).unwrap_err();
+        assert!(
+            err.starts_with("--cacert ") && err.contains("cannot read it"),
+            "{err}"
+        );
+        let err = client_config(false, &trust(Some(&empty), None)).unwrap_err();
+        assert!(
+            err.contains("no -----BEGIN CERTIFICATE----- block"),
+            "{err}"
+        );
+        let err = client_config(false, &trust(None, Some(&empty))).unwrap_err();
+        assert!(err.starts_with("--cert "), "{err}");
+        let only_key = Trust {
+            key: Some(empty.clone()),
+            ..Trust::default()
+        };
+        assert!(
+            client_config(false, &only_key)
+                .unwrap_err()
+                .contains("--key needs --cert")
+        );
+    }
+
+    #[test]
+    fn a_peer_that_does_not_speak_tls_is_named() {
         let err = io::Error::new(
             io::ErrorKind::InvalidData,
-            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
         );
-        assert_eq!(
-            describe_error(&err),
-            "invalid peer certificate: UnknownIssuer"
-        );
+        let said = describe_error(&err, "h:1");
+        assert!(said.contains("use ws://"), "{said}");
+        let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "eof");
+        assert!(describe_error(&eof, "h:1").contains("plain ws:// port"));
     }
 
     #[test]

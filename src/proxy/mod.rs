@@ -336,7 +336,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<RunningProxy> {
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
-    let client_tls = crate::net::tls::client_config(cfg.insecure)
+    let client_tls = crate::net::tls::client_config(cfg.insecure, &crate::reach::Trust::default())
         .map_err(|e| anyhow::anyhow!("cannot set up TLS: {e}"))?;
     let (events_tx, events) = mpsc::channel(cfg.event_capacity.max(1));
     let (rule_tx, rule_rx) = watch::channel(cfg.intercept.clone());
@@ -601,6 +601,7 @@ pub(crate) async fn websocket(
         },
         started: Some(up.started),
         finished: Some(now),
+        ..Default::default()
     };
     let mut server_leg = HandshakeInfo {
         conn,
@@ -610,6 +611,7 @@ pub(crate) async fn websocket(
         response: up.response.head(),
         started: Some(up.started),
         finished: Some(up.finished),
+        ..Default::default()
     };
     if shared.cfg.redaction.enabled {
         crate::record::redact_handshake(&mut client_leg);

@@ -131,12 +131,7 @@ pub(crate) async fn open_stream(
     let tls = tokio_rustls::TlsConnector::from(cfg.clone())
         .connect(name, tcp)
         .await
-        .map_err(|e| {
-            format!(
-                "TLS with {host}:{port} failed: {}",
-                crate::net::tls::describe_error(&e)
-            )
-        })?;
+        .map_err(|e| crate::net::tls::describe_error(&e, &crate::reach::host_port(host, port)))?;
     Ok(Box::new(tls))
 }
 

@@ -66,7 +66,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{FrameLike, format_ts, parse_ts, redact};
 use crate::model::{
-    CloseInfo, Direction, FrameRecord, HandshakeInfo, HttpHead, Leg, Opcode, Origin,
+    CloseInfo, Direction, FrameRecord, HandshakeInfo, HttpHead, Leg, Opcode, Origin, TlsInfo,
 };
 
 /// Writes a session as JSONL, one line per frame, each handed to the OS before `write` returns.
@@ -351,6 +351,10 @@ struct HandshakeOut<'a> {
     finished: Option<String>,
     request: HeadJson<'a>,
     response: HeadJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proxy: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<&'a TlsInfo>,
 }
 
 /// Append one handshake line (with its newline) to `out`.
@@ -373,6 +377,8 @@ pub fn encode_handshake(out: &mut Vec<u8>, h: &HandshakeInfo, redact: bool) -> i
         finished: h.finished.map(format_ts),
         request: HeadJson::from_head(&h.request),
         response: HeadJson::from_head(&h.response),
+        proxy: h.proxy.as_deref(),
+        tls: h.tls.as_deref(),
     };
     serde_json::to_writer(&mut *out, &rec)?;
     out.push(b'\n');
@@ -430,6 +436,10 @@ struct LineIn<'a> {
     request: Option<HeadJson<'a>>,
     #[serde(borrow, default)]
     response: Option<HeadJson<'a>>,
+    #[serde(default)]
+    proxy: Option<String>,
+    #[serde(default)]
+    tls: Option<TlsInfo>,
 }
 
 /// serde_json's message without its " at line 1 column N" tail (we report our own line).
@@ -499,6 +509,8 @@ fn parse_handshake(l: LineIn) -> Result<HandshakeInfo, String> {
         response: l.response.map(HeadJson::into_head).unwrap_or_default(),
         started,
         finished,
+        proxy: l.proxy,
+        tls: l.tls.map(Box::new),
     })
 }
 

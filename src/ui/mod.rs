@@ -4,6 +4,7 @@
 //! value for the app's next update (`Event::Drawn`).
 
 mod chat;
+mod handshake;
 mod help;
 pub mod hexdump;
 pub mod json;

@@ -15,9 +15,8 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::{field_view, hexdump, json, shown_value, theme, truncate};
 use crate::app::history::{cell_width, wrap};
 use crate::app::{App, Feedback};
-use crate::model::{Direction, HandshakeInfo, Opcode, close_code_name};
+use crate::model::{Direction, Opcode, close_code_name};
 use crate::record::FrameView;
-use crate::record::redact::redact_handshake;
 use crate::text::{display_lines, hidden_count, sanitize_line};
 
 /// Payload bytes of a text frame shown in the detail pane.
@@ -563,7 +562,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
 // ---------- detail pane ----------
 
 /// Hard-wrap styled pieces into rows of at most `width` cells (between grapheme clusters).
-fn wrap_styled(pieces: Vec<(String, Style)>, width: usize) -> Vec<Line<'static>> {
+pub(super) fn wrap_styled(pieces: Vec<(String, Style)>, width: usize) -> Vec<Line<'static>> {
     let width = width.max(1);
     let mut rows: Vec<Line<'static>> = Vec::new();
     let mut cur: Vec<Span<'static>> = Vec::new();
@@ -727,85 +726,6 @@ fn frame_lines(v: &FrameView<'_>, hex: bool, width: usize) -> (Vec<Line<'static>
     (out, "text")
 }
 
-fn handshake_lines(h: &HandshakeInfo, width: usize) -> Vec<Line<'static>> {
-    let mut h = h.clone();
-    // The screen never shows credentials, --no-redact or not (that is for files).
-    redact_handshake(&mut h);
-    let mut out = Vec::new();
-    let dim = theme::dim();
-    let kv = |out: &mut Vec<Line<'static>>, k: &str, v: String| {
-        out.extend(wrap_styled(
-            vec![(format!("{k:<12}"), dim), (sanitize_line(&v), Style::new())],
-            width,
-        ));
-    };
-    kv(&mut out, "url", h.url.clone());
-    if let (Some(a), Some(b)) = (h.started, h.finished) {
-        let d = b.duration_since(a).unwrap_or_default();
-        kv(
-            &mut out,
-            "took",
-            format!("{:.1} ms", d.as_secs_f64() * 1000.0),
-        );
-    }
-    let header = |hd: &crate::model::HttpHead, name: &str| {
-        hd.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    kv(
-        &mut out,
-        "subprotocol",
-        header(&h.response, "Sec-WebSocket-Protocol").unwrap_or_else(|| "none".into()),
-    );
-    kv(
-        &mut out,
-        "extensions",
-        header(&h.response, "Sec-WebSocket-Extensions").unwrap_or_else(|| "none".into()),
-    );
-    // What an extension answer agreed to, read as the client reads it.
-    if let Some(answer) = header(&h.response, "Sec-WebSocket-Extensions") {
-        let offer = crate::wire::deflate::Offer::default();
-        kv(
-            &mut out,
-            "compression",
-            match crate::wire::deflate::Offer::accept(Some(&offer), &[answer.as_str()]) {
-                Ok(Some(p)) => p.describe(),
-                Ok(None) => "off".into(),
-                Err(e) => e.0,
-            },
-        );
-    }
-    for (title, head) in [("Request", &h.request), ("Response", &h.response)] {
-        out.push(Line::default());
-        out.push(Line::from(Span::styled(
-            title,
-            theme::accent().add_modifier(Modifier::BOLD),
-        )));
-        out.extend(wrap_styled(
-            vec![(sanitize_line(&head.start_line), theme::bold())],
-            width,
-        ));
-        for (n, v) in &head.headers {
-            let name_style = if n.to_ascii_lowercase().starts_with("sec-websocket") {
-                theme::accent()
-            } else {
-                theme::bold()
-            };
-            out.extend(wrap_styled(
-                vec![
-                    (sanitize_line(n), name_style),
-                    (": ".into(), dim),
-                    (sanitize_line(v), Style::new()),
-                ],
-                width,
-            ));
-        }
-    }
-    out
-}
-
 /// Returns the pane's rows and how far it can scroll.
 fn draw_detail(
     frame: &mut Frame,
@@ -855,7 +775,7 @@ fn draw_detail(
                 },
                 DetailKind::Handshake { .. } => app
                     .handshake()
-                    .map(|h| handshake_lines(h, inner_w as usize))
+                    .map(|h| super::handshake::handshake_lines(h, inner_w as usize))
                     .unwrap_or_default(),
             };
             DetailCache {

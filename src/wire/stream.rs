@@ -1,4 +1,4 @@
-//! The byte stream under the WebSocket: plain TCP or TLS, with an optional tap that keeps
+//! The byte stream under the WebSocket: TCP, a proxy's tunnel or TLS, with an optional tap that keeps
 //! the HTTP upgrade request and response exactly as they crossed the wire.
 
 use std::io;
@@ -7,8 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 
 /// Most bytes of each HTTP head the tap keeps (tungstenite refuses bigger heads anyway).
 const MAX_HEAD: usize = 64 * 1024;
@@ -55,28 +53,22 @@ fn find_blank_line(buf: &[u8]) -> Option<usize> {
 
 pub(crate) type SharedCapture = Arc<Mutex<Capture>>;
 
-enum Inner {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
+/// Any byte stream a connection can run over (TCP, a proxy's tunnel, TLS over either).
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 
-/// TCP or TLS, tapped while the upgrade is in flight.
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// TCP, a proxy's tunnel, or TLS over either, tapped while the upgrade is in flight.
 pub struct NetStream {
-    inner: Inner,
+    inner: Box<dyn Io>,
     capture: Option<SharedCapture>,
 }
 
 impl NetStream {
-    pub(crate) fn plain(tcp: TcpStream, capture: SharedCapture) -> Self {
+    /// Any stream: a proxy's tunnel, TLS over one.
+    pub(crate) fn any(io: Box<dyn Io>, capture: SharedCapture) -> Self {
         NetStream {
-            inner: Inner::Plain(tcp),
-            capture: Some(capture),
-        }
-    }
-
-    pub(crate) fn tls(tls: TlsStream<TcpStream>, capture: SharedCapture) -> Self {
-        NetStream {
-            inner: Inner::Tls(Box::new(tls)),
+            inner: io,
             capture: Some(capture),
         }
     }
@@ -103,10 +95,7 @@ impl AsyncRead for NetStream {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        let res = match &mut this.inner {
-            Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        };
+        let res = Pin::new(this.inner.as_mut()).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = res {
             with_capture(&this.capture, |c| {
                 c.record_received(&buf.filled()[before..])
@@ -123,10 +112,7 @@ impl AsyncWrite for NetStream {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let res = match &mut this.inner {
-            Inner::Plain(s) => Pin::new(s).poll_write(cx, data),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, data),
-        };
+        let res = Pin::new(this.inner.as_mut()).poll_write(cx, data);
         if let Poll::Ready(Ok(n)) = res {
             with_capture(&this.capture, |c| c.record_sent(&data[..n]));
         }
@@ -134,17 +120,11 @@ impl AsyncWrite for NetStream {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
-            Inner::Plain(s) => Pin::new(s).poll_flush(cx),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
+        Pin::new(self.get_mut().inner.as_mut()).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
-            Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
+        Pin::new(self.get_mut().inner.as_mut()).poll_shutdown(cx)
     }
 }
 

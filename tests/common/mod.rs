@@ -4,11 +4,13 @@
 //! - `peers`: find the seed's Python peers in `../shared/peers`, skip or fail when missing,
 //!   run `seed_server.py`;
 //! - `raw`: hand-written servers that misbehave on purpose (a Close never answered…);
+//! - `netpeers`: certificates (rcgen), TLS and plain echo servers, third-party proxies;
 //! - `serve`: run the built `wsdeck serve` as a child process;
 //! - `runtime`: the whole event loop over a TestBackend, driven by keys.
 #![allow(dead_code)]
 
 pub mod client;
+pub mod netpeers;
 pub mod peers;
 pub mod proxy;
 pub mod raw;
