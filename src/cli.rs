@@ -203,9 +203,12 @@ pub struct ServeArgs {
     /// Do not relay each client's text to the others (only the seed's echo).
     #[arg(long)]
     pub no_broadcast: bool,
-    /// Largest message and frame accepted; bigger ones are closed with 1009.
+    /// Largest message and frame accepted (inflated); bigger ones are closed with 1009.
     #[arg(long, value_name = "BYTES", default_value_t = crate::server::DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
+    /// Decline permessage-deflate (accepted by default, no window kept between messages).
+    #[arg(long)]
+    pub no_compression: bool,
     /// Connections served at once; more are answered 503.
     #[arg(long, value_name = "N", default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,

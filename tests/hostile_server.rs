@@ -303,7 +303,8 @@ async def main(url, login, n, mode, pause):
     if mode == "stuck":
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((host, int(port)))
-    async with connect(url, sock=sock, max_size=None,
+    # No compression: the flood's 1 KiB messages must weigh 1 KiB on the wire.
+    async with connect(url, sock=sock, max_size=None, compression=None,
                        max_queue=1 if mode == "stuck" else 16,
                        ping_interval=None) as ws:
         await ws.send(login)

@@ -57,6 +57,9 @@ pub fn config_from_args(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         bail!("--max-message must be at least {MIN_MAX_MESSAGE} bytes");
     }
     cfg.max_message_size = args.max_message;
+    if args.no_compression {
+        cfg.compression = None;
+    }
     if args.max_connections == 0 {
         bail!("--max-connections must be at least 1");
     }

@@ -926,7 +926,7 @@ fn read_error(e: WsError) -> Ending {
             format!("protocol error: {p} (closing with 1002 Protocol Error)"),
             Some((1002, "protocol error")),
         ),
-        WsError::Io(e) if inflate_error(&e).is_some() => match inflate_error(&e) {
+        WsError::Io(e) if InflateError::from_io(&e).is_some() => match InflateError::from_io(&e) {
             Some(InflateError::TooBig { limit }) => (
                 NetErrorKind::Protocol,
                 format!(
@@ -956,11 +956,6 @@ fn read_error(e: WsError) -> Ending {
         error: NetError::new(kind, clean_line(&message)),
         close,
     }
-}
-
-/// The inflate failure carried by a read error from the frame layer, if that is what it is.
-fn inflate_error(e: &std::io::Error) -> Option<&InflateError> {
-    e.get_ref().and_then(|i| i.downcast_ref::<InflateError>())
 }
 
 fn write_error(e: WsError) -> Ending {

@@ -14,7 +14,6 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout, timeout_at};
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -23,10 +22,11 @@ use tracing::{debug, info, warn};
 
 use super::handshake::{self, Failure, Policy};
 use super::room::{Budget, Kill, Killed, SLOW_REASON};
-use super::tls::{self, Stream};
+use super::tls;
 use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, LiveGuard, Shared, auth};
+use crate::wire::deflate::{Deflater, InflateError};
 
-type Ws = WebSocketStream<Stream>;
+type Ws = handshake::Ws;
 type Sink = SplitSink<Ws, Message>;
 type Source = SplitStream<Ws>;
 
@@ -45,6 +45,8 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         allowed_origins: &cfg.allowed_origins,
         subprotocols: &cfg.subprotocols,
         ws_config: cfg.ws_config(),
+        compression: cfg.compression,
+        max_message: cfg.max_message_size,
     };
     // TLS (if on) and the HTTP upgrade share one deadline.
     let opening = async {
@@ -77,13 +79,24 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     shared
         .room
         .join(id, tx.clone(), budget.clone(), kill.clone());
-    info!(%peer, id, path = %crate::text::sanitize_line(&upgrade.path), "client connected");
+    let compression = upgrade.deflate.as_ref().map(|(p, _)| p.describe());
+    info!(
+        %peer,
+        id,
+        path = %crate::text::sanitize_line(&upgrade.path),
+        compression = compression.as_deref().unwrap_or("off"),
+        "client connected"
+    );
+    let deflater = upgrade
+        .deflate
+        .map(|(p, _)| Deflater::new(&p, tokio_tungstenite::tungstenite::protocol::Role::Server));
 
     let (sink, source) = ws.split();
     // Aborted with this task (e.g. on shutdown), even while blocked on a client that does
     // not read.
     let mut writer = AbortOnDrop(tokio::spawn(write_loop(
         sink,
+        deflater,
         rx,
         budget.clone(),
         kill.subscribe(),
@@ -120,7 +133,7 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
         // We answered a protocol violation or dropped the client with a Close; let the
         // client read it instead of resetting the connection under it.
         if let Ok(ws) = source.reunite(sink) {
-            handshake::linger_close(ws.into_inner(), LINGER).await;
+            handshake::linger_close(ws.into_inner().into_inner(), LINGER).await;
         }
     }
     match end {
@@ -420,6 +433,10 @@ fn login_delay(base: Duration, failures: u32) -> Duration {
 /// The Close code that answers a read error, or `None` when the connection is simply gone.
 fn close_code_for(e: &WsError) -> Option<(CloseCode, &'static str)> {
     match e {
+        WsError::Io(io) => match InflateError::from_io(io)? {
+            InflateError::TooBig { .. } => Some((CloseCode::Size, "message too big")),
+            InflateError::Corrupt => Some((CloseCode::Invalid, "invalid compressed data")),
+        },
         WsError::Capacity(_) => Some((CloseCode::Size, "message too big")),
         WsError::Utf8(_) => Some((CloseCode::Invalid, "invalid UTF-8 in text message")),
         WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
@@ -448,6 +465,7 @@ impl std::fmt::Display for ErrorKind<'_> {
 /// to `close_wait` for the socket to take it). Returns the sink.
 async fn write_loop(
     mut sink: Sink,
+    mut deflater: Option<Deflater>,
     mut rx: mpsc::Receiver<Message>,
     budget: Budget,
     mut killed: Killed,
@@ -456,7 +474,7 @@ async fn write_loop(
     let frame = tokio::select! {
         biased;
         frame = killed.wait() => Some(frame),
-        () = drain(&mut sink, &mut rx, &budget) => None,
+        () = drain(&mut sink, deflater.as_mut(), &mut rx, &budget) => None,
     };
     let Some(frame) = frame else {
         return sink;
@@ -473,9 +491,14 @@ async fn write_loop(
     sink
 }
 
-/// Drain the queue: `feed` everything that is queued, then one `flush`. Returns when all
-/// senders are gone or the socket fails.
-async fn drain(sink: &mut Sink, rx: &mut mpsc::Receiver<Message>, budget: &Budget) {
+/// Drain the queue: `feed` everything that is queued (compressed if agreed), then one
+/// `flush`. Returns when all senders are gone or the socket fails.
+async fn drain(
+    sink: &mut Sink,
+    mut deflater: Option<&mut Deflater>,
+    rx: &mut mpsc::Receiver<Message>,
+    budget: &Budget,
+) {
     const BATCH: usize = 64;
     let mut batch = Vec::new();
     let mut closed = false;
@@ -488,6 +511,10 @@ async fn drain(sink: &mut Sink, rx: &mut mpsc::Receiver<Message>, budget: &Budge
             let is_close = matches!(msg, Message::Close(_));
             // Handed to tungstenite, whose own write buffer is bounded.
             budget.give_back(&msg);
+            let msg = match deflater.as_deref_mut() {
+                Some(d) => d.message(msg).0,
+                None => msg,
+            };
             match sink.feed(msg).await {
                 Ok(()) => {}
                 // The client closed first; tungstenite already replied.

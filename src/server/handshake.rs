@@ -14,6 +14,11 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::tls::{self, Stream};
+use crate::wire::deflate::{self, Params, ServerPolicy};
+use crate::wire::deflate_stream::DeflateStream;
+
+/// A served WebSocket: compressed messages are inflated beneath tungstenite.
+pub(crate) type Ws = WebSocketStream<DeflateStream<Stream>>;
 
 /// Largest request head accepted (request line plus headers).
 pub(crate) const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -24,6 +29,10 @@ pub(crate) struct Policy<'a> {
     pub allowed_origins: &'a [String],
     pub subprotocols: &'a [String],
     pub ws_config: WebSocketConfig,
+    /// How permessage-deflate offers are answered (`None`: declined).
+    pub compression: Option<ServerPolicy>,
+    /// Largest message, inflated (a compressed one that would inflate past it is a 1009).
+    pub max_message: usize,
 }
 
 /// An HTTP error response for a request that is not an acceptable upgrade.
@@ -111,13 +120,12 @@ pub(crate) struct Upgrade {
     pub key: String,
     pub subprotocol: Option<String>,
     pub path: String,
+    /// permessage-deflate as agreed, and the response header value saying so.
+    pub deflate: Option<(Params, String)>,
 }
 
 /// Read the request head, answer it, and return the WebSocket on success.
-pub(crate) async fn accept(
-    mut tcp: Stream,
-    policy: Policy<'_>,
-) -> Result<(WebSocketStream<Stream>, Upgrade), Failure> {
+pub(crate) async fn accept(mut tcp: Stream, policy: Policy<'_>) -> Result<(Ws, Upgrade), Failure> {
     // Heap buffers only: this future lives inside every connection's task.
     let mut buf: Vec<u8> = Vec::with_capacity(2048);
     let (upgrade, head_len) = loop {
@@ -147,13 +155,19 @@ pub(crate) async fn accept(
         response.push_str(p);
         response.push_str("\r\n");
     }
+    if let Some((_, answer)) = &upgrade.deflate {
+        response.push_str("Sec-WebSocket-Extensions: ");
+        response.push_str(answer);
+        response.push_str("\r\n");
+    }
     response.push_str("\r\n");
     tcp.write_all(response.as_bytes())
         .await
         .map_err(Failure::Io)?;
 
-    let ws =
-        WebSocketStream::from_partially_read(tcp, tail, Role::Server, Some(policy.ws_config)).await;
+    let params = upgrade.deflate.as_ref().map(|(p, _)| *p);
+    let stream = DeflateStream::after_upgrade(tcp, Role::Server, params, tail, policy.max_message);
+    let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(policy.ws_config)).await;
     Ok((ws, upgrade))
 }
 
@@ -277,11 +291,22 @@ fn parse_request(buf: &[u8], policy: &Policy<'_>) -> Parsed {
         .find(|offered| policy.subprotocols.iter().any(|s| s == offered))
         .map(str::to_string);
     let path = req.path.unwrap_or("/").to_string();
+    // Every line of the offer list, as RFC 7692 reads it; an offer we cannot take is declined.
+    let deflate = policy.compression.as_ref().and_then(|server| {
+        let offers: Vec<&str> = req
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+            .filter_map(|h| std::str::from_utf8(h.value).ok())
+            .collect();
+        deflate::negotiate(&offers, server)
+    });
     Parsed::Upgrade(
         Upgrade {
             key,
             subprotocol,
             path,
+            deflate,
         },
         head_len,
     )
@@ -304,6 +329,8 @@ mod tests {
             allowed_origins: origins,
             subprotocols: protos,
             ws_config: WebSocketConfig::default(),
+            compression: Some(ServerPolicy::LEAN),
+            max_message: 1 << 20,
         }
     }
 

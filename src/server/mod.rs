@@ -31,6 +31,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tracing::{debug, info, warn};
 
 use crate::model::Secret;
+pub use crate::wire::deflate::ServerPolicy;
 
 use room::Room;
 
@@ -121,6 +122,10 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
     /// Subprotocols the server agrees to (the first one the client offers that is here).
     pub subprotocols: Vec<String>,
+    /// How permessage-deflate offers are answered; `None` declines them. Default
+    /// [`ServerPolicy::LEAN`]: no window kept between messages on either side, so a
+    /// connection holds compression memory only while a message passes.
+    pub compression: Option<ServerPolicy>,
 }
 
 impl ServerConfig {
@@ -148,6 +153,7 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(2),
             allowed_origins: Vec::new(),
             subprotocols: Vec::new(),
+            compression: Some(ServerPolicy::LEAN),
         }
     }
 

@@ -217,6 +217,18 @@ pub struct ServerPolicy {
     /// Always reset our compressor between messages (less memory per connection, worse
     /// ratio).
     pub server_no_context_takeover: bool,
+    /// Ask the client to reset its compressor between messages (RFC 7692 §7.1.1.2 lets a
+    /// server add this to any offer): our inflater then keeps no window between messages.
+    pub client_no_context_takeover: bool,
+}
+
+impl ServerPolicy {
+    /// Neither side keeps a window between messages: a connection holds compression memory
+    /// only while a message is being compressed or inflated.
+    pub const LEAN: ServerPolicy = ServerPolicy {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+    };
 }
 
 /// A server's choice among the client's offers (every `Sec-WebSocket-Extensions` line of the
@@ -232,7 +244,8 @@ pub fn negotiate(values: &[&str], policy: &ServerPolicy) -> Option<(Params, Stri
             let params = Params {
                 server_no_context_takeover: p.server_no_context_takeover
                     || policy.server_no_context_takeover,
-                client_no_context_takeover: p.client_no_context_takeover,
+                client_no_context_takeover: p.client_no_context_takeover
+                    || policy.client_no_context_takeover,
                 server_max_window_bits: p.server_max_window_bits.flatten(),
                 // The client's hint is not a limit: we do not limit its window.
                 client_max_window_bits: None,
@@ -434,7 +447,8 @@ impl Deflater {
             out.truncate(out.len() - TAIL.len());
         }
         if self.no_context_takeover {
-            c.reset();
+            // Nothing carries over: give the compressor's memory back until the next message.
+            self.compress = None;
         }
         Some(out)
     }
@@ -479,6 +493,14 @@ impl fmt::Display for InflateError {
 }
 
 impl std::error::Error for InflateError {}
+
+impl InflateError {
+    /// The inflate failure carried by a read error from [`super::deflate_stream`], if that is
+    /// what the error is.
+    pub fn from_io(e: &std::io::Error) -> Option<&InflateError> {
+        e.get_ref().and_then(|i| i.downcast_ref::<InflateError>())
+    }
+}
 
 /// Inflates the messages the other side sends.
 pub struct Inflater {
@@ -566,12 +588,16 @@ impl Inflater {
             }
         }
         // After a final block the stream cannot go on: the next message starts a new one.
-        let reset = self.no_context_takeover || self.ended;
-        self.ended = false;
-        self.tail_used = 0;
-        if reset && let Some(d) = self.decompress.as_mut() {
+        if self.no_context_takeover {
+            // Nothing carries over: give the window's memory back until the next message.
+            self.decompress = None;
+        } else if self.ended
+            && let Some(d) = self.decompress.as_mut()
+        {
             d.reset(false);
         }
+        self.ended = false;
+        self.tail_used = 0;
         Ok(true)
     }
 

@@ -25,6 +25,8 @@ use super::deflate::{ExtensionError, InflateError, Inflater, Offer, Params};
 
 /// Inflated bytes per frame handed to tungstenite.
 const CHUNK: usize = 64 * 1024;
+/// The first read buffer; it grows to [`CHUNK`] while reads fill it.
+const FIRST_READ: usize = 4 * 1024;
 /// Largest HTTP response head looked at for the extension answer.
 const MAX_HEAD: usize = 64 * 1024;
 /// Most entries kept in a [`WireLog`] nobody reads.
@@ -212,6 +214,11 @@ impl<S> DeflateStream<S> {
 
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
+    }
+
+    /// The stream beneath (bytes read ahead but not handed out are dropped).
+    pub fn into_inner(self) -> S {
+        self.inner
     }
 
     /// The 101 (or whatever came) is complete in `raw`, or cannot be: decide the mode.
@@ -590,8 +597,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for DeflateStream<S> {
             if this.eof {
                 return Poll::Ready(Ok(()));
             }
-            if this.readbuf.len() < CHUNK {
-                this.readbuf.resize(CHUNK, 0);
+            // Small at first (a server holds one per connection), doubled while reads fill it.
+            if this.readbuf.is_empty() {
+                this.readbuf.resize(FIRST_READ, 0);
             }
             let mut rb = ReadBuf::new(&mut this.readbuf[..]);
             ready!(Pin::new(&mut this.inner).poll_read(cx, &mut rb))?;
@@ -600,6 +608,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for DeflateStream<S> {
                 this.eof = true;
             }
             this.raw.extend_from_slice(&this.readbuf[..got]);
+            if got == this.readbuf.len() && got < CHUNK {
+                this.readbuf.resize(got * 2, 0);
+            }
         }
     }
 }

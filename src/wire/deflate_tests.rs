@@ -291,13 +291,16 @@ fn a_server_takes_the_first_valid_offer() {
     );
     assert_eq!(negotiate(&["foo; bar"], &policy), None);
     assert_eq!(negotiate(&[], &policy), None);
-    let lean = ServerPolicy {
-        server_no_context_takeover: true,
-    };
-    assert!(
-        negotiate(&["permessage-deflate"], &lean)
-            .unwrap()
-            .0
-            .server_no_context_takeover
+    let lean = ServerPolicy::LEAN;
+    let (p, header) = negotiate(&["permessage-deflate; client_max_window_bits"], &lean).unwrap();
+    assert!(p.server_no_context_takeover && p.client_no_context_takeover);
+    assert_eq!(
+        header,
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+    );
+    // What the server asked for, the client accepts.
+    assert_eq!(
+        Offer::accept(Some(&Offer::default()), &[&header]),
+        Ok(Some(p))
     );
 }

@@ -199,3 +199,33 @@ pub fn spawn_py_websockets() -> PeerServer {
     cmd.arg(test_peers_dir().join("py_server.py"));
     PeerServer::start(cmd, "py_server.py")
 }
+
+/// Run `tests/peers/ws_client.js` (a node `ws` client speaking the seed's protocol) against
+/// `url` with these perMessageDeflate options (JSON, or `off`): log in with `login`, send
+/// `count` texts of `size` bytes, each echoed before the next, close. Returns its stdout
+/// lines once it exited (bounded by `GUARD`). Call `node_ws_available()` first.
+pub fn run_node_ws_client(
+    url: &str,
+    deflate: &str,
+    login: &str,
+    size: usize,
+    count: usize,
+) -> Vec<String> {
+    let mut child = Command::new("node")
+        .arg(test_peers_dir().join("ws_client.js"))
+        .args([url, deflate, login, &size.to_string(), &count.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start ws_client.js");
+    let lines = super::lines_of(child.stdout.take().expect("piped stdout"));
+    let status = super::wait_guarded(&mut child, "ws_client.js");
+    // The child is gone: its stdout ends, and so does the channel.
+    let mut out = Vec::new();
+    while let Ok(line) = lines.recv_timeout(super::GUARD) {
+        out.push(line);
+    }
+    assert!(status.success(), "ws_client.js failed ({status}): {out:#?}");
+    out
+}
