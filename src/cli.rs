@@ -104,6 +104,14 @@ pub struct ConnectArgs {
     /// Private key (PEM) of --cert, when it is not in the --cert file itself.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// Go through this proxy: http://, https://, socks5:// or socks5h:// URL, with
+    /// user:pass@ for a proxy that wants a login [default: from https_proxy, http_proxy,
+    /// all_proxy and no_proxy, as curl reads them].
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Connect directly, whatever the proxy environment variables or the profile say.
+    #[arg(long)]
+    pub no_proxy: bool,
     /// Show passwords and Authorization/Cookie values instead of ***.
     #[arg(long)]
     pub no_redact: bool,
@@ -343,6 +351,8 @@ impl ConnectArgs {
                 cert: self.cert.clone(),
                 key: self.key.clone(),
             },
+            proxy: self.proxy.clone(),
+            no_proxy: self.no_proxy,
             no_redact: self.no_redact,
             no_compression: self.no_compression,
             max_message: self.max_message,

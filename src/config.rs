@@ -86,6 +86,8 @@ pub struct Profile {
     pub record: Option<PathBuf>,
     #[serde(default)]
     pub insecure: bool,
+    /// The proxy, as `--proxy` (without a password), or `"none"` to connect directly.
+    pub proxy: Option<String>,
     /// PEM bundle of trusted CAs, as `--cacert`.
     pub cacert: Option<PathBuf>,
     /// Client certificate and key for mutual TLS, as `--cert` and `--key`.
@@ -256,7 +258,27 @@ impl Profile {
                     .with_context(|| format!("{field} is not a valid regex: {re}"))?;
             }
         }
+        self.proxy_choice()?;
         Ok(())
+    }
+
+    /// `proxy = "URL"` or `"none"`; a password in it is refused (the file never holds one).
+    fn proxy_choice(&self) -> anyhow::Result<Option<crate::reach::ProxyChoice>> {
+        use crate::reach::{ProxyChoice, ProxyUrl};
+        let Some(p) = &self.proxy else {
+            return Ok(None);
+        };
+        if p.trim().eq_ignore_ascii_case("none") {
+            return Ok(Some(ProxyChoice::Off));
+        }
+        let url = ProxyUrl::parse(p).map_err(|e| anyhow::anyhow!("proxy: {e}"))?;
+        if !url.password.is_empty() {
+            bail!(
+                "proxy: passwords are never stored in the config file; give the proxy URL with \
+                 its password in --proxy or in https_proxy/http_proxy/all_proxy instead"
+            );
+        }
+        Ok(Some(ProxyChoice::Url(url)))
     }
 
     /// The session spec this profile describes; the password comes from `password_env`.
@@ -283,6 +305,9 @@ impl Profile {
             spec.login.fail = regex::Regex::new(re)?;
         }
         spec.insecure = self.insecure;
+        if let Some(p) = self.proxy_choice()? {
+            spec.proxy = p;
+        }
         spec.trust = crate::reach::Trust {
             cacert: self.cacert.clone(),
             cert: self.cert.clone(),
@@ -457,6 +482,58 @@ ping_interval = 0
         assert_eq!(spec.subprotocol.as_deref(), Some("chat.v2"));
         assert!(spec.login.ok.is_match("ok fine"));
         assert_eq!(p.ping_interval(), Some(None));
+    }
+
+    #[test]
+    fn a_profile_names_its_proxy_and_certificates_but_never_a_proxy_password() {
+        use crate::reach::{ProxyChoice, ProxyScheme};
+        let cfg = parse(
+            r#"
+[profiles.corp]
+url = "wss://internal.example/ws"
+proxy = "socks5h://bob@proxy.corp:1080"
+cacert = "/etc/corp/ca.pem"
+cert = "me.pem"
+key = "me.key"
+[profiles.direct]
+url = "ws://x"
+proxy = "none"
+"#,
+        )
+        .unwrap();
+        let spec = cfg.profile("corp").unwrap().to_spec().unwrap();
+        let ProxyChoice::Url(p) = &spec.proxy else {
+            panic!("{:?}", spec.proxy)
+        };
+        assert_eq!(
+            (p.scheme, p.authority().as_str()),
+            (ProxyScheme::Socks5h, "proxy.corp:1080")
+        );
+        assert_eq!(
+            spec.trust.cacert.as_deref(),
+            Some(Path::new("/etc/corp/ca.pem"))
+        );
+        assert_eq!(spec.trust.key.as_deref(), Some(Path::new("me.key")));
+        let direct = cfg.profile("direct").unwrap().to_spec().unwrap();
+        assert_eq!(direct.proxy, ProxyChoice::Off);
+
+        let err = format!(
+            "{:#}",
+            parse("[profiles.a]\nurl = \"ws://x\"\nproxy = \"http://u:hunter2@p:3128\"\n")
+                .unwrap_err()
+        );
+        assert!(
+            err.contains("passwords are never stored") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let err = format!(
+            "{:#}",
+            parse("[profiles.a]\nurl = \"ws://x\"\nproxy = \"ftp://p\"\n").unwrap_err()
+        );
+        assert!(
+            err.contains("proxy: proxy ftp://p: the scheme must be"),
+            "{err}"
+        );
     }
 
     #[test]

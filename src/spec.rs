@@ -257,6 +257,10 @@ pub struct Overrides {
     pub insecure: bool,
     /// `--cacert`, `--cert`, `--key`: each given one replaces the profile's.
     pub trust: Trust,
+    /// `--proxy URL`, over the profile's `proxy` and the environment.
+    pub proxy: Option<String>,
+    /// `--no-proxy`: straight to the server.
+    pub no_proxy: bool,
     pub no_redact: bool,
     pub no_compression: bool,
     pub max_message: Option<usize>,
@@ -304,6 +308,15 @@ impl Overrides {
             if from.is_some() {
                 to.clone_from(from);
             }
+        }
+        if let Some(url) = &self.proxy {
+            // Our own message: clap's would repeat the URL with its password.
+            let url =
+                crate::reach::ProxyUrl::parse(url).map_err(|e| anyhow::anyhow!("--proxy: {e}"))?;
+            spec.proxy = ProxyChoice::Url(url);
+        }
+        if self.no_proxy {
+            spec.proxy = ProxyChoice::Off;
         }
         spec.no_redact |= self.no_redact;
         spec.compression &= !self.no_compression;

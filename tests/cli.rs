@@ -143,6 +143,31 @@ fn bad_flags_get_a_clear_error() {
 }
 
 #[test]
+fn a_bad_proxy_is_named_without_its_password() {
+    let o = wsdeck(&[
+        "pipe",
+        "ws://127.0.0.1:1",
+        "--proxy",
+        "ftp://bob:hunter2@p:21",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--proxy: proxy ftp://bob:***@p:21: the scheme must be http://, https://, socks5:// or socks5h://"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    let o = wsdeck(&[
+        "pipe",
+        "ws://127.0.0.1:1",
+        "--proxy",
+        "http://p",
+        "--no-proxy",
+    ]);
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
+
+#[test]
 fn the_ui_refuses_to_start_without_a_terminal() {
     let o = wsdeck(&["connect", "ws://127.0.0.1:1"]);
     assert!(!o.status.success());

@@ -9,10 +9,13 @@ use std::time::Duration;
 
 use common::GUARD;
 use common::client::Client;
-use common::netpeers::{Ca, plain_echo, self_signed, tls_echo};
+use common::netpeers::{
+    Ca, have, https_connect_proxy, microsocks, mitmproxy, plain_echo, self_signed, tinyproxy,
+    tls_echo,
+};
 use tokio::io::AsyncWriteExt as _;
 use wsdeck::model::{NetCommand, NetErrorKind};
-use wsdeck::reach::Trust;
+use wsdeck::reach::{ProxyChoice, ProxyUrl, Trust};
 use wsdeck::spec::{AuthMethod, ConnectSpec};
 
 fn spec(url: &str) -> ConnectSpec {
@@ -317,4 +320,374 @@ async fn cacert_and_client_certificates_work_from_the_command_line() {
     let out = pipe(&args, &[], "hello\n").await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "hello\n");
+}
+
+// ---- proxies -------------------------------------------------------------------------
+
+const ALICE: (&str, &str) = ("alice", "s3cret-Pw9");
+
+fn via(url: &str, proxy: &str) -> ConnectSpec {
+    let mut s = spec(url);
+    s.proxy = ProxyChoice::Url(ProxyUrl::parse(proxy).unwrap());
+    s
+}
+
+async fn proxy_failure(spec: ConnectSpec) -> (NetErrorKind, String) {
+    let mut c = Client::start(spec);
+    c.until_ended().await;
+    let e = c.failure();
+    (e.kind, e.message)
+}
+
+fn install(apt: &str) -> String {
+    format!("apt-get install -y {apt}; .ci/run installs it")
+}
+
+#[tokio::test]
+async fn tinyproxy_tunnels_ws_and_wss_and_the_handshake_names_it() {
+    if !have("tinyproxy", &install("tinyproxy")) {
+        return;
+    }
+    let proxy = tinyproxy(None);
+    let plain = plain_echo().await;
+    let c = echoes(via(&plain.ws_url(), &proxy.url("http", None))).await;
+    let hs = c.handshake().unwrap();
+    assert_eq!(hs.proxy.as_deref(), Some(proxy.url("http", None).as_str()));
+    assert!(hs.tls.is_none());
+    let log = proxy.log();
+    assert!(
+        log.contains(&format!("CONNECT {} HTTP/1.1", plain.addr)),
+        "{log}"
+    );
+
+    // wss:// goes through the same CONNECT, TLS end to end with the server.
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Tunnel CA");
+    let server = tls_echo(&ca.server(&["127.0.0.1"], None), None).await;
+    let mut s = via(&server.wss_url(), &proxy.url("http", None));
+    s.trust.cacert = Some(ca.pem.write(dir.path(), "ca").0);
+    let c = echoes(s).await;
+    assert_eq!(
+        c.handshake().unwrap().tls.unwrap().chain[0].issuer,
+        "CN=Tunnel CA"
+    );
+    assert!(
+        proxy
+            .log()
+            .contains(&format!("CONNECT {} HTTP/1.1", server.addr))
+    );
+}
+
+#[tokio::test]
+async fn a_proxy_asking_for_credentials_is_named_as_the_proxys_answer() {
+    if !have("tinyproxy", &install("tinyproxy")) {
+        return;
+    }
+    let proxy = tinyproxy(Some(ALICE));
+    let plain = plain_echo().await;
+    let (kind, msg) = proxy_failure(via(&plain.ws_url(), &proxy.url("http", None))).await;
+    assert_eq!(kind, NetErrorKind::Proxy(407));
+    assert_eq!(
+        msg,
+        format!(
+            "the proxy http://{p} refused the tunnel to {s}: 407 Proxy Authentication Required \
+             — pass credentials in --proxy http://user:pass@{p}",
+            p = proxy.addr,
+            s = plain.addr
+        )
+    );
+    let wrong = proxy.url("http", Some(("alice", "nope")));
+    let (_, msg) = proxy_failure(via(&plain.ws_url(), &wrong)).await;
+    assert!(
+        msg.contains("did not accept the user name and password"),
+        "{msg}"
+    );
+    assert!(!msg.contains("nope"), "{msg}");
+
+    let c = echoes(via(&plain.ws_url(), &proxy.url("http", Some(ALICE)))).await;
+    let shown = c.handshake().unwrap().proxy.unwrap();
+    assert_eq!(shown, format!("http://alice:***@{}", proxy.addr));
+}
+
+#[tokio::test]
+async fn a_host_only_the_proxy_can_reach_is_not_looked_up_here() {
+    if !have("tinyproxy", &install("tinyproxy")) {
+        return;
+    }
+    let proxy = tinyproxy(None);
+    let url = "ws://only-behind-the-proxy.invalid:9/";
+    let (kind, msg) = proxy_failure(via(url, &proxy.url("http", None))).await;
+    assert!(
+        matches!(kind, NetErrorKind::Proxy(500..=504)),
+        "{kind:?}: {msg}"
+    );
+    assert!(
+        msg.starts_with(&format!(
+            "the proxy http://{} refused the tunnel to only-behind-the-proxy.invalid:9: 50",
+            proxy.addr
+        )),
+        "{msg}"
+    );
+    assert!(!msg.contains("DNS"), "{msg}");
+}
+
+/// One run of `pipe` with proxy variables, and the proxy its recording must name.
+struct EnvCase {
+    url: String,
+    vars: Vec<(&'static str, String)>,
+    flags: &'static [&'static str],
+    want: Option<String>,
+}
+
+impl EnvCase {
+    fn new(
+        url: &str,
+        vars: &[(&'static str, &str)],
+        no_proxy: &(&'static str, String),
+        want: Option<String>,
+    ) -> Self {
+        let mut vars: Vec<_> = vars.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        vars.push(no_proxy.clone());
+        EnvCase {
+            url: url.to_string(),
+            vars,
+            flags: &[],
+            want,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_environment_is_read_as_curl_reads_it_and_never_shows_the_password() {
+    if !have("tinyproxy", &install("tinyproxy")) {
+        return;
+    }
+    let proxy = tinyproxy(Some(ALICE));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Env Proxy CA");
+    let server = tls_echo(&ca.server(&["127.0.0.1"], None), None).await;
+    let plain = plain_echo().await;
+    let ca_file = ca.pem.write(dir.path(), "ca").0;
+    let with_login = proxy.url("http", Some(ALICE));
+    let record = dir.path().join("s.jsonl");
+    let har = dir.path().join("s.har");
+    let (wss, ws) = (server.wss_url(), plain.ws_url());
+    let run = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            url.to_string(),
+            "--auth".into(),
+            "none".into(),
+            "--cacert".into(),
+            ca_file.to_str().unwrap().into(),
+            "--record".into(),
+            record.to_str().unwrap().into(),
+            "--har".into(),
+            har.to_str().unwrap().into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let proxy_of_record = || -> Option<String> {
+        let rec = wsdeck::record::jsonl::read(&record).unwrap();
+        rec.handshake.unwrap().proxy
+    };
+    // Loopback servers skip the environment's proxy unless NO_PROXY says <-loopback>.
+    let shown = |var: &str| Some(format!("http://alice:***@{} (from {var})", proxy.addr));
+    let loopback = ("NO_PROXY", "<-loopback>".to_string());
+    let cases = vec![
+        EnvCase::new(
+            &wss,
+            &[("https_proxy", &with_login)],
+            &loopback,
+            shown("https_proxy"),
+        ),
+        EnvCase::new(
+            &ws,
+            &[
+                ("http_proxy", &with_login),
+                ("https_proxy", "http://127.0.0.1:9"),
+            ],
+            &("no_proxy", "<-loopback>".into()),
+            shown("http_proxy"),
+        ),
+        EnvCase::new(
+            &wss,
+            &[("ALL_PROXY", &with_login)],
+            &loopback,
+            shown("ALL_PROXY"),
+        ),
+        EnvCase::new(
+            &wss,
+            &[("https_proxy", &with_login)],
+            &("NO_PROXY", "<-loopback>,127.0.0.1".into()),
+            None,
+        ),
+        EnvCase::new(
+            &wss,
+            &[("https_proxy", &with_login)],
+            &("NO_PROXY", String::new()),
+            None,
+        ),
+        EnvCase {
+            flags: &["--no-proxy"],
+            ..EnvCase::new(&wss, &[("https_proxy", &with_login)], &loopback, None)
+        },
+    ];
+    for EnvCase {
+        url,
+        vars,
+        flags: extra,
+        want,
+    } in cases
+    {
+        let vars_ref: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = pipe(
+            &run(&url, extra)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            &vars_ref,
+            "hello\n",
+        )
+        .await;
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{vars:?} {extra:?}: {err}");
+        assert_eq!(text(&out.stdout), "hello\n", "{vars:?}");
+        assert_eq!(proxy_of_record(), want, "{vars:?} {extra:?}");
+        for (what, body) in [
+            ("stdout", text(&out.stdout)),
+            ("stderr", err),
+            ("JSONL", std::fs::read_to_string(&record).unwrap()),
+            ("HAR", std::fs::read_to_string(&har).unwrap()),
+        ] {
+            assert!(
+                !body.contains(ALICE.1),
+                "the proxy password in {what}: {body}"
+            );
+        }
+    }
+    // --proxy on the command line wins over the environment.
+    let out = pipe(
+        &run(&wss, &["--proxy", &with_login])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &[
+            ("https_proxy", "http://127.0.0.1:9"),
+            ("NO_PROXY", "<-loopback>"),
+        ],
+        "hello\n",
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        proxy_of_record(),
+        Some(format!("http://alice:***@{}", proxy.addr))
+    );
+}
+
+#[tokio::test]
+async fn microsocks_carries_socks5_and_socks5h_with_a_login() {
+    if !have("microsocks", &install("microsocks")) {
+        return;
+    }
+    let proxy = microsocks(Some(ALICE));
+    let plain = plain_echo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Socks CA");
+    let server = tls_echo(&ca.server(&["localhost"], None), None).await;
+
+    // socks5h: the proxy resolves the name.
+    let c = echoes(via(&plain.ws_url(), &proxy.url("socks5h", Some(ALICE)))).await;
+    assert_eq!(
+        c.handshake().unwrap().proxy.unwrap(),
+        format!("socks5h://alice:***@{}", proxy.addr)
+    );
+    let by_name = format!("wss://localhost:{}/", server.addr.port());
+    let mut s = via(&by_name, &proxy.url("socks5h", Some(ALICE)));
+    s.trust.cacert = Some(ca.pem.write(dir.path(), "ca").0);
+    echoes(s.clone()).await;
+    // socks5: resolved here, an address sent.
+    s.proxy = ProxyChoice::Url(ProxyUrl::parse(&proxy.url("socks5", Some(ALICE))).unwrap());
+    echoes(s).await;
+
+    let (kind, msg) = proxy_failure(via(&plain.ws_url(), &proxy.url("socks5", None))).await;
+    assert_eq!(kind, NetErrorKind::Proxy(407), "{msg}");
+    assert!(
+        msg.contains("refused the tunnel") && msg.contains("pass --proxy socks5://user:pass@"),
+        "{msg}"
+    );
+    let wrong = proxy.url("socks5", Some(("alice", "nope")));
+    let (_, msg) = proxy_failure(via(&plain.ws_url(), &wrong)).await;
+    assert!(
+        msg.contains("did not accept the user name and password"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn mitmproxy_in_regular_mode_sits_between_as_the_blogs_burp_did() {
+    if !have("mitmdump", "pip install mitmproxy; .ci/run installs it") {
+        return;
+    }
+    let proxy = mitmproxy();
+    let mitm_ca = proxy.path("mitmproxy-ca-cert.pem");
+    let server = tls_echo(&self_signed(&["127.0.0.1"]), None).await;
+
+    // wss://: mitmproxy decrypts with its own CA, which the client is told to trust.
+    let mut s = via(&server.wss_url(), &proxy.url("http", None));
+    let msg = failure(s.clone()).await;
+    assert!(msg.contains("unknown CA (CN=mitmproxy"), "{msg}");
+    s.trust.cacert = Some(mitm_ca);
+    let c = echoes(s).await;
+    let tls = c.handshake().unwrap().tls.unwrap();
+    assert!(tls.chain[0].issuer.contains("mitmproxy"), "{tls:?}");
+
+    // ws:// through its CONNECT too.
+    let plain = plain_echo().await;
+    echoes(via(&plain.ws_url(), &proxy.url("http", None))).await;
+    let start = std::time::Instant::now();
+    while !proxy.log().contains("101") && start.elapsed() < GUARD {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        proxy.log().contains("101"),
+        "mitmproxy saw no upgrade: {}",
+        proxy.log()
+    );
+}
+
+#[tokio::test]
+async fn an_https_proxy_is_reached_over_tls_and_checked_like_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Proxy CA");
+    let proxy = https_connect_proxy(&ca.server(&["127.0.0.1"], None)).await;
+    let plain = plain_echo().await;
+    let url = format!("https://{}", proxy.addr);
+    let msg = failure(via(&plain.ws_url(), &url)).await;
+    assert!(
+        msg.starts_with(&format!("TLS to the proxy {url}: ")),
+        "{msg}"
+    );
+    assert!(msg.contains("unknown CA (CN=Proxy CA"), "{msg}");
+    let mut s = via(&plain.ws_url(), &url);
+    s.trust.cacert = Some(ca.pem.write(dir.path(), "ca").0);
+    let c = echoes(s).await;
+    assert_eq!(c.handshake().unwrap().proxy.unwrap(), url);
+}
+
+#[tokio::test]
+async fn a_proxy_that_is_not_running_is_named() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let plain = plain_echo().await;
+    let (kind, msg) =
+        proxy_failure(via(&plain.ws_url(), &format!("http://127.0.0.1:{port}"))).await;
+    assert_eq!(kind, NetErrorKind::Refused);
+    assert_eq!(
+        msg,
+        format!("connection refused by the proxy http://127.0.0.1:{port} (is it running?)")
+    );
 }

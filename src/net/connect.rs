@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 use super::events::Out;
-use super::{clean_line, tls, ws_config};
+use super::{clean_line, tls, via, ws_config};
 use crate::model::{ConnState, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind, TlsInfo};
 use crate::spec::{AuthMethod, ConnectSpec};
 use crate::wire::deflate::Offer;
@@ -64,11 +64,23 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
     let deadline = Instant::now() + spec.connect_timeout;
     let limit = spec.connect_timeout;
 
-    let addrs = resolve(&target, deadline, limit).await?;
-    let tcp = tcp_connect(&target, &addrs, deadline, limit).await?;
-    // Small interactive messages should not wait for Nagle; failure here is harmless.
-    let _ = tcp.set_nodelay(true);
-    let link: Box<dyn Io> = Box::new(tcp);
+    let proxy = via::choose(spec, target.tls, &target.bare_host)?;
+    let link: Box<dyn Io> = match &proxy {
+        None => {
+            let addrs = resolve(&target, deadline, limit).await?;
+            let tcp = tcp_connect(&target, &addrs, deadline, limit).await?;
+            // Small interactive messages should not wait for Nagle; failure here is harmless.
+            let _ = tcp.set_nodelay(true);
+            Box::new(tcp)
+        }
+        Some(p) => {
+            let dest = via::Dest {
+                host: &target.bare_host,
+                port: target.port,
+            };
+            via::tunnel(spec, p, dest, deadline, limit).await?
+        }
+    };
     out.state(ConnState::Handshaking);
 
     let capture: SharedCapture = Arc::new(Mutex::new(Capture::default()));
@@ -105,7 +117,7 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
         response: parse_head(&cap.received, spec.no_redact),
         started: Some(started),
         finished: Some(finished),
-        proxy: None,
+        proxy: proxy.as_ref().map(|p| p.label.clone()),
         tls: tls_info.clone(),
     };
     match upgrade {

@@ -12,6 +12,7 @@ mod events;
 mod reconnect;
 mod session;
 pub(crate) mod tls;
+mod via;
 
 use std::time::Duration;
 

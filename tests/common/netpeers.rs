@@ -198,3 +198,209 @@ async fn echo(io: impl AsyncRead + AsyncWrite + Unpin) {
         }
     }
 }
+
+/// True if `bin` is on `PATH`; otherwise a skip note (or a failure under
+/// `WSDECK_REQUIRE_PEERS=1`) saying how to install it.
+pub fn have(bin: &str, install: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()));
+    if !found {
+        super::peers::skip_or_fail(&format!("{bin} is not installed ({install})"));
+    }
+    found
+}
+
+/// A third-party proxy run by a test; killed when dropped. Its output goes to a file.
+pub struct ProxyPeer {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl ProxyPeer {
+    /// `scheme://[user:pass@]127.0.0.1:PORT`.
+    pub fn url(&self, scheme: &str, login: Option<(&str, &str)>) -> String {
+        match login {
+            Some((u, p)) => format!("{scheme}://{u}:{p}@{}", self.addr),
+            None => format!("{scheme}://{}", self.addr),
+        }
+    }
+
+    /// Everything it printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("out.log")).unwrap_or_default()
+    }
+
+    /// A file in its private directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn spawn(dir: tempfile::TempDir, mut cmd: std::process::Command, what: &str) -> Self {
+        let out = std::fs::File::create(dir.path().join("out.log")).unwrap();
+        let child = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {what}: {e}"));
+        ProxyPeer {
+            child,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            dir,
+        }
+    }
+
+    /// Wait until something accepts on `addr` (the proxy is up).
+    fn wait_listening(mut self, addr: SocketAddr, what: &str) -> Self {
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{what} exited ({status}) before listening: {}", self.log());
+            }
+            assert!(
+                start.elapsed() < super::GUARD,
+                "{what} never listened: {}",
+                self.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        self.addr = addr;
+        self
+    }
+}
+
+impl Drop for ProxyPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on right now (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// tinyproxy (HTTP CONNECT) on 127.0.0.1, asking for `login` with BasicAuth when given.
+/// Call `have("tinyproxy", …)` first.
+pub fn tinyproxy(login: Option<(&str, &str)>) -> ProxyPeer {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut conf =
+        format!("Port {port}\nListen 127.0.0.1\nTimeout 60\nMaxClients 50\nLogLevel Connect\n");
+    if let Some((u, p)) = login {
+        conf.push_str(&format!("BasicAuth {u} {p}\n"));
+    }
+    let conf_path = dir.path().join("tinyproxy.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut cmd = std::process::Command::new("tinyproxy");
+    cmd.arg("-d").arg("-c").arg(&conf_path);
+    ProxyPeer::spawn(dir, cmd, "tinyproxy")
+        .wait_listening(SocketAddr::from(([127, 0, 0, 1], port)), "tinyproxy")
+}
+
+/// microsocks (SOCKS5) on 127.0.0.1, asking for `login` when given. Call
+/// `have("microsocks", …)` first.
+pub fn microsocks(login: Option<(&str, &str)>) -> ProxyPeer {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cmd = std::process::Command::new("microsocks");
+    cmd.args(["-i", "127.0.0.1", "-p", &port.to_string()]);
+    if let Some((u, p)) = login {
+        cmd.args(["-u", u, "-P", p]);
+    }
+    ProxyPeer::spawn(dir, cmd, "microsocks")
+        .wait_listening(SocketAddr::from(([127, 0, 0, 1], port)), "microsocks")
+}
+
+/// mitmproxy's `mitmdump` in regular mode (the blog post's Burp), accepting any upstream
+/// certificate; its CA is `path("mitmproxy-ca-cert.pem")`. Call `have("mitmdump", …)` first.
+pub fn mitmproxy() -> ProxyPeer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new("mitmdump");
+    cmd.args([
+        "--listen-host",
+        "127.0.0.1",
+        "--listen-port",
+        "0",
+        "--ssl-insecure",
+    ])
+    .arg("--set")
+    .arg(format!("confdir={}", dir.path().display()))
+    .env("PYTHONUNBUFFERED", "1");
+    let peer = ProxyPeer::spawn(dir, cmd, "mitmdump");
+    // Python starts slowly on a busy machine: a longer guard than the others.
+    let start = std::time::Instant::now();
+    loop {
+        let log = peer.log();
+        if let Some(rest) = log.split("proxy listening at ").nth(1) {
+            let addr = rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('.');
+            let addr: SocketAddr = addr.parse().unwrap();
+            return peer.wait_listening(addr, "mitmdump");
+        }
+        assert!(
+            start.elapsed() < super::GUARD * 3,
+            "mitmdump never said where it listens: {log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A minimal HTTPS proxy (CONNECT over TLS with this certificate), in-process: nothing
+/// packaged does that in a few lines. Call inside a tokio runtime.
+pub async fn https_connect_proxy(cert: &Pem) -> Echo {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let key = PrivateKeyDer::from_pem_slice(cert.key.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs(&cert.cert), key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if tls.read(&mut b).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(b[0]);
+                }
+                let text = String::from_utf8_lossy(&head);
+                let Some(target) = text
+                    .strip_prefix("CONNECT ")
+                    .and_then(|r| r.split(' ').next())
+                else {
+                    return;
+                };
+                let Ok(mut up) = tokio::net::TcpStream::connect(target).await else {
+                    let _ = tls.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                    return;
+                };
+                let _ = tls
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+            });
+        }
+    });
+    Echo { addr }
+}
