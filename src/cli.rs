@@ -31,8 +31,8 @@ pub enum Command {
     },
     /// Run the demo server alone (the seed's protocol, plus pushes and broadcast).
     Serve(ServeArgs),
-    /// No UI: log in, send stdin lines as text frames, print received frames.
-    Pipe(ConnectArgs),
+    /// No UI: log in, send stdin as frames (lines as text by default), print received frames.
+    Pipe(PipeArgs),
     /// Print the argon2 hash of a password for `serve --users-file` (the password is read
     /// from a no-echo prompt, or from stdin when it is not a terminal; never from arguments).
     HashPassword(HashPasswordArgs),
@@ -132,6 +132,29 @@ pub struct ConnectArgs {
     /// Write the session as a HAR 1.2 file (Chrome's WebSocket form) at exit.
     #[arg(long, value_name = "FILE.har")]
     pub har: Option<std::path::PathBuf>,
+}
+
+/// `pipe`: the connection flags plus how stdin and stdout carry frames.
+#[derive(Debug, Clone, Args)]
+pub struct PipeArgs {
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+    /// How stdin becomes frames: each line a text frame (text), raw bytes as binary frames
+    /// (binary), each line hex or base64 as a binary frame.
+    #[arg(long, value_enum, default_value_t = crate::pipe::SendMode::Text, value_name = "MODE")]
+    pub send: crate::pipe::SendMode,
+    /// With --send binary: bytes per frame (the last one may be shorter) [default: each read
+    /// of stdin, up to 64 KiB, is a frame].
+    #[arg(long, value_name = "BYTES")]
+    pub frame_size: Option<usize>,
+    /// How received frames are printed, one per line: text (binary as hex), hex, base64, or
+    /// json (opcode, len, data).
+    #[arg(long, value_enum, default_value_t = crate::pipe::RecvMode::Text, value_name = "MODE")]
+    pub recv: crate::pipe::RecvMode,
+    /// Seconds our Close (when stdin ends) waits for the server's; without an answer the
+    /// exit code is not 0.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub close_timeout: f64,
 }
 
 /// How much of a session the UI keeps in memory (a recording keeps everything).

@@ -227,17 +227,7 @@ impl Snippet {
 
 /// Hex digits (spaces allowed between bytes) to bytes.
 pub fn decode_hex(h: &str) -> anyhow::Result<Vec<u8>> {
-    let digits: String = h.chars().filter(|c| !c.is_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        bail!("hex {h:?} has an odd number of digits");
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16)
-                .with_context(|| format!("hex {h:?}: {:?} is not a hex byte", &digits[i..i + 2]))
-        })
-        .collect()
+    crate::codec::decode_hex(h).map_err(|why| anyhow::anyhow!("hex {h:?}: {why}"))
 }
 
 impl Profile {

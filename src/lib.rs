@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod cmd;
+pub mod codec;
 pub mod config;
 pub mod files;
 pub mod model;

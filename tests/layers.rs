@@ -10,6 +10,8 @@ use std::path::Path;
 const LAYERS: &[(&str, u32)] = &[
     // base: untrusted text, the data model, the wire (streams, HTTP heads, compression)
     ("text", 0),
+    // payload encodings people type and read (hex, base64)
+    ("codec", 0),
     ("model", 0),
     // files the user names: regular files only, bounded reads
     ("files", 0),

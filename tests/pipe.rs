@@ -2,7 +2,7 @@
 //! process), the in-process demo server, and small scripted servers on 127.0.0.1.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
 use bytes::Bytes;
@@ -24,53 +24,7 @@ fn serve() -> common::serve::ServeProcess {
     common::serve::spawn_serve("admin", "123456", &["--tick", "0"])
 }
 
-struct Outcome {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run `wsdeck pipe ARGS` with `stdin` as its whole input and the password (if any) in the
-/// environment; wait (bounded) for it to exit.
-fn pipe(args: &[&str], password: Option<&str>, stdin: &str) -> Outcome {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("pipe")
-        .args(args)
-        .env_remove("WSDECK_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(p) = password {
-        cmd.env("WSDECK_PASSWORD", p);
-    }
-    let mut child = cmd.spawn().expect("start wsdeck pipe");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).unwrap();
-    drop(input);
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut stdout = String::new();
-        let mut stderr = String::new();
-        let _ = out.read_to_string(&mut stdout);
-        let _ = err.read_to_string(&mut stderr);
-        let _ = tx.send((stdout, stderr));
-    });
-    let (stdout, stderr) = match rx.recv_timeout(GUARD) {
-        Ok(o) => o,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("wsdeck pipe {args:?} did not finish within {GUARD:?}");
-        }
-    };
-    let status = child.wait().unwrap();
-    Outcome {
-        status,
-        stdout,
-        stderr,
-    }
-}
+use common::pipe::{Outcome, pipe};
 
 #[test]
 fn echoes_are_printed_and_stdin_end_closes_cleanly() {

@@ -346,7 +346,7 @@ async fn no_reconnect_flag_ends_with_the_servers_close() {
         panic!("not a pipe command")
     };
     let mut spec = wsdeck::spec::ConnectSpec::new(&url);
-    args.overrides().apply(&mut spec).unwrap();
+    args.conn.overrides().apply(&mut spec).unwrap();
     assert!(!spec.reconnect);
     assert_eq!(spec.ping_interval, None);
     spec.password = Secret::new(PASSWORD);

@@ -3,6 +3,7 @@
 //! - `client`: a `net::spawn` session and the events it reported;
 //! - `peers`: find the seed's Python peers in `../shared/peers`, skip or fail when missing,
 //!   run `seed_server.py`;
+//! - `pipe`: run the built `wsdeck pipe` with a whole stdin;
 //! - `raw`: hand-written servers that misbehave on purpose (a Close never answered…);
 //! - `netpeers`: certificates (rcgen), TLS and plain echo servers, third-party proxies;
 //! - `serve`: run the built `wsdeck serve` as a child process;
@@ -12,6 +13,7 @@
 pub mod client;
 pub mod netpeers;
 pub mod peers;
+pub mod pipe;
 pub mod proxy;
 pub mod raw;
 pub mod runtime;

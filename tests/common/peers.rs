@@ -229,3 +229,86 @@ pub fn run_node_ws_client(
     assert!(status.success(), "ws_client.js failed ({status}): {out:#?}");
     out
 }
+
+/// True if `websockify` (pip install websockify) runs. Otherwise prints a skip note (or
+/// panics under `WSDECK_REQUIRE_PEERS=1`).
+pub fn websockify_available() -> bool {
+    let ok = Command::new("websockify")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        skip_or_fail("websockify is not available (pip install websockify)");
+    }
+    ok
+}
+
+/// A running `websockify` in front of a TCP echo server, both on 127.0.0.1; killed (and the
+/// echo server left to end with the test) on drop.
+pub struct Websockify {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Websockify {
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Websockify {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP echo server on a thread: every connection gets back what it sends.
+fn tcp_echo() -> u16 {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// `websockify PORT 127.0.0.1:ECHO` (a free port), waiting until it accepts connections.
+/// Call `websockify_available()` first.
+pub fn spawn_websockify() -> Websockify {
+    let echo = tcp_echo();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = Command::new("websockify")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(format!("127.0.0.1:{echo}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start websockify");
+    let w = Websockify { child, port };
+    let deadline = std::time::Instant::now() + super::GUARD;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "websockify never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    w
+}

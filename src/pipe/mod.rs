@@ -1,5 +1,6 @@
-//! `wsdeck pipe URL`: no UI. Log in, send each stdin line as a text frame, print each received
-//! text frame on its own line (binary frames as lowercase hex), exit 0 on a clean close.
+//! `wsdeck pipe URL`: no UI. Log in, send stdin as frames (each line a text frame by default;
+//! see [`SendMode`]), print each received frame on its own line (text as it is, binary as
+//! lowercase hex by default; see [`RecvMode`]), exit 0 on a clean close.
 //!
 //! stdout is buffered and flushed whenever the event channel is momentarily empty: a flood
 //! costs few writes, and a script still sees each reply as soon as it arrived.
@@ -15,12 +16,17 @@
 //! in memory (the newest million, see [`FrameStore`]). Both redact secrets unless
 //! `--no-redact`.
 
-use std::io::{self, BufRead as _, BufWriter, IsTerminal as _, Write};
+mod input;
+mod output;
 
+use std::io::{self, IsTerminal as _};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
+
+pub use input::SendMode;
+pub use output::RecvMode;
 
 use crate::model::{
     ConnState, Direction, FrameRecord, HandshakeInfo, LoginOutcome, NetCommand, NetEvent, Opcode,
@@ -30,11 +36,10 @@ use crate::net::{self, clean_line};
 use crate::record::har::{HarOptions, write_har_conns};
 use crate::record::{FrameLog, Recorder};
 use crate::spec::{AuthMethod, ConnectSpec, PASSWORD_ENV};
+use output::Printer;
 
 /// Events handled per batch.
 const BATCH: usize = 512;
-/// stdin lines buffered ahead of the session.
-const LINE_QUEUE: usize = 1024;
 /// Exit code when stdout went away (like a process killed by SIGPIPE).
 const EXIT_BROKEN_PIPE: i32 = 141;
 /// After stdin ends, replies to the last lines may still be on their way (a server stops
@@ -42,8 +47,9 @@ const EXIT_BROKEN_PIPE: i32 = 141;
 const LINGER_QUIET: Duration = Duration::from_millis(300);
 /// …but no longer than this in all, so a server that keeps pushing cannot hold us.
 const LINGER_MAX: Duration = Duration::from_secs(3);
-/// How long our Close waits for the server's answer (the UI waits less: nobody scripts it).
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default of `--close-timeout`: how long our Close waits for the server's answer (the UI
+/// waits less: nobody scripts it).
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What `wsdeck pipe` runs: the session (profile and flags already merged) and where it is
 /// written.
@@ -54,6 +60,14 @@ pub struct PipeOptions {
     pub record: Option<std::path::PathBuf>,
     /// `--har FILE.har`, written at exit.
     pub har: Option<std::path::PathBuf>,
+    /// `--send`: how stdin becomes frames.
+    pub send: SendMode,
+    /// `--frame-size`: bytes per frame of raw stdin (`--send binary`); `None`: each read.
+    pub frame_size: Option<usize>,
+    /// `--recv`: how received frames are printed.
+    pub recv: RecvMode,
+    /// `--close-timeout`: how long our Close waits for the server's answer.
+    pub close_timeout: Duration,
 }
 
 /// Run `wsdeck pipe`; returns the process exit code. Failures are reported on stderr as one
@@ -63,8 +77,12 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
         mut spec,
         record,
         har,
+        send,
+        frame_size,
+        recv,
+        close_timeout,
     } = opts;
-    spec.close_timeout = CLOSE_TIMEOUT;
+    spec.close_timeout = close_timeout;
     let password = std::env::var(PASSWORD_ENV).ok();
     if let Err(msg) = check_login(&mut spec, password) {
         eprintln!("wsdeck: {msg}");
@@ -89,14 +107,9 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
             return 2;
         }
     };
-    let stdout = io::stdout();
-    let sanitize = stdout.is_terminal();
-    let mut printer = Printer {
-        out: BufWriter::with_capacity(64 * 1024, stdout),
-        sanitize,
-        broken: false,
-    };
-    let result = drive(spec, &mut printer, &mut tape).await;
+    let mut printer = Printer::new(recv, io::stdout().is_terminal());
+    let stdin = input::read_stdin(send, frame_size);
+    let result = drive(spec, stdin, &mut printer, &mut tape).await;
     let flushed = printer.flush();
     let taped = tape.finish();
     match (result, taped) {
@@ -227,39 +240,6 @@ fn check_login(spec: &mut ConnectSpec, password: Option<String>) -> Result<(), S
     Ok(())
 }
 
-struct Printer {
-    out: BufWriter<io::Stdout>,
-    sanitize: bool,
-    broken: bool,
-}
-
-impl Printer {
-    fn frame(&mut self, f: &FrameRecord) {
-        if self.broken || f.dir != Direction::ServerToClient {
-            return;
-        }
-        let res = match f.opcode {
-            Opcode::Text if self.sanitize => {
-                let text = terminal_text(&String::from_utf8_lossy(&f.payload));
-                self.out.write_all(text.as_bytes())
-            }
-            Opcode::Text => self.out.write_all(&f.payload),
-            Opcode::Binary => self.out.write_all(hex(&f.payload).as_bytes()),
-            _ => return,
-        };
-        if res.and_then(|()| self.out.write_all(b"\n")).is_err() {
-            self.broken = true;
-        }
-    }
-
-    fn flush(&mut self) -> bool {
-        if !self.broken && self.out.flush().is_err() {
-            self.broken = true;
-        }
-        !self.broken
-    }
-}
-
 /// Where the session stands, as pipe mode sees it.
 #[derive(Default)]
 struct Progress {
@@ -273,12 +253,16 @@ struct Progress {
     reconnecting: bool,
 }
 
-async fn drive(spec: ConnectSpec, printer: &mut Printer, tape: &mut Tape) -> Result<(), String> {
+async fn drive(
+    spec: ConnectSpec,
+    mut lines: mpsc::Receiver<input::Input>,
+    printer: &mut Printer,
+    tape: &mut Tape,
+) -> Result<(), String> {
     let net::SessionHandle {
         commands,
         mut events,
     } = net::spawn(spec);
-    let mut lines = read_stdin_lines();
     let mut stdin_open = true;
     let mut p = Progress::default();
     let mut batch = Vec::with_capacity(BATCH);
@@ -326,8 +310,20 @@ async fn drive(spec: ConnectSpec, printer: &mut Printer, tape: &mut Tape) -> Res
                 }
             }
             n = lines.recv_many(&mut line_batch, BATCH), if want_lines => {
-                for line in line_batch.drain(..) {
-                    let _ = commands.send(NetCommand::SendText(line));
+                for item in line_batch.drain(..) {
+                    match item {
+                        Ok(frame) if stdin_open => {
+                            let _ = commands.send(frame);
+                        }
+                        Ok(_) => {}
+                        // A line that is not what --send says: stop there, close, fail.
+                        Err(why) => {
+                            p.failure.get_or_insert(why);
+                            stdin_open = false;
+                            p.closing = true;
+                            let _ = commands.send(close_normal());
+                        }
+                    }
                 }
                 if n == 0 {
                     stdin_open = false;
@@ -457,51 +453,6 @@ fn closed(p: &mut Progress, code: Option<u16>, reason: &str, printer: &Printer) 
         .get_or_insert_with(|| format!("server closed the connection: {what}"));
 }
 
-/// Read stdin on its own thread (a blocking read must not hold up exit), one line per item,
-/// without the line ending. Invalid UTF-8 is replaced (a text frame must be UTF-8).
-fn read_stdin_lines() -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel(LINE_QUEUE);
-    std::thread::spawn(move || {
-        let mut stdin = io::stdin().lock();
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match stdin.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    if buf.ends_with(b"\n") {
-                        buf.pop();
-                        if buf.ends_with(b"\r") {
-                            buf.pop();
-                        }
-                    }
-                    let line = String::from_utf8_lossy(&buf).into_owned();
-                    if tx.blocking_send(line).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    rx
-}
-
-/// Text for a terminal: one output line per line of the message (`\r\n` or `\n`), each
-/// passed through the crate's sanitiser so nothing reaches the terminal as a control.
-fn terminal_text(s: &str) -> String {
-    crate::text::display_lines(s).join("\n")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,18 +496,5 @@ mod tests {
         assert_eq!(spec.auth, AuthMethod::Bearer);
         assert!(pipe_spec(auth(AuthMethod::None), None).is_ok());
         assert!(pipe_spec(auth(AuthMethod::Basic), Some("x".into())).is_err());
-    }
-
-    #[test]
-    fn terminal_text_keeps_lines_and_defuses_escapes() {
-        assert_eq!(
-            terminal_text("ok\r\nnext\x1b]0;title\x07 \r end"),
-            "ok\nnext␛]0;title␇ ␍ end"
-        );
-    }
-
-    #[test]
-    fn hex_is_lowercase() {
-        assert_eq!(hex(&[0x00, 0xab, 0x7f, 0xff]), "00ab7fff");
     }
 }
