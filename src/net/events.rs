@@ -1,18 +1,144 @@
-//! The outgoing side of the network task: numbered frame records and state events.
+//! The outgoing side of the network task: numbered frame records and state events, and the
+//! backlog that keeps the task from running ahead of the UI.
+//!
+//! # Backpressure
+//!
+//! Events travel on an unbounded channel (sending never waits), but the task counts what the
+//! receiver has not taken yet ([`Backlog`]). Above [`MAX_QUEUED_EVENTS`] events or
+//! [`MAX_QUEUED_BYTES`] of payload the session stops reading the socket until the UI has
+//! taken half of it, so a peer that floods tiny frames (a ping flood answered by the pongs it
+//! reads) meets TCP backpressure instead of growing the queue.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use tokio::sync::mpsc::UnboundedSender;
+use futures_util::task::AtomicWaker;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::model::{
     CloseInfo, ConnState, Direction, FrameRecord, HandshakeInfo, NetEvent, Opcode, Origin,
 };
 
+/// Events sent and not yet taken above which the session stops reading.
+pub const MAX_QUEUED_EVENTS: usize = 16 * 1024;
+/// Payload bytes sent and not yet taken above which the session stops reading.
+pub const MAX_QUEUED_BYTES: usize = 32 << 20;
+
+/// What the UI has not taken yet, shared by both ends of one session's event channel.
+#[derive(Debug, Default)]
+pub(crate) struct Backlog {
+    events: AtomicUsize,
+    bytes: AtomicUsize,
+    /// The session, waiting for the UI to catch up.
+    waker: AtomicWaker,
+}
+
+/// The payload an event carries (what the queue holds besides the event itself).
+fn weight(ev: &NetEvent) -> usize {
+    match ev {
+        NetEvent::Frame(f) => f.payload.len(),
+        _ => 0,
+    }
+}
+
+impl Backlog {
+    fn sent(&self, ev: &NetEvent) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(weight(ev), Ordering::Relaxed);
+    }
+
+    fn taken(&self, evs: &[NetEvent]) {
+        if evs.is_empty() {
+            return;
+        }
+        let bytes = evs.iter().map(weight).sum();
+        let events = self.events.fetch_sub(evs.len(), Ordering::Relaxed) - evs.len();
+        let bytes = self.bytes.fetch_sub(bytes, Ordering::Relaxed) - bytes;
+        if events <= MAX_QUEUED_EVENTS / 2 && bytes <= MAX_QUEUED_BYTES / 2 {
+            self.waker.wake();
+        }
+    }
+
+    fn over(&self) -> bool {
+        self.events.load(Ordering::Relaxed) > MAX_QUEUED_EVENTS
+            || self.bytes.load(Ordering::Relaxed) > MAX_QUEUED_BYTES
+    }
+}
+
+/// The UI's end of a session's events: a channel receiver that tells the session what it
+/// took (see the module docs). Dropping it is how the UI stops listening.
+#[derive(Debug)]
+pub struct Events {
+    rx: UnboundedReceiver<NetEvent>,
+    backlog: Arc<Backlog>,
+}
+
+impl Events {
+    /// The next event; `None` once the task has ended and everything was taken.
+    pub async fn recv(&mut self) -> Option<NetEvent> {
+        let ev = self.rx.recv().await;
+        if let Some(ev) = &ev {
+            self.backlog.taken(std::slice::from_ref(ev));
+        }
+        ev
+    }
+
+    /// No event is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Result<NetEvent, TryRecvError> {
+        let ev = self.rx.try_recv()?;
+        self.backlog.taken(std::slice::from_ref(&ev));
+        Ok(ev)
+    }
+
+    /// Up to `limit` events appended to `buf`, waiting for the first; 0 once ended.
+    pub async fn recv_many(&mut self, buf: &mut Vec<NetEvent>, limit: usize) -> usize {
+        let start = buf.len();
+        let n = self.rx.recv_many(buf, limit).await;
+        self.backlog.taken(&buf[start..]);
+        n
+    }
+
+    /// [`Events::recv_many`] as a poll.
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<NetEvent>,
+        limit: usize,
+    ) -> Poll<usize> {
+        let start = buf.len();
+        let got = self.rx.poll_recv_many(cx, buf, limit);
+        if got.is_ready() {
+            self.backlog.taken(&buf[start..]);
+        }
+        got
+    }
+}
+
+/// A channel for one session's events: the task's sender and the UI's [`Events`].
+pub(crate) fn channel() -> (UnboundedSender<NetEvent>, Arc<Backlog>, Events) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let backlog = Arc::new(Backlog::default());
+    let events = Events {
+        rx,
+        backlog: backlog.clone(),
+    };
+    (tx, backlog, events)
+}
+
 /// Sends events to the UI and numbers frames (1, 2, 3, … for a new session) and connections
 /// (each upgrade that got an answer starts the next one).
 pub(crate) struct Out {
     tx: UnboundedSender<NetEvent>,
+    backlog: Arc<Backlog>,
     /// The number of the next frame.
     next_seq: u64,
     /// The current connection's number (0 before the first upgrade).
@@ -21,9 +147,15 @@ pub(crate) struct Out {
 
 impl Out {
     /// Frames numbered from `first_seq`, connections after `conns_before`.
-    pub fn new(tx: UnboundedSender<NetEvent>, first_seq: u64, conns_before: u64) -> Self {
+    pub fn new(
+        tx: UnboundedSender<NetEvent>,
+        backlog: Arc<Backlog>,
+        first_seq: u64,
+        conns_before: u64,
+    ) -> Self {
         Out {
             tx,
+            backlog,
             next_seq: first_seq,
             conn: conns_before,
         }
@@ -39,7 +171,23 @@ impl Out {
     /// Send one event. A receiver that went away is not an error: the session then ends
     /// through its command channel.
     pub fn emit(&self, event: NetEvent) {
+        self.backlog.sent(&event);
         let _ = self.tx.send(event);
+    }
+
+    /// The UI is behind (see the module docs): don't read more now.
+    pub fn ui_behind(&self) -> bool {
+        self.backlog.over()
+    }
+
+    /// Like [`Out::ui_behind`], and when it is, `cx` is woken once the UI has caught up.
+    pub fn poll_ui_behind(&self, cx: &mut Context<'_>) -> bool {
+        if !self.backlog.over() {
+            return false;
+        }
+        self.backlog.waker.register(cx.waker());
+        // It may have caught up between the check and the registration.
+        self.backlog.over()
     }
 
     pub fn state(&self, state: ConnState) {

@@ -1,6 +1,7 @@
 //! The network task: one task owns the socket of one session and talks to the UI only over
-//! channels. It never waits for the UI: events go out on an unbounded channel that the UI
-//! drains in batches (`recv_many`).
+//! channels. Sending an event never waits: events go out on an unbounded channel that the UI
+//! drains in batches (`recv_many`); when the UI falls behind, the task stops reading the
+//! socket until it catches up ([`Events`]).
 //!
 //! Events come in the order things happened: `State(Connecting)`, `State(Handshaking)`,
 //! `Handshake(..)`, the login states, every `Frame` both ways, and finally `State(Closed|Failed)`
@@ -19,7 +20,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::model::{NetCommand, NetEvent};
+pub use events::{Events, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS};
+
+use crate::model::NetCommand;
 use crate::spec::ConnectSpec;
 
 /// The UI's end of a running session.
@@ -28,7 +31,7 @@ pub struct SessionHandle {
     /// waits briefly for the reply and ends.
     pub commands: mpsc::UnboundedSender<NetCommand>,
     /// Everything that happens, in order; `NetEvent::Ended` is the last event.
-    pub events: mpsc::UnboundedReceiver<NetEvent>,
+    pub events: Events,
 }
 
 /// Spawn the task that owns the socket for one session (call inside a tokio runtime).
@@ -47,11 +50,11 @@ pub fn spawn_continuing(spec: ConnectSpec, first_seq: u64) -> SessionHandle {
 /// connections the source already had), so connection ids are never reused either.
 pub fn spawn_numbered(spec: ConnectSpec, first_seq: u64, conns_before: u64) -> SessionHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let (ev_tx, backlog, ev_rx) = events::channel();
     tokio::spawn(session::run(
         spec,
         cmd_rx,
-        events::Out::new(ev_tx, first_seq, conns_before),
+        events::Out::new(ev_tx, backlog, first_seq, conns_before),
     ));
     SessionHandle {
         commands: cmd_tx,

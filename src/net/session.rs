@@ -33,22 +33,25 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::mpsc::UnboundedReceiver;
-use tokio::time::{Interval, MissedTickBehavior, Sleep, sleep, sleep_until, timeout_at};
-use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio::time::{Interval, MissedTickBehavior, Sleep, sleep, sleep_until};
+use tokio_tungstenite::tungstenite::error::Error as WsError;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::connect::{self, WsStream};
 use super::events::Out;
+use super::human_duration;
 use super::reconnect;
-use super::{clean_line, human_duration};
 use crate::model::{
     CloseInfo, ConnState, Direction, LoginOutcome, NetCommand, NetError, NetErrorKind, NetEvent,
-    Opcode, Secret, close_code_name,
+    Opcode, Secret,
 };
 use crate::spec::{AuthMethod, ConnectSpec};
-use crate::wire::deflate::{Deflater, InflateError};
+use crate::wire::deflate::Deflater;
 use crate::wire::deflate_stream::WireLog;
+
+mod closing;
+
+use closing::{close_info, read_error, write_error};
 
 /// Pings whose pong we still wait for (oldest dropped beyond this).
 const MAX_PENDING_PINGS: usize = 32;
@@ -314,8 +317,6 @@ struct Session<'t> {
     phase: Phase,
     login_deadline: Option<Pin<Box<Sleep>>>,
     pings: VecDeque<(Bytes, Instant)>,
-    /// Frames were queued since the last completed flush.
-    flush_pending: bool,
     ping_every: Option<Interval>,
     silence: Option<Silence>,
     logged_in_at: Option<Instant>,
@@ -357,7 +358,6 @@ impl<'t> Session<'t> {
             phase: Phase::LoggingIn,
             login_deadline: None,
             pings: VecDeque::new(),
-            flush_pending: false,
             ping_every,
             silence,
             logged_in_at: None,
@@ -467,6 +467,9 @@ impl<'t> Session<'t> {
     fn drain_buffered(&mut self) -> Result<(), Ending> {
         use futures_util::FutureExt as _;
         for _ in 0..READ_BURST {
+            if self.t.out.ui_behind() || !self.write_side_clear()? {
+                break;
+            }
             match self.ws.next().now_or_never() {
                 Some(read) => self.on_read(read)?,
                 None => break,
@@ -475,9 +478,25 @@ impl<'t> Session<'t> {
         Ok(())
     }
 
+    /// Flush what is queued (our frames and the pongs tungstenite queues by itself) without
+    /// waiting: `false` while the socket does not take it. Nothing is read meanwhile, so a peer
+    /// that pings flat out and never reads our pongs meets TCP backpressure instead of growing
+    /// our write buffer (issue 15.1).
+    fn write_side_clear(&mut self) -> Result<bool, Ending> {
+        use futures_util::FutureExt as _;
+        match poll_fn(|cx| self.ws.poll_flush_unpin(cx)).now_or_never() {
+            Some(Ok(())) => Ok(true),
+            Some(Err(e)) => Err(write_error(e)),
+            None => Ok(false),
+        }
+    }
+
     /// Wait for the next thing to do. Commands go first (so a quit is seen even during a
     /// flood), then the timers, then pending writes are flushed, then the socket is read.
     /// Flushing only once the command queue is empty batches many sends into one write.
+    /// While the flush cannot finish, the socket is not read: what we read may make us write
+    /// (tungstenite answers each ping with a pong), and a peer that does not read must meet
+    /// backpressure, not a growing buffer. Nor is it read while the UI is behind.
     async fn next_wake(&mut self) -> Wake {
         poll_fn(|cx| {
             if let Poll::Ready(c) = self.t.cmds.poll_recv(cx) {
@@ -505,12 +524,16 @@ impl<'t> Session<'t> {
                 s.timer.as_mut().reset(due);
                 let _ = s.timer.as_mut().poll(cx);
             }
-            if self.flush_pending {
-                match self.ws.poll_flush_unpin(cx) {
-                    Poll::Ready(Ok(())) => self.flush_pending = false,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Wake::WriteFailed(e)),
-                    Poll::Pending => {}
-                }
+            // Always flushed: tungstenite queues pongs without telling us.
+            match self.ws.poll_flush_unpin(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Wake::WriteFailed(e)),
+                // Woken when the socket takes more.
+                Poll::Pending => return Poll::Pending,
+            }
+            // The UI is behind: read no more until it catches up (woken then).
+            if self.t.out.poll_ui_behind(cx) {
+                return Poll::Pending;
             }
             self.ws.poll_next_unpin(cx).map(Wake::Msg)
         })
@@ -569,7 +592,6 @@ impl<'t> Session<'t> {
         let (message, wire) = self.compress(message);
         match self.ws.start_send_unpin(message) {
             Ok(()) => {
-                self.flush_pending = true;
                 self.t
                     .out
                     .data_frame(Direction::ClientToServer, opcode, payload, wire);
@@ -637,9 +659,7 @@ impl<'t> Session<'t> {
 
     /// Queue a message; the loop flushes once no more commands are waiting.
     fn write(&mut self, m: Message) -> Result<(), Ending> {
-        self.ws.start_send_unpin(m).map_err(write_error)?;
-        self.flush_pending = true;
-        Ok(())
+        self.ws.start_send_unpin(m).map_err(write_error)
     }
 
     fn on_message(&mut self, m: Message) -> Result<(), Ending> {
@@ -714,262 +734,5 @@ impl<'t> Session<'t> {
             self.t.out.state(ConnState::AwaitingLogin);
             Ok(())
         }
-    }
-
-    /// Everything after the loop: close handshakes, then the final state or a new try.
-    async fn finish(&mut self, ending: Ending, retry: bool) -> SessionEnd {
-        self.login_deadline = None;
-        let logged_in = self.logged_in_at.is_some();
-        let stable = self
-            .logged_in_at
-            .is_some_and(|t| t.elapsed() >= reconnect::STABLE_AFTER);
-        let again = |cause: ConnState, reason: String| SessionEnd::Retry {
-            cause,
-            reason: clean_line(&reason),
-            logged_in,
-            stable,
-        };
-        match ending {
-            Ending::UserClose { code, reason } => {
-                self.t.out.state(ConnState::Closing);
-                let timeout = self.t.spec.close_timeout;
-                let state = match self.send_close(code, &reason).await {
-                    Err(e) => ConnState::Closed {
-                        code: None,
-                        reason: e.message,
-                    },
-                    Ok(()) => match self.await_close_reply().await {
-                        CloseReply::Got(Some(reply)) => ConnState::Closed {
-                            code: Some(reply.code),
-                            reason: reply.reason,
-                        },
-                        CloseReply::Got(None) => ConnState::Closed {
-                            code: Some(code),
-                            reason,
-                        },
-                        CloseReply::TimedOut => ConnState::Closed {
-                            code: Some(code),
-                            reason: format!("no Close reply within {}", human_duration(timeout)),
-                        },
-                        CloseReply::Ended => ConnState::Closed {
-                            code: Some(code),
-                            reason: "the server ended the connection without a Close reply".into(),
-                        },
-                    },
-                };
-                self.t.out.state(state);
-                SessionEnd::Done
-            }
-            Ending::PeerClose(info) => {
-                // tungstenite echoes the close frame; it goes out with the next flush.
-                self.t
-                    .out
-                    .close_frame(Direction::ClientToServer, info.clone());
-                self.drain_until_closed().await;
-                let (code, reason) = match info {
-                    Some(i) => (i.code, i.reason),
-                    None => (1005, String::new()),
-                };
-                let state = ConnState::Closed {
-                    code: Some(code),
-                    reason: reason.clone(),
-                };
-                if retry {
-                    let mut why = format!(
-                        "the server closed the connection: {code} {}",
-                        close_code_name(code)
-                    );
-                    if !reason.is_empty() {
-                        why.push_str(": ");
-                        why.push_str(&reason);
-                    }
-                    return again(state, why);
-                }
-                self.t.out.state(state);
-                SessionEnd::Done
-            }
-            Ending::Fail { error, close } => {
-                if !retry {
-                    self.t.out.state(ConnState::Failed(error.clone()));
-                }
-                if let Some((code, reason)) = close
-                    && self.send_close(code, reason).await.is_ok()
-                {
-                    self.await_close_reply().await;
-                }
-                if retry {
-                    let why = error.message.clone();
-                    return again(ConnState::Failed(error), why);
-                }
-                SessionEnd::Done
-            }
-        }
-    }
-
-    /// Send a Close frame and flush it (bounded by the close timeout); record it if it went.
-    async fn send_close(&mut self, code: u16, reason: &str) -> Result<(), NetError> {
-        let frame = CloseFrame {
-            code: code.into(),
-            reason: Utf8Bytes::from(reason),
-        };
-        let deadline = tokio::time::Instant::now() + self.t.spec.close_timeout;
-        match timeout_at(deadline, self.ws.send(Message::Close(Some(frame)))).await {
-            Ok(Ok(())) => {
-                self.t.out.close_frame(
-                    Direction::ClientToServer,
-                    Some(CloseInfo {
-                        code,
-                        reason: reason.to_string(),
-                    }),
-                );
-                Ok(())
-            }
-            Ok(Err(e)) => Err(NetError::new(
-                NetErrorKind::Io,
-                clean_line(&format!("connection lost: {e}")),
-            )),
-            Err(_) => Err(NetError::new(
-                NetErrorKind::Timeout,
-                format!(
-                    "timeout: the Close frame could not be sent within {}",
-                    human_duration(self.t.spec.close_timeout)
-                ),
-            )),
-        }
-    }
-
-    /// After our Close: record frames until the server's Close, the end of the stream, or
-    /// the close timeout.
-    async fn await_close_reply(&mut self) -> CloseReply {
-        let deadline = tokio::time::Instant::now() + self.t.spec.close_timeout;
-        loop {
-            match timeout_at(deadline, self.ws.next()).await {
-                Ok(Some(Ok(Message::Close(frame)))) => {
-                    let info = frame.map(close_info);
-                    self.t
-                        .out
-                        .close_frame(Direction::ServerToClient, info.clone());
-                    return CloseReply::Got(info);
-                }
-                Ok(Some(Ok(m))) => self.record_late(m),
-                Ok(Some(Err(_)) | None) => return CloseReply::Ended,
-                Err(_) => return CloseReply::TimedOut,
-            }
-        }
-    }
-
-    /// After the server's Close: send our echo and wait (bounded) for the server to end the
-    /// connection, recording anything that still arrives.
-    async fn drain_until_closed(&mut self) {
-        let deadline = tokio::time::Instant::now() + self.t.spec.close_timeout;
-        if !matches!(timeout_at(deadline, self.ws.flush()).await, Ok(Ok(()))) {
-            return;
-        }
-        loop {
-            match timeout_at(deadline, self.ws.next()).await {
-                Ok(Some(Ok(m))) => self.record_late(m),
-                Ok(Some(Err(_)) | None) | Err(_) => return,
-            }
-        }
-    }
-
-    /// Record a frame that arrives while closing (no login judging, no auto-pong any more).
-    fn record_late(&mut self, m: Message) {
-        let out = &mut self.t.out;
-        let s2c = Direction::ServerToClient;
-        match m {
-            Message::Text(t) => {
-                out.data_frame(s2c, Opcode::Text, Bytes::from(t), self.wire_log.pop())
-            }
-            Message::Binary(b) => out.data_frame(s2c, Opcode::Binary, b, self.wire_log.pop()),
-            Message::Ping(p) => out.frame(Direction::ServerToClient, Opcode::Ping, p),
-            Message::Pong(p) => out.frame(Direction::ServerToClient, Opcode::Pong, p),
-            Message::Close(frame) => {
-                out.close_frame(Direction::ServerToClient, frame.map(close_info))
-            }
-            Message::Frame(_) => {}
-        }
-    }
-}
-
-fn close_info(f: CloseFrame) -> CloseInfo {
-    CloseInfo {
-        code: f.code.into(),
-        reason: f.reason.as_str().to_string(),
-    }
-}
-
-/// A read failure: what the user is told and which close code (if any) we answer with.
-fn read_error(e: WsError) -> Ending {
-    let (kind, message, close) = match e {
-        WsError::Utf8(_) => (
-            NetErrorKind::Protocol,
-            "protocol error: a text message was not valid UTF-8 (closing with 1007 Invalid Payload Data)"
-                .to_string(),
-            Some((1007, "invalid UTF-8")),
-        ),
-        WsError::Capacity(c) => (
-            NetErrorKind::Protocol,
-            format!(
-                "protocol error: {c}; --max-message raises the limit (closing with 1009 Message \
-                 Too Big)"
-            ),
-            Some((1009, "message too big")),
-        ),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => (
-            NetErrorKind::Io,
-            "connection lost: the server closed the connection without a Close frame".to_string(),
-            None,
-        ),
-        WsError::Protocol(p) => (
-            NetErrorKind::Protocol,
-            format!("protocol error: {p} (closing with 1002 Protocol Error)"),
-            Some((1002, "protocol error")),
-        ),
-        WsError::Io(e) if InflateError::from_io(&e).is_some() => match InflateError::from_io(&e) {
-            Some(InflateError::TooBig { limit }) => (
-                NetErrorKind::Protocol,
-                format!(
-                    "the server sent a compressed message that inflates past the {} limit \
-                     (--max-message raises it); closing with 1009 Message Too Big",
-                    crate::model::human_size(*limit)
-                ),
-                Some((1009, "message too big")),
-            ),
-            _ => (
-                NetErrorKind::Protocol,
-                "the server sent a compressed message that is not valid DEFLATE data; closing \
-                 with 1007 Invalid Payload Data"
-                    .to_string(),
-                Some((1007, "invalid compressed data")),
-            ),
-        },
-        WsError::Io(e) => (NetErrorKind::Io, format!("connection lost: {e}"), None),
-        WsError::ConnectionClosed | WsError::AlreadyClosed => (
-            NetErrorKind::Io,
-            "connection lost: the connection closed".to_string(),
-            None,
-        ),
-        other => (NetErrorKind::Protocol, format!("protocol error: {other}"), None),
-    };
-    Ending::Fail {
-        error: NetError::new(kind, clean_line(&message)),
-        close,
-    }
-}
-
-fn write_error(e: WsError) -> Ending {
-    let (kind, message) = match e {
-        WsError::Capacity(c) => (NetErrorKind::Protocol, format!("cannot send: {c}")),
-        WsError::Io(e) => (NetErrorKind::Io, format!("connection lost: {e}")),
-        WsError::ConnectionClosed | WsError::AlreadyClosed => (
-            NetErrorKind::Io,
-            "connection lost: the connection closed".to_string(),
-        ),
-        other => (NetErrorKind::Protocol, format!("cannot send: {other}")),
-    };
-    Ending::Fail {
-        error: NetError::new(kind, clean_line(&message)),
-        close: None,
     }
 }

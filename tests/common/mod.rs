@@ -7,7 +7,8 @@
 //! - `raw`: hand-written servers that misbehave on purpose (a Close never answered…);
 //! - `netpeers`: certificates (rcgen), TLS and plain echo servers, third-party proxies;
 //! - `serve`: run the built `wsdeck serve` as a child process;
-//! - `runtime`: the whole event loop over a TestBackend, driven by keys.
+//! - `runtime`: the whole event loop over a TestBackend, driven by keys;
+//! - `pty`: the built binary in a pseudo-terminal, its screen read through vt100.
 #![allow(dead_code)]
 
 pub mod client;
@@ -15,6 +16,7 @@ pub mod netpeers;
 pub mod peers;
 pub mod pipe;
 pub mod proxy;
+pub mod pty;
 pub mod raw;
 pub mod runtime;
 pub mod serve;
