@@ -82,9 +82,10 @@ pub struct ConnectArgs {
     /// Extra handshake header, 'Name: value' (repeatable).
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
-    /// Ask the server for this subprotocol (Sec-WebSocket-Protocol).
-    #[arg(long)]
-    pub subprotocol: Option<String>,
+    /// Ask the server for this subprotocol (Sec-WebSocket-Protocol); repeat it or give a
+    /// comma list to offer several, most preferred first.
+    #[arg(long = "subprotocol", value_name = "NAME[,NAME…]")]
+    pub subprotocols: Vec<String>,
     /// Do not offer permessage-deflate compression (offered by default, as browsers do).
     #[arg(long)]
     pub no_compression: bool,
@@ -367,7 +368,7 @@ impl ConnectArgs {
             login_ok: self.login_ok.clone(),
             login_fail: self.login_fail.clone(),
             headers: self.headers.clone(),
-            subprotocol: self.subprotocol.clone(),
+            subprotocols: self.subprotocols.clone(),
             insecure: self.insecure,
             trust: crate::reach::Trust {
                 cacert: self.cacert.clone(),

@@ -76,7 +76,8 @@ pub struct Profile {
     pub password_env: Option<String>,
     #[serde(default)]
     pub headers: Vec<String>,
-    pub subprotocol: Option<String>,
+    /// One name, a comma list, or a list of names, as `--subprotocol`.
+    pub subprotocol: Option<Subprotocols>,
     pub login_template: Option<String>,
     pub login_ok: Option<String>,
     pub login_fail: Option<String>,
@@ -99,6 +100,23 @@ pub struct Profile {
     pub max_message: Option<String>,
     #[serde(default)]
     pub snippets: Vec<Snippet>,
+}
+
+/// A profile's `subprotocol`: `"chat"`, `"chat, superchat"` or `["chat", "superchat"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Subprotocols {
+    One(String),
+    List(Vec<String>),
+}
+
+impl Subprotocols {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            Subprotocols::One(s) => std::slice::from_ref(s),
+            Subprotocols::List(l) => l,
+        }
+    }
 }
 
 impl Config {
@@ -284,7 +302,10 @@ impl Profile {
         for h in &self.headers {
             spec.headers.push(crate::spec::parse_header(h)?);
         }
-        spec.subprotocol = self.subprotocol.clone();
+        if let Some(p) = &self.subprotocol {
+            spec.subprotocols = crate::spec::parse_subprotocols(p.as_slice())
+                .map_err(|e| anyhow::anyhow!("subprotocol: {e}"))?;
+        }
         if let Some(t) = &self.login_template {
             spec.login.template = t.clone();
         }
@@ -469,7 +490,7 @@ ping_interval = 0
         assert_eq!(spec.url, "wss://example.test/socket");
         assert_eq!(spec.auth, AuthMethod::Bearer);
         assert_eq!(spec.headers, vec![("X-Trace".into(), "1".into())]);
-        assert_eq!(spec.subprotocol.as_deref(), Some("chat.v2"));
+        assert_eq!(spec.subprotocols, ["chat.v2"]);
         assert!(spec.login.ok.is_match("ok fine"));
         assert_eq!(p.ping_interval(), Some(None));
     }

@@ -113,7 +113,8 @@ pub struct ConnectSpec {
     pub login: LoginRules,
     /// Extra handshake headers (`-H 'Name: value'`).
     pub headers: Vec<(String, String)>,
-    pub subprotocol: Option<String>,
+    /// Subprotocols asked for, in order of preference (`Sec-WebSocket-Protocol`).
+    pub subprotocols: Vec<String>,
     /// Offer permessage-deflate (`--no-compression` turns it off).
     pub compression: bool,
     /// Largest message accepted, inflated (`--max-message`); bigger ones close with 1009.
@@ -149,7 +150,7 @@ impl ConnectSpec {
             auth: AuthMethod::FirstMessage,
             login: LoginRules::default(),
             headers: Vec::new(),
-            subprotocol: None,
+            subprotocols: Vec::new(),
             insecure: false,
             trust: Trust::default(),
             proxy: ProxyChoice::default(),
@@ -236,6 +237,31 @@ pub fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
     Ok((name.to_string(), value.to_string()))
 }
 
+/// Subprotocol names from repeated values and comma lists (`chat, superchat`), in order,
+/// without repeats. Each must be an HTTP token (RFC 6455 §4.1), as a server compares them.
+pub fn parse_subprotocols(values: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        for name in v.split(',').map(str::trim) {
+            if name.is_empty() {
+                return Err(format!("{v:?} has an empty name"));
+            }
+            let token = name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !token {
+                return Err(format!(
+                    "{name:?} is not a valid subprotocol name (letters, digits and !#$%&'*+-.^_`|~ only)"
+                ));
+            }
+            if !out.iter().any(|o| o == name) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `first-message`, `basic`, `bearer` or `none` (any case), as in a profile's `auth`.
 pub fn parse_auth(a: &str) -> anyhow::Result<AuthMethod> {
     <AuthMethod as clap::ValueEnum>::from_str(a, true)
@@ -253,7 +279,8 @@ pub struct Overrides {
     pub login_fail: Option<String>,
     /// `Name: value` lines, added after the profile's headers.
     pub headers: Vec<String>,
-    pub subprotocol: Option<String>,
+    /// `--subprotocol` values (each may be a comma list); given, they replace the profile's.
+    pub subprotocols: Vec<String>,
     pub insecure: bool,
     /// `--cacert`, `--cert`, `--key`: each given one replaces the profile's.
     pub trust: Trust,
@@ -272,7 +299,7 @@ pub struct Overrides {
 impl Overrides {
     /// Check each value and lay it over `spec`; the message names the flag that is wrong.
     pub fn apply(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
-        use anyhow::{Context, bail};
+        use anyhow::Context;
         if let Some(u) = &self.user {
             spec.user = u.clone();
         }
@@ -293,11 +320,9 @@ impl Overrides {
         for h in &self.headers {
             spec.headers.push(parse_header(h)?);
         }
-        if let Some(p) = &self.subprotocol {
-            if p.trim().is_empty() {
-                bail!("--subprotocol must not be empty");
-            }
-            spec.subprotocol = Some(p.clone());
+        if !self.subprotocols.is_empty() {
+            spec.subprotocols = parse_subprotocols(&self.subprotocols)
+                .map_err(|e| anyhow::anyhow!("--subprotocol: {e}"))?;
         }
         spec.insecure |= self.insecure;
         for (to, from) in [
@@ -328,5 +353,44 @@ impl Overrides {
             spec.ping_interval = ping_interval(secs)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subprotocols_come_repeated_or_as_comma_lists_in_order_without_repeats() {
+        let given = [
+            "v1.chat".to_string(),
+            " v2.chat , mqtt".into(),
+            "v1.chat".into(),
+        ];
+        assert_eq!(
+            parse_subprotocols(&given).unwrap(),
+            ["v1.chat", "v2.chat", "mqtt"]
+        );
+        assert!(
+            parse_subprotocols(&["a,,b".into()])
+                .unwrap_err()
+                .contains("empty name")
+        );
+        let err = parse_subprotocols(&["chat v2".into()]).unwrap_err();
+        assert!(
+            err.contains("\"chat v2\" is not a valid subprotocol name"),
+            "{err}"
+        );
+
+        let mut spec = ConnectSpec::new("ws://h");
+        spec.subprotocols = vec!["from-profile".into()];
+        let flags = Overrides {
+            subprotocols: vec!["a".into(), "b,c".into()],
+            ..Overrides::default()
+        };
+        flags.apply(&mut spec).unwrap();
+        assert_eq!(spec.subprotocols, ["a", "b", "c"]);
+        Overrides::default().apply(&mut spec).unwrap();
+        assert_eq!(spec.subprotocols, ["a", "b", "c"]);
     }
 }

@@ -508,7 +508,7 @@ fn picking_a_profile_fills_the_pane_and_focuses_the_empty_password() {
             assert_eq!(s.login.template, "LOGIN {user} {password}");
             assert!(s.login.ok.is_match("welcome aboard"));
             assert_eq!(s.headers, vec![("X-Team".into(), "blue".into())]);
-            assert_eq!(s.subprotocol.as_deref(), Some("chat.v2"));
+            assert_eq!(s.subprotocols, ["chat.v2"]);
         }
         other => panic!("{other:?}"),
     }

@@ -253,7 +253,7 @@ async fn basic_auth_sends_the_credential_and_the_handshake_info_hides_it() {
     spec.password = Secret::new("s3cret-pw");
     spec.auth = AuthMethod::Basic;
     spec.headers = vec![("X-Trace".into(), "abc".into())];
-    spec.subprotocol = Some("chat".into());
+    spec.subprotocols = vec!["chat".into()];
     let mut c = Client::start(spec);
     c.until_state("logged in", |s| *s == ConnState::LoggedIn)
         .await;

@@ -691,3 +691,59 @@ async fn a_proxy_that_is_not_running_is_named() {
         format!("connection refused by the proxy http://127.0.0.1:{port} (is it running?)")
     );
 }
+
+// ---- subprotocols --------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_subprotocols_are_offered_and_the_servers_choice_is_kept() {
+    if !common::peers::peers_available() {
+        return;
+    }
+    let server = common::peers::spawn_py_websockets_speaking("v2.chat");
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("s.jsonl");
+    let url = server.url();
+    let args = [
+        url.as_str(),
+        "--auth",
+        "none",
+        "--subprotocol",
+        "v1.chat",
+        "--subprotocol",
+        "v2.chat,mqtt",
+        "--record",
+        record.to_str().unwrap(),
+    ];
+    let out = pipe(&args, &[], "hello\n").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "hello\n");
+    let hs = wsdeck::record::jsonl::read(&record)
+        .unwrap()
+        .handshake
+        .unwrap();
+    let header = |h: &wsdeck::model::HttpHead| {
+        h.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        header(&hs.request).as_deref(),
+        Some("v1.chat, v2.chat, mqtt")
+    );
+    assert_eq!(header(&hs.response).as_deref(), Some("v2.chat"));
+}
+
+#[tokio::test]
+async fn a_server_that_chooses_none_of_them_is_told_as_such() {
+    let port = common::raw::mute_server(common::raw::Mute::Forever).await;
+    let mut s = spec(&format!("ws://127.0.0.1:{port}/"));
+    s.subprotocols = vec!["chat".into(), "superchat".into()];
+    let (kind, msg) = proxy_failure(s).await;
+    assert_eq!(kind, NetErrorKind::Protocol);
+    assert_eq!(
+        msg,
+        "the server chose none of the subprotocols asked for (chat, superchat): its 101 has no \
+         Sec-WebSocket-Protocol; leave out --subprotocol if it speaks none of them"
+    );
+}

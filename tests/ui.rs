@@ -218,7 +218,7 @@ fn enter_in_demo_pane_connects_with_typed_credentials() {
 fn connect_spec_keeps_rules_headers_and_flags_from_init() {
     let mut s = spec("admin", PASSWORD);
     s.headers.push(("X-Test".into(), "1".into()));
-    s.subprotocol = Some("chat".into());
+    s.subprotocols = vec!["chat".into()];
     s.login.template = "LOGIN {user} {password}".into();
     s.insecure = true;
     let (mut app, _) = app_with(s, false);
@@ -227,7 +227,7 @@ fn connect_spec_keeps_rules_headers_and_flags_from_init() {
         panic!("expected Connect");
     };
     assert_eq!(spec.headers, vec![("X-Test".to_string(), "1".to_string())]);
-    assert_eq!(spec.subprotocol.as_deref(), Some("chat"));
+    assert_eq!(spec.subprotocols, ["chat"]);
     assert_eq!(spec.login.template, "LOGIN {user} {password}");
     assert!(spec.insecure);
 }

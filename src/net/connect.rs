@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 use super::events::Out;
@@ -151,7 +151,7 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
             if got_response {
                 out.handshake(info.clone());
             }
-            Err(upgrade_error(err, &target, &info.response))
+            Err(upgrade_error(err, &target, &info))
         }
     }
 }
@@ -247,11 +247,12 @@ fn build_request(spec: &ConnectSpec) -> Result<Request, NetError> {
                 .expect("the offer is a valid header value"),
         );
     }
-    if let Some(p) = &spec.subprotocol {
-        let value = HeaderValue::from_str(p).map_err(|_| {
+    if !spec.subprotocols.is_empty() {
+        let list = spec.subprotocols.join(", ");
+        let value = HeaderValue::from_str(&list).map_err(|_| {
             NetError::new(
                 NetErrorKind::BadUrl,
-                clean_line(&format!("bad subprotocol {p:?}")),
+                clean_line(&format!("bad subprotocol {list:?}")),
             )
         })?;
         headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
@@ -373,8 +374,13 @@ fn timeout(phase: &str, limit: Duration) -> NetError {
     )
 }
 
-fn upgrade_error(err: WsError, target: &Target, response: &HttpHead) -> NetError {
+fn upgrade_error(err: WsError, target: &Target, info: &HandshakeInfo) -> NetError {
+    let response = &info.response;
     match err {
+        WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => NetError::new(
+            NetErrorKind::Protocol,
+            clean_line(&subprotocol_error(&e, info)),
+        ),
         WsError::Http(resp) => {
             let status = resp.status();
             let line = if response.start_line.is_empty() {
@@ -421,6 +427,31 @@ fn upgrade_error(err: WsError, target: &Target, response: &HttpHead) -> NetError
         other => NetError::new(
             NetErrorKind::Protocol,
             clean_line(&format!("handshake: {other}")),
+        ),
+    }
+}
+
+/// The server's answer did not fit the subprotocols asked for, as a sentence.
+fn subprotocol_error(e: &SubProtocolError, info: &HandshakeInfo) -> String {
+    let header = |h: &HttpHead| {
+        h.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
+            .map(|(_, v)| v.clone())
+    };
+    let asked = header(&info.request).unwrap_or_default();
+    let chosen = header(&info.response).unwrap_or_default();
+    match e {
+        SubProtocolError::NoSubProtocol => format!(
+            "the server chose none of the subprotocols asked for ({asked}): its 101 has no \
+             Sec-WebSocket-Protocol; leave out --subprotocol if it speaks none of them"
+        ),
+        SubProtocolError::InvalidSubProtocol => format!(
+            "the server chose the subprotocol {chosen:?}, which was not asked for ({asked})"
+        ),
+        SubProtocolError::ServerSentSubProtocolNoneRequested => format!(
+            "the server chose the subprotocol {chosen:?} though none was asked for: pass \
+             --subprotocol {chosen} if that is what it speaks"
         ),
     }
 }
@@ -483,7 +514,7 @@ mod tests {
         spec.user = "admin".into();
         spec.password = Secret::new("123456");
         spec.auth = AuthMethod::Basic;
-        spec.subprotocol = Some("chat".into());
+        spec.subprotocols = vec!["chat".into(), "superchat".into()];
         spec.headers = vec![
             ("Origin".into(), "http://me".into()),
             ("Host".into(), "other".into()),
@@ -495,7 +526,7 @@ mod tests {
         );
         assert_eq!(
             header(&req, "sec-websocket-protocol").as_deref(),
-            Some("chat")
+            Some("chat, superchat")
         );
         assert_eq!(header(&req, "origin").as_deref(), Some("http://me"));
         assert_eq!(req.headers().get_all("host").iter().count(), 1);

@@ -63,6 +63,20 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
         left.push(Span::styled(" ● ", bar.fg(color)));
         left.push(Span::styled(state, bar.fg(color)));
     }
+    // The subprotocol the server chose, while connected.
+    let connected = matches!(
+        app.conn(),
+        ConnState::LoggedIn | ConnState::LoggingIn | ConnState::AwaitingLogin
+    );
+    if let Some(p) = app.handshake().and_then(chosen_subprotocol)
+        && connected
+        && app.replay_file().is_none()
+    {
+        left.push(Span::styled(
+            format!("  ⇄ {}", truncate(&sanitize_line(p), 24)),
+            bar.fg(theme::ACCENT),
+        ));
+    }
     if app.recording().is_some() {
         left.push(Span::styled(
             "  ● REC",
@@ -117,4 +131,14 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
     ));
     spans.push(Span::styled(right, theme::key()));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// The `Sec-WebSocket-Protocol` of the server's 101, if it chose one.
+fn chosen_subprotocol(h: &crate::model::HandshakeInfo) -> Option<&str> {
+    h.response
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
 }

@@ -200,6 +200,15 @@ pub fn spawn_py_websockets() -> PeerServer {
     PeerServer::start(cmd, "py_server.py")
 }
 
+/// `tests/peers/py_server.py` speaking these subprotocols (comma-separated).
+/// Call `peers_available()` first.
+pub fn spawn_py_websockets_speaking(subprotocols: &str) -> PeerServer {
+    let mut cmd = Command::new(python());
+    cmd.arg(test_peers_dir().join("py_server.py"))
+        .arg(subprotocols);
+    PeerServer::start(cmd, "py_server.py")
+}
+
 /// Run `tests/peers/ws_client.js` (a node `ws` client speaking the seed's protocol) against
 /// `url` with these perMessageDeflate options (JSON, or `off`): log in with `login`, send
 /// `count` texts of `size` bytes, each echoed before the next, close. Returns its stdout
