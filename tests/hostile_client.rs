@@ -318,3 +318,37 @@ fn the_ui_stays_bounded_when_the_server_pings_flat_out_and_reads_every_pong() {
     let sc = ui_flooded(port);
     assert_ui_bounded_and_quits(sc, &written, "16-byte pings, pongs read");
 }
+
+// ---------------------------------------------------------------------------------------
+// 15.7: the disk fills up during a recording in the UI.
+
+#[test]
+fn a_recording_that_hits_a_full_disk_says_so_at_once_and_rec_goes_away() {
+    let mut server = common::serve::spawn_serve("admin", "123456", &["--tick", "0"]);
+    let url = server.url();
+    // /dev/full: opening works, every write fails with "No space left on device".
+    let mut sc = Screen::spawn_env(
+        &["connect", &url, "--user", "admin", "--record", "/dev/full"],
+        &[("WSDECK_PASSWORD", "123456")],
+    );
+    sc.wait_for("Login");
+    sc.send(b"\r");
+    sc.wait_for("logged in as admin");
+    // The first frames already failed to be written: said at once, in the chat and the
+    // status bar, and still there after more keys (a notice alone would be gone).
+    sc.wait_for("recording to /dev/full stopped: No space left on device");
+    sc.type_text("hello\r");
+    sc.wait_for("your submit context: hello");
+    let screen = sc.contents();
+    assert!(
+        screen.contains("recording to /dev/full stopped"),
+        "{screen}"
+    );
+    assert!(screen.contains("○ REC stopped"), "{screen}");
+    assert!(!screen.contains("● REC"), "{screen}");
+    sc.send(&[0x11]); // Ctrl-Q
+    let status = sc.wait_exit();
+    // Quitting still reports the lost recording.
+    assert!(!status.success());
+    server.terminate();
+}

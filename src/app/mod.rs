@@ -54,6 +54,9 @@ pub enum Event {
     /// The runtime started (`Some(file)`) or stopped (`None`) recording, on `--record` at
     /// start, after `Command::Record`, or when writing failed.
     Recording(Option<PathBuf>),
+    /// Writing the recording failed (disk full, …) and it stopped: the sentence to show, at
+    /// once and until a new recording starts.
+    RecordingFailed(String),
     /// A one-line result from the runtime for the status bar (e.g. "HAR written to …").
     Notice(NoteLevel, String),
 }
@@ -266,6 +269,12 @@ impl App {
             }
             Event::Recording(p) => {
                 self.monitor.set_recording(p);
+                Vec::new()
+            }
+            Event::RecordingFailed(why) => {
+                self.monitor.set_recording_stopped(why.clone());
+                self.chat.history.push_note(None, NoteLevel::Error, &why);
+                self.notify(NoteLevel::Error, why);
                 Vec::new()
             }
             Event::Notice(level, text) => {

@@ -90,6 +90,11 @@ impl App {
         self.monitor.recording.as_ref()
     }
 
+    /// Why the last recording stopped by itself (a write failed), until a new one starts.
+    pub fn recording_stopped(&self) -> Option<&str> {
+        self.monitor.recording_stopped()
+    }
+
     /// A file name for an export or recording made now: `wsdeck-YYYYMMDD-HHMMSS.EXT` in
     /// local time, from the latest time the app knows (frames, ticks).
     fn file_name(&mut self, ext: &str) -> PathBuf {

@@ -47,6 +47,8 @@ pub struct Monitor {
     pub(crate) handshake_panel: bool,
     pub(crate) detail_scroll: usize,
     pub(crate) recording: Option<PathBuf>,
+    /// Why the last recording stopped by itself (a write failed), until a new one starts.
+    pub(crate) recording_stopped: Option<String>,
     pub(crate) pings: u64,
     pub(crate) last_export: Option<(String, u32)>,
     // What the last draw measured (handed back as a [`Drawn`] value):
@@ -82,6 +84,7 @@ impl Default for Monitor {
             handshake_panel: false,
             detail_scroll: 0,
             recording: None,
+            recording_stopped: None,
             pings: 0,
             last_export: None,
             top: 0,
@@ -209,7 +212,21 @@ impl Monitor {
     }
 
     pub(crate) fn set_recording(&mut self, path: Option<PathBuf>) {
+        if path.is_some() {
+            self.recording_stopped = None;
+        }
         self.recording = path;
+    }
+
+    /// The recording stopped by itself (a write failed): `why` is the sentence shown.
+    pub(crate) fn set_recording_stopped(&mut self, why: String) {
+        self.recording = None;
+        self.recording_stopped = Some(why);
+    }
+
+    /// Why the last recording stopped by itself, until a new one starts.
+    pub fn recording_stopped(&self) -> Option<&str> {
+        self.recording_stopped.as_deref()
     }
 }
 

@@ -98,8 +98,7 @@ impl Tab {
     pub fn on_net(&mut self, batch: &mut Vec<NetEvent>, active: bool) -> Flow {
         let ended = batch.is_empty() || matches!(batch.last(), Some(NetEvent::Ended));
         if let Err(e) = self.tap.observe(batch) {
-            let _ = self.update(Event::Notice(NoteLevel::Error, e.clone()));
-            let _ = self.update(Event::Recording(None));
+            let _ = self.update(Event::RecordingFailed(e.clone()));
             self.record_error = Some(e);
         }
         let mut flow = Flow::Continue;

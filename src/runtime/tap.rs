@@ -59,7 +59,11 @@ impl Tap {
         }
         result = result.and_then(|_| r.write_batch(frames_of(&events[start..])));
         if let Err(e) = result {
-            let msg = format!("recording to {} stopped: {e}", r.path().display());
+            let msg = format!(
+                "recording to {} stopped: {e}; frames from now on are not recorded (r in the \
+                 monitor starts a new recording)",
+                r.path().display()
+            );
             self.recorder = None;
             return Err(msg);
         }

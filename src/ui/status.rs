@@ -82,6 +82,12 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
             "  ● REC",
             bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
         ));
+    } else if app.recording_stopped().is_some() {
+        // Until a new recording starts: what is seen now is not being recorded.
+        left.push(Span::styled(
+            "  ○ REC stopped",
+            bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
+        ));
     }
     if app.reconnecting() {
         left.push(Span::styled(" · Esc cancels", bar.fg(theme::DIM)));
