@@ -486,16 +486,32 @@ fn detail_of_multiline_text_and_huge_payloads_is_bounded() {
             KeyModifiers::SHIFT,
         )));
     }
+    // The whole message scrolls: the end of it is reached, its last line shown.
     let s = screen(&render(&mut app, 100, 32));
-    let more = 216_000 - 64 * 1024;
-    let more = format!("… {},{:03} bytes more", more / 1000, more % 1000);
-    assert!(s.contains(&more), "{more} in {s}");
+    let (_, last, total) = detail_lines(&s);
+    assert_eq!(last, total, "{s}");
+    assert!(
+        total > 2_000,
+        "216 kB at 98 columns is over 2,000 rows: {total}"
+    );
+    assert!(s.contains("sit amet"), "{s}");
     // K scrolls back up.
     for _ in 0..5 {
         press(&mut app, KeyCode::Char('K'));
     }
     let s = screen(&render(&mut app, 100, 32));
-    assert!(!s.contains(&more));
+    let (_, last, _) = detail_lines(&s);
+    assert!(last < total, "{s}");
+}
+
+/// The detail pane's "lines FIRST–LAST of TOTAL".
+fn detail_lines(screen: &str) -> (usize, usize, usize) {
+    let re = regex::Regex::new(r"lines ([\d,]+)–([\d,]+) of ([\d,]+)").unwrap();
+    let c = re
+        .captures(screen)
+        .unwrap_or_else(|| panic!("no line counter in {screen}"));
+    let n = |i: usize| c[i].replace(',', "").parse::<usize>().unwrap();
+    (n(1), n(2), n(3))
 }
 
 #[test]
@@ -1199,4 +1215,50 @@ fn hidden_characters_are_flagged_in_the_table_and_detail() {
         s.contains("⚑ 1 hidden character (bidi, zero-width or format)"),
         "{s}"
     );
+}
+
+#[test]
+fn a_1_mb_json_reply_is_pretty_printed_whole_and_folds() {
+    let mut app = session();
+    // 1 MB: an object holding an array of 20,000 records, then a last key.
+    let items: Vec<String> = (0..20_000)
+        .map(|i| format!(r#"{{"id":{i},"name":"item {i}","tags":["a","b"]}}"#))
+        .collect();
+    let body = format!(r#"{{"items":[{}],"last":"the end"}}"#, items.join(","));
+    assert!(body.len() > 900_000);
+    net(
+        &mut app,
+        NetEvent::Frame(text(11, 9000, Direction::ServerToClient, &body)),
+    );
+    monitor(&mut app);
+    press(&mut app, KeyCode::End);
+    let s = screen(&render(&mut app, 100, 40));
+    assert!(s.contains("· JSON"), "pretty-printed at 1 MB: {s}");
+    assert!(s.contains("\"items\": ["), "{s}");
+    let (_, _, total) = detail_lines(&s);
+    assert!(total > 100_000, "every record on its own lines: {total}");
+    // The end of the message is reachable.
+    for _ in 0..20_000 {
+        app.update(Event::Key(KeyEvent::new(
+            KeyCode::PageDown,
+            KeyModifiers::SHIFT,
+        )));
+    }
+    let s = screen(&render(&mut app, 100, 40));
+    assert!(s.contains("\"last\": \"the end\""), "{s}");
+    // Back at the top, z folds the outer object to one line; z again unfolds it.
+    for _ in 0..20_000 {
+        app.update(Event::Key(KeyEvent::new(
+            KeyCode::PageUp,
+            KeyModifiers::SHIFT,
+        )));
+    }
+    render(&mut app, 100, 40);
+    press(&mut app, KeyCode::Char('z'));
+    let s = screen(&render(&mut app, 100, 40));
+    assert!(s.contains("lines folded (z)"), "{s}");
+    assert!(!s.contains("\"items\": ["), "{s}");
+    press(&mut app, KeyCode::Char('z'));
+    let s = screen(&render(&mut app, 100, 40));
+    assert!(s.contains("\"items\": ["), "{s}");
 }

@@ -118,6 +118,10 @@ pub enum Action {
     DetailPage(i32),
     TogglePause,
     ToggleHex,
+    /// Fold or unfold the JSON block at the top of the detail pane.
+    ToggleFold,
+    /// Unfold every JSON block in the detail pane.
+    UnfoldAll,
     ToggleHandshake,
     OpenFilter,
     ApplyFilter,
@@ -206,6 +210,8 @@ impl Action {
             | A::DetailPage(_)
             | A::TogglePause
             | A::ToggleHex
+            | A::ToggleFold
+            | A::UnfoldAll
             | A::ToggleHandshake
             | A::OpenFilter
             | A::MonitorBack
@@ -370,6 +376,19 @@ impl App {
             | Action::ClearFilter
             | Action::MonitorBack => {
                 self.apply_monitor(&a);
+                done
+            }
+            Action::ToggleFold => {
+                if !self.monitor.toggle_fold() {
+                    self.notify(
+                        NoteLevel::Warn,
+                        "nothing to fold here — z folds a JSON object or array in the detail pane",
+                    );
+                }
+                done
+            }
+            Action::UnfoldAll => {
+                self.monitor.unfold_all();
                 done
             }
             Action::Ping => self.ping_now(),

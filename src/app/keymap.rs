@@ -560,6 +560,12 @@ fn keymap() -> Vec<Binding> {
         bind(
             S::Monitor,
             &[C::Monitor],
+            vec![(ch('z'), A::ToggleFold), (ch('Z'), A::UnfoldAll)],
+            "fold / unfold the JSON block at the top of the detail pane (Z unfolds all)",
+        ),
+        bind(
+            S::Monitor,
+            &[C::Monitor],
             vec![(ch('h'), A::ToggleHandshake)],
             "handshake panel: request and response heads",
         ),

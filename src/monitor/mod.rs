@@ -56,6 +56,21 @@ pub struct Monitor {
     pub(crate) page: u16,
     pub(crate) detail_page: u16,
     pub(crate) detail_max: usize,
+    /// The JSON block the last draw offered to fold (`z`).
+    pub(crate) fold_at: Option<u64>,
+    /// Folded JSON blocks of the frame in the detail pane (their opening lines).
+    pub(crate) folds: std::collections::BTreeSet<u64>,
+}
+
+/// What a draw of the detail pane measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DetailDrawn {
+    /// Rows the pane showed (paging uses it).
+    pub rows: u16,
+    /// How far it can scroll (in lines).
+    pub max: usize,
+    /// The JSON block `z` folds or unfolds now (its opening line), if any.
+    pub fold_at: Option<u64>,
 }
 
 /// What a draw of the monitor measured, handed back to the view state (the app's
@@ -66,8 +81,8 @@ pub struct Drawn {
     pub top: Option<u64>,
     /// Rows the table showed (paging uses it).
     pub page: Option<u16>,
-    /// The detail pane's rows and how far it can scroll.
-    pub detail: Option<(u16, usize)>,
+    /// What the detail pane measured.
+    pub detail: Option<DetailDrawn>,
     /// Table rows formatted by this draw (drawing is O(visible rows)).
     pub rows: u64,
 }
@@ -91,6 +106,8 @@ impl Default for Monitor {
             page: 10,
             detail_page: 10,
             detail_max: usize::MAX,
+            fold_at: None,
+            folds: Default::default(),
         }
     }
 }
@@ -140,6 +157,7 @@ impl Monitor {
             self.selected = keep;
         }
         self.detail_scroll = 0;
+        self.folds.clear();
     }
 
     // ---- selection and toggles ----
@@ -148,6 +166,7 @@ impl Monitor {
         if let Some(abs) = self.view(log).row_abs(row) {
             if self.selected != Some(abs) {
                 self.detail_scroll = 0;
+                self.folds.clear();
             }
             self.selected = Some(abs);
         }
@@ -171,6 +190,7 @@ impl Monitor {
     pub(crate) fn follow(&mut self) {
         if self.selected.is_some() {
             self.detail_scroll = 0;
+            self.folds.clear();
         }
         self.selected = None;
     }
@@ -200,15 +220,32 @@ impl Monitor {
         if let Some(rows) = d.page {
             self.page = rows.max(1);
         }
-        if let Some((rows, max)) = d.detail {
-            self.detail_page = rows.max(1);
-            self.detail_max = max;
+        if let Some(d) = d.detail {
+            self.detail_page = d.rows.max(1);
+            self.detail_max = d.max;
+            self.fold_at = d.fold_at;
         }
     }
 
     pub(crate) fn scroll_detail(&mut self, delta: isize) {
         let cur = self.detail_scroll.min(self.detail_max);
         self.detail_scroll = cur.saturating_add_signed(delta).min(self.detail_max);
+    }
+
+    /// `z`: fold the JSON block the pane offers, or unfold it. False when there is none.
+    pub(crate) fn toggle_fold(&mut self) -> bool {
+        let Some(at) = self.fold_at else {
+            return false;
+        };
+        if !self.folds.remove(&at) {
+            self.folds.insert(at);
+        }
+        true
+    }
+
+    /// `Z`: unfold every block.
+    pub(crate) fn unfold_all(&mut self) {
+        self.folds.clear();
     }
 
     pub(crate) fn set_recording(&mut self, path: Option<PathBuf>) {
@@ -365,6 +402,11 @@ impl<'a> MonitorView<'a> {
 
     pub fn recording(&self) -> Option<&'a PathBuf> {
         self.state.recording.as_ref()
+    }
+
+    /// Folded JSON blocks of the frame in the detail pane.
+    pub fn detail_folds(&self) -> &'a std::collections::BTreeSet<u64> {
+        &self.state.folds
     }
 
     /// Absolute index of the top row last drawn.

@@ -4,10 +4,10 @@
 //! value for the app's next update (`Event::Drawn`).
 
 mod chat;
+pub mod detail;
 mod handshake;
 mod help;
 pub mod hexdump;
-pub mod json;
 mod login;
 pub mod monitor;
 mod palette;
@@ -31,7 +31,7 @@ pub const WIDE_FROM: u16 = 80;
 /// lines. Only a cache — a fresh one draws the same screen.
 #[derive(Debug, Default)]
 pub struct ViewCache {
-    detail: Option<monitor::DetailCache>,
+    detail: Option<detail::DetailCache>,
 }
 
 /// Draw the whole screen now (with a fresh cache); returns what was drawn where (for

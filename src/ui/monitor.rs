@@ -12,40 +12,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline};
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::{field_view, hexdump, json, shown_value, theme, truncate};
-use crate::app::history::{cell_width, wrap};
+use super::{field_view, shown_value, theme, truncate};
+use crate::app::history::cell_width;
 use crate::app::{App, Feedback};
 use crate::model::{Direction, Opcode, close_code_name};
 use crate::record::FrameView;
-use crate::text::{display_lines, hidden_count, sanitize_line};
-
-/// Payload bytes of a text frame shown in the detail pane.
-pub const TEXT_DETAIL_BYTES: usize = 64 * 1024;
-/// Payload bytes shown as a hex dump.
-pub const HEX_DETAIL_BYTES: usize = 16 * 1024;
-/// Largest payload pretty-printed as JSON, and the most lines it may take.
-pub const JSON_DETAIL_BYTES: usize = 256 * 1024;
-const JSON_MAX_LINES: usize = 5_000;
+use crate::text::{hidden_count, sanitize_line};
 
 const BINARY: Color = Color::Magenta;
 const CONTROL: Color = Color::Blue;
-
-/// What the detail pane shows, for the draw-side cache key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailKind {
-    Frame { abs: u64, hex: bool },
-    Handshake { generation: u64 },
-}
-
-/// Lines of the detail pane laid out for one width, kept between draws in the view layer's [`crate::ui::ViewCache`].
-#[derive(Debug)]
-pub struct DetailCache {
-    pub kind: DetailKind,
-    pub width: u16,
-    pub lines: Vec<ratatui::text::Line<'static>>,
-    /// How the payload is shown ("text", "JSON", "hex", …), for the pane's title.
-    pub what: &'static str,
-}
 
 /// Draw the monitor into `area` (everything above the status bar).
 pub(super) fn draw(
@@ -53,7 +28,7 @@ pub(super) fn draw(
     app: &App,
     area: Rect,
     fb: &mut Feedback,
-    cache: &mut Option<DetailCache>,
+    cache: &mut Option<super::detail::DetailCache>,
 ) {
     let m = app.monitor();
     let editing = m.filter_edit().is_some();
@@ -77,7 +52,7 @@ pub(super) fn draw(
     }
     draw_table(frame, app, table, fb);
     if detail_h > 0 {
-        let d = draw_detail(frame, app, detail, cache);
+        let d = super::detail::draw(frame, app, detail, cache);
         fb.monitor.get_or_insert_default().detail = Some(d);
     }
     if editing {
@@ -200,7 +175,7 @@ fn text_prefix(b: &[u8], max: usize) -> Cow<'_, str> {
 }
 
 /// Printable text (valid UTF-8 without control characters other than line breaks and tabs)?
-fn printable(b: &[u8]) -> bool {
+pub(super) fn printable(b: &[u8]) -> bool {
     std::str::from_utf8(b).is_ok_and(|s| {
         !s.chars()
             .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
@@ -589,257 +564,7 @@ pub(super) fn wrap_styled(pieces: Vec<(String, Style)>, width: usize) -> Vec<Lin
     rows
 }
 
-fn more_line(n: usize) -> Line<'static> {
-    Line::from(Span::styled(
-        format!("… {} bytes more", thousands(n as u64)),
-        theme::dim().add_modifier(Modifier::ITALIC),
-    ))
-}
-
-fn text_lines(out: &mut Vec<Line<'static>>, payload: &[u8], width: usize) {
-    let shown = text_prefix(payload, TEXT_DETAIL_BYTES);
-    let hidden = hidden_count(&shown);
-    if hidden > 0 {
-        let note = format!(
-            "{HIDDEN_MARK}{hidden} hidden character{} (bidi, zero-width or format), shown as \\u{{…}}",
-            if hidden == 1 { "" } else { "s" }
-        );
-        out.extend(wrap_styled(
-            vec![(note, Style::new().fg(theme::WARN))],
-            width,
-        ));
-    }
-    for l in display_lines(&shown) {
-        for r in wrap(&l, width) {
-            out.push(Line::from(l[r].to_string()));
-        }
-    }
-    if shown.len() < payload.len() {
-        out.push(more_line(payload.len() - shown.len()));
-    }
-}
-
-fn hex_lines(out: &mut Vec<Line<'static>>, payload: &[u8], width: usize) {
-    let per = hexdump::bytes_per_line(width);
-    let shown = &payload[..payload.len().min(HEX_DETAIL_BYTES)];
-    for (o, h, a) in hexdump::lines(shown, per) {
-        let pieces = vec![
-            (o, theme::dim()),
-            (" │ ".into(), theme::dim()),
-            (h, Style::new()),
-            (" │ ".into(), theme::dim()),
-            (a, Style::new().fg(BINARY)),
-        ];
-        out.extend(wrap_styled(pieces, width));
-    }
-    if shown.len() < payload.len() {
-        out.push(more_line(payload.len() - shown.len()));
-    }
-}
-
-/// Pretty JSON lines, or `false` when the payload is not a JSON object/array.
-fn json_lines(out: &mut Vec<Line<'static>>, payload: &[u8], width: usize) -> bool {
-    if payload.len() > JSON_DETAIL_BYTES {
-        return false;
-    }
-    let Ok(src) = std::str::from_utf8(payload) else {
-        return false;
-    };
-    let Some(p) = json::pretty(src, JSON_MAX_LINES) else {
-        return false;
-    };
-    for line in p.lines {
-        let pieces = line
-            .into_iter()
-            .map(|(s, t)| {
-                let style = match t {
-                    json::Tok::Indent | json::Tok::Punct => Style::new(),
-                    json::Tok::Key => Style::new().fg(theme::ACCENT),
-                    json::Tok::Str => Style::new().fg(theme::GOOD),
-                    json::Tok::Num => Style::new().fg(BINARY),
-                    json::Tok::Lit => Style::new().fg(theme::WARN),
-                };
-                (sanitize_line(&s), style)
-            })
-            .collect();
-        out.extend(wrap_styled(pieces, width));
-    }
-    if p.consumed < payload.len() {
-        out.push(more_line(payload.len() - p.consumed));
-    }
-    true
-}
-
-/// The detail pane's lines for one frame, and what they show ("text", "JSON", "hex").
-fn frame_lines(v: &FrameView<'_>, hex: bool, width: usize) -> (Vec<Line<'static>>, &'static str) {
-    let mut out = Vec::new();
-    if v.redacted {
-        out.push(Line::from(Span::styled(
-            "a secret in this frame is shown as ***",
-            theme::dim().add_modifier(Modifier::ITALIC),
-        )));
-    }
-    if v.opcode == Opcode::Close {
-        match v.close_code {
-            Some(c) => {
-                out.push(Line::from(vec![
-                    Span::styled("code    ", theme::dim()),
-                    Span::styled(format!("{c} "), theme::bold()),
-                    Span::styled(close_code_name(c), Style::new().fg(theme::WARN)),
-                ]));
-                let reason = sanitize_line(&text_prefix(v.payload, TEXT_DETAIL_BYTES));
-                let mut pieces = vec![("reason  ".to_string(), theme::dim())];
-                if reason.is_empty() {
-                    pieces.push(("(none)".into(), theme::dim()));
-                } else {
-                    pieces.push((reason, Style::new()));
-                }
-                out.extend(wrap_styled(pieces, width));
-            }
-            None => out.push(Line::from(Span::styled(
-                "no status code (empty close frame)",
-                theme::dim(),
-            ))),
-        }
-        if hex && !v.payload.is_empty() {
-            out.push(Line::default());
-            hex_lines(&mut out, v.payload, width);
-            return (out, "hex");
-        }
-        return (out, "close");
-    }
-    if v.payload.is_empty() {
-        out.push(Line::from(Span::styled("(empty payload)", theme::dim())));
-        return (out, "empty");
-    }
-    let as_hex = hex
-        || v.opcode == Opcode::Binary
-        || (matches!(v.opcode, Opcode::Ping | Opcode::Pong) && !printable(v.payload));
-    if as_hex {
-        hex_lines(&mut out, v.payload, width);
-        return (out, "hex");
-    }
-    if v.opcode == Opcode::Text && json_lines(&mut out, v.payload, width) {
-        return (out, "JSON");
-    }
-    text_lines(&mut out, v.payload, width);
-    (out, "text")
-}
-
-/// Returns the pane's rows and how far it can scroll.
-fn draw_detail(
-    frame: &mut Frame,
-    app: &App,
-    area: Rect,
-    cache: &mut Option<DetailCache>,
-) -> (u16, usize) {
-    let m = app.monitor();
-    let inner_w = Block::bordered().inner(area).width;
-    let (kind, title): (Option<DetailKind>, Line<'static>) = if m.handshake_panel() {
-        (
-            app.handshake().map(|_| DetailKind::Handshake {
-                generation: m.handshake_generation(),
-            }),
-            Line::from(vec![
-                Span::styled(" Handshake ", theme::title(true)),
-                Span::styled("(h closes) ", theme::dim()),
-            ]),
-        )
-    } else {
-        match m.selected_abs().and_then(|a| m.frame(a).map(|v| (a, v))) {
-            Some((abs, v)) => (
-                Some(DetailKind::Frame { abs, hex: m.hex() }),
-                frame_title(&v),
-            ),
-            None => (
-                None,
-                Line::from(Span::styled(" Detail ", theme::title(false))),
-            ),
-        }
-    };
-    let fresh = match (&*cache, kind) {
-        (Some(c), Some(k)) => c.kind != k || c.width != inner_w,
-        _ => true,
-    };
-    let mut what = "";
-    if fresh {
-        *cache = kind.map(|k| {
-            let lines = match k {
-                DetailKind::Frame { abs, hex } => match m.frame(abs) {
-                    Some(v) => {
-                        let (lines, w) = frame_lines(&v, hex, inner_w as usize);
-                        what = w;
-                        lines
-                    }
-                    None => Vec::new(),
-                },
-                DetailKind::Handshake { .. } => app
-                    .handshake()
-                    .map(|h| super::handshake::handshake_lines(h, inner_w as usize))
-                    .unwrap_or_default(),
-            };
-            DetailCache {
-                kind: k,
-                width: inner_w,
-                lines,
-                what,
-            }
-        });
-    }
-    let what = cache.as_ref().map(|c| c.what).unwrap_or("");
-    let mut title = title;
-    // Say how the payload is shown when that is not plain from the opcode.
-    if matches!(what, "JSON" | "hex") && !m.handshake_panel() {
-        title.push_span(Span::styled(format!("· {what} "), theme::accent()));
-    }
-    let hint = if m.handshake_panel() {
-        " J/K scroll · Esc closes "
-    } else {
-        " x hex · h handshake · J/K scroll "
-    };
-    let mut block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme::border(false))
-        .title(title)
-        .title_bottom(Line::from(Span::styled(hint, theme::dim())));
-    let inner = block.inner(area);
-    let lines: &[Line<'static>] = cache.as_ref().map(|c| c.lines.as_slice()).unwrap_or(&[]);
-    let h = inner.height as usize;
-    let max = lines.len().saturating_sub(h);
-    let measured = (inner.height, max);
-    let scroll = m.detail_scroll().min(max);
-    if lines.len() > h {
-        block = block.title_bottom(
-            Line::from(Span::styled(
-                format!(
-                    " lines {}–{} of {} ",
-                    scroll + 1,
-                    (scroll + h).min(lines.len()),
-                    lines.len()
-                ),
-                theme::dim(),
-            ))
-            .right_aligned(),
-        );
-    }
-    frame.render_widget(block, area);
-    if kind.is_none() {
-        let msg = if m.handshake_panel() {
-            "No handshake yet: it shows here once a connection opens."
-        } else {
-            "Select a frame (j/k, ↑/↓) to see its payload here."
-        };
-        frame.render_widget(Paragraph::new(Span::styled(msg, theme::dim())), inner);
-        return measured;
-    }
-    let buf = frame.buffer_mut();
-    for (i, l) in lines.iter().skip(scroll).take(h).enumerate() {
-        buf.set_line(inner.x, inner.y + i as u16, l, inner.width);
-    }
-    measured
-}
-
-fn frame_title(v: &FrameView<'_>) -> Line<'static> {
+pub(super) fn frame_title(v: &FrameView<'_>) -> Line<'static> {
     let dir = match v.dir {
         Direction::ClientToServer => "sent",
         Direction::ServerToClient => "received",
