@@ -231,8 +231,19 @@ fn draw(term: &mut Terminal<TestBackend>, app: &App) {
 /// Draw and hand the feedback (page sizes) back, as the runtime does.
 fn draw_fed(term: &mut Terminal<TestBackend>, app: &mut App) {
     let mut fb = None;
-    term.draw(|f| fb = Some(wsdeck::ui::draw(f, app)))
+    VIEW_CACHE.with_borrow_mut(|cache| {
+        term.draw(|f| {
+            let area = f.area();
+            fb = Some(wsdeck::ui::draw_in(
+                f,
+                area,
+                app,
+                std::time::SystemTime::now(),
+                cache,
+            ));
+        })
         .expect("TestBackend cannot fail");
+    });
     if let Some(fb) = fb {
         app.update(Event::Drawn(fb));
     }
@@ -385,5 +396,64 @@ fn frames(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frames);
+/// A JSON reply of about `bytes` bytes: an array of small records.
+fn big_json(bytes: usize) -> String {
+    let mut s = String::with_capacity(bytes + 100);
+    s.push_str("{\"items\":[");
+    let mut i = 0;
+    while s.len() < bytes {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            "{{\"id\":{i},\"name\":\"item {i}\",\"tags\":[\"a\",\"b\"],\"ok\":true}}"
+        ));
+        i += 1;
+    }
+    s.push_str("],\"last\":\"the end\"}");
+    s
+}
+
+/// The detail pane over one JSON message of 1 KB, 1 MB and 50 MB (issue 11, item 4):
+/// `open` indexes it (a fresh view cache each time, as when the frame is selected), `scroll`
+/// pages the opened message. The 1 KB figures are the reference for the ratios.
+fn detail(c: &mut Criterion) {
+    let mut group = c.benchmark_group("detail_200x50");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(3));
+    for (label, bytes) in [("1KB", 1_000), ("1MB", 1_000_000), ("50MB", 50_000_000)] {
+        let mut app = App::new(AppInit::new(ConnectSpec::new("ws://127.0.0.1:1/"))).0;
+        app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
+        app.update(frame(1, big_json(bytes), Direction::ServerToClient));
+        app.update(key(KeyCode::F(3)));
+        app.update(key(KeyCode::End));
+        let mut term = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("TestBackend");
+        group.bench_function(BenchmarkId::new("open", label), |b| {
+            b.iter(|| {
+                VIEW_CACHE.with_borrow_mut(|c| *c = Default::default());
+                draw_fed(&mut term, black_box(&mut app));
+            })
+        });
+        draw_fed(&mut term, &mut app);
+        dump(&mut term, &app, &format!("detail_open/{label}"));
+        let mut down = true;
+        let mut n = 0;
+        group.bench_function(BenchmarkId::new("scroll", label), |b| {
+            b.iter(|| {
+                n += 1;
+                if n % 50 == 0 {
+                    down = !down;
+                }
+                let code = if down { KeyCode::PageDown } else { KeyCode::PageUp };
+                app.update(Event::Key(KeyEvent::new(code, KeyModifiers::SHIFT)));
+                draw_fed(&mut term, black_box(&mut app));
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frames, detail);
 criterion_main!(benches);

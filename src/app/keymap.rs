@@ -561,7 +561,7 @@ fn keymap() -> Vec<Binding> {
             S::Monitor,
             &[C::Monitor],
             vec![(ch('z'), A::ToggleFold), (ch('Z'), A::UnfoldAll)],
-            "fold / unfold the JSON block at the top of the detail pane (Z unfolds all)",
+            "fold / unfold the JSON block in the detail (Z: all)",
         ),
         bind(
             S::Monitor,
