@@ -446,7 +446,11 @@ fn detail(c: &mut Criterion) {
                 if n % 50 == 0 {
                     down = !down;
                 }
-                let code = if down { KeyCode::PageDown } else { KeyCode::PageUp };
+                let code = if down {
+                    KeyCode::PageDown
+                } else {
+                    KeyCode::PageUp
+                };
                 app.update(Event::Key(KeyEvent::new(code, KeyModifiers::SHIFT)));
                 draw_fed(&mut term, black_box(&mut app));
             })

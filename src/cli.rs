@@ -91,7 +91,7 @@ pub struct ConnectArgs {
     pub no_compression: bool,
     /// Largest message accepted (inflated): 64MiB, 512KiB or bytes; bigger ones close with
     /// 1009 [default: 64MiB].
-    #[arg(long, value_name = "SIZE", value_parser = crate::model::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = crate::fmt::parse_size)]
     pub max_message: Option<usize>,
     /// Accept any TLS certificate (wss:// only). Shown as a warning.
     #[arg(long)]

@@ -329,7 +329,7 @@ impl Profile {
         }
         if let Some(size) = &self.max_message {
             spec.max_message =
-                crate::model::parse_size(size).map_err(|e| anyhow::anyhow!("max_message: {e}"))?;
+                crate::fmt::parse_size(size).map_err(|e| anyhow::anyhow!("max_message: {e}"))?;
         }
         if let Some(every) = self.ping_interval() {
             spec.ping_interval = every;

@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod codec;
 pub mod config;
 pub mod files;
+pub mod fmt;
 pub mod model;
 pub mod monitor;
 pub mod net;

@@ -278,48 +278,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// `64 MiB`, `16 KiB`, `1000 B`: exact binary units where they fit.
-pub fn human_size(n: usize) -> String {
-    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
-        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
-            return format!("{} {unit}", n >> shift);
-        }
-    }
-    format!("{n} B")
-}
-
-/// `--max-message SIZE`: `64MiB`, `16KiB`, `1.5MB`, `1000`, `2G` (K/M/G are binary, as
-/// with KiB; kB/MB/GB are decimal).
-pub fn parse_size(s: &str) -> Result<usize, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kib" => 1024.0,
-        "m" | "mib" => 1048576.0,
-        "g" | "gib" => 1073741824.0,
-        "kb" => 1e3,
-        "mb" => 1e6,
-        "gb" => 1e9,
-        _ => {
-            return Err(format!(
-                "{s:?} is not a size (try 64MiB, 512KiB or a number of bytes)"
-            ));
-        }
-    };
-    match num.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v * mult <= usize::MAX as f64 => {
-            Ok((v * mult) as usize)
-        }
-        _ => Err(format!(
-            "{s:?} is not a size (try 64MiB, 512KiB or a number of bytes)"
-        )),
-    }
-}
-
 /// Where a session is in its life.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ConnState {
@@ -487,24 +445,4 @@ pub enum NetEvent {
     Rtt(Duration),
     /// The task has ended; no more events follow.
     Ended,
-}
-
-#[cfg(test)]
-mod size_tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_and_print_as_people_write_them() {
-        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
-        assert_eq!(parse_size("16KiB"), Ok(16 << 10));
-        assert_eq!(parse_size(" 2 g "), Ok(2 << 30));
-        assert_eq!(parse_size("1.5MB"), Ok(1_500_000));
-        assert_eq!(parse_size("1000"), Ok(1000));
-        for bad in ["", "0", "-1", "12XB", "MiB", "1e3"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-        assert_eq!(human_size(64 << 20), "64 MiB");
-        assert_eq!(human_size(1 << 30), "1 GiB");
-        assert_eq!(human_size(1500), "1500 B");
-    }
 }

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     // payload encodings people type and read (hex, base64)
     ("codec", 0),
     ("model", 0),
+    ("fmt", 1),
     // files the user names: regular files only, bounded reads
     ("files", 0),
     ("wire", 1),

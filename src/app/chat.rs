@@ -47,10 +47,7 @@ pub(super) fn clip_payload(
     let text =
         |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(COPY_MAX_BYTES + 4)]).into_owned();
     let hex = |b: &[u8]| {
-        let mut s = String::with_capacity(b.len().min(COPY_MAX_BYTES / 2) * 2);
-        for x in b.iter().take(COPY_MAX_BYTES / 2) {
-            s.push_str(&format!("{x:02x}"));
-        }
+        let s = crate::fmt::hex(&b[..b.len().min(COPY_MAX_BYTES / 2)]);
         (s, b.len() * 2, "hex")
     };
     let printable = std::str::from_utf8(payload).is_ok_and(|s| {

@@ -379,8 +379,9 @@ impl History {
             EntryKind::Text(_) if !e.kept => (vec![NOT_KEPT.to_string()], None),
             EntryKind::Binary(_) => {
                 let mut s = format!("<binary {} bytes>", e.total);
-                for b in e.bytes {
-                    s.push_str(&format!(" {b:02x}"));
+                if !e.bytes.is_empty() {
+                    s.push(' ');
+                    s.push_str(&crate::fmt::hex_spaced(e.bytes));
                 }
                 if more > 0 {
                     s.push_str(" …");
@@ -735,12 +736,7 @@ fn from_ms(ms: i64) -> SystemTime {
     }
 }
 
-/// `HH:MM:SS` of `t` at `offset_secs` east of UTC.
-pub fn clock(t: SystemTime, offset_secs: i32) -> String {
-    let secs = to_ms(t).div_euclid(1000) + offset_secs as i64;
-    let sod = secs.rem_euclid(86_400);
-    format!("{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60)
-}
+pub use crate::fmt::clock;
 
 #[cfg(test)]
 mod tests {

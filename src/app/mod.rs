@@ -525,8 +525,3 @@ pub fn host_of(url: &str) -> String {
         .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_string()))
         .unwrap_or_else(|| sanitize_line(url))
 }
-
-/// Clock time of a history entry (used by the chat view).
-pub fn clock(t: SystemTime, offset: i32) -> String {
-    history::clock(t, offset)
-}

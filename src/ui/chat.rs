@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::{field_view, shown_value, theme, truncate};
 use crate::app::history::{ChatGeometry, EntryKind, TIME_COLUMNS};
-use crate::app::{App, Focus, NoteLevel, clock};
+use crate::app::{App, Focus, NoteLevel};
+use crate::fmt::clock;
 use crate::model::{ConnState, Direction};
 use crate::text::sanitize_line;
 

@@ -3,7 +3,7 @@
 //! per selected frame and width (bounded) and kept in the monitor's cache.
 
 use std::borrow::Cow;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
@@ -62,34 +62,7 @@ pub(super) fn draw(
 
 // ---------- formatting helpers ----------
 
-/// `1,234,567`
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `512 B`, `1.5 KiB`, `12.0 MiB`
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{} B", v.round() as u64)
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+pub use crate::fmt::{bytes, clock_ms, thousands};
 
 fn per_sec(v: f64) -> String {
     if v > 0.0 && v < 10.0 {
@@ -97,24 +70,6 @@ fn per_sec(v: f64) -> String {
     } else {
         format!("{}", v.round() as u64)
     }
-}
-
-/// `HH:MM:SS.mmm` at `offset` seconds east of UTC.
-pub fn clock_ms(t: SystemTime, offset: i32) -> String {
-    let ms = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_millis().min(i64::MAX as u128) as i64,
-        Err(e) => -(e.duration().as_millis().min(i64::MAX as u128) as i64),
-    }
-    .saturating_add(offset as i64 * 1000);
-    let day_ms = ms.rem_euclid(86_400_000);
-    let s = day_ms / 1000;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        s / 3600,
-        s % 3600 / 60,
-        s % 60,
-        day_ms % 1000
-    )
 }
 
 /// Time between frames in milliseconds, at most 7 cells.
@@ -184,11 +139,11 @@ pub(super) fn printable(b: &[u8]) -> bool {
 
 fn hex_preview(b: &[u8], width: usize) -> String {
     let n = (width / 3).max(1);
-    let mut s: Vec<String> = b.iter().take(n).map(|x| format!("{x:02x}")).collect();
+    let mut s = crate::fmt::hex_spaced(&b[..b.len().min(n)]);
     if b.len() > n {
-        s.push("…".into());
+        s.push_str(" …");
     }
-    s.join(" ")
+    s
 }
 
 /// Starts the preview of a text that carried invisible characters (shown as `\u{…}`).
@@ -634,13 +589,6 @@ mod tests {
         assert_eq!(delta(Duration::from_secs(500)), "500s");
         assert_eq!(hms(Duration::from_secs(3723)), "01:02:03");
         assert_eq!(hms(Duration::from_secs(86_400 + 5)), "1d 00:00:05");
-    }
-
-    #[test]
-    fn clock_has_milliseconds() {
-        let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
-        assert_eq!(clock_ms(t, 0), "22:13:20.123");
-        assert_eq!(clock_ms(t, 3600), "23:13:20.123");
     }
 
     #[test]

@@ -232,7 +232,7 @@ pub(super) fn read_error(e: WsError) -> Ending {
                 format!(
                     "the server sent a compressed message that inflates past the {} limit \
                      (--max-message raises it); closing with 1009 Message Too Big",
-                    crate::model::human_size(*limit)
+                    crate::fmt::human_size(*limit)
                 ),
                 Some((1009, "message too big")),
             ),
