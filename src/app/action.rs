@@ -233,6 +233,9 @@ impl Action {
 impl App {
     /// Carry out `a`: the one place actions are applied and guarded. `Err` when it was
     /// refused (a notice says why), so a typed command stays in the input.
+    ///
+    /// Longer than 100 lines on purpose: one short arm per action, so that every action's
+    /// effect and guard can be read in one match (monitor actions go on to `apply_monitor`).
     pub(super) fn apply(&mut self, a: Action) -> Result<Vec<Command>, Refused> {
         if let Some(why) = a.needs_live_source()
             && self.read_only()

@@ -50,7 +50,27 @@ pub(super) fn draw(frame: &mut Frame, p: &Palette, area: Rect) {
         return;
     }
 
-    // The query line.
+    draw_query(frame, p, inner);
+    let list = Rect {
+        y: inner.y + 2,
+        height: inner.height - 2,
+        ..inner
+    };
+    if list.height == 0 {
+        return;
+    }
+    if n == 0 {
+        frame.render_widget(
+            Paragraph::new(Span::styled("  nothing matches", theme::dim())),
+            list,
+        );
+        return;
+    }
+    draw_rows(frame, p, list);
+}
+
+/// The query line and the rule under it.
+fn draw_query(frame: &mut Frame, p: &Palette, inner: Rect) {
     let q = p.query();
     let (visible, col) = field_view(
         &shown_value(q.value()),
@@ -82,22 +102,10 @@ pub(super) fn draw(frame: &mut Frame, p: &Palette, area: Rect) {
         )),
         sep,
     );
+}
 
-    let list = Rect {
-        y: inner.y + 2,
-        height: inner.height - 2,
-        ..inner
-    };
-    if list.height == 0 {
-        return;
-    }
-    if n == 0 {
-        frame.render_widget(
-            Paragraph::new(Span::styled("  nothing matches", theme::dim())),
-            list,
-        );
-        return;
-    }
+/// The matching items around the selection: labels in a column, details, keys at the right.
+fn draw_rows(frame: &mut Frame, p: &Palette, list: Rect) {
     let visible_rows = list.height as usize;
     let sel = p.selected();
     let top = sel.saturating_sub(visible_rows - 1);

@@ -205,16 +205,10 @@ fn open(app: &App, kind: DetailKind, width: u16, cache: &mut Option<DetailCache>
     }
 }
 
-/// Draw the pane; returns its rows, how far it scrolls, and the block `z` would fold.
-pub(super) fn draw(
-    frame: &mut Frame,
-    app: &App,
-    area: Rect,
-    cache: &mut Option<DetailCache>,
-) -> DetailDrawn {
+/// What the pane shows now (the handshake, the selected frame or nothing) and its title.
+fn selected(app: &App) -> (Option<DetailKind>, Line<'static>) {
     let m = app.monitor();
-    let inner_w = Block::bordered().inner(area).width;
-    let (kind, title): (Option<DetailKind>, Line<'static>) = if m.handshake_panel() {
+    if m.handshake_panel() {
         (
             app.handshake().map(|_| DetailKind::Handshake {
                 generation: m.handshake_generation(),
@@ -235,7 +229,35 @@ pub(super) fn draw(
                 Line::from(Span::styled(" Detail ", theme::title(false))),
             ),
         }
-    };
+    }
+}
+
+/// How far the pane scrolls: until its last lines fill it (laid out from the end, so the
+/// cost is the pane's height, not the message's length).
+fn scroll_limit(c: &DetailCache, payload: &[u8], text: &str, width: usize, h: usize) -> usize {
+    let total = c.visible();
+    let mut max = total;
+    let mut rows_at_end = 0;
+    while max > 0 && rows_at_end < h {
+        max -= 1;
+        rows_at_end += line_rows(c, payload, text, max, width).len();
+    }
+    if rows_at_end > h {
+        max += 1;
+    }
+    max.min(total.saturating_sub(1))
+}
+
+/// Draw the pane; returns its rows, how far it scrolls, and the block `z` would fold.
+pub(super) fn draw(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    cache: &mut Option<DetailCache>,
+) -> DetailDrawn {
+    let m = app.monitor();
+    let inner_w = Block::bordered().inner(area).width;
+    let (kind, title) = selected(app);
     let mut block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(theme::border(false));
@@ -270,17 +292,7 @@ pub(super) fn draw(
     let width = inner.width as usize;
     let h = inner.height as usize;
     let total = c.visible();
-    // The last lines fill the pane: scrolling stops where they all show.
-    let mut max = total;
-    let mut rows_at_end = 0;
-    while max > 0 && rows_at_end < h {
-        max -= 1;
-        rows_at_end += line_rows(c, payload, &text, max, width).len();
-    }
-    if rows_at_end > h {
-        max += 1;
-    }
-    let max = max.min(total.saturating_sub(1));
+    let max = scroll_limit(c, payload, &text, width, h);
     let scroll = m.detail_scroll().min(max);
     let mut shown = Vec::with_capacity(h);
     let mut last = scroll;

@@ -1,0 +1,162 @@
+//! Tests of the module above, in their own file so that the module stays readable (under ~800 lines).
+
+use super::*;
+use std::collections::HashMap;
+
+const ALL: &[Context] = &[
+    Context::Global,
+    Context::Reconnecting,
+    Context::Login,
+    Context::Choice,
+    Context::Chat,
+    Context::Monitor,
+    Context::Filter,
+    Context::Palette,
+    Context::Help,
+    Context::Proxy,
+];
+
+#[test]
+fn every_binding_resolves_to_an_action_allowed_in_its_contexts() {
+    for b in KEYMAP.iter() {
+        assert!(
+            b.keys.is_empty() == matches!(b.label, Label::Text(_)),
+            "{:?}: text rows have no keys, key rows have keys",
+            b.help
+        );
+        for ctx in b.contexts {
+            for (k, a) in &b.keys {
+                assert!(
+                    a.allowed_in(*ctx),
+                    "{} in {ctx:?} is bound to {a:?}, which does nothing there",
+                    k.name()
+                );
+                assert_eq!(
+                    resolve(&[*ctx], &KeyEvent::new(k.code, k.mods)),
+                    Some(a.clone())
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn no_two_bindings_in_one_context_share_a_key() {
+    for ctx in ALL {
+        let mut seen: HashMap<Key, &str> = HashMap::new();
+        for b in KEYMAP.iter().filter(|b| b.contexts.contains(ctx)) {
+            for (k, _) in &b.keys {
+                if let Some(other) = seen.insert(*k, b.help) {
+                    panic!(
+                        "{} is bound twice in {ctx:?}: {other:?} and {:?}",
+                        k.name(),
+                        b.help
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn keys_are_named_once() {
+    assert_eq!(ctrl('c').name(), "Ctrl-C");
+    assert_eq!(alt(KeyCode::Left).name(), "Alt-←");
+    assert_eq!(key(KeyCode::BackTab).name(), "Shift-Tab");
+    assert_eq!(shift(KeyCode::PageDown).name(), "Shift-PgDn");
+    assert_eq!(ch(' ').name(), "Space");
+    assert_eq!(ch('J').name(), "J");
+    let rows: Vec<String> = help_sections()
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|r| r.0.clone()))
+        .collect();
+    for want in [
+        "Ctrl-C, Ctrl-Q",
+        "F5 … F12",
+        "Ctrl-R, F6 (login pane)",
+        "J, K, Shift-PgDn/PgUp",
+        "Alt-B, Alt-F, Ctrl-←/→",
+        "/record on [FILE]",
+    ] {
+        assert!(rows.iter().any(|r| r == want), "{want} missing: {rows:?}");
+    }
+}
+
+#[test]
+fn contexts_decide_what_a_key_does() {
+    use Context as C;
+    let k = |code| KeyEvent::new(code, KeyModifiers::NONE);
+    // F6 shows the password on the login pane; elsewhere it sends snippet 2.
+    assert_eq!(
+        resolve(&[C::Login, C::Global], &k(KeyCode::F(6))),
+        Some(Action::Reveal)
+    );
+    assert_eq!(
+        resolve(&[C::Global, C::Chat], &k(KeyCode::F(6))),
+        Some(Action::Snippet(1))
+    );
+    // Esc stops a reconnect before the monitor sees it.
+    let mon = [C::Reconnecting, C::Global, C::Monitor];
+    assert_eq!(
+        resolve(&mon, &k(KeyCode::Esc)),
+        Some(Action::CancelReconnect)
+    );
+    assert_eq!(
+        resolve(&mon[1..], &k(KeyCode::Esc)),
+        Some(Action::MonitorBack)
+    );
+    // Shift is ignored unless Shift-key is bound.
+    let shifted = |code| KeyEvent::new(code, KeyModifiers::SHIFT);
+    assert_eq!(
+        resolve(&mon[1..], &shifted(KeyCode::Down)),
+        Some(Action::MoveSelection(1))
+    );
+    assert_eq!(
+        resolve(&mon[1..], &shifted(KeyCode::PageDown)),
+        Some(Action::DetailPage(1))
+    );
+    assert_eq!(
+        resolve(&mon[1..], &shifted(KeyCode::Char('J'))),
+        Some(Action::ScrollDetail(1))
+    );
+    // Ctrl-R means nothing in the monitor: never mistaken for `r`.
+    let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+    assert_eq!(resolve(&mon[1..], &ctrl_r), None);
+    // Unbound keys are typing in text fields.
+    assert_eq!(
+        resolve(&[C::Global, C::Chat], &k(KeyCode::Char('x'))),
+        Some(Action::Edit)
+    );
+}
+
+#[test]
+fn hints_name_the_key_that_works_from_anywhere() {
+    assert_eq!(
+        key_for(Context::Global, &Action::Quit).as_deref(),
+        Some("Ctrl-Q")
+    );
+    assert_eq!(
+        key_for(Context::Global, &Action::ChatView).as_deref(),
+        Some("F2")
+    );
+    assert_eq!(
+        key_for(Context::Global, &Action::Snippet(3)).as_deref(),
+        Some("F8")
+    );
+    assert_eq!(key_for(Context::Global, &Action::Ping), None);
+    assert_eq!(
+        key_for(Context::Monitor, &Action::Ping).as_deref(),
+        Some("p")
+    );
+}
+
+#[test]
+fn markdown_lists_every_row() {
+    let md = key_table_markdown();
+    for sec in help_sections() {
+        assert!(md.contains(sec.title));
+        for (k, a) in &sec.rows {
+            assert!(md.contains(&format!("| {k} | {a} |")));
+        }
+    }
+}
