@@ -1110,17 +1110,7 @@ impl Serve {
 
     /// (VmRSS, VmHWM) in KiB.
     fn memory_kib(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("read /proc/PID/status");
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("no {name} in /proc/PID/status"))
-        };
-        (field("VmRSS:"), field("VmHWM:"))
+        common::memory_kib(self.child.id())
     }
 }
 
