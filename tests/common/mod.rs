@@ -59,7 +59,16 @@ pub fn read_listening_line(lines: &mpsc::Receiver<String>, what: &str) -> Socket
 
 /// Wait for `child` to exit, killing it (and panicking) after `GUARD`.
 pub fn wait_guarded(child: &mut Child, what: &str) -> std::process::ExitStatus {
-    let deadline = Instant::now() + GUARD;
+    wait_guarded_for(child, what, GUARD)
+}
+
+/// Wait for `child` to exit, killing it (and panicking) after `guard`.
+pub fn wait_guarded_for(
+    child: &mut Child,
+    what: &str,
+    guard: Duration,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + guard;
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return status,
@@ -67,7 +76,7 @@ pub fn wait_guarded(child: &mut Child, what: &str) -> std::process::ExitStatus {
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("{what} did not exit within {GUARD:?}");
+                panic!("{what} did not exit within {guard:?}");
             }
             Err(e) => panic!("waiting for {what}: {e}"),
         }

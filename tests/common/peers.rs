@@ -321,3 +321,81 @@ pub fn spawn_websockify() -> Websockify {
     }
     w
 }
+
+/// Chromium for the browser tests: `$CHROMIUM`, else Debian's binary itself
+/// (`/usr/lib/chromium/chromium`; the `/usr/bin/chromium` wrapper adds Google API keys and
+/// remote extensions, whose calls home would go through the proxy under test), else
+/// `/usr/bin/chromium`.
+pub fn chromium_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    let binary = PathBuf::from("/usr/lib/chromium/chromium");
+    if binary.is_file() {
+        return binary;
+    }
+    PathBuf::from("/usr/bin/chromium")
+}
+
+/// True if Chromium is installed (apt-get install chromium) and node has `playwright-core`
+/// (`npm ci` in tests/peers). Otherwise prints a skip note (or panics under
+/// `WSDECK_REQUIRE_PEERS=1`).
+pub fn chromium_available() -> bool {
+    if !node_ws_available() {
+        return false;
+    }
+    let playwright = test_peers_dir()
+        .join("node_modules/playwright-core/package.json")
+        .is_file();
+    if !playwright {
+        skip_or_fail("node's `playwright-core` is not installed (run `npm ci` in tests/peers)");
+        return false;
+    }
+    if !chromium_path().is_file() {
+        skip_or_fail(&format!(
+            "Chromium is not at {} (apt-get install chromium, or set CHROMIUM)",
+            chromium_path().display()
+        ));
+        return false;
+    }
+    true
+}
+
+/// Open `page_url` in headless Chromium with these flags (`tests/peers/browser.js`) and wait
+/// for the seed page to close its WebSocket: `(title, the page's log lines)`.
+/// Call `chromium_available()` first.
+pub fn run_browser(page_url: &str, flags: &[&str]) -> (String, Vec<String>) {
+    let mut child = Command::new("node")
+        .arg(test_peers_dir().join("browser.js"))
+        .arg(page_url)
+        .args(flags)
+        .env("CHROMIUM", chromium_path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start browser.js");
+    let lines = super::lines_of(child.stdout.take().expect("piped stdout"));
+    let errs = super::lines_of(child.stderr.take().expect("piped stderr"));
+    // Chromium's start plus the page's 20 s bound.
+    let status = super::wait_guarded_for(&mut child, "browser.js", super::GUARD * 2);
+    let out: Vec<String> = lines.try_iter().collect();
+    let err: Vec<String> = errs.try_iter().collect();
+    assert!(
+        status.success(),
+        "browser.js failed ({status}): {out:#?}\n{err:#?}"
+    );
+    let v: serde_json::Value = out
+        .iter()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("browser.js printed no JSON line: {out:#?}\n{err:#?}"));
+    let log = v["log"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    (v["title"].as_str().unwrap_or("").to_string(), log)
+}
