@@ -354,3 +354,99 @@ fn a_profile_picked_in_the_login_pane_logs_in_records_and_offers_its_snippets() 
     assert!(!recorded.contains("lab-secret"));
     assert!(!sc.seen.lock().unwrap().contains("lab-secret"));
 }
+
+/// What a terminal sends for `k`: Alt as an ESC prefix (what xterm, tmux, GNOME Terminal
+/// and iTerm2 with "Esc+" send), Ctrl-letters as control bytes, arrows and Delete as CSI.
+fn xterm_bytes(k: &wsdeck::app::keymap::Key) -> Vec<u8> {
+    use crossterm::event::{KeyCode as K, KeyModifiers as M};
+    let csi_mod = |base: &str, tail: &str| {
+        if k.mods == M::CONTROL {
+            format!("\x1b[{base};5{tail}").into_bytes()
+        } else if k.mods.is_empty() && base == "1" {
+            format!("\x1b[{tail}").into_bytes()
+        } else if k.mods.is_empty() {
+            format!("\x1b[{base}{tail}").into_bytes()
+        } else {
+            panic!("no encoding for {}", k.name())
+        }
+    };
+    match (k.code, k.mods) {
+        (K::Char(c), M::CONTROL) => vec![c as u8 - b'a' + 1],
+        (K::Char(c), M::ALT) => vec![0x1b, c as u8],
+        (K::Backspace, M::NONE) => vec![0x7f],
+        (K::Backspace, M::ALT) => vec![0x1b, 0x7f],
+        (K::Left, _) => csi_mod("1", "D"),
+        (K::Right, _) => csi_mod("1", "C"),
+        (K::Delete, _) => csi_mod("3", "~"),
+        _ => panic!("no encoding for {} in this test: add it", k.name()),
+    }
+}
+
+/// Issue 14 item 1: every editing key of the key table, sent as a terminal sends it, does
+/// what the table says in the message input. `abc def ghi` with the cursor after `abc de`,
+/// the key, then `X`: the line the demo server echoes shows where the cursor went and what
+/// was deleted.
+#[test]
+fn every_editing_key_in_the_table_works_through_a_real_terminal() {
+    use wsdeck::app::action::{Action, Context, EditOp as E};
+    let mut sc = Screen::spawn(&["demo", "--tick", "0"]);
+    sc.wait_for("demo server listening on");
+    sc.send(b"\r");
+    sc.wait_for("logged in as admin");
+    let left = xterm_bytes(&wsdeck::app::keymap::key(crossterm::event::KeyCode::Left));
+    let mut tried = 0;
+    for b in wsdeck::app::keymap::KEYMAP.iter() {
+        if !b.contexts.contains(&Context::Chat) {
+            continue;
+        }
+        for (k, a) in &b.keys {
+            let Action::Edit(op) = a else { continue };
+            let (before, expected): (&[u8], &str) = match op {
+                E::Type => continue,
+                E::Start => (b"", "Xabc def ghi"),
+                E::End => (b"", "abc def ghiX"),
+                E::PrevChar => (b"", "abc dXef ghi"),
+                E::NextChar => (b"", "abc defX ghi"),
+                E::PrevWord => (b"", "abc Xdef ghi"),
+                E::NextWord => (b"", "abc def Xghi"),
+                E::DeletePrev => (b"", "abc dXf ghi"),
+                E::DeleteNext => (b"", "abc deX ghi"),
+                E::DeletePrevWord => (b"", "abc Xf ghi"),
+                E::DeleteNextWord => (b"", "abc deXghi"),
+                E::DeleteToEnd => (b"", "abc deX"),
+                E::DeleteLine => (b"", "X"),
+                // Ctrl-K cuts `f ghi` first; the key puts it back.
+                E::Yank => (&[0x0b], "abc def ghiX"),
+            };
+            sc.type_text("abc def ghi");
+            for _ in 0..5 {
+                sc.send(&left);
+            }
+            sc.send(before);
+            sc.send(&xterm_bytes(k));
+            sc.type_text("X");
+            sc.send(b"\r");
+            let want = format!("your submit context: {expected}");
+            let start = std::time::Instant::now();
+            while !sc.contents().contains(&want) {
+                assert!(
+                    start.elapsed() < common::pty::WAIT,
+                    "{} ({op:?}) gave the wrong line: want {expected:?}; screen:\n{}",
+                    k.name(),
+                    sc.contents()
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            sc.type_text("/clear");
+            sc.send(b"\r");
+            while sc.contents().contains(&want) {
+                assert!(start.elapsed() < common::pty::WAIT, "/clear did not clear");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried >= 19, "only {tried} editing keys found in the table");
+    sc.send(&[0x11]);
+    assert!(sc.wait_exit().success());
+}

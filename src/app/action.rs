@@ -41,11 +41,34 @@ impl Context {
     pub fn fallback(self) -> Option<Action> {
         match self {
             Context::Login | Context::Chat | Context::Filter | Context::Palette => {
-                Some(Action::Edit)
+                Some(Action::Edit(EditOp::Type))
             }
             _ => None,
         }
     }
+}
+
+/// What an editing key does to the focused single-line field. The keymap names the op for
+/// each key, so Alt-B is a word back however the terminal spells Alt (ESC prefix or Meta).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EditOp {
+    /// A key bound to nothing: a character is typed in, anything else does nothing.
+    Type,
+    Start,
+    End,
+    PrevChar,
+    NextChar,
+    PrevWord,
+    NextWord,
+    DeletePrev,
+    DeleteNext,
+    DeletePrevWord,
+    DeleteNextWord,
+    DeleteToEnd,
+    DeleteLine,
+    /// Paste what was deleted last.
+    Yank,
 }
 
 /// Everything a key, a palette entry or a slash command can ask for.
@@ -81,8 +104,8 @@ pub enum Action {
     Copy,
     /// Stop trying to reconnect.
     CancelReconnect,
-    /// The key goes to the focused text field as typed.
-    Edit,
+    /// An editing key in the focused text field (what it does is the keymap's business).
+    Edit(EditOp),
     /// Next / previous login field or input, wrapping around (Tab, Shift-Tab).
     NextField,
     PrevField,
@@ -191,7 +214,7 @@ impl Action {
             A::CloseHelp | A::HelpScroll(_) | A::HelpTop | A::HelpBottom => ctx == C::Help,
             A::ClosePalette | A::PaletteMove(_) | A::PaletteRun => ctx == C::Palette,
             A::CancelReconnect => ctx == C::Reconnecting,
-            A::Edit => matches!(ctx, C::Login | C::Chat | C::Filter | C::Palette),
+            A::Edit(_) => matches!(ctx, C::Login | C::Chat | C::Filter | C::Palette),
             A::NextField
             | A::PrevField
             | A::Reveal
@@ -317,8 +340,8 @@ impl App {
             Action::Snippet(i) => Ok(self.send_snippet(i)),
             Action::Copy => Ok(self.copy_current()),
             Action::CancelReconnect => Ok(self.cancel_reconnect()),
-            // Key handling passes the key itself to the field (`App::edit`).
-            Action::Edit => done,
+            // Key handling passes the key and its op to the field (`App::edit`).
+            Action::Edit(_) => done,
             Action::NextField | Action::PrevField => {
                 self.move_focus(a == Action::NextField, true);
                 done

@@ -1,6 +1,9 @@
 //! The chat input box: one line of Emacs-style editing (tui-input) plus recall of sent lines.
 
-use tui_input::Input;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::{Input, InputRequest, StateChanged};
+
+use super::action::EditOp;
 
 /// Sent lines remembered for Up/Down recall.
 const RECALL_MAX: usize = 1000;
@@ -77,6 +80,41 @@ impl ChatInput {
         insert_text(&mut self.input, text);
         self.pos = None;
     }
+}
+
+/// Carry out an editing key on a single-line field: `op` is what the keymap says the key does;
+/// `EditOp::Type` types the key's character (plain, Shift, or AltGr's Ctrl-Alt). Returns what
+/// changed, `None` when nothing did.
+pub fn apply_edit(input: &mut Input, op: EditOp, k: &KeyEvent) -> Option<StateChanged> {
+    use InputRequest as R;
+    if k.kind == KeyEventKind::Release {
+        return None;
+    }
+    let req = match op {
+        EditOp::Type => match k.code {
+            KeyCode::Char(c)
+                if !c.is_control() && (k.modifiers - KeyModifiers::SHIFT).is_empty()
+                    || k.modifiers == KeyModifiers::CONTROL | KeyModifiers::ALT =>
+            {
+                R::InsertChar(c)
+            }
+            _ => return None,
+        },
+        EditOp::Start => R::GoToStart,
+        EditOp::End => R::GoToEnd,
+        EditOp::PrevChar => R::GoToPrevChar,
+        EditOp::NextChar => R::GoToNextChar,
+        EditOp::PrevWord => R::GoToPrevWord,
+        EditOp::NextWord => R::GoToNextWord,
+        EditOp::DeletePrev => R::DeletePrevChar,
+        EditOp::DeleteNext => R::DeleteNextChar,
+        EditOp::DeletePrevWord => R::DeletePrevWord,
+        EditOp::DeleteNextWord => R::DeleteNextWord,
+        EditOp::DeleteToEnd => R::DeleteTillEnd,
+        EditOp::DeleteLine => R::DeleteLine,
+        EditOp::Yank => R::Yank,
+    };
+    input.handle(req)
 }
 
 /// Insert text at the cursor of a single-line input: line breaks and tabs become spaces,

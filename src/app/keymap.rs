@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, Context};
+use super::action::{Action, Context, EditOp};
 
 /// A key with its modifiers, as bindings name it. Letters carry their case, so Shift is not
 /// part of a letter's key (`J` is Shift-j).
@@ -248,16 +248,19 @@ pub static KEYMAP: LazyLock<Vec<Binding>> = LazyLock::new(keymap);
 fn keymap() -> Vec<Binding> {
     use Action as A;
     use Context as C;
+    use EditOp as E;
     use KeyCode as K;
     use Section as S;
     const FIELDS: &[Context] = &[C::Login, C::Choice, C::Chat];
     const LOGIN: &[Context] = &[C::Login, C::Choice];
     const TEXT: &[Context] = &[C::Login, C::Chat, C::Filter];
-    let edit = |keys: &[Key], help| {
+    // The palette's query edits like any text field.
+    const TEXT_AND_PALETTE: &[Context] = &[C::Login, C::Chat, C::Filter, C::Palette];
+    let edit = |keys: &[(Key, EditOp)], help| {
         bind(
             S::MessageInput,
-            TEXT,
-            keys.iter().map(|k| (*k, A::Edit)).collect(),
+            TEXT_AND_PALETTE,
+            keys.iter().map(|(k, op)| (*k, A::Edit(*op))).collect(),
             help,
         )
     };
@@ -444,33 +447,57 @@ fn keymap() -> Vec<Binding> {
             vec![(key(K::Up), A::RecallOlder), (key(K::Down), A::RecallNewer)],
             "recall earlier sent lines",
         ),
-        edit(&[ctrl('a'), ctrl('e')], "start / end of the line"),
         edit(
-            &[key(K::Left), key(K::Right), ctrl('b'), ctrl('f')],
+            &[(ctrl('a'), E::Start), (ctrl('e'), E::End)],
+            "start / end of the line",
+        ),
+        edit(
+            &[
+                (key(K::Left), E::PrevChar),
+                (key(K::Right), E::NextChar),
+                (ctrl('b'), E::PrevChar),
+                (ctrl('f'), E::NextChar),
+            ],
             "back / forward a character",
         ),
         edit(
             &[
-                alt(K::Char('b')),
-                alt(K::Char('f')),
-                with_ctrl(K::Left),
-                with_ctrl(K::Right),
+                (alt(K::Char('b')), E::PrevWord),
+                (alt(K::Char('f')), E::NextWord),
+                (with_ctrl(K::Left), E::PrevWord),
+                (with_ctrl(K::Right), E::NextWord),
             ],
             "back / forward a word",
         )
         .label(Label::Compact),
         edit(
-            &[key(K::Backspace), ctrl('h'), key(K::Delete)],
+            &[
+                (key(K::Backspace), E::DeletePrev),
+                (ctrl('h'), E::DeletePrev),
+                (key(K::Delete), E::DeleteNext),
+            ],
             "delete a character",
         ),
         edit(
-            &[ctrl('w'), alt(K::Backspace)],
+            &[
+                (ctrl('w'), E::DeletePrevWord),
+                (alt(K::Backspace), E::DeletePrevWord),
+            ],
             "delete the word before the cursor",
         ),
-        edit(&[with_ctrl(K::Delete)], "delete the word after the cursor"),
-        edit(&[ctrl('k')], "delete to the end of the line"),
-        edit(&[ctrl('u')], "delete the whole line"),
-        edit(&[ctrl('y')], "paste what was deleted last"),
+        edit(
+            &[(with_ctrl(K::Delete), E::DeleteNextWord)],
+            "delete the word after the cursor",
+        ),
+        // Not in the palette, where Ctrl-K moves the selection.
+        bind(
+            S::MessageInput,
+            TEXT,
+            vec![(ctrl('k'), A::Edit(E::DeleteToEnd))],
+            "delete to the end of the line",
+        ),
+        edit(&[(ctrl('u'), E::DeleteLine)], "delete the whole line"),
+        edit(&[(ctrl('y'), E::Yank)], "paste what was deleted last"),
         // ---- palette ----
         text(
             S::Palette,

@@ -125,7 +125,7 @@ fn contexts_decide_what_a_key_does() {
     // Unbound keys are typing in text fields.
     assert_eq!(
         resolve(&[C::Global, C::Chat], &k(KeyCode::Char('x'))),
-        Some(Action::Edit)
+        Some(Action::Edit(crate::app::action::EditOp::Type))
     );
 }
 

@@ -405,8 +405,8 @@ impl App {
             self.overlays.notice = None;
         }
         match action {
-            Some(Action::Edit) => {
-                self.edit(k);
+            Some(Action::Edit(op)) => {
+                self.edit(op, k);
                 Vec::new()
             }
             Some(a) => self.apply(a).unwrap_or_default(),

@@ -6,9 +6,8 @@ use std::time::SystemTime;
 
 use crossterm::event::KeyEvent;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
-use super::action::{Action, Refused};
+use super::action::{Action, EditOp, Refused};
 use super::{App, Command, NoteLevel};
 use crate::model::{FrameRecord, NetCommand, Opcode};
 use crate::monitor::{Filter, FilterEdit, MonitorView};
@@ -178,15 +177,11 @@ impl App {
     }
 
     /// A key typed into the filter line.
-    pub(super) fn edit_filter(&mut self, k: KeyEvent) {
+    pub(super) fn edit_filter(&mut self, op: EditOp, k: KeyEvent) {
         let Some(edit) = &mut self.monitor.edit else {
             return;
         };
-        if edit
-            .input
-            .handle_event(&crossterm::event::Event::Key(k))
-            .is_some_and(|c| c.value)
-        {
+        if super::input::apply_edit(&mut edit.input, op, &k).is_some_and(|c| c.value) {
             edit.error = Filter::parse(edit.input.value()).err().map(|e| e.message);
         }
     }

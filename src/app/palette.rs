@@ -5,9 +5,8 @@
 //! appear in order; consecutive runs, word starts and an early first hit score higher.
 
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
-use super::action::{Action, Context};
+use super::action::{Action, Context, EditOp};
 use super::monitor::View;
 use super::{App, keymap};
 
@@ -106,12 +105,8 @@ impl Palette {
     }
 
     /// A key typed into the query.
-    pub(crate) fn edit(&mut self, k: crossterm::event::KeyEvent) {
-        if self
-            .query
-            .handle_event(&crossterm::event::Event::Key(k))
-            .is_some_and(|c| c.value)
-        {
+    pub(crate) fn edit(&mut self, op: EditOp, k: crossterm::event::KeyEvent) {
+        if super::input::apply_edit(&mut self.query, op, &k).is_some_and(|c| c.value) {
             self.refilter();
         }
     }

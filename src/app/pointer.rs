@@ -2,9 +2,9 @@
 
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
-use tui_input::backend::crossterm::EventHandler;
 
-use super::action::Action;
+use super::action::{Action, EditOp};
+use super::input::apply_edit;
 use super::{App, Focus, Hit, View, input};
 
 /// Rows the mouse wheel scrolls.
@@ -81,24 +81,17 @@ impl App {
     }
 
     /// A key typed into the focused text field.
-    pub(super) fn edit(&mut self, k: KeyEvent) {
-        let ev = crossterm::event::Event::Key(k);
+    pub(super) fn edit(&mut self, op: EditOp, k: KeyEvent) {
         if let Some(p) = self.overlays.palette.as_mut() {
-            p.edit(k);
+            p.edit(op, k);
         } else if self.view == View::Monitor {
-            self.edit_filter(k);
+            self.edit_filter(op, k);
         } else if self.focus == Focus::Input {
-            if self
-                .chat
-                .input
-                .input
-                .handle_event(&ev)
-                .is_some_and(|c| c.value)
-            {
+            if apply_edit(&mut self.chat.input.input, op, &k).is_some_and(|c| c.value) {
                 self.chat.input.edited();
             }
         } else if let Some(i) = self.login.input_mut(self.focus) {
-            i.handle_event(&ev);
+            apply_edit(i, op, &k);
         }
     }
 
