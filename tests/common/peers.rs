@@ -159,6 +159,11 @@ impl PeerServer {
         format!("ws://{}", self.addr)
     }
 
+    /// Start `cmd`, a server that prints `listening on HOST:PORT` first.
+    pub fn start_cmd(cmd: Command, what: &str) -> PeerServer {
+        Self::start(cmd, what)
+    }
+
     fn start(mut cmd: Command, what: &str) -> PeerServer {
         let mut child = cmd
             .env("PYTHONUNBUFFERED", "1")
