@@ -133,6 +133,10 @@ pub struct ConnectArgs {
     /// Write the session as a HAR 1.2 file (Chrome's WebSocket form) at exit.
     #[arg(long, value_name = "FILE.har")]
     pub har: Option<std::path::PathBuf>,
+    /// Replace a --record or --har file that already exists (by default a recording gets
+    /// this session appended and a HAR file goes to the next free name, x-1.har).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `pipe`: the connection flags plus how stdin and stdout carry frames.
@@ -200,6 +204,10 @@ pub struct DemoArgs {
     /// Write the session as HAR 1.2 (Chrome's form) to this file on exit.
     #[arg(long, value_name = "FILE.har")]
     pub har: Option<std::path::PathBuf>,
+    /// Replace a --record or --har file that already exists (by default a recording gets
+    /// this session appended and a HAR file goes to the next free name, x-1.har).
+    #[arg(long)]
+    pub overwrite: bool,
     #[command(flatten)]
     pub ui: UiArgs,
 }
@@ -305,6 +313,10 @@ pub struct ProxyArgs {
     /// Write a HAR 1.2 file at exit, one entry per WebSocket connection.
     #[arg(long, value_name = "FILE.har")]
     pub har: Option<PathBuf>,
+    /// Replace a --record or --har file that already exists (by default a recording gets
+    /// this session appended and a HAR file goes to the next free name, x-1.har).
+    #[arg(long)]
+    pub overwrite: bool,
     /// Forward mode: decrypt TLS inside CONNECT with certificates from wsdeck's local CA
     /// (see `wsdeck ca`); clients must trust that CA.
     #[arg(long)]

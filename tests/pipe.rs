@@ -460,11 +460,12 @@ fn no_redact_reaches_the_recording_and_the_har() {
     let raw_har = std::fs::read_to_string(&har).unwrap();
     assert!(raw_har.contains(credential));
 
-    // The same without --no-redact.
+    // The same without --no-redact (replacing the files: by default they would be kept).
     let o = pipe_to_serve(
         &[
             "--auth",
             "basic",
+            "--overwrite",
             "--record",
             jsonl.to_str().unwrap(),
             "--har",

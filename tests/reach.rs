@@ -479,6 +479,8 @@ async fn the_proxy_environment_is_read_as_curl_reads_it_and_never_shows_the_pass
             "none".into(),
             "--cacert".into(),
             ca_file.to_str().unwrap().into(),
+            // Each case replaces the files (by default they would be kept).
+            "--overwrite".into(),
             "--record".into(),
             record.to_str().unwrap().into(),
             "--har".into(),

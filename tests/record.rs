@@ -624,7 +624,10 @@ fn secrets_never_reach_the_files() {
         &har_path,
         &handshake(),
         session(),
-        HarOptions { redact: false },
+        HarOptions {
+            redact: false,
+            ..HarOptions::default()
+        },
     )
     .unwrap();
     let text = std::fs::read_to_string(&har_path).unwrap();
@@ -811,6 +814,45 @@ fn frames_carry_their_connection_and_origin_through_the_file() {
     assert_eq!(back.frames[1].origin, wsdeck::model::Origin::Injected);
     assert_eq!(back.frames[1].dir, Direction::ServerToClient);
     assert_eq!(back.reconnects[0].1.leg, wsdeck::model::Leg::Client);
+}
+
+/// Issue 14 item 2: a later run appended to the same file starts again at connection 1 and
+/// seq 1; the reader numbers it after the earlier run. A proxy's legs of one connection (and
+/// its connections' legs interleaved) are not mistaken for a new run.
+#[test]
+fn sessions_appended_to_one_file_read_one_after_the_other() {
+    let hs = |conn: u64, leg: &str| {
+        format!(
+            r#"{{"type":"handshake","conn":{conn},"leg":"{leg}","url":"ws://h/","request":{{"start_line":"GET / HTTP/1.1","headers":[]}},"response":{{"start_line":"HTTP/1.1 101 Switching Protocols","headers":[]}}}}"#
+        )
+    };
+    let fr = |seq: u64, conn: u64, text: &str| {
+        format!(
+            r#"{{"seq":{seq},"conn":{conn},"ts":"2026-11-25T18:01:02.000000Z","dir":"c2s","opcode":"text","len":{},"text":"{text}"}}"#,
+            text.len()
+        )
+    };
+    let lines = [
+        hs(1, "client"),
+        hs(2, "client"),
+        hs(1, "server"),
+        fr(1, 1, "a"),
+        hs(2, "server"),
+        fr(2, 2, "b"),
+        // The next run.
+        hs(1, "client"),
+        hs(1, "server"),
+        fr(1, 1, "c"),
+    ];
+    let rec = wsdeck::record::jsonl::read_from(lines.join("\n").as_bytes()).unwrap();
+    let got: Vec<(u64, u64, &str)> = rec
+        .frames
+        .iter()
+        .map(|f| (f.seq, f.conn, f.text().unwrap()))
+        .collect();
+    assert_eq!(got, [(1, 1, "a"), (2, 2, "b"), (3, 3, "c")]);
+    let conns: Vec<u64> = rec.reconnects.iter().map(|(_, h)| h.conn).collect();
+    assert_eq!(conns, [2, 1, 2, 3, 3]);
 }
 
 #[test]

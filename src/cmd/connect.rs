@@ -31,6 +31,7 @@ pub fn prepare(args: &ConnectArgs, ui_args: &UiArgs) -> anyhow::Result<Prepared>
     let record = super::record_path(args, Some(&cfg));
     let mut opts = run_options(ui_args, record, args.no_redact)?;
     opts.har = args.har.clone();
+    opts.overwrite = args.overwrite;
     let init = AppInit {
         connect_now: spec.auth == AuthMethod::None,
         profile: args.profile_name().map(str::to_string),
@@ -98,6 +99,11 @@ pub(super) async fn ui(init: AppInit, utc_offset: i32, opts: RunOptions) -> anyh
     if let Some((frames, bytes)) = opts.frame_limits {
         app.set_frame_limits(frames, bytes);
     }
-    crate::tui::run_terminal(app, initial, opts).await?;
-    Ok(())
+    let notes = opts.exit_notes.clone();
+    let result = crate::tui::run_terminal(app, initial, opts).await;
+    // The terminal is restored: what happened to a taken file name stays readable.
+    for n in notes.lock().map(|n| n.clone()).unwrap_or_default() {
+        eprintln!("wsdeck: {n}");
+    }
+    result.map(|_| ())
 }

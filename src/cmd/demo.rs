@@ -35,6 +35,7 @@ pub async fn run(args: DemoArgs, utc_offset: i32) -> anyhow::Result<()> {
     };
     let mut opts = super::connect::run_options(&args.ui, args.record.clone(), false)?;
     opts.har = args.har.clone();
+    opts.overwrite = args.overwrite;
     let result = super::connect::ui(init, utc_offset, opts).await;
     server.shutdown().await;
     result

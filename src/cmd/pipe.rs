@@ -45,6 +45,7 @@ fn prepare(args: &PipeArgs) -> anyhow::Result<PipeOptions> {
         frame_size: args.frame_size,
         recv: args.recv,
         close_timeout: Duration::from_secs_f64(secs),
+        overwrite: conn.overwrite,
         spec,
     })
 }

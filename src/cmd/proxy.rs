@@ -114,9 +114,11 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let mitm = cfg.mitm.clone();
     let upstream = cfg.upstream.clone();
     let mut running = proxy::start(cfg).await?;
+    let mut appended = None;
     let mut recorder = match &args.record {
         Some(path) => {
-            let mut r = Recorder::create(path)?;
+            let (mut r, opened) = record::target::open_jsonl(path, args.overwrite)?;
+            appended = opened.sentence(path);
             r.set_redact(!args.no_redact);
             Some(r)
         }
@@ -129,6 +131,9 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
         har: args.har.as_ref().map(|_| BTreeMap::new()),
     };
     eprintln!("listening on {}", running.local_addr());
+    if let Some(s) = appended {
+        eprintln!("wsdeck: {s}");
+    }
     match &upstream {
         Some(u) => eprintln!("relaying every client to {u}"),
         None => eprintln!(
@@ -180,7 +185,11 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
         let _ = r.sync();
     }
     if let (Some(path), Some(conns)) = (&args.har, &printer.har) {
-        write_har(path, conns, printer.redact)?;
+        let (file, written, opened) = record::target::create_new_or_numbered(path, args.overwrite)?;
+        write_har(file, &written, conns, printer.redact)?;
+        if let Some(s) = opened.sentence(path) {
+            eprintln!("wsdeck: {s}");
+        }
     }
     result
 }
@@ -297,8 +306,16 @@ impl<W: Write> Printer<W> {
 }
 
 /// One HAR document, one entry per WebSocket connection (in connection order).
-fn write_har(path: &Path, conns: &BTreeMap<u64, HarConn>, redact: bool) -> anyhow::Result<()> {
-    let opts = record::har::HarOptions { redact };
+fn write_har(
+    file: std::fs::File,
+    path: &Path,
+    conns: &BTreeMap<u64, HarConn>,
+    redact: bool,
+) -> anyhow::Result<()> {
+    let opts = record::har::HarOptions {
+        redact,
+        overwrite: false,
+    };
     let mut doc: Option<Value> = None;
     for c in conns.values() {
         let one = record::har::to_har_with(&c.handshake, &c.frames, opts);
@@ -319,8 +336,6 @@ fn write_har(path: &Path, conns: &BTreeMap<u64, HarConn>, redact: bool) -> anyho
             "creator": {"name": "wsdeck", "version": env!("CARGO_PKG_VERSION")},
             "pages": [], "entries": []}})
     });
-    let file = std::fs::File::create(path)
-        .with_context(|| format!("cannot create HAR file {}", path.display()))?;
     serde_json::to_writer_pretty(std::io::BufWriter::new(file), &doc)
         .with_context(|| format!("cannot write HAR file {}", path.display()))
 }

@@ -34,6 +34,7 @@ use crate::model::{
 };
 use crate::net::{self, clean_line};
 use crate::record::har::{HarOptions, write_har_conns};
+use crate::record::target::open_jsonl;
 use crate::record::{FrameLog, Recorder};
 use crate::spec::{AuthMethod, ConnectSpec, PASSWORD_ENV};
 use output::Printer;
@@ -68,6 +69,8 @@ pub struct PipeOptions {
     pub recv: RecvMode,
     /// `--close-timeout`: how long our Close waits for the server's answer.
     pub close_timeout: Duration,
+    /// `--overwrite`: replace an existing record / HAR file.
+    pub overwrite: bool,
 }
 
 /// Run `wsdeck pipe`; returns the process exit code. Failures are reported on stderr as one
@@ -81,6 +84,7 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
         frame_size,
         recv,
         close_timeout,
+        overwrite,
     } = opts;
     spec.close_timeout = close_timeout;
     let password = std::env::var(PASSWORD_ENV).ok();
@@ -100,7 +104,7 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
              anyone on the way can read and change this session"
         );
     }
-    let mut tape = match Tape::open(record, har, &spec) {
+    let mut tape = match Tape::open(record, har, &spec, overwrite) {
         Ok(t) => t,
         Err(msg) => {
             eprintln!("wsdeck: {msg}");
@@ -137,6 +141,7 @@ struct Tape {
 struct Har {
     path: std::path::PathBuf,
     redact: bool,
+    overwrite: bool,
     /// Every connection's upgrade and frames (one HAR entry per connection).
     log: FrameLog,
 }
@@ -146,10 +151,14 @@ impl Tape {
         record: Option<std::path::PathBuf>,
         har: Option<std::path::PathBuf>,
         spec: &ConnectSpec,
+        overwrite: bool,
     ) -> Result<Tape, String> {
         let recorder = match &record {
             Some(path) => {
-                let mut r = Recorder::create(path).map_err(|e| format!("{e:#}"))?;
+                let (mut r, opened) = open_jsonl(path, overwrite).map_err(|e| format!("{e:#}"))?;
+                if let Some(s) = opened.sentence(path) {
+                    eprintln!("wsdeck: {s}");
+                }
                 r.set_redact(!spec.no_redact);
                 Some(r)
             }
@@ -158,6 +167,7 @@ impl Tape {
         let har = har.map(|path| Har {
             path,
             redact: !spec.no_redact,
+            overwrite,
             log: FrameLog::default(),
         });
         Ok(Tape {
@@ -203,10 +213,16 @@ impl Tape {
         if let Some(har) = self.har.take()
             && har.log.handshakes().next().is_some()
         {
-            let opts = HarOptions { redact: har.redact };
+            let opts = HarOptions {
+                redact: har.redact,
+                overwrite: har.overwrite,
+            };
             let log = &har.log;
-            write_har_conns(&har.path, log.handshakes(), log.store().iter(), opts)
+            let written = write_har_conns(&har.path, log.handshakes(), log.store().iter(), opts)
                 .map_err(|e| format!("{e:#}"))?;
+            if let Some(s) = written.opened.sentence(&har.path) {
+                eprintln!("wsdeck: {s}");
+            }
         }
         match self.record_error.take() {
             Some(e) => Err(e),

@@ -23,9 +23,8 @@
 //! is not first built as a JSON tree in memory.
 
 use std::borrow::Cow;
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::Context;
@@ -35,6 +34,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
+use super::target::{Opened, create_new_or_numbered};
 use super::{FrameLike, epoch_secs_f64, format_ts, redact};
 use crate::model::{Direction, FrameRecord, HandshakeInfo, HttpHead, Leg, Opcode, Origin};
 
@@ -44,12 +44,25 @@ pub struct HarOptions {
     /// Replace credential headers and a URL password with `***` (default on; `--no-redact`
     /// turns it off). Frame payloads are exported as given.
     pub redact: bool,
+    /// Replace a file already at the path (`--overwrite`); otherwise the next free name
+    /// (`x-1.har`) is used and the old file kept.
+    pub overwrite: bool,
 }
 
 impl Default for HarOptions {
     fn default() -> Self {
-        HarOptions { redact: true }
+        HarOptions {
+            redact: true,
+            overwrite: false,
+        }
     }
+}
+
+/// Where a HAR file went: the path written and what was found at the path asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub path: PathBuf,
+    pub opened: Opened,
 }
 
 /// The HAR document as a JSON value (redaction on).
@@ -74,7 +87,7 @@ pub fn write_har(
     path: impl AsRef<Path>,
     handshake: &HandshakeInfo,
     frames: &[FrameRecord],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Written> {
     write_har_with(path, handshake, frames, HarOptions::default())
 }
 
@@ -84,19 +97,18 @@ pub fn write_har_with<I>(
     handshake: &HandshakeInfo,
     frames: I,
     opts: HarOptions,
-) -> anyhow::Result<()>
+) -> anyhow::Result<Written>
 where
     I: IntoIterator,
     I::IntoIter: Clone,
     I::Item: FrameLike,
 {
-    let path = path.as_ref();
-    let file =
-        File::create(path).with_context(|| format!("cannot create HAR file {}", path.display()))?;
+    let (file, path, opened) = create_new_or_numbered(path.as_ref(), opts.overwrite)?;
     let mut w = BufWriter::with_capacity(1 << 16, file);
     write_har_to(&mut w, handshake, frames, opts)
         .and_then(|()| w.flush())
-        .with_context(|| format!("cannot write HAR file {}", path.display()))
+        .with_context(|| format!("cannot write HAR file {}", path.display()))?;
+    Ok(Written { path, opened })
 }
 
 /// Stream the HAR document (pretty-printed, as Chrome does) into `w`.
@@ -124,20 +136,19 @@ pub fn write_har_conns<'h, H, I>(
     handshakes: H,
     frames: I,
     opts: HarOptions,
-) -> anyhow::Result<()>
+) -> anyhow::Result<Written>
 where
     H: IntoIterator<Item = &'h HandshakeInfo>,
     I: IntoIterator,
     I::IntoIter: Clone,
     I::Item: FrameLike,
 {
-    let path = path.as_ref();
-    let file =
-        File::create(path).with_context(|| format!("cannot create HAR file {}", path.display()))?;
+    let (file, path, opened) = create_new_or_numbered(path.as_ref(), opts.overwrite)?;
     let mut w = BufWriter::with_capacity(1 << 16, file);
     write_har_conns_to(&mut w, handshakes, frames, opts)
         .and_then(|()| w.flush())
-        .with_context(|| format!("cannot write HAR file {}", path.display()))
+        .with_context(|| format!("cannot write HAR file {}", path.display()))?;
+    Ok(Written { path, opened })
 }
 
 /// [`write_har_conns`] into any writer.

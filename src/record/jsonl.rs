@@ -50,6 +50,12 @@
 //! headers and a URL password are written as `***` unless redaction is turned off
 //! ([`Recorder::set_redact`]).
 //!
+//! **Several sessions in one file**: recording to a file that already holds one appends
+//! (nothing is overwritten unless `--overwrite`). Each run numbers its connections and frames
+//! from 1 again; the reader takes a handshake line of connection 1 whose leg was already seen
+//! as the start of the next session and numbers its connections (and its `seq`, when it
+//! restarted) after the earlier ones, so a replay shows the sessions one after the other.
+//!
 //! Readers ignore unknown fields. A last line without its newline that does not parse (the
 //! writer was killed mid-line) is skipped and counted in [`Recording::truncated_lines`].
 
@@ -104,12 +110,13 @@ impl Recorder {
     /// readable.
     pub fn append(path: impl AsRef<Path>) -> anyhow::Result<Recorder> {
         let path = path.as_ref();
+        let verb = if path.exists() { "open" } else { "create" };
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(path)
-            .with_context(|| format!("cannot open recording file {}", path.display()))?;
+            .with_context(|| format!("cannot {verb} recording file {}", path.display()))?;
         let len = cut_partial_last_line(&mut file)
             .with_context(|| format!("cannot repair recording file {}", path.display()))?;
         Ok(Recorder::from_file(file, path, len))
@@ -514,6 +521,52 @@ fn parse_handshake(l: LineIn) -> Result<HandshakeInfo, String> {
     })
 }
 
+/// Sessions appended to one file (a later run recording to the same file): each starts again
+/// at connection 1 and sequence 1, so the reader numbers them after the earlier ones — its
+/// connections continue from the last one seen, its frames' `seq` too when they restart.
+/// A session starts at a handshake line of connection 1 whose leg the current session
+/// already had.
+#[derive(Default)]
+struct Sessions {
+    /// Legs of connection 1 seen in the current session.
+    first_legs: Vec<Leg>,
+    conn_base: u64,
+    seq_base: u64,
+    /// The first frame of a new session decides whether its `seq` restarted.
+    check_seq: bool,
+    max_conn: u64,
+    max_seq: u64,
+}
+
+impl Sessions {
+    fn handshake(&mut self, h: &mut HandshakeInfo) {
+        if h.conn == 1 {
+            if self.first_legs.contains(&h.leg) {
+                self.first_legs.clear();
+                self.conn_base = self.max_conn;
+                self.check_seq = true;
+            }
+            self.first_legs.push(h.leg);
+        }
+        h.conn += self.conn_base;
+        self.max_conn = self.max_conn.max(h.conn);
+    }
+
+    fn frame(&mut self, f: &mut FrameRecord) {
+        if std::mem::take(&mut self.check_seq) {
+            self.seq_base = if f.seq <= self.max_seq {
+                self.max_seq
+            } else {
+                0
+            };
+        }
+        f.conn += self.conn_base;
+        f.seq += self.seq_base;
+        self.max_conn = self.max_conn.max(f.conn);
+        self.max_seq = self.max_seq.max(f.seq);
+    }
+}
+
 /// Read a whole recording file.
 pub fn read(path: impl AsRef<Path>) -> anyhow::Result<Recording> {
     let path = path.as_ref();
@@ -536,6 +589,7 @@ pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
     // Older recordings number no connections: each handshake line starts the next one.
     let mut handshakes = 0u64;
     let mut conn = 1u64;
+    let mut sessions = Sessions::default();
     loop {
         buf.clear();
         let n = (&mut r)
@@ -571,6 +625,8 @@ pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
             Ok(Line::Frame(mut f)) => {
                 if f.conn == 0 {
                     f.conn = conn;
+                } else {
+                    sessions.frame(&mut f);
                 }
                 rec.frames.push(f)
             }
@@ -578,6 +634,8 @@ pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
                 handshakes += 1;
                 if h.conn == 0 {
                     h.conn = handshakes;
+                } else {
+                    sessions.handshake(&mut h);
                 }
                 conn = h.conn;
                 if rec.handshake.is_none() && rec.frames.is_empty() {

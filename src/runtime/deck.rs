@@ -42,7 +42,7 @@ impl Deck {
     pub fn new(app: App, initial: Vec<Command>, mut opts: RunOptions) -> Deck {
         let mut first = Tab::new(app, opts.no_redact);
         if let Some(path) = &opts.record {
-            first.start_recording(path);
+            first.start_recording(path, opts.overwrite);
         }
         let started = Instant::now();
         let player = opts.script.take().map(crate::script::Player::new);
@@ -273,7 +273,12 @@ impl Deck {
             });
         }
         if let Some(path) = &self.opts.har {
-            self.tabs[0].export_har(path)?;
+            let (written, _) = self.tabs[0].export_har(path, self.opts.overwrite)?;
+            if let Some(s) = written.opened.sentence(path)
+                && let Ok(mut notes) = self.opts.exit_notes.lock()
+            {
+                notes.push(s);
+            }
         }
         if let Some(e) = self.tabs.iter_mut().find_map(|t| t.record_error.take()) {
             return Err(anyhow::anyhow!(e));

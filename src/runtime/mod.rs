@@ -45,6 +45,12 @@ pub struct RunOptions {
     pub har: Option<std::path::PathBuf>,
     /// Record and export without redaction (`--no-redact`).
     pub no_redact: bool,
+    /// Replace an existing `record` / `har` file (`--overwrite`) instead of appending to it /
+    /// writing the next free name.
+    pub overwrite: bool,
+    /// Sentences for stderr once the terminal is restored (where the exit's HAR went when
+    /// its name was taken). The caller keeps a clone and prints them.
+    pub exit_notes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     /// What Ctrl-T opens: a login pane filled like this. `None`: no new sessions.
     pub new_session: Option<AppInit>,
     /// Local UTC offset for new sessions' clocks.

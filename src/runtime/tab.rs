@@ -83,9 +83,16 @@ impl Tab {
         }
     }
 
-    pub fn start_recording(&mut self, path: &Path) {
-        let answer = match self.tap.start(path, self.app.handshake()) {
-            Ok(()) => Event::Recording(Some(path.to_path_buf())),
+    /// Record to `path` from now on: appended to a recording already there, unless
+    /// `overwrite`; a notice says which.
+    pub fn start_recording(&mut self, path: &Path, overwrite: bool) {
+        let answer = match self.tap.start(path, self.app.handshake(), overwrite) {
+            Ok(opened) => {
+                if let Some(s) = opened.sentence(path) {
+                    let _ = self.update(Event::Notice(NoteLevel::Warn, s));
+                }
+                Event::Recording(Some(path.to_path_buf()))
+            }
             Err(e) => {
                 let _ = self.update(Event::Notice(NoteLevel::Error, format!("{e:#}")));
                 Event::Recording(None)
@@ -140,17 +147,22 @@ impl Tab {
                     let _ = s.commands.send(c);
                 }
             }
-            Command::Record(Some(path)) => self.start_recording(&path),
+            // `/record on FILE` and `r` never replace a file: they append to it.
+            Command::Record(Some(path)) => self.start_recording(&path, false),
             Command::Record(None) => {
                 self.tap.stop();
                 let _ = self.update(Event::Recording(None));
             }
             Command::ExportHar(path) => {
-                let notice = match self.export_har(&path) {
-                    Ok(n) => (
-                        NoteLevel::Good,
-                        format!("HAR written: {} ({n} frames)", path.display()),
-                    ),
+                // `/export FILE` and `e` never replace a file: a taken name gets a number.
+                let notice = match self.export_har(&path, false) {
+                    Ok((w, n)) => match w.opened.sentence(&path) {
+                        None => (
+                            NoteLevel::Good,
+                            format!("HAR written: {} ({n} frames)", w.path.display()),
+                        ),
+                        Some(s) => (NoteLevel::Warn, format!("{s} ({n} frames)")),
+                    },
                     Err(e) => (NoteLevel::Error, format!("{e:#}")),
                 };
                 let _ = self.update(Event::Notice(notice.0, notice.1));
@@ -180,19 +192,25 @@ impl Tab {
         std::mem::take(&mut self.copies)
     }
 
-    /// Write this session's frames and handshake as HAR; returns the number of frames.
-    pub fn export_har(&self, path: &Path) -> anyhow::Result<usize> {
+    /// Write this session's frames and handshakes as HAR (a taken name gets a number unless
+    /// `overwrite`); returns where it went and the number of frames.
+    pub fn export_har(
+        &self,
+        path: &Path,
+        overwrite: bool,
+    ) -> anyhow::Result<(crate::record::har::Written, usize)> {
         let opts = crate::record::har::HarOptions {
             redact: !self.tap.no_redact,
+            overwrite,
         };
         let log = &self.app.source().log;
         let current = self.app.handshake().cloned().unwrap_or_default();
-        if log.handshakes().next().is_some() {
-            crate::record::har::write_har_conns(path, log.handshakes(), log.store().iter(), opts)?;
+        let written = if log.handshakes().next().is_some() {
+            crate::record::har::write_har_conns(path, log.handshakes(), log.store().iter(), opts)?
         } else {
-            crate::record::har::write_har_with(path, &current, log.store().iter(), opts)?;
-        }
-        Ok(log.store().len())
+            crate::record::har::write_har_with(path, &current, log.store().iter(), opts)?
+        };
+        Ok((written, log.store().len()))
     }
 
     /// Send Close 1000 if a session is open.

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::model::{FrameRecord, HandshakeInfo, NetEvent};
 use crate::record::jsonl::Recorder;
+use crate::record::target::Opened;
 
 /// Writes a tab's frames (and each handshake) to its recording, if one is on.
 #[derive(Default)]
@@ -24,16 +25,22 @@ impl Tap {
         self.recorder.is_some()
     }
 
-    /// Start recording to `path` from now on, beginning with the current handshake (if any).
-    /// Replaces any recording in progress.
-    pub fn start(&mut self, path: &Path, handshake: Option<&HandshakeInfo>) -> anyhow::Result<()> {
-        let mut r = Recorder::create(path)?;
+    /// Start recording to `path` from now on, beginning with the current handshake (if any):
+    /// after what the file already holds, unless `overwrite`. Replaces any recording in
+    /// progress; says what was found at `path`.
+    pub fn start(
+        &mut self,
+        path: &Path,
+        handshake: Option<&HandshakeInfo>,
+        overwrite: bool,
+    ) -> anyhow::Result<Opened> {
+        let (mut r, opened) = crate::record::target::open_jsonl(path, overwrite)?;
         r.set_redact(!self.no_redact);
         if let Some(h) = handshake {
             r.write_handshake(h)?;
         }
         self.recorder = Some(r);
-        Ok(())
+        Ok(opened)
     }
 
     pub fn stop(&mut self) {
