@@ -603,7 +603,7 @@ fn filter_narrows_rows_and_counts_matches() {
     chars(&mut app, "dir:in op:text hello");
     let s = screen(&render(&mut app, 100, 30));
     assert!(s.contains("/ dir:in op:text hello"), "{s}");
-    assert!(s.contains("Enter applies"));
+    assert!(s.contains("filters as you type"));
     press(&mut app, KeyCode::Enter);
     let s = screen(&render(&mut app, 100, 30));
     insta::assert_snapshot!("monitor_filtered", s);
@@ -686,13 +686,59 @@ fn invalid_regex_shows_why_and_keeps_the_typed_filter() {
         s.contains("invalid regex \"err(or\": unclosed group"),
         "{s}"
     );
-    assert!(app.monitor().filter().is_none(), "nothing applied");
+    // While it does not parse, the last text that did filters (as typed, live).
+    assert_eq!(
+        app.monitor().filter().map(|f| f.source()),
+        Some("dir:in re:err")
+    );
     // Fix it: close the group.
     chars(&mut app, ")");
     assert!(app.monitor().filter_edit().unwrap().error.is_none());
     press(&mut app, KeyCode::Enter);
     assert!(app.monitor().filter_edit().is_none());
     assert_eq!(app.monitor().match_count(), Some(0));
+}
+
+/// Issue 14 item 3: a `/…/` regex with a space is one term; an unterminated one is an error
+/// on screen; the filter applies as it is typed (no Enter); F1 from the filter line opens the
+/// help at the filter's syntax.
+#[test]
+fn a_regex_with_a_space_filters_live_and_f1_opens_the_filter_syntax() {
+    let mut app = session();
+    monitor(&mut app);
+    press(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "/server push #");
+    let s = screen(&render(&mut app, 120, 30));
+    assert!(s.contains("unterminated regex /server push #"), "{s}");
+    chars(&mut app, "[0-9]/");
+    assert!(app.monitor().filter_edit().unwrap().error.is_none());
+    // Live: no Enter pressed.
+    assert_eq!(app.monitor().match_count(), Some(1));
+    let s = screen(&render(&mut app, 120, 30));
+    assert!(s.contains("server push #1"), "{s}");
+    assert!(!s.contains("hello there"), "{s}");
+    // re: with a space, then a keyword.
+    for _ in 0.."/server push #[0-9]/".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    chars(&mut app, "re:push #[0-9] dir:in");
+    assert_eq!(app.monitor().match_count(), Some(1));
+    chars(&mut app, " dir:out");
+    assert_eq!(app.monitor().match_count(), Some(1), "dir:in or dir:out");
+    // F1: the help opens at the filter section.
+    press(&mut app, KeyCode::F(1));
+    assert!(app.help_open());
+    let s = screen(&render(&mut app, 120, 30));
+    assert!(s.contains("Monitor filter (/)"), "{s}");
+    assert!(s.contains("/PATTERN/"), "{s}");
+    assert!(!s.contains("Anywhere"), "the help's top is not shown: {s}");
+    // From the chat, F1 opens at the top.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::F(2));
+    press(&mut app, KeyCode::F(1));
+    let s = screen(&render(&mut app, 120, 30));
+    assert!(s.contains("Anywhere"), "{s}");
 }
 
 // ---------- pause, dropped frames ----------
@@ -892,7 +938,8 @@ fn help_lists_the_monitor_keys() {
     for k in [
         "F3, Alt-3",
         "Space",
-        "re:PATTERN, /PATTERN/",
+        "/PATTERN/",
+        "re:PATTERN",
         "dir:in, dir:out",
         "export frames to",
     ] {

@@ -277,7 +277,13 @@ impl App {
             }
             Action::ToggleHelp | Action::Help => {
                 self.overlays.help = true;
-                self.overlays.help_scroll = 0;
+                // From the filter line (whose hint says "F1 syntax"): at the filter's syntax.
+                let filtering = self.view == View::Monitor && self.monitor.edit.is_some();
+                self.overlays.help_scroll = if filtering {
+                    super::keymap::help_line(super::keymap::Section::Filter)
+                } else {
+                    0
+                };
                 done
             }
             Action::CloseHelp => {
@@ -287,6 +293,7 @@ impl App {
             Action::HelpScroll(n) => {
                 let max = self.overlays.help_max;
                 let s = &mut self.overlays.help_scroll;
+                *s = (*s).min(max);
                 *s = match u16::try_from(n) {
                     Ok(down) => s.saturating_add(down).min(max),
                     Err(_) => s.saturating_sub(n.unsigned_abs().min(u16::MAX.into()) as u16),

@@ -652,8 +652,13 @@ fn keymap() -> Vec<Binding> {
         ),
         text(
             S::Filter,
-            "re:PATTERN, /PATTERN/",
-            "payload matches the regex (case-sensitive)",
+            "/PATTERN/",
+            "payload matches the regex (case-sensitive; spaces are part of it)",
+        ),
+        text(
+            S::Filter,
+            "re:PATTERN",
+            "the same, up to the next dir:, op: or re: term",
         ),
         text(
             S::Filter,
@@ -677,7 +682,7 @@ fn keymap() -> Vec<Binding> {
                 (key(K::Enter), A::ApplyFilter),
                 (key(K::Esc), A::ClearFilter),
             ],
-            "apply the filter / clear it",
+            "done (it filters as you type) / clear the filter",
         ),
     ]
 }
@@ -743,6 +748,26 @@ pub fn help_sections() -> Vec<HelpSection> {
             },
         })
         .collect()
+}
+
+/// The line of the help overlay where `section`'s title is (the overlay draws each section
+/// as its title and rows, a blank line between sections).
+pub fn help_line(section: Section) -> u16 {
+    let title = SECTIONS
+        .iter()
+        .find(|(s, _)| *s == section)
+        .map(|(_, t)| *t);
+    let mut line = 0usize;
+    for (i, sec) in help_sections().iter().enumerate() {
+        if i > 0 {
+            line += 1;
+        }
+        if Some(sec.title) == title {
+            break;
+        }
+        line += 1 + sec.rows.len();
+    }
+    line.min(u16::MAX.into()) as u16
 }
 
 /// The key table as Markdown (for the README).

@@ -308,8 +308,9 @@ impl App {
         self.overlays.help
     }
     /// First line of the help overlay shown.
+    /// The help's first line shown (the draw keeps it within what the help can scroll).
     pub fn help_scroll(&self) -> u16 {
-        self.overlays.help_scroll.min(self.overlays.help_max)
+        self.overlays.help_scroll
     }
     pub fn notice(&self) -> Option<&Notice> {
         self.overlays.notice.as_ref()

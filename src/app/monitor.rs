@@ -117,7 +117,21 @@ impl App {
     pub(super) fn on_monitor_paste(&mut self, s: &str) {
         if let Some(edit) = &mut self.monitor.edit {
             super::input::insert_text(&mut edit.input, s);
-            edit.error = Filter::parse(edit.input.value()).err().map(|e| e.message);
+            self.filter_typed();
+        }
+    }
+
+    /// The filter line changed: filter live when it parses (as it is typed), else keep the
+    /// last filter that did and say what is wrong.
+    fn filter_typed(&mut self) {
+        let m = &mut self.monitor;
+        let Some(edit) = &mut m.edit else { return };
+        match Filter::parse(edit.input.value()) {
+            Ok(f) => {
+                edit.error = None;
+                m.set_filter(&self.source.log, Some(f));
+            }
+            Err(e) => edit.error = Some(e.message),
         }
     }
 
@@ -182,7 +196,7 @@ impl App {
             return;
         };
         if super::input::apply_edit(&mut edit.input, op, &k).is_some_and(|c| c.value) {
-            edit.error = Filter::parse(edit.input.value()).err().map(|e| e.message);
+            self.filter_typed();
         }
     }
 

@@ -1,12 +1,13 @@
 //! The monitor's filter language: parsed once, then matched against each frame.
 //!
-//! A filter is whitespace-separated terms, all of which must match (AND):
+//! A filter is terms separated by whitespace, all of which must match (AND):
 //!
 //! | term | matches frames… |
 //! |------|-----------------|
 //! | `word` | whose payload contains `word` anywhere (not only at the start); case-insensitive unless `word` has a capital letter |
 //! | `"two words"` | whose payload contains the quoted text, spaces included (a quoted term is always plain text, so `"dir:in"` searches for that text) |
-//! | `re:PATTERN`, `/PATTERN/` | whose payload matches the regular expression (Rust `regex` syntax, case-sensitive; `(?i)` for insensitive) |
+//! | `/PATTERN/` | whose payload matches the regular expression (Rust `regex` syntax, case-sensitive; `(?i)` for insensitive); spaces included, up to a `/` before a space or the end (`\/` is a slash); a missing closing `/` is an error |
+//! | `re:PATTERN` | the same; the pattern runs to the next `dir:`, `op:` or `re:` term or the end, spaces included (or quote it: `re:"a b"`) |
 //! | `dir:in`, `dir:out` | received / sent (`receive`, `received`, `recv`, `↓` and `send`, `sent`, `↑` too) |
 //! | `op:text` | with that opcode: `text`, `binary`, `ping`, `pong`, `close`, or `data` (text and binary) and `control` (ping, pong, close); several with commas: `op:ping,pong` |
 //!
@@ -94,31 +95,46 @@ fn op_bit(o: Opcode) -> u8 {
     }
 }
 
-/// One token of the filter line: its text with quotes removed, and whether it was quoted
-/// (then it is plain text, never a keyword).
+/// One token of the filter line: its text (quotes or slashes removed) and what it is.
 #[derive(Debug, PartialEq, Eq)]
 struct Token {
     text: String,
-    quoted: bool,
+    kind: TokenKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    /// A word: a keyword (`dir:`, `op:`) or plain text.
+    Word,
+    /// Quoted: always plain text, never a keyword.
+    Quoted,
+    /// `/…/` or `re:…`: the pattern.
+    Regex,
 }
 
 /// The quoted string at the start of `s` (which begins with `"`), if a closing quote followed
 /// by whitespace or the end exists: (unescaped content, bytes used). `\"` is a quote.
 fn quoted_at(s: &str) -> Option<(String, usize)> {
+    closed_at(s, '"')
+}
+
+/// The text between `delim` at the start of `s` and the next `delim` followed by whitespace or
+/// the end: (content with `\delim` unescaped, bytes used).
+fn closed_at(s: &str, delim: char) -> Option<(String, usize)> {
     let mut text = String::new();
     let mut it = s.char_indices().skip(1).peekable();
     while let Some((i, c)) = it.next() {
         match c {
-            '\\' if it.peek().map(|&(_, n)| n) == Some('"') => {
+            '\\' if it.peek().map(|&(_, n)| n) == Some(delim) => {
                 it.next();
-                text.push('"');
+                text.push(delim);
             }
-            '"' => {
-                let end = i + 1;
+            c if c == delim => {
+                let end = i + c.len_utf8();
                 if s[end..].chars().next().is_none_or(char::is_whitespace) {
                     return Some((text, end));
                 }
-                text.push('"');
+                text.push(c);
             }
             c => text.push(c),
         }
@@ -126,10 +142,20 @@ fn quoted_at(s: &str) -> Option<(String, usize)> {
     None
 }
 
-/// Split on whitespace. A token that starts with `"` (or `re:"`) and has a closing `"` before
-/// whitespace or the end is quoted: spaces inside are kept, `\"` is a quote. Any other quote
-/// is an ordinary character, so JSON-ish text like `"status":500` is searched as typed.
-fn tokenize(s: &str) -> Vec<Token> {
+/// Whether `s` starts with a keyword that ends an unquoted `re:` pattern.
+fn starts_keyword(s: &str) -> bool {
+    ["dir:", "op:", "re:"]
+        .iter()
+        .any(|k| s.get(..k.len()).is_some_and(|p| p.eq_ignore_ascii_case(k)))
+}
+
+/// Split into terms. Whitespace separates words, except inside:
+/// - `"quoted text"` (a closing `"` before whitespace or the end; `\"` is a quote; any other
+///   quote is an ordinary character, so `"status":500` is searched as typed);
+/// - `/a regex/` (up to a `/` before whitespace or the end; `\/` is a slash) — one without its
+///   closing `/` is an error;
+/// - `re:a regex` (quoted, or else up to the next `dir:`, `op:` or `re:` term or the end).
+fn tokenize(s: &str) -> Result<Vec<Token>, FilterError> {
     let mut out = Vec::new();
     let mut rest = s;
     loop {
@@ -137,29 +163,68 @@ fn tokenize(s: &str) -> Vec<Token> {
         if rest.is_empty() {
             break;
         }
-        let prefix = match rest.get(..3) {
-            Some(p) if p.eq_ignore_ascii_case("re:") => p,
-            _ => "",
-        };
-        let after = &rest[prefix.len()..];
-        if after.starts_with('"')
-            && let Some((text, used)) = quoted_at(after)
+        if rest.starts_with('/') {
+            let Some((text, used)) = closed_at(rest, '/') else {
+                let shown = crate::text::sanitize_line(rest.trim_end());
+                return Err(err(format!(
+                    "unterminated regex {shown} — end it with / (to search for the text, quote \
+                     it: \"{shown}\")"
+                )));
+            };
+            out.push(Token {
+                text,
+                kind: TokenKind::Regex,
+            });
+            rest = &rest[used..];
+            continue;
+        }
+        if rest.starts_with('"')
+            && let Some((text, used)) = quoted_at(rest)
         {
             out.push(Token {
-                text: format!("{prefix}{text}"),
-                quoted: prefix.is_empty(),
+                text,
+                kind: TokenKind::Quoted,
             });
-            rest = &after[used..];
+            rest = &rest[used..];
+            continue;
+        }
+        if rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("re:")) {
+            let after = &rest[3..];
+            if after.starts_with('"')
+                && let Some((text, used)) = quoted_at(after)
+            {
+                out.push(Token {
+                    text,
+                    kind: TokenKind::Regex,
+                });
+                rest = &after[used..];
+                continue;
+            }
+            // Up to the next keyword term: a pattern may hold spaces.
+            let mut end = after.len();
+            let mut prev_space = false;
+            for (i, c) in after.char_indices() {
+                if prev_space && starts_keyword(&after[i..]) {
+                    end = i;
+                    break;
+                }
+                prev_space = c.is_whitespace();
+            }
+            out.push(Token {
+                text: after[..end].trim_end().to_string(),
+                kind: TokenKind::Regex,
+            });
+            rest = &after[end..];
             continue;
         }
         let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
         out.push(Token {
             text: rest[..end].to_string(),
-            quoted: false,
+            kind: TokenKind::Word,
         });
         rest = &rest[end..];
     }
-    out
+    Ok(out)
 }
 
 fn parse_dir(v: &str) -> Result<u8, FilterError> {
@@ -266,26 +331,23 @@ impl Filter {
             ops: 0,
             terms: Vec::new(),
         };
-        for tok in tokenize(s) {
+        for tok in tokenize(s)? {
             let t = tok.text.as_str();
-            if tok.quoted {
-                if !t.is_empty() {
-                    f.terms.push(text_term(t)?);
+            match tok.kind {
+                TokenKind::Quoted if t.is_empty() => {}
+                TokenKind::Quoted => f.terms.push(text_term(t)?),
+                TokenKind::Regex => f.terms.push(compile_regex(t)?),
+                TokenKind::Word => {
+                    let lower = t.get(..3).map(str::to_ascii_lowercase);
+                    let lower4 = t.get(..4).map(str::to_ascii_lowercase);
+                    if lower4.as_deref() == Some("dir:") {
+                        f.dirs |= parse_dir(&t[4..])?;
+                    } else if lower.as_deref() == Some("op:") {
+                        f.ops |= parse_op(&t[3..])?;
+                    } else {
+                        f.terms.push(text_term(t)?);
+                    }
                 }
-                continue;
-            }
-            let lower = t.get(..3).map(str::to_ascii_lowercase);
-            let lower4 = t.get(..4).map(str::to_ascii_lowercase);
-            if lower4.as_deref() == Some("dir:") {
-                f.dirs |= parse_dir(&t[4..])?;
-            } else if lower.as_deref() == Some("op:") {
-                f.ops |= parse_op(&t[3..])?;
-            } else if lower.as_deref() == Some("re:") {
-                f.terms.push(compile_regex(&t[3..])?);
-            } else if t.len() >= 2 && t.starts_with('/') && t.ends_with('/') {
-                f.terms.push(compile_regex(&t[1..t.len() - 1])?);
-            } else {
-                f.terms.push(text_term(t)?);
             }
         }
         Ok(f)
@@ -485,12 +547,46 @@ mod tests {
 
     #[test]
     fn tokenizer_handles_quotes() {
-        let t = tokenize(r#"a "b c" re:"x y" "say \"hi\"""#);
+        let t = tokenize(r#"a "b c" re:"x y" "say \"hi\"""#).unwrap();
         let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
-        assert_eq!(texts, ["a", "b c", "re:x y", "say \"hi\""]);
+        assert_eq!(texts, ["a", "b c", "x y", "say \"hi\""]);
+        use TokenKind::*;
         assert_eq!(
-            t.iter().map(|t| t.quoted).collect::<Vec<_>>(),
-            [false, true, false, true]
+            t.iter().map(|t| t.kind).collect::<Vec<_>>(),
+            [Word, Quoted, Regex, Quoted]
         );
+    }
+
+    /// Issue 14 item 3: a regex with a space is one term, not two words.
+    #[test]
+    fn a_regex_with_spaces_is_one_term() {
+        let push = "push #3 at 12:00";
+        assert!(m("/#[0-9] at/", In, Opcode::Text, push));
+        assert!(!m("/#[0-9] at/", In, Opcode::Text, "#3 and at"));
+        assert_eq!(Filter::parse("/#[0-9] at/").unwrap().terms().len(), 1);
+        assert!(m("re:push #1[0-9]", In, Opcode::Text, "push #12"));
+        assert!(!m("re:push #1[0-9]", In, Opcode::Text, "push #3"));
+        // Keywords after it are still keywords.
+        let f = Filter::parse("re:push #1[0-9] dir:in op:text").unwrap();
+        assert_eq!(f.terms().len(), 1);
+        assert!(f.matches(In, Opcode::Text, b"push #12"));
+        assert!(!f.matches(Out, Opcode::Text, b"push #12"));
+        // Other terms around a /…/ one.
+        assert!(m("dir:in /a b/ c", In, Opcode::Text, "xa bc"));
+        assert!(!m("dir:in /a b/ c", In, Opcode::Text, "xa b"));
+        // `\/` is a slash; a slash inside a word does not end it.
+        assert!(m(r"/a\/b/", In, Opcode::Text, "a/b"));
+        assert!(m("/api/v1 x/", In, Opcode::Text, "/api/v1 x"));
+    }
+
+    #[test]
+    fn an_unterminated_regex_is_an_error_that_says_how_to_fix_it() {
+        for f in ["/#[0-9] at", "/", "dir:in /abc", "/api/v1"] {
+            let e = Filter::parse(f).unwrap_err();
+            assert!(e.message.starts_with("unterminated regex /"), "{f}: {e}");
+            assert!(e.message.contains("end it with /"), "{e}");
+        }
+        // Quoted, it is text.
+        assert!(m("\"/api/v1\"", In, Opcode::Text, "GET /api/v1"));
     }
 }

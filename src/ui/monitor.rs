@@ -544,7 +544,7 @@ fn draw_filter_line(frame: &mut Frame, app: &App, area: Rect) {
     let (msg, style) = match &edit.error {
         Some(e) => (sanitize_line(e), theme::error()),
         None => (
-            "Enter applies · Esc clears · F1 syntax".to_string(),
+            "filters as you type · Enter done · Esc clears · F1 syntax".to_string(),
             theme::dim(),
         ),
     };
