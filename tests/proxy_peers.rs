@@ -1,6 +1,7 @@
 //! Real third-party peers through `wsdeck proxy --no-ui`: the seed's HTML page in headless
 //! Chromium (playwright-core), reverse and forward mode, to the seed's Python server; Python
-//! `websockets` over TLS through forward mode with `--mitm` (and `--ignore-hosts`).
+//! `websockets` over TLS through forward mode with `--mitm` (and `--ignore-hosts`);
+//! permessage-deflate sessions (Chromium, node `ws`, Python `websockets`), steered.
 
 mod common;
 
@@ -117,6 +118,36 @@ fn conn_to(proxy: &mut ProxyProcess, url: &str) -> u64 {
     hs["conn"].as_u64().unwrap()
 }
 
+/// Chromium always offers permessage-deflate: both legs agreed to it, and every text went
+/// compressed both ways (shown inflated).
+fn assert_compressed_both_ways(proxy: &ProxyProcess, conn: u64) {
+    let answer = |leg: Option<&str>| {
+        let hs = proxy
+            .seen
+            .iter()
+            .find(|v| {
+                v["type"] == "handshake"
+                    && v["conn"] == conn
+                    && v.get("leg").and_then(Value::as_str) == leg
+            })
+            .unwrap_or_else(|| panic!("no {leg:?} handshake:\n{}", proxy.dump()));
+        hs["response"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "Sec-WebSocket-Extensions")
+            .and_then(|h| h["value"].as_str())
+            .map(String::from)
+    };
+    let client = answer(Some("client")).unwrap_or_default();
+    assert!(client.starts_with("permessage-deflate"), "{client:?}");
+    let server = answer(None).unwrap_or_default();
+    assert!(server.starts_with("permessage-deflate"), "{server:?}");
+    for f in proxy.frames(conn).iter().filter(|f| f["opcode"] == "text") {
+        assert!(f["compressed"].is_u64(), "not compressed: {f}");
+    }
+}
+
 fn assert_no_password(proxy: &ProxyProcess) {
     let all = proxy.dump();
     assert!(!all.contains("123456"), "the password leaked:\n{all}");
@@ -144,6 +175,7 @@ fn the_seed_page_in_chromium_talks_to_the_seed_server_through_the_reverse_proxy(
         "{}",
         proxy.dump()
     );
+    assert_compressed_both_ways(&proxy, conn);
     assert_no_password(&proxy);
     assert_eq!(
         web.requests()[0],
@@ -190,6 +222,7 @@ fn chromium_pointed_at_the_forward_proxy_loads_the_page_and_its_websocket_throug
         "{}",
         proxy.dump()
     );
+    assert_compressed_both_ways(&proxy, conn);
     assert_no_password(&proxy);
     // Nothing else went through the proxy (no call home, nothing refused).
     for v in &proxy.seen {
@@ -367,4 +400,225 @@ fn mitm_decrypts_a_tls_websocket_for_a_client_trusting_the_wsdeck_ca_and_ignored
         proxy.dump()
     );
     assert!(!proxy.dump().contains("not for wsdeck"));
+}
+
+/// A node `ws` client with compression on (every message compressed): argv URL COUNT; sends
+/// COUNT similar texts one after the other, each after the echo of the one before; prints
+/// `extensions: …`, `echo N ok`, `bytes read: N` and `closed: CODE`.
+const NODE_DEFLATE_CLIENT: &str = r#"
+const WebSocket = require('ws');
+const [url, count] = process.argv.slice(1);
+const ws = new WebSocket(url, { perMessageDeflate: { threshold: 0 } });
+const text = (i) => `message ${i}, ` + 'the proxy inflates and compresses again. '.repeat(50);
+let sent = 0;
+ws.on('upgrade', (res) => console.log(`extensions: ${res.headers['sec-websocket-extensions'] || ''}`));
+ws.on('open', () => ws.send(text(0)));
+ws.on('message', (data) => {
+  if (data.toString() !== text(sent)) { console.log(`error: echo ${sent} differs`); process.exit(1); }
+  console.log(`echo ${sent} ok`);
+  sent += 1;
+  if (sent < Number(count)) { ws.send(text(sent)); return; }
+  console.log(`bytes read: ${ws._socket.bytesRead}`);
+  ws.close(1000, 'done');
+});
+ws.on('close', (code) => { console.log(`closed: ${code}`); process.exit(0); });
+ws.on('error', (e) => { console.log(`error: ${e.message}`); process.exit(1); });
+"#;
+
+#[test]
+fn node_ws_client_and_server_keep_permessage_deflate_through_the_proxy_each_leg_its_own() {
+    if !peers::node_ws_available() {
+        return;
+    }
+    let server = peers::spawn_node_ws("{}");
+    let mut proxy = spawn_proxy(&[&server.url()]);
+    let out = common::output_guarded(
+        Command::new("node")
+            .args(["-e", NODE_DEFLATE_CLIENT, &proxy.url(), "5"])
+            .current_dir(peers::test_peers_dir()),
+        "the node client",
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(out.status.success(), "{lines:#?}\n{}", proxy.dump());
+    // wsdeck answered the client's offer, and made its own to the server.
+    assert_eq!(lines[0], "extensions: permessage-deflate", "{lines:#?}");
+    assert_eq!(
+        server.stdout.recv_timeout(common::GUARD).unwrap(),
+        "extensions: permessage-deflate; client_max_window_bits"
+    );
+    assert_eq!(lines.last().unwrap(), "closed: 1000");
+    let conn = conn_to(&mut proxy, &format!("{}/", server.url()));
+    proxy.until_closed(conn);
+    let frames = proxy.frames(conn);
+    let texts: Vec<&Value> = frames.iter().filter(|f| f["opcode"] == "text").collect();
+    assert_eq!(texts.len(), 10, "{}", proxy.dump());
+    for f in &texts {
+        // Shown inflated, with the size it had compressed on the wire.
+        let text = f["text"].as_str().unwrap();
+        assert!(
+            text.contains("the proxy inflates and compresses again."),
+            "{f}"
+        );
+        assert_eq!(f["len"], text.len());
+        let compressed = f["compressed"].as_u64().unwrap_or(u64::MAX);
+        assert!(compressed * 4 < text.len() as u64, "{f}");
+    }
+    // 5 echoes of over 2 KB each came in compressed to a few hundred bytes.
+    let read: usize = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("bytes read: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(read < 5 * 2000, "{read} bytes read");
+}
+
+/// intercept, edit, drop and inject inside compressed sessions that keep their compression
+/// context between messages on both legs (Python `websockets` client, node `ws` server):
+/// every later message still inflates on both sides.
+mod compressed_steering {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use wsdeck::model::{Direction, FrameRecord, Opcode, Origin};
+    use wsdeck::proxy::{ProxyCommand, ProxyConfig, ProxyEvent, RunningProxy};
+
+    use super::common::{self, peers};
+
+    /// A Python `websockets` client (compression on, its default): each stdin line is sent,
+    /// each message received printed as `got TEXT`; the server's extension answer first.
+    const LINE_CLIENT: &str = r#"
+import asyncio, sys
+from websockets.asyncio.client import connect
+
+async def main(url):
+    async with connect(url) as ws:
+        print("extensions", ws.response.headers.get("Sec-WebSocket-Extensions"), flush=True)
+        async def reader():
+            async for m in ws:
+                print("got", m, flush=True)
+        task = asyncio.create_task(reader())
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            await ws.send(line.rstrip("\n"))
+        await ws.close()
+        await task
+        print("closed", ws.close_code, flush=True)
+
+asyncio.run(main(sys.argv[1]))
+"#;
+
+    async fn next_event(p: &mut RunningProxy, pred: impl Fn(&ProxyEvent) -> bool) -> ProxyEvent {
+        let wait = async {
+            loop {
+                match p.events.recv().await {
+                    Some(e) if pred(&e) => return e,
+                    Some(_) => {}
+                    None => panic!("the proxy ended"),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), wait)
+            .await
+            .expect("a proxy event within 20 s")
+    }
+
+    async fn held(p: &mut RunningProxy) -> FrameRecord {
+        match next_event(p, |e| matches!(e, ProxyEvent::Held { .. })).await {
+            ProxyEvent::Held { frame, .. } => frame,
+            _ => unreachable!(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn edited_dropped_and_injected_messages_never_break_either_compression_context() {
+        if !peers::peers_available() || !peers::node_ws_available() {
+            return;
+        }
+        let server = peers::spawn_node_ws("{}");
+        let mut cfg = ProxyConfig::new("127.0.0.1:0".parse().unwrap(), Some(server.url()));
+        cfg.intercept = Some(Arc::new(|f: &FrameRecord| {
+            f.dir == Direction::ClientToServer && f.text().is_some_and(|t| t.starts_with("hold"))
+        }));
+        let mut proxy = wsdeck::proxy::start(cfg).await.unwrap();
+        let control = proxy.control();
+        let mut client = Command::new(peers::python())
+            .args(["-c", LINE_CLIENT, &format!("ws://{}/", proxy.local_addr())])
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut stdin = client.stdin.take().unwrap();
+        let out = common::lines_of(client.stdout.take().unwrap());
+        let line = |want: &str| {
+            let got = out
+                .recv_timeout(common::GUARD)
+                .unwrap_or_else(|_| panic!("the client printed nothing more; expected {want:?}"));
+            assert_eq!(got, want);
+        };
+        let mut send = |text: &str| writeln!(stdin, "{text}").unwrap();
+        line("extensions permessage-deflate");
+
+        let w = "compressed world, compressed world, compressed world";
+        send(&format!("hello {w}"));
+        line(&format!("got hello {w}"));
+        send(&format!("hold me {w}"));
+        let h = held(&mut proxy).await;
+        assert!(h.wire_len.is_some(), "it came in compressed");
+        assert!(control.send(ProxyCommand::Edit {
+            conn: h.conn,
+            seq: h.seq,
+            payload: Bytes::from(format!("edited {w}")),
+        }));
+        line(&format!("got edited {w}"));
+        send(&format!("hold and drop {w}"));
+        let h = held(&mut proxy).await;
+        assert!(control.send(ProxyCommand::Drop {
+            conn: h.conn,
+            seq: h.seq
+        }));
+        let dropped = next_event(&mut proxy, |e| match e {
+            ProxyEvent::Frames { frames, .. } => frames.iter().any(|f| f.record.seq == h.seq),
+            _ => false,
+        })
+        .await;
+        let ProxyEvent::Frames { frames, .. } = dropped else {
+            unreachable!()
+        };
+        assert!(frames.iter().any(|f| f.record.origin == Origin::Dropped));
+        send(&format!("after the drop {w}"));
+        line(&format!("got after the drop {w}"));
+        for (dir, text) in [
+            (Direction::ServerToClient, format!("injected down {w}")),
+            (Direction::ClientToServer, format!("injected up {w}")),
+        ] {
+            assert!(control.send(ProxyCommand::Inject {
+                conn: h.conn,
+                dir,
+                opcode: Opcode::Text,
+                payload: Bytes::from(text.clone()),
+            }));
+            line(&format!("got {text}"));
+        }
+        send(&format!("the end {w}"));
+        line(&format!("got the end {w}"));
+        drop(stdin);
+        line("closed 1000");
+        let _ = common::wait_guarded(&mut client, "the Python client");
+        match next_event(&mut proxy, |e| matches!(e, ProxyEvent::Closed(_))).await {
+            ProxyEvent::Closed(c) => {
+                assert_eq!(c.client.map(|c| c.code), Some(1000));
+                assert_eq!(c.server.map(|c| c.code), Some(1000));
+            }
+            _ => unreachable!(),
+        }
+    }
 }

@@ -37,6 +37,8 @@ pub(crate) enum FrameError {
     Protocol(&'static str),
     /// 1009: a frame or message over the limit.
     TooBig { limit: usize },
+    /// 1007: a message whose data cannot be read (compressed data that does not inflate).
+    Data(&'static str),
 }
 
 impl FrameError {
@@ -44,23 +46,30 @@ impl FrameError {
         match self {
             FrameError::Protocol(_) => 1002,
             FrameError::TooBig { .. } => 1009,
+            FrameError::Data(_) => 1007,
         }
     }
     pub fn reason(&self) -> String {
         match self {
             FrameError::Protocol(why) => format!("protocol error: {why}"),
             FrameError::TooBig { limit } => format!("message over {limit} bytes"),
+            FrameError::Data(why) => format!("invalid data: {why}"),
         }
     }
 }
 
+/// RSV1: the message is compressed (permessage-deflate), set on its first frame only.
+pub(crate) const RSV1: u8 = 0x40;
+
 /// Parse the frame header at the start of `buf`. `Ok(None)`: not all of the header is there
 /// yet. `masked` says whether this direction's frames must be masked (client to server) or
-/// must not be (server to client); `max` bounds the payload.
+/// must not be (server to client); `max` bounds the payload; `deflate`: the sender's leg
+/// agreed to permessage-deflate, so RSV1 may start a text or binary message.
 pub(crate) fn parse_header(
     buf: &[u8],
     masked: bool,
     max: usize,
+    deflate: bool,
 ) -> Result<Option<Header>, FrameError> {
     if buf.len() < 2 {
         return Ok(None);
@@ -76,9 +85,14 @@ pub(crate) fn parse_header(
     ) {
         return Err(FrameError::Protocol("unknown opcode"));
     }
-    if rsv != 0 {
+    if rsv & !RSV1 != 0 || (rsv == RSV1 && !deflate) {
         return Err(FrameError::Protocol(
             "reserved bits set without an extension",
+        ));
+    }
+    if rsv == RSV1 && !matches!(opcode, OP_TEXT | OP_BINARY) {
+        return Err(FrameError::Protocol(
+            "a control or continuation frame marked compressed",
         ));
     }
     if has_mask != masked {
@@ -144,7 +158,16 @@ pub(crate) fn apply_mask(data: &mut [u8], mask: [u8; 4], offset: usize) {
 
 /// Append one whole frame (FIN set) to `out`, masked with a fresh key when `masked`.
 pub(crate) fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8], masked: bool) {
-    out.push(0x80 | (opcode & 0x0f));
+    encode_first(out, 0x80 | (opcode & 0x0f), payload, masked);
+}
+
+/// Append one whole compressed message (FIN and RSV1 set) to `out`.
+pub(crate) fn encode_compressed(out: &mut Vec<u8>, opcode: u8, payload: &[u8], masked: bool) {
+    encode_first(out, 0x80 | RSV1 | (opcode & 0x0f), payload, masked);
+}
+
+fn encode_first(out: &mut Vec<u8>, first: u8, payload: &[u8], masked: bool) {
+    out.push(first);
     let mask_bit = if masked { 0x80 } else { 0 };
     match payload.len() {
         n if n < 126 => out.push(mask_bit | n as u8),
@@ -220,7 +243,7 @@ mod tests {
             for masked in [false, true] {
                 let mut out = Vec::new();
                 encode(&mut out, OP_BINARY, &payload, masked);
-                let h = parse_header(&out, masked, 1 << 20).unwrap().unwrap();
+                let h = parse_header(&out, masked, 1 << 20, false).unwrap().unwrap();
                 assert_eq!((h.fin, h.opcode, h.payload_len), (true, OP_BINARY, len));
                 assert_eq!(h.total_len(), out.len());
                 let mut body = out[h.header_len..].to_vec();
@@ -237,32 +260,58 @@ mod tests {
         let mut out = Vec::new();
         encode(&mut out, OP_TEXT, &[b'a'; 300], true);
         for cut in 0..8 {
-            assert_eq!(parse_header(&out[..cut], true, 1 << 20), Ok(None), "{cut}");
+            assert_eq!(
+                parse_header(&out[..cut], true, 1 << 20, false),
+                Ok(None),
+                "{cut}"
+            );
         }
         assert_eq!(
-            parse_header(&out, false, 1 << 20),
+            parse_header(&out, false, 1 << 20, false),
             Err(FrameError::Protocol("a server frame was masked"))
         );
         assert_eq!(
-            parse_header(&out, true, 100),
+            parse_header(&out, true, 100, false),
             Err(FrameError::TooBig { limit: 100 })
         );
-        assert!(parse_header(&[0x83, 0x00], false, 10).is_err(), "opcode 3");
-        assert!(parse_header(&[0xc1, 0x00], false, 10).is_err(), "rsv1");
         assert!(
-            parse_header(&[0x09, 0x00], false, 10).is_err(),
+            parse_header(&[0x83, 0x00], false, 10, false).is_err(),
+            "opcode 3"
+        );
+        assert!(
+            parse_header(&[0xc1, 0x00], false, 10, false).is_err(),
+            "rsv1"
+        );
+        assert!(
+            parse_header(&[0xc1, 0x00], false, 10, true).is_ok(),
+            "deflate"
+        );
+        assert!(
+            parse_header(&[0xa1, 0x00], false, 10, true).is_err(),
+            "rsv2"
+        );
+        assert!(
+            parse_header(&[0xc9, 0x00], false, 10, true).is_err(),
+            "ping"
+        );
+        assert!(
+            parse_header(&[0xc0, 0x00], false, 10, true).is_err(),
+            "cont."
+        );
+        assert!(
+            parse_header(&[0x09, 0x00], false, 10, false).is_err(),
             "fragmented ping"
         );
-        assert!(parse_header(&[0x89, 126, 0, 200], false, 1000).is_err());
+        assert!(parse_header(&[0x89, 126, 0, 200], false, 1000, false).is_err());
         let close = [0x88, 100];
         assert!(
-            matches!(parse_header(&close, false, 10), Ok(Some(_))),
+            matches!(parse_header(&close, false, 10, false), Ok(Some(_))),
             "over the limit"
         );
         // A length that does not fit in memory is over any limit, never an overflow.
         let huge = [0x82, 127, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         assert_eq!(
-            parse_header(&huge, false, usize::MAX),
+            parse_header(&huge, false, usize::MAX, false),
             Err(FrameError::TooBig { limit: usize::MAX })
         );
     }

@@ -3,7 +3,9 @@
 //!
 //! - `http.rs`: bounded HTTP heads, the proxy's own error answers,
 //! - `upstream.rs`: the server leg (TCP/TLS, the upgrade with the client's headers),
-//! - `relay.rs`: one task per connection, one pump per direction, intercept and inject,
+//! - `relay.rs`: one task per connection, one pump per direction; `steer.rs`: intercept and
+//!   inject,
+//! - `compress.rs`: permessage-deflate negotiated per leg, inflated and compressed again,
 //! - `frame.rs`: frame headers, masks and close payloads,
 //! - `forward.rs`: forward mode (CONNECT, absolute-form requests, plain HTTP, blind tunnels),
 //! - `ca.rs`: the local CA and per-host certificates for `--mitm`,
@@ -14,6 +16,7 @@
 //! keep up slows the relays down rather than growing memory.
 
 pub mod ca;
+mod compress;
 mod forward;
 mod frame;
 mod http;
@@ -531,9 +534,10 @@ pub(crate) async fn websocket(
         refuse(shared, &mut io, ctx.peer, 400, msg).await;
         return;
     }
+    let offer = compress::server_offer(&req);
     let opened = tokio::time::timeout_at(
         ctx.deadline.into(),
-        upstream::open(&req, &target, Some(&shared.client_tls)),
+        upstream::open(&req, &target, Some(&shared.client_tls), offer.as_ref()),
     )
     .await;
     let up = match opened {
@@ -579,7 +583,11 @@ pub(crate) async fn websocket(
         }
         Ok(Ok(up)) => up,
     };
-    let (line, headers) = upstream::client_response(&up.response);
+    let client_deflate = compress::client_answer(&req, up.deflate.as_ref());
+    let (line, headers) = upstream::client_response(
+        &up.response,
+        client_deflate.as_ref().map(|(_, header)| header.as_str()),
+    );
     if io
         .write_all(&http::head_bytes(&line, &headers))
         .await
@@ -645,6 +653,8 @@ pub(crate) async fn websocket(
         client_rest: rest,
         server: up.io,
         server_rest: up.rest,
+        client_deflate: client_deflate.map(|(p, _)| p),
+        server_deflate: up.deflate,
     };
     // Unregister even if the relay panics (it must not, but a stale entry would leak).
     struct Unregister(Registry, u64);

@@ -7,6 +7,9 @@
 //! stops only the direction it reads (its pump waits on the write; the socket buffers are the
 //! only queue), and control frames always pass held messages. A pump tells the other one to
 //! write a Close to its destination when its own source broke the protocol.
+//!
+//! A compressed message (permessage-deflate) is inflated and compressed again for the other
+//! leg (`compress.rs`); steering (forward, drop, edit, inject) is in `steer.rs`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,8 +20,13 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, watch};
 
+use super::compress::Codec;
 use super::frame::{self, FrameError, Header};
 use super::rules::{InterceptRule, Redaction};
+use crate::wire::deflate::Params;
+
+#[path = "steer.rs"]
+mod steer;
 use super::{Closed, ProxyEvent, ProxyFrame};
 use crate::model::{CloseInfo, Direction, FrameRecord, Opcode, Origin};
 
@@ -56,6 +64,9 @@ pub(crate) struct Legs {
     pub client_rest: Vec<u8>,
     pub server: BoxIo,
     pub server_rest: Vec<u8>,
+    /// What each leg agreed to compress with (`None`: not compressed).
+    pub client_deflate: Option<Params>,
+    pub server_deflate: Option<Params>,
 }
 
 /// Relay until both directions end; then report how each side closed.
@@ -81,6 +92,13 @@ pub(crate) async fn run(
         closing_rx: closing_rx.clone(),
         logged_in: logged_in.clone(),
     };
+    let codec = |dir| {
+        Codec::new(
+            dir,
+            legs.client_deflate.as_ref(),
+            legs.server_deflate.as_ref(),
+        )
+    };
     let c2s = Pump::new(
         common(Direction::ClientToServer),
         cr,
@@ -88,6 +106,7 @@ pub(crate) async fn run(
         legs.client_rest,
         to_server,
         to_client_tx,
+        codec(Direction::ClientToServer),
     );
     let s2c = Pump::new(
         common(Direction::ServerToClient),
@@ -96,6 +115,7 @@ pub(crate) async fn run(
         legs.server_rest,
         to_client,
         to_server_tx,
+        codec(Direction::ServerToClient),
     );
     let (c2s, s2c) = tokio::join!(c2s.run(), s2c.run());
     let lost_held = c2s.lost + s2c.lost;
@@ -128,6 +148,8 @@ struct Partial {
     /// Its frames as read, kept only while it may still be held.
     raw: Vec<u8>,
     buffering: bool,
+    /// Its first frame had RSV1: `payload` is compressed.
+    compressed: bool,
     fragments: u32,
     at: SystemTime,
 }
@@ -136,8 +158,11 @@ struct Partial {
 struct Held {
     /// As logged (payload redacted when it had a secret).
     record: FrameRecord,
-    /// What the peer sent: the frames to pass on unchanged, and the payload to edit.
+    /// What the peer sent: the frames to pass on unchanged.
     raw: Vec<u8>,
+    /// The whole message, when `raw` cannot be passed on as it is (it was compressed for
+    /// the other leg's context).
+    plain: Option<Bytes>,
     fragments: u32,
     /// The `Held` event for it was sent.
     reported: bool,
@@ -170,6 +195,7 @@ struct Pump {
     /// A Close went to the destination: no more data may follow it.
     sent_close: bool,
     dst_dead: bool,
+    codec: Codec,
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -182,6 +208,7 @@ impl Pump {
         rest: Vec<u8>,
         cmds: mpsc::UnboundedReceiver<PumpCmd>,
         peer: mpsc::UnboundedSender<PumpCmd>,
+        codec: Codec,
     ) -> Pump {
         Pump {
             masked: c.dir == Direction::ClientToServer,
@@ -200,6 +227,7 @@ impl Pump {
             src_close: None,
             sent_close: false,
             dst_dead: false,
+            codec,
         }
     }
 
@@ -246,7 +274,12 @@ impl Pump {
         let at = SystemTime::now();
         let mut ok = true;
         loop {
-            let h = match frame::parse_header(&self.buf, self.masked, self.c.shared.max_message) {
+            let h = match frame::parse_header(
+                &self.buf,
+                self.masked,
+                self.c.shared.max_message,
+                self.codec.source_compresses(),
+            ) {
                 Ok(Some(h)) => h,
                 Ok(None) => break,
                 Err(e) => {
@@ -362,6 +395,8 @@ impl Pump {
                 ));
             }
             (None, _) => {
+                // A compressed message is inflated whole, then compressed again.
+                let compressed = h.rsv & frame::RSV1 != 0;
                 self.partial = Some(Partial {
                     opcode: if op == frame::OP_TEXT {
                         Opcode::Text
@@ -370,7 +405,8 @@ impl Pump {
                     },
                     payload: Vec::new(),
                     raw: Vec::new(),
-                    buffering: self.c.rule_active(),
+                    buffering: compressed || self.c.rule_active(),
+                    compressed,
                     fragments: 0,
                     at,
                 });
@@ -405,7 +441,14 @@ impl Pump {
             return Ok(());
         }
         let p = self.partial.take().expect("set above");
-        let rec = self.record(p.opcode, Bytes::from(p.payload), p.at, Origin::Wire);
+        let (payload, wire_len) = if p.compressed {
+            let inflated = self.codec.inflate(&p.payload, max)?;
+            (Bytes::from(inflated), Some(p.payload.len()))
+        } else {
+            (Bytes::from(p.payload), None)
+        };
+        let mut rec = self.record(p.opcode, payload.clone(), p.at, Origin::Wire);
+        rec.wire_len = wire_len;
         if !p.buffering {
             self.mid_message = false;
             self.release_pending();
@@ -417,11 +460,17 @@ impl Pump {
             self.held.push(Held {
                 record: rec,
                 raw: p.raw,
+                plain: p.compressed.then_some(payload),
                 fragments: p.fragments,
                 reported: false,
             });
         } else {
-            let origin = self.pass_on(&p.raw);
+            let origin = if p.compressed {
+                let (bytes, _) = self.encode_data(p.opcode, &payload);
+                self.pass_on(&bytes)
+            } else {
+                self.pass_on(&p.raw)
+            };
             let mut rec = rec;
             rec.origin = origin;
             self.batch.push(ProxyFrame {
@@ -606,178 +655,15 @@ impl Pump {
         });
     }
 
-    async fn command(&mut self, cmd: PumpCmd) {
-        match cmd {
-            PumpCmd::Forward(seq) => {
-                if let Some(h) = self.take_held(seq) {
-                    self.release(h, None);
-                }
-            }
-            PumpCmd::ForwardAll => {
-                for h in std::mem::take(&mut self.held) {
-                    self.release(h, None);
-                }
-            }
-            PumpCmd::Drop(seq) => {
-                if let Some(mut h) = self.take_held(seq) {
-                    h.record.origin = Origin::Dropped;
-                    self.batch.push(ProxyFrame {
-                        record: h.record,
-                        fragments: h.fragments,
-                    });
-                }
-            }
-            PumpCmd::Edit(seq, payload) => {
-                let Some(h) = self.held.iter().find(|h| h.record.seq == seq) else {
-                    return;
-                };
-                if h.record.opcode == Opcode::Text && std::str::from_utf8(&payload).is_err() {
-                    self.notice(format!(
-                        "message {seq} was not changed: an edited text message must be UTF-8"
-                    ))
-                    .await;
-                    return;
-                }
-                if let Some(h) = self.take_held(seq) {
-                    self.release(h, Some(payload));
-                }
-            }
-            PumpCmd::Inject(opcode, payload) => self.inject(opcode, payload).await,
-            PumpCmd::Close(code, reason) => self.write_close(code, &reason).await,
-        }
-        self.write_out().await;
-        self.flush_events().await;
+    /// One whole data message for the destination, compressed when its leg agreed to it:
+    /// the bytes and the compressed payload size.
+    fn encode_data(&mut self, opcode: Opcode, payload: &[u8]) -> (Vec<u8>, Option<usize>) {
+        let mut out = Vec::with_capacity(payload.len() + 14);
+        let n = self
+            .codec
+            .encode(&mut out, opcode.number(), payload, self.masked);
+        (out, n)
     }
-
-    fn take_held(&mut self, seq: u64) -> Option<Held> {
-        let i = self.held.iter().position(|h| h.record.seq == seq)?;
-        Some(self.held.remove(i))
-    }
-
-    /// Pass a held message on, as sent or with a new payload.
-    fn release(&mut self, h: Held, edited: Option<Bytes>) {
-        let fragments = h.fragments;
-        let mut rec = h.record;
-        let (bytes, origin_if_sent, fragments) = match edited {
-            None => (h.raw, Origin::Wire, fragments),
-            Some(p) => {
-                let mut out = Vec::with_capacity(p.len() + 14);
-                frame::encode(&mut out, opcode_number(rec.opcode), &p, self.masked);
-                rec.len = p.len();
-                rec.payload = p;
-                rec.redacted = false;
-                if rec.opcode == Opcode::Text {
-                    self.redact(&mut rec);
-                }
-                (out, Origin::Modified, 1)
-            }
-        };
-        rec.origin = self.send_data(bytes, origin_if_sent);
-        self.batch.push(ProxyFrame {
-            record: rec,
-            fragments,
-        });
-    }
-
-    /// Send a whole data message now, or after the message being passed on ends.
-    fn send_data(&mut self, bytes: Vec<u8>, origin: Origin) -> Origin {
-        if self.sent_close || self.dst_dead {
-            return Origin::Dropped;
-        }
-        if self.mid_message {
-            self.pending.push_back(bytes);
-        } else {
-            self.out.extend_from_slice(&bytes);
-        }
-        origin
-    }
-
-    async fn inject(&mut self, opcode: Opcode, payload: Bytes) {
-        if opcode == Opcode::Text && std::str::from_utf8(&payload).is_err() {
-            self.notice("nothing was sent: a text message must be UTF-8".into())
-                .await;
-            return;
-        }
-        if opcode == Opcode::Close {
-            let (code, reason) = frame::parse_close(&payload).unwrap_or((1000, String::new()));
-            self.write_close(code, &reason).await;
-            return;
-        }
-        if matches!(opcode, Opcode::Ping | Opcode::Pong) && payload.len() > 125 {
-            self.notice("nothing was sent: a ping or pong carries at most 125 bytes".into())
-                .await;
-            return;
-        }
-        let mut bytes = Vec::with_capacity(payload.len() + 14);
-        frame::encode(&mut bytes, opcode_number(opcode), &payload, self.masked);
-        let origin = if matches!(opcode, Opcode::Ping | Opcode::Pong) {
-            // Control frames may go between the fragments of a message.
-            if self.sent_close || self.dst_dead {
-                Origin::Dropped
-            } else {
-                self.out.extend_from_slice(&bytes);
-                Origin::Injected
-            }
-        } else {
-            self.send_data(bytes, Origin::Injected)
-        };
-        if origin == Origin::Dropped {
-            self.notice(format!(
-                "the injected {} was not sent: the {} side is closed",
-                opcode.name(),
-                match self.c.dir {
-                    Direction::ClientToServer => "server",
-                    Direction::ServerToClient => "client",
-                }
-            ))
-            .await;
-        }
-        let rec = self.record(opcode, payload, SystemTime::now(), origin);
-        self.batch.push(ProxyFrame {
-            record: rec,
-            fragments: 1,
-        });
-    }
-
-    async fn notice(&mut self, message: String) {
-        let _ = self
-            .c
-            .shared
-            .events
-            .send(ProxyEvent::Notice {
-                conn: self.c.conn,
-                message,
-            })
-            .await;
-    }
-
-    /// Held messages still here when the connection ends are reported as dropped.
-    async fn end(mut self) -> PumpEnd {
-        let lost = self.held.len();
-        for h in std::mem::take(&mut self.held) {
-            let mut rec = h.record;
-            rec.origin = Origin::Dropped;
-            self.batch.push(ProxyFrame {
-                record: rec,
-                fragments: h.fragments,
-            });
-        }
-        self.flush_events().await;
-        if lost > 0 {
-            self.notice(format!(
-                "{lost} held message(s) were not delivered: the connection closed while they were held"
-            ))
-            .await;
-        }
-        PumpEnd {
-            src_close: self.src_close,
-            lost,
-        }
-    }
-}
-
-fn opcode_number(op: Opcode) -> u8 {
-    op.number()
 }
 
 impl Common {

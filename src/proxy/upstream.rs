@@ -12,6 +12,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use super::http::{self, Request, Response};
 use super::relay::BoxIo;
 use crate::model::HttpHead;
+use crate::wire::deflate::{Offer, Params};
 
 /// Where a WebSocket connection goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +103,8 @@ pub(crate) struct Upgraded {
     pub rest: Vec<u8>,
     pub request: HttpHead,
     pub response: Response,
+    /// What the server agreed to compress with (`None`: no compression on this leg).
+    pub deflate: Option<Params>,
     pub started: SystemTime,
     pub finished: SystemTime,
 }
@@ -135,9 +138,14 @@ pub(crate) async fn open_stream(
     Ok(Box::new(tls))
 }
 
-/// The request sent upstream: the client's headers minus hop-by-hop ones and extensions
-/// (compressed sessions are not decoded yet, so none is negotiated), with the upstream Host.
-pub(crate) fn upstream_request(req: &Request, target: &Target) -> (String, Vec<(String, String)>) {
+/// The request sent upstream: the client's headers minus hop-by-hop ones and its extension
+/// offer, with the upstream Host; `offer` is wsdeck's own extension offer for this leg
+/// (each leg negotiates its own compression, see `compress.rs`).
+pub(crate) fn upstream_request(
+    req: &Request,
+    target: &Target,
+    offer: Option<&Offer>,
+) -> (String, Vec<(String, String)>) {
     let mut headers = vec![
         ("Host".to_string(), target.authority.clone()),
         ("Upgrade".to_string(), "websocket".to_string()),
@@ -152,20 +160,24 @@ pub(crate) fn upstream_request(req: &Request, target: &Target) -> (String, Vec<(
         }
         headers.push((n.clone(), v.clone()));
     }
+    if let Some(offer) = offer {
+        headers.push(("Sec-WebSocket-Extensions".to_string(), offer.header_value()));
+    }
     (format!("GET {} HTTP/1.1", target.path), headers)
 }
 
-/// Connect and upgrade.
+/// Connect and upgrade, offering `offer` (compression) to the server.
 pub(crate) async fn open(
     req: &Request,
     target: &Target,
     tls: Option<&Arc<rustls::ClientConfig>>,
+    offer: Option<&Offer>,
 ) -> Result<Upgraded, UpstreamError> {
     let started = SystemTime::now();
     let mut io = open_stream(&target.host, target.port, tls.filter(|_| target.tls))
         .await
         .map_err(UpstreamError::BadGateway)?;
-    let (start_line, headers) = upstream_request(req, target);
+    let (start_line, headers) = upstream_request(req, target, offer);
     io.write_all(&http::head_bytes(&start_line, &headers))
         .await
         .map_err(|e| UpstreamError::BadGateway(format!("the server connection failed: {e}")))?;
@@ -187,14 +199,17 @@ pub(crate) async fn open(
             "the server's upgrade answer has a wrong Sec-WebSocket-Accept".into(),
         ));
     }
-    if http::header(&response.headers, "sec-websocket-extensions").is_some() {
-        return Err(UpstreamError::BadGateway(
-            "the server turned on a WebSocket extension nobody asked for".into(),
-        ));
-    }
+    let answers: Vec<&str> = response
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let deflate = Offer::accept(offer, &answers).map_err(|e| UpstreamError::BadGateway(e.0))?;
     Ok(Upgraded {
         io,
         rest,
+        deflate,
         request: HttpHead {
             start_line,
             headers,
@@ -206,17 +221,26 @@ pub(crate) async fn open(
 }
 
 /// The 101 the client gets: the server's headers (subprotocol, cookies…) minus hop-by-hop
-/// ones.
-pub(crate) fn client_response(upstream: &Response) -> (String, Vec<(String, String)>) {
+/// ones and the server's extension answer; `extensions` is wsdeck's answer to the client.
+pub(crate) fn client_response(
+    upstream: &Response,
+    extensions: Option<&str>,
+) -> (String, Vec<(String, String)>) {
     let mut headers = vec![
         ("Upgrade".to_string(), "websocket".to_string()),
         ("Connection".to_string(), "Upgrade".to_string()),
     ];
     for (n, v) in &upstream.headers {
-        if http::is_hop_by_hop(n) || n.eq_ignore_ascii_case("content-length") {
+        if http::is_hop_by_hop(n)
+            || n.eq_ignore_ascii_case("content-length")
+            || n.eq_ignore_ascii_case("sec-websocket-extensions")
+        {
             continue;
         }
         headers.push((n.clone(), v.clone()));
+    }
+    if let Some(ext) = extensions {
+        headers.push(("Sec-WebSocket-Extensions".to_string(), ext.to_string()));
     }
     ("HTTP/1.1 101 Switching Protocols".to_string(), headers)
 }
@@ -267,7 +291,7 @@ mod tests {
             ],
         };
         let t = Target::parse("ws://up:1/").unwrap();
-        let (line, hs) = upstream_request(&req, &t);
+        let (line, hs) = upstream_request(&req, &t, None);
         assert_eq!(line, "GET / HTTP/1.1");
         let names: Vec<&str> = hs.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(

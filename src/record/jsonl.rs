@@ -270,6 +270,9 @@ struct FrameOut<'a> {
     reason: Option<&'a str>,
     #[serde(skip_serializing_if = "is_false")]
     redacted: bool,
+    /// Payload bytes on the wire of a compressed message (`len` is the inflated size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compressed: Option<usize>,
 }
 
 /// Append one frame line (with its newline) to `out`.
@@ -297,6 +300,7 @@ pub fn encode_frame<F: FrameLike + ?Sized>(out: &mut Vec<u8>, f: &F) -> io::Resu
         code: close.as_ref().map(|c| c.0),
         reason: close.as_ref().map(|c| c.1.as_ref()),
         redacted: f.redacted(),
+        compressed: f.compressed_len(),
     };
     serde_json::to_writer(&mut *out, &rec)?;
     out.push(b'\n');
@@ -434,6 +438,8 @@ struct LineIn<'a> {
     reason: Option<String>,
     #[serde(default)]
     redacted: bool,
+    #[serde(default)]
+    compressed: Option<usize>,
     url: Option<String>,
     #[serde(borrow, default)]
     started: Option<Cow<'a, str>>,
@@ -501,7 +507,7 @@ fn parse_frame(l: LineIn) -> Result<FrameRecord, String> {
         payload,
         close,
         redacted: l.redacted,
-        wire_len: None,
+        wire_len: l.compressed,
     })
 }
 

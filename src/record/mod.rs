@@ -46,6 +46,10 @@ pub trait FrameLike {
     fn close(&self) -> Option<(u16, Cow<'_, str>)>;
     /// True when the payload had a secret replaced by `***`.
     fn redacted(&self) -> bool;
+    /// Payload bytes on the wire when the message crossed it compressed (permessage-deflate).
+    fn compressed_len(&self) -> Option<usize> {
+        None
+    }
 }
 
 impl FrameLike for FrameRecord {
@@ -81,6 +85,9 @@ impl FrameLike for FrameRecord {
     fn redacted(&self) -> bool {
         self.redacted
     }
+    fn compressed_len(&self) -> Option<usize> {
+        self.wire_len
+    }
 }
 
 impl<T: FrameLike + ?Sized> FrameLike for &T {
@@ -113,6 +120,9 @@ impl<T: FrameLike + ?Sized> FrameLike for &T {
     }
     fn redacted(&self) -> bool {
         (**self).redacted()
+    }
+    fn compressed_len(&self) -> Option<usize> {
+        (**self).compressed_len()
     }
 }
 
