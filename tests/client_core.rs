@@ -678,7 +678,7 @@ async fn logged_in(server: &RunningServer) -> Client {
 #[tokio::test]
 async fn demo_rejected_then_accepted_login_keeps_the_connection() {
     let server = demo_server(None).await;
-    let mut c = Client::start(login_spec(&server, "wrong"));
+    let mut c = Client::start(login_spec(&server, "not-it"));
     let rejected = c
         .until("rejection", |e| {
             matches!(
@@ -731,7 +731,7 @@ async fn demo_rejected_then_accepted_login_keeps_the_connection() {
                 Direction::ClientToServer,
                 "admin:***".into(),
                 true,
-                "admin:wrong".len()
+                "admin:not-it".len()
             ),
             (
                 Direction::ServerToClient,
@@ -754,7 +754,7 @@ async fn demo_rejected_then_accepted_login_keeps_the_connection() {
         ]
     );
     let everything = format!("{:?}", c.events());
-    assert!(!everything.contains(PASSWORD) && !everything.contains("wrong\""));
+    assert!(!everything.contains(PASSWORD) && !everything.contains("not-it"));
 }
 
 #[tokio::test]

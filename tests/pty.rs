@@ -283,7 +283,7 @@ fn the_ui_logs_in_to_the_seeds_python_server_and_chats() {
         &[("WSDECK_PASSWORD", "")],
     );
     sc.wait_for("Password");
-    sc.type_text("wrong");
+    sc.type_text("not-it");
     sc.send(b"\r");
     sc.wait_for("sorry, the username or password is wrong");
     // Still connected; the password field was cleared and focused: type the right one.

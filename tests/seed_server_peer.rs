@@ -215,7 +215,7 @@ fn pipe_reports_the_seed_servers_rejection() {
         return;
     }
     let seed = spawn_seed_server("admin", "123456");
-    let (status, out, err) = pipe(&seed.url(), "wrong", "hello\n");
+    let (status, out, err) = pipe(&seed.url(), "not-it", "hello\n");
     assert!(!status.success());
     assert_eq!(err, format!("wsdeck: login rejected: {FAIL_REPLY}\n"));
     assert_eq!(out, format!("{FAIL_REPLY}\n"));

@@ -186,6 +186,9 @@ pub struct App {
     utc_offset: i32,
     /// Clickable regions of the last draw, in screen cells.
     hits: Vec<(Rect, Hit)>,
+    /// The screen's redaction policy for the current session: every event is masked with
+    /// it as it comes in (`route.rs`).
+    masker: crate::record::redact::Masker,
 }
 
 impl App {
@@ -225,6 +228,7 @@ impl App {
             view: View::Chat,
             utc_offset,
             hits: Vec::new(),
+            masker: Default::default(),
         };
         if let Some(b) = banner {
             app.chat.history.push_note(None, NoteLevel::Info, &b);
@@ -325,9 +329,13 @@ impl App {
     pub fn handshake(&self) -> Option<&HandshakeInfo> {
         self.session.handshake()
     }
-    /// The URL of the current (or last) session, else the one in the form.
-    pub fn url(&self) -> &str {
-        self.session.url().unwrap_or(self.login.url())
+    /// The URL of the current (or last) session, else the one in the form; its password
+    /// shown as `***`.
+    pub fn url(&self) -> std::borrow::Cow<'_, str> {
+        match self.session.url() {
+            Some(u) => u.into(),
+            None => crate::record::redact_url(self.login.url()),
+        }
     }
     pub fn insecure(&self) -> bool {
         self.template.insecure

@@ -283,7 +283,7 @@ impl App {
         for (i, p) in self.profiles.saved.iter().enumerate() {
             items.push(Item {
                 label: format!("connect @{}", crate::text::sanitize_line(&p.name)),
-                detail: crate::text::sanitize_line(&p.url),
+                detail: crate::text::sanitize_line(&crate::record::redact_url(&p.url)),
                 key: None,
                 action: Action::ConnectProfile(i),
             });

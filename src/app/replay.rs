@@ -42,7 +42,7 @@ impl App {
             crate::record::FrameLog::with_limits(max_frames, max_bytes),
         );
         app.view = View::Monitor;
-        app.session.replaying(&url);
+        app.session.replaying(&app.masker.url(&url));
         if !url.is_empty() {
             app.chat.history.set_peer(&host_of(&url));
         }

@@ -4,6 +4,8 @@
 
 use crate::model::{FrameRecord, NetCommand, NetErrorKind, NetEvent, Opcode};
 
+use crate::record::redact::Masker;
+
 use super::action::Refused;
 use super::login::Invalid;
 use super::session::Effect;
@@ -36,15 +38,21 @@ impl App {
                 return Vec::new();
             }
         };
-        if self.session.awaits_login_at(&spec.url, spec.auth) {
+        let shown_url = Masker::for_spec(&spec).url(&spec.url).into_owned();
+        if self.session.awaits_login_at(&shown_url, spec.auth) {
+            // The new password is masked too (the old ones stay masked).
+            let rules = &self.template.login;
+            self.masker
+                .add_login(rules, spec.auth, &spec.user, spec.password.expose());
             self.session.retry_login(&spec.user);
             return vec![Command::Net(NetCommand::Login {
                 user: spec.user,
                 password: spec.password,
             })];
         }
+        self.masker = Masker::for_spec(&spec);
         self.chat.history.set_peer(&host_of(&spec.url));
-        let fx = self.session.start(&spec.url, &spec.user, spec.auth);
+        let fx = self.session.start(&shown_url, &spec.user, spec.auth);
         self.apply_effects(fx);
         let mut cmds = Vec::new();
         // A picked profile's `record` file, unless something is recorded already (a
@@ -65,7 +73,14 @@ impl App {
         vec![Command::Net(NetCommand::CancelReconnect)]
     }
 
-    pub(super) fn on_net(&mut self, ev: NetEvent) {
+    /// A network event in. This is the screen's boundary: the event is masked first
+    /// (`record::redact`), so nothing the app holds or draws carries a secret, whatever
+    /// `--no-redact` says.
+    pub(super) fn on_net(&mut self, mut ev: NetEvent) {
+        if let NetEvent::Frame(f) = ev {
+            return self.on_frame(f);
+        }
+        self.masker.event(&mut ev);
         match ev {
             NetEvent::Handshake(h) => {
                 self.source
@@ -75,7 +90,6 @@ impl App {
                 self.source.log.push_handshake(h.clone());
                 self.session.set_handshake(h);
             }
-            NetEvent::Frame(f) => self.on_frame(f),
             other => {
                 let fx = self.session.on_net(other);
                 self.apply_effects(fx);
@@ -83,29 +97,13 @@ impl App {
         }
     }
 
-    /// A frame into the source's log (our login frame masked), then the chat and the
-    /// session's counts and notes.
-    pub(super) fn on_frame(&mut self, f: FrameRecord) {
-        let is_login_frame = !self.read_only() && self.session.is_login_frame(&f);
-        // Never show a password, even with --no-redact: the monitor (and so a HAR export
-        // from the UI) keeps an unredacted login frame as `***` too; `--record` keeps it as
-        // sent.
-        if is_login_frame && !f.redacted {
-            let (_, shown) = self
-                .template
-                .login
-                .render(self.session.user(), &Default::default());
-            self.log_frame(&FrameRecord {
-                payload: shown.into(),
-                redacted: true,
-                ..f.clone()
-            });
-        } else {
-            self.log_frame(&f);
-        }
+    /// A frame (masked) into the source's log, then the chat and the session's counts and
+    /// notes.
+    pub(super) fn on_frame(&mut self, mut f: FrameRecord) {
+        self.masker.frame(&mut f);
+        self.log_frame(&f);
         let fx = self.session.on_frame(&f);
         if matches!(f.opcode, Opcode::Text | Opcode::Binary) {
-            // The store holds the frame as shown (a login frame masked).
             self.chat.history.push_frame(self.source.log.store());
         }
         self.apply_effects(fx);

@@ -205,14 +205,6 @@ impl Session {
         self.conn = ConnState::Closed { code, reason };
     }
 
-    /// Our own login frame, before the login is judged: masked wherever it is shown.
-    pub fn is_login_frame(&self, f: &FrameRecord) -> bool {
-        f.opcode == Opcode::Text
-            && f.dir == Direction::ClientToServer
-            && self.conn != ConnState::LoggedIn
-            && self.auth == AuthMethod::FirstMessage
-    }
-
     /// Every network event but frames and handshakes (which the app logs first).
     pub fn on_net(&mut self, ev: NetEvent) -> Vec<Effect> {
         match ev {

@@ -33,14 +33,6 @@ const UPGRADE_HEADERS: [&str; 5] = [
     "sec-websocket-key",
 ];
 
-/// Header values shown as `***` unless redaction is off.
-const SECRET_HEADERS: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-];
-
 /// Where the URL points.
 struct Target {
     /// Host as written in the URL (IPv6 in brackets), for messages.
@@ -65,6 +57,10 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
     let limit = spec.connect_timeout;
 
     let proxy = via::choose(spec, target.tls, &target.bare_host)?;
+    if let Some(p) = &proxy {
+        // The environment's proxy is known only now: its password is masked too.
+        out.masker_mut().add_proxy(&p.url);
+    }
     let link: Box<dyn Io> = match &proxy {
         None => {
             let addrs = resolve(&target, deadline, limit).await?;
@@ -113,8 +109,8 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
         conn: 0, // numbered by `out.handshake`
         leg: Leg::Server,
         url: spec.url.clone(),
-        request: parse_head(&cap.sent, spec.no_redact),
-        response: parse_head(&cap.received, spec.no_redact),
+        request: parse_head(&cap.sent),
+        response: parse_head(&cap.received),
         started: Some(started),
         finished: Some(finished),
         proxy: proxy.as_ref().map(|p| p.label.clone()),
@@ -456,23 +452,15 @@ fn subprotocol_error(e: &SubProtocolError, info: &HandshakeInfo) -> String {
     }
 }
 
-/// Parse a captured HTTP head into its start line and headers, redacting secrets.
-fn parse_head(bytes: &[u8], no_redact: bool) -> HttpHead {
+/// Parse a captured HTTP head into its start line and headers (as they were: the event is
+/// masked as it is reported).
+fn parse_head(bytes: &[u8]) -> HttpHead {
     let text = String::from_utf8_lossy(head_bytes(bytes));
     let mut lines = text.split("\r\n");
     let start_line = lines.next().unwrap_or_default().to_string();
     let headers = lines
         .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| {
-            let name = name.trim().to_string();
-            let secret = SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(&name));
-            let value = if secret && !no_redact {
-                "***".to_string()
-            } else {
-                value.trim().to_string()
-            };
-            (name, value)
-        })
+        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
         .collect();
     HttpHead {
         start_line,
@@ -486,9 +474,19 @@ mod tests {
     use crate::model::Secret;
 
     #[test]
-    fn parse_head_redacts_secrets_unless_told_not_to() {
+    fn captured_heads_are_masked_as_reported_unless_told_not_to() {
         let raw = b"GET /chat HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YTpi\r\ncookie: s=1\r\n\r\n\x81";
-        let head = parse_head(raw, false);
+        let masked = |no_redact: bool| {
+            let mut spec = ConnectSpec::new("ws://h/chat");
+            spec.no_redact = no_redact;
+            let mut h = crate::model::HandshakeInfo {
+                request: parse_head(raw),
+                ..Default::default()
+            };
+            crate::record::redact::Masker::for_files(&spec).handshake(&mut h);
+            h.request
+        };
+        let head = masked(false);
         assert_eq!(head.start_line, "GET /chat HTTP/1.1");
         assert_eq!(
             head.headers,
@@ -498,7 +496,7 @@ mod tests {
                 ("cookie".to_string(), "***".to_string()),
             ]
         );
-        let open = parse_head(raw, true);
+        let open = masked(true);
         assert_eq!(open.headers[1].1, "Basic YTpi");
     }
 

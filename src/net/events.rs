@@ -22,6 +22,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use crate::model::{
     CloseInfo, ConnState, Direction, FrameRecord, HandshakeInfo, NetEvent, Opcode, Origin,
 };
+use crate::record::redact::Masker;
 
 /// Events sent and not yet taken above which the session stops reading.
 pub const MAX_QUEUED_EVENTS: usize = 16 * 1024;
@@ -143,6 +144,8 @@ pub(crate) struct Out {
     next_seq: u64,
     /// The current connection's number (0 before the first upgrade).
     conn: u64,
+    /// The files' redaction policy, applied to every event sent (see `record::redact`).
+    masker: Masker,
 }
 
 impl Out {
@@ -152,13 +155,21 @@ impl Out {
         backlog: Arc<Backlog>,
         first_seq: u64,
         conns_before: u64,
+        masker: Masker,
     ) -> Self {
         Out {
             tx,
             backlog,
             next_seq: first_seq,
             conn: conns_before,
+            masker,
         }
+    }
+
+    /// The policy events are masked with, to add secrets learnt later (a retried login's
+    /// password, the environment's proxy).
+    pub fn masker_mut(&mut self) -> &mut Masker {
+        &mut self.masker
     }
 
     /// An upgrade got its answer: emit its handshake as the next connection's.
@@ -168,9 +179,10 @@ impl Out {
         self.emit(NetEvent::Handshake(info));
     }
 
-    /// Send one event. A receiver that went away is not an error: the session then ends
-    /// through its command channel.
-    pub fn emit(&self, event: NetEvent) {
+    /// Send one event, masked. A receiver that went away is not an error: the session then
+    /// ends through its command channel.
+    pub fn emit(&self, mut event: NetEvent) {
+        self.masker.event(&mut event);
         self.backlog.sent(&event);
         let _ = self.tx.send(event);
     }
@@ -219,19 +231,6 @@ impl Out {
             None => (Bytes::new(), 0),
         };
         self.record(dir, Opcode::Close, len, payload, close, false, None);
-    }
-
-    /// Record a frame whose shown payload differs from what went on the wire.
-    pub fn redacted_text(&mut self, len: usize, shown: String, wire_len: Option<usize>) {
-        self.record(
-            Direction::ClientToServer,
-            Opcode::Text,
-            len,
-            Bytes::from(shown),
-            None,
-            true,
-            wire_len,
-        );
     }
 
     #[allow(clippy::too_many_arguments)] // one private constructor of the record

@@ -51,10 +51,11 @@ pub fn spawn_continuing(spec: ConnectSpec, first_seq: u64) -> SessionHandle {
 pub fn spawn_numbered(spec: ConnectSpec, first_seq: u64, conns_before: u64) -> SessionHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, backlog, ev_rx) = events::channel();
+    let masker = crate::record::redact::Masker::for_files(&spec);
     tokio::spawn(session::run(
         spec,
         cmd_rx,
-        events::Out::new(ev_tx, backlog, first_seq, conns_before),
+        events::Out::new(ev_tx, backlog, first_seq, conns_before, masker),
     ));
     SessionHandle {
         commands: cmd_tx,

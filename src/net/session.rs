@@ -630,21 +630,23 @@ impl<'t> Session<'t> {
     }
 
     fn send_login(&mut self, user: &str, password: &Secret) -> Result<(), Ending> {
-        let (real, shown) = self.t.spec.login.render(user, password);
-        let len = real.len();
+        let spec = &self.t.spec;
+        let (real, _) = spec.login.render(user, password);
+        // A retry's password is new to the masker; the frame is masked as it is reported.
+        let (rules, auth) = (spec.login.clone(), spec.auth);
+        self.t
+            .out
+            .masker_mut()
+            .add_login(&rules, auth, user, password.expose());
         self.phase = Phase::LoggingIn;
         self.t.out.state(ConnState::LoggingIn);
         let text = Utf8Bytes::from(real);
         let payload = Bytes::from(text.clone());
         let (message, wire) = self.compress(Message::Text(text));
         self.write(message)?;
-        if self.t.spec.no_redact || shown.as_bytes() == payload.as_ref() {
-            self.t
-                .out
-                .data_frame(Direction::ClientToServer, Opcode::Text, payload, wire);
-        } else {
-            self.t.out.redacted_text(len, shown, wire);
-        }
+        self.t
+            .out
+            .data_frame(Direction::ClientToServer, Opcode::Text, payload, wire);
         self.login_deadline = Some(Box::pin(sleep(self.t.spec.login.timeout)));
         Ok(())
     }

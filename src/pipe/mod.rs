@@ -35,6 +35,7 @@ use crate::model::{
 use crate::net::{self, clean_line};
 use crate::record::har::{HarOptions, write_har_conns};
 use crate::record::target::open_jsonl;
+use crate::record::redact::Masker;
 use crate::record::{FrameLog, Recorder};
 use crate::spec::{AuthMethod, ConnectSpec, PASSWORD_ENV};
 use output::Printer;
@@ -275,6 +276,9 @@ async fn drive(
     printer: &mut Printer,
     tape: &mut Tape,
 ) -> Result<(), String> {
+    // stderr is the screen: its sentences hide secrets even with --no-redact (which keeps
+    // them in stdout and the files); with redaction on the events come masked already.
+    let screen = spec.no_redact.then(|| Masker::for_spec(&spec));
     let net::SessionHandle {
         commands,
         mut events,
@@ -299,7 +303,12 @@ async fn drive(
                     return Err(p.failure.unwrap_or_else(|| "connection lost".into()));
                 }
                 let mut ended = false;
-                for ev in batch.drain(..) {
+                for mut ev in batch.drain(..) {
+                    if let Some(m) = &screen
+                        && matches!(ev, NetEvent::State(_) | NetEvent::Login(_))
+                    {
+                        m.event(&mut ev);
+                    }
                     match (&mut linger, &ev) {
                         (Some(l), NetEvent::Frame(_)) => l.last_frame = Instant::now(),
                         // Logged in again: the replies to the queued lines are still to come.

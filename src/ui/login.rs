@@ -201,6 +201,9 @@ fn value_spans(app: &App, f: Focus, width: u16) -> (Vec<Span<'static>>, Option<u
     }
     let shown = if f == Focus::Password && !login.revealed() {
         "•".repeat(login.password_chars())
+    } else if f == Focus::Url && !focused {
+        // A password in the URL shows as *** until the field is edited.
+        shown_value(&crate::record::redact_url(input.value()))
     } else {
         shown_value(input.value())
     };

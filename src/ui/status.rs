@@ -42,7 +42,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
     let room = width.saturating_sub(right.len() + 1);
     let bar = Style::new().bg(BAR_BG);
 
-    let url = truncate(&sanitize_line(app.url()), (room / 2).clamp(12, 48));
+    let url = truncate(&sanitize_line(&app.url()), (room / 2).clamp(12, 48));
     let state = truncate(&sanitize_line(&app.conn().label(now)), (room / 2).max(12));
     let color = state_color(app.conn());
     let mut left = Vec::new();

@@ -12,7 +12,7 @@ use crate::text::sanitize_line;
 
 /// What the bar shows of one session.
 pub struct TabInfo<'a> {
-    pub url: &'a str,
+    pub url: std::borrow::Cow<'a, str>,
     pub state: &'a ConnState,
     /// Messages received while the session was not shown.
     pub unread: usize,
@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, tabs: &[TabInfo<'_>], active: usize) 
     let per = (area.width as usize / tabs.len().max(1)).clamp(12, 40);
     for (i, t) in tabs.iter().enumerate() {
         let (mark, color) = short(t.state);
-        let host = crate::app::host_of(t.url);
+        let host = crate::app::host_of(&t.url);
         let mut label = format!(" {} {mark} {}", i + 1, sanitize_line(&host));
         if t.unread > 0 {
             label.push_str(&format!(" ({})", t.unread));

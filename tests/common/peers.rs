@@ -214,6 +214,14 @@ pub fn spawn_py_websockets_speaking(subprotocols: &str) -> PeerServer {
     PeerServer::start(cmd, "py_server.py")
 }
 
+/// A Python `websockets` server written inline by the test (`python3 -c SCRIPT`); it must
+/// print `listening on HOST:PORT`. Call `peers_available()` first.
+pub fn spawn_py_script(script: &str, what: &str) -> PeerServer {
+    let mut cmd = Command::new(python());
+    cmd.arg("-c").arg(script);
+    PeerServer::start(cmd, what)
+}
+
 /// Run `tests/peers/ws_client.js` (a node `ws` client speaking the seed's protocol) against
 /// `url` with these perMessageDeflate options (JSON, or `off`): log in with `login`, send
 /// `count` texts of `size` bytes, each echoed before the next, close. Returns its stdout
