@@ -192,6 +192,8 @@ fn pipe_masks_what_the_server_hands_back_in_stdout_and_files_unless_no_redact() 
     assert_no_secret("the JSONL", &read(&dir.path().join("p.jsonl")));
     assert_no_secret("the HAR", &read(&dir.path().join("p.har")));
 
+    // A fresh directory: recordings are appended to, HAR files never overwritten.
+    let dir = tempfile::tempdir().unwrap();
     let o = pipe(&server, &["--no-redact"], dir.path());
     assert!(o.status.success(), "{:?}: {}", o.status, o.stderr);
     assert!(
