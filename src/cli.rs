@@ -325,6 +325,11 @@ pub struct ProxyArgs {
     /// decrypting (repeatable).
     #[arg(long = "ignore-hosts", value_name = "REGEX")]
     pub ignore_hosts: Vec<String>,
+    /// Hold the messages matching FILTER (the monitor's filter syntax, with dir:client or
+    /// dir:server for the peer that sent it) until they are forwarded, edited or dropped;
+    /// with --no-ui, `held` lines on stdout and steering commands on stdin.
+    #[arg(long, value_name = "FILTER")]
+    pub intercept: Option<String>,
     /// Accept any TLS certificate from wss:// servers.
     #[arg(long)]
     pub insecure: bool,

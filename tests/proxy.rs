@@ -614,3 +614,135 @@ mod steering {
         server.shutdown().await;
     }
 }
+
+/// `--intercept` headless: `held` lines out, steering commands in on stdin, its end releases
+/// what is still held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_intercept_holds_by_filter_and_is_steered_from_stdin() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    if !peers::peers_available() {
+        return;
+    }
+    let server = peers::spawn_seed_server("admin", "123456");
+    let mut proxy =
+        common::proxy::spawn_proxy_piped(&[&server.url(), "--intercept", "dir:client hold"]);
+    let mut stdin = proxy.child.stdin.take().unwrap();
+    let mut say = |line: &str| writeln!(stdin, "{line}").unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(proxy.url()).await.unwrap();
+    async fn text(
+        ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
+    ) -> String {
+        loop {
+            let m = tokio::time::timeout(common::GUARD, ws.next())
+                .await
+                .expect("a message within the guard")
+                .unwrap()
+                .unwrap();
+            if let Message::Text(t) = m {
+                return t.to_string();
+            }
+        }
+    }
+    let held = |p: &mut ProxyProcess, text: &str| -> u64 {
+        let v = p.until(&format!("a held line for {text:?}"), |v| {
+            v["type"] == "held" && v["text"] == text
+        });
+        v["seq"].as_u64().unwrap()
+    };
+    // Stdin lines are carried out in order: once the notice for a marker is out, every
+    // command before it is in force.
+    let mut markers = 0;
+    let mut synced = |p: &mut ProxyProcess, say: &mut dyn FnMut(&str)| {
+        markers += 1;
+        let marker = format!("marker{markers}");
+        say(&marker);
+        let want = format!("unknown command {marker:?}; commands:");
+        p.until("the marker's notice", |v| {
+            v["type"] == "notice" && v["message"].as_str().unwrap_or("").starts_with(&want)
+        });
+    };
+    ws.send(Message::text("admin:123456")).await.unwrap();
+    assert!(
+        text(&mut ws).await.starts_with("congratulation"),
+        "not held"
+    );
+
+    ws.send(Message::text("hold me")).await.unwrap();
+    let seq = held(&mut proxy, "hold me");
+    let line = proxy
+        .seen
+        .iter()
+        .find(|v| v["type"] == "held")
+        .unwrap()
+        .clone();
+    assert_eq!(line["dir"], "c2s");
+    say(&format!("edit {seq} edited by a script"));
+    assert_eq!(
+        text(&mut ws).await,
+        "your submit context: edited by a script"
+    );
+
+    ws.send(Message::text("hold and drop")).await.unwrap();
+    let seq = held(&mut proxy, "hold and drop");
+    say(&format!("drop {seq}"));
+    ws.send(Message::text("plain")).await.unwrap();
+    assert_eq!(text(&mut ws).await, "your submit context: plain");
+    let dropped = proxy.until("the dropped frame", |v| v["origin"] == "dropped");
+    assert_eq!(dropped["text"], "hold and drop");
+
+    ws.send(Message::text("hold three")).await.unwrap();
+    let seq = held(&mut proxy, "hold three");
+    say("forward 999");
+    let notice = proxy.until("a notice", |v| v["type"] == "notice");
+    assert_eq!(notice["message"], "no message 999 is held");
+    say("inject 1 s2c from the script");
+    assert_eq!(text(&mut ws).await, "from the script");
+    say(&format!("forward {seq}"));
+    assert_eq!(text(&mut ws).await, "your submit context: hold three");
+
+    say("intercept off");
+    synced(&mut proxy, &mut say);
+    ws.send(Message::text("hold nothing")).await.unwrap();
+    assert_eq!(text(&mut ws).await, "your submit context: hold nothing");
+    say("intercept /number \\d/");
+    synced(&mut proxy, &mut say);
+    ws.send(Message::text("number 4")).await.unwrap();
+    held(&mut proxy, "number 4");
+    // stdin ends: nothing may stay held.
+    drop(stdin);
+    assert_eq!(text(&mut ws).await, "your submit context: number 4");
+    let notice = proxy.until("the release notice", |v| {
+        v["type"] == "notice" && v["message"].as_str().unwrap().starts_with("stdin ended")
+    });
+    assert!(
+        notice["message"]
+            .as_str()
+            .unwrap()
+            .contains("every held message was forwarded")
+    );
+    ws.close(None).await.unwrap();
+    proxy.until_closed(1);
+}
+
+#[test]
+fn an_intercept_rule_that_does_not_parse_is_refused_with_the_filters_sentence() {
+    let out = common::output_guarded(
+        Command::new(env!("CARGO_BIN_EXE_wsdeck")).args([
+            "proxy",
+            "--no-ui",
+            "--listen",
+            "127.0.0.1:0",
+            "--intercept",
+            "dir:sideways",
+            "ws://127.0.0.1:9",
+        ]),
+        "wsdeck proxy",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("wsdeck: --intercept \"dir:sideways\" is not a filter: unknown direction"),
+        "{err}"
+    );
+}

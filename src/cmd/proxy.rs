@@ -5,9 +5,11 @@
 //! `leg` `client` and `server`) and frame lines (with `conn`, `dir` `c2s`/`s2c`, `origin`
 //! when not as sent, and `fragments` when a message came in several frames), plus
 //! `{"type":"closed"…}`, `{"type":"tunnel"…}`, `{"type":"tunnel_closed"…}`,
-//! `{"type":"refused"…}` and `{"type":"notice"…}` lines. Startup messages go to stderr.
+//! `{"type":"refused"…}` and `{"type":"notice"…}` lines, and with `--intercept` a
+//! `{"type":"held"…}` line per held message (the frame line's fields, `proxy_steer.rs` reads
+//! the commands that steer them from stdin). Startup messages go to stderr.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -19,6 +21,9 @@ use crate::cli::ProxyArgs;
 use crate::model::{CloseInfo, FrameRecord, HandshakeInfo};
 use crate::proxy::{self, ProxyConfig, ProxyEvent, Redaction, TunnelKind};
 use crate::record::{self, Recorder, format_ts, jsonl};
+
+#[path = "proxy_steer.rs"]
+mod steer;
 
 /// Run the proxy until SIGINT/SIGTERM; the exit code.
 pub async fn run(args: ProxyArgs) -> i32 {
@@ -102,6 +107,11 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
             .collect::<anyhow::Result<_>>()?;
         Redaction::new(template, ok, rules)
     };
+    if let Some(filter) = &args.intercept {
+        let rule = proxy::intercept_rule(filter)
+            .map_err(|e| anyhow::anyhow!("--intercept {filter:?} is not a filter: {e}"))?;
+        cfg.intercept = Some(rule);
+    }
     if args.mitm {
         let dir = proxy::ca::default_dir()?;
         cfg.mitm = Some(std::sync::Arc::new(proxy::ca::Ca::load_or_create(&dir)?));
@@ -113,7 +123,11 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let remote = !cfg.listen.ip().is_loopback();
     let mitm = cfg.mitm.clone();
     let upstream = cfg.upstream.clone();
+    let intercepting = cfg.intercept.is_some();
     let mut running = proxy::start(cfg).await?;
+    let control = running.control();
+    // Only with --intercept: stdin steers the held messages (and its end releases them).
+    let mut stdin = intercepting.then(steer::stdin_lines);
     let mut appended = None;
     let mut recorder = match &args.record {
         Some(path) => {
@@ -129,6 +143,7 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
         line: Vec::with_capacity(512),
         redact: !args.no_redact,
         har: args.har.as_ref().map(|_| BTreeMap::new()),
+        held: HashMap::new(),
     };
     eprintln!("listening on {}", running.local_addr());
     if let Some(s) = appended {
@@ -176,6 +191,22 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
                     break Ok(());
                 }
             }
+            line = next_line(&mut stdin) => {
+                let outcome = match line {
+                    Some(line) => steer::apply(&line, &control, &printer.held),
+                    None => {
+                        stdin = None;
+                        steer::release_all(&control);
+                        Err("stdin ended: intercept is off and every held message was forwarded".into())
+                    }
+                };
+                if let Err(message) = outcome {
+                    let ev = ProxyEvent::Notice { conn: 0, message };
+                    if printer.event(&ev, None).is_err() || printer.out.flush().is_err() {
+                        break Ok(());
+                    }
+                }
+            }
             _ = tokio::signal::ctrl_c() => break Ok(()),
             _ = term.recv() => break Ok(()),
         }
@@ -194,6 +225,16 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     result
 }
 
+/// The next steering line from stdin; never, when stdin is not read.
+async fn next_line(
+    stdin: &mut Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
+) -> Option<String> {
+    match stdin {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// What the HAR export keeps of one connection.
 struct HarConn {
     handshake: HandshakeInfo,
@@ -205,6 +246,8 @@ struct Printer<W: Write> {
     line: Vec<u8>,
     redact: bool,
     har: Option<BTreeMap<u64, HarConn>>,
+    /// Held messages: seq → connection.
+    held: HashMap<u64, u64>,
 }
 
 fn close_json(c: &Option<CloseInfo>) -> Value {
@@ -238,6 +281,7 @@ impl<W: Write> Printer<W> {
             }
             ProxyEvent::Frames { conn, frames } => {
                 for f in frames {
+                    self.held.remove(&f.record.seq);
                     jsonl::encode_frame(&mut self.line, &f.record)?;
                     if f.fragments > 1 {
                         // `…}\n` → `…,"fragments":N}\n`
@@ -252,9 +296,15 @@ impl<W: Write> Printer<W> {
                     c.frames.extend(frames.iter().map(|f| f.record.clone()));
                 }
             }
-            ProxyEvent::Held { conn, frame } => self.json(&json!({
-                "type": "held", "conn": conn, "seq": frame.seq, "ts": now,
-            }))?,
+            ProxyEvent::Held { conn, frame } => {
+                self.held.insert(frame.seq, *conn);
+                // The frame line's fields, so a script sees what it is steering.
+                let mut one = Vec::new();
+                jsonl::encode_frame(&mut one, frame)?;
+                let mut v: Value = serde_json::from_slice(&one)?;
+                v["type"] = "held".into();
+                self.json(&v)?
+            }
             ProxyEvent::Closed(c) => self.json(&json!({
                 "type": "closed", "conn": c.conn, "ts": now,
                 "client": close_json(&c.client), "server": close_json(&c.server),

@@ -21,7 +21,7 @@ mod forward;
 mod frame;
 mod http;
 mod relay;
-mod rules;
+pub mod rules;
 mod upstream;
 
 use std::collections::HashMap;
@@ -42,7 +42,7 @@ use http::Request;
 use relay::{BoxIo, PumpCmd, RelayShared};
 use upstream::{Target, UpstreamError};
 
-pub use rules::{InterceptRule, Redaction};
+pub use rules::{InterceptRule, Redaction, intercept_rule};
 
 /// Default `--max-connections` of the proxy.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;

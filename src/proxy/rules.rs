@@ -10,6 +10,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::model::{Direction, FrameRecord};
+use crate::monitor::filter::{Filter, FilterError};
 use crate::record::REDACTED;
 
 /// The proxy's redaction policy.
@@ -160,8 +161,23 @@ fn mask_matches(re: &Regex, text: &str) -> Option<String> {
 }
 
 /// Which messages intercept holds: any predicate over the frame as it would be logged
-/// (the UI builds it from the monitor's filter plus a direction).
+/// ([`intercept_rule`] builds one from the monitor's filter syntax).
 pub type InterceptRule = Arc<dyn Fn(&FrameRecord) -> bool + Send + Sync>;
+
+/// The intercept rule of a filter in the monitor's syntax (`crate::monitor::filter`): text,
+/// `"quoted text"`, `/regex/`, `re:…` and `op:…` terms, all of which must match, plus the
+/// direction by the peer that sent the message: `dir:client` (also `dir:c2s`, `dir:out`) for
+/// client→server, `dir:server` (`dir:s2c`, `dir:in`) for server→client. It is matched against
+/// each text or binary message as it is logged: whole, inflated, a login's password already
+/// `***`. Control frames are never held, so `op:ping` holds nothing. The empty filter holds
+/// every message. `--intercept FILTER` and the UI's rule line both compile through here; the
+/// error is one line for the status bar.
+pub fn intercept_rule(filter: &str) -> Result<InterceptRule, FilterError> {
+    let f = Filter::parse(filter)?;
+    Ok(Arc::new(move |rec: &FrameRecord| {
+        f.matches(rec.dir, rec.opcode, &rec.payload)
+    }))
+}
 
 #[cfg(test)]
 mod tests {
@@ -198,6 +214,43 @@ mod tests {
         );
         assert_eq!(policy("{user} only", &[]).apply(c2s, "x only", true), None);
         assert!(Redaction::off().apply(c2s, "admin:123456", true).is_none());
+    }
+
+    #[test]
+    fn intercept_rules_use_the_filter_syntax_with_the_sending_peer() {
+        use crate::model::{Opcode, Origin};
+        let rec = |dir, opcode, text: &str| FrameRecord {
+            seq: 1,
+            conn: 1,
+            at: std::time::SystemTime::UNIX_EPOCH,
+            dir,
+            origin: Origin::Wire,
+            opcode,
+            len: text.len(),
+            payload: bytes::Bytes::from(text.to_string()),
+            close: None,
+            redacted: false,
+            wire_len: None,
+        };
+        let (c2s, s2c) = (Direction::ClientToServer, Direction::ServerToClient);
+        let rule = intercept_rule("dir:client order /id=\\d+/").unwrap();
+        assert!(rule(&rec(c2s, Opcode::Text, "new Order id=42")));
+        assert!(
+            !rule(&rec(s2c, Opcode::Text, "new order id=42")),
+            "the server sent it"
+        );
+        assert!(!rule(&rec(c2s, Opcode::Text, "order id=x")));
+        let rule = intercept_rule("dir:s2c op:binary").unwrap();
+        assert!(rule(&rec(s2c, Opcode::Binary, "")));
+        assert!(!rule(&rec(s2c, Opcode::Text, "")));
+        assert!(intercept_rule("").unwrap()(&rec(
+            c2s,
+            Opcode::Text,
+            "anything"
+        )));
+        let e = intercept_rule("dir:sideways").err().unwrap();
+        assert!(e.message.contains("unknown direction"), "{e}");
+        assert!(intercept_rule("/unclosed").is_err());
     }
 
     #[test]

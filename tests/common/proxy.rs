@@ -24,10 +24,20 @@ pub fn spawn_proxy(args: &[&str]) -> ProxyProcess {
 }
 
 pub fn spawn_proxy_env(args: &[&str], env: &[(&str, &str)]) -> ProxyProcess {
+    spawn(args, env, Stdio::null())
+}
+
+/// [`spawn_proxy`] with stdin a pipe (take it from `child.stdin`): for `--intercept`, whose
+/// steering commands come from stdin.
+pub fn spawn_proxy_piped(args: &[&str]) -> ProxyProcess {
+    spawn(args, &[], Stdio::piped())
+}
+
+fn spawn(args: &[&str], env: &[(&str, &str)], stdin: Stdio) -> ProxyProcess {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsdeck"));
     cmd.args(["proxy", "--no-ui", "--listen", "127.0.0.1:0"])
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {

@@ -1,0 +1,160 @@
+//! Headless intercept: `wsdeck proxy --no-ui --intercept FILTER` prints each held message as
+//! a `held` line and takes steering commands on stdin, one per line, so a script (or a person
+//! at the terminal) does what the UI's keys do:
+//!
+//! - `forward SEQ`, `drop SEQ`, `edit SEQ TEXT` (TEXT, to the end of the line, replaces the
+//!   payload), `forward all`;
+//! - `inject CONN c2s|s2c TEXT`: a text message to the server (`c2s`) or the client (`s2c`);
+//! - `intercept FILTER` (a new rule), `intercept off`.
+//!
+//! A command that cannot be carried out is answered with a `notice` line. mitmdump users
+//! expect a headless proxy never to stall traffic for good, so when stdin ends (EOF, or
+//! `< /dev/null`), intercept turns off and every held message is forwarded, said in a
+//! `notice` line.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::model::{Direction, Opcode};
+use crate::proxy::{self, Control, ProxyCommand};
+
+/// Read stdin lines on a thread of their own (a blocking read never holds up the exit);
+/// the channel closes when stdin ends.
+pub(super) fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+const USAGE: &str = "commands: forward SEQ, drop SEQ, edit SEQ TEXT, forward all, \
+                     inject CONN c2s|s2c TEXT, intercept FILTER, intercept off";
+
+/// Carry out one stdin line. `held` maps each held message's seq to its connection. The
+/// error is a sentence for a `notice` line.
+pub(super) fn apply(line: &str, control: &Control, held: &HashMap<u64, u64>) -> Result<(), String> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    let (verb, rest) = split_word(line.trim_start());
+    let held_one = |arg: &str| -> Result<(u64, u64, String), String> {
+        let (seq, rest) = split_word(arg);
+        let seq: u64 = seq
+            .parse()
+            .map_err(|_| format!("{seq:?} is not a message number; {USAGE}"))?;
+        match held.get(&seq) {
+            Some(conn) => Ok((*conn, seq, rest.to_string())),
+            None => Err(format!("no message {seq} is held")),
+        }
+    };
+    let sent = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{what}: its connection is closed"))
+        }
+    };
+    match verb {
+        "" => Ok(()),
+        "forward" | "f" if rest.trim() == "all" => {
+            control.send(ProxyCommand::ForwardAll { conn: None });
+            Ok(())
+        }
+        "forward" | "f" => {
+            let (conn, seq, _) = held_one(rest)?;
+            sent(
+                control.send(ProxyCommand::Forward { conn, seq }),
+                "not forwarded",
+            )
+        }
+        "drop" | "d" => {
+            let (conn, seq, _) = held_one(rest)?;
+            sent(
+                control.send(ProxyCommand::Drop { conn, seq }),
+                "not dropped",
+            )
+        }
+        "edit" | "e" => {
+            let (conn, seq, text) = held_one(rest)?;
+            let payload = Bytes::from(text);
+            sent(
+                control.send(ProxyCommand::Edit { conn, seq, payload }),
+                "not edited",
+            )
+        }
+        "inject" | "i" => {
+            let (conn, rest) = split_word(rest);
+            let (dir, text) = split_word(rest);
+            let conn: u64 = conn
+                .parse()
+                .map_err(|_| format!("{conn:?} is not a connection number; {USAGE}"))?;
+            let dir = match dir {
+                "c2s" | "server" => Direction::ClientToServer,
+                "s2c" | "client" => Direction::ServerToClient,
+                other => {
+                    return Err(format!(
+                        "{other:?} is not a direction: c2s sends to the server, s2c to the client"
+                    ));
+                }
+            };
+            let cmd = ProxyCommand::Inject {
+                conn,
+                dir,
+                opcode: Opcode::Text,
+                payload: Bytes::from(text.to_string()),
+            };
+            if control.send(cmd) {
+                Ok(())
+            } else {
+                Err(format!("nothing was sent: connection {conn} is not open"))
+            }
+        }
+        "intercept" if rest.trim() == "off" => {
+            control.set_intercept(None);
+            Ok(())
+        }
+        "intercept" => {
+            let rule = proxy::intercept_rule(rest)
+                .map_err(|e| format!("the rule was not changed: {e}"))?;
+            control.set_intercept(Some(rule));
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}; {USAGE}")),
+    }
+}
+
+/// stdin ended: nobody is left to steer, so nothing may stay held.
+pub(super) fn release_all(control: &Control) {
+    control.set_intercept(None);
+    control.send(ProxyCommand::ForwardAll { conn: None });
+}
+
+/// The first word and the rest (one space after it taken off).
+fn split_word(s: &str) -> (&str, &str) {
+    match s.split_once(' ') {
+        Some((w, rest)) => (w, rest),
+        None => (s, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_once_and_keep_the_rest_as_typed() {
+        assert_eq!(
+            split_word("edit 12 two  spaces"),
+            ("edit", "12 two  spaces")
+        );
+        assert_eq!(split_word("forward"), ("forward", ""));
+        assert_eq!(split_word(""), ("", ""));
+    }
+}
