@@ -138,7 +138,7 @@ async fn secrets_a_server_hands_back_are_masked_on_screen_and_in_the_files() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn no_redact_keeps_the_recording_clear_but_never_the_screen() {
+async fn no_redact_keeps_the_recording_and_the_har_clear_but_never_the_screen() {
     let Some(server) = hands_back() else { return };
     let local = tokio::task::LocalSet::new();
     let (screens, jsonl, _) = local.run_until(ui_session(&server, true)).await;

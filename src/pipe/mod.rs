@@ -29,14 +29,11 @@ pub use input::SendMode;
 pub use output::RecvMode;
 
 use crate::model::{
-    ConnState, Direction, FrameRecord, HandshakeInfo, LoginOutcome, NetCommand, NetEvent, Opcode,
-    Secret, close_code_name,
+    ConnState, Direction, LoginOutcome, NetCommand, NetEvent, Opcode, Secret, close_code_name,
 };
 use crate::net::{self, clean_line};
-use crate::record::har::{HarOptions, write_har_conns};
-use crate::record::target::open_jsonl;
 use crate::record::redact::Masker;
-use crate::record::{FrameLog, Recorder};
+use crate::record::tape::Tape;
 use crate::spec::{AuthMethod, ConnectSpec, PASSWORD_ENV};
 use output::Printer;
 
@@ -105,7 +102,8 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
              anyone on the way can read and change this session"
         );
     }
-    let mut tape = match Tape::open(record, har, &spec, overwrite) {
+    let har_asked = har.clone();
+    let mut tape = match Recording::open(record, har, overwrite) {
         Ok(t) => t,
         Err(msg) => {
             eprintln!("wsdeck: {msg}");
@@ -116,7 +114,7 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
     let stdin = input::read_stdin(send, frame_size);
     let result = drive(spec, stdin, &mut printer, &mut tape).await;
     let flushed = printer.flush();
-    let taped = tape.finish();
+    let taped = tape.finish(har_asked.as_deref());
     match (result, taped) {
         (Err(reason), _) => {
             eprintln!("wsdeck: {reason}");
@@ -131,99 +129,53 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
     }
 }
 
-/// `--record` and `--har`: what is written as frames pass, and what is kept for the end.
-struct Tape {
-    recorder: Option<Recorder>,
-    /// The first write error (recording stops there).
+/// `--record` and `--har`: the session's [`Tape`], and the first recording error (the
+/// recording stops there; the exit code fails).
+struct Recording {
+    tape: Tape,
     record_error: Option<String>,
-    har: Option<Har>,
 }
 
-struct Har {
-    path: std::path::PathBuf,
-    redact: bool,
-    overwrite: bool,
-    /// Every connection's upgrade and frames (one HAR entry per connection).
-    log: FrameLog,
-}
-
-impl Tape {
+impl Recording {
     fn open(
         record: Option<std::path::PathBuf>,
         har: Option<std::path::PathBuf>,
-        spec: &ConnectSpec,
         overwrite: bool,
-    ) -> Result<Tape, String> {
-        let recorder = match &record {
-            Some(path) => {
-                let (mut r, opened) = open_jsonl(path, overwrite).map_err(|e| format!("{e:#}"))?;
-                if let Some(s) = opened.sentence(path) {
-                    eprintln!("wsdeck: {s}");
-                }
-                r.set_redact(!spec.no_redact);
-                Some(r)
+    ) -> Result<Recording, String> {
+        let mut tape = Tape::default();
+        if let Some(path) = &record {
+            let opened = tape
+                .start(path, None, overwrite)
+                .map_err(|e| format!("{e:#}"))?;
+            if let Some(s) = opened.sentence(path) {
+                eprintln!("wsdeck: {s}");
             }
-            None => None,
-        };
-        let har = har.map(|path| Har {
-            path,
-            redact: !spec.no_redact,
-            overwrite,
-            log: FrameLog::default(),
-        });
-        Ok(Tape {
-            recorder,
+        }
+        if let Some(path) = har {
+            tape.keep_for_har(path, overwrite, None);
+        }
+        Ok(Recording {
+            tape,
             record_error: None,
-            har,
         })
     }
 
-    fn handshake(&mut self, h: &HandshakeInfo) {
-        if let Some(r) = self.recorder.as_mut()
-            && let Err(e) = r.write_handshake(h)
-        {
-            self.failed(e);
-        }
-        if let Some(har) = self.har.as_mut() {
-            har.log.push_handshake(h.clone());
-        }
-    }
-
-    fn frame(&mut self, f: &FrameRecord) {
-        if let Some(r) = self.recorder.as_mut()
-            && let Err(e) = r.write(f)
-        {
-            self.failed(e);
-        }
-        if let Some(har) = self.har.as_mut() {
-            har.log.push(f);
-        }
-    }
-
-    /// A recording write failed: say so now, stop recording, and fail the exit code.
-    fn failed(&mut self, e: io::Error) {
-        if let Some(r) = self.recorder.take() {
-            let msg = format!("recording to {} failed: {e}", r.path().display());
-            eprintln!("wsdeck: {msg} (recording stopped)");
-            self.record_error = Some(msg);
+    /// Record a batch of events; a failed write is said now, stops the recording and fails
+    /// the exit code.
+    fn observe(&mut self, events: &[NetEvent]) {
+        if let Err(e) = self.tape.observe(events) {
+            eprintln!("wsdeck: {e} (recording stopped)");
+            self.record_error.get_or_insert(e.to_string());
         }
     }
 
     /// Write the HAR file; report what went wrong with either file.
-    fn finish(&mut self) -> Result<(), String> {
-        if let Some(har) = self.har.take()
-            && har.log.handshakes().next().is_some()
+    fn finish(&mut self, har: Option<&std::path::Path>) -> Result<(), String> {
+        let written = self.tape.finish_har().map_err(|e| format!("{e:#}"))?;
+        if let (Some(w), Some(asked)) = (written, har)
+            && let Some(s) = w.opened.sentence(asked)
         {
-            let opts = HarOptions {
-                redact: har.redact,
-                overwrite: har.overwrite,
-            };
-            let log = &har.log;
-            let written = write_har_conns(&har.path, log.handshakes(), log.store().iter(), opts)
-                .map_err(|e| format!("{e:#}"))?;
-            if let Some(s) = written.opened.sentence(&har.path) {
-                eprintln!("wsdeck: {s}");
-            }
+            eprintln!("wsdeck: {s}");
         }
         match self.record_error.take() {
             Some(e) => Err(e),
@@ -274,7 +226,7 @@ async fn drive(
     spec: ConnectSpec,
     mut lines: mpsc::Receiver<input::Input>,
     printer: &mut Printer,
-    tape: &mut Tape,
+    tape: &mut Recording,
 ) -> Result<(), String> {
     // stderr is the screen: its sentences hide secrets even with --no-redact (which keeps
     // them in stdout and the files); with redaction on the events come masked already.
@@ -303,6 +255,7 @@ async fn drive(
                     return Err(p.failure.unwrap_or_else(|| "connection lost".into()));
                 }
                 let mut ended = false;
+                tape.observe(&batch);
                 for mut ev in batch.drain(..) {
                     if let Some(m) = &screen
                         && matches!(ev, NetEvent::State(_) | NetEvent::Login(_))
@@ -318,7 +271,7 @@ async fn drive(
                         }
                         _ => {}
                     }
-                    ended |= handle_event(ev, printer, tape, &mut p, &commands);
+                    ended |= handle_event(ev, printer, &mut p, &commands);
                 }
                 if events.is_empty() {
                     printer.flush();
@@ -387,14 +340,11 @@ fn close_normal() -> NetCommand {
 fn handle_event(
     ev: NetEvent,
     printer: &mut Printer,
-    tape: &mut Tape,
     p: &mut Progress,
     commands: &mpsc::UnboundedSender<NetCommand>,
 ) -> bool {
     match ev {
-        NetEvent::Handshake(h) => tape.handshake(&h),
         NetEvent::Frame(f) => {
-            tape.frame(&f);
             if f.dir == Direction::ServerToClient && f.opcode == Opcode::Close {
                 p.server_closed = true;
             }

@@ -12,6 +12,7 @@ pub mod log;
 pub mod redact;
 pub mod stats;
 pub mod store;
+pub mod tape;
 pub mod target;
 
 use std::borrow::Cow;

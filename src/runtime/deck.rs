@@ -40,9 +40,18 @@ pub struct Deck {
 impl Deck {
     /// One session over `app`, the commands its start asked for already executed.
     pub fn new(app: App, initial: Vec<Command>, mut opts: RunOptions) -> Deck {
-        let mut first = Tab::new(app, opts.no_redact);
+        let mut first = Tab::new(app);
         if let Some(path) = &opts.record {
             first.start_recording(path, opts.overwrite);
+        }
+        // `--har` is written from what the screen holds (masked), unless --no-redact wants
+        // it clear: then the recorder keeps the frames as reported until the end.
+        if let Some(path) = &opts.har
+            && opts.no_redact
+        {
+            first
+                .tape
+                .keep_for_har(path.clone(), opts.overwrite, opts.frame_limits);
         }
         let started = Instant::now();
         let player = opts.script.take().map(crate::script::Player::new);
@@ -158,7 +167,7 @@ impl Deck {
         if let Some((frames, bytes)) = self.opts.frame_limits {
             app.set_frame_limits(frames, bytes);
         }
-        let mut tab = Tab::new(app, self.opts.no_redact);
+        let mut tab = Tab::new(app);
         if let Some((w, h)) = self.tabs[self.active].size {
             tab.resize(w, h);
         }
@@ -273,7 +282,10 @@ impl Deck {
             });
         }
         if let Some(path) = &self.opts.har {
-            let (written, _) = self.tabs[0].export_har(path, self.opts.overwrite)?;
+            let written = match self.tabs[0].tape.finish_har()? {
+                Some(w) => w,
+                None => self.tabs[0].export_har(path, self.opts.overwrite)?.0,
+            };
             if let Some(s) = written.opened.sentence(path)
                 && let Ok(mut notes) = self.opts.exit_notes.lock()
             {

@@ -7,7 +7,6 @@
 
 mod deck;
 mod tab;
-pub mod tap;
 
 use std::io;
 use std::task::Poll;

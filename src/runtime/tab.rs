@@ -4,7 +4,6 @@ use std::path::Path;
 
 use tokio::time::Instant;
 
-use super::tap::Tap;
 use crate::app::monitor::View;
 use crate::app::{App, Command, Event, NoteLevel};
 use crate::model::{ConnState, Direction, NetCommand, NetEvent, Opcode};
@@ -20,7 +19,8 @@ pub enum Flow {
 pub struct Tab {
     pub app: App,
     pub(crate) session: Option<SessionHandle>,
-    tap: Tap,
+    /// The session's recording (and with `--har --no-redact`, the frames for the HAR).
+    pub(crate) tape: crate::record::tape::Tape,
     /// Messages received while another tab was shown.
     pub unread: usize,
     /// Last terminal size, for tabs opened later.
@@ -38,11 +38,11 @@ pub struct Tab {
 }
 
 impl Tab {
-    pub fn new(app: App, no_redact: bool) -> Tab {
+    pub fn new(app: App) -> Tab {
         Tab {
             app,
             session: None,
-            tap: Tap::new(no_redact),
+            tape: Default::default(),
             unread: 0,
             size: None,
             view_cache: crate::ui::ViewCache::default(),
@@ -86,7 +86,7 @@ impl Tab {
     /// Record to `path` from now on: appended to a recording already there, unless
     /// `overwrite`; a notice says which.
     pub fn start_recording(&mut self, path: &Path, overwrite: bool) {
-        let answer = match self.tap.start(path, self.app.handshake(), overwrite) {
+        let answer = match self.tape.start(path, self.app.handshake(), overwrite) {
             Ok(opened) => {
                 if let Some(s) = opened.sentence(path) {
                     let _ = self.update(Event::Notice(NoteLevel::Warn, s));
@@ -104,7 +104,13 @@ impl Tab {
     /// A batch of network events (drained).
     pub fn on_net(&mut self, batch: &mut Vec<NetEvent>, active: bool) -> Flow {
         let ended = batch.is_empty() || matches!(batch.last(), Some(NetEvent::Ended));
-        if let Err(e) = self.tap.observe(batch) {
+        if let Err(e) = self.tape.observe(batch) {
+            let e = format!(
+                "recording to {} stopped: {}; frames from now on are not recorded (r in the \
+                 monitor starts a new recording)",
+                e.path.display(),
+                e.source
+            );
             let _ = self.update(Event::RecordingFailed(e.clone()));
             self.record_error = Some(e);
         }
@@ -150,7 +156,7 @@ impl Tab {
             // `/record on FILE` and `r` never replace a file: they append to it.
             Command::Record(Some(path)) => self.start_recording(&path, false),
             Command::Record(None) => {
-                self.tap.stop();
+                self.tape.stop();
                 let _ = self.update(Event::Recording(None));
             }
             Command::ExportHar(path) => {
@@ -200,7 +206,8 @@ impl Tab {
         overwrite: bool,
     ) -> anyhow::Result<(crate::record::har::Written, usize)> {
         let opts = crate::record::har::HarOptions {
-            redact: !self.tap.no_redact,
+            // The app's log holds what the screen shows: masked already.
+            redact: false,
             overwrite,
         };
         let log = &self.app.source().log;
@@ -229,7 +236,7 @@ impl Tab {
             return;
         };
         while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, s.events.recv()).await {
-            let _ = self.tap.observe(std::slice::from_ref(&ev));
+            let _ = self.tape.observe(std::slice::from_ref(&ev));
             let ended = matches!(ev, NetEvent::Ended);
             let _ = self.app.update(Event::Net(ev));
             if ended {
