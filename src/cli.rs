@@ -36,9 +36,10 @@ pub enum Command {
     /// Print the argon2 hash of a password for `serve --users-file` (the password is read
     /// from a no-echo prompt, or from stdin when it is not a terminal; never from arguments).
     HashPassword(HashPasswordArgs),
-    /// Open a recorded session (--record FILE.jsonl) read-only in the monitor and chat.
+    /// Open a recorded session (--record FILE.jsonl, or a HAR file from wsdeck or Chrome)
+    /// read-only in the monitor and chat.
     Replay {
-        /// The JSONL recording.
+        /// The JSONL recording or HAR file.
         file: std::path::PathBuf,
         #[command(flatten)]
         keep: KeepArgs,

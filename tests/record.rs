@@ -624,9 +624,10 @@ fn secrets_never_reach_the_files() {
         &har_path,
         &handshake(),
         session(),
+        // The same file again: replaced on request (by default it would be kept).
         HarOptions {
             redact: false,
-            ..HarOptions::default()
+            overwrite: true,
         },
     )
     .unwrap();

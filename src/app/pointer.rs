@@ -97,6 +97,11 @@ impl App {
 
     /// Move focus to the next/previous relevant field; `wrap` lets it cycle around.
     pub(super) fn move_focus(&mut self, forward: bool, wrap: bool) {
+        // A replay's login pane shows the recording: no field to go to.
+        if self.read_only() {
+            self.focus = Focus::Input;
+            return;
+        }
         let order = Focus::ORDER;
         let n = order.len();
         let mut i = order.iter().position(|f| *f == self.focus).unwrap_or(0);

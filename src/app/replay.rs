@@ -42,6 +42,8 @@ impl App {
             crate::record::FrameLog::with_limits(max_frames, max_bytes),
         );
         app.view = View::Monitor;
+        // The login pane shows the recording, with nothing to type into.
+        app.focus = super::Focus::Input;
         app.session.replaying(&app.masker.url(&url));
         if !url.is_empty() {
             app.chat.history.set_peer(&host_of(&url));

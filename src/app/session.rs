@@ -191,8 +191,11 @@ impl Session {
     }
 
     /// An upgrade exchange of this session (one per connection).
+    /// A connection's upgrade: the closes that follow are that connection's (the first one
+    /// closes it, the second confirms), whatever an earlier connection's did.
     pub fn set_handshake(&mut self, h: HandshakeInfo) {
         self.handshake = Some(h);
+        self.close_noted = false;
     }
 
     /// A recording of a session with `url` is shown (replay).

@@ -7,6 +7,7 @@
 //! export straight from its store without copying payloads.
 
 pub mod har;
+pub mod har_read;
 pub mod jsonl;
 pub mod log;
 pub mod redact;
@@ -24,6 +25,16 @@ use time::format_description::well_known::Rfc3339;
 use crate::model::{Direction, FrameRecord, Opcode, Origin};
 
 pub use jsonl::{Recorder, Recording};
+
+/// Read a recording for replay: a HAR file (wsdeck's or Chrome's, see [`har_read`]) or JSON
+/// lines.
+pub fn read_any(path: &std::path::Path) -> anyhow::Result<Recording> {
+    if har_read::is_har(path) {
+        har_read::read(path)
+    } else {
+        jsonl::read(path)
+    }
+}
 pub use log::FrameLog;
 pub use redact::{REDACTED, redact_handshake, redact_headers, redact_url};
 pub use store::{FrameStore, FrameView};

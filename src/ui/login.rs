@@ -65,16 +65,23 @@ fn fields(app: &App) -> Vec<Focus> {
 
 pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool, fb: &mut Feedback) {
     let focused = app.focus().is_login();
+    let title = if app.replay_file().is_some() {
+        " Recording "
+    } else {
+        " Login "
+    };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(theme::border(focused))
-        .title(Span::styled(" Login ", theme::title(focused)));
+        .title(Span::styled(title, theme::title(focused)));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width == 0 || inner.height == 0 {
         return;
     }
-    let mut items = if wide {
+    let mut items = if let Some(file) = app.replay_file() {
+        recording_items(app, file, inner.width)
+    } else if wide {
         wide_items(app, inner.width)
     } else {
         compact_items(app, inner.width)
@@ -419,6 +426,107 @@ fn wide_items(app: &App, width: u16) -> Vec<Item> {
         items.push(Item::spacer());
         items.extend(errors);
     }
+    items
+}
+
+/// A replay's pane: what the recording holds (file, server, connections, frames, the time it
+/// spans, the login frame as recorded), no fields: nothing here can be typed or sent.
+fn recording_items(app: &App, file: &str, width: u16) -> Vec<Item> {
+    let log = &app.source().log;
+    let store = log.store();
+    // Beside its name when it fits, else below it; long values wrap.
+    let beside = width >= 40;
+    let value_w = if beside {
+        width.saturating_sub(13)
+    } else {
+        width.saturating_sub(2)
+    }
+    .max(1);
+    let row = |name: &str, value: String| -> Vec<Item> {
+        let value = sanitize_line(&value);
+        let parts: Vec<String> = wrap(&value, value_w as usize)
+            .into_iter()
+            .map(|r| value[r].to_string())
+            .collect();
+        let mut out = Vec::new();
+        if beside {
+            for (i, p) in parts.into_iter().enumerate() {
+                let label = if i == 0 { name } else { "" };
+                out.push(Item::line(Line::from(vec![
+                    Span::styled(format!(" {label:<11} "), theme::bold()),
+                    Span::raw(p),
+                ])));
+            }
+        } else {
+            out.push(Item::line(Line::from(Span::styled(
+                format!(" {name}"),
+                theme::bold(),
+            ))));
+            out.extend(
+                parts
+                    .into_iter()
+                    .map(|p| Item::line(Line::from(format!("  {p}")))),
+            );
+        }
+        out
+    };
+    let url = log
+        .handshakes()
+        .next()
+        .map(|h| crate::record::redact_url(&h.url).into_owned())
+        .unwrap_or_else(|| "(no handshake recorded)".into());
+    let conns = log
+        .handshakes()
+        .filter(|h| h.leg == crate::model::Leg::Server)
+        .count();
+    let (mut up, mut down) = (0usize, 0usize);
+    for v in store.iter() {
+        match v.dir {
+            crate::model::Direction::ClientToServer => up += 1,
+            crate::model::Direction::ServerToClient => down += 1,
+        }
+    }
+    let mut items: Vec<Item> = [
+        row("File", file.to_string()),
+        row("Server", url),
+        row("Connections", conns.to_string()),
+        row(
+            "Frames",
+            if store.is_empty() {
+                "none: the recording holds no frames".into()
+            } else {
+                format!("{} (↑ {up} sent, ↓ {down} received)", store.len())
+            },
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let (Some(first), Some(last)) = (store.get(0), store.last()) {
+        let off = app.utc_offset();
+        items.extend(row(
+            "Recorded",
+            format!(
+                "{} – {}",
+                crate::fmt::clock(first.at, off),
+                crate::fmt::clock(last.at, off)
+            ),
+        ));
+    }
+    if let Some(login) = store
+        .iter()
+        .find(|v| v.redacted && v.dir == crate::model::Direction::ClientToServer)
+    {
+        items.extend(row(
+            "Login",
+            format!("#{} {}", login.seq, login.text().unwrap_or("(binary)")),
+        ));
+    }
+    items.push(Item::spacer());
+    items.push(Item::line(Line::from(Span::styled(
+        " read-only: nothing is sent",
+        theme::dim(),
+    ))));
     items
 }
 

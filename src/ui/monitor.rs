@@ -416,6 +416,8 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
             "No frame matches the filter. / edits it, Esc clears it."
         } else if m.paused() {
             "Paused before the first frame. Space resumes."
+        } else if app.replay_file().is_some() {
+            "This recording holds no frames (nothing was sent or received while it recorded)."
         } else {
             "No frames yet. Every frame both ways appears here as it passes."
         };
