@@ -2,6 +2,7 @@
 //! reads it, `--no-proxy`) and with which certificates trusted (`--cacert`, `--cert`,
 //! `--key`). Plain data and parsing; the network code in `net` acts on it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -207,23 +208,28 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A URL with the password of its `user:pass@` replaced by `***` (for messages about URLs
-/// that did not parse).
-pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((s, r)) => (format!("{s}://"), r),
-        None => (String::new(), url),
+/// A URL with the password of its `user:pass@` replaced by `***` (the crate's one URL
+/// redaction: proxy URLs, server URLs, URLs that did not parse). The scheme is optional (a
+/// proxy given as `user:pass@host:port`); the last `@` of the authority ends the user info.
+/// URLs without a password come back borrowed and unchanged.
+pub fn redact_url(url: &str) -> Cow<'_, str> {
+    let auth_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[auth_start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let Some(at) = authority.rfind('@') else {
+        return Cow::Borrowed(url);
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            let pass = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}{user}{pass}@{host}{tail}")
-        }
-        None => url.to_string(),
+    let Some(colon) = authority[..at].find(':') else {
+        return Cow::Borrowed(url);
+    };
+    if &authority[colon + 1..at] == "***" {
+        return Cow::Borrowed(url);
     }
+    let mut out = String::with_capacity(url.len());
+    out.push_str(&url[..auth_start + colon + 1]);
+    out.push_str("***");
+    out.push_str(&url[auth_start + at..]);
+    Cow::Owned(out)
 }
 
 /// Where the environment's proxy for a connection came from, and the proxy itself.

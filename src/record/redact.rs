@@ -342,34 +342,7 @@ fn url_password(url: &str) -> Option<&str> {
     (!pass.is_empty()).then_some(pass)
 }
 
-/// Replace the password of a URL's user info (`ws://user:secret@host/`) with `***`.
-/// URLs without one come back borrowed and unchanged.
-pub fn redact_url(url: &str) -> Cow<'_, str> {
-    let Some(scheme_end) = url.find("://") else {
-        return Cow::Borrowed(url);
-    };
-    let auth_start = scheme_end + 3;
-    let rest = &url[auth_start..];
-    let auth_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..auth_len];
-    let Some(at) = authority.rfind('@') else {
-        return Cow::Borrowed(url);
-    };
-    let userinfo = &authority[..at];
-    let Some(colon) = userinfo.find(':') else {
-        return Cow::Borrowed(url);
-    };
-    if &userinfo[colon + 1..] == REDACTED {
-        return Cow::Borrowed(url);
-    }
-    let pass_start = auth_start + colon + 1;
-    let pass_end = auth_start + at;
-    let mut out = String::with_capacity(url.len());
-    out.push_str(&url[..pass_start]);
-    out.push_str(REDACTED);
-    out.push_str(&url[pass_end..]);
-    Cow::Owned(out)
-}
+pub use crate::reach::redact_url;
 
 /// Redact both heads' credential headers and the URL's password.
 pub fn redact_handshake(h: &mut HandshakeInfo) {
