@@ -24,7 +24,7 @@ use super::handshake::{self, Failure, Policy};
 use super::room::{Budget, Kill, Killed, SLOW_REASON};
 use super::tls;
 use super::{AbortOnDrop, LOGIN_FAIL_REPLY, LOGIN_OK_REPLY, LiveGuard, Shared, auth};
-use crate::wire::deflate::{Deflater, InflateError};
+use crate::wire::deflate::Deflater;
 
 type Ws = handshake::Ws;
 type Sink = SplitSink<Ws, Message>;
@@ -430,21 +430,10 @@ fn login_delay(base: Duration, failures: u32) -> Duration {
     base.saturating_mul(1u32 << (failures - 2).min(6))
 }
 
-/// The Close code that answers a read error, or `None` when the connection is simply gone.
+/// The Close code that answers a read error, or `None` when the connection is simply gone
+/// ([`crate::wire::close_for_read_error`], as tungstenite's code).
 fn close_code_for(e: &WsError) -> Option<(CloseCode, &'static str)> {
-    match e {
-        WsError::Io(io) => match InflateError::from_io(io)? {
-            InflateError::TooBig { .. } => Some((CloseCode::Size, "message too big")),
-            InflateError::Corrupt => Some((CloseCode::Invalid, "invalid compressed data")),
-        },
-        WsError::Capacity(_) => Some((CloseCode::Size, "message too big")),
-        WsError::Utf8(_) => Some((CloseCode::Invalid, "invalid UTF-8 in text message")),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
-        WsError::Protocol(_) | WsError::AttackAttempt => {
-            Some((CloseCode::Protocol, "protocol error"))
-        }
-        _ => None,
-    }
+    crate::wire::close_for_read_error(e).map(|(code, reason)| (CloseCode::from(code), reason))
 }
 
 /// Log form of a read error that never includes payload bytes (tungstenite's UTF-8 error

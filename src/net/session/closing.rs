@@ -201,12 +201,12 @@ pub(super) fn close_info(f: CloseFrame) -> CloseInfo {
 
 /// A read failure: what the user is told and which close code (if any) we answer with.
 pub(super) fn read_error(e: WsError) -> Ending {
-    let (kind, message, close) = match e {
+    let close = crate::wire::close_for_read_error(&e);
+    let (kind, message) = match e {
         WsError::Utf8(_) => (
             NetErrorKind::Protocol,
             "protocol error: a text message was not valid UTF-8 (closing with 1007 Invalid Payload Data)"
                 .to_string(),
-            Some((1007, "invalid UTF-8")),
         ),
         WsError::Capacity(c) => (
             NetErrorKind::Protocol,
@@ -214,17 +214,14 @@ pub(super) fn read_error(e: WsError) -> Ending {
                 "protocol error: {c}; --max-message raises the limit (closing with 1009 Message \
                  Too Big)"
             ),
-            Some((1009, "message too big")),
         ),
         WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => (
             NetErrorKind::Io,
             "connection lost: the server closed the connection without a Close frame".to_string(),
-            None,
         ),
         WsError::Protocol(p) => (
             NetErrorKind::Protocol,
             format!("protocol error: {p} (closing with 1002 Protocol Error)"),
-            Some((1002, "protocol error")),
         ),
         WsError::Io(e) if InflateError::from_io(&e).is_some() => match InflateError::from_io(&e) {
             Some(InflateError::TooBig { limit }) => (
@@ -234,23 +231,20 @@ pub(super) fn read_error(e: WsError) -> Ending {
                      (--max-message raises it); closing with 1009 Message Too Big",
                     crate::fmt::human_size(*limit)
                 ),
-                Some((1009, "message too big")),
             ),
             _ => (
                 NetErrorKind::Protocol,
                 "the server sent a compressed message that is not valid DEFLATE data; closing \
                  with 1007 Invalid Payload Data"
                     .to_string(),
-                Some((1007, "invalid compressed data")),
             ),
         },
-        WsError::Io(e) => (NetErrorKind::Io, format!("connection lost: {e}"), None),
+        WsError::Io(e) => (NetErrorKind::Io, format!("connection lost: {e}")),
         WsError::ConnectionClosed | WsError::AlreadyClosed => (
             NetErrorKind::Io,
             "connection lost: the connection closed".to_string(),
-            None,
         ),
-        other => (NetErrorKind::Protocol, format!("protocol error: {other}"), None),
+        other => (NetErrorKind::Protocol, format!("protocol error: {other}")),
     };
     Ending::Fail {
         error: NetError::new(kind, clean_line(&message)),
