@@ -114,7 +114,8 @@ pub struct ConnectArgs {
     /// Connect directly, whatever the proxy environment variables or the profile say.
     #[arg(long)]
     pub no_proxy: bool,
-    /// Show passwords and Authorization/Cookie values instead of ***.
+    /// Write passwords and Authorization/Cookie values in clear to recordings and exports
+    /// (instead of ***); the screen always shows ***.
     #[arg(long)]
     pub no_redact: bool,
     /// Config file with profiles [default: ~/.config/wsdeck/config.toml].
@@ -346,7 +347,8 @@ pub struct ProxyArgs {
     /// has any, else the whole match); repeatable.
     #[arg(long = "redact", value_name = "REGEX")]
     pub redact: Vec<String>,
-    /// Show passwords and Authorization/Cookie values instead of ***.
+    /// Write passwords and Authorization/Cookie values in clear to recordings and exports
+    /// (instead of ***); the screen always shows ***.
     #[arg(long)]
     pub no_redact: bool,
     /// Largest message and frame relayed; a bigger one closes its sender with 1009.

@@ -63,6 +63,24 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `1 frame`, `1,234 frames`: a count and its noun, singular for one.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", thousands(n))
+    }
+}
+
+/// A round trip as the monitor and status bar show it: `0.2 ms` under 10 ms, else `12 ms`.
+pub fn rtt(d: std::time::Duration) -> String {
+    if d < std::time::Duration::from_millis(10) {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
 /// `512 B`, `1.5 KiB`, `12.0 MiB`
 pub fn bytes(n: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -16,6 +16,9 @@ pub struct ChatInput {
     pos: Option<usize>,
     /// What was typed before browsing started; Down past the newest line restores it.
     draft: String,
+    /// The whole line is selected (a refused command): a typed character replaces it, any
+    /// other editing key keeps it.
+    selected: bool,
 }
 
 impl ChatInput {
@@ -32,8 +35,34 @@ impl ChatInput {
         self.pos = None;
     }
 
+    /// Select the whole line (see [`ChatInput::is_selected`]).
+    pub fn select_all(&mut self) {
+        self.selected = !self.input.value().is_empty();
+    }
+
+    /// Whether the line is selected: the next typed character replaces it.
+    pub fn is_selected(&self) -> bool {
+        self.selected
+    }
+
+    /// An editing key in the input: a typed character replaces a selected line.
+    pub fn edit(&mut self, op: EditOp, k: &KeyEvent) -> Option<StateChanged> {
+        if std::mem::take(&mut self.selected)
+            && op == EditOp::Type
+            && matches!(k.code, KeyCode::Char(_))
+        {
+            self.input.reset();
+        }
+        let changed = apply_edit(&mut self.input, op, k);
+        if changed.is_some_and(|c| c.value) {
+            self.edited();
+        }
+        changed
+    }
+
     /// Take the line to send and remember it for recall.
     pub fn take(&mut self) -> String {
+        self.selected = false;
         let line = self.input.value_and_reset();
         if self.recall.last() != Some(&line) {
             self.recall.push(line.clone());
@@ -48,6 +77,7 @@ impl ChatInput {
 
     /// Up: an older sent line. Returns false when there is none.
     pub fn recall_older(&mut self) -> bool {
+        self.selected = false;
         let next = match self.pos {
             None if self.recall.is_empty() => return false,
             None => {
@@ -64,6 +94,7 @@ impl ChatInput {
 
     /// Down: a newer sent line, then back to the draft.
     pub fn recall_newer(&mut self) -> bool {
+        self.selected = false;
         let Some(p) = self.pos else { return false };
         if p + 1 < self.recall.len() {
             self.pos = Some(p + 1);
@@ -77,6 +108,9 @@ impl ChatInput {
 
     /// Insert pasted text at the cursor (line breaks become spaces, controls are dropped).
     pub fn paste(&mut self, text: &str) {
+        if std::mem::take(&mut self.selected) {
+            self.input.reset();
+        }
         insert_text(&mut self.input, text);
         self.pos = None;
     }

@@ -87,9 +87,7 @@ impl App {
         } else if self.view == View::Monitor {
             self.edit_filter(op, k);
         } else if self.focus == Focus::Input {
-            if apply_edit(&mut self.chat.input.input, op, &k).is_some_and(|c| c.value) {
-                self.chat.input.edited();
-            }
+            self.chat.input.edit(op, &k);
         } else if let Some(i) = self.login.input_mut(self.focus) {
             apply_edit(i, op, &k);
         }

@@ -163,7 +163,9 @@ impl App {
         let action = match parse(&line) {
             Ok(a) => a,
             Err(e) => {
-                // The line stays in the input so it can be fixed.
+                // The line stays, selected: editing keys fix it, typing replaces it (so the
+                // next command is not typed onto it).
+                self.chat.input.select_all();
                 self.notify(NoteLevel::Warn, e.0);
                 return Err(Refused);
             }

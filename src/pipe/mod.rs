@@ -90,17 +90,24 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
         eprintln!("wsdeck: {msg}");
         return 2;
     }
-    if spec.insecure
-        && spec
+    if spec.insecure {
+        let tls = spec
             .url
             .trim_start()
             .to_ascii_lowercase()
-            .starts_with("wss:")
-    {
-        eprintln!(
-            "wsdeck: warning: --insecure: the server's TLS certificate is not checked, so \
-             anyone on the way can read and change this session"
-        );
+            .starts_with("wss:");
+        if tls {
+            eprintln!(
+                "wsdeck: warning: --insecure: the server's TLS certificate is not checked, so \
+                 anyone on the way can read and change this session"
+            );
+        } else {
+            eprintln!(
+                "wsdeck: warning: --insecure: a wss:// server's certificate would not be \
+                 checked; this ws:// session has no TLS at all, so anyone on the way can read \
+                 and change it"
+            );
+        }
     }
     let har_asked = har.clone();
     let mut tape = match Recording::open(record, har, overwrite) {

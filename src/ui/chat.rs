@@ -261,8 +261,14 @@ pub(super) fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
     }
     let shown = shown_value(value);
     let (visible, col) = field_view(&shown, input.cursor(), width.saturating_sub(1).max(1));
+    // A refused line is selected: typing replaces it.
+    let text = if app.input().is_selected() {
+        Span::styled(visible, Style::new().add_modifier(Modifier::REVERSED))
+    } else {
+        Span::raw(visible)
+    };
     frame.render_widget(
-        Paragraph::new(Line::from(vec![prompt, Span::raw(" "), Span::raw(visible)])),
+        Paragraph::new(Line::from(vec![prompt, Span::raw(" "), text])),
         inner,
     );
     if focused && !app.help_open() {

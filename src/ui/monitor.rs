@@ -207,11 +207,19 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         vec![
             vec![
                 Span::styled("↑ ", Style::new().fg(theme::SENT)),
-                Span::raw(format!("{} frames {}", thousands(fs), bytes(bs as f64))),
+                Span::raw(format!(
+                    "{} {}",
+                    crate::fmt::count(fs, "frame"),
+                    bytes(bs as f64)
+                )),
             ],
             vec![
                 Span::styled("↓ ", Style::new().fg(theme::RECEIVED)),
-                Span::raw(format!("{} frames {}", thousands(fr), bytes(br as f64))),
+                Span::raw(format!(
+                    "{} {}",
+                    crate::fmt::count(fr, "frame"),
+                    bytes(br as f64)
+                )),
             ],
             rate("1 s ", r1),
             rate("10 s ", r10),
@@ -235,13 +243,7 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         Some(d) => vec![Span::styled("was connected ", dim), Span::raw(hms(d))],
         None => vec![Span::styled("not connected", dim)],
     };
-    let rtt = match app.rtt() {
-        Some(d) if d < Duration::from_millis(10) => {
-            format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-        }
-        Some(d) => format!("{} ms", d.as_millis()),
-        None => "–".to_string(),
-    };
+    let rtt = app.rtt().map_or_else(|| "–".to_string(), crate::fmt::rtt);
     let mut right = fit(
         vec![
             connected,

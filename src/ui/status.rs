@@ -106,7 +106,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
         ));
         if let Some(rtt) = app.rtt() {
             left.push(Span::styled(
-                format!("  rtt {} ms", rtt.as_millis()),
+                format!("  rtt {}", crate::fmt::rtt(rtt)),
                 bar.fg(theme::DIM),
             ));
         }
