@@ -11,6 +11,14 @@ pub enum SourceKind {
     Client,
     /// A recorded session read from this file (`wsdeck replay`): nothing can be sent.
     Recording { file: String },
+    /// A connection relayed by `wsdeck proxy`: its frames come from both peers; messages
+    /// can be held, edited, dropped and injected towards either peer.
+    Proxied {
+        /// The proxy's id of the connection.
+        conn: u64,
+        /// The client's address, as `IP:PORT`.
+        client: String,
+    },
 }
 
 /// A source and the log it owns.
@@ -34,11 +42,19 @@ impl Source {
         matches!(self.kind, SourceKind::Recording { .. })
     }
 
+    /// The proxy's connection id, for a relayed connection.
+    pub fn proxied(&self) -> Option<u64> {
+        match self.kind {
+            SourceKind::Proxied { conn, .. } => Some(conn),
+            _ => None,
+        }
+    }
+
     /// The recording's file, for a replayed source.
     pub fn recording_file(&self) -> Option<&str> {
         match &self.kind {
             SourceKind::Recording { file } => Some(file),
-            SourceKind::Client => None,
+            SourceKind::Client | SourceKind::Proxied { .. } => None,
         }
     }
 }

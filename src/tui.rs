@@ -107,3 +107,69 @@ pub async fn shutdown_signal() {
         _ = wait(&mut int) => {}
     }
 }
+
+/// Run `wsdeck proxy`'s UI on the real terminal until the user quits or a signal arrives.
+pub async fn run_proxy_terminal(
+    ui: crate::app::proxy::ProxyApp,
+    proxy: crate::proxy::RunningProxy,
+    opts: crate::runtime::proxy::ProxyRunOptions,
+) -> anyhow::Result<Exit> {
+    let mut opts = opts;
+    opts.clipboard
+        .get_or_insert_with(crate::runtime::Clipboard::osc52_stdout);
+    opts.editor.get_or_insert_with(external_editor);
+    install_panic_hook();
+    enter()?;
+    let _guard = TerminalGuard;
+    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
+        Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let input = crossterm::event::EventStream::new();
+    crate::runtime::proxy::run_proxy(&mut terminal, ui, proxy, input, shutdown_signal(), opts).await
+}
+
+/// `$VISUAL`, else `$EDITOR`, else `vi`, on a private temporary file holding the text, with
+/// the UI suspended meanwhile; what was saved, without the newline editors add at the end.
+pub fn external_editor() -> crate::runtime::proxy::EditorFn {
+    Box::new(|text: &str| {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix("wsdeck-edit-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a file for the editor: {e}"))?;
+        let path = dir.path().join("message.txt");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let editor = std::env::var("VISUAL")
+            .ok()
+            .or_else(|| std::env::var("EDITOR").ok())
+            .filter(|e| !e.trim().is_empty())
+            .unwrap_or_else(|| "vi".to_string());
+        restore();
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(&path)
+            .status();
+        let _ = enter();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => return Err(format!("the editor ({editor}) exited with {s}")),
+            Err(e) => return Err(format!("cannot run the editor ({editor}): {e}")),
+        }
+        let mut out = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read back the edited message: {e}"))?;
+        if out.ends_with('\n') {
+            out.pop();
+            if out.ends_with('\r') {
+                out.pop();
+            }
+        }
+        Ok(out)
+    })
+}

@@ -805,7 +805,8 @@ fn help_overlay_opens_with_f1_and_closes_with_esc() {
     press(&mut app, KeyCode::End);
     redraw(&mut term, &mut app);
     seen.push_str(&screen(&term));
-    for sec in wsdeck::app::keymap::help_sections() {
+    use wsdeck::app::keymap::{HelpScope, help_sections_for};
+    for sec in help_sections_for(HelpScope::Client) {
         for (k, a) in &sec.rows {
             assert!(seen.contains(k) && seen.contains(a), "help lacks {k}");
         }

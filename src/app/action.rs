@@ -32,17 +32,26 @@ pub enum Context {
     Palette,
     /// The help overlay while open.
     Help,
-    /// The proxy's connection list (reserved: it has no bindings yet).
+    /// The proxy's connection list.
     Proxy,
+    /// The monitor of a connection relayed by the proxy (before the monitor's own keys).
+    Relayed,
+    /// The line that injects a message into a relayed connection or edits a held one.
+    RelayLine,
+    /// The proxy's intercept rule while it is typed.
+    RuleLine,
 }
 
 impl Context {
     /// What a key bound to nothing does here: text contexts take it as typing.
     pub fn fallback(self) -> Option<Action> {
         match self {
-            Context::Login | Context::Chat | Context::Filter | Context::Palette => {
-                Some(Action::Edit(EditOp::Type))
-            }
+            Context::Login
+            | Context::Chat
+            | Context::Filter
+            | Context::Palette
+            | Context::RelayLine
+            | Context::RuleLine => Some(Action::Edit(EditOp::Type)),
             _ => None,
         }
     }
@@ -172,6 +181,39 @@ pub enum Action {
     SendFile(PathBuf),
     /// Empty the chat history (the monitor keeps its frames).
     ClearHistory,
+    // ---- the proxy ----
+    /// Move the connection list's selection by this many rows.
+    ConnMove(i32),
+    ConnFirst,
+    ConnLast,
+    /// Show the selected connection's monitor.
+    OpenConnection,
+    /// Back from a connection's monitor to the list (Esc when nothing else is open).
+    ConnectionList,
+    /// Take closed connections off the list.
+    ClearClosed,
+    /// Intercept on (with the last rule, at first every message) or off.
+    ToggleIntercept,
+    /// Type the intercept rule (the filter's syntax).
+    EditIntercept,
+    ApplyRule,
+    CancelRule,
+    /// The oldest held message of this connection: pass it on / never / edit it first.
+    ForwardHeld,
+    DropHeld,
+    EditHeld,
+    /// Edit the oldest held message in `$EDITOR`.
+    EditHeldExternal,
+    /// Pass every held message on (of this connection; in the list: of all).
+    ForwardAllHeld,
+    /// Type a message to inject into the connection.
+    Inject,
+    /// The selected message into the inject line, to send it again.
+    Resend,
+    /// Inject towards the other peer.
+    SwapTarget,
+    SubmitRelayLine,
+    CancelRelayLine,
 }
 
 /// The action was not carried out; a notice already says why.
@@ -190,6 +232,23 @@ impl Action {
             | Action::SendFile(_) => Some("nothing is sent"),
             Action::Connect | Action::ConnectProfile(_) => Some("there is no connection"),
             Action::ToggleRecord | Action::Record { .. } => Some("there is nothing to record"),
+            _ => None,
+        }
+    }
+
+    /// Why a relayed connection (the proxy's) cannot do this, if it cannot: it belongs to
+    /// wsdeck's own client session.
+    pub fn needs_own_session(&self) -> Option<&'static str> {
+        match self {
+            Action::Snippet(_) | Action::Send(_) | Action::SendFile(_) | Action::Close { .. } => {
+                Some("m injects a message, R resends the selected one")
+            }
+            Action::Connect | Action::ConnectProfile(_) | Action::CancelReconnect => {
+                Some("the proxy does not open connections of its own")
+            }
+            Action::ToggleRecord | Action::Record { .. } => {
+                Some("the proxy records every connection: start it with --record FILE")
+            }
             _ => None,
         }
     }
@@ -214,7 +273,10 @@ impl Action {
             A::CloseHelp | A::HelpScroll(_) | A::HelpTop | A::HelpBottom => ctx == C::Help,
             A::ClosePalette | A::PaletteMove(_) | A::PaletteRun => ctx == C::Palette,
             A::CancelReconnect => ctx == C::Reconnecting,
-            A::Edit(_) => matches!(ctx, C::Login | C::Chat | C::Filter | C::Palette),
+            A::Edit(_) => matches!(
+                ctx,
+                C::Login | C::Chat | C::Filter | C::Palette | C::RelayLine | C::RuleLine
+            ),
             A::NextField
             | A::PrevField
             | A::Reveal
@@ -242,6 +304,21 @@ impl Action {
             | A::ToggleRecord
             | A::ExportHar(None) => ctx == C::Monitor,
             A::ApplyFilter | A::ClearFilter => ctx == C::Filter,
+            A::ConnMove(_) | A::ConnFirst | A::ConnLast | A::OpenConnection | A::ClearClosed => {
+                ctx == C::Proxy
+            }
+            A::ToggleIntercept | A::EditIntercept | A::ForwardAllHeld => {
+                matches!(ctx, C::Proxy | C::Relayed)
+            }
+            A::ConnectionList
+            | A::ForwardHeld
+            | A::DropHeld
+            | A::EditHeld
+            | A::EditHeldExternal
+            | A::Inject
+            | A::Resend => ctx == C::Relayed,
+            A::SwapTarget | A::SubmitRelayLine | A::CancelRelayLine => ctx == C::RelayLine,
+            A::ApplyRule | A::CancelRule => ctx == C::RuleLine,
             A::ConnectProfile(_)
             | A::Record { .. }
             | A::ExportHar(Some(_))
@@ -266,9 +343,54 @@ impl App {
             self.notify(NoteLevel::Warn, format!("replay is read-only — {why}"));
             return Err(Refused);
         }
+        if let Some(why) = a.needs_own_session()
+            && self.relay.is_some()
+        {
+            self.notify(
+                NoteLevel::Warn,
+                format!("this is a relayed connection — {why}"),
+            );
+            return Err(Refused);
+        }
         let done = Ok(Vec::new());
         match a {
             Action::Quit => Ok(vec![Command::Quit]),
+            Action::ChatView if self.relay.is_some() => Ok(vec![Command::Back]),
+            Action::Ping if self.relay.is_some() => self.relay_ping(),
+            Action::ConnectionList => {
+                if self.monitor.handshake_panel || self.monitor.filter.is_some() {
+                    self.apply_monitor(&Action::MonitorBack);
+                    done
+                } else {
+                    Ok(vec![Command::Back])
+                }
+            }
+            Action::ForwardHeld => self.forward_held(),
+            Action::DropHeld => self.drop_held(),
+            Action::EditHeld => self.edit_held(),
+            Action::EditHeldExternal => self.edit_held_external(),
+            Action::ForwardAllHeld => self.forward_all_held(),
+            Action::Inject => self.start_inject(),
+            Action::Resend => self.resend_selected(),
+            Action::SwapTarget => {
+                self.swap_target();
+                done
+            }
+            Action::SubmitRelayLine => self.submit_relay_line(),
+            Action::CancelRelayLine => {
+                self.cancel_line();
+                done
+            }
+            Action::ToggleIntercept => Ok(vec![Command::ToggleIntercept]),
+            Action::EditIntercept => Ok(vec![Command::EditIntercept]),
+            // The proxy's list and rule line are the router's (`ProxyApp`).
+            Action::ConnMove(_)
+            | Action::ConnFirst
+            | Action::ConnLast
+            | Action::OpenConnection
+            | Action::ClearClosed
+            | Action::ApplyRule
+            | Action::CancelRule => done,
             // The runtime takes these keys before the app sees them.
             Action::NewSession | Action::NextSession | Action::PrevSession => done,
             Action::ToggleHelp if self.overlays.help => {

@@ -118,6 +118,12 @@ pub enum Section {
     Palette,
     Monitor,
     Filter,
+    /// `wsdeck proxy`: the connection list.
+    Proxy,
+    /// `wsdeck proxy`: a connection's monitor.
+    Relayed,
+    /// `wsdeck proxy`: the inject / edit line.
+    RelayLine,
     /// From `slash::SLASH_COMMANDS`, not from key bindings.
     Slash,
     /// Not listed: another row already says it (help scrolling, palette's Ctrl-J/K…).
@@ -133,6 +139,9 @@ const SECTIONS: &[(Section, &str)] = &[
     (Section::Palette, "Command palette (Ctrl-P)"),
     (Section::Monitor, "Monitor view (F3)"),
     (Section::Filter, "Monitor filter (/): all terms must match"),
+    (Section::Proxy, "Proxy: connection list (wsdeck proxy)"),
+    (Section::Relayed, "Proxy: a connection (its monitor, plus)"),
+    (Section::RelayLine, "Proxy: the inject / edit line"),
 ];
 
 /// How a binding's keys are written in its help row.
@@ -253,9 +262,16 @@ fn keymap() -> Vec<Binding> {
     use Section as S;
     const FIELDS: &[Context] = &[C::Login, C::Choice, C::Chat];
     const LOGIN: &[Context] = &[C::Login, C::Choice];
-    const TEXT: &[Context] = &[C::Login, C::Chat, C::Filter];
+    const TEXT: &[Context] = &[C::Login, C::Chat, C::Filter, C::RelayLine, C::RuleLine];
     // The palette's query edits like any text field.
-    const TEXT_AND_PALETTE: &[Context] = &[C::Login, C::Chat, C::Filter, C::Palette];
+    const TEXT_AND_PALETTE: &[Context] = &[
+        C::Login,
+        C::Chat,
+        C::Filter,
+        C::Palette,
+        C::RelayLine,
+        C::RuleLine,
+    ];
     let edit = |keys: &[(Key, EditOp)], help| {
         bind(
             S::MessageInput,
@@ -685,6 +701,9 @@ fn keymap() -> Vec<Binding> {
             "done (it filters as you type) / clear the filter",
         ),
     ]
+    .into_iter()
+    .chain(proxy::bindings())
+    .collect()
 }
 
 /// The action `k` resolves to in the active contexts (outermost first): the first binding
@@ -728,10 +747,47 @@ pub struct HelpSection {
     pub rows: Vec<(String, &'static str)>,
 }
 
+/// Which sections a help overlay lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelpScope {
+    /// Every section (the README).
+    All,
+    /// wsdeck's own sessions: no proxy sections.
+    Client,
+    /// `wsdeck proxy`: the proxy's sections, the monitor's and line editing.
+    Proxy,
+}
+
+impl Section {
+    fn in_scope(self, scope: HelpScope) -> bool {
+        let proxy = matches!(self, Section::Proxy | Section::Relayed | Section::RelayLine);
+        match scope {
+            HelpScope::All => true,
+            HelpScope::Client => !proxy,
+            HelpScope::Proxy => {
+                proxy
+                    || matches!(
+                        self,
+                        Section::Anywhere
+                            | Section::Monitor
+                            | Section::Filter
+                            | Section::MessageInput
+                    )
+            }
+        }
+    }
+}
+
 /// The help overlay's contents: the listed bindings by section, and the slash commands.
 pub fn help_sections() -> Vec<HelpSection> {
+    help_sections_for(HelpScope::All)
+}
+
+/// [`help_sections`] for one kind of screen.
+pub fn help_sections_for(scope: HelpScope) -> Vec<HelpSection> {
     SECTIONS
         .iter()
+        .filter(|(section, _)| section.in_scope(scope))
         .map(|&(section, title)| HelpSection {
             title,
             rows: if section == Section::Slash {
@@ -785,6 +841,9 @@ pub fn key_table_markdown() -> String {
     }
     s
 }
+
+#[path = "keymap_proxy.rs"]
+mod proxy;
 
 #[cfg(test)]
 #[path = "keymap_tests.rs"]

@@ -14,6 +14,9 @@ const ALL: &[Context] = &[
     Context::Palette,
     Context::Help,
     Context::Proxy,
+    Context::Relayed,
+    Context::RelayLine,
+    Context::RuleLine,
 ];
 
 #[test]

@@ -11,6 +11,8 @@ mod overlay;
 pub mod palette;
 mod pointer;
 pub mod profiles;
+pub mod proxy;
+pub mod relay;
 mod replay;
 mod route;
 pub mod session;
@@ -83,6 +85,22 @@ pub enum Command {
     /// Put this text on the user's clipboard (OSC 52 on a real terminal). At most
     /// [`COPY_MAX_BYTES`].
     Copy(String),
+    /// Steer the relayed connection this App shows (forward, drop, edit, inject).
+    Proxy(crate::proxy::ProxyCommand),
+    /// Open `text` (held message `seq` of connection `conn`; hex when `binary`) in the
+    /// user's `$EDITOR`; answer with `App::relay_edited`.
+    Editor {
+        conn: u64,
+        seq: u64,
+        binary: bool,
+        text: String,
+    },
+    /// Turn the proxy's intercept rule on (with the last rule) or off.
+    ToggleIntercept,
+    /// Open the proxy's intercept rule for typing.
+    EditIntercept,
+    /// Leave this connection's screen for the proxy's connection list.
+    Back,
 }
 
 /// The most text one copy puts on the clipboard (terminals limit OSC 52 sequences).
@@ -189,6 +207,8 @@ pub struct App {
     /// The screen's redaction policy for the current session: every event is masked with
     /// it as it comes in (`route.rs`).
     masker: crate::record::redact::Masker,
+    /// Held messages and the inject line, when the source is a relayed connection.
+    relay: Option<relay::Relay>,
 }
 
 impl App {
@@ -229,6 +249,7 @@ impl App {
             utc_offset,
             hits: Vec::new(),
             masker: Default::default(),
+            relay: None,
         };
         if let Some(b) = banner {
             app.chat.history.push_note(None, NoteLevel::Info, &b);
@@ -393,6 +414,12 @@ impl App {
         match self.view {
             View::Monitor if self.monitor.edit.is_some() => {
                 stack.extend([Context::Global, Context::Filter])
+            }
+            View::Monitor if self.relay.as_ref().is_some_and(|r| r.line.is_some()) => {
+                stack.extend([Context::RelayLine, Context::Global])
+            }
+            View::Monitor if self.relay.is_some() => {
+                stack.extend([Context::Global, Context::Relayed, Context::Monitor])
             }
             View::Monitor => stack.extend([Context::Global, Context::Monitor]),
             // A focused login field takes its keys first (F6 shows the password there).

@@ -65,6 +65,10 @@ impl App {
             p.paste(s);
             return;
         }
+        if self.relay.as_ref().is_some_and(|r| r.line.is_some()) {
+            self.chat.input.paste(s);
+            return;
+        }
         if self.view == View::Monitor {
             self.on_monitor_paste(s);
             return;
@@ -84,6 +88,8 @@ impl App {
     pub(super) fn edit(&mut self, op: EditOp, k: KeyEvent) {
         if let Some(p) = self.overlays.palette.as_mut() {
             p.edit(op, k);
+        } else if self.relay.as_ref().is_some_and(|r| r.line.is_some()) {
+            apply_edit(&mut self.chat.input.input, op, &k);
         } else if self.view == View::Monitor {
             self.edit_filter(op, k);
         } else if self.focus == Focus::Input {

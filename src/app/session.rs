@@ -203,6 +203,11 @@ impl Session {
         self.url = Some(url.to_string());
     }
 
+    /// A connection relayed by the proxy is shown: open, nothing to log in to.
+    pub fn relaying(&mut self) {
+        self.conn = ConnState::LoggedIn;
+    }
+
     /// A recording ended in this state (replay).
     pub fn set_closed(&mut self, code: Option<u16>, reason: String) {
         self.conn = ConnState::Closed { code, reason };

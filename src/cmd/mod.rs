@@ -50,7 +50,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Pipe(args) => exit_single_threaded(pipe::run(args)),
         // One thread, as for pipe: relays and the printer hand frames over without waking
         // another core for each batch.
-        Command::Proxy(args) => exit_single_threaded(proxy::run(args)),
+        Command::Proxy(args) if args.no_ui => exit_single_threaded(proxy::run(args)),
+        // The UI runs the editor with the terminal handed over: on its own thread.
+        Command::Proxy(args) => with_ui_runtime(|rt, utc| rt.block_on(proxy::run_ui(args, utc))),
         Command::Ca => proxy::print_ca().map_or_else(fail, |()| ExitCode::SUCCESS),
         Command::Connect { conn, ui } => match connect::prepare(&conn, &ui) {
             Ok(prepared) => with_ui_runtime(|rt, utc_offset| rt.block_on(prepared.run(utc_offset))),

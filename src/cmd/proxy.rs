@@ -43,6 +43,38 @@ pub async fn run(args: ProxyArgs) -> i32 {
     }
 }
 
+/// The connection list and monitors on the terminal, until the user quits.
+pub async fn run_ui(args: ProxyArgs, utc_offset: i32) -> anyhow::Result<()> {
+    let cfg = config(&args)?;
+    super::require_terminal("; run the proxy headless with --no-ui")?;
+    let mitm = cfg.mitm.is_some();
+    let upstream = cfg.upstream.clone();
+    let running = proxy::start(cfg).await?;
+    let args = &args;
+    let info = crate::app::proxy::ProxyInfo {
+        listen: running.local_addr().to_string(),
+        upstream,
+        mitm,
+        record: args.record.clone(),
+    };
+    let intercept = match &args.intercept {
+        Some(f) => Some(crate::monitor::filter::Filter::parse(f).map_err(|e| {
+            anyhow::anyhow!("--intercept {f:?} is not a filter: {}", e.message)
+        })?),
+        None => None,
+    };
+    let app = crate::app::proxy::ProxyApp::new(info, intercept, utc_offset);
+    let opts = crate::runtime::proxy::ProxyRunOptions {
+        record: args.record.clone(),
+        har: args.har.clone(),
+        no_redact: args.no_redact,
+        overwrite: args.overwrite,
+        ..Default::default()
+    };
+    crate::tui::run_proxy_terminal(app, running, opts).await?;
+    Ok(())
+}
+
 /// `wsdeck ca`: the CA certificate's path, then its PEM.
 pub fn print_ca() -> anyhow::Result<()> {
     let ca = proxy::ca::Ca::load_or_create(&proxy::ca::default_dir()?)?;
@@ -58,11 +90,6 @@ fn regex(flag: &str, re: &str) -> anyhow::Result<regex::Regex> {
 
 /// Check the flags and build the proxy's configuration.
 pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
-    if !args.no_ui {
-        bail!(
-            "the proxy's connections view is not in this build yet: run it headless with --no-ui"
-        );
-    }
     let upstream = match &args.url {
         Some(u) => Some(crate::spec::validate_url(u)?),
         None => None,

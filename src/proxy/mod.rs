@@ -22,6 +22,7 @@ mod frame;
 mod http;
 mod relay;
 pub mod rules;
+pub mod tape;
 mod upstream;
 
 use std::collections::HashMap;

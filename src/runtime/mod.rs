@@ -6,6 +6,7 @@
 //! network task and recording. Ctrl-T opens one, Alt-←/→ switch.
 
 mod deck;
+pub mod proxy;
 mod tab;
 
 use std::io;

@@ -189,6 +189,12 @@ impl Tab {
             }
             Command::Copy(text) => self.copies.push(text),
             Command::Quit => return Flow::Quit,
+            // Only a relayed connection's App asks for these (the proxy's runtime).
+            Command::Proxy(_)
+            | Command::Editor { .. }
+            | Command::ToggleIntercept
+            | Command::EditIntercept
+            | Command::Back => {}
         }
         Flow::Continue
     }

@@ -8,11 +8,22 @@ use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph};
 
 use super::theme;
 use crate::app::App;
-use crate::app::keymap::help_sections;
+use crate::app::keymap::{HelpScope, help_sections_for};
 
 /// Draw the overlay; returns how far it can scroll.
 pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
-    let sections = help_sections();
+    let scope = if app.relay().is_some() {
+        HelpScope::Proxy
+    } else {
+        HelpScope::Client
+    };
+    draw_keys(frame, area, app.help_scroll(), scope)
+}
+
+/// The key table of `scope` as an overlay scrolled by `scroll` lines; returns how far it
+/// can scroll.
+pub(crate) fn draw_keys(frame: &mut Frame, area: Rect, scroll: u16, scope: HelpScope) -> u16 {
+    let sections = help_sections_for(scope);
     let key_w = sections
         .iter()
         .flat_map(|s| s.rows.iter())
@@ -47,7 +58,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     );
     let visible = h.saturating_sub(2);
     let max = (lines.len() as u16).saturating_sub(visible);
-    let scroll = app.help_scroll().min(max);
+    let scroll = scroll.min(max);
     let hint = if max > 0 {
         " ↑↓ scroll · Esc closes "
     } else {

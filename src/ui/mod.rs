@@ -11,6 +11,8 @@ pub mod hexdump;
 mod login;
 pub mod monitor;
 mod palette;
+pub mod proxy;
+mod relay;
 mod status;
 pub mod tabs;
 pub mod theme;
@@ -64,7 +66,10 @@ pub fn draw_in(
         let [main, status] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
         monitor::draw(frame, app, main, &mut fb, &mut cache.detail);
-        status::draw(frame, app, status, now);
+        match app.relay() {
+            Some(r) => relay::draw_status(frame, app, r, status),
+            None => status::draw(frame, app, status, now),
+        }
     } else {
         let a = areas(app, area);
         let geo = geometry_of(app, a.history);

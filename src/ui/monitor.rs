@@ -33,12 +33,21 @@ pub(super) fn draw(
     let m = app.monitor();
     let editing = m.filter_edit().is_some();
     let strip_h = if area.height >= 10 { 2 } else { 0 };
-    let [strip, body, filter_line] = Layout::vertical([
+    let (held_h, line_h) = app.relay().map_or((0, 0), |r| {
+        (super::relay::held_height(r), super::relay::line_height(r))
+    });
+    let [strip, body, held, filter_line, relay_line] = Layout::vertical([
         Constraint::Length(strip_h),
         Constraint::Min(0),
+        Constraint::Length(held_h),
         Constraint::Length(u16::from(editing)),
+        Constraint::Length(line_h),
     ])
     .areas(area);
+    if let Some(r) = app.relay() {
+        super::relay::draw_held(frame, r, held);
+        super::relay::draw_line(frame, app, r, relay_line);
+    }
     // The handshake panel gets more room: a dozen headers each way.
     let detail_h = match body.height {
         h if h < 14 => 0,
@@ -389,7 +398,10 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         return;
     }
     let cols = Cols::for_width(inner.width);
-    let preview_w = (inner.width as usize).saturating_sub(cols.fixed()).max(1);
+    let relayed = app.relay().is_some();
+    let preview_w = (inner.width as usize)
+        .saturating_sub(cols.fixed() + if relayed { 2 } else { 0 })
+        .max(1);
     let mut header = String::new();
     if cols.time {
         header.push_str(&format!("{:<13}", "time"));
@@ -473,6 +485,10 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
             format!("{} ", v.dir.arrow()),
             Style::new().fg(dir_color(v.dir)),
         ));
+        if relayed {
+            let (mark, style) = super::relay::origin_mark(v.origin);
+            spans.push(Span::styled(mark, style));
+        }
         spans.push(Span::styled(
             format!("{:<6} ", v.opcode.name()),
             op_style(v.opcode),
@@ -523,10 +539,17 @@ pub(super) fn wrap_styled(pieces: Vec<(String, Style)>, width: usize) -> Vec<Lin
     rows
 }
 
-pub(super) fn frame_title(v: &FrameView<'_>) -> Line<'static> {
+pub(super) fn frame_title(v: &FrameView<'_>, relayed: bool) -> Line<'static> {
     let dir = match v.dir {
+        _ if relayed => super::relay::sender(v.dir),
         Direction::ClientToServer => "sent",
         Direction::ServerToClient => "received",
+    };
+    let origin = match v.origin {
+        crate::model::Origin::Wire => "",
+        crate::model::Origin::Injected => "· injected by you ",
+        crate::model::Origin::Modified => "· edited by you ",
+        crate::model::Origin::Dropped => "· dropped, never delivered ",
     };
     Line::from(vec![
         Span::styled(format!(" #{} ", v.seq), theme::title(true)),
@@ -536,6 +559,7 @@ pub(super) fn frame_title(v: &FrameView<'_>) -> Line<'static> {
         ),
         Span::styled(format!("{} ", v.opcode.name()), op_style(v.opcode)),
         Span::styled(format!("· {} B ", thousands(v.len as u64)), theme::dim()),
+        Span::styled(origin, Style::new().fg(theme::WARN)),
     ])
 }
 

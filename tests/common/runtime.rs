@@ -168,3 +168,42 @@ pub fn launch(
         handle,
     )
 }
+
+/// `wsdeck proxy`'s loop on a `width`×`height` spy terminal over a started proxy; returns
+/// the harness and the loop's join handle (spawned on the current runtime).
+pub fn launch_proxy(
+    ui: wsdeck::app::proxy::ProxyApp,
+    proxy: wsdeck::proxy::RunningProxy,
+    opts: wsdeck::runtime::proxy::ProxyRunOptions,
+    (width, height): (u16, u16),
+) -> (Harness, tokio::task::JoinHandle<anyhow::Result<Exit>>) {
+    let screen = Arc::new(Mutex::new(String::new()));
+    let draws = Arc::new(Mutex::new(0));
+    let backend = Spy {
+        inner: TestBackend::new(width, height),
+        screen: screen.clone(),
+        draws: draws.clone(),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<TermEvent>();
+    let input = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)));
+    let handle = tokio::spawn(async move {
+        let mut terminal = Terminal::new(backend).unwrap();
+        wsdeck::runtime::proxy::run_proxy(
+            &mut terminal,
+            ui,
+            proxy,
+            Box::pin(input),
+            std::future::pending::<()>(),
+            opts,
+        )
+        .await
+    });
+    (
+        Harness {
+            keys: tx,
+            screen,
+            draws,
+        },
+        handle,
+    )
+}

@@ -173,13 +173,7 @@ fn open(app: &App, kind: DetailKind, width: u16, cache: &mut Option<DetailCache>
                 Some(v) => frame_doc(&v, hex, width as usize),
                 None => (Vec::new(), Body::None, ""),
             },
-            DetailKind::Handshake { .. } => (
-                app.handshake()
-                    .map(|h| handshake_lines(h, width as usize))
-                    .unwrap_or_default(),
-                Body::None,
-                "",
-            ),
+            DetailKind::Handshake { .. } => (handshake_doc(app, width as usize), Body::None, ""),
         };
         *cache = Some(DetailCache {
             kind,
@@ -205,6 +199,41 @@ fn open(app: &App, kind: DetailKind, width: u16, cache: &mut Option<DetailCache>
     }
 }
 
+/// The handshake panel's lines: the session's upgrade, or both legs of a relayed
+/// connection (the client's with wsdeck, then wsdeck's with the server).
+fn handshake_doc(app: &App, width: usize) -> Vec<Line<'static>> {
+    let Some(conn) = app.relay().map(|r| r.conn()) else {
+        return app
+            .handshake()
+            .map(|h| handshake_lines(h, width))
+            .unwrap_or_default();
+    };
+    let log = &app.source().log;
+    let mut out = Vec::new();
+    for (leg, title) in [
+        (
+            crate::model::Leg::Client,
+            "Client ⇄ wsdeck (the client's upgrade)",
+        ),
+        (
+            crate::model::Leg::Server,
+            "wsdeck ⇄ server (the upgrade wsdeck sent on)",
+        ),
+    ] {
+        if let Some(h) = log.handshake(conn, leg) {
+            if !out.is_empty() {
+                out.push(Line::default());
+            }
+            out.push(Line::from(Span::styled(
+                title,
+                theme::accent().add_modifier(ratatui::style::Modifier::BOLD),
+            )));
+            out.extend(handshake_lines(h, width));
+        }
+    }
+    out
+}
+
 /// What the pane shows now (the handshake, the selected frame or nothing) and its title.
 fn selected(app: &App) -> (Option<DetailKind>, Line<'static>) {
     let m = app.monitor();
@@ -222,7 +251,7 @@ fn selected(app: &App) -> (Option<DetailKind>, Line<'static>) {
         match m.selected_abs().and_then(|a| m.frame(a).map(|v| (a, v))) {
             Some((abs, v)) => (
                 Some(DetailKind::Frame { abs, hex: m.hex() }),
-                frame_title(&v),
+                frame_title(&v, app.relay().is_some()),
             ),
             None => (
                 None,

@@ -1,0 +1,210 @@
+//! What a relayed connection's monitor adds (`wsdeck proxy`): the held message box, the
+//! inject / edit line, origin marks and the status bar that names both peers.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use super::{field_view, shown_value, theme, truncate};
+use crate::app::App;
+use crate::app::relay::{LinePurpose, Relay, peer_name};
+use crate::model::{CloseInfo, Direction, Opcode, Origin, close_code_name};
+use crate::text::sanitize_line;
+
+/// Rows the held box takes (0 when nothing is held).
+pub(super) fn held_height(r: &Relay) -> u16 {
+    if r.held().is_empty() { 0 } else { 3 }
+}
+
+/// Rows the line takes.
+pub(super) fn line_height(r: &Relay) -> u16 {
+    u16::from(r.line().is_some())
+}
+
+/// Who sent a message, as the proxy's screens say it.
+pub(super) fn sender(dir: Direction) -> &'static str {
+    match dir {
+        Direction::ClientToServer => "client→server",
+        Direction::ServerToClient => "server→client",
+    }
+}
+
+/// The mark a message's origin gets in the table (two cells, blank when as sent).
+pub(super) fn origin_mark(o: Origin) -> (&'static str, Style) {
+    match o {
+        Origin::Wire => ("  ", Style::new()),
+        Origin::Injected => (
+            "✚ ",
+            Style::new().fg(theme::ACCENT).add_modifier(Modifier::BOLD),
+        ),
+        Origin::Modified => (
+            "✎ ",
+            Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
+        ),
+        Origin::Dropped => (
+            "✗ ",
+            Style::new().fg(theme::ERROR).add_modifier(Modifier::BOLD),
+        ),
+    }
+}
+
+/// The oldest held message and what the keys do with it.
+pub(super) fn draw_held(frame: &mut Frame, r: &Relay, area: Rect) {
+    let Some(f) = r.held().front() else { return };
+    let warn = Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD);
+    let title = Line::from(vec![
+        Span::styled(format!(" ⏸ held 1 of {} ", r.held().len()), warn),
+        Span::styled(
+            format!(
+                "#{} {} {} · {} B ",
+                f.seq,
+                sender(f.dir),
+                f.opcode.name(),
+                f.len
+            ),
+            theme::dim(),
+        ),
+    ]);
+    let hint = " f forward · d drop · E edit · O $EDITOR · F forward all ";
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(theme::WARN))
+        .title(title)
+        .title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let text = match f.opcode {
+        Opcode::Text => sanitize_line(&String::from_utf8_lossy(&f.payload)),
+        _ => crate::fmt::hex_spaced(&f.payload[..f.payload.len().min(256)]),
+    };
+    frame.render_widget(
+        Paragraph::new(Span::raw(truncate(&text, inner.width as usize))),
+        inner,
+    );
+}
+
+/// The inject / edit line, with the cursor in it.
+pub(super) fn draw_line(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
+    let Some(purpose) = r.line() else { return };
+    let kind = match r.line_opcode() {
+        Opcode::Binary => "binary (hex)",
+        _ => "text",
+    };
+    let (label, hint) = match purpose {
+        LinePurpose::Inject => (
+            format!("→ {} ({kind}) ▸ ", peer_name(r.target())),
+            format!(
+                "Enter sends · Tab: to the {} · Esc",
+                peer_name(r.target().reverse())
+            ),
+        ),
+        LinePurpose::Edit { seq } => (
+            format!("✎ #{seq} → {} ▸ ", peer_name(r.target())),
+            "Enter forwards it edited · Esc keeps it held".to_string(),
+        ),
+    };
+    let label_w = unicode_width::UnicodeWidthStr::width(label.as_str()) as u16;
+    let total = area.width as usize;
+    let hint_w = unicode_width::UnicodeWidthStr::width(hint.as_str()).min(total / 3);
+    let hint = truncate(&hint, hint_w);
+    let field_w = (total.saturating_sub(hint_w + label_w as usize + 1)).max(1) as u16;
+    let input = app.input().input();
+    let shown = shown_value(input.value());
+    let (visible, col) = field_view(&shown, input.cursor(), field_w);
+    let pad =
+        (field_w as usize).saturating_sub(unicode_width::UnicodeWidthStr::width(visible.as_str()));
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(label, theme::accent().add_modifier(Modifier::BOLD)),
+            Span::raw(visible),
+            Span::raw(" ".repeat(pad + 1)),
+            Span::styled(hint, theme::dim()),
+        ])),
+        area,
+    );
+    if !app.help_open() {
+        frame.set_cursor_position(Position::new(area.x + label_w + col, area.y));
+    }
+}
+
+fn close_text(c: &Option<CloseInfo>) -> String {
+    match c {
+        Some(c) if c.reason.is_empty() => format!("{} {}", c.code, close_code_name(c.code)),
+        Some(c) => format!(
+            "{} {}: {}",
+            c.code,
+            close_code_name(c.code),
+            sanitize_line(&c.reason)
+        ),
+        None => "no Close".into(),
+    }
+}
+
+/// The status bar of a relayed connection: which connection, its state, held messages,
+/// the intercept rule, the keys back.
+pub(super) fn draw_status(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
+    let width = area.width as usize;
+    let right = " Esc connections · F1 help ";
+    let room = width.saturating_sub(right.len());
+    let mut spans = vec![Span::styled(
+        format!(" #{} {} ", r.conn(), sanitize_line(r.client())),
+        theme::bold(),
+    )];
+    match r.closed() {
+        None => spans.push(Span::styled("● open ", Style::new().fg(theme::GOOD))),
+        Some((client, server)) => spans.push(Span::styled(
+            format!(
+                "● closed · client {} · server {} ",
+                close_text(client),
+                close_text(server)
+            ),
+            theme::dim(),
+        )),
+    }
+    if !r.held().is_empty() {
+        spans.push(Span::styled(
+            format!("⏸ {} held ", r.held().len()),
+            Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
+        ));
+    }
+    match r.intercept() {
+        Some("") => spans.push(Span::styled(
+            "intercept: all ",
+            Style::new().fg(theme::WARN),
+        )),
+        Some(rule) => spans.push(Span::styled(
+            format!("intercept: {} ", sanitize_line(rule)),
+            Style::new().fg(theme::WARN),
+        )),
+        None => {}
+    }
+    if let Some(n) = app.notice() {
+        spans.push(Span::styled(
+            format!(" {}", sanitize_line(&n.text)),
+            theme::note(n.level),
+        ));
+    } else {
+        spans.push(Span::styled(
+            " m inject · R resend · i intercept",
+            theme::dim(),
+        ));
+    }
+    let mut used = 0usize;
+    let mut fitted = Vec::new();
+    for s in spans {
+        let w = unicode_width::UnicodeWidthStr::width(s.content.as_ref());
+        if used + w > room {
+            let cut = truncate(s.content.as_ref(), room - used);
+            used += unicode_width::UnicodeWidthStr::width(cut.as_str());
+            fitted.push(Span::styled(cut, s.style));
+            break;
+        }
+        used += w;
+        fitted.push(s);
+    }
+    fitted.push(Span::raw(" ".repeat(room.saturating_sub(used))));
+    fitted.push(Span::styled(truncate(right, width), theme::key()));
+    frame.render_widget(Paragraph::new(Line::from(fitted)), area);
+}

@@ -1,0 +1,165 @@
+//! `wsdeck proxy`'s UI: the connection list and a connection's monitor, driven by keys
+//! between a real WebSocket client and the seed's Python server: hold, edit, drop, forward,
+//! inject towards either peer, resend, `$EDITOR`, back to the list, the recording.
+
+mod common;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use wsdeck::app::proxy::{ProxyApp, ProxyInfo};
+use wsdeck::proxy::{ProxyConfig, Redaction};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn recv_text(ws: &mut Ws) -> String {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message in time")
+            .expect("the connection stays open")
+            .expect("no error");
+        if let Message::Text(t) = m {
+            return t.to_string();
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, text: &str) {
+    ws.send(Message::text(text)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injected_into() {
+    if !common::peers::peers_available() {
+        return common::peers::skip_or_fail("the seed's Python server (pip install websockets)");
+    }
+    let seed = common::peers::spawn_seed_server("admin", "123456");
+    let mut cfg = ProxyConfig::new("127.0.0.1:0".parse().unwrap(), Some(seed.url()));
+    cfg.redaction = Redaction::new(
+        wsdeck::spec::DEFAULT_LOGIN_TEMPLATE,
+        regex::Regex::new(wsdeck::spec::DEFAULT_LOGIN_OK).unwrap(),
+        Vec::new(),
+    );
+    let proxy = wsdeck::proxy::start(cfg).await.unwrap();
+    let addr = proxy.local_addr();
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("proxy.jsonl");
+    let ui = ProxyApp::new(
+        ProxyInfo {
+            listen: addr.to_string(),
+            upstream: Some(seed.url()),
+            mitm: false,
+            record: Some(record.clone()),
+        },
+        None,
+        0,
+    );
+    let opts = wsdeck::runtime::proxy::ProxyRunOptions {
+        record: Some(record.clone()),
+        // `$EDITOR` as a function: what a user would type into it.
+        editor: Some(Box::new(|text: &str| Ok(text.replace("typo", "fixed")))),
+        ..Default::default()
+    };
+    let (h, handle) = common::runtime::launch_proxy(ui, proxy, opts, (120, 40));
+    h.wait_for("No connections yet").await;
+
+    // The client logs in through the proxy: the list shows it, its monitor the login masked.
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .unwrap();
+    send(&mut ws, "admin:123456").await;
+    assert!(recv_text(&mut ws).await.starts_with("congratulation"));
+    let list = h.wait_for("Connections (1)").await;
+    assert!(list.contains("open"), "{list}");
+    h.press(KeyCode::Enter);
+    let monitor = h.wait_for("admin:***").await;
+    assert!(monitor.contains("congratulation"), "{monitor}");
+    assert!(!monitor.contains("123456"), "{monitor}");
+
+    // Intercept on: the client's message waits in the held box; edited, it reaches the
+    // server, whose echo is held in turn until forwarded.
+    h.press(KeyCode::Char('i'));
+    h.wait_for("intercept: all").await;
+    send(&mut ws, "secret plan").await;
+    h.wait_for("⏸ held 1 of 1").await;
+    h.press(KeyCode::Char('E'));
+    h.wait_for("Enter forwards it edited").await;
+    h.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    h.type_text("edited plan");
+    h.press(KeyCode::Enter);
+    h.wait_for("your submit context: edited plan").await;
+    h.press(KeyCode::Char('f'));
+    assert_eq!(recv_text(&mut ws).await, "your submit context: edited plan");
+
+    // Dropped: never delivered (the next echo is of the message after it).
+    send(&mut ws, "drop me").await;
+    h.wait_for("drop me").await;
+    h.press(KeyCode::Char('d'));
+    h.wait_for("dropped message").await;
+    // `$EDITOR` (O) edits a held message and forwards it when saved.
+    send(&mut ws, "a typo here").await;
+    h.wait_for("a typo here").await;
+    h.press(KeyCode::Char('O'));
+    h.wait_for("your submit context: a fixed here").await;
+    h.press(KeyCode::Char('F'));
+    assert_eq!(
+        recv_text(&mut ws).await,
+        "your submit context: a fixed here"
+    );
+    let shown = h.wait_for("✗").await;
+    assert!(shown.contains("✎"), "edited messages are marked:\n{shown}");
+    h.press(KeyCode::Char('i'));
+    h.wait_for("intercept off").await;
+
+    // Injected towards the client (Tab picks the peer), then towards the server.
+    h.press(KeyCode::Char('m'));
+    h.wait_for("→ server (text)").await;
+    h.type_text("hello client");
+    h.press(KeyCode::Tab);
+    h.wait_for("→ client (text)").await;
+    h.press(KeyCode::Enter);
+    assert_eq!(recv_text(&mut ws).await, "hello client");
+    h.press(KeyCode::Char('m'));
+    h.wait_for("→ server (text)").await;
+    h.type_text("from wsdeck");
+    h.press(KeyCode::Enter);
+    assert_eq!(recv_text(&mut ws).await, "your submit context: from wsdeck");
+    h.wait_for("✚").await;
+
+    // Resend (Repeater): the selected message again, to the peer it went to.
+    h.wait_for("Frames 10").await;
+    h.press(KeyCode::End);
+    h.press(KeyCode::Char('k'));
+    h.press(KeyCode::Char('R'));
+    h.wait_for("→ server (text) ▸ from wsdeck").await;
+    h.press(KeyCode::Enter);
+    assert_eq!(recv_text(&mut ws).await, "your submit context: from wsdeck");
+
+    // Back to the list; the client leaves and its row says how each side closed.
+    h.press(KeyCode::Esc);
+    h.wait_for("Connections (1)").await;
+    use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+    ws.close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "bye".into(),
+    }))
+    .await
+    .unwrap();
+    while let Some(Ok(_)) = ws.next().await {}
+    let list = h.wait_for("closed · client 1000").await;
+    assert!(list.contains("server 1000"), "{list}");
+    h.quit(handle).await;
+
+    // Every message is in the recording, marked as the table marks it; no password.
+    let jsonl = std::fs::read_to_string(&record).unwrap();
+    assert!(!jsonl.contains("123456"), "{jsonl}");
+    assert!(jsonl.contains("admin:***"), "{jsonl}");
+    for origin in ["\"modified\"", "\"dropped\"", "\"injected\""] {
+        assert!(jsonl.contains(origin), "no {origin} message in\n{jsonl}");
+    }
+    assert!(jsonl.contains("\"leg\":\"client\""), "{jsonl}");
+}
