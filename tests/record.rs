@@ -620,8 +620,10 @@ fn secrets_never_reach_the_files() {
     r.write_handshake(&handshake()).unwrap();
     let text = std::fs::read_to_string(&jsonl_path).unwrap();
     assert!(text.contains(BASIC_CRED) && text.contains(PASSWORD));
+    // A new name: an existing HAR is never overwritten.
+    let plain_har = dir.path().join("plain.har");
     har::write_har_with(
-        &har_path,
+        &plain_har,
         &handshake(),
         session(),
         // The same file again: replaced on request (by default it would be kept).
@@ -631,7 +633,7 @@ fn secrets_never_reach_the_files() {
         },
     )
     .unwrap();
-    let text = std::fs::read_to_string(&har_path).unwrap();
+    let text = std::fs::read_to_string(&plain_har).unwrap();
     assert!(text.contains(BASIC_CRED) && text.contains(BEARER));
 }
 
