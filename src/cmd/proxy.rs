@@ -58,9 +58,10 @@ pub async fn run_ui(args: ProxyArgs, utc_offset: i32) -> anyhow::Result<()> {
         record: args.record.clone(),
     };
     let intercept = match &args.intercept {
-        Some(f) => Some(crate::monitor::filter::Filter::parse(f).map_err(|e| {
-            anyhow::anyhow!("--intercept {f:?} is not a filter: {}", e.message)
-        })?),
+        Some(f) => Some(
+            crate::monitor::filter::Filter::parse(f)
+                .map_err(|e| anyhow::anyhow!("--intercept {f:?} is not a filter: {}", e.message))?,
+        ),
         None => None,
     };
     let app = crate::app::proxy::ProxyApp::new(info, intercept, utc_offset);

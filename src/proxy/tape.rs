@@ -14,7 +14,11 @@ impl Tape {
     /// Record to `path` (after a recording already there, unless `overwrite`); `redact`
     /// hides secrets as the screen does (off: `--no-redact`). Also the sentence that says
     /// what happened to a file already there.
-    pub fn create(path: &Path, redact: bool, overwrite: bool) -> anyhow::Result<(Tape, Option<String>)> {
+    pub fn create(
+        path: &Path,
+        redact: bool,
+        overwrite: bool,
+    ) -> anyhow::Result<(Tape, Option<String>)> {
         let (mut rec, opened) = crate::record::target::open_jsonl(path, overwrite)?;
         rec.set_redact(redact);
         Ok((Tape { rec }, opened.sentence(path)))

@@ -166,14 +166,17 @@ impl Loop {
                         ));
                     }
                 }
-                ProxyOut::SetIntercept(rule) => match rule.as_deref().map(crate::proxy::intercept_rule) {
-                    None => self.control.set_intercept(None),
-                    Some(Ok(r)) => self.control.set_intercept(Some(r)),
-                    // The UI parsed it already; say so rather than hold nothing silently.
-                    Some(Err(e)) => {
-                        self.ui.update(ProxyIn::Notice(NoteLevel::Error, e.to_string()));
+                ProxyOut::SetIntercept(rule) => {
+                    match rule.as_deref().map(crate::proxy::intercept_rule) {
+                        None => self.control.set_intercept(None),
+                        Some(Ok(r)) => self.control.set_intercept(Some(r)),
+                        // The UI parsed it already; say so rather than hold nothing silently.
+                        Some(Err(e)) => {
+                            self.ui
+                                .update(ProxyIn::Notice(NoteLevel::Error, e.to_string()));
+                        }
                     }
-                },
+                }
                 ProxyOut::Editor {
                     conn,
                     seq,
