@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, watch};
 
 use super::compress::Codec;
@@ -30,10 +30,7 @@ mod steer;
 use super::{Closed, ProxyEvent, ProxyFrame};
 use crate::model::{CloseInfo, Direction, FrameRecord, Opcode, Origin};
 
-/// A byte stream the proxy relays: TCP, or TLS over it.
-pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-pub(crate) type BoxIo = Box<dyn Io>;
+pub(crate) use crate::wire::stream::BoxIo;
 
 /// What a pump is told to do (by the user, or by the other pump).
 #[derive(Debug, Clone)]

@@ -106,12 +106,21 @@ pub(crate) const SERVER_FULL: Rejection = Rejection::new(
 );
 
 /// Why the handshake did not produce a WebSocket.
-#[derive(Debug)]
 pub(crate) enum Failure {
     /// Answered with this HTTP error; the connection should be closed gracefully.
     Rejected(Rejection, Stream),
     /// The peer went away or the socket failed.
     Io(io::Error),
+}
+
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The socket has nothing to show.
+            Failure::Rejected(r, _) => f.debug_tuple("Rejected").field(r).finish(),
+            Failure::Io(e) => f.debug_tuple("Io").field(e).finish(),
+        }
+    }
 }
 
 /// What a valid upgrade request asked for.

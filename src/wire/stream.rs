@@ -58,6 +58,10 @@ pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// The one socket type of the crate: our client's link, the demo server's connections and
+/// both legs of the proxy (TCP, a tunnel, or TLS over either).
+pub(crate) type BoxIo = Box<dyn Io>;
+
 /// TCP, a proxy's tunnel, or TLS over either, tapped while the upgrade is in flight.
 pub struct NetStream {
     inner: Box<dyn Io>,
