@@ -144,10 +144,13 @@ pub fn external_editor() -> crate::runtime::proxy::EditorFn {
             .open(&path)
             .and_then(|mut f| f.write_all(text.as_bytes()))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        let editor = std::env::var("VISUAL")
-            .ok()
-            .or_else(|| std::env::var("EDITOR").ok())
-            .filter(|e| !e.trim().is_empty())
+        let set = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|e: &String| !e.trim().is_empty())
+        };
+        let editor = set("VISUAL")
+            .or_else(|| set("EDITOR"))
             .unwrap_or_else(|| "vi".to_string());
         restore();
         let status = std::process::Command::new("sh")

@@ -450,3 +450,85 @@ fn every_editing_key_in_the_table_works_through_a_real_terminal() {
     sc.send(&[0x11]);
     assert!(sc.wait_exit().success());
 }
+
+#[test]
+fn the_proxy_holds_edits_in_editor_drops_and_injects_between_the_seeds_client_and_server() {
+    if !common::peers::peers_available() {
+        return common::peers::skip_or_fail("the seed's Python peers (pip install websockets)");
+    }
+    let seed = common::peers::spawn_seed_server("admin", "123456");
+    // `$EDITOR` is what a user would do in it: change "plan" to "PLAN" and save.
+    let mut sc = Screen::spawn_env(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            &seed.url(),
+            "--intercept",
+            "dir:client",
+        ],
+        &[("EDITOR", "sed -i s/plan/PLAN/"), ("VISUAL", "")],
+    );
+    sc.wait_for("No connections yet");
+    let screen = sc.contents();
+    let port = regex::Regex::new(r"127\.0\.0\.1:(\d+) →")
+        .unwrap()
+        .captures(&screen)
+        .expect("the listen address in the header")[1]
+        .to_string();
+    let mut client = std::process::Command::new(common::peers::python())
+        .arg(common::peers::seed_client_py())
+        .arg(format!("ws://127.0.0.1:{port}"))
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start seed_client.py");
+    let mut to_client = client.stdin.take().unwrap();
+    let from_client = common::lines_of(client.stdout.take().unwrap());
+    let expect = |want: &str| {
+        let deadline = std::time::Instant::now() + common::GUARD;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match from_client.recv_timeout(left) {
+                Ok(line) if line.contains(want) => return,
+                Ok(_) => continue,
+                Err(_) => panic!("the seed's client never printed {want:?}"),
+            }
+        }
+    };
+    use std::io::Write as _;
+    // The login is held too (dir:client): forwarded with f from the connection's monitor.
+    writeln!(to_client, "admin:123456").unwrap();
+    sc.wait_for("1 held");
+    sc.send(b"\r");
+    sc.wait_for("admin:***");
+    sc.send(b"f");
+    expect("congratulation");
+    // Edited in $EDITOR, then forwarded: the server echoes the edited text.
+    writeln!(to_client, "secret plan").unwrap();
+    sc.wait_for("secret plan");
+    sc.send(b"O");
+    expect("your submit context: secret PLAN");
+    // Dropped: the server never sees it, so the seed's client waits for a reply that a
+    // message injected towards it (Tab) supplies.
+    writeln!(to_client, "drop me").unwrap();
+    sc.wait_for("drop me");
+    sc.send(b"d");
+    sc.wait_for("dropped message");
+    sc.send(b"m");
+    sc.wait_for("→ server (text)");
+    sc.type_text("from the proxy");
+    sc.send(b"\t");
+    sc.wait_for("→ client (text)");
+    sc.send(b"\r");
+    expect("from the proxy");
+    assert!(!sc.seen.lock().unwrap().contains("123456"));
+    sc.send(&[0x11]);
+    assert!(sc.wait_exit().success());
+    sc.assert_restored();
+    drop(to_client);
+    let _ = client.kill();
+    let _ = client.wait();
+}

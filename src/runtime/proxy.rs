@@ -259,7 +259,11 @@ impl Loop {
     {
         let started = Instant::now();
         if std::mem::take(&mut self.clear) {
-            terminal.clear()?;
+            // The editor left a blank screen: blank ratatui's idea of it too, so the draw
+            // below writes every cell (`Terminal::clear` would ask the terminal where its
+            // cursor is, which not every terminal answers).
+            terminal.backend_mut().clear()?;
+            terminal.draw(|_| {})?;
         }
         let open = self.ui.open_app().and_then(|a| a.source().proxied());
         let cache = self.caches.entry(open.unwrap_or(0)).or_default();
