@@ -82,6 +82,27 @@ impl Origin {
     }
 }
 
+/// What kind of frame a file (or stdin) is sent as: the user says, or `Auto` decides by
+/// whether the bytes are plainly text (UTF-8 without control characters other than
+/// whitespace).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendAs {
+    #[default]
+    Auto,
+    Text,
+    Binary,
+}
+
+/// Whether `bytes` are plainly text: UTF-8 with no control characters but tab, newline,
+/// carriage return and form feed.
+pub fn looks_like_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|s| {
+        !s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c'))
+    })
+}
+
 /// WebSocket opcode of a (reassembled) message or control frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

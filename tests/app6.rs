@@ -269,7 +269,10 @@ fn ping_send_file_record_export_help_and_clear() {
     ));
     type_str(&mut a, "/send-file notes/today.txt");
     match &press(&mut a, KeyCode::Enter)[..] {
-        [Command::SendFile(p)] => assert_eq!(p, Path::new("notes/today.txt")),
+        [Command::SendFile { path, as_ }] => {
+            assert_eq!(path, Path::new("notes/today.txt"));
+            assert_eq!(*as_, wsdeck::model::SendAs::Auto);
+        }
         other => panic!("{other:?}"),
     }
     type_str(&mut a, "/record on s.jsonl");

@@ -178,7 +178,13 @@ pub enum Action {
         reason: String,
     },
     /// Send a file's contents.
-    SendFile(PathBuf),
+    SendFile {
+        path: PathBuf,
+        #[serde(default, rename = "as")]
+        as_: crate::model::SendAs,
+    },
+    /// Send this binary frame (`/hex`, `/b64`).
+    SendBinary(Vec<u8>),
     /// Empty the chat history (the monitor keeps its frames).
     ClearHistory,
     // ---- the proxy ----
@@ -229,7 +235,8 @@ impl Action {
             | Action::Send(_)
             | Action::Ping
             | Action::Close { .. }
-            | Action::SendFile(_) => Some("nothing is sent"),
+            | Action::SendFile { .. }
+            | Action::SendBinary(_) => Some("nothing is sent"),
             Action::Connect | Action::ConnectProfile(_) => Some("there is no connection"),
             Action::ToggleRecord | Action::Record { .. } => Some("there is nothing to record"),
             _ => None,
@@ -240,9 +247,11 @@ impl Action {
     /// wsdeck's own client session.
     pub fn needs_own_session(&self) -> Option<&'static str> {
         match self {
-            Action::Snippet(_) | Action::Send(_) | Action::SendFile(_) | Action::Close { .. } => {
-                Some("m injects a message, R resends the selected one")
-            }
+            Action::Snippet(_)
+            | Action::Send(_)
+            | Action::SendFile { .. }
+            | Action::SendBinary(_)
+            | Action::Close { .. } => Some("m injects a message, R resends the selected one"),
             Action::Connect | Action::ConnectProfile(_) | Action::CancelReconnect => {
                 Some("the proxy does not open connections of its own")
             }
@@ -324,7 +333,8 @@ impl Action {
             | A::ExportHar(Some(_))
             | A::Send(_)
             | A::Close { .. }
-            | A::SendFile(_)
+            | A::SendFile { .. }
+            | A::SendBinary(_)
             | A::ClearHistory => false,
         }
     }
@@ -559,10 +569,25 @@ impl App {
                     Err(Refused)
                 }
             }
-            Action::SendFile(path) => {
+            Action::SendBinary(bytes) => {
+                if self.session.logged_in() {
+                    self.notify(
+                        NoteLevel::Good,
+                        format!("sent {} bytes as a binary frame", bytes.len()),
+                    );
+                    Ok(vec![Command::Net(NetCommand::SendBinary(bytes))])
+                } else {
+                    self.notify(
+                        NoteLevel::Warn,
+                        "not logged in — nothing sent (the line stays here)",
+                    );
+                    Err(Refused)
+                }
+            }
+            Action::SendFile { path, as_ } => {
                 if self.session.logged_in() {
                     self.notify(NoteLevel::Info, format!("reading {}…", path.display()));
-                    Ok(vec![Command::SendFile(path)])
+                    Ok(vec![Command::SendFile { path, as_ }])
                 } else {
                     self.notify(
                         NoteLevel::Warn,

@@ -834,8 +834,10 @@ pub fn key_table_markdown() -> String {
             "**{}**\n\n| Keys | Action |\n|---|---|\n",
             sec.title
         ));
+        // A `|` inside a cell would end it: Markdown tables take `\|`.
+        let cell = |t: &str| t.replace('|', "\\|");
         for (k, a) in &sec.rows {
-            s.push_str(&format!("| {k} | {a} |\n"));
+            s.push_str(&format!("| {} | {} |\n", cell(k), cell(a)));
         }
         s.push('\n');
     }

@@ -159,7 +159,13 @@ fn markdown_lists_every_row() {
     for sec in help_sections() {
         assert!(md.contains(sec.title));
         for (k, a) in &sec.rows {
+            let (k, a) = (k.replace('|', "\\|"), a.replace('|', "\\|"));
             assert!(md.contains(&format!("| {k} | {a} |")));
         }
+    }
+    // Every row has exactly its two cells: a `|` inside one is escaped.
+    for row in md.lines().filter(|l| l.starts_with("| ") && !l.starts_with("|---")) {
+        let bare = row.replace("\\|", "");
+        assert_eq!(bare.matches('|').count(), 3, "{row}");
     }
 }

@@ -81,7 +81,10 @@ pub enum Command {
     ExportHar(PathBuf),
     /// Read this file and send it on the session (`/send-file`): a text frame when it is
     /// UTF-8, else binary; answer with `Event::Notice` (sent, or why not).
-    SendFile(PathBuf),
+    SendFile {
+        path: PathBuf,
+        as_: crate::model::SendAs,
+    },
     /// Put this text on the user's clipboard (OSC 52 on a real terminal). At most
     /// [`COPY_MAX_BYTES`].
     Copy(String),

@@ -482,7 +482,7 @@ impl ProxyApp {
                 Command::Connect(_)
                 | Command::Net(_)
                 | Command::Record(_)
-                | Command::SendFile(_) => {}
+                | Command::SendFile { .. } => {}
             }
         }
         out

@@ -1,5 +1,6 @@
 //! Slash commands typed in the message input: `/ping`, `/close [CODE] [REASON]`,
-//! `/send-file PATH`, `/clear`, `/record on|off [FILE]`, `/export [FILE.har]`, `/help`.
+//! `/send-file [--text|--binary] PATH`, `/hex HEX`, `/b64 BASE64`, `/clear`,
+//! `/record on|off [FILE]`, `/export [FILE.har]`, `/help`.
 //! `//text` sends `/text`; any other line is sent as typed.
 //!
 //! [`parse`] is pure and gives the line's [`Action`]; [`App::run_line`] applies it.
@@ -20,9 +21,11 @@ pub const SLASH_COMMANDS: &[(&str, &str)] = &[
         "close the connection (CODE 1000 or 3000–4999)",
     ),
     (
-        "/send-file PATH",
-        "send a file: text frame if UTF-8, else binary",
+        "/send-file [--text|--binary] PATH",
+        "send a file: binary unless it is plainly text (says which)",
     ),
+    ("/hex HEX", "send a binary frame: /hex de ad be ef"),
+    ("/b64 BASE64", "send a binary frame given in base64"),
     (
         "/clear",
         "clear the chat history (the monitor keeps frames)",
@@ -72,9 +75,16 @@ pub fn parse(line: &str) -> Result<Action, SlashError> {
         "clear" => no_args(Action::ClearHistory),
         "help" | "?" => no_args(Action::Help),
         "close" => parse_close(args),
-        "send-file" | "sendfile" => match unquote(args) {
-            "" => err("usage: /send-file PATH"),
-            p => Ok(Action::SendFile(PathBuf::from(p))),
+        "send-file" | "sendfile" => parse_send_file(args),
+        "hex" => match crate::codec::decode_hex(args) {
+            _ if args.is_empty() => err("usage: /hex de ad be ef (spaces optional)"),
+            Ok(bytes) => Ok(Action::SendBinary(bytes)),
+            Err(e) => err(format!("/hex: {e} — usage: /hex de ad be ef")),
+        },
+        "b64" | "base64" => match crate::codec::decode_base64(args) {
+            _ if args.is_empty() => err("usage: /b64 BASE64 (sent as one binary frame)"),
+            Ok(bytes) => Ok(Action::SendBinary(bytes)),
+            Err(e) => err(format!("/b64: {e}")),
         },
         "record" => {
             let (what, file) = match args.find(char::is_whitespace) {
@@ -103,6 +113,25 @@ pub fn parse(line: &str) -> Result<Action, SlashError> {
                 "unknown command /{shown} — /help lists them; //{shown} sends the text as typed"
             ))
         }
+    }
+}
+
+/// `/send-file [--text|--binary] PATH`
+fn parse_send_file(args: &str) -> Result<Action, SlashError> {
+    use crate::model::SendAs;
+    let usage = "usage: /send-file [--text|--binary] PATH";
+    let (as_, rest) = match args.split_once(char::is_whitespace) {
+        Some(("--text", rest)) => (SendAs::Text, rest.trim()),
+        Some(("--binary", rest)) => (SendAs::Binary, rest.trim()),
+        _ if args == "--text" || args == "--binary" => return err(usage),
+        _ => (SendAs::Auto, args),
+    };
+    match unquote(rest) {
+        "" => err(usage),
+        p => Ok(Action::SendFile {
+            path: PathBuf::from(p),
+            as_,
+        }),
     }
 }
 
@@ -278,19 +307,39 @@ mod tests {
 
     #[test]
     fn send_file_takes_the_rest_of_the_line() {
-        assert_eq!(
-            ok("/send-file notes.txt"),
-            Action::SendFile("notes.txt".into())
-        );
+        use crate::model::SendAs;
+        let file = |p: &str, as_| Action::SendFile {
+            path: p.into(),
+            as_,
+        };
+        assert_eq!(ok("/send-file notes.txt"), file("notes.txt", SendAs::Auto));
         assert_eq!(
             ok("/send-file my notes.txt"),
-            Action::SendFile("my notes.txt".into())
+            file("my notes.txt", SendAs::Auto)
         );
         assert_eq!(
             ok("/send-file \"my notes.txt\""),
-            Action::SendFile("my notes.txt".into())
+            file("my notes.txt", SendAs::Auto)
         );
-        assert!(bad("/send-file").contains("usage: /send-file PATH"));
+        assert_eq!(
+            ok("/send-file --binary a.txt"),
+            file("a.txt", SendAs::Binary)
+        );
+        assert_eq!(ok("/send-file --text a.bin"), file("a.bin", SendAs::Text));
+        assert!(bad("/send-file --text").contains("usage"));
+        assert_eq!(
+            ok("/hex de ad BE EF"),
+            Action::SendBinary(vec![0xde, 0xad, 0xbe, 0xef])
+        );
+        assert_eq!(ok("/hex 0102"), Action::SendBinary(vec![1, 2]));
+        assert!(bad("/hex 0g").contains("not a hex digit"));
+        assert!(bad("/hex").contains("usage"));
+        assert_eq!(
+            ok("/b64 3q2+7w=="),
+            Action::SendBinary(vec![0xde, 0xad, 0xbe, 0xef])
+        );
+        assert!(bad("/b64 ***").starts_with("/b64:"));
+        assert!(bad("/send-file").contains("usage: /send-file [--text|--binary] PATH"));
         assert!(bad("/send-file   ").contains("usage"));
     }
 

@@ -173,15 +173,15 @@ impl Tab {
                 };
                 let _ = self.update(Event::Notice(notice.0, notice.1));
             }
-            Command::SendFile(path) => {
-                let (level, text) = match (&self.session, read_for_send(&path)) {
+            Command::SendFile { path, as_ } => {
+                let (level, text) = match (&self.session, read_for_send(&path, as_)) {
                     (None, _) => (NoteLevel::Warn, "not connected — file not sent".to_string()),
                     (Some(_), Err(e)) => (NoteLevel::Error, e),
                     (Some(s), Ok((cmd, n, kind))) => {
                         let _ = s.commands.send(cmd);
                         (
                             NoteLevel::Good,
-                            format!("sent {}: {n} bytes as a {kind} frame", path.display()),
+                            format!("sent {}: {n} bytes {kind}", path.display()),
                         )
                     }
                 };
@@ -262,7 +262,11 @@ pub const MAX_SEND_FILE: u64 = 16 * 1024 * 1024;
 
 /// Read a file for `/send-file`: a text frame when it is UTF-8, else binary. Returns the
 /// command, the size and "text" / "binary", or a one-line reason.
-pub fn read_for_send(path: &Path) -> Result<(NetCommand, usize, &'static str), String> {
+pub fn read_for_send(
+    path: &Path,
+    as_: crate::model::SendAs,
+) -> Result<(NetCommand, usize, &'static str), String> {
+    use crate::model::SendAs;
     use std::io::Read;
     let shown = path.display();
     let path = expand_home(path);
@@ -292,10 +296,31 @@ pub fn read_for_send(path: &Path) -> Result<(NetCommand, usize, &'static str), S
         return Err(too_big());
     }
     let n = bytes.len();
-    Ok(match String::from_utf8(bytes) {
-        Ok(text) => (NetCommand::SendText(text), n, "text"),
-        Err(e) => (NetCommand::SendBinary(e.into_bytes()), n, "binary"),
-    })
+    let text = match as_ {
+        SendAs::Binary => false,
+        SendAs::Text => true,
+        SendAs::Auto => crate::model::looks_like_text(&bytes),
+    };
+    if !text {
+        let why = match as_ {
+            SendAs::Auto => "as a binary frame (it is not plain text; --text sends UTF-8 as text)",
+            _ => "as a binary frame",
+        };
+        return Ok((NetCommand::SendBinary(bytes), n, why));
+    }
+    match String::from_utf8(bytes) {
+        Ok(t) => {
+            let why = match as_ {
+                SendAs::Auto => "as a text frame (it reads as text; --binary sends it as binary)",
+                _ => "as a text frame",
+            };
+            Ok((NetCommand::SendText(t), n, why))
+        }
+        Err(_) => Err(format!(
+            "{shown} is not UTF-8 text, so it cannot go in a text frame — \
+             /send-file --binary sends it as it is"
+        )),
+    }
 }
 
 /// `~/x` → `$HOME/x`.
@@ -312,33 +337,52 @@ fn expand_home(path: &Path) -> std::path::PathBuf {
 mod tests {
     use super::*;
 
+    use crate::model::SendAs;
+
     #[test]
-    fn files_are_sent_as_text_or_binary() {
+    fn files_are_sent_as_the_user_says_else_binary_unless_plainly_text() {
         let dir = tempfile::tempdir().unwrap();
         let t = dir.path().join("t.txt");
         std::fs::write(&t, "héllo\n").unwrap();
-        let (cmd, n, kind) = read_for_send(&t).unwrap();
+        let (cmd, n, kind) = read_for_send(&t, SendAs::Auto).unwrap();
         assert!(matches!(cmd, NetCommand::SendText(s) if s == "héllo\n"));
-        assert_eq!((n, kind), (7, "text"));
+        assert_eq!(n, 7);
+        assert!(
+            kind.starts_with("as a text frame (it reads as text"),
+            "{kind}"
+        );
+        let (cmd, _, kind) = read_for_send(&t, SendAs::Binary).unwrap();
+        assert!(matches!(cmd, NetCommand::SendBinary(v) if v == "héllo\n".as_bytes()));
+        assert_eq!(kind, "as a binary frame");
         let b = dir.path().join("b.bin");
         std::fs::write(&b, [0xff, 0x00, 0x01]).unwrap();
-        let (cmd, _, kind) = read_for_send(&b).unwrap();
+        let (cmd, _, kind) = read_for_send(&b, SendAs::Auto).unwrap();
         assert!(matches!(cmd, NetCommand::SendBinary(v) if v == [0xff, 0, 1]));
-        assert_eq!(kind, "binary");
+        assert!(
+            kind.starts_with("as a binary frame (it is not plain text"),
+            "{kind}"
+        );
+        let e = read_for_send(&b, SendAs::Text).unwrap_err();
+        assert!(e.contains("not UTF-8") && e.contains("--binary"), "{e}");
+        // An MQTT PUBLISH is valid UTF-8 but not text: binary.
+        let mqtt = dir.path().join("publish.bin");
+        std::fs::write(&mqtt, b"\x30\x0b\x00\x03a/bhello").unwrap();
+        let (cmd, _, _) = read_for_send(&mqtt, SendAs::Auto).unwrap();
+        assert!(matches!(cmd, NetCommand::SendBinary(_)));
     }
 
     #[test]
     fn unreadable_paths_say_why() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.txt");
-        let e = read_for_send(&missing).unwrap_err();
+        let e = read_for_send(&missing, SendAs::Auto).unwrap_err();
         assert!(e.contains("cannot read") && e.contains("nope.txt"), "{e}");
-        let e = read_for_send(dir.path()).unwrap_err();
+        let e = read_for_send(dir.path(), SendAs::Auto).unwrap_err();
         assert!(e.contains("is a directory"), "{e}");
         let big = dir.path().join("big.bin");
         let f = std::fs::File::create(&big).unwrap();
         f.set_len(MAX_SEND_FILE + 1).unwrap();
-        let e = read_for_send(&big).unwrap_err();
+        let e = read_for_send(&big, SendAs::Auto).unwrap_err();
         assert!(e.contains("at most 16 MiB"), "{e}");
     }
 }
