@@ -164,7 +164,10 @@ fn markdown_lists_every_row() {
         }
     }
     // Every row has exactly its two cells: a `|` inside one is escaped.
-    for row in md.lines().filter(|l| l.starts_with("| ") && !l.starts_with("|---")) {
+    for row in md
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("|---"))
+    {
         let bare = row.replace("\\|", "");
         assert_eq!(bare.matches('|').count(), 3, "{row}");
     }

@@ -24,14 +24,17 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
 /// can scroll.
 pub(crate) fn draw_keys(frame: &mut Frame, area: Rect, scroll: u16, scope: HelpScope) -> u16 {
     let sections = help_sections_for(scope);
-    let key_w = sections
-        .iter()
-        .flat_map(|s| s.rows.iter())
-        .map(|(k, _)| unicode_width::UnicodeWidthStr::width(k.as_str()))
-        .max()
-        .unwrap_or(10);
     let mut lines = Vec::new();
     for (i, sec) in sections.iter().enumerate() {
+        // Each section lines its text up after its own widest keys (the slash commands'
+        // would push every other section's text to the right).
+        let key_w = sec
+            .rows
+            .iter()
+            .map(|(k, _)| unicode_width::UnicodeWidthStr::width(k.as_str()))
+            .max()
+            .unwrap_or(10)
+            .max(10);
         if i > 0 {
             lines.push(Line::default());
         }
@@ -40,10 +43,15 @@ pub(crate) fn draw_keys(frame: &mut Frame, area: Rect, scroll: u16, scope: HelpS
             theme::accent().add_modifier(Modifier::BOLD),
         )));
         for (k, a) in &sec.rows {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {k:<key_w$}  "), theme::bold()),
-                Span::raw(*a),
-            ]));
+            // What does not fit beside the keys continues under the text, word by word.
+            let room = (area.width as usize).saturating_sub(key_w + 8).max(20);
+            for (j, part) in wrap_words(a, room).into_iter().enumerate() {
+                let keys = if j == 0 { k.as_str() } else { "" };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {keys:<key_w$}  "), theme::bold()),
+                    Span::raw(part),
+                ]));
+            }
         }
     }
     let text_w = lines.iter().map(|l| l.width()).max().unwrap_or(40) as u16;
@@ -76,4 +84,22 @@ pub(crate) fn draw_keys(frame: &mut Frame, area: Rect, scroll: u16, scope: HelpS
         popup,
     );
     max
+}
+
+/// `text` in lines of at most `width` columns, broken between words (a longer word alone).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for word in text.split(' ') {
+        let last = out.last_mut().expect("one line");
+        let w = unicode_width::UnicodeWidthStr::width(last.as_str());
+        if w > 0 && w + 1 + unicode_width::UnicodeWidthStr::width(word) > width {
+            out.push(word.to_string());
+        } else {
+            if w > 0 {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    out
 }
