@@ -107,15 +107,20 @@ pub fn human_size(n: usize) -> String {
     format!("{n} B")
 }
 
+/// A size that does not read as one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a size (try 64MiB, 512KiB or a number of bytes)")]
+pub struct BadSize(pub String);
+
 /// `--max-message SIZE`: `64MiB`, `16KiB`, `1.5MB`, `1000`, `2G` (K/M/G are binary, as
 /// with KiB; kB/MB/GB are decimal).
-pub fn parse_size(s: &str) -> Result<usize, String> {
+pub fn parse_size(s: &str) -> Result<usize, BadSize> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let bad = || format!("{s:?} is not a size (try 64MiB, 512KiB or a number of bytes)");
+    let bad = || BadSize(s.to_string());
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kib" => 1024.0,

@@ -79,7 +79,7 @@ pub struct ProxyUrl {
 impl ProxyUrl {
     /// Parse `http://`, `https://`, `socks5://` or `socks5h://` URLs; a URL without a scheme
     /// is `http://`, as curl takes it. The error is a sentence naming what is wrong.
-    pub fn parse(url: &str) -> Result<ProxyUrl, String> {
+    pub fn parse(url: &str) -> Result<ProxyUrl, BadProxyUrl> {
         let raw = url.trim();
         let (scheme, rest) = match raw.split_once("://") {
             Some((s, rest)) => (s.to_ascii_lowercase(), rest),
@@ -91,11 +91,10 @@ impl ProxyUrl {
             "socks5" => ProxyScheme::Socks5,
             "socks5h" => ProxyScheme::Socks5h,
             other => {
-                return Err(format!(
-                    "proxy {}: the scheme must be http://, https://, socks5:// or socks5h://, \
-                     not {other}://",
-                    redact_url(raw)
-                ));
+                return Err(BadProxyUrl {
+                    shown: redact_url(raw).into_owned(),
+                    why: ProxyUrlFault::Scheme(other.to_string()),
+                });
             }
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -113,10 +112,13 @@ impl ProxyUrl {
                 )
             }
         };
-        let bad = |why: &str| format!("proxy {}: {why}", redact_url(raw));
-        let (host, port) = split_host_port(hostport).map_err(|e| bad(&e))?;
+        let bad = |why: ProxyUrlFault| BadProxyUrl {
+            shown: redact_url(raw).into_owned(),
+            why,
+        };
+        let (host, port) = split_host_port(hostport).map_err(bad)?;
         if host.is_empty() {
-            return Err(bad("no host"));
+            return Err(bad(ProxyUrlFault::NoHost));
         }
         Ok(ProxyUrl {
             scheme,
@@ -163,11 +165,38 @@ impl fmt::Debug for ProxyUrl {
     }
 }
 
-fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
+/// A proxy URL that does not parse: the URL as it may be shown (password masked) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("proxy {shown}: {why}")]
+pub struct BadProxyUrl {
+    pub shown: String,
+    pub why: ProxyUrlFault,
+}
+
+/// What is wrong with a proxy URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProxyUrlFault {
+    #[error("the scheme must be http://, https://, socks5:// or socks5h://, not {0}://")]
+    Scheme(String),
+    #[error("no host")]
+    NoHost,
+    #[error("an IPv6 address must end with ]")]
+    UnclosedIpv6,
+    #[error("{0:?} is not a port number")]
+    BadPort(String),
+}
+
+/// A proxy named by an environment variable that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {error}")]
+pub struct BadEnvProxy {
+    pub var: &'static str,
+    pub error: BadProxyUrl,
+}
+
+fn split_host_port(s: &str) -> Result<(String, Option<u16>), ProxyUrlFault> {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let (h, after) = rest
-            .split_once(']')
-            .ok_or("an IPv6 address must end with ]")?;
+        let (h, after) = rest.split_once(']').ok_or(ProxyUrlFault::UnclosedIpv6)?;
         (h, after.strip_prefix(':'))
     } else {
         match s.rsplit_once(':') {
@@ -181,7 +210,7 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
             p.parse::<u16>()
                 .ok()
                 .filter(|p| *p != 0)
-                .ok_or_else(|| format!("{p:?} is not a port number"))?,
+                .ok_or_else(|| ProxyUrlFault::BadPort(p.to_string()))?,
         ),
     };
     Ok((host.to_string(), port))
@@ -249,7 +278,7 @@ pub fn proxy_from_env(
     tls: bool,
     host: &str,
     get: impl Fn(&str) -> Option<String>,
-) -> Result<Option<EnvProxy>, String> {
+) -> Result<Option<EnvProxy>, BadEnvProxy> {
     let read = |name: &'static str| {
         get(name)
             .filter(|v| !v.trim().is_empty())
@@ -273,7 +302,7 @@ pub fn proxy_from_env(
     else {
         return Ok(None);
     };
-    let url = ProxyUrl::parse(&value).map_err(|e| format!("{var}: {e}"))?;
+    let url = ProxyUrl::parse(&value).map_err(|error| BadEnvProxy { var, error })?;
     Ok(Some(EnvProxy { var, url }))
 }
 
@@ -365,7 +394,9 @@ mod tests {
             ProxyUrl::parse("socks5://[::1]:9").unwrap().authority(),
             "[::1]:9"
         );
-        let err = ProxyUrl::parse("ftp://u:hunter2@p").unwrap_err();
+        let err = ProxyUrl::parse("ftp://u:hunter2@p")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("socks5h://") && !err.contains("hunter2"),
             "{err}"
@@ -373,9 +404,15 @@ mod tests {
         assert!(
             ProxyUrl::parse("http://p:99999")
                 .unwrap_err()
+                .to_string()
                 .contains("port")
         );
-        assert!(ProxyUrl::parse("http://").unwrap_err().contains("no host"));
+        assert!(
+            ProxyUrl::parse("http://")
+                .unwrap_err()
+                .to_string()
+                .contains("no host")
+        );
     }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -434,6 +471,7 @@ mod tests {
         let err = proxy_from_env(true, "x", env(&[("https_proxy", "gopher://u:pw@p")]));
         assert!(
             err.unwrap_err()
+                .to_string()
                 .starts_with("https_proxy: proxy gopher://u:***@p")
         );
     }

@@ -59,7 +59,7 @@ fn choose_with(
                 return Ok(None);
             }
             let found = crate::reach::proxy_from_env(tls, host, &get)
-                .map_err(|e| NetError::new(NetErrorKind::BadUrl, clean_line(&e)))?;
+                .map_err(|e| NetError::new(NetErrorKind::BadUrl, clean_line(&e.to_string())))?;
             Ok(found.map(|p| Chosen {
                 label: format!("{} (from {})", p.url, p.var),
                 url: p.url,

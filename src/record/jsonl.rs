@@ -455,41 +455,67 @@ struct LineIn<'a> {
     tls: Option<TlsInfo>,
 }
 
-/// serde_json's message without its " at line 1 column N" tail (we report our own line).
-fn json_error(e: &serde_json::Error) -> String {
-    let mut msg = e.to_string();
-    if let Some(p) = msg.rfind(" at line ") {
-        msg.truncate(p);
+/// What is wrong with one line of a recording (its line number is the reader's to add).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// Not JSON, or not the shape of a record.
+    #[error("column {column}: {message}")]
+    Json { column: usize, message: String },
+    #[error("unknown record type {0:?}")]
+    UnknownType(String),
+    #[error("missing field `{0}`")]
+    Missing(&'static str),
+    #[error("missing field `text` or `base64`")]
+    NoPayload,
+    #[error("both `text` and `base64` given")]
+    TwoPayloads,
+    #[error("field `base64` is not valid base64: {0}")]
+    Base64(String),
+    #[error(transparent)]
+    Timestamp(#[from] super::BadTimestamp),
+}
+
+impl From<serde_json::Error> for LineError {
+    /// serde_json's message without its " at line 1 column N" tail (the reader reports its
+    /// own line).
+    fn from(e: serde_json::Error) -> Self {
+        let mut message = e.to_string();
+        if let Some(p) = message.rfind(" at line ") {
+            message.truncate(p);
+        }
+        LineError::Json {
+            column: e.column(),
+            message,
+        }
     }
-    format!("column {}: {msg}", e.column())
 }
 
 /// Parse one line of a recording (without its newline). The error says what is wrong,
 /// without the line number.
-pub fn parse_line(line: &str) -> Result<Line, String> {
-    let l: LineIn = serde_json::from_str(line).map_err(|e| json_error(&e))?;
+pub fn parse_line(line: &str) -> Result<Line, LineError> {
+    let l: LineIn = serde_json::from_str(line)?;
     match l.kind.as_deref() {
         None | Some("frame") => parse_frame(l).map(Line::Frame),
         Some("handshake") => parse_handshake(l).map(Line::Handshake),
-        Some(other) => Err(format!("unknown record type {other:?}")),
+        Some(other) => Err(LineError::UnknownType(other.to_string())),
     }
 }
 
-fn parse_frame(l: LineIn) -> Result<FrameRecord, String> {
-    let seq = l.seq.ok_or("missing field `seq`")?;
-    let ts = l.ts.ok_or("missing field `ts`")?;
+fn parse_frame(l: LineIn) -> Result<FrameRecord, LineError> {
+    let seq = l.seq.ok_or(LineError::Missing("seq"))?;
+    let ts = l.ts.ok_or(LineError::Missing("ts"))?;
     let at = parse_ts(&ts)?;
-    let dir = l.dir.ok_or("missing field `dir`")?;
-    let opcode = l.opcode.ok_or("missing field `opcode`")?;
-    let len = l.len.ok_or("missing field `len`")?;
+    let dir = l.dir.ok_or(LineError::Missing("dir"))?;
+    let opcode = l.opcode.ok_or(LineError::Missing("opcode"))?;
+    let len = l.len.ok_or(LineError::Missing("len"))?;
     let payload = match (l.text, l.base64) {
         (Some(t), None) => Bytes::from(t),
         (None, Some(b)) => Bytes::from(
             B64.decode(b.as_bytes())
-                .map_err(|e| format!("field `base64` is not valid base64: {e}"))?,
+                .map_err(|e| LineError::Base64(e.to_string()))?,
         ),
-        (Some(_), Some(_)) => return Err("both `text` and `base64` given".into()),
-        (None, None) => return Err("missing field `text` or `base64`".into()),
+        (Some(_), Some(_)) => return Err(LineError::TwoPayloads),
+        (None, None) => return Err(LineError::NoPayload),
     };
     let close = l.code.map(|code| CloseInfo {
         code,
@@ -511,7 +537,7 @@ fn parse_frame(l: LineIn) -> Result<FrameRecord, String> {
     })
 }
 
-fn parse_handshake(l: LineIn) -> Result<HandshakeInfo, String> {
+fn parse_handshake(l: LineIn) -> Result<HandshakeInfo, LineError> {
     let started = l.started.map(|s| parse_ts(&s)).transpose()?;
     let finished = l.finished.map(|s| parse_ts(&s)).transpose()?;
     Ok(HandshakeInfo {
@@ -626,7 +652,7 @@ pub fn read_from(mut r: impl BufRead) -> anyhow::Result<Recording> {
         }
         let parsed = std::str::from_utf8(bytes)
             .map_err(|e| format!("not UTF-8 text ({e})"))
-            .and_then(parse_line);
+            .and_then(|l| parse_line(l).map_err(|e| e.to_string()));
         match parsed {
             Ok(Line::Frame(mut f)) => {
                 if f.conn == 0 {

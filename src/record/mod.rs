@@ -184,9 +184,20 @@ pub fn format_ts(t: SystemTime) -> String {
     }
 }
 
+/// A timestamp that is not RFC 3339.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad timestamp {text:?}: {reason}")]
+pub struct BadTimestamp {
+    pub text: String,
+    pub reason: String,
+}
+
 /// Parse any RFC 3339 timestamp (any offset, any number of fractional digits).
-pub fn parse_ts(s: &str) -> Result<SystemTime, String> {
-    let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("bad timestamp {s:?}: {e}"))?;
+pub fn parse_ts(s: &str) -> Result<SystemTime, BadTimestamp> {
+    let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| BadTimestamp {
+        text: s.to_string(),
+        reason: e.to_string(),
+    })?;
     Ok(from_unix_nanos(dt.unix_timestamp_nanos()))
 }
 

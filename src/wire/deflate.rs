@@ -361,24 +361,42 @@ struct Read {
     client_max_window_bits: Option<Option<u8>>,
 }
 
-fn read_params(params: &[(String, Option<String>)], side: Side) -> Result<Read, String> {
+/// What is wrong with one permessage-deflate parameter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum ParamError {
+    #[error("{0} is given twice")]
+    Twice(String),
+    #[error("{0} takes no value")]
+    TakesNoValue(String),
+    #[error("{0} needs a value")]
+    NeedsValue(String),
+    #[error("{name}={value} is not a window size from 8 to 15")]
+    BadWindow { name: String, value: String },
+    #[error("unknown parameter {0}")]
+    Unknown(String),
+}
+
+fn read_params(params: &[(String, Option<String>)], side: Side) -> Result<Read, ParamError> {
     let mut r = Read::default();
     let mut seen: Vec<&str> = Vec::new();
     for (k, v) in params {
         if seen.contains(&k.as_str()) {
-            return Err(format!("{k} is given twice"));
+            return Err(ParamError::Twice(k.clone()));
         }
         seen.push(k);
         let flag = |v: &Option<String>| match v {
             None => Ok(true),
-            Some(_) => Err(format!("{k} takes no value")),
+            Some(_) => Err(ParamError::TakesNoValue(k.clone())),
         };
         let bits = |v: &Option<String>, optional: bool| match v.as_deref() {
             None if optional => Ok(None),
-            None => Err(format!("{k} needs a value")),
+            None => Err(ParamError::NeedsValue(k.clone())),
             Some(s) => match s.parse::<u8>() {
                 Ok(n @ 8..=15) if !s.starts_with('0') => Ok(Some(n)),
-                _ => Err(format!("{k}={s} is not a window size from 8 to 15")),
+                _ => Err(ParamError::BadWindow {
+                    name: k.clone(),
+                    value: s.to_string(),
+                }),
             },
         };
         match k.as_str() {
@@ -389,7 +407,7 @@ fn read_params(params: &[(String, Option<String>)], side: Side) -> Result<Read, 
             "client_max_window_bits" => {
                 r.client_max_window_bits = Some(bits(v, side == Side::Offer)?)
             }
-            other => return Err(format!("unknown parameter {other}")),
+            other => return Err(ParamError::Unknown(other.to_string())),
         }
     }
     Ok(r)
