@@ -125,6 +125,10 @@ pub struct ConnectArgs {
     /// and logs in again).
     #[arg(long)]
     pub no_reconnect: bool,
+    /// Give up reconnecting after N tries in a row (0: do not reconnect) [default: keep
+    /// trying, with backoff up to 30 s, until Esc].
+    #[arg(long, value_name = "N", conflicts_with = "no_reconnect")]
+    pub reconnect_max: Option<u32>,
     /// Seconds between protocol pings (RTT is measured from the pongs; a peer silent for
     /// twice this, at least 10 s, counts as lost). 0 = no pings [default: 20].
     #[arg(long, value_name = "SECONDS")]
@@ -401,6 +405,7 @@ impl ConnectArgs {
             no_compression: self.no_compression,
             max_message: self.max_message,
             no_reconnect: self.no_reconnect,
+            reconnect_max: self.reconnect_max,
             ping_interval: self.ping_interval,
         }
     }

@@ -134,6 +134,9 @@ pub struct ConnectSpec {
     /// After an unexpected drop of a logged-in session, reconnect (with backoff) and log in
     /// again (`--no-reconnect` turns it off).
     pub reconnect: bool,
+    /// Give up after this many reconnect tries in a row (`--reconnect-max`); `None`: keep
+    /// trying until cancelled.
+    pub reconnect_max: Option<u32>,
     /// Send a protocol ping this often (`--ping-interval`; `None` = no pings).
     pub ping_interval: Option<Duration>,
     /// With pings on, a connection that received nothing (no pong, no frame) for this long
@@ -158,6 +161,7 @@ impl ConnectSpec {
             connect_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),
             reconnect: true,
+            reconnect_max: None,
             ping_interval: Some(DEFAULT_PING_INTERVAL),
             ping_timeout: None,
             compression: true,
@@ -292,6 +296,8 @@ pub struct Overrides {
     pub no_compression: bool,
     pub max_message: Option<usize>,
     pub no_reconnect: bool,
+    /// `--reconnect-max N`: give up after N tries in a row (0: do not reconnect).
+    pub reconnect_max: Option<u32>,
     /// Seconds; 0 turns pings off.
     pub ping_interval: Option<f64>,
 }
@@ -349,6 +355,11 @@ impl Overrides {
             spec.max_message = n;
         }
         spec.reconnect &= !self.no_reconnect;
+        match self.reconnect_max {
+            Some(0) => spec.reconnect = false,
+            Some(n) => spec.reconnect_max = Some(n),
+            None => {}
+        }
         if let Some(secs) = self.ping_interval {
             spec.ping_interval = ping_interval(secs)?;
         }
@@ -392,5 +403,23 @@ mod tests {
         assert_eq!(spec.subprotocols, ["a", "b", "c"]);
         Overrides::default().apply(&mut spec).unwrap();
         assert_eq!(spec.subprotocols, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn reconnect_max_caps_the_tries_and_zero_turns_reconnecting_off() {
+        let with = |n| {
+            let mut spec = ConnectSpec::new("ws://h");
+            Overrides {
+                reconnect_max: Some(n),
+                ..Overrides::default()
+            }
+            .apply(&mut spec)
+            .unwrap();
+            (spec.reconnect, spec.reconnect_max)
+        };
+        assert_eq!(with(5), (true, Some(5)));
+        assert_eq!(with(0), (false, None));
+        let spec = ConnectSpec::new("ws://h");
+        assert_eq!((spec.reconnect, spec.reconnect_max), (true, None));
     }
 }

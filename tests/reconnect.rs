@@ -701,3 +701,126 @@ fn esc_while_reconnecting_cancels_and_unsent_lines_are_reported() {
     assert!(screen.contains("1 queued line was not sent"), "{screen}");
     assert!(screen.contains("reconnect cancelled"), "{screen}");
 }
+
+// ---------------------------------------------------------------- issue 14 item 10
+
+/// A server shut down for good under a logged-in UI with `--reconnect-max 3`: the close is
+/// one note, the tries are one status line that updates (not two lines per try), the task
+/// gives up after the third try and says so; then the input's placeholder and the login
+/// pane tell the truth (not connected; no "✓ logged in").
+#[tokio::test]
+async fn a_server_gone_for_good_is_one_close_note_one_updating_line_and_a_give_up() {
+    let server = server().await;
+    let addr = server.local_addr();
+    let mut spec = login_spec(addr);
+    spec.reconnect_max = Some(3);
+    let (mut app, cmds) = App::new(AppInit {
+        connect_now: true,
+        ..AppInit::new(spec)
+    });
+    app.set_utc_offset(0);
+    let spec = match cmds.as_slice() {
+        [Command::Connect(spec)] => spec.clone(),
+        other => panic!("expected one Connect, got {other:?}"),
+    };
+    let mut c = Client::start(spec);
+    pump(&mut app, &mut c, "logged in", |e| {
+        matches!(e, NetEvent::State(ConnState::LoggedIn))
+    })
+    .await;
+    server.shutdown().await;
+    let mut tries = 0;
+    pump(&mut app, &mut c, "the give-up", |e| {
+        matches!(e, NetEvent::State(ConnState::Failed(_)))
+    })
+    .await;
+    for (_, ev) in &c.seen {
+        if matches!(ev, NetEvent::State(ConnState::Reconnecting { .. })) {
+            tries += 1;
+        }
+    }
+    assert_eq!(tries, 3, "three tries announced");
+    let mut term = Terminal::new(TestBackend::new(160, 30)).unwrap();
+    term.draw(|f| {
+        wsdeck::ui::draw(f, &app);
+    })
+    .unwrap();
+    let buf = term.backend().buffer();
+    let mut screen = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            screen.push_str(buf[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    // One note for the server's close (its Close and our answer are one close).
+    assert_eq!(
+        screen.matches("the server closed the connection").count(),
+        1,
+        "{screen}"
+    );
+    assert!(!screen.contains("you confirmed the close"), "{screen}");
+    // One line for all the tries, showing the last one.
+    let status_lines = screen
+        .lines()
+        .filter(|l| l.contains("reconnecting: attempt") || l.contains("— reconnecting in"))
+        .count();
+    assert_eq!(status_lines, 1, "{screen}");
+    assert!(screen.contains("attempt 2 failed"), "{screen}");
+    assert!(!screen.contains("attempt 1 failed"), "{screen}");
+    assert!(
+        screen.contains("gave up reconnecting after 3 tries (--reconnect-max)"),
+        "{screen}"
+    );
+    // The input and the login pane say what is true now.
+    assert!(!screen.contains("send once logged in"), "{screen}");
+    assert!(
+        screen.contains("not connected — Tab to the login pane"),
+        "{screen}"
+    );
+}
+
+/// After `/close 4001` the login pane's checklist no longer says "✓ logged in" under the
+/// closed state, and the input says Enter will not send.
+#[tokio::test]
+async fn after_close_the_checklist_and_the_placeholder_tell_the_truth() {
+    let server = server().await;
+    let (mut app, cmds) = App::new(AppInit {
+        connect_now: true,
+        ..AppInit::new(login_spec(server.local_addr()))
+    });
+    let spec = match cmds.as_slice() {
+        [Command::Connect(spec)] => spec.clone(),
+        other => panic!("expected one Connect, got {other:?}"),
+    };
+    let mut c = Client::start(spec);
+    pump(&mut app, &mut c, "logged in", |e| {
+        matches!(e, NetEvent::State(ConnState::LoggedIn))
+    })
+    .await;
+    let pane = |app: &App| {
+        render(app)
+            .lines()
+            .map(|l| l.chars().take(32).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(pane(&app).contains("✓ logged in"), "{}", pane(&app));
+    type_line(&mut app, &c, "/close 4001 done");
+    pump(&mut app, &mut c, "closed", |e| matches!(e, NetEvent::Ended)).await;
+    let screen = render(&app);
+    assert!(screen.contains("closed"), "{screen}");
+    assert!(!pane(&app).contains("✓ logged in"), "{}", pane(&app));
+    assert!(!screen.contains("send once logged in"), "{screen}");
+    assert!(
+        screen.contains("not connected — Tab to the login pane"),
+        "{screen}"
+    );
+    // One note for the close, none for the server's answer.
+    assert_eq!(
+        screen.matches("closed the connection").count(),
+        1,
+        "{screen}"
+    );
+    assert!(!screen.contains("confirmed"), "{screen}");
+}

@@ -519,7 +519,7 @@ fn binary_and_close_frames() {
 }
 
 #[test]
-fn the_reply_to_a_close_is_noted_as_a_confirmation() {
+fn the_reply_to_a_close_adds_no_second_note() {
     let mut app = logged_in_after_retry();
     let close = |seq, dir, code| FrameRecord {
         conn: 1,
@@ -546,8 +546,13 @@ fn the_reply_to_a_close_is_noted_as_a_confirmation() {
         NetEvent::Frame(close(11, Direction::ServerToClient, 4000)),
     );
     let s = screen(&render(&mut app, 100, 30));
-    assert!(s.contains("you closed the connection: 4000"), "{s}");
-    assert!(s.contains("the server confirmed the close: 4000"), "{s}");
+    // One note per close (issue 14 item 10): the server's answer only confirms it.
+    assert_eq!(
+        s.matches("you closed the connection: 4000").count(),
+        1,
+        "{s}"
+    );
+    assert!(!s.contains("confirmed the close"), "{s}");
     assert!(!s.contains("the server closed the connection"), "{s}");
 }
 

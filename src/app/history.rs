@@ -310,6 +310,36 @@ impl History {
         self.push(at, EntryKind::Note(level), index, text.len());
     }
 
+    /// Replace the text of the note at entry `index` (a status line that updates in place);
+    /// anything else there is left alone.
+    pub fn replace_note(&mut self, index: usize, level: NoteLevel, text: &str) {
+        let Some(r) = self.records.get_mut(index) else {
+            return;
+        };
+        if !matches!(r.kind, EntryKind::Note(_)) {
+            return;
+        }
+        let Some(span) = self.notes.get_mut(r.target as usize) else {
+            return;
+        };
+        let cut = text.floor_char_boundary(TEXT_PREVIEW_BYTES.min(text.len()));
+        // In place when it fits (a status line's texts are about the same length).
+        let start = if cut <= span.stored {
+            span.start
+        } else {
+            self.note_arena.len()
+        };
+        if start == self.note_arena.len() {
+            self.note_arena.extend_from_slice(&text.as_bytes()[..cut]);
+        } else {
+            self.note_arena[start..start + cut].copy_from_slice(&text.as_bytes()[..cut]);
+        }
+        *span = NoteSpan { start, stored: cut };
+        r.kind = EntryKind::Note(level);
+        r.total = text.len().min(u32::MAX as usize) as u32;
+        self.cache.borrow_mut().heights.remove(&index);
+    }
+
     /// True unless the entry is a message whose frame `store` no longer keeps.
     fn kept(&self, index: usize, store: &FrameStore) -> bool {
         match self.records.get(index) {

@@ -212,6 +212,9 @@ pub struct App {
     masker: crate::record::redact::Masker,
     /// Held messages and the inject line, when the source is a relayed connection.
     relay: Option<relay::Relay>,
+    /// The history entry of the reconnect status line while it is the newest (it updates in
+    /// place there).
+    reconnect_note: Option<usize>,
 }
 
 impl App {
@@ -253,6 +256,7 @@ impl App {
             hits: Vec::new(),
             masker: Default::default(),
             relay: None,
+            reconnect_note: None,
         };
         if let Some(b) = banner {
             app.chat.history.push_note(None, NoteLevel::Info, &b);

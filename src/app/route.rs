@@ -113,7 +113,21 @@ impl App {
     pub(super) fn apply_effects(&mut self, fx: Vec<Effect>) {
         for e in fx {
             match e {
-                Effect::Note { at, level, text } => self.chat.history.push_note(at, level, &text),
+                Effect::Note { at, level, text } => {
+                    self.chat.history.push_note(at, level, &text);
+                    // A later try's status goes on a new line below what came since.
+                    self.reconnect_note = None;
+                }
+                Effect::ReconnectNote { level, text } => {
+                    let h = &mut self.chat.history;
+                    match self.reconnect_note {
+                        Some(i) if i + 1 == h.len() => h.replace_note(i, level, &text),
+                        _ => {
+                            h.push_note(None, level, &text);
+                            self.reconnect_note = Some(h.len() - 1);
+                        }
+                    }
+                }
                 Effect::Disconnected => self.source.log.stats_mut().disconnected(),
                 Effect::LoggedIn => {
                     self.login.clear_password();

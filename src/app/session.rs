@@ -47,6 +47,9 @@ pub enum Effect {
     Rejected(String),
     /// The session failed: the login pane shows why and points at the field to fix.
     Failed(NetError),
+    /// The reconnect status line: it replaces the outage's earlier one (one line while
+    /// reconnecting, not one per try).
+    ReconnectNote { level: NoteLevel, text: String },
 }
 
 fn note(level: NoteLevel, text: impl Into<String>) -> Effect {
@@ -190,7 +193,6 @@ impl Session {
         vec![note(NoteLevel::Info, "reconnect cancelled")]
     }
 
-    /// An upgrade exchange of this session (one per connection).
     /// A connection's upgrade: the closes that follow are that connection's (the first one
     /// closes it, the second confirms), whatever an earlier connection's did.
     pub fn set_handshake(&mut self, h: HandshakeInfo) {
@@ -277,6 +279,9 @@ impl Session {
                 }
                 Vec::new()
             }
+            // One note per close: the Close that answers one already noted only confirms it
+            // (the monitor shows both frames).
+            Opcode::Close if self.close_noted => Vec::new(),
             Opcode::Close => {
                 let fx = vec![Effect::Note {
                     at: Some(f.at),
@@ -380,7 +385,8 @@ impl Session {
             } => {
                 let text = if self.reconnecting {
                     format!(
-                        "reconnect attempt {} failed: {reason} — retrying in {:.1} s",
+                        "reconnecting: attempt {} failed ({reason}) — trying again in {:.1} s \
+                         (Esc cancels)",
                         attempt.saturating_sub(1),
                         delay.as_secs_f64()
                     )
@@ -390,7 +396,10 @@ impl Session {
                         delay.as_secs_f64()
                     )
                 };
-                fx.push(note(NoteLevel::Warn, text));
+                fx.push(Effect::ReconnectNote {
+                    level: NoteLevel::Warn,
+                    text,
+                });
                 self.reconnecting = true;
                 self.close_noted = false;
                 self.set_step(Step::Connect, false);
@@ -464,7 +473,9 @@ mod tests {
     fn texts(fx: &[Effect]) -> Vec<&str> {
         fx.iter()
             .filter_map(|e| match e {
-                Effect::Note { text, .. } => Some(text.as_str()),
+                Effect::Note { text, .. } | Effect::ReconnectNote { text, .. } => {
+                    Some(text.as_str())
+                }
                 _ => None,
             })
             .collect()

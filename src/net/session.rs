@@ -97,6 +97,8 @@ struct Outage {
     attempts: u32,
     /// Why the next try is needed (the drop, or the last try's failure).
     reason: String,
+    /// The kind of the last try's failure (`Io` for the drop itself).
+    kind: NetErrorKind,
 }
 
 enum Opened {
@@ -131,6 +133,20 @@ impl Task {
     async fn run(&mut self) {
         let mut outage: Option<Outage> = None;
         loop {
+            if let Some(o) = outage.as_ref()
+                && self.spec.reconnect_max.is_some_and(|max| o.attempts >= max)
+            {
+                let n = o.attempts;
+                let tries = if n == 1 { "try" } else { "tries" };
+                self.out.state(ConnState::Failed(NetError::new(
+                    o.kind,
+                    format!(
+                        "gave up reconnecting after {n} {tries} (--reconnect-max): {}",
+                        o.reason
+                    ),
+                )));
+                return;
+            }
             if let Some(o) = outage.as_mut()
                 && let Some(stop) = self.wait_before_try(o).await
             {
@@ -149,6 +165,7 @@ impl Task {
                 Opened::Failed(e) => match outage.as_mut() {
                     Some(o) if reconnect::error_invites_retry(e.kind) => {
                         o.reason = e.message;
+                        o.kind = e.kind;
                         continue;
                     }
                     _ => {
@@ -170,12 +187,16 @@ impl Task {
                         self.backoff_step = 0;
                     }
                     match outage.as_mut() {
-                        Some(o) if !logged_in => o.reason = reason,
+                        Some(o) if !logged_in => {
+                            o.reason = reason;
+                            o.kind = NetErrorKind::Io;
+                        }
                         _ => {
                             outage = Some(Outage {
                                 cause,
                                 attempts: 0,
                                 reason,
+                                kind: NetErrorKind::Io,
                             })
                         }
                     }

@@ -239,12 +239,20 @@ pub(super) fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
         },
     );
     if value.is_empty() {
+        // What Enter will do now, as `Session::accept_line` decides it.
         let hint = if logged_in {
             "type a message"
         } else if app.reconnecting() {
             "type now, Enter queues it until reconnected"
         } else {
-            "type now, send once logged in"
+            match app.conn() {
+                ConnState::Connecting | ConnState::Handshaking | ConnState::LoggingIn => {
+                    "type now, Enter sends once logged in"
+                }
+                ConnState::AwaitingLogin => "login rejected — the password goes in the login pane",
+                ConnState::Closing => "the connection is closing",
+                _ => "not connected — Tab to the login pane, Enter connects",
+            }
         };
         let hint = if focused { hint } else { "" };
         frame.render_widget(

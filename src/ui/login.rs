@@ -254,6 +254,14 @@ fn progress_marks(app: &App) -> Vec<(Span<'static>, &'static str)> {
     let Some(p) = app.progress() else {
         return Vec::new();
     };
+    // Once a logged-in connection is closed, the state line below says so; a checklist
+    // ending in "✓ logged in" would say the opposite.
+    if p.step == Step::Ready
+        && !p.failed
+        && matches!(app.conn(), ConnState::Closed { .. } | ConnState::Failed(_))
+    {
+        return Vec::new();
+    }
     let auth = app.login().auth();
     let mut steps = vec![(Step::Connect, "connect"), (Step::Handshake, "handshake")];
     if auth == AuthMethod::FirstMessage || p.step == Step::Login {
