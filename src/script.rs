@@ -47,7 +47,7 @@ impl Script {
     }
 
     /// Parse a script; errors say `line N: …`.
-    pub fn parse(text: &str) -> Result<Script, String> {
+    pub fn parse(text: &str) -> Result<Script, ScriptError> {
         let mut steps = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let n = i + 1;
@@ -59,21 +59,51 @@ impl Script {
                 Some((w, r)) => (w, r.trim()),
                 None => (line.trim_end(), ""),
             };
-            let step = parse_step(word, rest).map_err(|e| format!("line {n}: {e}"))?;
+            let step = parse_step(word, rest).map_err(|why| ScriptError::Line { n, why })?;
             steps.push((n, step));
         }
         if steps.is_empty() {
-            return Err("the script has no steps".into());
+            return Err(ScriptError::Empty);
         }
         Ok(Script { steps })
     }
 }
 
-fn parse_step(word: &str, rest: &str) -> Result<Step, String> {
+/// A script that cannot be played.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScriptError {
+    #[error("line {n}: {why}")]
+    Line { n: usize, why: StepError },
+    #[error("the script has no steps")]
+    Empty,
+}
+
+/// What is wrong with one step of a script.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("`type` needs the text to type")]
+    NoText,
+    #[error("`wait` needs a regex to wait for")]
+    NoPattern,
+    #[error("bad regex: {0}")]
+    BadRegex(String),
+    #[error("unknown view {0:?} (chat or monitor)")]
+    UnknownView(String),
+    #[error("unknown step {0:?} (type, key, wait, pause, speed, view, quit, stay)")]
+    UnknownStep(String),
+    #[error("bad duration {0:?} (e.g. 500ms, 2s)")]
+    BadDuration(String),
+    #[error("`key` needs a key name")]
+    NoKey,
+    #[error("unknown key {0:?}")]
+    UnknownKey(String),
+}
+
+fn parse_step(word: &str, rest: &str) -> Result<Step, StepError> {
     match word {
         "type" => {
             if rest.is_empty() {
-                return Err("`type` needs the text to type".into());
+                return Err(StepError::NoText);
             }
             Ok(Step::Type(unquote(rest)))
         }
@@ -86,9 +116,10 @@ fn parse_step(word: &str, rest: &str) -> Result<Step, String> {
                 _ => (DEFAULT_WAIT, rest),
             };
             if pat.is_empty() {
-                return Err("`wait` needs a regex to wait for".into());
+                return Err(StepError::NoPattern);
             }
-            let pattern = Regex::new(&unquote(pat)).map_err(|e| format!("bad regex: {e}"))?;
+            let pattern =
+                Regex::new(&unquote(pat)).map_err(|e| StepError::BadRegex(e.to_string()))?;
             Ok(Step::Wait { pattern, timeout })
         }
         "pause" => parse_duration(rest).map(Step::Pause),
@@ -96,13 +127,11 @@ fn parse_step(word: &str, rest: &str) -> Result<Step, String> {
         "view" => match rest {
             "chat" => Ok(Step::Key(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE))),
             "monitor" => Ok(Step::Key(KeyEvent::new(KeyCode::F(3), KeyModifiers::NONE))),
-            other => Err(format!("unknown view {other:?} (chat or monitor)")),
+            other => Err(StepError::UnknownView(other.to_string())),
         },
         "quit" => Ok(Step::Quit),
         "stay" => Ok(Step::Stay),
-        other => Err(format!(
-            "unknown step {other:?} (type, key, wait, pause, speed, view, quit, stay)"
-        )),
+        other => Err(StepError::UnknownStep(other.to_string())),
     }
 }
 
@@ -116,9 +145,9 @@ fn unquote(s: &str) -> String {
 }
 
 /// `250`, `250ms`, `2s`, `1.5s`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, StepError> {
     let s = s.trim();
-    let bad = || format!("bad duration {s:?} (e.g. 500ms, 2s)");
+    let bad = || StepError::BadDuration(s.to_string());
     if let Some(ms) = s.strip_suffix("ms") {
         ms.parse::<u64>()
             .map(Duration::from_millis)
@@ -137,10 +166,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// `Enter`, `Ctrl-C`, `Alt-3`, `Shift-Tab`, `F5`, `a`…
-pub fn parse_key(s: &str) -> Result<KeyEvent, String> {
+pub fn parse_key(s: &str) -> Result<KeyEvent, StepError> {
     let s = s.trim();
     if s.is_empty() {
-        return Err("`key` needs a key name".into());
+        return Err(StepError::NoKey);
     }
     let mut mods = KeyModifiers::NONE;
     let mut name = s;
@@ -184,7 +213,7 @@ pub fn parse_key(s: &str) -> Result<KeyEvent, String> {
         f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
             let n: u8 = f[1..].parse().unwrap_or(0);
             if !(1..=12).contains(&n) {
-                return Err(format!("unknown key {s:?}"));
+                return Err(StepError::UnknownKey(s.to_string()));
             }
             KeyCode::F(n)
         }
@@ -196,7 +225,7 @@ pub fn parse_key(s: &str) -> Result<KeyEvent, String> {
                 } else {
                     c
                 }),
-                _ => return Err(format!("unknown key {s:?}")),
+                _ => return Err(StepError::UnknownKey(s.to_string())),
             }
         }
     };
@@ -361,13 +390,15 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let err = Script::parse("type hi\n\nfly away\n").unwrap_err();
+        let err = Script::parse("type hi\n\nfly away\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("line 3: unknown step \"fly\""), "{err}");
-        let err = Script::parse("wait (\n").unwrap_err();
+        let err = Script::parse("wait (\n").unwrap_err().to_string();
         assert!(err.starts_with("line 1: bad regex"), "{err}");
-        let err = Script::parse("key Hyper-X\n").unwrap_err();
+        let err = Script::parse("key Hyper-X\n").unwrap_err().to_string();
         assert!(err.contains("unknown key"), "{err}");
-        let err = Script::parse("pause soon\n").unwrap_err();
+        let err = Script::parse("pause soon\n").unwrap_err().to_string();
         assert!(err.contains("bad duration"), "{err}");
     }
 
