@@ -261,3 +261,27 @@ fn a_url_password_never_shows_in_the_login_pane_notes_status_or_errors() {
         assert_no_secret("the screen", s);
     }
 }
+
+#[test]
+fn a_recording_made_with_no_redact_replays_with_its_credentials_masked() {
+    use wsdeck::app::{App, Event};
+    let mut h = wsdeck::model::HandshakeInfo {
+        conn: 1,
+        url: format!("ws://ops:{URL_PASSWORD}@127.0.0.1:9/"),
+        ..Default::default()
+    };
+    h.request.start_line = "GET / HTTP/1.1".into();
+    h.request
+        .headers
+        .push(("Authorization".into(), format!("Bearer {TOKEN}")));
+    h.request.headers.push(("Cookie".into(), COOKIE.into()));
+    let rec = wsdeck::record::Recording {
+        handshake: Some(h),
+        ..Default::default()
+    };
+    let mut app = App::replay(rec, "clear.jsonl");
+    app.update(Event::Key(KeyCode::Char('h').into()));
+    let s = drawn(&mut app);
+    assert!(s.contains("Authorization: ***"), "{s}");
+    assert_no_secret("the replay's handshake panel", &s);
+}

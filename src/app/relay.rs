@@ -112,7 +112,10 @@ impl App {
         app.session.relaying();
         app.chat.history.set_peer(&host_of(&init.url));
         // Both legs in the log (the handshake panel shows both); one connection in the stats.
-        app.source.log.push_handshake(init.client_leg);
+        // Masked as every event the app takes in (the screen never shows a credential).
+        let mut client_leg = init.client_leg;
+        app.masker.handshake(&mut client_leg);
+        app.source.log.push_handshake(client_leg);
         app.on_net(NetEvent::Handshake(init.server_leg));
         app.relay = Some(Relay {
             conn: init.conn,

@@ -137,9 +137,7 @@ impl Masker {
         match auth {
             AuthMethod::FirstMessage => {
                 let (real, shown) = rules.render(user, &crate::model::Secret::new(password));
-                if real != shown {
-                    self.add_pair(real, shown);
-                }
+                self.add_login_frame(&real, &shown);
             }
             AuthMethod::Basic => {
                 let b64 =
@@ -147,6 +145,14 @@ impl Masker {
                 self.add_secret(&b64);
             }
             AuthMethod::Bearer | AuthMethod::None => {}
+        }
+    }
+
+    /// A login frame as sent (`real`) and as shown (`shown`, its secrets `***`): replaced
+    /// wherever it appears (only as a whole payload when shorter than [`MIN_SECRET_LEN`]).
+    pub fn add_login_frame(&mut self, real: &str, shown: &str) {
+        if real != shown {
+            self.add_pair(real.to_string(), shown.to_string());
         }
     }
 

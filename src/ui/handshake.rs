@@ -8,13 +8,10 @@ use ratatui::text::{Line, Span};
 use super::monitor::wrap_styled;
 use super::theme;
 use crate::model::{HandshakeInfo, TlsInfo};
-use crate::record::redact::redact_handshake;
 use crate::text::sanitize_line;
 
 pub(super) fn handshake_lines(h: &HandshakeInfo, width: usize) -> Vec<Line<'static>> {
-    let mut h = h.clone();
-    // The screen never shows credentials, --no-redact or not (that is for files).
-    redact_handshake(&mut h);
+    // Masked as the app took it in (`record::redact::Masker`): credentials never show here.
     let mut out = Vec::new();
     let dim = theme::dim();
     let kv = |out: &mut Vec<Line<'static>>, k: &str, v: String| {
