@@ -70,10 +70,19 @@ pub struct ConnectArgs {
     /// How to log in [default: first-message].
     #[arg(long, value_enum)]
     pub auth: Option<AuthMethod>,
-    /// Text of the first-message login; {user} and {password} are replaced
-    /// [default: {user}:{password}].
+    /// Text of the first-message login: {user}, {password}, and with --login-after the
+    /// greeting's groups {1}, {name}; {password:json}, {user:url}, {x:raw} choose the
+    /// escaping (a JSON template escapes for JSON by default) [default: {user}:{password}].
     #[arg(long)]
     pub login_template: Option<String>,
+    /// Wait for a server message matching this regex before logging in (a challenge or
+    /// greeting); its capture groups fill the template. Bounded by --login-timeout.
+    #[arg(long, value_name = "REGEX")]
+    pub login_after: Option<String>,
+    /// How long the greeting (--login-after) and the login's verdict may each take
+    /// [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub login_timeout: Option<f64>,
     /// A reply matching this regex accepts the login [default: congratulation].
     #[arg(long)]
     pub login_ok: Option<String>,
@@ -391,6 +400,8 @@ impl ConnectArgs {
             login_template: self.login_template.clone(),
             login_ok: self.login_ok.clone(),
             login_fail: self.login_fail.clone(),
+            login_after: self.login_after.clone(),
+            login_timeout: self.login_timeout,
             headers: self.headers.clone(),
             subprotocols: self.subprotocols.clone(),
             insecure: self.insecure,

@@ -81,6 +81,7 @@ pub struct Profile {
     pub login_template: Option<String>,
     pub login_ok: Option<String>,
     pub login_fail: Option<String>,
+    pub login_after: Option<String>,
     /// Seconds between pings (0 = off).
     pub ping_interval: Option<u64>,
     /// Record every frame of the session to this JSONL file.
@@ -260,6 +261,7 @@ impl Profile {
         for (field, re) in [
             ("login_ok", &self.login_ok),
             ("login_fail", &self.login_fail),
+            ("login_after", &self.login_after),
         ] {
             if let Some(re) = re {
                 regex::Regex::new(re)
@@ -315,6 +317,12 @@ impl Profile {
         if let Some(re) = &self.login_fail {
             spec.login.fail = regex::Regex::new(re)?;
         }
+        if let Some(re) = &self.login_after {
+            spec.login.after = Some(regex::Regex::new(re)?);
+        }
+        spec.login
+            .check()
+            .map_err(|e| anyhow::anyhow!("login_template: {e}"))?;
         spec.insecure = self.insecure;
         if let Some(p) = self.proxy_choice()? {
             spec.proxy = p;

@@ -19,6 +19,7 @@ pub mod script;
 pub mod server;
 pub mod source;
 pub mod spec;
+pub mod template;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -57,9 +57,15 @@ pub struct LoginRules {
     pub ok: Regex,
     /// A reply matching this rejects it.
     pub fail: Regex,
-    /// No matching reply within this long fails the login.
+    /// No matching reply within this long fails the login (and, with `after`, no matching
+    /// greeting).
     pub timeout: Duration,
+    /// `--login-after`: wait for a server message matching this before logging in; its
+    /// capture groups fill `{1}`, `{name}` in the template.
+    pub after: Option<Regex>,
 }
+
+use crate::template::{Groups, Template, TemplateError};
 
 pub const DEFAULT_LOGIN_TEMPLATE: &str = "{user}:{password}";
 pub const DEFAULT_LOGIN_OK: &str = "congratulation";
@@ -73,22 +79,57 @@ impl Default for LoginRules {
             ok: Regex::new(DEFAULT_LOGIN_OK).expect("valid default regex"),
             fail: Regex::new(DEFAULT_LOGIN_FAIL).expect("valid default regex"),
             timeout: Duration::from_secs(10),
+            after: None,
         }
     }
 }
 
 impl LoginRules {
-    /// The login frame's text and its redacted form.
+    /// The template, parsed with `after`'s group names.
+    pub fn parsed(&self) -> Result<Template, TemplateError> {
+        let names: Vec<&str> = self
+            .after
+            .iter()
+            .flat_map(|re| re.capture_names().flatten())
+            .collect();
+        Template::parse(&self.template, &names)
+    }
+
+    /// Whether the template needs a user name (`{user}`).
+    pub fn uses_user(&self) -> bool {
+        self.parsed().map_or(true, |t| t.uses_user())
+    }
+
+    /// The template can be filled: its escapes are known, its groups come from `after`.
+    pub fn check(&self) -> Result<(), TemplateError> {
+        let t = self.parsed()?;
+        if t.uses_groups() && self.after.is_none() {
+            return Err(TemplateError(
+                "the login template uses a group ({1}, {name}): add --login-after REGEX to \
+                 capture it from the server's greeting"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The login frame's text and its redacted form (no greeting groups).
     pub fn render(&self, user: &str, password: &Secret) -> (String, String) {
-        let real = self
-            .template
-            .replace("{user}", user)
-            .replace("{password}", password.expose());
-        let shown = self
-            .template
-            .replace("{user}", user)
-            .replace("{password}", "***");
-        (real, shown)
+        self.render_with(user, password, &Groups::default())
+            .unwrap_or_else(|_| (self.template.clone(), self.template.clone()))
+    }
+
+    /// [`LoginRules::render`] with the greeting's capture groups.
+    pub fn render_with(
+        &self,
+        user: &str,
+        password: &Secret,
+        groups: &Groups,
+    ) -> Result<(String, String), TemplateError> {
+        let t = self.parsed()?;
+        let real = t.render(user, password.expose(), groups)?;
+        let shown = t.render(user, "***", groups)?;
+        Ok((real, shown))
     }
 
     /// Judge a reply: `Some(true)` accepted, `Some(false)` rejected, `None` not a login reply.
@@ -281,6 +322,9 @@ pub struct Overrides {
     pub login_template: Option<String>,
     pub login_ok: Option<String>,
     pub login_fail: Option<String>,
+    pub login_after: Option<String>,
+    /// Seconds.
+    pub login_timeout: Option<f64>,
     /// `Name: value` lines, added after the profile's headers.
     pub headers: Vec<String>,
     /// `--subprotocol` values (each may be a comma list); given, they replace the profile's.
@@ -323,6 +367,21 @@ impl Overrides {
             spec.login.fail = Regex::new(re)
                 .with_context(|| format!("--login-fail is not a valid regex: {re}"))?;
         }
+        if let Some(re) = &self.login_after {
+            spec.login.after = Some(
+                Regex::new(re)
+                    .with_context(|| format!("--login-after is not a valid regex: {re}"))?,
+            );
+        }
+        if let Some(secs) = self.login_timeout {
+            if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+                anyhow::bail!("--login-timeout {secs}: give seconds between 0 and 86400");
+            }
+            spec.login.timeout = Duration::from_secs_f64(secs);
+        }
+        spec.login
+            .check()
+            .map_err(|e| anyhow::anyhow!("--login-template: {e}"))?;
         for h in &self.headers {
             spec.headers.push(parse_header(h)?);
         }

@@ -14,6 +14,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("codec", 0),
     ("model", 0),
     ("fmt", 1),
+    // login templates: placeholders, escaping, greeting groups
+    ("template", 1),
     // files the user names: regular files only, bounded reads
     ("files", 0),
     ("wire", 1),

@@ -57,6 +57,8 @@ pub struct LoginForm {
     profiles: Vec<String>,
     /// The profile last picked (index into `profiles`).
     profile: Option<usize>,
+    /// The login template has `{user}` (a token template needs no user name).
+    template_user: bool,
 }
 
 impl LoginForm {
@@ -70,6 +72,7 @@ impl LoginForm {
             error: None,
             profiles: Vec::new(),
             profile: None,
+            template_user: spec.login.uses_user(),
         }
     }
 
@@ -168,7 +171,11 @@ impl LoginForm {
         match f {
             Focus::Profile => !self.profiles.is_empty(),
             Focus::Url | Focus::Auth | Focus::Input => true,
-            Focus::User => matches!(self.auth, AuthMethod::FirstMessage | AuthMethod::Basic),
+            Focus::User => match self.auth {
+                AuthMethod::Basic => true,
+                AuthMethod::FirstMessage => self.template_user,
+                _ => false,
+            },
             Focus::Password => self.auth != AuthMethod::None,
         }
     }
@@ -283,6 +290,18 @@ mod tests {
         spec.password = Secret::new(pw);
         spec.auth = auth;
         LoginForm::from_spec(&spec)
+    }
+
+    #[test]
+    fn a_token_template_without_user_asks_for_no_user() {
+        let mut spec = ConnectSpec::new("ws://h");
+        spec.login.template = r#"{"type":"auth","access_token":"{password}"}"#.into();
+        spec.password = Secret::new("tok");
+        let mut f = LoginForm::from_spec(&spec);
+        assert!(!f.relevant(Focus::User));
+        assert_eq!(f.initial_focus(), Focus::Password);
+        let out = f.submit(&spec).expect("no user needed");
+        assert_eq!(out.user, "");
     }
 
     #[test]

@@ -285,6 +285,8 @@ fn hold(queue: &mut VecDeque<NetCommand>, c: NetCommand) {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
+    /// `--login-after`: waiting for the server's greeting before logging in.
+    Greeting,
     LoggingIn,
     AwaitingLogin,
     LoggedIn,
@@ -341,6 +343,8 @@ struct Session<'t> {
     ping_every: Option<Interval>,
     silence: Option<Silence>,
     logged_in_at: Option<Instant>,
+    /// What `--login-after` captured from the greeting, for the template (and retries).
+    groups: crate::template::Groups,
     /// Compresses what we send, when the server agreed to permessage-deflate.
     deflater: Option<Deflater>,
     /// Wire sizes of the compressed messages read.
@@ -382,6 +386,7 @@ impl<'t> Session<'t> {
             ping_every,
             silence,
             logged_in_at: None,
+            groups: Default::default(),
         }
     }
 
@@ -396,7 +401,12 @@ impl<'t> Session<'t> {
 
     /// Log in, or declare the connection ready.
     fn start(&mut self) -> Result<(), Ending> {
-        if self.t.spec.auth == AuthMethod::FirstMessage {
+        if self.t.spec.auth == AuthMethod::FirstMessage && self.t.spec.login.after.is_some() {
+            self.phase = Phase::Greeting;
+            self.t.out.state(ConnState::LoggingIn);
+            self.login_deadline = Some(Box::pin(sleep(self.t.spec.login.timeout)));
+            Ok(())
+        } else if self.t.spec.auth == AuthMethod::FirstMessage {
             let user = self.t.spec.user.clone();
             let password = self.t.spec.password.clone();
             self.send_login(&user, &password)
@@ -440,10 +450,18 @@ impl<'t> Session<'t> {
                 Wake::LoginTimeout => Err(Ending::Fail {
                     error: NetError::new(
                         NetErrorKind::LoginTimeout,
-                        format!(
-                            "login: no reply matched --login-ok or --login-fail within {}",
-                            human_duration(self.t.spec.login.timeout)
-                        ),
+                        match (&self.phase, &self.t.spec.login.after) {
+                            (Phase::Greeting, Some(re)) => format!(
+                                "login: no message from the server matched --login-after {} \
+                                 within {} — check the regex against the greeting in the monitor",
+                                re.as_str(),
+                                human_duration(self.t.spec.login.timeout)
+                            ),
+                            _ => format!(
+                                "login: no reply matched --login-ok or --login-fail within {}",
+                                human_duration(self.t.spec.login.timeout)
+                            ),
+                        },
                     ),
                     close: Some((1000, "login timed out")),
                 }),
@@ -652,7 +670,15 @@ impl<'t> Session<'t> {
 
     fn send_login(&mut self, user: &str, password: &Secret) -> Result<(), Ending> {
         let spec = &self.t.spec;
-        let (real, _) = spec.login.render(user, password);
+        let real = match spec.login.render_with(user, password, &self.groups) {
+            Ok((real, _)) => real,
+            Err(e) => {
+                return Err(Ending::Fail {
+                    error: NetError::new(NetErrorKind::LoginTimeout, format!("login: {e}")),
+                    close: Some((1000, "login template")),
+                });
+            }
+        };
         // A retry's password is new to the masker; the frame is masked as it is reported.
         let (rules, auth) = (spec.login.clone(), spec.auth);
         self.t
@@ -700,6 +726,18 @@ impl<'t> Session<'t> {
                 );
                 if self.phase == Phase::LoggingIn {
                     self.judge_login(t.as_str())?;
+                } else if self.phase == Phase::Greeting
+                    && let Some(g) = self
+                        .t
+                        .spec
+                        .login
+                        .after
+                        .as_ref()
+                        .and_then(|re| crate::template::Groups::capture(re, t.as_str()))
+                {
+                    self.groups = g;
+                    let (user, password) = (self.t.spec.user.clone(), self.t.spec.password.clone());
+                    self.send_login(&user, &password)?;
                 }
             }
             Message::Binary(b) => {

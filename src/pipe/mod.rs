@@ -194,7 +194,11 @@ impl Recording {
 /// Check that pipe mode has what the login needs; the password comes from the profile's
 /// `password_env`, else `password` (WSDECK_PASSWORD).
 fn check_login(spec: &mut ConnectSpec, password: Option<String>) -> Result<(), String> {
-    let needs_user = matches!(spec.auth, AuthMethod::FirstMessage | AuthMethod::Basic);
+    let needs_user = match spec.auth {
+        AuthMethod::Basic => true,
+        AuthMethod::FirstMessage => spec.login.uses_user(),
+        _ => false,
+    };
     if needs_user && spec.user.is_empty() {
         return Err(format!(
             "--user is required with --auth {} (use --auth none if the server needs no login)",
