@@ -156,8 +156,9 @@ fn hostile_server_text_stays_inert_in_a_real_terminal() {
     assert!(screen.contains("␛]0;PWNED-TITLE"), "{screen}");
     assert!(screen.contains("␛[2J"), "{screen}");
     assert!(screen.contains("\\u{202e}evil"), "{screen}");
-    // …the screen was not cleared (the login pane is still drawn), nothing moved to 5;5…
-    assert!(screen.contains("Login"), "{screen}");
+    // …the screen was not cleared (the folded login line is still drawn), nothing moved to
+    // 5;5…
+    assert!(screen.contains("▸ admin@"), "{screen}");
     let p = sc.parser.lock().unwrap();
     let row5: String = (0..COLS)
         .filter_map(|c| {
@@ -531,4 +532,43 @@ fn the_proxy_holds_edits_in_editor_drops_and_injects_between_the_seeds_client_an
     drop(to_client);
     let _ = client.kill();
     let _ = client.wait();
+}
+
+/// Issue 14 item 8 at 40×12: the focused Password field is on screen; once logged in the
+/// login pane folds to one line (the history gets the rows); Ctrl-L brings it back.
+#[test]
+fn at_40x12_the_focused_field_shows_and_the_pane_folds_once_logged_in() {
+    let mut server = common::serve::spawn_serve("admin", "123456", &["--tick", "0"]);
+    let url = server.url();
+    let mut sc = Screen::spawn_sized(
+        &["connect", &url, "--user", "admin", "--ping-interval", "0"],
+        &[("WSDECK_PASSWORD", "")],
+        (40, 12),
+    );
+    // `--user` given: the cursor waits in the Password field, which must be visible.
+    sc.wait_for("Password");
+    let cursor_row = sc.parser.lock().unwrap().screen().cursor_position().0;
+    let row: String = sc
+        .contents()
+        .lines()
+        .nth(cursor_row as usize)
+        .unwrap_or("")
+        .into();
+    assert!(
+        row.contains("Password"),
+        "the cursor is not in the Password field: {row:?}\n{}",
+        sc.contents()
+    );
+    sc.type_text("123456");
+    sc.send(b"\r");
+    sc.wait_for("▸ admin@127.0.0.1:");
+    let screen = sc.contents();
+    assert!(!screen.contains("Password"), "{screen}");
+    assert!(screen.contains("congratulation"), "{screen}");
+    // Ctrl-L unfolds it.
+    sc.send(&[0x0c]);
+    sc.wait_for("URL");
+    sc.send(&[0x11]);
+    assert!(sc.wait_exit().success());
+    server.terminate();
 }

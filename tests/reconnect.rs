@@ -603,8 +603,9 @@ async fn the_app_shows_queued_lines_as_pending_then_as_sent_once() {
     let screen = render(&app);
     assert!(screen.contains("reconnecting in"), "{screen}");
     assert!(screen.contains("Esc cancels"), "{screen}");
+    // The gap is marked in the history: the close's note says why, the line below it when.
     assert!(
-        screen.contains("server shutting down — reconnecting in"),
+        screen.contains("server shutting down") && screen.contains("! reconnecting in"),
         "the gap is marked in the history:\n{screen}"
     );
 

@@ -875,14 +875,17 @@ fn resize_sets_the_page_size_before_any_draw() {
         &app,
         ratatui::layout::Rect::new(0, 0, 100, 30),
     )));
-    // 30 rows - status bar - input box (3) - history borders (2).
-    assert_eq!(app.chat_geometry().height, 24);
-    assert_eq!(app.chat_geometry().width, 66);
+    // 30 rows - status bar - folded login line - input box (3) - history borders (2); the
+    // whole width but the borders.
+    assert_eq!(app.chat_geometry().height, 23);
+    assert_eq!(app.chat_geometry().width, 98);
     press(&mut app, KeyCode::PageUp);
     let s = screen(&render(&mut app, 100, 30));
-    // One page up keeps one row of overlap: push #76 was the top row, #99 the bottom.
-    assert!(s.contains("server push #76"), "{s}");
-    assert!(!s.contains("server push #77 "), "{s}");
+    // One page up keeps one row of overlap: push #77 was the top row (#99 the bottom) and
+    // is now the bottom one.
+    assert!(s.contains("server push #55"), "{s}");
+    assert!(s.contains("server push #77"), "{s}");
+    assert!(!s.contains("server push #78 "), "{s}");
 }
 
 #[test]

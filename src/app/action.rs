@@ -90,6 +90,9 @@ pub enum Action {
     NewSession,
     NextSession,
     PrevSession,
+    /// Fold the login pane to its one-line summary, or unfold it (it folds by itself once
+    /// logged in).
+    ToggleLoginPane,
     /// Show or hide the help overlay.
     ToggleHelp,
     /// Open the help overlay at its top.
@@ -277,6 +280,7 @@ impl Action {
             | A::ChatView
             | A::MonitorView
             | A::OpenPalette
+            | A::ToggleLoginPane
             | A::Snippet(_) => ctx == C::Global,
             A::Copy => matches!(ctx, C::Global | C::Monitor),
             A::CloseHelp | A::HelpScroll(_) | A::HelpTop | A::HelpBottom => ctx == C::Help,
@@ -403,6 +407,22 @@ impl App {
             | Action::CancelRule => done,
             // The runtime takes these keys before the app sees them.
             Action::NewSession | Action::NextSession | Action::PrevSession => done,
+            Action::ToggleLoginPane => {
+                if self.login_folded() {
+                    self.login_folded = false;
+                } else if self.foldable() {
+                    self.login_folded = true;
+                    self.focus = Focus::Input;
+                } else {
+                    self.notify(
+                        NoteLevel::Info,
+                        "the login pane folds once logged in — it is needed until then",
+                    );
+                    return Err(Refused);
+                }
+                self.view = View::Chat;
+                done
+            }
             Action::ToggleHelp if self.overlays.help => {
                 self.overlays.help = false;
                 done

@@ -331,6 +331,12 @@ fn keymap() -> Vec<Binding> {
         bind(
             S::Anywhere,
             &[C::Global],
+            vec![(ctrl('l'), A::ToggleLoginPane)],
+            "show / fold the login pane (one line once logged in)",
+        ),
+        bind(
+            S::Anywhere,
+            &[C::Global],
             vec![(ctrl('p'), A::OpenPalette)],
             "command palette: snippets, commands, connect @profile",
         ),

@@ -215,6 +215,8 @@ pub struct App {
     /// The history entry of the reconnect status line while it is the newest (it updates in
     /// place there).
     reconnect_note: Option<usize>,
+    /// The login pane is folded to one line (set once logged in; see [`App::login_folded`]).
+    login_folded: bool,
 }
 
 impl App {
@@ -257,6 +259,7 @@ impl App {
             masker: Default::default(),
             relay: None,
             reconnect_note: None,
+            login_folded: false,
         };
         if let Some(b) = banner {
             app.chat.history.push_note(None, NoteLevel::Info, &b);
@@ -320,6 +323,18 @@ impl App {
 
     pub fn focus(&self) -> Focus {
         self.focus
+    }
+
+    /// Whether the login pane shows as its one-line summary: folded once logged in (or by
+    /// its key), while the session is logged in or reconnecting and no login field has the
+    /// focus; a close, a failure or Tab into a field brings it back.
+    pub fn login_folded(&self) -> bool {
+        self.login_folded && !self.focus.is_login() && self.foldable()
+    }
+
+    /// Whether the login pane may fold: a live session that is logged in or reconnecting.
+    fn foldable(&self) -> bool {
+        !self.read_only() && (self.session.logged_in() || self.session.reconnecting())
     }
     pub fn conn(&self) -> &ConnState {
         self.session.conn()

@@ -133,6 +133,8 @@ impl App {
                     self.login.clear_password();
                     self.login.set_error(None);
                     self.focus = Focus::Input;
+                    // The pane has done its job: one line, the history gets the room.
+                    self.login_folded = true;
                 }
                 Effect::Rejected(reply) => {
                     self.login

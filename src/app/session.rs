@@ -390,6 +390,9 @@ impl Session {
                         attempt.saturating_sub(1),
                         delay.as_secs_f64()
                     )
+                } else if self.close_noted {
+                    // The close's note already says why.
+                    format!("reconnecting in {:.1} s (Esc cancels)", delay.as_secs_f64())
                 } else {
                     format!(
                         "{reason} — reconnecting in {:.1} s (Esc cancels)",

@@ -64,6 +64,10 @@ fn fields(app: &App) -> Vec<Focus> {
 }
 
 pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool, fb: &mut Feedback) {
+    if app.login_folded() {
+        draw_folded(frame, app, area, fb);
+        return;
+    }
     let focused = app.focus().is_login();
     let title = if app.replay_file().is_some() {
         " Recording "
@@ -93,6 +97,15 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool, fb: &mu
         }
         spacers -= 1;
     }
+    // Still too tall: start where the focused field stays in view (at any size).
+    let focus_row = items
+        .iter()
+        .rposition(|i| i.field == Some(app.focus()) && app.focus().is_login());
+    if let Some(r) = focus_row
+        && r >= inner.height as usize
+    {
+        items.drain(..=r - inner.height as usize);
+    }
     let mut cursor = None;
     for (row, it) in items.iter().enumerate().take(inner.height as usize) {
         if let Some(c) = it.cursor {
@@ -113,6 +126,44 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool, fb: &mu
     {
         frame.set_cursor_position(c);
     }
+}
+
+/// The folded pane: one line saying who is logged in where, and the key that unfolds it
+/// (a click unfolds it too, at the URL field).
+fn draw_folded(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
+    use crate::app::action::{Action, Context};
+    let key =
+        crate::app::keymap::key_for(Context::Global, &Action::ToggleLoginPane).unwrap_or_default();
+    let user = app.login().user();
+    let who = if user.is_empty() {
+        String::new()
+    } else {
+        format!("{}@", sanitize_line(user))
+    };
+    let url = app.url();
+    let host = url.split_once("://").map_or(url.as_ref(), |(_, rest)| {
+        rest.split('/').next().unwrap_or(rest)
+    });
+    let state = app.conn().label(std::time::SystemTime::now());
+    let text = format!(" ▸ {who}{} · {state} ", sanitize_line(host));
+    let w = area.width as usize;
+    let hint = if w >= 80 {
+        format!(" {key} shows the login pane ")
+    } else if w >= 60 {
+        format!(" {key} login ")
+    } else {
+        format!(" {key} ")
+    };
+    let hint_w = unicode_width::UnicodeWidthStr::width(hint.as_str());
+    let text = truncate(&text, w.saturating_sub(hint_w).max(1));
+    let used = unicode_width::UnicodeWidthStr::width(text.as_str());
+    let line = Line::from(vec![
+        Span::styled(text, theme::dim()),
+        Span::raw(" ".repeat(w.saturating_sub(used + hint_w))),
+        Span::styled(hint, theme::dim()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    fb.hit(area, Hit::Field(Focus::Url));
 }
 
 /// Height of the compact pane (borders included) at this width.

@@ -114,6 +114,22 @@ pub(crate) struct Areas {
 
 pub(crate) fn areas(app: &App, area: Rect) -> Areas {
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    if app.login_folded() {
+        // One summary line on top; the history gets the whole width.
+        let [login, history, input] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(0),
+            Constraint::Length(3),
+        ])
+        .areas(main);
+        return Areas {
+            login,
+            history,
+            input,
+            status,
+            wide: false,
+        };
+    }
     if area.width >= WIDE_FROM {
         let [login, right] =
             Layout::horizontal([Constraint::Length(LOGIN_COLUMN), Constraint::Min(0)]).areas(main);
@@ -127,8 +143,10 @@ pub(crate) fn areas(app: &App, area: Rect) -> Areas {
             wide: true,
         }
     } else {
-        // Keep at least two history rows (plus borders) and the input box.
-        let lh = login::compact_height(app, main.width).min(main.height.saturating_sub(3 + 4));
+        // Keep at least two history rows (plus borders) and the input box; while a login
+        // field has the focus, the pane may take the history's rows (the field must show).
+        let keep = if app.focus().is_login() { 3 } else { 3 + 4 };
+        let lh = login::compact_height(app, main.width).min(main.height.saturating_sub(keep));
         let [login, history, input] = Layout::vertical([
             Constraint::Length(lh),
             Constraint::Min(0),

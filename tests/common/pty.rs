@@ -51,11 +51,16 @@ impl Screen {
     }
 
     pub fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Screen {
+        Screen::spawn_sized(args, env, (COLS, ROWS))
+    }
+
+    /// In a terminal of `cols`×`rows`.
+    pub fn spawn_sized(args: &[&str], env: &[(&str, &str)], (cols, rows): (u16, u16)) -> Screen {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -71,8 +76,8 @@ impl Screen {
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let writer = pair.master.take_writer().expect("pty writer");
         let parser = Arc::new(Mutex::new(vt100::Parser::new_with_callbacks(
-            std::num::NonZeroU16::new(ROWS).unwrap(),
-            std::num::NonZeroU16::new(COLS).unwrap(),
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
             0,
             Watch::default(),
         )));
