@@ -4,6 +4,8 @@
 #
 #   bench/run.sh            # RUNS=3 runs per figure (INGEST_RUNS=7 for ingest), medians reported
 #   RUNS=5 bench/run.sh
+#   ONLY=proxy bench/run.sh # only the proxy section (issue 13): rewrites just its part of
+#                           # RESULTS.md; MITM_RUNS=1 mitmdump runs (each takes minutes)
 #
 # Needs: cargo, python3 with `websockets` (installed with pip if missing), tmux, and websocat
 # (installed with `cargo install websocat` if missing; that build takes several minutes).
@@ -50,6 +52,8 @@ trap cleanup EXIT
 start_server() {
     local name=$1
     shift
+    # Made here: the background job opens its own redirections, maybe after the first look.
+    : >"$WORK/$name.out"
     "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
@@ -112,7 +116,220 @@ RAW=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
 raw() { RAW+=("- $*"); }
 
+# ---------------------------------------------------------------- 7. proxy (issue 13)
+
+# start_proxy NAME CMD... : like start_server for `wsdeck proxy` (its `listening on` line is on
+# stderr; stdout, one JSON line per message, goes to /dev/null as a headless user's would to a
+# pipe); sets SRV_PID and SRV_ADDR.
+start_proxy() {
+    local name=$1 i
+    shift
+    : >"$WORK/$name.err"
+    "$@" >/dev/null 2>"$WORK/$name.err" &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    SRV_ADDR=
+    for i in $(seq 1 150); do
+        SRV_ADDR=$(sed -n 's/^listening on //p' "$WORK/$name.err" | head -n1)
+        [ -n "$SRV_ADDR" ] && return 0
+        kill -0 "$SRV_PID" 2>/dev/null || die "$name did not start: $(cat "$WORK/$name.err")"
+        sleep 0.1
+    done
+    die "$name did not print 'listening on' within 15 s"
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# proxy_section: throughput headless vs direct (and mitmdump), added latency, idle RSS.
+# Its rows go to PROXY_ROWS / PROXY_RAW; write_proxy_results puts them into RESULTS.md.
+PROXY_ROWS=()
+PROXY_RAW=()
+prow() { PROXY_ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
+praw() { PROXY_RAW+=("- $*"); }
+MITM_RUNS=${MITM_RUNS:-1}
+proxy_section() {
+    local count=300000 i r
+    log "proxy throughput: $count × 64 B server→client, $INGEST_RUNS runs of direct and through wsdeck proxy --no-ui"
+    start_server p-flood "$EX/flood_server" --count "$count" --size 64
+    local flood=$SRV_ADDR flood_pid=$SRV_PID
+    start_proxy p-proxy "$BIN" proxy --no-ui --listen 127.0.0.1:0 "ws://$flood"
+    local proxy=$SRV_ADDR proxy_pid=$SRV_PID n
+    n=$("$BIN" pipe --auth none "ws://$proxy" </dev/null | wc -l)
+    [ "$n" -eq "$count" ] || die "wsdeck pipe through the proxy got $n of $count messages"
+    local direct=() via=() dc=() vc=() pc=() c0 c1
+    for i in $(seq 1 "$INGEST_RUNS"); do
+        r=$(timed sh -c "'$BIN' pipe --auth none 'ws://$flood' </dev/null >/dev/null")
+        direct+=("${r% *}")
+        dc+=("${r#* }")
+        c0=$(cpu_ns "$proxy_pid")
+        r=$(timed sh -c "'$BIN' pipe --auth none 'ws://$proxy' </dev/null >/dev/null")
+        c1=$(cpu_ns "$proxy_pid")
+        via+=("${r% *}")
+        vc+=("${r#* }")
+        pc+=("$(calc "($c1 - $c0) / 1e9" 4)")
+        praw "throughput run $i: direct ${direct[-1]} s (pipe CPU ${dc[-1]} s), through wsdeck proxy ${via[-1]} s (pipe CPU ${vc[-1]} s, proxy CPU ${pc[-1]} s)"
+    done
+    stop_server "$proxy_pid"
+    local md mv mpc
+    md=$(median "${direct[@]}")
+    mv=$(median "${via[@]}")
+    mpc=$(median "${pc[@]}")
+    prow "Throughput, 300,000 × 64 B server→client: \`wsdeck pipe\` through \`wsdeck proxy --no-ui\` (every message printed as a JSON line)" "$(calc "$mv" 3) s (proxy CPU $(calc "$mpc" 3) s)" "direct $(calc "$md" 3) s" "$(calc "$mv / $md")×" "≤ 1.1×" "$(yesno "$mv <= 1.1 * $md")"
+
+    if command -v mitmdump >/dev/null 2>&1; then
+        # bare_client here: `wsdeck pipe` with stdin at its end closes the session, and gives
+        # up after 5 s without the server's Close, which mitmdump's pace would overrun.
+        local mport mitm=() mpid bare=()
+        start_proxy p-proxy "$BIN" proxy --no-ui --listen 127.0.0.1:0 "ws://$flood"
+        proxy=$SRV_ADDR
+        proxy_pid=$SRV_PID
+        for i in $(seq 1 3); do
+            r=$(timed "$EX/bare_client" "ws://$proxy" --expect "$count")
+            bare+=("${r% *}")
+            praw "throughput run $i: bare_client through wsdeck proxy ${bare[-1]} s"
+        done
+        stop_server "$proxy_pid"
+        for i in $(seq 1 "$MITM_RUNS"); do
+            mport=$(free_port)
+            mitmdump --mode "reverse:http://$flood" --listen-host 127.0.0.1 --listen-port "$mport" \
+                >/dev/null 2>"$WORK/mitmdump.err" &
+            mpid=$!
+            PIDS+=("$mpid")
+            for n in $(seq 1 300); do
+                (exec 3<>"/dev/tcp/127.0.0.1/$mport") 2>/dev/null && break
+                kill -0 "$mpid" 2>/dev/null || die "mitmdump did not start: $(cat "$WORK/mitmdump.err")"
+                sleep 0.1
+            done
+            r=$(timed timeout 900 "$EX/bare_client" "ws://127.0.0.1:$mport" --expect "$count")
+            mitm+=("${r% *}")
+            stop_server "$mpid"
+            praw "throughput run $i: through mitmdump $(mitmdump --version 2>/dev/null | sed -n 's/^Mitmproxy: //p') reverse mode ${mitm[-1]} s"
+        done
+        local mm mb
+        mm=$(median "${mitm[@]}")
+        mb=$(median "${bare[@]}")
+        prow "… the same flood through \`mitmdump\` reverse mode (peer reference), received by \`bare_client\`" "wsdeck proxy $(calc "$mb" 3) s" "mitmdump $(calc "$mm" 2) s ($(calc "$count / $mm" 0) msg/s)" "wsdeck $(calc "$mm / $mb" 0)× faster" "— (the bar is direct)" "—"
+    else
+        praw "mitmdump not installed (pip install mitmproxy): no peer reference row"
+    fi
+    stop_server "$flood_pid"
+
+    log "proxy latency at 1,000 msg/s: $RUNS runs of 3,000 stamped messages, direct and through the proxy"
+    start_server p-rate "$EX/flood_server" --rate 1000 --count 3000 --size 64
+    local rate=$SRV_ADDR rate_pid=$SRV_PID line
+    start_proxy p-proxy2 "$BIN" proxy --no-ui --listen 127.0.0.1:0 "ws://$rate"
+    proxy=$SRV_ADDR
+    proxy_pid=$SRV_PID
+    local d50=() d99=() v50=() v99=()
+    for i in $(seq 1 "$RUNS"); do
+        line=$("$EX/bare_client" "ws://$rate" --expect 3000 --latency) || die "bare_client failed"
+        d50+=("$(kv lat_p50_ms "$line")")
+        d99+=("$(kv lat_p99_ms "$line")")
+        praw "latency run $i, direct: $line"
+        line=$("$EX/bare_client" "ws://$proxy" --expect 3000 --latency) || die "bare_client through the proxy failed"
+        v50+=("$(kv lat_p50_ms "$line")")
+        v99+=("$(kv lat_p99_ms "$line")")
+        praw "latency run $i, through wsdeck proxy: $line"
+    done
+    stop_server "$proxy_pid"
+    stop_server "$rate_pid"
+    local m50 m99 n50 n99
+    m50=$(median "${d50[@]}")
+    m99=$(median "${d99[@]}")
+    n50=$(median "${v50[@]}")
+    n99=$(median "${v99[@]}")
+    prow "Latency at 1,000 msg/s, send → arrival, through the proxy: p50" "$(calc "$n50" 3) ms" "direct $(calc "$m50" 3) ms" "+$(calc "$n50 - $m50" 3) ms" "—" "—"
+    prow "Latency at 1,000 msg/s, send → arrival, through the proxy: p99" "$(calc "$n99" 3) ms" "direct $(calc "$m99" 3) ms" "+$(calc "$n99 - $m99" 3) ms" "added < 1 ms" "$(yesno "$n99 - $m99 < 1")"
+
+    log "proxy idle: RSS of wsdeck proxy holding 1,000 logged-in connections, $RUNS runs"
+    start_server p-demo "$BIN" serve --listen 127.0.0.1:0 --user admin --password-env "$PW_VAR" --tick 0 --max-connections 2000
+    local demo=$SRV_ADDR demo_pid=$SRV_PID rss=() base lg
+    for i in $(seq 1 "$RUNS"); do
+        start_proxy p-idle "$BIN" proxy --no-ui --listen 127.0.0.1:0 "ws://$demo"
+        proxy=$SRV_ADDR
+        proxy_pid=$SRV_PID
+        base=$(rss_kb "$proxy_pid")
+        : >"$WORK/pidle.out"
+        "$EX/echo_load" idle "ws://$proxy" --conns 1000 --password-env "$PW_VAR" --hold-secs 3 \
+            >"$WORK/pidle.out" 2>>"$WORK/client.err" &
+        lg=$!
+        PIDS+=("$lg")
+        for n in $(seq 1 600); do
+            grep -q '^ready' "$WORK/pidle.out" && break
+            kill -0 "$lg" 2>/dev/null || break
+            sleep 0.1
+        done
+        grep -q "^ready 1000 failed 0" "$WORK/pidle.out" || die "not all 1,000 proxied connections logged in: $(cat "$WORK/pidle.out")"
+        sleep 1
+        rss+=("$(rss_kb "$proxy_pid")")
+        wait "$lg" || die "proxied idle connections were dropped: $(cat "$WORK/pidle.out")"
+        stop_server "$proxy_pid"
+        praw "idle run $i: wsdeck proxy RSS before $base kB, with 1,000 connections held ${rss[-1]} kB ($(head -n1 "$WORK/pidle.out"))"
+    done
+    stop_server "$demo_pid"
+    local mr
+    mr=$(median "${rss[@]}")
+    prow "RSS of \`wsdeck proxy --no-ui\` with 1,000 idle logged-in connections (2,000 sockets)" "$(calc "$mr / 1024" 1) MiB" "—" "—" "< 100 MiB" "$(yesno "$mr < 100 * 1024")"
+}
+
+# write_proxy_results: the proxy section of RESULTS.md, between its markers (added at the end
+# when missing); every other section is left as it is.
+write_proxy_results() {
+    local block="$WORK/proxy-section.md"
+    {
+        echo "<!-- PROXY -->"
+        echo "## Proxy (issue 13)"
+        echo
+        echo "Written by \`ONLY=proxy bench/run.sh\` (or the whole run); $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)'),"
+        echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end. Medians of $INGEST_RUNS runs (throughput), $MITM_RUNS (mitmdump), $RUNS (latency, idle); references measured in the same run."
+        echo
+        echo "| Benchmark | wsdeck | Reference (same run) | Ratio | Goal | Goal met |"
+        echo "|---|---|---|---|---|---|"
+        printf '%s\n' "${PROXY_ROWS[@]}"
+        echo
+        echo '```text'
+        echo "target/release/examples/flood_server --count 300000 --size 64"
+        echo "target/release/wsdeck proxy --no-ui --listen 127.0.0.1:0 ws://FLOOD >/dev/null"
+        echo "target/release/wsdeck pipe --auth none ws://FLOOD </dev/null >/dev/null        # direct"
+        echo "target/release/wsdeck pipe --auth none ws://PROXY </dev/null >/dev/null        # through the proxy"
+        echo "mitmdump --mode reverse:http://FLOOD --listen-host 127.0.0.1 --listen-port P >/dev/null"
+        echo "target/release/examples/bare_client ws://MITMDUMP_OR_PROXY --expect 300000"
+        echo "target/release/examples/flood_server --rate 1000 --count 3000 --size 64"
+        echo "target/release/examples/bare_client ws://FLOOD_OR_PROXY --expect 3000 --latency"
+        echo "target/release/wsdeck serve --listen 127.0.0.1:0 --user admin --password-env $PW_VAR --tick 0 --max-connections 2000"
+        echo "target/release/examples/echo_load idle ws://PROXY --conns 1000 --password-env $PW_VAR --hold-secs 3   # proxy VmRSS while held"
+        echo '```'
+        echo
+        echo "The UI-on throughput figure (connections view drawing) is measured with the UI."
+        echo
+        printf '%s\n' "${PROXY_RAW[@]}"
+        echo "<!-- /PROXY -->"
+    } >"$block"
+    python3 - "$OUT" "$block" <<'PY'
+import os, sys
+out, block = sys.argv[1], open(sys.argv[2]).read()
+text = open(out).read() if os.path.exists(out) else ""
+start, end = text.find("<!-- PROXY -->"), text.find("<!-- /PROXY -->")
+if start != -1 and end != -1:
+    text = text[:start] + block.rstrip("\n") + text[end + len("<!-- /PROXY -->"):]
+else:
+    text = text.rstrip("\n") + "\n\n" + block
+open(out, "w").write(text if text.endswith("\n") else text + "\n")
+PY
+    log "wrote the proxy section of $OUT"
+}
+
 # ---------------------------------------------------------------- build and tools
+
+if [ "${ONLY:-}" = proxy ]; then
+    log "ONLY=proxy: building --release (wsdeck, examples); only the proxy section runs"
+    cargo build --release --bin wsdeck --examples
+    command -v mitmdump >/dev/null 2>&1 || log "mitmdump not found (pip install mitmproxy): no peer reference"
+    proxy_section
+    write_proxy_results
+    exit 0
+fi
+[ -z "${ONLY:-}" ] || die "ONLY=$ONLY: the only section that runs alone is ONLY=proxy"
 
 log "building --release (wsdeck, examples, draw bench)"
 cargo build --release --bin wsdeck --examples
@@ -478,6 +695,8 @@ md=$(median "${ds[@]}")
 row "6" "RSS at $IDLE_LABEL idle logged-in connections: seed Python server (reference)" "$(calc "$mp / 1024" 1) MiB" "—" "1.00×" "—" "—"
 row "6" "RSS at $IDLE_LABEL idle logged-in connections: demo server" "$(calc "$md / 1024" 1) MiB ($(calc "$md * 1024 / $IDLE_CONNS / 1000" 1) kB/conn)" "Python $(calc "$mp / 1024" 1) MiB" "$(calc "$md / $mp")×" "— (no goal set)" "—"
 
+proxy_section
+
 # ---------------------------------------------------------------- RESULTS.md
 
 T_END=$(now_ns)
@@ -567,5 +786,6 @@ PYWS=$(python3 -c 'import websockets; print(websockets.__version__)' 2>/dev/null
     echo
     printf '%s\n' "${RAW[@]}"
 } >"$OUT"
+write_proxy_results
 log "wrote $OUT"
 cat "$OUT"

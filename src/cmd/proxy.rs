@@ -107,6 +107,7 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
     }
     let mut cfg = ProxyConfig::new(args.listen, upstream);
     cfg.insecure = args.insecure;
+    cfg.cacert = args.cacert.clone();
     cfg.max_message_size = args.max_message.max(1);
     cfg.max_connections = args.max_connections.max(1);
     cfg.handshake_timeout = Duration::from_secs(args.handshake_timeout.max(1));
@@ -309,7 +310,9 @@ impl<W: Write> Printer<W> {
             }
             ProxyEvent::Frames { conn, frames } => {
                 for f in frames {
-                    self.held.remove(&f.record.seq);
+                    if !self.held.is_empty() {
+                        self.held.remove(&f.record.seq);
+                    }
                     jsonl::encode_frame(&mut self.line, &f.record)?;
                     if f.fragments > 1 {
                         // `…}\n` → `…,"fragments":N}\n`

@@ -527,7 +527,10 @@ impl Pump {
             return;
         };
         let policy = &self.c.shared.redaction;
-        if self.c.dir == Direction::ServerToClient && policy.is_login_ok(text) {
+        if self.c.dir == Direction::ServerToClient
+            && !self.c.logged_in.load(Ordering::Relaxed)
+            && policy.is_login_ok(text)
+        {
             self.c.logged_in.store(true, Ordering::Relaxed);
         }
         let login_phase = !self.c.logged_in.load(Ordering::Relaxed);

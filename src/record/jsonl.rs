@@ -250,6 +250,27 @@ fn is_server_leg(l: &Leg) -> bool {
     *l == Leg::Server
 }
 
+thread_local! {
+    /// The last timestamp formatted on this thread: the frames of one read share their time.
+    static LAST_TS: std::cell::RefCell<Option<(std::time::SystemTime, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// [`format_ts`], reusing the text when `at` is the time just formatted.
+fn cached_ts(at: std::time::SystemTime) -> String {
+    LAST_TS.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((t, s)) if *t == at => s.clone(),
+            _ => {
+                let s = format_ts(at);
+                *last = Some((at, s.clone()));
+                s
+            }
+        }
+    })
+}
+
 #[derive(Serialize)]
 struct FrameOut<'a> {
     seq: u64,
@@ -290,7 +311,7 @@ pub fn encode_frame<F: FrameLike + ?Sized>(out: &mut Vec<u8>, f: &F) -> io::Resu
     let rec = FrameOut {
         seq: f.seq(),
         conn: f.conn(),
-        ts: format_ts(f.at()),
+        ts: cached_ts(f.at()),
         dir: f.dir(),
         origin: f.origin(),
         opcode: f.opcode(),
