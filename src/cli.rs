@@ -348,6 +348,10 @@ pub struct ProxyArgs {
     /// Accept any TLS certificate from wss:// servers.
     #[arg(long)]
     pub insecure: bool,
+    /// Trust the CA certificates in this PEM file (instead of the system store) for wss://
+    /// servers.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
     /// Shape of the login message whose password is hidden: a client's text of this shape,
     /// before the server's first reply matching --login-ok, shows {password} as ***
     /// [default: {user}:{password}].

@@ -622,3 +622,116 @@ asyncio.run(main(sys.argv[1]))
         }
     }
 }
+
+/// The seed's protocol over TLS (Python `websockets`): argv CERT KEY.
+const TLS_SEED_SERVER: &str = r#"
+import asyncio, ssl, sys
+from websockets.asyncio.server import serve
+
+async def handler(ws):
+    while (await ws.recv()) != "admin:123456":
+        await ws.send("sorry, the username or password is wrong, please submit again")
+    await ws.send("congratulation, you have connect with server\r\nnow, you can do something else")
+    async for msg in ws:
+        await ws.send(f"your submit context: {msg}")
+
+async def main(cert, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    async with serve(handler, "127.0.0.1", 0, ssl=ctx) as server:
+        print(f"listening on 127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
+        await asyncio.get_running_loop().create_future()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"#;
+
+#[test]
+fn chromium_trusting_the_wsdeck_ca_in_its_nss_database_is_decrypted_by_mitm() {
+    if !peers::peers_available()
+        || !peers::chromium_available()
+        || !common::netpeers::have("certutil", "apt-get install libnss3-tools")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config_home = dir.path().join("config");
+    let upstream_ca = common::netpeers::Ca::new("upstream test CA");
+    let (upstream_ca_file, _) = upstream_ca.pem.write(dir.path(), "upstream-ca");
+    let (cert, key) = upstream_ca
+        .server(&["127.0.0.1"], None)
+        .write(dir.path(), "upstream");
+    let server = {
+        let mut cmd = Command::new(peers::python());
+        cmd.args(["-c", TLS_SEED_SERVER]).arg(&cert).arg(&key);
+        common::peers::PeerServer::start_cmd(cmd, "the TLS seed server")
+    };
+    let ca = common::output_guarded(
+        Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+            .arg("ca")
+            .env("XDG_CONFIG_HOME", &config_home),
+        "wsdeck ca",
+    );
+    let printed = String::from_utf8(ca.stdout).unwrap();
+    let ca_file = PathBuf::from(printed.lines().next().unwrap());
+    // Chromium on Linux trusts the CAs in $HOME/.pki/nssdb: the README's recipe.
+    let home = dir.path().join("home");
+    let nssdb = home.join(".pki/nssdb");
+    std::fs::create_dir_all(&nssdb).unwrap();
+    let db = format!("sql:{}", nssdb.display());
+    for args in [
+        vec!["-d", &db, "-N", "--empty-password"],
+        vec![
+            "-d",
+            &db,
+            "-A",
+            "-t",
+            "C,,",
+            "-n",
+            "wsdeck",
+            "-i",
+            ca_file.to_str().unwrap(),
+        ],
+    ] {
+        let out = common::output_guarded(Command::new("certutil").args(&args), "certutil");
+        assert!(out.status.success(), "certutil {args:?}: {out:?}");
+    }
+
+    // The server's CA by --cacert (the other --mitm test uses SSL_CERT_FILE).
+    let mut proxy = spawn_proxy_env(
+        &["--mitm", "--cacert", upstream_ca_file.to_str().unwrap()],
+        &[("XDG_CONFIG_HOME", config_home.to_str().unwrap())],
+    );
+    let web = PageServer::start();
+    let wss = format!("wss://{}/", server.addr);
+    let proxy_flag = format!("--proxy-server=http://{}", proxy.addr);
+    let flags = [
+        proxy_flag.as_str(),
+        "--proxy-bypass-list=<-loopback>;*.google.com;*.googleapis.com;*.gvt1.com",
+    ];
+    let (title, log) = peers::run_browser_env(&web.page_url(&wss), &flags, &[("HOME", &home)]);
+    assert_page_saw_the_echo(&title, &log);
+    let conn = conn_to(&mut proxy, &wss);
+    proxy.until_closed(conn);
+    assert_eq!(
+        summary(&proxy.frames(conn)),
+        seed_page_conversation(),
+        "{}",
+        proxy.dump()
+    );
+    assert_compressed_both_ways(&proxy, conn);
+    assert_no_password(&proxy);
+
+    // A profile without the CA refuses wsdeck's certificate: the page never connects.
+    let bare_home = dir.path().join("bare-home");
+    std::fs::create_dir_all(&bare_home).unwrap();
+    let (title, _) = peers::run_browser_env(&web.page_url(&wss), &flags, &[("HOME", &bare_home)]);
+    assert_eq!(title, "closed 1006");
+    let refused = proxy.until("the refusal", |v| v["type"] == "refused");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("refused wsdeck's certificate for 127.0.0.1"),
+        "{refused}"
+    );
+}

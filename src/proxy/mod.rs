@@ -62,6 +62,8 @@ pub struct ProxyConfig {
     pub ignore_hosts: Vec<regex::Regex>,
     /// Accept any certificate from `wss://` servers.
     pub insecure: bool,
+    /// CA certificates (PEM) trusted for `wss://` servers instead of the system store.
+    pub cacert: Option<std::path::PathBuf>,
     pub redaction: Redaction,
     /// Largest frame and message relayed; a bigger one closes its sender's side with 1009.
     pub max_message_size: usize,
@@ -85,6 +87,7 @@ impl ProxyConfig {
             mitm: None,
             ignore_hosts: Vec::new(),
             insecure: false,
+            cacert: None,
             redaction: Redaction::default(),
             max_message_size: crate::server::DEFAULT_MAX_MESSAGE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -340,7 +343,11 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<RunningProxy> {
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
-    let client_tls = crate::net::tls::client_config(cfg.insecure, &crate::reach::Trust::default())
+    let trust = crate::reach::Trust {
+        cacert: cfg.cacert.clone(),
+        ..Default::default()
+    };
+    let client_tls = crate::net::tls::client_config(cfg.insecure, &trust)
         .map_err(|e| anyhow::anyhow!("cannot set up TLS: {e}"))?;
     let (events_tx, events) = mpsc::channel(cfg.event_capacity.max(1));
     let (rule_tx, rule_rx) = watch::channel(cfg.intercept.clone());

@@ -378,7 +378,21 @@ pub fn chromium_available() -> bool {
 /// for the seed page to close its WebSocket: `(title, the page's log lines)`.
 /// Call `chromium_available()` first.
 pub fn run_browser(page_url: &str, flags: &[&str]) -> (String, Vec<String>) {
-    let mut child = Command::new("node")
+    run_browser_env(page_url, flags, &[])
+}
+
+/// [`run_browser`] with these environment variables for Chromium (`HOME`, whose
+/// `.pki/nssdb` holds the certificates Chromium trusts on Linux).
+pub fn run_browser_env(
+    page_url: &str,
+    flags: &[&str],
+    env: &[(&str, &std::path::Path)],
+) -> (String, Vec<String>) {
+    let mut cmd = Command::new("node");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .arg(test_peers_dir().join("browser.js"))
         .arg(page_url)
         .args(flags)
