@@ -83,6 +83,20 @@ pub struct ConnectArgs {
     /// [default: 10].
     #[arg(long, value_name = "SECS")]
     pub login_timeout: Option<f64>,
+    /// Send this text frame after every (re)connect and login, before queued lines
+    /// (repeatable; in order).
+    #[arg(long = "on-connect", value_name = "TEXT")]
+    pub on_connect: Vec<String>,
+    /// As --on-connect, a binary frame given in hex (sent after the text ones).
+    #[arg(long = "on-connect-hex", value_name = "HEX")]
+    pub on_connect_hex: Vec<String>,
+    /// Answer a server text message matching REGEX with REPLY ($1, ${name}: its groups),
+    /// from the network task, without the UI (repeatable; the first match answers).
+    #[arg(long = "auto-reply", value_name = "REGEX=REPLY")]
+    pub auto_replies: Vec<String>,
+    /// Openings and replies of a common protocol: socketio (sends 40, answers 2 with 3).
+    #[arg(long, value_enum)]
+    pub preset: Option<crate::openings::Preset>,
     /// A reply matching this regex accepts the login [default: congratulation].
     #[arg(long)]
     pub login_ok: Option<String>,
@@ -406,6 +420,10 @@ impl ConnectArgs {
             login_fail: self.login_fail.clone(),
             login_after: self.login_after.clone(),
             login_timeout: self.login_timeout,
+            on_connect: self.on_connect.clone(),
+            on_connect_hex: self.on_connect_hex.clone(),
+            auto_replies: self.auto_replies.clone(),
+            preset: self.preset,
             headers: self.headers.clone(),
             subprotocols: self.subprotocols.clone(),
             insecure: self.insecure,

@@ -10,6 +10,7 @@ pub mod fmt;
 pub mod model;
 pub mod monitor;
 pub mod net;
+pub mod openings;
 pub mod pipe;
 pub mod proxy;
 pub mod reach;

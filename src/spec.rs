@@ -183,6 +183,10 @@ pub struct ConnectSpec {
     /// With pings on, a connection that received nothing (no pong, no frame) for this long
     /// counts as lost. `None`: twice the ping interval, at least 10 s.
     pub ping_timeout: Option<Duration>,
+    /// Frames sent after every (re)connect and login, before queued lines.
+    pub on_connect: Vec<crate::openings::Opening>,
+    /// Server messages the network task answers by itself.
+    pub auto_replies: Vec<crate::openings::AutoReply>,
 }
 
 impl ConnectSpec {
@@ -207,6 +211,8 @@ impl ConnectSpec {
             ping_timeout: None,
             compression: true,
             max_message: DEFAULT_MAX_MESSAGE,
+            on_connect: Vec::new(),
+            auto_replies: Vec::new(),
         }
     }
 
@@ -325,6 +331,12 @@ pub struct Overrides {
     pub login_after: Option<String>,
     /// Seconds.
     pub login_timeout: Option<f64>,
+    /// `--on-connect TEXT`, then `--on-connect-hex HEX` frames.
+    pub on_connect: Vec<String>,
+    pub on_connect_hex: Vec<String>,
+    /// `--auto-reply REGEX=REPLY`.
+    pub auto_replies: Vec<String>,
+    pub preset: Option<crate::openings::Preset>,
     /// `Name: value` lines, added after the profile's headers.
     pub headers: Vec<String>,
     /// `--subprotocol` values (each may be a comma list); given, they replace the profile's.
@@ -372,6 +384,27 @@ impl Overrides {
                 Regex::new(re)
                     .with_context(|| format!("--login-after is not a valid regex: {re}"))?,
             );
+        }
+        for t in &self.on_connect {
+            spec.on_connect.push(crate::openings::Opening {
+                opcode: crate::model::Opcode::Text,
+                payload: t.clone().into_bytes(),
+            });
+        }
+        for h in &self.on_connect_hex {
+            let payload = crate::codec::decode_hex(h)
+                .map_err(|e| anyhow::anyhow!("--on-connect-hex {h:?}: {e}"))?;
+            spec.on_connect.push(crate::openings::Opening {
+                opcode: crate::model::Opcode::Binary,
+                payload,
+            });
+        }
+        for r in &self.auto_replies {
+            spec.auto_replies
+                .push(crate::openings::AutoReply::parse(r)?);
+        }
+        if let Some(p) = self.preset {
+            p.apply(&mut spec.on_connect, &mut spec.auto_replies);
         }
         if let Some(secs) = self.login_timeout {
             if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {

@@ -36,7 +36,9 @@ async fn hex_b64_and_files_go_out_as_binary_and_a_text_file_only_when_asked() {
     local
         .run_until(async {
             let (h, handle) = launch(init(&w.url()), RunOptions::default(), (110, 30));
-            h.wait_for("connected").await;
+            // No login: the status says connected, not logged in.
+            let shown = h.wait_for("● connected").await;
+            assert!(!shown.contains("logged in"), "{shown}");
             h.type_text("/hex 68 69 21");
             h.press(KeyCode::Enter);
             h.wait_for("sent 3 bytes as a binary frame").await;

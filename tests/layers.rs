@@ -16,6 +16,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("fmt", 1),
     // login templates: placeholders, escaping, greeting groups
     ("template", 1),
+    // what application protocols need: on-connect frames, auto-replies, presets
+    ("openings", 1),
     // files the user names: regular files only, bounded reads
     ("files", 0),
     ("wire", 1),

@@ -339,6 +339,10 @@ impl App {
     pub fn conn(&self) -> &ConnState {
         self.session.conn()
     }
+    /// How the current session logs in.
+    pub fn auth(&self) -> crate::spec::AuthMethod {
+        self.session.auth()
+    }
     pub fn progress(&self) -> Option<Progress> {
         self.session.progress()
     }

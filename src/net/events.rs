@@ -220,7 +220,32 @@ impl Out {
         wire_len: Option<usize>,
     ) {
         let len = payload.len();
-        self.record(dir, opcode, len, payload, None, false, wire_len);
+        self.record(
+            dir,
+            opcode,
+            len,
+            payload,
+            None,
+            false,
+            wire_len,
+            Origin::Wire,
+        );
+    }
+
+    /// Record a data message wsdeck sent by itself (an `--auto-reply`): marked as injected.
+    pub fn auto_frame(&mut self, opcode: Opcode, payload: Bytes, wire_len: Option<usize>) {
+        let len = payload.len();
+        let dir = Direction::ClientToServer;
+        self.record(
+            dir,
+            opcode,
+            len,
+            payload,
+            None,
+            false,
+            wire_len,
+            Origin::Injected,
+        );
     }
 
     /// Record a close frame (`close` is `None` for one without a status code).
@@ -230,7 +255,16 @@ impl Out {
             Some(c) => (Bytes::from(c.reason.clone()), 2 + c.reason.len()),
             None => (Bytes::new(), 0),
         };
-        self.record(dir, Opcode::Close, len, payload, close, false, None);
+        self.record(
+            dir,
+            Opcode::Close,
+            len,
+            payload,
+            close,
+            false,
+            None,
+            Origin::Wire,
+        );
     }
 
     #[allow(clippy::too_many_arguments)] // one private constructor of the record
@@ -243,6 +277,7 @@ impl Out {
         close: Option<CloseInfo>,
         redacted: bool,
         wire_len: Option<usize>,
+        origin: Origin,
     ) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -251,7 +286,7 @@ impl Out {
             conn: self.conn.max(1),
             at: SystemTime::now(),
             dir,
-            origin: Origin::Wire,
+            origin,
             opcode,
             len,
             payload,

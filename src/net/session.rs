@@ -42,14 +42,14 @@ use super::events::Out;
 use super::human_duration;
 use super::reconnect;
 use crate::model::{
-    CloseInfo, ConnState, Direction, LoginOutcome, NetCommand, NetError, NetErrorKind, NetEvent,
-    Opcode, Secret,
+    CloseInfo, ConnState, Direction, NetCommand, NetError, NetErrorKind, NetEvent, Opcode,
 };
 use crate::spec::{AuthMethod, ConnectSpec};
 use crate::wire::deflate::Deflater;
 use crate::wire::deflate_stream::WireLog;
 
 mod closing;
+mod login;
 
 use closing::{close_info, read_error, write_error};
 
@@ -399,34 +399,6 @@ impl<'t> Session<'t> {
         self.finish(ending, retry).await
     }
 
-    /// Log in, or declare the connection ready.
-    fn start(&mut self) -> Result<(), Ending> {
-        if self.t.spec.auth == AuthMethod::FirstMessage && self.t.spec.login.after.is_some() {
-            self.phase = Phase::Greeting;
-            self.t.out.state(ConnState::LoggingIn);
-            self.login_deadline = Some(Box::pin(sleep(self.t.spec.login.timeout)));
-            Ok(())
-        } else if self.t.spec.auth == AuthMethod::FirstMessage {
-            let user = self.t.spec.user.clone();
-            let password = self.t.spec.password.clone();
-            self.send_login(&user, &password)
-        } else {
-            self.now_logged_in()
-        }
-    }
-
-    /// Ready to chat: say so, then send what waited for it, in order.
-    fn now_logged_in(&mut self) -> Result<(), Ending> {
-        self.phase = Phase::LoggedIn;
-        self.t.ever_logged_in = true;
-        self.logged_in_at = Some(Instant::now());
-        self.t.out.state(ConnState::LoggedIn);
-        while let Some(c) = self.t.queue.pop_front() {
-            self.send_data(c)?;
-        }
-        Ok(())
-    }
-
     /// Whether this ending is followed by a new try (see the module docs).
     fn may_retry(&self, ending: &Ending) -> bool {
         if !self.t.spec.reconnect || !self.t.ever_logged_in || self.phase == Phase::AwaitingLogin {
@@ -668,36 +640,6 @@ impl<'t> Session<'t> {
         self.send_ping(payload)
     }
 
-    fn send_login(&mut self, user: &str, password: &Secret) -> Result<(), Ending> {
-        let spec = &self.t.spec;
-        let real = match spec.login.render_with(user, password, &self.groups) {
-            Ok((real, _)) => real,
-            Err(e) => {
-                return Err(Ending::Fail {
-                    error: NetError::new(NetErrorKind::LoginTimeout, format!("login: {e}")),
-                    close: Some((1000, "login template")),
-                });
-            }
-        };
-        // A retry's password is new to the masker; the frame is masked as it is reported.
-        let (rules, auth) = (spec.login.clone(), spec.auth);
-        self.t
-            .out
-            .masker_mut()
-            .add_login(&rules, auth, user, password.expose());
-        self.phase = Phase::LoggingIn;
-        self.t.out.state(ConnState::LoggingIn);
-        let text = Utf8Bytes::from(real);
-        let payload = Bytes::from(text.clone());
-        let (message, wire) = self.compress(Message::Text(text));
-        self.write(message)?;
-        self.t
-            .out
-            .data_frame(Direction::ClientToServer, Opcode::Text, payload, wire);
-        self.login_deadline = Some(Box::pin(sleep(self.t.spec.login.timeout)));
-        Ok(())
-    }
-
     /// A data message as it goes on the wire (compressed if agreed) and its compressed size.
     fn compress(&mut self, m: Message) -> (Message, Option<usize>) {
         match self.deflater.as_mut() {
@@ -724,6 +666,9 @@ impl<'t> Session<'t> {
                     Bytes::from(t.clone()),
                     wire,
                 );
+                if let Some(reply) = crate::openings::reply_to(&self.t.spec.auto_replies, &t) {
+                    self.auto_reply(reply)?;
+                }
                 if self.phase == Phase::LoggingIn {
                     self.judge_login(t.as_str())?;
                 } else if self.phase == Phase::Greeting
@@ -774,26 +719,5 @@ impl<'t> Session<'t> {
             Message::Frame(_) => {}
         }
         Ok(())
-    }
-
-    fn judge_login(&mut self, reply: &str) -> Result<(), Ending> {
-        let Some(accepted) = self.t.spec.login.judge(reply) else {
-            return Ok(());
-        };
-        self.login_deadline = None;
-        let reply = reply.to_string();
-        if accepted {
-            self.t
-                .out
-                .emit(NetEvent::Login(LoginOutcome::Accepted { reply }));
-            self.now_logged_in()
-        } else {
-            self.phase = Phase::AwaitingLogin;
-            self.t
-                .out
-                .emit(NetEvent::Login(LoginOutcome::Rejected { reply }));
-            self.t.out.state(ConnState::AwaitingLogin);
-            Ok(())
-        }
     }
 }

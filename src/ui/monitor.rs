@@ -485,7 +485,9 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
             format!("{} ", v.dir.arrow()),
             Style::new().fg(dir_color(v.dir)),
         ));
-        if relayed {
+        // A relayed connection keeps a column for the marks; our own session marks only
+        // what wsdeck sent by itself (an --auto-reply).
+        if relayed || v.origin != crate::model::Origin::Wire {
             let (mark, style) = super::relay::origin_mark(v.origin);
             spans.push(Span::styled(mark, style));
         }

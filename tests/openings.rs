@@ -1,0 +1,77 @@
+//! What application protocols need beyond the login, against a real socket.io 4 server
+//! (node, tests/peers/sio_server.js) that pings every 300 ms and drops a client that does not
+//! answer: `--preset socketio` opens the namespace and answers the pings from the network
+//! task; `--on-connect` and `--auto-reply` do the same by hand.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::peers::{PeerServer, node_ws_available, test_peers_dir};
+
+fn sio_server() -> PeerServer {
+    let mut cmd = Command::new("node");
+    cmd.arg(test_peers_dir().join("sio_server.js"));
+    PeerServer::start_cmd(cmd, "sio_server.js")
+}
+
+/// `wsdeck pipe` with `args`, a chat event sent 1.5 s in (five ping periods), stdin closed
+/// half a second later; (exit success, stdout, stderr).
+fn chat_after_pings(url: &str, args: &[&str]) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .arg("pipe")
+        .arg(url)
+        .args(["--auth", "none", "--ping-interval", "0"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wsdeck pipe");
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = stdin.write_all(b"42[\"chat\",\"hi\"]\n");
+    std::thread::sleep(Duration::from_millis(500));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_socketio_preset_keeps_the_session_alive_and_opens_the_namespace() {
+    if !node_ws_available() {
+        return;
+    }
+    let s = sio_server();
+    let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
+    let (ok, out, err) = chat_after_pings(&url, &["--preset", "socketio"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains(r#"42["echo","hi"]"#), "{out}\n{err}");
+    // The pings were answered, so they kept coming.
+    assert!(
+        out.matches("\n2\n").count() + usize::from(out.starts_with("2\n")) >= 3,
+        "{out}"
+    );
+
+    // The same by hand.
+    let (ok, out, err) = chat_after_pings(&url, &["--on-connect", "40", "--auto-reply", "^2$=3"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains(r#"42["echo","hi"]"#), "{out}\n{err}");
+}
+
+#[test]
+fn without_the_answers_socketio_drops_the_session() {
+    if !node_ws_available() {
+        return;
+    }
+    let s = sio_server();
+    let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
+    let (_, out, err) = chat_after_pings(&url, &["--on-connect", "40"]);
+    assert!(!out.contains(r#"42["echo","hi"]"#), "{out}\n{err}");
+}
