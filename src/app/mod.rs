@@ -343,6 +343,16 @@ impl App {
     pub fn auth(&self) -> crate::spec::AuthMethod {
         self.session.auth()
     }
+    /// The connection's state as the screens say it, as of `now`: "connected" rather than
+    /// "logged in" when the session has no login.
+    pub fn state_label(&self, now: SystemTime) -> String {
+        match self.session.conn() {
+            ConnState::LoggedIn if self.session.auth() == crate::spec::AuthMethod::None => {
+                "connected".into()
+            }
+            c => c.label(now),
+        }
+    }
     pub fn progress(&self) -> Option<Progress> {
         self.session.progress()
     }

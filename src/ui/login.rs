@@ -144,7 +144,7 @@ fn draw_folded(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     let host = url.split_once("://").map_or(url.as_ref(), |(_, rest)| {
         rest.split('/').next().unwrap_or(rest)
     });
-    let state = app.conn().label(std::time::SystemTime::now());
+    let state = app.state_label(std::time::SystemTime::now());
     let text = format!(" ▸ {who}{} · {state} ", sanitize_line(host));
     let w = area.width as usize;
     let hint = if w >= 80 {

@@ -43,12 +43,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
     let bar = Style::new().bg(BAR_BG);
 
     let url = truncate(&sanitize_line(&app.url()), (room / 2).clamp(12, 48));
-    // Without a login there is nobody to be logged in as.
-    let label = match app.conn() {
-        ConnState::LoggedIn if app.auth() == crate::spec::AuthMethod::None => "connected".into(),
-        c => c.label(now),
-    };
-    let state = truncate(&sanitize_line(&label), (room / 2).max(12));
+    let state = truncate(&sanitize_line(&app.state_label(now)), (room / 2).max(12));
     let color = state_color(app.conn());
     let mut left = Vec::new();
     if let Some(file) = app.replay_file() {
