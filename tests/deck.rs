@@ -163,3 +163,59 @@ async fn opening_the_monitor_shows_the_clock_of_now_not_of_the_last_event() {
         })
         .await;
 }
+
+/// Issue 14 item 9: tabs say who and where (user@host:port); Alt-N shows session N; Alt-W
+/// closes the shown one; a Ctrl-T session records beside the first (FILE-tab2.jsonl) and
+/// says so.
+#[tokio::test(flavor = "current_thread")]
+async fn tabs_name_their_sessions_alt_digits_switch_alt_w_closes_and_new_tabs_record() {
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let server = common::runtime::demo_server().await;
+            let url = format!("ws://{}", server.local_addr());
+            let dir = tempfile::tempdir().unwrap();
+            let rec = dir.path().join("s.jsonl");
+            let opts = RunOptions {
+                record: Some(rec.clone()),
+                ..RunOptions::default()
+            };
+            let (h, handle) = launch(demo_init(&url), opts_with_tabs(&url, opts), (120, 30));
+            h.press(KeyCode::Enter);
+            h.wait_for("logged in as admin").await;
+            h.key(KeyCode::Char('t'), KeyModifiers::CONTROL);
+            let s = h.wait_for("s-tab2.jsonl").await;
+            assert!(s.contains("this session records to"), "{s}");
+            let host = url.trim_start_matches("ws://");
+            assert!(s.contains(&format!(" 1 ● admin@{host} ")), "{s}");
+            assert!(s.contains(&format!(" 2 ○ admin@{host} ")), "{s}");
+            h.press(KeyCode::Enter);
+            h.wait_for("logged in as admin").await;
+            h.type_text("from tab two");
+            h.press(KeyCode::Enter);
+            h.wait_for("your submit context: from tab two").await;
+            // Alt-1 shows session 1 (its history, not session 2's line).
+            h.key(KeyCode::Char('1'), KeyModifiers::ALT);
+            let s = h.wait_for("admin: from tab two").await;
+            assert!(!s.contains("your submit context: from tab two"), "{s}");
+            h.key(KeyCode::Char('9'), KeyModifiers::ALT);
+            h.wait_for("there is no session 9: 2 sessions open").await;
+            // Alt-W closes it: session 2 is left, alone (no tab bar).
+            h.key(KeyCode::Char('w'), KeyModifiers::ALT);
+            let s = h.wait_for("session closed; showing session 1").await;
+            assert!(s.contains("your submit context: from tab two"), "{s}");
+            assert!(!s.contains(" 2 ●"), "{s}");
+            h.key(KeyCode::Char('w'), KeyModifiers::ALT);
+            h.wait_for("this is the only session — Ctrl-Q quits").await;
+            h.quit(handle).await;
+            let two = wsdeck::record::jsonl::read(dir.path().join("s-tab2.jsonl")).unwrap();
+            assert!(
+                two.frames.iter().any(|f| f.text() == Some("from tab two")),
+                "the second session's own recording"
+            );
+            let one = wsdeck::record::jsonl::read(&rec).unwrap();
+            assert!(!one.frames.iter().any(|f| f.text() == Some("from tab two")));
+            server.shutdown().await;
+        })
+        .await;
+}

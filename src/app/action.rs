@@ -90,6 +90,10 @@ pub enum Action {
     NewSession,
     NextSession,
     PrevSession,
+    /// Show session number N (from 1) of the tab bar.
+    GoToSession(usize),
+    /// Close the shown session (Close 1000) and its tab.
+    CloseSession,
     /// Fold the login pane to its one-line summary, or unfold it (it folds by itself once
     /// logged in).
     ToggleLoginPane,
@@ -276,6 +280,8 @@ impl Action {
             A::NewSession
             | A::NextSession
             | A::PrevSession
+            | A::GoToSession(_)
+            | A::CloseSession
             | A::Help
             | A::ChatView
             | A::MonitorView
@@ -406,7 +412,11 @@ impl App {
             | Action::ApplyRule
             | Action::CancelRule => done,
             // The runtime takes these keys before the app sees them.
-            Action::NewSession | Action::NextSession | Action::PrevSession => done,
+            Action::NewSession
+            | Action::NextSession
+            | Action::PrevSession
+            | Action::GoToSession(_)
+            | Action::CloseSession => done,
             Action::ToggleLoginPane => {
                 if self.login_folded() {
                     self.login_folded = false;

@@ -306,6 +306,21 @@ fn keymap() -> Vec<Binding> {
         ),
         bind(
             S::Anywhere,
+            &[C::Global],
+            (1..=9u8)
+                .map(|n| (alt(K::Char((b'0' + n) as char)), A::GoToSession(n.into())))
+                .collect(),
+            "show session 1–9 of the tab bar",
+        )
+        .label(Label::Span),
+        bind(
+            S::Anywhere,
+            &[C::Global],
+            vec![(alt(K::Char('w')), A::CloseSession)],
+            "close this session (Close 1000) and its tab",
+        ),
+        bind(
+            S::Anywhere,
             &[C::Global, C::Help],
             vec![(key(K::F(1)), A::ToggleHelp)],
             "show / hide this help",
@@ -313,19 +328,13 @@ fn keymap() -> Vec<Binding> {
         bind(
             S::Anywhere,
             &[C::Global],
-            vec![
-                (key(K::F(2)), A::ChatView),
-                (alt(K::Char('2')), A::ChatView),
-            ],
+            vec![(key(K::F(2)), A::ChatView)],
             "chat view",
         ),
         bind(
             S::Anywhere,
             &[C::Global],
-            vec![
-                (key(K::F(3)), A::MonitorView),
-                (alt(K::Char('3')), A::MonitorView),
-            ],
+            vec![(key(K::F(3)), A::MonitorView)],
             "monitor view (every frame, handshake, stats)",
         ),
         bind(

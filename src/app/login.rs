@@ -83,6 +83,13 @@ impl LoginForm {
         self.profile = picked;
     }
 
+    /// The name of the profile last picked.
+    pub fn profile_name(&self) -> Option<&str> {
+        self.profile
+            .and_then(|i| self.profiles.get(i))
+            .map(String::as_str)
+    }
+
     /// The index of the profile last picked.
     pub(crate) fn picked_profile(&self) -> Option<usize> {
         self.profile

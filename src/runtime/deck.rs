@@ -13,7 +13,21 @@ use super::{
     DeckKey, Exit, FRAME_INTERVAL, Flow, QUIT_CLOSE_WAIT, RunOptions, Tab, deck_key, draw,
     received_text,
 };
-use crate::app::{App, Command, Event};
+use crate::app::{App, Command, Event, NoteLevel};
+
+/// Where session `n` (from 2) records when the first records to `first`: `x.jsonl` →
+/// `x-tab2.jsonl`.
+fn tab_recording(first: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let stem = first
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match first.extension() {
+        Some(e) => format!("{stem}-tab{n}.{}", e.to_string_lossy()),
+        None => format!("{stem}-tab{n}"),
+    };
+    first.with_file_name(name)
+}
 use crate::model::NetEvent;
 
 pub struct Deck {
@@ -140,6 +154,16 @@ impl Deck {
                     Some(DeckKey::Prev) => {
                         self.active = (self.active + self.tabs.len() - 1) % self.tabs.len()
                     }
+                    Some(DeckKey::GoTo(n)) if n >= 1 && n <= self.tabs.len() => self.active = n - 1,
+                    Some(DeckKey::GoTo(n)) => {
+                        let open = self.tabs.len();
+                        let s = if open == 1 { "" } else { "s" };
+                        self.send_active(Event::Notice(
+                            NoteLevel::Warn,
+                            format!("there is no session {n}: {open} session{s} open"),
+                        ));
+                    }
+                    Some(DeckKey::Close) => self.close_active(),
                     None => self.send_active(Event::Key(k)),
                 }
                 self.tabs[self.active].unread = 0;
@@ -157,6 +181,27 @@ impl Deck {
         }
     }
 
+    /// Alt-W: close the shown session (Close 1000) and drop its tab; the last one stays
+    /// (Ctrl-Q quits).
+    fn close_active(&mut self) {
+        if self.tabs.len() == 1 {
+            self.send_active(Event::Notice(
+                NoteLevel::Warn,
+                "this is the only session — Ctrl-Q quits".into(),
+            ));
+            return;
+        }
+        let mut t = self.tabs.remove(self.active);
+        t.begin_close();
+        self.active = self.active.min(self.tabs.len() - 1);
+        self.rr = 0;
+        let n = self.active + 1;
+        self.send_active(Event::Notice(
+            NoteLevel::Info,
+            format!("session closed; showing session {n}"),
+        ));
+    }
+
     /// Ctrl-T: another session with the login pane filled as the first one started.
     fn open_session(&mut self) {
         let Some(init) = &self.opts.new_session else {
@@ -170,6 +215,22 @@ impl Deck {
         let mut tab = Tab::new(app);
         if let Some((w, h)) = self.tabs[self.active].size {
             tab.resize(w, h);
+        }
+        // The first session's recording (`--record`, the profile's `record`) is its own: this
+        // one records beside it, to FILE-tabN.jsonl, and says so.
+        if let Some(first) = &self.opts.record {
+            let path = tab_recording(first, self.tabs.len() + 1);
+            tab.start_recording(&path, false);
+            if tab.app.monitor().recording().is_some() {
+                let _ = tab.update(Event::Notice(
+                    NoteLevel::Info,
+                    format!(
+                        "this session records to {} (the first one to {})",
+                        path.display(),
+                        first.display()
+                    ),
+                ));
+            }
         }
         self.tabs.push(tab);
         self.active = self.tabs.len() - 1;

@@ -174,6 +174,9 @@ enum DeckKey {
     New,
     Next,
     Prev,
+    /// Show tab N (from 1).
+    GoTo(usize),
+    Close,
 }
 
 /// Keys the deck handles itself, before the active session's App sees them (the keymap's
@@ -184,6 +187,8 @@ fn deck_key(k: &KeyEvent, opts: &RunOptions) -> Option<DeckKey> {
         Action::NewSession if opts.new_session.is_some() => Some(DeckKey::New),
         Action::NextSession => Some(DeckKey::Next),
         Action::PrevSession => Some(DeckKey::Prev),
+        Action::GoToSession(n) => Some(DeckKey::GoTo(n)),
+        Action::CloseSession => Some(DeckKey::Close),
         _ => None,
     }
 }
@@ -207,6 +212,8 @@ pub fn draw(
         .iter()
         .map(|t| crate::ui::tabs::TabInfo {
             url: t.app.url(),
+            user: t.app.login().user(),
+            profile: t.app.login().profile_name(),
             state: t.app.conn(),
             unread: t.unread,
         })
