@@ -176,6 +176,30 @@ proxy_section() {
     mpc=$(median "${pc[@]}")
     prow "Throughput, 300,000 × 64 B server→client: \`wsdeck pipe\` through \`wsdeck proxy --no-ui\` (every message printed as a JSON line)" "$(calc "$mv" 3) s (proxy CPU $(calc "$mpc" 3) s)" "direct $(calc "$md" 3) s" "$(calc "$mv / $md")×" "≤ 1.1×" "$(yesno "$mv <= 1.1 * $md")"
 
+    # The same flood through the full-screen proxy in tmux: the connection list drawn as the
+    # counts move (at most 60 frames a second), every message into its connection's log.
+    local ui_port ui_pid via_ui=() n_ui
+    ui_port=$(free_port)
+    tmux -L "$TMUX_SOCKET" new-session -d -x 200 -y 50 -s proxyui \
+        "'$BIN' proxy --listen 127.0.0.1:$ui_port 'ws://$flood'"
+    ui_pid=$(tmux -L "$TMUX_SOCKET" list-panes -t proxyui -F '#{pane_pid}')
+    for i in $(seq 1 100); do
+        tmux -L "$TMUX_SOCKET" capture-pane -p -t proxyui | grep -q "No connections yet" && break
+        sleep 0.1
+    done
+    n_ui=$("$BIN" pipe --auth none "ws://127.0.0.1:$ui_port" </dev/null | wc -l)
+    [ "$n_ui" -eq "$count" ] || die "wsdeck pipe through the proxy's UI got $n_ui of $count messages"
+    for i in $(seq 1 "$INGEST_RUNS"); do
+        r=$(timed sh -c "'$BIN' pipe --auth none 'ws://127.0.0.1:$ui_port' </dev/null >/dev/null")
+        via_ui+=("${r% *}")
+        praw "throughput run $i: through the proxy's UI (tmux 200×50, list drawn) ${via_ui[-1]} s"
+    done
+    tmux -L "$TMUX_SOCKET" kill-session -t proxyui 2>/dev/null || true
+    kill "$ui_pid" 2>/dev/null || true
+    local mu
+    mu=$(median "${via_ui[@]}")
+    prow "… the same through \`wsdeck proxy\` with its UI on (tmux 200×50, the list drawn as counts move)" "$(calc "$mu" 3) s" "direct $(calc "$md" 3) s" "$(calc "$mu / $md")×" "≤ 1.3×" "$(yesno "$mu <= 1.3 * $md")"
+
     if command -v mitmdump >/dev/null 2>&1; then
         # bare_client here: `wsdeck pipe` with stdin at its end closes the session, and gives
         # up after 5 s without the server's Close, which mitmdump's pace would overrun.

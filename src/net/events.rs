@@ -219,33 +219,25 @@ impl Out {
         payload: Bytes,
         wire_len: Option<usize>,
     ) {
-        let len = payload.len();
-        self.record(
-            dir,
-            opcode,
-            len,
-            payload,
-            None,
-            false,
-            wire_len,
-            Origin::Wire,
-        );
+        self.data_frame_from(dir, opcode, payload, wire_len, Origin::Wire);
     }
 
     /// Record a data message wsdeck sent by itself (an `--auto-reply`): marked as injected.
     pub fn auto_frame(&mut self, opcode: Opcode, payload: Bytes, wire_len: Option<usize>) {
-        let len = payload.len();
         let dir = Direction::ClientToServer;
-        self.record(
-            dir,
-            opcode,
-            len,
-            payload,
-            None,
-            false,
-            wire_len,
-            Origin::Injected,
-        );
+        self.data_frame_from(dir, opcode, payload, wire_len, Origin::Injected);
+    }
+
+    fn data_frame_from(
+        &mut self,
+        dir: Direction,
+        opcode: Opcode,
+        payload: Bytes,
+        wire_len: Option<usize>,
+        origin: Origin,
+    ) {
+        let len = payload.len();
+        self.record(dir, opcode, len, payload, None, false, wire_len, origin);
     }
 
     /// Record a close frame (`close` is `None` for one without a status code).

@@ -137,15 +137,7 @@ pub fn launch(
     opts: RunOptions,
     (width, height): (u16, u16),
 ) -> (Harness, tokio::task::JoinHandle<anyhow::Result<Exit>>) {
-    let screen = Arc::new(Mutex::new(String::new()));
-    let draws = Arc::new(Mutex::new(0));
-    let backend = Spy {
-        inner: TestBackend::new(width, height),
-        screen: screen.clone(),
-        draws: draws.clone(),
-    };
-    let (tx, mut rx) = mpsc::unbounded_channel::<TermEvent>();
-    let input = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)));
+    let (backend, tx, input, screen, draws) = spy(width, height);
     let handle = tokio::task::spawn_local(async move {
         let mut terminal = Terminal::new(backend).unwrap();
         let (app, initial) = App::new(init);
@@ -153,7 +145,7 @@ pub fn launch(
             &mut terminal,
             app,
             initial,
-            Box::pin(input),
+            input,
             std::future::pending::<()>(),
             opts,
         )
@@ -177,22 +169,14 @@ pub fn launch_proxy(
     opts: wsdeck::runtime::proxy::ProxyRunOptions,
     (width, height): (u16, u16),
 ) -> (Harness, tokio::task::JoinHandle<anyhow::Result<Exit>>) {
-    let screen = Arc::new(Mutex::new(String::new()));
-    let draws = Arc::new(Mutex::new(0));
-    let backend = Spy {
-        inner: TestBackend::new(width, height),
-        screen: screen.clone(),
-        draws: draws.clone(),
-    };
-    let (tx, mut rx) = mpsc::unbounded_channel::<TermEvent>();
-    let input = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)));
+    let (backend, tx, input, screen, draws) = spy(width, height);
     let handle = tokio::spawn(async move {
         let mut terminal = Terminal::new(backend).unwrap();
         wsdeck::runtime::proxy::run_proxy(
             &mut terminal,
             ui,
             proxy,
-            Box::pin(input),
+            input,
             std::future::pending::<()>(),
             opts,
         )
@@ -206,4 +190,32 @@ pub fn launch_proxy(
         },
         handle,
     )
+}
+
+/// Keys the loop reads as its terminal input.
+type Keys = std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<TermEvent>> + Send>>;
+
+/// A spy terminal of `width`×`height`, the sender of its keys and the stream the loop reads
+/// them from, and what the spy publishes.
+#[allow(clippy::type_complexity)]
+fn spy(
+    width: u16,
+    height: u16,
+) -> (
+    Spy,
+    mpsc::UnboundedSender<TermEvent>,
+    Keys,
+    Arc<Mutex<String>>,
+    Arc<Mutex<usize>>,
+) {
+    let screen = Arc::new(Mutex::new(String::new()));
+    let draws = Arc::new(Mutex::new(0));
+    let backend = Spy {
+        inner: TestBackend::new(width, height),
+        screen: screen.clone(),
+        draws: draws.clone(),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<TermEvent>();
+    let input = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok)));
+    (backend, tx, Box::pin(input), screen, draws)
 }
