@@ -255,27 +255,48 @@ pub fn ping_interval(secs: f64) -> anyhow::Result<Option<std::time::Duration>> {
 pub fn validate_url(url: &str) -> anyhow::Result<String> {
     use anyhow::bail;
     let url = url.trim();
+    // The message quotes the URL with its password masked.
+    let shown = crate::reach::redact_url(url);
     let uri: http::Uri = match url.parse() {
         Ok(u) => u,
-        Err(e) => bail!("bad URL {url:?}: {e}"),
+        Err(e) => bail!("bad URL {shown:?}: {e}"),
     };
     match uri.scheme_str() {
         Some("ws") | Some("wss") => {}
-        Some(other) => bail!("bad URL {url:?}: scheme must be ws:// or wss://, not {other}://"),
-        None => bail!("bad URL {url:?}: it must start with ws:// or wss://"),
+        Some(other) => bail!("bad URL {shown:?}: scheme must be ws:// or wss://, not {other}://"),
+        None => bail!("bad URL {shown:?}: it must start with ws:// or wss://"),
     }
     match uri.host() {
         Some(h) if !h.is_empty() => {}
-        _ => bail!("bad URL {url:?}: no host"),
+        _ => bail!("bad URL {shown:?}: no host"),
     }
     Ok(url.to_string())
+}
+
+/// Headers whose values are credentials (any letter case): masked wherever they are shown.
+pub const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// True for Authorization, Proxy-Authorization, Cookie and Set-Cookie (any letter case).
+pub fn is_secret_header(name: &str) -> bool {
+    let name = name.trim();
+    SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// Parse `Name: value` into a header pair, checking the name is a valid HTTP token.
 pub fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
     use anyhow::bail;
     let Some((name, value)) = h.split_once(':') else {
-        bail!("bad header {h:?}: expected 'Name: value'");
+        // `Authorization Bearer x`: the credential is not quoted back.
+        let shown = match h.split_whitespace().next() {
+            Some(first) if is_secret_header(first) => format!("{first} ***"),
+            _ => h.to_string(),
+        };
+        bail!("bad header {shown:?}: expected 'Name: value'");
     };
     let name = name.trim();
     if http::HeaderName::from_bytes(name.as_bytes()).is_err() || name.is_empty() {
@@ -283,7 +304,13 @@ pub fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
     }
     let value = value.trim();
     if http::HeaderValue::from_str(value).is_err() {
-        bail!("bad header {h:?}: the value has characters a header cannot carry");
+        // A credential's value is not quoted back.
+        let shown = if is_secret_header(name) {
+            format!("{name}: ***")
+        } else {
+            h.to_string()
+        };
+        bail!("bad header {shown:?}: the value has characters a header cannot carry");
     }
     Ok((name.to_string(), value.to_string()))
 }
@@ -462,6 +489,27 @@ impl Overrides {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_urls_and_headers_are_quoted_without_their_secrets() {
+        let e = validate_url("ws://ops:hunter2@").unwrap_err().to_string();
+        assert!(e.contains("ops:***@") && !e.contains("hunter2"), "{e}");
+        let e = validate_url("http://ops:hunter2@h/")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = parse_header("Authorization: Bearer t0k3n\u{7}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("Authorization: ***") && !e.contains("t0k3n"),
+            "{e}"
+        );
+        let e = parse_header("cookie sid=abc123").unwrap_err().to_string();
+        assert!(e.contains("cookie ***") && !e.contains("abc123"), "{e}");
+        let e = parse_header("X-Trace: a\u{7}").unwrap_err().to_string();
+        assert!(e.contains("X-Trace: a"), "{e}");
+    }
 
     #[test]
     fn subprotocols_come_repeated_or_as_comma_lists_in_order_without_repeats() {

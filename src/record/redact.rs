@@ -33,20 +33,7 @@ use crate::spec::{AuthMethod, ConnectSpec, LoginRules};
 /// What a hidden value is replaced with.
 pub const REDACTED: &str = "***";
 
-/// Headers whose values are credentials.
-const SECRET_HEADERS: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-];
-
-/// True for the headers [`redact_headers`] hides (Authorization, Proxy-Authorization, Cookie,
-/// Set-Cookie; any letter case).
-pub fn is_secret_header(name: &str) -> bool {
-    let name = name.trim();
-    SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
-}
+pub use crate::spec::is_secret_header;
 
 /// Replace the values of Authorization, Proxy-Authorization, Cookie and Set-Cookie with `***`.
 pub fn redact_headers(headers: &mut [(String, String)]) {

@@ -62,8 +62,8 @@ impl Session<'_> {
     }
     pub(super) fn send_login(&mut self, user: &str, password: &Secret) -> Result<(), Ending> {
         let spec = &self.t.spec;
-        let real = match spec.login.render_with(user, password, &self.groups) {
-            Ok((real, _)) => real,
+        let (real, shown) = match spec.login.render_with(user, password, &self.groups) {
+            Ok(pair) => pair,
             Err(e) => {
                 return Err(Ending::Fail {
                     error: NetError::new(NetErrorKind::LoginTimeout, format!("login: {e}")),
@@ -71,12 +71,11 @@ impl Session<'_> {
                 });
             }
         };
-        // A retry's password is new to the masker; the frame is masked as it is reported.
-        let (rules, auth) = (spec.login.clone(), spec.auth);
-        self.t
-            .out
-            .masker_mut()
-            .add_login(&rules, auth, user, password.expose());
+        // A retry's password is new to the masker, and so is a frame filled from the
+        // greeting: it is masked as it is reported.
+        let masker = self.t.out.masker_mut();
+        masker.add_secret(password.expose());
+        masker.add_login_frame(&real, &shown);
         self.phase = Phase::LoggingIn;
         self.t.out.state(ConnState::LoggingIn);
         let text = Utf8Bytes::from(real);
