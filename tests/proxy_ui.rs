@@ -54,6 +54,7 @@ async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injec
             upstream: Some(seed.url()),
             mitm: false,
             record: Some(record.clone()),
+            remote: false,
         },
         None,
         0,

@@ -105,6 +105,8 @@ pub struct ProxyInfo {
     pub upstream: Option<String>,
     pub mitm: bool,
     pub record: Option<PathBuf>,
+    /// Listening on an address other machines can reach (`--allow-remote`).
+    pub remote: bool,
 }
 
 /// The proxy's whole UI state.

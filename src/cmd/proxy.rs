@@ -56,6 +56,7 @@ pub async fn run_ui(args: ProxyArgs, utc_offset: i32) -> anyhow::Result<()> {
         upstream,
         mitm,
         record: args.record.clone(),
+        remote: !running.local_addr().ip().is_loopback(),
     };
     let intercept = match &args.intercept {
         Some(f) => Some(

@@ -82,6 +82,12 @@ fn draw_header(frame: &mut Frame, p: &ProxyApp, area: Rect) {
     if info.mitm {
         spans.push(Span::styled("· TLS decrypted (--mitm) ", theme::dim()));
     }
+    if info.remote {
+        spans.push(Span::styled(
+            "· ⚠ other machines can use this proxy and see its traffic ",
+            theme::error().add_modifier(Modifier::BOLD),
+        ));
+    }
     let (on, rule) = p.intercept();
     if on {
         let what = if rule.is_empty() {
