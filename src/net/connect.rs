@@ -370,6 +370,33 @@ fn timeout(phase: &str, limit: Duration) -> NetError {
     )
 }
 
+/// A refused upgrade as one line: the status, the headers that say what to do next
+/// (`Location`, `Retry-After`, `WWW-Authenticate`) and the first lines of the body, where
+/// servers explain ("token expired: please log in again"). Sanitised and bounded by the
+/// caller.
+fn refusal(status_line: &str, headers: &http::HeaderMap, body: Option<&[u8]>) -> String {
+    let mut msg = format!("server answered {status_line}");
+    for name in ["Location", "Retry-After", "WWW-Authenticate"] {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            msg.push_str(&format!(" · {name}: {}", v.trim()));
+        }
+    }
+    let text = body.map(|b| String::from_utf8_lossy(&b[..b.len().min(1024)]).into_owned());
+    let said: Vec<&str> = text
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .collect();
+    if !said.is_empty() {
+        msg.push_str(" — ");
+        msg.push_str(&said.join(" / "));
+    }
+    msg
+}
+
 fn upgrade_error(err: WsError, target: &Target, info: &HandshakeInfo) -> NetError {
     let response = &info.response;
     match err {
@@ -391,7 +418,11 @@ fn upgrade_error(err: WsError, target: &Target, info: &HandshakeInfo) -> NetErro
             };
             NetError::new(
                 NetErrorKind::Http(status.as_u16()),
-                clean_line(&format!("server answered {}", line.trim())),
+                clean_line(&refusal(
+                    line.trim(),
+                    resp.headers(),
+                    resp.body().as_deref(),
+                )),
             )
         }
         WsError::Protocol(ProtocolError::HandshakeIncomplete) | WsError::ConnectionClosed => {
@@ -471,6 +502,27 @@ fn parse_head(bytes: &[u8]) -> HttpHead {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_says_the_status_the_next_step_and_the_servers_words() {
+        let mut h = http::HeaderMap::new();
+        h.insert("retry-after", "30".parse().unwrap());
+        h.insert("www-authenticate", "Bearer realm=\"api\"".parse().unwrap());
+        let m = refusal(
+            "HTTP/1.1 401 Unauthorized",
+            &h,
+            Some(b"\ntoken expired: please log in again\nsee /login\n"),
+        );
+        assert_eq!(
+            m,
+            "server answered HTTP/1.1 401 Unauthorized · Retry-After: 30 · WWW-Authenticate: \
+             Bearer realm=\"api\" — token expired: please log in again / see /login"
+        );
+        assert_eq!(
+            refusal("HTTP/1.1 404 Not Found", &http::HeaderMap::new(), None),
+            "server answered HTTP/1.1 404 Not Found"
+        );
+    }
     use crate::model::Secret;
 
     #[test]
