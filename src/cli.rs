@@ -230,6 +230,10 @@ pub struct DemoArgs {
     /// Record every frame to this JSONL file as it passes.
     #[arg(long, value_name = "FILE.jsonl")]
     pub record: Option<std::path::PathBuf>,
+    /// Config file with snippets and profiles for the palette and login pane [default:
+    /// ~/.config/wsdeck/config.toml].
+    #[arg(long, env = crate::config::CONFIG_ENV, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Write the session as HAR 1.2 (Chrome's form) to this file on exit.
     #[arg(long, value_name = "FILE.har")]
     pub har: Option<std::path::PathBuf>,

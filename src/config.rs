@@ -30,6 +30,10 @@ pub struct Config {
     pub snippets: Vec<Snippet>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
+    /// What was skipped while loading, as sentences (a `snippets.toml` block for a profile
+    /// the config file no longer has): shown, not fatal.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// `snippets.toml`: more snippets, global and per profile.
@@ -144,8 +148,9 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Add the snippets of a `snippets.toml` text (after the config file's own); a profile
-    /// named there must exist in the config file.
+    /// Add the snippets of a `snippets.toml` text (after the config file's own). A block for
+    /// a profile the config file does not have is skipped with a warning (a profile renamed
+    /// or removed must not stop wsdeck from starting).
     pub fn add_snippets(&mut self, text: &str, origin: &Path) -> anyhow::Result<()> {
         let file: SnippetsFile = from_toml(text, origin)?;
         check_snippets(
@@ -155,8 +160,12 @@ impl Config {
             origin,
         )?;
         for name in file.profiles.keys() {
-            self.profile(name)
-                .with_context(|| format!("{}: [profiles.{name}]", origin.display()))?;
+            if let Err(e) = self.profile(name) {
+                self.warnings.push(format!(
+                    "{}: [profiles.{name}] was skipped: {e:#} (its snippets are not offered)",
+                    origin.display()
+                ));
+            }
         }
         self.snippets.extend(file.snippets);
         for (name, p) in file.profiles {
@@ -442,15 +451,15 @@ mod tests {
             .unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("s.toml: line 3"), "{msg}");
-        let err = cfg
-            .add_snippets(
-                "[[profiles.nope.snippets]]\nname = \"x\"\ntext = \"y\"\n",
-                Path::new("s.toml"),
-            )
-            .unwrap_err();
-        let msg = format!("{err:#}");
+        // A block for a profile that is gone is a warning, not an error (issue 14 item 11).
+        cfg.add_snippets(
+            "[[profiles.nope.snippets]]\nname = \"x\"\ntext = \"y\"\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        let msg = cfg.warnings.join("\n");
         assert!(
-            msg.contains("[profiles.nope]") && msg.contains("known: api, seed"),
+            msg.contains("[profiles.nope] was skipped") && msg.contains("known: api, seed"),
             "{msg}"
         );
         let err = cfg

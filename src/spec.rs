@@ -255,6 +255,14 @@ pub fn ping_interval(secs: f64) -> anyhow::Result<Option<std::time::Duration>> {
 pub fn validate_url(url: &str) -> anyhow::Result<String> {
     use anyhow::bail;
     let url = url.trim();
+    // `localhost:5678` is taken as `ws://localhost:5678`, as wscat does.
+    let with_scheme;
+    let url = if !url.is_empty() && !url.contains("://") && !url.starts_with('/') {
+        with_scheme = format!("ws://{url}");
+        with_scheme.as_str()
+    } else {
+        url
+    };
     // The message quotes the URL with its password masked.
     let shown = crate::reach::redact_url(url);
     let uri: http::Uri = match url.parse() {
@@ -489,6 +497,22 @@ impl Overrides {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 14 item 11: `connect localhost:5678` as wscat takes it.
+    #[test]
+    fn a_url_without_a_scheme_is_ws() {
+        assert_eq!(
+            validate_url("localhost:5678").unwrap(),
+            "ws://localhost:5678"
+        );
+        assert_eq!(
+            validate_url(" 127.0.0.1:5678/chat?x=1 ").unwrap(),
+            "ws://127.0.0.1:5678/chat?x=1"
+        );
+        assert_eq!(validate_url("wss://h/").unwrap(), "wss://h/");
+        let e = validate_url("http://h/").unwrap_err().to_string();
+        assert!(e.contains("scheme must be ws:// or wss://"), "{e}");
+    }
 
     #[test]
     fn bad_urls_and_headers_are_quoted_without_their_secrets() {

@@ -104,7 +104,6 @@ fn man_page_is_roff_with_the_commands() {
 fn bad_urls_get_a_clear_error_and_no_ui() {
     for (url, why) in [
         ("http://example.com", "scheme must be ws:// or wss://"),
-        ("127.0.0.1:5678", "ws://"),
         ("ws://", "bad URL"),
     ] {
         let o = wsdeck(&["connect", url]);
@@ -113,6 +112,13 @@ fn bad_urls_get_a_clear_error_and_no_ui() {
         assert!(err.starts_with("wsdeck: "), "{err}");
         assert!(err.contains(why), "{url}: {err}");
     }
+    // Without a scheme it is ws:// (as wscat takes it): this one is tried, and refused.
+    let o = wsdeck(&["pipe", "127.0.0.1:1", "--auth", "none"]);
+    assert!(
+        stderr(&o).contains("connection refused to 127.0.0.1:1"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

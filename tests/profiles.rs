@@ -111,3 +111,50 @@ fn unknown_profile_and_bad_file_are_clear_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2, column 7"), "{err}");
 }
+
+/// Issue 14 item 11: a `snippets.toml` block for a profile the config file no longer has is
+/// a warning, not a start-up failure.
+#[test]
+fn a_stale_profile_block_in_snippets_toml_warns_and_goes_on() {
+    let server = spawn_serve("admin", "123456", &["--tick", "0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "[profiles.one]\nurl = \"{}\"\nuser = \"admin\"\n",
+            server.url()
+        ),
+    );
+    std::fs::write(
+        dir.path().join("snippets.toml"),
+        "[[profiles.gone.snippets]]\nname = \"old\"\ntext = \"old text\"\n",
+    )
+    .unwrap();
+    let out = pipe(
+        &[
+            "@one",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--ping-interval",
+            "0",
+        ],
+        &[("WSDECK_PASSWORD", "123456")],
+        "still works\n",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning:") && err.contains("[profiles.gone] was skipped"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("your submit context: still works"));
+}
+
+#[test]
+fn demo_takes_a_config_file_too() {
+    let o = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .args(["demo", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--config <FILE>"));
+}

@@ -161,3 +161,18 @@ fn a_bad_slash_command_is_not_glued_onto_the_next_one() {
     assert_eq!(app.input().value(), "/baxr");
     assert!(!app.input().is_selected());
 }
+
+/// Issue 14 item 11: `p` (and `/ping`) answer where the user looks: "pong in 0.2 ms".
+#[test]
+fn a_ping_asked_for_says_its_round_trip() {
+    let mut app = connected();
+    press(&mut app, KeyCode::F(3));
+    press(&mut app, KeyCode::Char('p'));
+    app.update(Event::Net(NetEvent::Rtt(Duration::from_micros(230))));
+    let n = app.notice().map(|n| n.text.clone()).unwrap_or_default();
+    assert_eq!(n, "pong in 0.2 ms");
+    // An automatic ping's pong says nothing.
+    press(&mut app, KeyCode::Esc);
+    app.update(Event::Net(NetEvent::Rtt(Duration::from_micros(300))));
+    assert!(app.notice().is_none_or(|n| !n.text.starts_with("pong")));
+}

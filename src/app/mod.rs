@@ -126,6 +126,8 @@ pub struct AppInit {
     /// The profile the session starts from (`connect @NAME`), shown as picked. Its `record`
     /// file is the runtime's business (`RunOptions::record`); its snippets are added here.
     pub profile: Option<String>,
+    /// Warnings from loading the config (shown in the history at start).
+    pub warnings: Vec<String>,
 }
 
 impl AppInit {
@@ -138,6 +140,7 @@ impl AppInit {
             snippets: Vec::new(),
             profiles: Vec::new(),
             profile: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -228,6 +231,7 @@ impl App {
             snippets,
             profiles,
             profile: start_profile,
+            warnings,
         } = init;
         let mut login = LoginForm::from_spec(&spec);
         let profiles = profiles::Profiles::new(profiles, snippets);
@@ -261,6 +265,9 @@ impl App {
             reconnect_note: None,
             login_folded: false,
         };
+        for w in &warnings {
+            app.chat.history.push_note(None, NoteLevel::Warn, w);
+        }
         if let Some(b) = banner {
             app.chat.history.push_note(None, NoteLevel::Info, &b);
         }

@@ -206,6 +206,7 @@ impl App {
             return Err(Refused);
         }
         self.monitor.pings += 1;
+        self.monitor.ping_waiting = true;
         let payload = format!("wsdeck-{}", self.monitor.pings).into_bytes();
         Ok(vec![Command::Net(NetCommand::Ping(payload))])
     }

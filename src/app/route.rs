@@ -91,6 +91,12 @@ impl App {
                 self.session.set_handshake(h);
             }
             other => {
+                // The answer to `p` / `/ping`: say the round trip where the user looks.
+                if let NetEvent::Rtt(d) = &other
+                    && std::mem::take(&mut self.monitor.ping_waiting)
+                {
+                    self.notify(NoteLevel::Good, format!("pong in {}", crate::fmt::rtt(*d)));
+                }
                 let fx = self.session.on_net(other);
                 self.apply_effects(fx);
             }

@@ -57,6 +57,7 @@ pub(super) fn with_config(init: AppInit, cfg: Config) -> AppInit {
     AppInit {
         snippets: cfg.snippets,
         profiles: cfg.profiles.into_iter().collect(),
+        warnings: cfg.warnings,
         ..init
     }
 }
@@ -88,6 +89,7 @@ pub(super) async fn ui(init: AppInit, utc_offset: i32, opts: RunOptions) -> anyh
     opts.new_session = Some(AppInit {
         banner: None,
         connect_now: false,
+        warnings: Vec::new(),
         ..init.clone()
     });
     opts.utc_offset = utc_offset;

@@ -15,7 +15,7 @@ const DEMO_USER: &str = "admin";
 const DEMO_PASSWORD: &str = "123456";
 
 pub async fn run(args: DemoArgs, utc_offset: i32) -> anyhow::Result<()> {
-    let cfg = Config::load(None)?;
+    let cfg = Config::load(args.config.as_deref())?;
     let mut server_cfg = ServerConfig::new(
         "127.0.0.1:0".parse().expect("valid address"),
         DEMO_USER.to_string(),

@@ -151,6 +151,12 @@ fn config_for(args: &ConnectArgs, with_ui: bool) -> anyhow::Result<Option<Config
     if let Some(name) = args.profile_name() {
         cfg.profile(name)?;
     }
+    if !with_ui {
+        // The UI shows them in its history; `pipe` here.
+        for w in &cfg.warnings {
+            eprintln!("wsdeck: warning: {w}");
+        }
+    }
     Ok(Some(cfg))
 }
 

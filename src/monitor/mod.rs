@@ -50,6 +50,8 @@ pub struct Monitor {
     /// Why the last recording stopped by itself (a write failed), until a new one starts.
     pub(crate) recording_stopped: Option<String>,
     pub(crate) pings: u64,
+    /// A ping the user asked for (`p`, `/ping`) waits for its pong.
+    pub(crate) ping_waiting: bool,
     pub(crate) last_export: Option<(String, u32)>,
     // What the last draw measured (handed back as a [`Drawn`] value):
     pub(crate) top: u64,
@@ -101,6 +103,7 @@ impl Default for Monitor {
             recording: None,
             recording_stopped: None,
             pings: 0,
+            ping_waiting: false,
             last_export: None,
             top: 0,
             page: 10,

@@ -594,7 +594,7 @@ mod tests {
 
     #[test]
     fn bad_urls_are_reported_as_such() {
-        for url in ["http://x", "ws://", "nonsense", "ws://exa mple"] {
+        for url in ["http://x", "ws://", "non sense", "ws://exa mple"] {
             let err = build_request(&ConnectSpec::new(url)).unwrap_err();
             assert_eq!(err.kind, NetErrorKind::BadUrl, "{url}");
             assert!(err.message.contains("bad URL"), "{url}: {}", err.message);
