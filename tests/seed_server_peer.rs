@@ -220,3 +220,26 @@ fn pipe_reports_the_seed_servers_rejection() {
     assert_eq!(err, format!("wsdeck: login rejected: {FAIL_REPLY}\n"));
     assert_eq!(out, format!("{FAIL_REPLY}\n"));
 }
+
+/// Issue 14 item 12: without the peers a test skips, and the skip shows on the terminal
+/// although the test passes (the harness hides what a passing test prints with `eprintln!`).
+#[test]
+fn a_skipped_peer_test_says_so_on_the_terminal() {
+    if std::env::var_os("WSDECK_SKIP_PROBE").is_some() {
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["pipe_chats_with_the_seed_server", "--exact"])
+        .env("WSDECK_SKIP_PROBE", "1")
+        .env("WSDECK_PEERS_DIR", "/nonexistent-wsdeck-peers")
+        .env_remove("WSDECK_REQUIRE_PEERS")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SKIPPED: the seed peers are not in /nonexistent-wsdeck-peers"),
+        "stderr: {err}\nstdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
