@@ -86,6 +86,16 @@ pub struct Profile {
     pub login_ok: Option<String>,
     pub login_fail: Option<String>,
     pub login_after: Option<String>,
+    /// Frames sent after every (re)connect and login, as `--on-connect` / `--on-connect-hex`.
+    #[serde(default)]
+    pub on_connect: Vec<String>,
+    #[serde(default)]
+    pub on_connect_hex: Vec<String>,
+    /// `"REGEX=REPLY"` answers, as `--auto-reply`.
+    #[serde(default)]
+    pub auto_reply: Vec<String>,
+    /// `"socketio"`, as `--preset`.
+    pub preset: Option<String>,
     /// Seconds between pings (0 = off).
     pub ping_interval: Option<u64>,
     /// Record every frame of the session to this JSONL file.
@@ -329,6 +339,21 @@ impl Profile {
         if let Some(re) = &self.login_after {
             spec.login.after = Some(regex::Regex::new(re)?);
         }
+        let preset = match &self.preset {
+            Some(p) => Some(
+                <crate::openings::Preset as clap::ValueEnum>::from_str(p, true)
+                    .map_err(|_| anyhow::anyhow!("preset {p:?} is not one of: socketio"))?,
+            ),
+            None => None,
+        };
+        crate::spec::Overrides {
+            on_connect: self.on_connect.clone(),
+            on_connect_hex: self.on_connect_hex.clone(),
+            auto_replies: self.auto_reply.clone(),
+            preset,
+            ..Default::default()
+        }
+        .apply(&mut spec)?;
         spec.login
             .check()
             .map_err(|e| anyhow::anyhow!("login_template: {e}"))?;
@@ -484,6 +509,31 @@ mod tests {
         let with = Config::load(Some(&config)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(with.snippets.len() > without.snippets.len());
+    }
+
+    #[test]
+    fn a_profile_names_its_openings_replies_and_preset() {
+        let cfg = parse(
+            r#"
+[profiles.sio]
+url = "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"
+auth = "none"
+preset = "socketio"
+on_connect = ["hello"]
+on_connect_hex = ["de ad"]
+auto_reply = ["^ping$=pong"]
+"#,
+        )
+        .unwrap();
+        let spec = cfg.profile("sio").unwrap().to_spec().unwrap();
+        let frames: Vec<&[u8]> = spec.on_connect.iter().map(|o| &o.payload[..]).collect();
+        assert_eq!(frames, [&b"40"[..], b"hello", &[0xde, 0xad]]);
+        let reply = |t| crate::openings::reply_to(&spec.auto_replies, t);
+        assert_eq!(reply("2").as_deref(), Some("3"));
+        assert_eq!(reply("ping").as_deref(), Some("pong"));
+        let bad = parse("[profiles.x]\nurl = \"ws://h/\"\npreset = \"mqtt\"\n").unwrap();
+        let e = bad.profile("x").unwrap().to_spec().unwrap_err().to_string();
+        assert!(e.contains("not one of: socketio"), "{e}");
     }
 
     #[test]
