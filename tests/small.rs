@@ -3,6 +3,8 @@
 //! `pipe --insecure` warning, and a bad slash command not glued onto the next one.
 
 use std::process::{Command, Output, Stdio};
+
+mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -175,4 +177,56 @@ fn a_ping_asked_for_says_its_round_trip() {
     press(&mut app, KeyCode::Esc);
     app.update(Event::Net(NetEvent::Rtt(Duration::from_micros(300))));
     assert!(app.notice().is_none_or(|n| !n.text.starts_with("pong")));
+}
+
+/// Issue 14 item 11: `--log` has the client's lifecycle at info — connecting, the handshake,
+/// the login, the close — and never a payload or the password.
+#[test]
+fn the_log_tells_the_clients_lifecycle_without_payloads_or_secrets() {
+    let server = common::serve::spawn_serve("admin", "pw-Lg7q2", &["--tick", "0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("wsdeck.log");
+    let out = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .args([
+            "--log",
+            log.to_str().unwrap(),
+            "pipe",
+            &server.url(),
+            "--user",
+            "admin",
+        ])
+        .args(["--ping-interval", "0"])
+        .env("WSDECK_PASSWORD", "pw-Lg7q2")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"secret payload text\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    for want in [
+        "connecting",
+        "handshake",
+        "101",
+        "login accepted",
+        "logged in",
+        "closed",
+    ] {
+        assert!(text.contains(want), "{want} missing from the log:\n{text}");
+    }
+    assert!(!text.contains("pw-Lg7q2"), "{text}");
+    assert!(!text.contains("secret payload text"), "{text}");
 }

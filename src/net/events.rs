@@ -148,6 +148,58 @@ pub(crate) struct Out {
     masker: Masker,
 }
 
+/// `--log`: the client's lifecycle at info (states, handshakes, login outcomes, closes,
+/// reconnects), frames at trace (numbers and sizes, never payloads); the event is already
+/// masked, and no payload or server reply is written at info.
+fn log_event(conn: u64, ev: &NetEvent) {
+    use tracing::{debug, info, trace, warn};
+    match ev {
+        NetEvent::State(s) => match s {
+            ConnState::Connecting => info!(conn, "connecting"),
+            ConnState::LoggedIn => info!(conn, "logged in"),
+            ConnState::Reconnecting {
+                attempt,
+                delay,
+                reason,
+                ..
+            } => info!(
+                conn,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                reason = %reason,
+                "reconnecting"
+            ),
+            ConnState::Closed { code, reason } => {
+                info!(conn, code = ?code, reason = %reason, "closed")
+            }
+            ConnState::Failed(e) => warn!(conn, kind = ?e.kind, error = %e.message, "failed"),
+            other => debug!(conn, state = ?other, "state"),
+        },
+        NetEvent::Handshake(h) => info!(
+            conn = h.conn,
+            url = %h.url,
+            response = %h.response.start_line,
+            "handshake"
+        ),
+        NetEvent::Login(crate::model::LoginOutcome::Accepted { .. }) => {
+            info!(conn, "login accepted")
+        }
+        NetEvent::Login(crate::model::LoginOutcome::Rejected { .. }) => {
+            info!(conn, "login rejected")
+        }
+        NetEvent::Frame(f) => trace!(
+            seq = f.seq,
+            conn = f.conn,
+            dir = ?f.dir,
+            opcode = f.opcode.name(),
+            len = f.len,
+            "frame"
+        ),
+        NetEvent::Rtt(d) => debug!(conn, rtt_us = d.as_micros() as u64, "rtt"),
+        NetEvent::Ended => info!(conn, "session ended"),
+    }
+}
+
 impl Out {
     /// Frames numbered from `first_seq`, connections after `conns_before`.
     pub fn new(
@@ -183,6 +235,7 @@ impl Out {
     /// ends through its command channel.
     pub fn emit(&self, mut event: NetEvent) {
         self.masker.event(&mut event);
+        log_event(self.conn, &event);
         self.backlog.sent(&event);
         let _ = self.tx.send(event);
     }
