@@ -292,12 +292,10 @@ pub fn json_line(src: &str, lines: &[JsonLineRef], i: usize) -> Vec<(String, Tok
 
 /// Does JSON line `i` open a block (end with `{` or `[`)? Then the matching close line.
 pub fn block_end(src: &str, lines: &[JsonLineRef], i: usize) -> Option<usize> {
-    let l = lines.get(i)?.0;
-    let end = lines.get(i + 1).map_or(src.len(), |n| n.0.start);
-    let opens = !l.in_string && src[l.start..end].trim_end().ends_with(['{', '[']);
-    if !opens {
+    if !opens(src, lines, i) {
         return None;
     }
+    let l = lines.get(i)?.0;
     lines[i + 1..]
         .iter()
         .position(|n| {
@@ -308,16 +306,29 @@ pub fn block_end(src: &str, lines: &[JsonLineRef], i: usize) -> Option<usize> {
         .map(|p| i + 1 + p)
 }
 
+/// Line `i` opens a block (it ends with `{` or `[` outside a string).
+fn opens(src: &str, lines: &[JsonLineRef], i: usize) -> bool {
+    let Some(l) = lines.get(i).map(|l| l.0) else {
+        return false;
+    };
+    let end = lines.get(i + 1).map_or(src.len(), |n| n.0.start);
+    !l.in_string && src[l.start..end].trim_end().ends_with(['{', '['])
+}
+
 /// The block that `z` folds when line `i` is at the top of the pane: the block line `i`
-/// opens, else the innermost block containing it.
+/// opens, else the innermost block containing it — the nearest line above with a smaller
+/// depth (pretty-printed JSON closes a block at its opener's depth, so nothing shallower
+/// comes between). Cost: the distance to that line, never a scan of the blocks themselves
+/// (this runs on every draw).
 pub fn block_at(src: &str, lines: &[JsonLineRef], i: usize) -> Option<usize> {
-    if block_end(src, lines, i).is_some() {
+    if opens(src, lines, i) {
         return Some(i);
     }
     let depth = lines.get(i)?.0.depth;
-    (0..i).rev().find(|&k| {
-        lines[k].0.depth < depth && !lines[k].0.in_string && block_end(src, lines, k).is_some()
-    })
+    (0..i)
+        .rev()
+        .find(|&k| lines[k].0.depth < depth && !lines[k].0.in_string)
+        .filter(|&k| opens(src, lines, k))
 }
 
 /// Which body lines are visible with `folds` (opening lines of folded blocks): a folded
