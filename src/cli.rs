@@ -55,8 +55,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff) to stdout: `wsdeck man > wsdeck.1`.
-    Man,
+    /// Print the manual page (roff) to stdout: `wsdeck man > wsdeck.1`; `wsdeck man proxy`
+    /// for a subcommand's page; `--dir DIR` writes every page (wsdeck.1, wsdeck-connect.1, …).
+    Man {
+        /// The subcommand whose page to print.
+        subcommand: Option<String>,
+        /// Write every page into this directory instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Flags shared by `connect` and `pipe`.

@@ -6,6 +6,7 @@ mod connect;
 mod demo;
 mod hash_password;
 mod log;
+mod man;
 mod pipe;
 pub mod proxy;
 mod replay;
@@ -37,14 +38,14 @@ pub fn main(cli: Cli) -> ExitCode {
             clap_complete::generate(shell, &mut cmd, "wsdeck", &mut out);
             print_all(&out)
         }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut out = Vec::new();
-            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
-                return fail(e.into());
+        Command::Man { subcommand, dir } => match man::run(subcommand.as_deref(), dir.as_deref()) {
+            Ok(Some(page)) => print_all(&page),
+            Ok(None) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("wsdeck: {e:#}");
+                ExitCode::from(2)
             }
-            print_all(&out)
-        }
+        },
         // One thread: the network task and the printer hand frames over without waking
         // another core for each one (about 2× faster under a flood; bench/PROFILE.md).
         Command::Pipe(args) => exit_single_threaded(pipe::run(args)),
