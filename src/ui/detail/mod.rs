@@ -44,6 +44,9 @@ pub struct DetailCache {
     /// The folds these hidden ranges were computed for.
     folds: BTreeSet<u64>,
     hidden: Vec<(usize, usize)>,
+    /// The payload as text (text and JSON bodies), checked once when opened: a draw must
+    /// not run over a 50 MB message again to find the lines it shows.
+    text: String,
 }
 
 impl DetailCache {
@@ -175,6 +178,13 @@ fn open(app: &App, kind: DetailKind, width: u16, cache: &mut Option<DetailCache>
             },
             DetailKind::Handshake { .. } => (handshake_doc(app, width as usize), Body::None, ""),
         };
+        let text = match (&body, kind) {
+            (Body::Text(_) | Body::Json(_), DetailKind::Frame { abs, .. }) => m
+                .frame(abs)
+                .map(|v| payload_text(v.payload).into_owned())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
         *cache = Some(DetailCache {
             kind,
             width,
@@ -183,17 +193,15 @@ fn open(app: &App, kind: DetailKind, width: u16, cache: &mut Option<DetailCache>
             what,
             folds: BTreeSet::new(),
             hidden: Vec::new(),
+            text,
         });
     }
     let Some(c) = cache.as_mut() else { return };
     let folds = m.detail_folds();
     if c.folds != *folds {
         c.folds = folds.clone();
-        c.hidden = match (&c.body, kind) {
-            (Body::Json(lines), DetailKind::Frame { abs, .. }) => m
-                .frame(abs)
-                .map(|v| index::hidden_ranges(&payload_text(v.payload), lines, folds))
-                .unwrap_or_default(),
+        c.hidden = match &c.body {
+            Body::Json(lines) => index::hidden_ranges(&c.text, lines, folds),
             _ => Vec::new(),
         };
     }
@@ -314,10 +322,7 @@ pub(super) fn draw(
         DetailKind::Frame { abs, .. } => m.frame(abs).map(|v| v.payload).unwrap_or_default(),
         DetailKind::Handshake { .. } => &[],
     };
-    let text = match c.body {
-        Body::Text(_) | Body::Json(_) => payload_text(payload),
-        _ => std::borrow::Cow::Borrowed(""),
-    };
+    let text: &str = &c.text;
     let width = inner.width as usize;
     let h = inner.height as usize;
     let total = c.visible();
