@@ -326,7 +326,7 @@ pub(super) fn draw(
     let width = inner.width as usize;
     let h = inner.height as usize;
     let total = c.visible();
-    let max = scroll_limit(c, payload, &text, width, h);
+    let max = scroll_limit(c, payload, text, width, h);
     let scroll = m.detail_scroll().min(max);
     let mut shown = Vec::with_capacity(h);
     let mut last = scroll;
@@ -334,7 +334,7 @@ pub(super) fn draw(
         if shown.len() >= h {
             break;
         }
-        shown.extend(line_rows(c, payload, &text, v, width));
+        shown.extend(line_rows(c, payload, text, v, width));
         last = v;
     }
     let mut title = title;
@@ -368,7 +368,7 @@ pub(super) fn draw(
         Body::Json(lines) => {
             let top = scroll.saturating_sub(c.header.len());
             let line = index::visible_to_line(&c.hidden, top);
-            index::block_at(&text, lines, line).map(|b| b as u64)
+            index::block_at(text, lines, line).map(|b| b as u64)
         }
         _ => None,
     };
