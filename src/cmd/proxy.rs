@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::cli::ProxyArgs;
 use crate::model::{CloseInfo, FrameRecord, HandshakeInfo};
 use crate::proxy::{self, ProxyConfig, ProxyEvent, Redaction, TunnelKind};
-use crate::record::{self, Recorder, format_ts, jsonl};
+use crate::record::{self, format_ts, jsonl};
 
 #[path = "proxy_steer.rs"]
 mod steer;
@@ -158,15 +158,13 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let control = running.control();
     // Only with --intercept: stdin steers the held messages (and its end releases them).
     let mut stdin = intercepting.then(steer::stdin_lines);
-    let mut appended = None;
-    let mut recorder = match &args.record {
+    // The same recorder as the proxy's UI (`proxy::tape`).
+    let (mut recorder, appended) = match &args.record {
         Some(path) => {
-            let (mut r, opened) = record::target::open_jsonl(path, args.overwrite)?;
-            appended = opened.sentence(path);
-            r.set_redact(!args.no_redact);
-            Some(r)
+            let (t, said) = proxy::tape::Tape::create(path, !args.no_redact, args.overwrite)?;
+            (Some(t), said)
         }
-        None => None,
+        None => (None, None),
     };
     let mut printer = Printer {
         out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
@@ -288,17 +286,20 @@ fn close_json(c: &Option<CloseInfo>) -> Value {
 }
 
 impl<W: Write> Printer<W> {
-    fn event(&mut self, ev: &ProxyEvent, rec: Option<&mut Recorder>) -> anyhow::Result<()> {
+    fn event(
+        &mut self,
+        ev: &ProxyEvent,
+        rec: Option<&mut proxy::tape::Tape>,
+    ) -> anyhow::Result<()> {
+        if let Some(t) = rec {
+            t.observe(ev)?;
+        }
         self.line.clear();
         let now = format_ts(SystemTime::now());
         match ev {
             ProxyEvent::Opened(o) => {
                 jsonl::encode_handshake(&mut self.line, &o.client_leg, self.redact)?;
                 jsonl::encode_handshake(&mut self.line, &o.server_leg, self.redact)?;
-                if let Some(r) = rec {
-                    r.write_handshake(&o.client_leg)?;
-                    r.write_handshake(&o.server_leg)?;
-                }
                 if let Some(har) = &mut self.har {
                     har.insert(
                         o.conn,
@@ -320,9 +321,6 @@ impl<W: Write> Printer<W> {
                         self.line.truncate(self.line.len() - 2);
                         let _ = writeln!(self.line, ",\"fragments\":{}}}", f.fragments);
                     }
-                }
-                if let Some(r) = rec {
-                    r.write_batch(frames.iter().map(|f| &f.record))?;
                 }
                 if let Some(c) = self.har.as_mut().and_then(|h| h.get_mut(conn)) {
                     c.frames.extend(frames.iter().map(|f| f.record.clone()));
