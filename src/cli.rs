@@ -32,6 +32,7 @@ pub enum Command {
     /// Run the demo server alone (the seed's protocol, plus pushes and broadcast).
     Serve(ServeArgs),
     /// No UI: log in, send stdin as frames (lines as text by default), print received frames.
+    #[command(after_help = crate::pipe::EXIT_HELP)]
     Pipe(PipeArgs),
     /// Print the argon2 hash of a password for `serve --users-file` (the password is read
     /// from a no-echo prompt, or from stdin when it is not a terminal; never from arguments).

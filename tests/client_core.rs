@@ -129,7 +129,7 @@ async fn http_status_on_the_upgrade_is_reported_with_its_status_line() {
     c.until_ended().await;
     let e = c.failure();
     assert_eq!(e.kind, NetErrorKind::Http(403));
-    assert_eq!(e.message, "server answered HTTP/1.1 403 Forbidden");
+    assert_eq!(e.message, "server answered HTTP/1.1 403 Forbidden — no way");
     assert_eq!(
         c.states()[..2],
         [ConnState::Connecting, ConnState::Handshaking]

@@ -50,6 +50,12 @@ fn sub_page(name: &str) -> anyhow::Result<Vec<u8>> {
     clap_mangen::Man::new(sub)
         .title(format!("wsdeck-{name}"))
         .render(&mut out)?;
+    if name == "pipe" {
+        writeln!(out, ".SH EXIT STATUS")?;
+        for (code, what) in crate::pipe::EXIT_CODES {
+            writeln!(out, ".TP\n\\fB{code}\\fR\n{}", roff(what))?;
+        }
+    }
     Ok(out)
 }
 
@@ -99,13 +105,21 @@ fn top_page() -> anyhow::Result<Vec<u8>> {
     for (code, what) in [
         (
             "0",
-            "success (pipe: the server closed cleanly with 1000/1001, or stdin ended and the close handshake finished)",
+            "success (pipe: the server closed cleanly with 1000, or stdin ended and the close handshake finished)",
         ),
         (
             "1",
             "a failure, with a one-line reason on stderr (refused, DNS, TLS, an HTTP answer to the upgrade, login rejected, a script's wait timed out, a Close not answered)",
         ),
         ("2", "bad flags or arguments"),
+        (
+            "3",
+            "pipe: the server went away (1001, a Close without a status code, a dropped connection)",
+        ),
+        (
+            "4",
+            "pipe: the server said to retry later (1012, 1013, HTTP 503 or 429); see wsdeck man pipe",
+        ),
         ("101", "a bug (panic); the terminal is restored first"),
         ("141", "pipe's stdout was closed"),
     ] {
@@ -128,6 +142,15 @@ mod tests {
             proxy.contains("wsdeck\\-proxy") && proxy.contains("intercept"),
             "{proxy}"
         );
+        let pipe = String::from_utf8(run(Some("pipe"), None).unwrap().unwrap()).unwrap();
+        let status = &pipe[pipe.find(".SH EXIT STATUS").expect("pipe's exit codes")..];
+        for code in ["0", "1", "2", "3", "4", "141"] {
+            assert!(
+                status.contains(&format!("\\fB{code}\\fR")),
+                "{code}: {status}"
+            );
+        }
+        assert!(status.contains("1013 Try Again Later"), "{status}");
         let e = run(Some("nope"), None).unwrap_err().to_string();
         assert!(
             e.contains("pages exist for") && e.contains("connect"),

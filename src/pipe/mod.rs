@@ -8,8 +8,9 @@
 //! Reconnecting: a lost connection (no Close frame, or the ping timeout) is reconnected like
 //! in the UI (unless `--no-reconnect`); stdin is not read meanwhile, lines already handed to
 //! the session are sent once after the new login, and a note goes to stderr. A Close frame
-//! from the server ends the pipe as before (exit 0 for 1000/1001, else non-zero with the
-//! code): a script gets the server's decision as an exit code rather than a silent retry.
+//! from the server ends the pipe: a script gets the server's decision as an exit code
+//! ([`EXIT_CODES`]: a clean close, the server went away, retry later, a failure) rather than
+//! a silent retry.
 //!
 //! Recording: `--record FILE.jsonl` gets the handshake and every frame as it passes (each
 //! line handed to the OS at once); `--har FILE.har` is written at exit from the frames kept
@@ -29,7 +30,8 @@ pub use input::SendMode;
 pub use output::RecvMode;
 
 use crate::model::{
-    ConnState, Direction, LoginOutcome, NetCommand, NetEvent, Opcode, Secret, close_code_name,
+    ConnState, Direction, LoginOutcome, NetCommand, NetErrorKind, NetEvent, Opcode, Secret,
+    close_code_name,
 };
 use crate::net::{self, clean_line};
 use crate::record::redact::Masker;
@@ -39,8 +41,94 @@ use output::Printer;
 
 /// Events handled per batch.
 const BATCH: usize = 512;
+/// The server closed cleanly (1000), or stdin ended and the close handshake finished.
+pub const EXIT_OK: i32 = 0;
+/// A failure: refused, TLS, DNS, login rejected, a protocol error, a close code that says
+/// something is wrong (1002, 1003, 1007, 1008, 1011, 4xxx…), a recording that failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Bad flags, URL or profile.
+pub const EXIT_USAGE: i32 = 2;
+/// The server went away: 1001 Going Away, a Close without a status code (socket.io's), or
+/// an open connection that dropped without a Close (reset, end of stream, ping timeout).
+pub const EXIT_GONE: i32 = 3;
+/// The server said to retry later: 1012 Service Restart, 1013 Try Again Later, or HTTP
+/// 503/429 on the upgrade (its Retry-After is on stderr).
+pub const EXIT_RETRY_LATER: i32 = 4;
 /// Exit code when stdout went away (like a process killed by SIGPIPE).
 const EXIT_BROKEN_PIPE: i32 = 141;
+
+/// `pipe`'s exit codes and what each means (for `--help`, the man page and the README).
+pub const EXIT_CODES: [(i32, &str); 6] = [
+    (
+        EXIT_OK,
+        "the server closed with 1000, or stdin ended and the server answered our Close",
+    ),
+    (
+        EXIT_FAILED,
+        "a failure, said on stderr: refused (HTTP 4xx), DNS, TLS, login rejected, a protocol \
+         error, a close code that says something is wrong (1002, 1003, 1007, 1008, 1011, 4xxx), \
+         our Close not answered",
+    ),
+    (EXIT_USAGE, "bad flags, URL or profile"),
+    (
+        EXIT_GONE,
+        "the server went away: 1001, a Close without a status code, or the connection dropped \
+         without a Close (reset, end of stream, ping timeout; after --reconnect-max tries)",
+    ),
+    (
+        EXIT_RETRY_LATER,
+        "retry later: 1012 Service Restart, 1013 Try Again Later, HTTP 503 or 429 on the \
+         upgrade (Retry-After is on stderr)",
+    ),
+    (EXIT_BROKEN_PIPE, "stdout was closed"),
+];
+
+/// `--help`'s text after the flags: [`EXIT_CODES`] in a fixed string (a test checks they
+/// agree).
+pub const EXIT_HELP: &str = "Exit codes: 0 clean close · 1 failure (refused, TLS, login \
+rejected, protocol error, close codes 1002/1003/1007/1008/1011/4xxx) · 2 bad flags · 3 the \
+server went away (1001, a Close without a code, a dropped connection) · 4 retry later (1012, \
+1013, HTTP 503/429) · 141 stdout closed";
+
+/// Why the pipe did not end cleanly: the sentence for stderr and the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    why: String,
+    code: i32,
+}
+
+impl Failure {
+    fn failed(why: impl Into<String>) -> Failure {
+        Failure {
+            why: why.into(),
+            code: EXIT_FAILED,
+        }
+    }
+}
+
+/// The exit code for a Close from the server with `code` (`None`: none at all).
+fn close_exit(code: Option<u16>) -> i32 {
+    match code {
+        Some(1000) => EXIT_OK,
+        None | Some(1001 | 1005 | 1006) => EXIT_GONE,
+        Some(1012 | 1013) => EXIT_RETRY_LATER,
+        Some(_) => EXIT_FAILED,
+    }
+}
+
+/// The exit code for a failure; `opened`: a connection of this pipe had been open (so a
+/// lost connection is the server going away, not a failure to reach it).
+fn error_exit(kind: NetErrorKind, opened: bool) -> i32 {
+    match kind {
+        NetErrorKind::Http(503 | 429) => EXIT_RETRY_LATER,
+        NetErrorKind::Io | NetErrorKind::Timeout | NetErrorKind::Refused | NetErrorKind::Dns
+            if opened =>
+        {
+            EXIT_GONE
+        }
+        _ => EXIT_FAILED,
+    }
+}
 /// After stdin ends, replies to the last lines may still be on their way (a server stops
 /// sending once it sees our Close): wait until nothing arrived for this long…
 const LINGER_QUIET: Duration = Duration::from_millis(300);
@@ -88,7 +176,7 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
     let password = std::env::var(PASSWORD_ENV).ok();
     if let Err(msg) = check_login(&mut spec, password) {
         eprintln!("wsdeck: {msg}");
-        return 2;
+        return EXIT_USAGE;
     }
     if spec.insecure {
         let tls = spec
@@ -114,7 +202,7 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
         Ok(t) => t,
         Err(msg) => {
             eprintln!("wsdeck: {msg}");
-            return 2;
+            return EXIT_USAGE;
         }
     };
     let mut printer = Printer::new(recv, io::stdout().is_terminal());
@@ -123,15 +211,15 @@ pub async fn run_pipe(opts: PipeOptions) -> i32 {
     let flushed = printer.flush();
     let taped = tape.finish(har_asked.as_deref());
     match (result, taped) {
-        (Err(reason), _) => {
-            eprintln!("wsdeck: {reason}");
-            1
+        (Err(f), _) => {
+            eprintln!("wsdeck: {}", f.why);
+            f.code
         }
         (Ok(()), Err(reason)) => {
             eprintln!("wsdeck: {reason}");
-            1
+            EXIT_FAILED
         }
-        (Ok(()), Ok(())) if flushed && !printer.broken => 0,
+        (Ok(()), Ok(())) if flushed && !printer.broken => EXIT_OK,
         (Ok(()), Ok(())) => EXIT_BROKEN_PIPE,
     }
 }
@@ -226,7 +314,9 @@ struct Progress {
     logged_in: bool,
     /// We asked the session to close (stdin ended, login rejected, stdout gone).
     closing: bool,
-    failure: Option<String>,
+    failure: Option<Failure>,
+    /// A connection of this pipe got past the upgrade.
+    opened: bool,
     /// The server sent a Close frame on the current connection.
     server_closed: bool,
     /// The session is reconnecting after a drop.
@@ -238,7 +328,7 @@ async fn drive(
     mut lines: mpsc::Receiver<input::Input>,
     printer: &mut Printer,
     tape: &mut Recording,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     // stderr is the screen: its sentences hide secrets even with --no-redact (which keeps
     // them in stdout and the files); with redaction on the events come masked already.
     let screen = spec.no_redact.then(|| Masker::for_spec(&spec));
@@ -263,7 +353,10 @@ async fn drive(
             n = events.recv_many(&mut batch, BATCH) => {
                 if n == 0 {
                     // The session ended without saying so; treat it as a lost connection.
-                    return Err(p.failure.unwrap_or_else(|| "connection lost".into()));
+                    return Err(p.failure.unwrap_or_else(|| Failure {
+                        why: "connection lost".into(),
+                        code: EXIT_GONE,
+                    }));
                 }
                 let mut ended = false;
                 tape.observe(&batch);
@@ -307,7 +400,7 @@ async fn drive(
                         Ok(_) => {}
                         // A line that is not what --send says: stop there, close, fail.
                         Err(why) => {
-                            p.failure.get_or_insert(why);
+                            p.failure.get_or_insert(Failure::failed(why));
                             stdin_open = false;
                             p.closing = true;
                             let _ = commands.send(close_normal());
@@ -362,14 +455,17 @@ fn handle_event(
             printer.frame(&f);
         }
         NetEvent::Login(LoginOutcome::Rejected { reply }) => {
-            p.failure
-                .get_or_insert_with(|| format!("login rejected: {}", clean_line(&reply)));
+            p.failure.get_or_insert_with(|| {
+                Failure::failed(format!("login rejected: {}", clean_line(&reply)))
+            });
             if !p.closing {
                 p.closing = true;
                 let _ = commands.send(close_normal());
             }
         }
+        NetEvent::State(ConnState::LoggingIn | ConnState::AwaitingLogin) => p.opened = true,
         NetEvent::State(ConnState::LoggedIn) => {
+            p.opened = true;
             if p.reconnecting {
                 eprintln!("wsdeck: reconnected");
             }
@@ -406,7 +502,11 @@ fn handle_event(
             }
         }
         NetEvent::State(ConnState::Failed(e)) => {
-            p.failure.get_or_insert(e.message);
+            let code = error_exit(e.kind, p.opened);
+            p.failure.get_or_insert(Failure {
+                why: e.message,
+                code,
+            });
         }
         NetEvent::State(ConnState::Closed { code, reason }) => closed(p, code, &reason, printer),
         NetEvent::Ended => return true,
@@ -421,13 +521,17 @@ fn closed(p: &mut Progress, code: Option<u16>, reason: &str, printer: &Printer) 
         // Our Close: exit 0 only if the server answered it (the handshake finished).
         if !p.server_closed && !printer.broken {
             p.failure.get_or_insert_with(|| {
-                format!("the close handshake did not finish: {}", clean_line(reason))
+                Failure::failed(format!(
+                    "the close handshake did not finish: {}",
+                    clean_line(reason)
+                ))
             });
         }
         return;
     }
     // The server closed: fine if it said so normally.
-    if matches!(code, Some(1000 | 1001 | 1005)) {
+    let exit = close_exit(code);
+    if exit == EXIT_OK {
         return;
     }
     let what = match code {
@@ -435,8 +539,10 @@ fn closed(p: &mut Progress, code: Option<u16>, reason: &str, printer: &Printer) 
         Some(c) => format!("{c} {}: {}", close_code_name(c), clean_line(reason)),
         None => clean_line(reason),
     };
-    p.failure
-        .get_or_insert_with(|| format!("server closed the connection: {what}"));
+    p.failure.get_or_insert_with(|| Failure {
+        why: format!("server closed the connection: {what}"),
+        code: exit,
+    });
 }
 
 #[cfg(test)]
@@ -474,6 +580,28 @@ mod tests {
         let spec = pipe_spec(user("admin"), Some("123456".into())).unwrap();
         assert_eq!(spec.password.expose(), "123456");
         assert_eq!(spec.user, "admin");
+    }
+
+    #[test]
+    fn exit_codes_tell_a_clean_close_from_going_away_and_retry_later() {
+        assert_eq!(close_exit(Some(1000)), EXIT_OK);
+        for gone in [None, Some(1001), Some(1005), Some(1006)] {
+            assert_eq!(close_exit(gone), EXIT_GONE, "{gone:?}");
+        }
+        assert_eq!(close_exit(Some(1012)), EXIT_RETRY_LATER);
+        assert_eq!(close_exit(Some(1013)), EXIT_RETRY_LATER);
+        assert_eq!(close_exit(Some(1008)), EXIT_FAILED);
+        assert_eq!(close_exit(Some(4000)), EXIT_FAILED);
+        assert_eq!(error_exit(NetErrorKind::Http(503), false), EXIT_RETRY_LATER);
+        assert_eq!(error_exit(NetErrorKind::Http(429), true), EXIT_RETRY_LATER);
+        assert_eq!(error_exit(NetErrorKind::Http(401), false), EXIT_FAILED);
+        assert_eq!(error_exit(NetErrorKind::Refused, false), EXIT_FAILED);
+        assert_eq!(error_exit(NetErrorKind::Io, true), EXIT_GONE);
+        assert_eq!(error_exit(NetErrorKind::Protocol, true), EXIT_FAILED);
+        // --help says the same codes.
+        for (code, _) in EXIT_CODES {
+            assert!(EXIT_HELP.contains(&format!("{code} ")), "{code}");
+        }
     }
 
     #[test]

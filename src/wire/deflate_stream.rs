@@ -60,10 +60,67 @@ impl WireLog {
 enum Mode {
     /// Client: the 101 is still coming; then frames or passing through.
     Head(Option<Offer>),
+    /// Client: the answer was not a 101. Its head waits in `raw` while (a bounded part of) the
+    /// body comes, so tungstenite's refusal carries the server's explanation with it.
+    Refused(Box<Refusal>),
     /// Compression is on: frames are looked at.
     Frames,
     /// Bytes go through untouched.
     Pass,
+}
+
+/// Most bytes of a refused upgrade's body waited for.
+pub const MAX_REFUSAL_BODY: usize = 4 * 1024;
+/// How long a refused upgrade's body is waited for past its head.
+const REFUSAL_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A non-101 answer whose body is still coming.
+pub(crate) struct Refusal {
+    /// Bytes of the head (with its blank line) at the start of `raw`.
+    head: usize,
+    /// The body is complete (or as much of it as is wanted) once `raw` holds this many bytes.
+    want: usize,
+    /// A chunked body: complete at its last chunk, whatever `want` says.
+    chunked: bool,
+    wait: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Refusal {
+    /// For the head `raw[..head]` (a non-101 answer).
+    fn new(raw: &[u8], head: usize) -> Refusal {
+        let mut headers = [httparse::EMPTY_HEADER; 128];
+        let mut resp = httparse::Response::new(&mut headers);
+        let _ = resp.parse(&raw[..head]);
+        let value = |name: &str| {
+            resp.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .and_then(|h| std::str::from_utf8(h.value).ok())
+                .map(str::trim)
+        };
+        let chunked = value("transfer-encoding").is_some_and(|v| v.contains("chunked"));
+        let length = value("content-length").and_then(|v| v.parse::<usize>().ok());
+        let body = match length {
+            Some(n) if !chunked => n.min(MAX_REFUSAL_BODY),
+            _ => MAX_REFUSAL_BODY,
+        };
+        Refusal {
+            head,
+            want: head + body,
+            chunked,
+            wait: Box::pin(tokio::time::sleep(REFUSAL_WAIT)),
+        }
+    }
+
+    fn complete(&self, raw: &[u8], eof: bool) -> bool {
+        let body = &raw[self.head.min(raw.len())..];
+        eof || raw.len() >= self.want
+            || (self.chunked && (body.starts_with(b"0\r\n") || memfind(body, b"\r\n0\r\n")))
+    }
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Where the reader is within the current frame.
@@ -230,6 +287,10 @@ impl<S> DeflateStream<S> {
             }
             return;
         };
+        if !is_101(&self.raw[..end + 4]) {
+            self.mode = Mode::Refused(Box::new(Refusal::new(&self.raw, end + 4)));
+            return;
+        }
         let head = self.raw.split_to(end + 4);
         self.negotiated = check_response(&head, offer.as_ref());
         self.ready.extend_from_slice(&head);
@@ -536,6 +597,13 @@ impl FrameHead {
     }
 }
 
+/// The head is a `101 Switching Protocols`.
+fn is_101(head: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 128];
+    let mut resp = httparse::Response::new(&mut headers);
+    matches!(resp.parse(head), Ok(httparse::Status::Complete(_))) && resp.code == Some(101)
+}
+
 /// The client's check of a complete response head.
 fn check_response(head: &[u8], offer: Option<&Offer>) -> Result<Option<Params>, ExtensionError> {
     let mut headers = [httparse::EMPTY_HEADER; 128];
@@ -578,6 +646,15 @@ impl<S: AsyncRead + Unpin> AsyncRead for DeflateStream<S> {
                             continue;
                         }
                     }
+                }
+                Mode::Refused(mut r) => {
+                    if r.complete(&this.raw, this.eof) || r.wait.as_mut().poll(cx).is_ready() {
+                        // Head and body in one piece: tungstenite's error keeps what came
+                        // with the head.
+                        this.ready = this.raw.split();
+                        continue;
+                    }
+                    this.mode = Mode::Refused(r);
                 }
                 Mode::Pass => {
                     if !this.raw.is_empty() {

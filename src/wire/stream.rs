@@ -11,7 +11,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// Most bytes of each HTTP head the tap keeps (tungstenite refuses bigger heads anyway).
 const MAX_HEAD: usize = 64 * 1024;
 
-/// Bytes of the upgrade request written and of the response read, up to the blank line.
+/// Most bytes past the response's head the tap keeps: a refusal's body, where servers say why.
+const MAX_BODY: usize = crate::wire::deflate_stream::MAX_REFUSAL_BODY;
+
+/// Bytes of the upgrade request written, up to the blank line, and of the response read, up
+/// to the blank line and a bounded part of what follows (a refusal's body).
 #[derive(Debug, Default)]
 pub(crate) struct Capture {
     pub sent: Vec<u8>,
@@ -27,11 +31,21 @@ impl Capture {
     }
 
     fn record_received(&mut self, bytes: &[u8]) {
-        if !head_complete(&self.received) {
-            let room = MAX_HEAD.saturating_sub(self.received.len());
-            self.received
-                .extend_from_slice(&bytes[..bytes.len().min(room)]);
-        }
+        let end = match find_blank_line(&self.received) {
+            Some(head) => head + 4 + MAX_BODY,
+            None => MAX_HEAD,
+        };
+        let room = end.saturating_sub(self.received.len());
+        self.received
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+}
+
+/// The bytes after the blank line ending an HTTP head (empty if it is not complete).
+pub(crate) fn body_bytes(buf: &[u8]) -> &[u8] {
+    match find_blank_line(buf) {
+        Some(end) => &buf[end + 4..],
+        None => &[],
     }
 }
 
@@ -146,7 +160,9 @@ mod tests {
             head_bytes(&c.received),
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
         );
-        assert!(!c.received.ends_with(b"more frames"));
+        assert_eq!(body_bytes(&c.received), b"\x81\x02hi\x81\x02more frames");
+        c.record_received(&[b'x'; 2 * MAX_BODY]);
+        assert_eq!(body_bytes(&c.received).len(), MAX_BODY);
     }
 
     #[test]
