@@ -323,22 +323,29 @@ pub fn parse_header(h: &str) -> anyhow::Result<(String, String)> {
     Ok((name.to_string(), value.to_string()))
 }
 
+/// A `--subprotocol` value that a server could not compare.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadSubprotocol {
+    #[error("{0:?} has an empty name")]
+    Empty(String),
+    #[error("{0:?} is not a valid subprotocol name (letters, digits and !#$%&'*+-.^_`|~ only)")]
+    NotToken(String),
+}
+
 /// Subprotocol names from repeated values and comma lists (`chat, superchat`), in order,
 /// without repeats. Each must be an HTTP token (RFC 6455 §4.1), as a server compares them.
-pub fn parse_subprotocols(values: &[String]) -> Result<Vec<String>, String> {
+pub fn parse_subprotocols(values: &[String]) -> Result<Vec<String>, BadSubprotocol> {
     let mut out: Vec<String> = Vec::new();
     for v in values {
         for name in v.split(',').map(str::trim) {
             if name.is_empty() {
-                return Err(format!("{v:?} has an empty name"));
+                return Err(BadSubprotocol::Empty(v.clone()));
             }
             let token = name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
             if !token {
-                return Err(format!(
-                    "{name:?} is not a valid subprotocol name (letters, digits and !#$%&'*+-.^_`|~ only)"
-                ));
+                return Err(BadSubprotocol::NotToken(name.to_string()));
             }
             if !out.iter().any(|o| o == name) {
                 out.push(name.to_string());
@@ -549,9 +556,12 @@ mod tests {
         assert!(
             parse_subprotocols(&["a,,b".into()])
                 .unwrap_err()
+                .to_string()
                 .contains("empty name")
         );
-        let err = parse_subprotocols(&["chat v2".into()]).unwrap_err();
+        let err = parse_subprotocols(&["chat v2".into()])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("\"chat v2\" is not a valid subprotocol name"),
             "{err}"

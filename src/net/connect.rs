@@ -169,7 +169,7 @@ async fn tls_handshake(
     let config = tls::client_config(spec.insecure, &spec.trust)
         .map_err(|e| NetError::new(NetErrorKind::Tls, clean_line(&format!("TLS: {e}"))))?;
     let name = tls::server_name(&target.bare_host)
-        .map_err(|e| NetError::new(NetErrorKind::Tls, format!("TLS: {}", clean_line(&e))))?;
+        .map_err(|e| NetError::new(NetErrorKind::Tls, clean_line(&format!("TLS: {e}"))))?;
     let connector = tokio_rustls::TlsConnector::from(config);
     match timeout_at(deadline, connector.connect(name, link)).await {
         Err(_) => Err(timeout(

@@ -20,6 +20,52 @@ use super::certs;
 use crate::model::TlsInfo;
 use crate::reach::Trust;
 
+/// Why the TLS client configuration could not be built: a sentence naming the flag, file or
+/// variable at fault and what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("no TLS protocol versions: {0}")]
+    Versions(rustls::Error),
+    #[error("cannot use the trusted certificates: {0}")]
+    Verifier(String),
+    #[error("--cert and --key do not go together ({0}): the key must be the certificate's")]
+    KeyMismatch(rustls::Error),
+    #[error("--cacert {0}: none of its certificates can be used as a CA")]
+    NoUsableCa(String),
+    #[error("SSL_CERT_FILE/SSL_CERT_DIR: cannot load the certificates: {0}")]
+    EnvUnreadable(String),
+    #[error("SSL_CERT_FILE/SSL_CERT_DIR name no usable CA certificate")]
+    EnvEmpty,
+    #[error("{flag} {path}: cannot read it: {why}")]
+    Unreadable {
+        flag: &'static str,
+        path: String,
+        why: String,
+    },
+    #[error("{flag} {path}: not a PEM file: {why}")]
+    NotPem {
+        flag: &'static str,
+        path: String,
+        why: String,
+    },
+    #[error("{flag} {path}: it holds no -----BEGIN CERTIFICATE----- block")]
+    NoCertificate { flag: &'static str, path: String },
+    #[error("--key needs --cert (the client certificate it belongs to)")]
+    KeyWithoutCert,
+    #[error("--key {0}: it holds no PEM private key")]
+    NoKey(String),
+    #[error("--cert {0} holds no private key: pass it with --key FILE")]
+    NoKeyInCert(String),
+}
+
+/// A host that rustls cannot check a certificate against.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{host:?} cannot be used as a TLS server name: {why}")]
+pub struct BadServerName {
+    pub host: String,
+    pub why: String,
+}
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -27,11 +73,14 @@ fn provider() -> Arc<CryptoProvider> {
 /// The client configuration for `wss://` (and `https://` proxies): the roots `trust` names,
 /// its client certificate, or any server certificate when `insecure`. The error is a
 /// sentence naming the file or variable at fault.
-pub(crate) fn client_config(insecure: bool, trust: &Trust) -> Result<Arc<ClientConfig>, String> {
+pub(crate) fn client_config(
+    insecure: bool,
+    trust: &Trust,
+) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("no TLS protocol versions: {e}"))?;
+        .map_err(TlsSetupError::Versions)?;
     let builder = if insecure {
         builder
             .dangerous()
@@ -42,15 +91,15 @@ pub(crate) fn client_config(insecure: bool, trust: &Trust) -> Result<Arc<ClientC
         let (roots, source) = roots(trust)?;
         let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
             .build()
-            .map_err(|e| format!("cannot use the trusted certificates: {e}"))?;
+            .map_err(|e| TlsSetupError::Verifier(e.to_string()))?;
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(Explaining { inner, source }))
     };
     let mut config = match client_identity(trust)? {
-        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
-            format!("--cert and --key do not go together ({e}): the key must be the certificate's")
-        })?,
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(TlsSetupError::KeyMismatch)?,
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -68,23 +117,20 @@ enum RootSource {
     System,
 }
 
-fn roots(trust: &Trust) -> Result<(Arc<RootCertStore>, RootSource), String> {
+fn roots(trust: &Trust) -> Result<(Arc<RootCertStore>, RootSource), TlsSetupError> {
     if let Some(path) = &trust.cacert {
         let certs = read_certs(path, "--cacert")?;
         let mut store = RootCertStore::empty();
         let (added, _) = store.add_parsable_certificates(certs);
         if added == 0 {
-            return Err(format!(
-                "--cacert {}: none of its certificates can be used as a CA",
-                path.display()
-            ));
+            return Err(TlsSetupError::NoUsableCa(path.display().to_string()));
         }
         return Ok((
             Arc::new(store),
             RootSource::CaFile(path.display().to_string()),
         ));
     }
-    static DEFAULT: OnceLock<Result<(Arc<RootCertStore>, bool), String>> = OnceLock::new();
+    static DEFAULT: OnceLock<Result<(Arc<RootCertStore>, bool), TlsSetupError>> = OnceLock::new();
     let (store, from_env) = DEFAULT.get_or_init(default_roots).clone()?;
     Ok((
         store,
@@ -98,7 +144,7 @@ fn roots(trust: &Trust) -> Result<(Arc<RootCertStore>, RootSource), String> {
 
 /// `SSL_CERT_FILE`/`SSL_CERT_DIR` when set (those alone), else the system store plus the
 /// bundled webpki roots. The flag says whether the environment chose.
-fn default_roots() -> Result<(Arc<RootCertStore>, bool), String> {
+fn default_roots() -> Result<(Arc<RootCertStore>, bool), TlsSetupError> {
     let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
     let from_env = set("SSL_CERT_FILE") || set("SSL_CERT_DIR");
     let loaded = rustls_native_certs::load_native_certs();
@@ -106,12 +152,10 @@ fn default_roots() -> Result<(Arc<RootCertStore>, bool), String> {
     store.add_parsable_certificates(loaded.certs);
     if from_env {
         if let Some(e) = loaded.errors.first() {
-            return Err(format!(
-                "SSL_CERT_FILE/SSL_CERT_DIR: cannot load the certificates: {e}"
-            ));
+            return Err(TlsSetupError::EnvUnreadable(e.to_string()));
         }
         if store.is_empty() {
-            return Err("SSL_CERT_FILE/SSL_CERT_DIR name no usable CA certificate".into());
+            return Err(TlsSetupError::EnvEmpty);
         }
     } else {
         store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -119,17 +163,27 @@ fn default_roots() -> Result<(Arc<RootCertStore>, bool), String> {
     Ok((Arc::new(store), from_env))
 }
 
-fn read_certs(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = crate::files::read_bounded(path, crate::files::MAX_SMALL_FILE)
-        .map_err(|e| format!("{flag} {}: cannot read it: {e}", path.display()))?;
+fn read_certs(
+    path: &Path,
+    flag: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let shown = || path.display().to_string();
+    let bytes = crate::files::read_bounded(path, crate::files::MAX_SMALL_FILE).map_err(|e| {
+        TlsSetupError::Unreadable {
+            flag,
+            path: shown(),
+            why: e.to_string(),
+        }
+    })?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{flag} {}: not a PEM file: {e}", path.display()))?;
+        .map_err(|e| TlsSetupError::NotPem {
+            flag,
+            path: shown(),
+            why: e.to_string(),
+        })?;
     if certs.is_empty() {
-        return Err(format!(
-            "{flag} {}: it holds no -----BEGIN CERTIFICATE----- block",
-            path.display()
-        ));
+        return Err(TlsSetupError::NoCertificate { flag, path: shown() });
     }
     Ok(certs)
 }
@@ -137,23 +191,24 @@ fn read_certs(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, S
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
 /// `--cert` (chain) and `--key` (or the key inside the `--cert` file).
-fn client_identity(trust: &Trust) -> Result<Option<Identity>, String> {
+fn client_identity(trust: &Trust) -> Result<Option<Identity>, TlsSetupError> {
     let Some(cert) = &trust.cert else {
         if trust.key.is_some() {
-            return Err("--key needs --cert (the client certificate it belongs to)".into());
+            return Err(TlsSetupError::KeyWithoutCert);
         }
         return Ok(None);
     };
     let chain = read_certs(cert, "--cert")?;
     let key_path = trust.key.as_deref().unwrap_or(cert);
     let bytes = crate::files::read_bounded(key_path, crate::files::MAX_SMALL_FILE)
-        .map_err(|e| format!("--key {}: cannot read it: {e}", key_path.display()))?;
+        .map_err(|e| TlsSetupError::Unreadable {
+            flag: "--key",
+            path: key_path.display().to_string(),
+            why: e.to_string(),
+        })?;
     let key = PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| match &trust.key {
-        Some(k) => format!("--key {}: it holds no PEM private key", k.display()),
-        None => format!(
-            "--cert {} holds no private key: pass it with --key FILE",
-            cert.display()
-        ),
+        Some(k) => TlsSetupError::NoKey(k.display().to_string()),
+        None => TlsSetupError::NoKeyInCert(cert.display().to_string()),
     })?;
     Ok(Some((chain, key)))
 }
@@ -334,9 +389,11 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 }
 
 /// The server name rustls checks the certificate against (DNS name or IP address).
-pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, String> {
-    ServerName::try_from(host.to_string())
-        .map_err(|e| format!("{host:?} cannot be used as a TLS server name: {e}"))
+pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, BadServerName> {
+    ServerName::try_from(host.to_string()).map_err(|e| BadServerName {
+        host: host.to_string(),
+        why: e.to_string(),
+    })
 }
 
 /// What the session agreed on and the chain the server showed.
@@ -442,16 +499,21 @@ mod tests {
         };
         let err =
             client_config(false, &trust(Some(&dir.path().join("none.pem")), None)).unwrap_err();
+        let err = err.to_string();
         assert!(
             err.starts_with("--cacert ") && err.contains("cannot read it"),
             "{err}"
         );
-        let err = client_config(false, &trust(Some(&empty), None)).unwrap_err();
+        let err = client_config(false, &trust(Some(&empty), None))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("no -----BEGIN CERTIFICATE----- block"),
             "{err}"
         );
-        let err = client_config(false, &trust(None, Some(&empty))).unwrap_err();
+        let err = client_config(false, &trust(None, Some(&empty)))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("--cert "), "{err}");
         let only_key = Trust {
             key: Some(empty.clone()),
@@ -460,6 +522,7 @@ mod tests {
         assert!(
             client_config(false, &only_key)
                 .unwrap_err()
+                .to_string()
                 .contains("--key needs --cert")
         );
     }

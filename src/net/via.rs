@@ -181,18 +181,18 @@ async fn tls_to_proxy(
     p: &ProxyUrl,
     tcp: TcpStream,
 ) -> Result<Box<dyn Io>, NetError> {
-    let bad = |e: String| {
+    let bad = |e: &dyn std::fmt::Display| {
         NetError::new(
             NetErrorKind::Tls,
             clean_line(&format!("TLS to the proxy {p}: {e}")),
         )
     };
-    let config = tls::client_config(spec.insecure, &spec.trust).map_err(bad)?;
-    let name = tls::server_name(&p.host).map_err(bad)?;
+    let config = tls::client_config(spec.insecure, &spec.trust).map_err(|e| bad(&e))?;
+    let name = tls::server_name(&p.host).map_err(|e| bad(&e))?;
     let tls = tokio_rustls::TlsConnector::from(config)
         .connect(name, tcp)
         .await
-        .map_err(|e| bad(tls::describe_error(&e, &p.authority())))?;
+        .map_err(|e| bad(&tls::describe_error(&e, &p.authority())))?;
     Ok(Box::new(tls))
 }
 

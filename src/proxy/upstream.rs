@@ -130,7 +130,7 @@ pub(crate) async fn open_stream(
     let Some(cfg) = tls else {
         return Ok(Box::new(tcp));
     };
-    let name = crate::net::tls::server_name(host)?;
+    let name = crate::net::tls::server_name(host).map_err(|e| e.to_string())?;
     let tls = tokio_rustls::TlsConnector::from(cfg.clone())
         .connect(name, tcp)
         .await

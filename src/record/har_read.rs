@@ -237,11 +237,26 @@ fn epoch(t: f64) -> Option<SystemTime> {
     (t.is_finite() && t.abs() < 1e12).then(|| from_unix_nanos((t * 1e9).round() as i128))
 }
 
-fn message(m: &Value, conn: u64) -> Result<FrameRecord, String> {
+/// A `_webSocketMessages` item that cannot be read back, said as a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum BadMessage {
+    #[error("type {0:?} is neither send nor receive")]
+    Type(String),
+    #[error("opcode {0} is not a WebSocket frame's")]
+    Opcode(u64),
+    #[error("no valid time")]
+    Time,
+    #[error("data is not valid base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    #[error("close code {0} is too big")]
+    CloseCode(u64),
+}
+
+fn message(m: &Value, conn: u64) -> Result<FrameRecord, BadMessage> {
     let dir = match str_of(m, "type") {
         "send" => Direction::ClientToServer,
         "receive" => Direction::ServerToClient,
-        other => return Err(format!("type {other:?} is neither send nor receive")),
+        other => return Err(BadMessage::Type(other.to_string())),
     };
     let opcode = match m.get("opcode").and_then(Value::as_u64) {
         Some(1) | None => Opcode::Text,
@@ -249,26 +264,23 @@ fn message(m: &Value, conn: u64) -> Result<FrameRecord, String> {
         Some(8) => Opcode::Close,
         Some(9) => Opcode::Ping,
         Some(10) => Opcode::Pong,
-        Some(n) => return Err(format!("opcode {n} is not a WebSocket frame's")),
+        Some(n) => return Err(BadMessage::Opcode(n)),
     };
     let at = m
         .get("time")
         .and_then(Value::as_f64)
         .and_then(epoch)
-        .ok_or("no valid time")?;
+        .ok_or(BadMessage::Time)?;
     let data = str_of(m, "data");
     let base64 = opcode == Opcode::Binary || str_of(m, "_encoding") == "base64";
     let payload = if base64 {
-        Bytes::from(
-            B64.decode(data.as_bytes())
-                .map_err(|e| format!("data is not valid base64: {e}"))?,
-        )
+        Bytes::from(B64.decode(data.as_bytes())?)
     } else {
         Bytes::from(data.to_string())
     };
     let close = match (opcode, m.get("_closeCode").and_then(Value::as_u64)) {
         (Opcode::Close, Some(code)) => Some(CloseInfo {
-            code: u16::try_from(code).map_err(|_| format!("close code {code} is too big"))?,
+            code: u16::try_from(code).map_err(|_| BadMessage::CloseCode(code))?,
             reason: String::from_utf8_lossy(&payload).into_owned(),
         }),
         _ => None,
