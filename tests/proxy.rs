@@ -451,7 +451,7 @@ mod steering {
     ) -> ProxyEvent {
         let wait = async {
             loop {
-                match p.events.recv().await {
+                match p.recv().await {
                     Some(e) if pred(&e) => return e,
                     Some(_) => {}
                     None => panic!("the proxy ended before {what}"),
@@ -520,7 +520,6 @@ mod steering {
             f.dir == Direction::ClientToServer && f.text().is_some_and(|t| t.contains("hold"))
         }));
         let mut proxy = wsdeck::proxy::start(cfg).await.unwrap();
-        let control = proxy.control();
         let url = format!("ws://{}", proxy.local_addr());
         let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
         ws.send(Message::text("admin:123456")).await.unwrap();
@@ -542,7 +541,7 @@ mod steering {
         );
 
         // Edited, then passed on: the server answers the edited text.
-        assert!(control.send(ProxyCommand::Edit {
+        assert!(proxy.send(ProxyCommand::Edit {
             conn: 1,
             seq: h.seq,
             payload: Bytes::from_static(b"edited"),
@@ -554,7 +553,7 @@ mod steering {
         // Dropped: the server never sees it (the next answer is for the next message).
         ws.send(Message::text("hold this too")).await.unwrap();
         let h2 = held(&mut proxy).await;
-        assert!(control.send(ProxyCommand::Drop {
+        assert!(proxy.send(ProxyCommand::Drop {
             conn: 1,
             seq: h2.seq
         }));
@@ -563,14 +562,14 @@ mod steering {
         assert_eq!(recv_text(&mut ws).await, "your submit context: plain");
 
         // Injected both ways.
-        assert!(control.send(ProxyCommand::Inject {
+        assert!(proxy.send(ProxyCommand::Inject {
             conn: 1,
             dir: Direction::ServerToClient,
             opcode: Opcode::Text,
             payload: Bytes::from_static(b"from wsdeck"),
         }));
         assert_eq!(recv_text(&mut ws).await, "from wsdeck");
-        assert!(control.send(ProxyCommand::Inject {
+        assert!(proxy.send(ProxyCommand::Inject {
             conn: 1,
             dir: Direction::ClientToServer,
             opcode: Opcode::Text,
@@ -594,7 +593,7 @@ mod steering {
             _ => unreachable!(),
         }
         assert!(
-            !control.send(ProxyCommand::Forward {
+            !proxy.send(ProxyCommand::Forward {
                 conn: 1,
                 seq: h3.seq
             }),
@@ -602,7 +601,7 @@ mod steering {
         );
 
         // Intercept off: the next connection's "hold" messages pass at once.
-        control.set_intercept(None);
+        proxy.set_intercept(None);
         let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
         ws.send(Message::text("admin:123456")).await.unwrap();
         recv_text(&mut ws).await;

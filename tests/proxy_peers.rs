@@ -517,7 +517,7 @@ asyncio.run(main(sys.argv[1]))
     async fn next_event(p: &mut RunningProxy, pred: impl Fn(&ProxyEvent) -> bool) -> ProxyEvent {
         let wait = async {
             loop {
-                match p.events.recv().await {
+                match p.recv().await {
                     Some(e) if pred(&e) => return e,
                     Some(_) => {}
                     None => panic!("the proxy ended"),
@@ -547,7 +547,6 @@ asyncio.run(main(sys.argv[1]))
             f.dir == Direction::ClientToServer && f.text().is_some_and(|t| t.starts_with("hold"))
         }));
         let mut proxy = wsdeck::proxy::start(cfg).await.unwrap();
-        let control = proxy.control();
         let mut client = Command::new(peers::python())
             .args(["-c", LINE_CLIENT, &format!("ws://{}/", proxy.local_addr())])
             .env("PYTHONUNBUFFERED", "1")
@@ -573,7 +572,7 @@ asyncio.run(main(sys.argv[1]))
         send(&format!("hold me {w}"));
         let h = held(&mut proxy).await;
         assert!(h.wire_len.is_some(), "it came in compressed");
-        assert!(control.send(ProxyCommand::Edit {
+        assert!(proxy.send(ProxyCommand::Edit {
             conn: h.conn,
             seq: h.seq,
             payload: Bytes::from(format!("edited {w}")),
@@ -581,7 +580,7 @@ asyncio.run(main(sys.argv[1]))
         line(&format!("got edited {w}"));
         send(&format!("hold and drop {w}"));
         let h = held(&mut proxy).await;
-        assert!(control.send(ProxyCommand::Drop {
+        assert!(proxy.send(ProxyCommand::Drop {
             conn: h.conn,
             seq: h.seq
         }));
@@ -600,7 +599,7 @@ asyncio.run(main(sys.argv[1]))
             (Direction::ServerToClient, format!("injected down {w}")),
             (Direction::ClientToServer, format!("injected up {w}")),
         ] {
-            assert!(control.send(ProxyCommand::Inject {
+            assert!(proxy.send(ProxyCommand::Inject {
                 conn: h.conn,
                 dir,
                 opcode: Opcode::Text,

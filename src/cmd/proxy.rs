@@ -155,7 +155,6 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let upstream = cfg.upstream.clone();
     let intercepting = cfg.intercept.is_some();
     let mut running = proxy::start(cfg).await?;
-    let control = running.control();
     // Only with --intercept: stdin steers the held messages (and its end releases them).
     let mut stdin = intercepting.then(steer::stdin_lines);
     // The same recorder as the proxy's UI (`proxy::tape`).
@@ -199,14 +198,14 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let result = loop {
         tokio::select! {
-            ev = running.events.recv() => {
+            ev = running.recv() => {
                 let Some(ev) = ev else { break Ok(()) };
                 if let Err(e) = printer.event(&ev, recorder.as_mut()) {
                     break Err(e);
                 }
                 // Everything already waiting goes out with one flush.
                 let mut failed = None;
-                while let Ok(ev) = running.events.try_recv() {
+                while let Some(ev) = running.try_recv() {
                     if let Err(e) = printer.event(&ev, recorder.as_mut()) {
                         failed = Some(e);
                         break;
@@ -221,10 +220,10 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
             }
             line = next_line(&mut stdin) => {
                 let outcome = match line {
-                    Some(line) => steer::apply(&line, &control, &printer.held),
+                    Some(line) => steer::apply(&line, running.control(), &printer.held),
                     None => {
                         stdin = None;
-                        steer::release_all(&control);
+                        steer::release_all(running.control());
                         Err("stdin ended: intercept is off and every held message was forwarded".into())
                     }
                 };

@@ -11,9 +11,12 @@
 //! - `ca.rs`: the local CA and per-host certificates for `--mitm`,
 //! - `rules.rs`: redaction by shape and by rule; the intercept predicate.
 //!
-//! A front end (the headless printer, a UI) gets [`ProxyEvent`]s from [`RunningProxy::events`]
-//! and steers connections through [`Control`]. Events are bounded: a front end that does not
-//! keep up slows the relays down rather than growing memory.
+//! A front end (the headless printer, a UI) gets [`ProxyEvent`]s from [`RunningProxy::recv`]
+//! and steers connections through its [`Control`]. Nothing is shared between the front end and
+//! the relays but channels: each connection's `Opened` event carries the senders of its pumps'
+//! command queues, the front end's `Control` keeps them (until `Closed`), and each pump owns its
+//! held messages. Events are bounded: a front end that does not keep up slows the relays down
+//! rather than growing memory.
 
 pub mod ca;
 mod compress;
@@ -28,7 +31,7 @@ mod upstream;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -112,6 +115,8 @@ pub struct Opened {
     pub client_leg: HandshakeInfo,
     /// wsdeck's upgrade to the server and the server's answer.
     pub server_leg: HandshakeInfo,
+    /// The way to the connection's pumps (kept by the front end's [`Control`]).
+    pub steer: Steer,
 }
 
 /// One message or control frame, as logged.
@@ -213,61 +218,80 @@ pub enum ProxyCommand {
     },
 }
 
-#[derive(Clone)]
-struct ConnCmds {
+/// The command queues of one connection's pumps; it comes with its `Opened` event.
+#[derive(Clone, Debug)]
+pub struct Steer {
     /// The pump writing to the server (client→server).
     to_server: mpsc::UnboundedSender<PumpCmd>,
     to_client: mpsc::UnboundedSender<PumpCmd>,
 }
 
-type Registry = Arc<Mutex<HashMap<u64, ConnCmds>>>;
+impl Steer {
+    /// Give both pumps `p`; true when either took it.
+    fn both(&self, p: PumpCmd) -> bool {
+        let a = self.to_server.send(p.clone()).is_ok();
+        let b = self.to_client.send(p).is_ok();
+        a || b
+    }
+}
 
-/// Steers a running proxy; cheap to clone.
-#[derive(Clone)]
+/// Steers a running proxy: the front end's own map of open connections to their pumps' queues
+/// (filled from `Opened`, emptied by `Closed`, as [`RunningProxy`] hands events out) and the
+/// intercept rule's sender.
 pub struct Control {
-    registry: Registry,
-    rule: Arc<watch::Sender<Option<InterceptRule>>>,
+    conns: HashMap<u64, Steer>,
+    rule: watch::Sender<Option<InterceptRule>>,
 }
 
 impl Control {
+    /// Keep track of open connections from an event on its way to the front end.
+    fn observe(&mut self, ev: &ProxyEvent) {
+        match ev {
+            ProxyEvent::Opened(o) => {
+                self.conns.insert(o.conn, o.steer.clone());
+            }
+            ProxyEvent::Closed(c) => {
+                self.conns.remove(&c.conn);
+            }
+            _ => {}
+        }
+    }
+
     /// Carry out a command. False when its connection is not open (any more).
     pub fn send(&self, cmd: ProxyCommand) -> bool {
-        let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        let both = |c: &ConnCmds, p: PumpCmd| {
-            let a = c.to_server.send(p.clone()).is_ok();
-            let b = c.to_client.send(p).is_ok();
-            a || b
-        };
+        let conn = |c: &u64| self.conns.get(c);
         match cmd {
-            ProxyCommand::Forward { conn, seq } => reg
-                .get(&conn)
-                .is_some_and(|c| both(c, PumpCmd::Forward(seq))),
-            ProxyCommand::Drop { conn, seq } => {
-                reg.get(&conn).is_some_and(|c| both(c, PumpCmd::Drop(seq)))
+            ProxyCommand::Forward { conn: c, seq } => {
+                conn(&c).is_some_and(|s| s.both(PumpCmd::Forward(seq)))
             }
-            ProxyCommand::Edit { conn, seq, payload } => reg
-                .get(&conn)
-                .is_some_and(|c| both(c, PumpCmd::Edit(seq, payload))),
-            ProxyCommand::ForwardAll { conn: Some(conn) } => {
-                reg.get(&conn).is_some_and(|c| both(c, PumpCmd::ForwardAll))
+            ProxyCommand::Drop { conn: c, seq } => {
+                conn(&c).is_some_and(|s| s.both(PumpCmd::Drop(seq)))
+            }
+            ProxyCommand::Edit {
+                conn: c,
+                seq,
+                payload,
+            } => conn(&c).is_some_and(|s| s.both(PumpCmd::Edit(seq, payload))),
+            ProxyCommand::ForwardAll { conn: Some(c) } => {
+                conn(&c).is_some_and(|s| s.both(PumpCmd::ForwardAll))
             }
             ProxyCommand::ForwardAll { conn: None } => {
                 // Every connection, even after one took it (no short circuit).
                 let mut any = false;
-                for c in reg.values() {
-                    any |= both(c, PumpCmd::ForwardAll);
+                for s in self.conns.values() {
+                    any |= s.both(PumpCmd::ForwardAll);
                 }
                 any
             }
             ProxyCommand::Inject {
-                conn,
+                conn: c,
                 dir,
                 opcode,
                 payload,
-            } => reg.get(&conn).is_some_and(|c| {
+            } => conn(&c).is_some_and(|s| {
                 let to = match dir {
-                    Direction::ClientToServer => &c.to_server,
-                    Direction::ServerToClient => &c.to_client,
+                    Direction::ClientToServer => &s.to_server,
+                    Direction::ServerToClient => &s.to_client,
                 };
                 to.send(PumpCmd::Inject(opcode, payload)).is_ok()
             }),
@@ -280,10 +304,9 @@ impl Control {
         self.rule.send_replace(rule);
     }
 
-    /// Connections open now.
+    /// Connections open now (as far as the events handed out so far say).
     pub fn open_connections(&self) -> Vec<u64> {
-        let reg = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        let mut v: Vec<u64> = reg.keys().copied().collect();
+        let mut v: Vec<u64> = self.conns.keys().copied().collect();
         v.sort_unstable();
         v
     }
@@ -292,7 +315,7 @@ impl Control {
 /// A listening proxy. Dropping it stops accepting; open connections end on their own.
 pub struct RunningProxy {
     addr: SocketAddr,
-    pub events: mpsc::Receiver<ProxyEvent>,
+    events: mpsc::Receiver<ProxyEvent>,
     control: Control,
     accept: JoinHandle<()>,
 }
@@ -301,8 +324,45 @@ impl RunningProxy {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
-    pub fn control(&self) -> Control {
-        self.control.clone()
+
+    /// Steer connections (the ones whose `Opened` was handed out and not yet `Closed`).
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// The next event (`None`: the proxy stopped). Cancel-safe.
+    pub async fn recv(&mut self) -> Option<ProxyEvent> {
+        let ev = self.events.recv().await?;
+        self.control.observe(&ev);
+        Some(ev)
+    }
+
+    /// An event already waiting, if any.
+    pub fn try_recv(&mut self) -> Option<ProxyEvent> {
+        let ev = self.events.try_recv().ok()?;
+        self.control.observe(&ev);
+        Some(ev)
+    }
+
+    /// Up to `limit` events into `buf` (waiting for the first); 0 when the proxy stopped.
+    /// Cancel-safe.
+    pub async fn recv_many(&mut self, buf: &mut Vec<ProxyEvent>, limit: usize) -> usize {
+        let from = buf.len();
+        let n = self.events.recv_many(buf, limit).await;
+        for ev in &buf[from..] {
+            self.control.observe(ev);
+        }
+        n
+    }
+
+    /// Carry out a command; false when its connection is not open (see [`Control::send`]).
+    pub fn send(&self, cmd: ProxyCommand) -> bool {
+        self.control.send(cmd)
+    }
+
+    /// See [`Control::set_intercept`].
+    pub fn set_intercept(&self, rule: Option<InterceptRule>) {
+        self.control.set_intercept(rule);
     }
 }
 
@@ -317,7 +377,6 @@ pub(crate) struct Shared {
     cfg: ProxyConfig,
     upstream: Option<Target>,
     relay: Arc<RelayShared>,
-    registry: Registry,
     next_conn: AtomicU64,
     /// TLS for `wss://` servers.
     client_tls: Arc<rustls::ClientConfig>,
@@ -351,7 +410,6 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<RunningProxy> {
         .map_err(|e| anyhow::anyhow!("cannot set up TLS: {e}"))?;
     let (events_tx, events) = mpsc::channel(cfg.event_capacity.max(1));
     let (rule_tx, rule_rx) = watch::channel(cfg.intercept.clone());
-    let registry: Registry = Arc::default();
     let relay = Arc::new(RelayShared {
         seq: AtomicU64::new(0),
         events: events_tx,
@@ -365,7 +423,6 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<RunningProxy> {
         cfg,
         upstream,
         relay,
-        registry: registry.clone(),
         next_conn: AtomicU64::new(0),
         client_tls,
     });
@@ -374,8 +431,8 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<RunningProxy> {
         addr,
         events,
         control: Control {
-            registry,
-            rule: Arc::new(rule_tx),
+            conns: HashMap::new(),
+            rule: rule_tx,
         },
         accept,
     })
@@ -635,17 +692,10 @@ pub(crate) async fn websocket(
     }
     let (to_server_tx, to_server) = mpsc::unbounded_channel();
     let (to_client_tx, to_client) = mpsc::unbounded_channel();
-    shared
-        .registry
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(
-            conn,
-            ConnCmds {
-                to_server: to_server_tx.clone(),
-                to_client: to_client_tx.clone(),
-            },
-        );
+    let steer = Steer {
+        to_server: to_server_tx.clone(),
+        to_client: to_client_tx.clone(),
+    };
     shared
         .emit(ProxyEvent::Opened(Box::new(Opened {
             conn,
@@ -654,6 +704,7 @@ pub(crate) async fn websocket(
             mitm: ctx.mitm,
             client_leg,
             server_leg,
+            steer,
         })))
         .await;
     let legs = relay::Legs {
@@ -664,17 +715,6 @@ pub(crate) async fn websocket(
         client_deflate: client_deflate.map(|(p, _)| p),
         server_deflate: up.deflate,
     };
-    // Unregister even if the relay panics (it must not, but a stale entry would leak).
-    struct Unregister(Registry, u64);
-    impl Drop for Unregister {
-        fn drop(&mut self) {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&self.1);
-        }
-    }
-    let _unregister = Unregister(shared.registry.clone(), conn);
     relay::run(
         shared.relay.clone(),
         conn,

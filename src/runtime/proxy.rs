@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::{Clipboard, Exit, FRAME_INTERVAL, NET_BATCH, TICK};
 use crate::app::NoteLevel;
 use crate::app::proxy::{ProxyApp, ProxyIn, ProxyOut};
-use crate::proxy::{Control, ProxyEvent, RunningProxy, tape::Tape};
+use crate::proxy::{ProxyEvent, RunningProxy, tape::Tape};
 use crate::ui::ViewCache;
 
 /// Opens text in the user's editor and returns what was saved (the real terminal suspends
@@ -40,7 +40,8 @@ pub struct ProxyRunOptions {
 
 struct Loop {
     ui: ProxyApp,
-    control: Control,
+    /// The proxy's events come in through it and commands go out through its `Control`.
+    proxy: RunningProxy,
     opts: ProxyRunOptions,
     tape: Option<Tape>,
     caches: HashMap<u64, ViewCache>,
@@ -55,7 +56,7 @@ struct Loop {
 pub async fn run_proxy<B, I, S>(
     terminal: &mut Terminal<B>,
     ui: ProxyApp,
-    mut proxy: RunningProxy,
+    proxy: RunningProxy,
     input: I,
     shutdown: S,
     opts: ProxyRunOptions,
@@ -81,7 +82,7 @@ where
     }
     let mut lp = Loop {
         ui,
-        control: proxy.control(),
+        proxy,
         opts,
         tape,
         caches: HashMap::new(),
@@ -108,7 +109,7 @@ where
                 None => break Exit::InputClosed,
             },
             _ = tokio::time::sleep_until(next_draw), if lp.dirty => lp.draw(terminal)?,
-            n = proxy.events.recv_many(&mut batch, NET_BATCH) => {
+            n = lp.proxy.recv_many(&mut batch, NET_BATCH) => {
                 if n == 0 {
                     break Exit::InputClosed;
                 }
@@ -159,7 +160,7 @@ impl Loop {
         for o in outs {
             match o {
                 ProxyOut::Proxy(cmd) => {
-                    if !self.control.send(cmd) {
+                    if !self.proxy.send(cmd) {
                         self.ui.update(ProxyIn::Notice(
                             NoteLevel::Warn,
                             "the connection has closed — nothing was sent".into(),
@@ -168,8 +169,8 @@ impl Loop {
                 }
                 ProxyOut::SetIntercept(rule) => {
                     match rule.as_deref().map(crate::proxy::intercept_rule) {
-                        None => self.control.set_intercept(None),
-                        Some(Ok(r)) => self.control.set_intercept(Some(r)),
+                        None => self.proxy.set_intercept(None),
+                        Some(Ok(r)) => self.proxy.set_intercept(Some(r)),
                         // The UI parsed it already; say so rather than hold nothing silently.
                         Some(Err(e)) => {
                             self.ui
