@@ -152,6 +152,11 @@ pub struct ConnectArgs {
     /// Config file with profiles [default: ~/.config/wsdeck/config.toml].
     #[arg(long, env = crate::config::CONFIG_ENV, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Follow redirects of the upgrade (301, 302, 303, 307, 308; at most 10), http(s):// as
+    /// ws(s)://; to another host without the Authorization and Cookie headers and without
+    /// the login [default: a redirect is shown with its Location, not followed].
+    #[arg(long, short = 'L')]
+    pub location: bool,
     /// Do not reconnect after an unexpected drop (by default wsdeck reconnects with backoff
     /// and logs in again).
     #[arg(long)]
@@ -452,6 +457,7 @@ impl ConnectArgs {
             no_reconnect: self.no_reconnect,
             reconnect_max: self.reconnect_max,
             ping_interval: self.ping_interval,
+            location: self.location,
         }
     }
 }

@@ -113,6 +113,9 @@ pub struct Profile {
     pub compression: Option<bool>,
     /// Largest message accepted, as `--max-message` (`"64MiB"`).
     pub max_message: Option<String>,
+    /// `location = true`: follow redirects of the upgrade, as `--location`.
+    #[serde(default)]
+    pub location: bool,
     #[serde(default)]
     pub snippets: Vec<Snippet>,
 }
@@ -351,6 +354,7 @@ impl Profile {
             on_connect_hex: self.on_connect_hex.clone(),
             auto_replies: self.auto_reply.clone(),
             preset,
+            location: self.location,
             ..Default::default()
         }
         .apply(&mut spec)?;
@@ -549,11 +553,13 @@ headers = ["X-Trace: 1"]
 subprotocol = "chat.v2"
 login_ok = "^ok"
 ping_interval = 0
+location = true
 "#,
         )
         .unwrap();
         let p = cfg.profile("api").unwrap();
         let spec = p.to_spec().unwrap();
+        assert!(spec.location, "location = true follows redirects");
         assert_eq!(spec.url, "wss://example.test/socket");
         assert_eq!(spec.auth, AuthMethod::Bearer);
         assert_eq!(spec.headers, vec![("X-Trace".into(), "1".into())]);

@@ -464,6 +464,12 @@ pub enum NetEvent {
     Login(LoginOutcome),
     /// Round-trip time of a ping answered by a matching pong.
     Rtt(Duration),
+    /// Something the task did by itself that the user should know (a redirect followed),
+    /// already sanitised; `warn`: it changed what was sent (credentials left out).
+    Notice {
+        warn: bool,
+        text: String,
+    },
     /// The task has ended; no more events follow.
     Ended,
 }

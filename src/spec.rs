@@ -187,6 +187,9 @@ pub struct ConnectSpec {
     pub on_connect: Vec<crate::openings::Opening>,
     /// Server messages the network task answers by itself.
     pub auto_replies: Vec<crate::openings::AutoReply>,
+    /// Follow redirects of the upgrade (`--location`, at most 10); off: a redirect is a
+    /// refusal that names its `Location`.
+    pub location: bool,
 }
 
 impl ConnectSpec {
@@ -213,6 +216,7 @@ impl ConnectSpec {
             max_message: DEFAULT_MAX_MESSAGE,
             on_connect: Vec::new(),
             auto_replies: Vec::new(),
+            location: false,
         }
     }
 
@@ -398,6 +402,8 @@ pub struct Overrides {
     pub reconnect_max: Option<u32>,
     /// Seconds; 0 turns pings off.
     pub ping_interval: Option<f64>,
+    /// `--location`: follow redirects of the upgrade.
+    pub location: bool,
 }
 
 impl Overrides {
@@ -489,6 +495,7 @@ impl Overrides {
             spec.max_message = n;
         }
         spec.reconnect &= !self.no_reconnect;
+        spec.location |= self.location;
         match self.reconnect_max {
             Some(0) => spec.reconnect = false,
             Some(n) => spec.reconnect_max = Some(n),

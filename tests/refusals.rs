@@ -158,3 +158,107 @@ fn exit_codes_tell_a_clean_close_from_a_server_gone_and_from_retry_later() {
         }
     }
 }
+
+/// A plain HTTP server that answers every upgrade with `302 Found` to argv[1], and counts
+/// the requests it got in its stdout.
+const REDIRECTOR: &str = r#"
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        print("asked for " + self.path, flush=True)
+        body = b"moved\n"
+        self.send_response(302)
+        self.send_header("Location", sys.argv[1])
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print("listening on %s:%d" % s.server_address, flush=True)
+s.serve_forever()
+"#;
+
+/// An echo server that prints the credentials each upgrade carried.
+const ECHO_SHOWING_CREDENTIALS: &str = r#"
+import asyncio
+from websockets.asyncio.server import serve
+def show(connection, request):
+    print("authorization: %s · cookie: %s" % (
+        request.headers.get("Authorization", "-"), request.headers.get("Cookie", "-")), flush=True)
+async def echo(ws):
+    async for m in ws:
+        await ws.send(m)
+async def main():
+    async with serve(echo, "127.0.0.1", 0, process_request=show) as s:
+        print("listening on %s:%d" % s.sockets[0].getsockname()[:2], flush=True)
+        await asyncio.Future()
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_redirect_is_shown_with_its_location_and_followed_only_with_location() {
+    if !peers_available() {
+        return;
+    }
+    let echo = py(ECHO_SHOWING_CREDENTIALS, "", "echo server");
+    // http:// as a browser's redirect would say it: taken as ws://.
+    let there = echo.url().replace("ws://", "http://") + "/chat";
+    let r = py(REDIRECTOR, &there, "redirecting server");
+    let flags = [
+        "--auth",
+        "bearer",
+        "-H",
+        "Cookie: sid=s3cret",
+        "--no-reconnect",
+    ];
+    let mut args = vec![r.url()];
+    args.extend(flags.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    // Off by default, as in browsers: the refusal says where and how to follow.
+    let o = pipe(&args, Some("tok3n"), "hello\n");
+    assert_eq!(o.status.code(), Some(1), "{}", o.stderr);
+    for want in ["302 Found", &format!("Location: {there}"), "--location"] {
+        assert!(o.stderr.contains(want), "no {want:?} in: {}", o.stderr);
+    }
+    assert!(
+        echo.stdout.try_recv().is_err(),
+        "nothing reached the echo server"
+    );
+
+    // Followed: the echo answers; the other host got neither the token nor the cookie.
+    let mut followed = args.clone();
+    followed.push("--location");
+    let o = pipe(&followed, Some("tok3n"), "hello\n");
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    assert_eq!(o.stdout, "hello\n");
+    assert!(o.stderr.contains("redirected to ws://"), "{}", o.stderr);
+    assert!(o.stderr.contains("not sent"), "{}", o.stderr);
+    let seen = echo
+        .stdout
+        .recv_timeout(common::GUARD)
+        .expect("the echo server saw the upgrade");
+    assert_eq!(seen, "authorization: - · cookie: -");
+}
+
+#[test]
+fn a_redirect_loop_is_caught() {
+    if !peers_available() {
+        return;
+    }
+    let r = py(REDIRECTOR, "/again", "redirecting server");
+    let o = pipe(
+        &[&r.url(), "--auth", "none", "--no-reconnect", "--location"],
+        None,
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", o.stderr);
+    assert!(o.stderr.contains("redirect loop"), "{}", o.stderr);
+    assert!(o.stderr.contains("/again → "), "{}", o.stderr);
+    // One request for the first URL, one for /again, then the loop shows.
+    let asked: Vec<String> = r.stdout.try_iter().collect();
+    assert_eq!(asked, ["asked for /", "asked for /again"], "{}", o.stderr);
+}

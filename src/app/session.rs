@@ -239,6 +239,14 @@ impl Session {
                 self.rtt = Some(d);
                 Vec::new()
             }
+            NetEvent::Notice { warn, text } => {
+                let level = if warn {
+                    NoteLevel::Warn
+                } else {
+                    NoteLevel::Info
+                };
+                vec![note(level, text)]
+            }
             NetEvent::Ended => {
                 let mut fx = vec![Effect::Disconnected];
                 fx.extend(self.forget_pending());

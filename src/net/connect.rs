@@ -15,8 +15,10 @@ use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError, Sub
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 use super::events::Out;
-use super::{clean_line, tls, via, ws_config};
-use crate::model::{ConnState, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind, TlsInfo};
+use super::{clean_line, redirect, tls, via, ws_config};
+use crate::model::{
+    ConnState, HandshakeInfo, HttpHead, Leg, NetError, NetErrorKind, NetEvent, TlsInfo,
+};
 use crate::spec::{AuthMethod, ConnectSpec};
 use crate::wire::deflate::Offer;
 use crate::wire::deflate_stream::DeflateStream;
@@ -49,8 +51,104 @@ impl Target {
     }
 }
 
-/// Open the connection and complete the upgrade, emitting `Handshaking` and `Handshake`.
-pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, NetError> {
+/// An open connection, and whether the credentials were left out of it (a redirect led to
+/// another origin: the session then does not log in either).
+pub(crate) struct Link {
+    pub ws: WsStream,
+    pub withheld: bool,
+}
+
+/// A failed try at one URL; `location`: it was a redirect to there.
+struct HopError {
+    error: NetError,
+    location: Option<String>,
+}
+
+impl From<NetError> for HopError {
+    fn from(error: NetError) -> Self {
+        HopError {
+            error,
+            location: None,
+        }
+    }
+}
+
+/// Open the connection and complete the upgrade, emitting `Handshaking` and `Handshake` (for
+/// each hop when `--location` follows redirects).
+pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<Link, NetError> {
+    let first = crate::spec::validate_url(&spec.url).unwrap_or_else(|_| spec.url.clone());
+    let mut visited = vec![first];
+    let mut hop_spec = std::borrow::Cow::Borrowed(spec);
+    let mut withheld = false;
+    loop {
+        let location = match open_hop(&hop_spec, out).await {
+            Ok(ws) => return Ok(Link { ws, withheld }),
+            Err(HopError {
+                error,
+                location: None,
+            }) => return Err(error),
+            Err(HopError {
+                mut error,
+                location: Some(location),
+            }) => {
+                if !spec.location {
+                    error.message.push_str(" (--location follows redirects)");
+                    return Err(error);
+                }
+                location
+            }
+        };
+        let here = visited.last().cloned().unwrap_or_default();
+        let next = redirect::resolve(&here, &location)
+            .map_err(|e| NetError::new(NetErrorKind::Protocol, clean_line(&e)))?;
+        if visited.contains(&next) {
+            visited.push(next);
+            return Err(NetError::new(
+                NetErrorKind::Protocol,
+                clean_line(&format!(
+                    "redirect loop: {} — the server sends the client in a circle",
+                    shown_chain(&visited)
+                )),
+            ));
+        }
+        if visited.len() > redirect::MAX_REDIRECTS {
+            return Err(NetError::new(
+                NetErrorKind::Protocol,
+                clean_line(&format!(
+                    "more than {} redirects (the last to {}): given up",
+                    redirect::MAX_REDIRECTS,
+                    crate::reach::redact_url(&next)
+                )),
+            ));
+        }
+        let (next_spec, stripped) = redirect::hop(spec, &visited[0], &next);
+        withheld = stripped;
+        let mut text = format!("redirected to {}", crate::reach::redact_url(&next));
+        if stripped {
+            text.push_str(
+                " — another host: the Authorization and Cookie headers and the login are not \
+                 sent there",
+            );
+        }
+        out.emit(NetEvent::Notice {
+            warn: stripped,
+            text: clean_line(&text),
+        });
+        visited.push(next);
+        hop_spec = std::borrow::Cow::Owned(next_spec);
+    }
+}
+
+/// `a → b → c`, passwords masked.
+fn shown_chain(urls: &[String]) -> String {
+    urls.iter()
+        .map(|u| crate::reach::redact_url(u))
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// One try at `spec.url`.
+async fn open_hop(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, HopError> {
     let request = build_request(spec)?;
     let target = target(&request)?;
     let deadline = Instant::now() + spec.connect_timeout;
@@ -101,7 +199,8 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
             return Err(timeout(
                 &format!("WebSocket handshake with {}", target.addr()),
                 limit,
-            ));
+            )
+            .into());
         }
     };
     let finished = SystemTime::now();
@@ -125,7 +224,7 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
             out.handshake(info);
             // RFC 6455 §4.1: an extension we did not offer (or a malformed answer) fails it.
             if let Err(e) = ws.get_ref().negotiated() {
-                return Err(NetError::new(NetErrorKind::Protocol, clean_line(&e.0)));
+                return Err(NetError::new(NetErrorKind::Protocol, clean_line(&e.0)).into());
             }
             Ok(ws)
         }
@@ -133,17 +232,18 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
             let cap = lock(&capture);
             let got_response = !cap.received.is_empty();
             let speaks_tls = !target.tls && looks_like_tls(&cap.received);
-            let refused = refused(&cap.received);
+            let refused = super::refusal::refused(&cap.received)
+                .map(|(error, location)| HopError { error, location });
             let info = info(&cap);
             drop(cap);
             if speaks_tls {
-                return Err(NetError::new(
+                return Err(HopError::from(NetError::new(
                     NetErrorKind::Tls,
                     clean_line(&format!(
                         "{} answered in TLS: it is a wss:// port, use wss:// instead of ws://",
                         target.addr()
                     )),
-                ));
+                )));
             }
             if got_response {
                 out.handshake(info.clone());
@@ -153,7 +253,7 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, 
             if let Some(e) = refused {
                 return Err(e);
             }
-            Err(upgrade_error(err, &target, &info))
+            Err(upgrade_error(err, &target, &info).into())
         }
     }
 }
@@ -376,110 +476,6 @@ fn timeout(phase: &str, limit: Duration) -> NetError {
     )
 }
 
-/// A complete answer that is not a 101, as the error to report: its status, the headers
-/// that say what to do and the first lines of its body.
-fn refused(received: &[u8]) -> Option<NetError> {
-    let mut headers = [httparse::EMPTY_HEADER; 128];
-    let mut resp = httparse::Response::new(&mut headers);
-    if !matches!(resp.parse(received), Ok(httparse::Status::Complete(_))) {
-        return None;
-    }
-    let code = resp.code.filter(|c| *c != 101)?;
-    let mut map = http::HeaderMap::new();
-    for h in resp.headers.iter() {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(h.name.as_bytes()),
-            HeaderValue::from_bytes(h.value),
-        ) {
-            map.append(n, v);
-        }
-    }
-    let line = String::from_utf8_lossy(head_bytes(received))
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let body = crate::wire::stream::body_bytes(received);
-    Some(NetError::new(
-        NetErrorKind::Http(code),
-        clean_line(&refusal(&line, &map, Some(body))),
-    ))
-}
-
-/// Body lines of a refusal shown.
-const REFUSAL_LINES: usize = 5;
-
-/// A refused upgrade as one line: the status, the headers that say what to do next
-/// (`Location`, `Retry-After`, `WWW-Authenticate`) and the first lines of the body, where
-/// servers explain ("token expired: please log in again"). Sanitised and bounded by the
-/// caller.
-fn refusal(status_line: &str, headers: &http::HeaderMap, body: Option<&[u8]>) -> String {
-    let mut msg = format!("server answered {status_line}");
-    for name in ["Location", "Retry-After", "WWW-Authenticate"] {
-        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
-            msg.push_str(&format!(" · {name}: {}", v.trim()));
-        }
-    }
-    let said = body_lines(headers, body.unwrap_or_default());
-    if !said.is_empty() {
-        msg.push_str(" — ");
-        msg.push_str(&said.join(" / "));
-    }
-    msg
-}
-
-/// The first non-blank lines of a refusal's body (bounded; a chunked body de-chunked, a
-/// compressed one not shown).
-fn body_lines(headers: &http::HeaderMap, body: &[u8]) -> Vec<String> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase()
-    };
-    let encoding = header("content-encoding");
-    if !encoding.is_empty() && encoding != "identity" {
-        return Vec::new();
-    }
-    let body = &body[..body
-        .len()
-        .min(crate::wire::deflate_stream::MAX_REFUSAL_BODY)];
-    let plain;
-    let body = if header("transfer-encoding").contains("chunked") {
-        plain = dechunk(body);
-        &plain[..]
-    } else {
-        body
-    };
-    String::from_utf8_lossy(body)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(REFUSAL_LINES)
-        .map(str::to_string)
-        .collect()
-}
-
-/// The data of a chunked body, as far as it is there.
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&b[..eol])
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok());
-        let Some(size) = size.filter(|n| *n > 0) else {
-            break;
-        };
-        b = &b[eol + 2..];
-        let n = size.min(b.len());
-        out.extend_from_slice(&b[..n]);
-        b = b.get(n + 2..).unwrap_or_default();
-    }
-    out
-}
-
 fn upgrade_error(err: WsError, target: &Target, info: &HandshakeInfo) -> NetError {
     let response = &info.response;
     match err {
@@ -501,7 +497,7 @@ fn upgrade_error(err: WsError, target: &Target, info: &HandshakeInfo) -> NetErro
             };
             NetError::new(
                 NetErrorKind::Http(status.as_u16()),
-                clean_line(&refusal(
+                clean_line(&super::refusal::refusal(
                     line.trim(),
                     resp.headers(),
                     resp.body().as_deref(),
@@ -586,51 +582,6 @@ fn parse_head(bytes: &[u8]) -> HttpHead {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_refusal_says_the_status_the_next_step_and_the_servers_words() {
-        let mut h = http::HeaderMap::new();
-        h.insert("retry-after", "30".parse().unwrap());
-        h.insert("www-authenticate", "Bearer realm=\"api\"".parse().unwrap());
-        let m = refusal(
-            "HTTP/1.1 401 Unauthorized",
-            &h,
-            Some(b"\ntoken expired: please log in again\nsee /login\n"),
-        );
-        assert_eq!(
-            m,
-            "server answered HTTP/1.1 401 Unauthorized · Retry-After: 30 · WWW-Authenticate: \
-             Bearer realm=\"api\" — token expired: please log in again / see /login"
-        );
-        assert_eq!(
-            refusal("HTTP/1.1 404 Not Found", &http::HeaderMap::new(), None),
-            "server answered HTTP/1.1 404 Not Found"
-        );
-        let mut chunked = http::HeaderMap::new();
-        chunked.insert("transfer-encoding", "chunked".parse().unwrap());
-        assert_eq!(
-            refusal(
-                "HTTP/1.1 403 Forbidden",
-                &chunked,
-                Some(b"6\r\nno ent\r\n7;x=1\r\nry\nhere\r\n0\r\n\r\n")
-            ),
-            "server answered HTTP/1.1 403 Forbidden — no entry / here"
-        );
-        let mut gzip = http::HeaderMap::new();
-        gzip.insert("content-encoding", "gzip".parse().unwrap());
-        assert_eq!(
-            refusal("HTTP/1.1 403 Forbidden", &gzip, Some(b"\x1f\x8b garbage")),
-            "server answered HTTP/1.1 403 Forbidden"
-        );
-        let many = "a\nb\nc\nd\ne\nf\ng\n";
-        assert!(
-            refusal(
-                "HTTP/1.1 500 x",
-                &http::HeaderMap::new(),
-                Some(many.as_bytes())
-            )
-            .ends_with("— a / b / c / d / e")
-        );
-    }
     use crate::model::Secret;
 
     #[test]

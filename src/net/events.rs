@@ -196,6 +196,7 @@ fn log_event(conn: u64, ev: &NetEvent) {
             "frame"
         ),
         NetEvent::Rtt(d) => debug!(conn, rtt_us = d.as_micros() as u64, "rtt"),
+        NetEvent::Notice { text, .. } => info!(conn, notice = %text, "notice"),
         NetEvent::Ended => info!(conn, "session ended"),
     }
 }

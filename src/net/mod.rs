@@ -11,6 +11,8 @@ mod certs;
 mod connect;
 mod events;
 mod reconnect;
+mod redirect;
+mod refusal;
 mod session;
 pub(crate) mod tls;
 mod via;

@@ -102,7 +102,7 @@ struct Outage {
 }
 
 enum Opened {
-    Ws(Box<WsStream>),
+    Ws(Box<connect::Link>),
     Failed(NetError),
     Stopped(Stop),
 }
@@ -155,8 +155,8 @@ impl Task {
                 return;
             }
             self.out.state(ConnState::Connecting);
-            let ws = match self.open(outage.is_some()).await {
-                Opened::Ws(ws) => *ws,
+            let link = match self.open(outage.is_some()).await {
+                Opened::Ws(link) => *link,
                 Opened::Stopped(stop) => {
                     let state = self.stop_state(stop, outage.as_ref());
                     self.out.state(state);
@@ -174,7 +174,7 @@ impl Task {
                     }
                 },
             };
-            let session = Session::new(ws, self, outage.is_some());
+            let session = Session::new(link, self, outage.is_some());
             match session.run().await {
                 SessionEnd::Done => return,
                 SessionEnd::Retry {
@@ -245,7 +245,7 @@ impl Task {
         loop {
             tokio::select! {
                 r = &mut open => return match r {
-                    Ok(ws) => Opened::Ws(Box::new(ws)),
+                    Ok(link) => Opened::Ws(Box::new(link)),
                     Err(e) => Opened::Failed(e),
                 },
                 c = cmds.recv() => match c {
@@ -349,10 +349,13 @@ struct Session<'t> {
     deflater: Option<Deflater>,
     /// Wire sizes of the compressed messages read.
     wire_log: WireLog,
+    /// A redirect led to another origin: the credentials (and so the login) stay behind.
+    withheld: bool,
 }
 
 impl<'t> Session<'t> {
-    fn new(ws: WsStream, t: &'t mut Task, reconnection: bool) -> Self {
+    fn new(link: connect::Link, t: &'t mut Task, reconnection: bool) -> Self {
+        let connect::Link { ws, withheld } = link;
         let every = t.spec.ping_interval.filter(|d| !d.is_zero());
         let ping_every = every.map(|every| {
             let mut iv = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -375,6 +378,7 @@ impl<'t> Session<'t> {
             .map(|p| Deflater::new(&p, tokio_tungstenite::tungstenite::protocol::Role::Client));
         let wire_log = ws.get_ref().wire_log();
         Session {
+            withheld,
             deflater,
             wire_log,
             ws,

@@ -362,7 +362,10 @@ async fn drive(
                 tape.observe(&batch);
                 for mut ev in batch.drain(..) {
                     if let Some(m) = &screen
-                        && matches!(ev, NetEvent::State(_) | NetEvent::Login(_))
+                        && matches!(
+                            ev,
+                            NetEvent::State(_) | NetEvent::Login(_) | NetEvent::Notice { .. }
+                        )
                     {
                         m.event(&mut ev);
                     }
@@ -509,6 +512,7 @@ fn handle_event(
             });
         }
         NetEvent::State(ConnState::Closed { code, reason }) => closed(p, code, &reason, printer),
+        NetEvent::Notice { text, .. } => eprintln!("wsdeck: {text}"),
         NetEvent::Ended => return true,
         _ => {}
     }

@@ -321,6 +321,7 @@ impl Masker {
             NetEvent::Login(
                 LoginOutcome::Accepted { reply } | LoginOutcome::Rejected { reply },
             ) => self.string(reply),
+            NetEvent::Notice { text, .. } => self.string(text),
             NetEvent::Rtt(_) | NetEvent::Ended => {}
         }
     }

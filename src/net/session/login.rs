@@ -18,7 +18,11 @@ use crate::spec::AuthMethod;
 impl Session<'_> {
     /// Log in, or declare the connection ready.
     pub(super) fn start(&mut self) -> Result<(), Ending> {
-        if self.t.spec.auth == AuthMethod::FirstMessage && self.t.spec.login.after.is_some() {
+        if self.withheld {
+            // A redirect to another origin: no credentials go there (the notice said so).
+            self.now_logged_in()
+        } else if self.t.spec.auth == AuthMethod::FirstMessage && self.t.spec.login.after.is_some()
+        {
             self.phase = Phase::Greeting;
             self.t.out.state(ConnState::LoggingIn);
             self.login_deadline = Some(Box::pin(sleep(self.t.spec.login.timeout)));
