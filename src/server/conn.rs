@@ -196,80 +196,62 @@ struct Session<'a> {
     failures: u32,
 }
 
+/// A session's clocks: when the client was last heard, whether it has been pinged since,
+/// and the deadlines of our Close (once sent) and of the login.
+struct Clocks {
+    last_rx: Instant,
+    pinged: bool,
+    closing_until: Option<Instant>,
+    login_by: Option<Instant>,
+}
+
+impl Clocks {
+    /// When to wake without a message, and the login deadline if it still applies.
+    fn deadline(&self, cfg: &super::ServerConfig, logged_in: bool) -> (Instant, Option<Instant>) {
+        let mut deadline = match (self.closing_until, cfg.idle_timeout) {
+            (Some(t), _) => t,
+            (None, Some(idle)) if self.pinged => self.last_rx + idle,
+            (None, Some(idle)) => self.last_rx + idle / 2,
+            (None, None) => Instant::now() + Duration::from_secs(24 * 3600),
+        };
+        let login_due = self
+            .login_by
+            .filter(|_| !logged_in && self.closing_until.is_none());
+        if let Some(t) = login_due {
+            deadline = deadline.min(t);
+        }
+        (deadline, login_due)
+    }
+}
+
 impl Session<'_> {
     async fn run(&mut self, mut source: Source, killed: &mut Killed) -> (End, Source) {
         let cfg = &self.shared.cfg;
-        let mut last_rx = Instant::now();
-        let mut pinged = false;
-        // Set once we have sent a Close: wait for the reply until then.
-        let mut closing_until: Option<Instant> = None;
-        let login_by = cfg.login_timeout.map(|t| Instant::now() + t);
+        let mut clocks = Clocks {
+            last_rx: Instant::now(),
+            pinged: false,
+            closing_until: None,
+            login_by: cfg.login_timeout.map(|t| Instant::now() + t),
+        };
         let end = loop {
-            let mut deadline = match (closing_until, cfg.idle_timeout) {
-                (Some(t), _) => t,
-                (None, Some(idle)) if pinged => last_rx + idle,
-                (None, Some(idle)) => last_rx + idle / 2,
-                (None, None) => Instant::now() + Duration::from_secs(24 * 3600),
-            };
-            let login_due = login_by.filter(|_| self.name.is_none() && closing_until.is_none());
-            if let Some(t) = login_due {
-                deadline = deadline.min(t);
-            }
+            let (deadline, login_due) = clocks.deadline(cfg, self.name.is_some());
             let next = tokio::select! {
                 biased;
                 _ = killed.wait() => break End::Killed,
                 next = timeout_at(deadline, source.next()) => next,
             };
             let msg = match next {
-                Err(_elapsed) => {
-                    if closing_until.is_some() {
-                        break End::CloseTimeout;
-                    }
-                    if login_due.is_some_and(|t| Instant::now() >= t) {
-                        info!(id = self.id, "login timeout");
-                        match self.start_close(CloseCode::Policy, "login timeout") {
-                            true => closing_until = Some(Instant::now() + cfg.close_timeout),
-                            false => break End::Killed,
-                        }
-                        continue;
-                    }
-                    if cfg.idle_timeout.is_none() {
-                        continue;
-                    }
-                    if !pinged {
-                        pinged = true;
-                        if self.tx.try_send(Message::Ping(Default::default())).is_err() {
-                            self.kill.close_now(CloseCode::Policy, SLOW_REASON);
-                            break End::Killed;
-                        }
-                        continue;
-                    }
-                    info!(id = self.id, "idle timeout");
-                    match self.start_close(CloseCode::Away, "idle timeout") {
-                        true => closing_until = Some(Instant::now() + cfg.close_timeout),
-                        false => break End::Killed,
-                    }
-                    continue;
-                }
-                Ok(None) => break End::Closed,
-                Ok(Some(Err(e))) => match close_code_for(&e) {
-                    Some((code, reason)) => {
-                        info!(id = self.id, error = %ErrorKind(&e), "client broke the protocol");
-                        if closing_until.is_none() {
-                            self.start_close(code, reason);
-                        }
-                        break End::Failed(code);
-                    }
-                    None => {
-                        debug!(id = self.id, error = %ErrorKind(&e), "connection lost");
-                        break End::Lost;
-                    }
+                Err(_elapsed) => match self.on_quiet(&mut clocks, login_due) {
+                    Some(end) => break end,
+                    None => continue,
                 },
+                Ok(None) => break End::Closed,
+                Ok(Some(Err(e))) => break self.on_error(&e, &clocks),
                 Ok(Some(Ok(msg))) => msg,
             };
-            last_rx = Instant::now();
-            pinged = false;
-            if closing_until.is_some() {
+            clocks.last_rx = Instant::now();
+            clocks.pinged = false;
+            if clocks.closing_until.is_some() {
                 // After our Close only the client's Close reply matters; the next read
                 // then ends the stream.
                 continue;
@@ -290,14 +272,69 @@ impl Session<'_> {
                 Flow::Continue => {}
                 Flow::Gone => break End::Lost,
                 Flow::Close(code, reason) => {
-                    if !self.start_close(code, reason) {
-                        break End::Killed;
+                    if let Some(end) = self.close_and_wait(code, reason, &mut clocks) {
+                        break end;
                     }
-                    closing_until = Some(Instant::now() + cfg.close_timeout);
                 }
             }
         };
         (end, source)
+    }
+
+    /// Nothing arrived before the deadline: our Close went unanswered, the login is late,
+    /// or the client is idle (pinged first, closed the next time). `Some` ends the session.
+    fn on_quiet(&mut self, clocks: &mut Clocks, login_due: Option<Instant>) -> Option<End> {
+        if clocks.closing_until.is_some() {
+            return Some(End::CloseTimeout);
+        }
+        if login_due.is_some_and(|t| Instant::now() >= t) {
+            info!(id = self.id, "login timeout");
+            return self.close_and_wait(CloseCode::Policy, "login timeout", clocks);
+        }
+        self.shared.cfg.idle_timeout?;
+        if !clocks.pinged {
+            clocks.pinged = true;
+            if self.tx.try_send(Message::Ping(Default::default())).is_err() {
+                self.kill.close_now(CloseCode::Policy, SLOW_REASON);
+                return Some(End::Killed);
+            }
+            return None;
+        }
+        info!(id = self.id, "idle timeout");
+        self.close_and_wait(CloseCode::Away, "idle timeout", clocks)
+    }
+
+    /// A read failed: a protocol violation is answered with its close code, anything else
+    /// means the connection is gone.
+    fn on_error(&self, e: &WsError, clocks: &Clocks) -> End {
+        match close_code_for(e) {
+            Some((code, reason)) => {
+                info!(id = self.id, error = %ErrorKind(e), "client broke the protocol");
+                if clocks.closing_until.is_none() {
+                    self.start_close(code, reason);
+                }
+                End::Failed(code)
+            }
+            None => {
+                debug!(id = self.id, error = %ErrorKind(e), "connection lost");
+                End::Lost
+            }
+        }
+    }
+
+    /// Send our Close and wait for the reply until the close timeout; `Some` when the
+    /// Close could not even be queued (the connection was killed instead).
+    fn close_and_wait(
+        &self,
+        code: CloseCode,
+        reason: &'static str,
+        clocks: &mut Clocks,
+    ) -> Option<End> {
+        if !self.start_close(code, reason) {
+            return Some(End::Killed);
+        }
+        clocks.closing_until = Some(Instant::now() + self.shared.cfg.close_timeout);
+        None
     }
 
     /// Queue a Close frame behind what is already queued. If the queue cannot take it, the
