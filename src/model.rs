@@ -60,14 +60,17 @@ pub enum Origin {
     Modified,
     /// Sent by its peer, never passed on.
     Dropped,
+    /// Sent by wsdeck by itself: an `--auto-reply` (or a preset's) answer.
+    Auto,
 }
 
 impl Origin {
-    pub const ALL: [Origin; 4] = [
+    pub const ALL: [Origin; 5] = [
         Origin::Wire,
         Origin::Injected,
         Origin::Modified,
         Origin::Dropped,
+        Origin::Auto,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -75,6 +78,7 @@ impl Origin {
             Origin::Injected => "injected",
             Origin::Modified => "modified",
             Origin::Dropped => "dropped",
+            Origin::Auto => "auto",
         }
     }
     pub fn is_wire(&self) -> bool {

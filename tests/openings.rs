@@ -75,3 +75,47 @@ fn without_the_answers_socketio_drops_the_session() {
     let (_, out, err) = chat_after_pings(&url, &["--on-connect", "40"]);
     assert!(!out.contains(r#"42["echo","hi"]"#), "{out}\n{err}");
 }
+
+/// The UI over the same server with `--preset socketio`: the pings and their answers are one
+/// dim line each in the chat (`2 → 3 · auto-reply`), counted in the status bar, and marked
+/// `↺` in the monitor; the chat's real messages stay as they are.
+#[tokio::test(flavor = "current_thread")]
+async fn auto_replies_are_quiet_in_the_chat_counted_and_marked_in_the_monitor() {
+    use common::runtime::launch;
+    use crossterm::event::KeyCode;
+    if !node_ws_available() {
+        return;
+    }
+    let s = sio_server();
+    let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
+    let mut spec = wsdeck::spec::ConnectSpec::new(url);
+    spec.auth = wsdeck::spec::AuthMethod::None;
+    spec.ping_interval = None;
+    wsdeck::spec::Overrides {
+        preset: Some(wsdeck::openings::Preset::Socketio),
+        ..Default::default()
+    }
+    .apply(&mut spec)
+    .unwrap();
+    let mut init = wsdeck::app::AppInit::new(spec);
+    init.connect_now = true;
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let (h, handle) = launch(init, wsdeck::runtime::RunOptions::default(), (110, 30));
+            let shown = h.wait_for("2 → 3 · auto-reply").await;
+            assert!(shown.contains("↺ "), "{shown}");
+            // Two pings answered, counted apart from what the user sent.
+            h.wait_for("↺2 auto").await;
+            h.type_text("42[\"chat\",\"hi\"]");
+            h.press(KeyCode::Enter);
+            let shown = h.wait_for("42[\"echo\",\"hi\"]").await;
+            // Sent: the opening 40 and the user's line, not the answers.
+            assert!(shown.contains("↑2 "), "{shown}");
+            h.press(KeyCode::F(3));
+            let shown = h.wait_for("↺ text").await;
+            assert!(!shown.contains("✚"), "not marked as injected: {shown}");
+            h.quit(handle).await;
+        })
+        .await;
+}

@@ -28,6 +28,26 @@ use crate::text::display_lines;
 
 /// Bytes of a text message shown; the rest is counted and shown as "… N bytes more".
 pub const TEXT_PREVIEW_BYTES: usize = 8 * 1024;
+/// Characters of each side of an auto-reply's line.
+const AUTO_SIDE_CHARS: usize = 40;
+
+/// `2 → 3 · auto-reply`: the first line of the message and of its answer, each cut; just
+/// `→ 3 · auto-reply` when the message it answered is not beside it.
+fn auto_line(first: &[u8], reply: Option<&[u8]>) -> String {
+    let side = |b: &[u8]| {
+        let text = String::from_utf8_lossy(b);
+        let line = display_lines(&text).into_iter().next().unwrap_or_default();
+        match line.char_indices().nth(AUTO_SIDE_CHARS) {
+            Some((i, _)) => format!("{}…", &line[..i]),
+            None => line,
+        }
+    };
+    match reply {
+        Some(r) => format!("{} → {} · auto-reply", side(first), side(r)),
+        None => format!("→ {} · auto-reply", side(first)),
+    }
+}
+
 /// Bytes of a binary message shown in its hex preview.
 pub const BINARY_PREVIEW_BYTES: usize = 16;
 /// Shown instead of a message whose frame is no longer in the bounded frame store.
@@ -50,6 +70,9 @@ pub enum EntryKind {
     Text(Direction),
     Binary(Direction),
     Note(NoteLevel),
+    /// An `--auto-reply` answer, one quiet line; `answered`: folded into the server's message
+    /// it answers (the entry's frame; the answer is the next one).
+    Auto { answered: bool },
 }
 
 /// Fixed-size record of one entry.
@@ -291,12 +314,27 @@ impl History {
     /// text or binary frame; other frames add nothing. The payload is not copied.
     pub fn push_frame(&mut self, store: &FrameStore) {
         let Some(f) = store.last() else { return };
+        let abs = store.total_pushed() - 1;
+        if f.origin == crate::model::Origin::Auto {
+            // Folded into the message it answers when that is the entry before.
+            let folds = self.records.last().is_some_and(|r| {
+                r.kind == EntryKind::Text(Direction::ServerToClient) && r.target + 1 == abs
+            });
+            if folds {
+                let i = self.records.len() - 1;
+                self.records[i].kind = EntryKind::Auto { answered: true };
+                self.cache.borrow_mut().heights.remove(&i);
+            } else {
+                let kind = EntryKind::Auto { answered: false };
+                self.push(Some(f.at), kind, abs, f.payload.len());
+            }
+            return;
+        }
         let kind = match f.opcode {
             Opcode::Text => EntryKind::Text(f.dir),
             Opcode::Binary => EntryKind::Binary(f.dir),
             _ => return,
         };
-        let abs = store.total_pushed() - 1;
         self.push(Some(f.at), kind, abs, f.payload.len());
     }
 
@@ -361,7 +399,7 @@ impl History {
                 .get(r.peer as usize)
                 .map(String::as_str)
                 .unwrap_or(""),
-            EntryKind::Note(_) => "",
+            EntryKind::Note(_) | EntryKind::Auto { .. } => "",
         };
         let (bytes, total, frame, kept): (&[u8], u64, _, _) = match r.kind {
             EntryKind::Note(_) => {
@@ -372,7 +410,9 @@ impl History {
                     .unwrap_or(&[]);
                 (bytes, r.total as u64, None, true)
             }
-            EntryKind::Text(_) | EntryKind::Binary(_) => match store.get_absolute(r.target) {
+            EntryKind::Text(_) | EntryKind::Binary(_) | EntryKind::Auto { .. } => match store
+                .get_absolute(r.target)
+            {
                 Some(f) => {
                     let shown = match r.kind {
                         EntryKind::Binary(_) => {
@@ -406,7 +446,16 @@ impl History {
             EntryKind::Binary(_) if !e.kept => {
                 (vec![format!("<binary {} bytes> {NOT_KEPT}", e.total)], None)
             }
-            EntryKind::Text(_) if !e.kept => (vec![NOT_KEPT.to_string()], None),
+            EntryKind::Text(_) | EntryKind::Auto { .. } if !e.kept => {
+                (vec![NOT_KEPT.to_string()], None)
+            }
+            EntryKind::Auto { answered } => {
+                let reply = match (answered, e.frame) {
+                    (true, Some(f)) => store.get_absolute(f + 1).map(|r| r.payload),
+                    _ => None,
+                };
+                (vec![auto_line(e.bytes, reply)], None)
+            }
             EntryKind::Binary(_) => {
                 let mut s = format!("<binary {} bytes>", e.total);
                 if !e.bytes.is_empty() {
@@ -454,6 +503,10 @@ impl History {
                 line: 0,
                 range: 0..lines[0].len(),
             });
+        }
+        if matches!(kind, EntryKind::Auto { .. }) {
+            // Quiet: one row, whatever its length.
+            rows.truncate(1);
         }
         self.remember_height(index, geo, rows.len(), kept);
         EntryLayout {

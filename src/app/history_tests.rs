@@ -48,6 +48,23 @@ impl Chat {
         });
         self.h.push_frame(&self.s);
     }
+    /// An `--auto-reply` answer, as the network task records it.
+    fn push_auto(&mut self, at: SystemTime, text: &str) {
+        self.s.push(&FrameRecord {
+            conn: 1,
+            origin: crate::model::Origin::Auto,
+            seq: self.s.total_pushed() + 1,
+            at,
+            dir: Direction::ClientToServer,
+            opcode: Opcode::Text,
+            len: text.len(),
+            payload: bytes::Bytes::copy_from_slice(text.as_bytes()),
+            close: None,
+            redacted: false,
+            wire_len: None,
+        });
+        self.h.push_frame(&self.s);
+    }
     fn push_text(&mut self, at: SystemTime, dir: Direction, text: &str) {
         self.push(at, dir, Opcode::Text, text.as_bytes());
     }
@@ -460,4 +477,30 @@ fn history_and_store_memory_stay_within_budget() {
     );
     let budget = N * PAYLOAD * 3 / 2 + 48 * N;
     assert!(h + s <= budget, "{h} + {s} B over the budget of {budget} B");
+}
+
+#[test]
+fn an_auto_reply_is_one_quiet_line_folded_into_the_message_it_answers() {
+    let mut c = Chat::new();
+    c.push_text(at(1), Direction::ServerToClient, "2");
+    c.push_auto(at(1), "3");
+    c.push_text(at(2), Direction::ServerToClient, "42[\"chat\",\"hi\"]");
+    assert_eq!(c.len(), 2, "the ping and its answer are one entry");
+    assert_eq!(c.get(0).unwrap().kind, EntryKind::Auto { answered: true });
+    assert_eq!(c.display(0).0, ["2 → 3 · auto-reply"]);
+    c.push_text(at(3), Direction::ClientToServer, "hello");
+    // Not beside the message it answered: a line of its own.
+    c.push_auto(at(3), "pong");
+    c.push_auto(at(3), &format!("{}\nsecond line", "x".repeat(200)));
+    assert_eq!(c.len(), 5);
+    assert_eq!(c.display(3).0, ["→ pong · auto-reply"]);
+    let long = c.display(4).0;
+    assert_eq!(long.len(), 1);
+    assert!(long[0].starts_with(&format!("→ {}…", "x".repeat(40))), "{long:?}");
+    // One row even where it would wrap.
+    let narrow = ChatGeometry::new(20, 10, 4);
+    assert_eq!(c.height(4, &narrow), 1);
+    // Sent and received messages are untouched.
+    assert_eq!(c.get(1).unwrap().kind, EntryKind::Text(Direction::ServerToClient));
+    assert_eq!(c.get(2).unwrap().kind, EntryKind::Text(Direction::ClientToServer));
 }

@@ -387,6 +387,10 @@ impl App {
     pub fn counts(&self) -> (u64, u64) {
         self.session.counts()
     }
+    /// Answers wsdeck sent by itself (`--auto-reply`).
+    pub fn auto_replies(&self) -> u64 {
+        self.session.auto_replies()
+    }
     pub fn rtt(&self) -> Option<Duration> {
         self.session.rtt()
     }

@@ -73,6 +73,8 @@ pub struct Session {
     auth: AuthMethod,
     sent: u64,
     received: u64,
+    /// Answers wsdeck sent by itself (`--auto-reply`), not counted in `sent`.
+    auto: u64,
     rtt: Option<Duration>,
     handshake: Option<HandshakeInfo>,
     /// A close frame of this session is already in the history.
@@ -113,6 +115,10 @@ impl Session {
     /// Text and binary messages sent and received (control frames not counted).
     pub fn counts(&self) -> (u64, u64) {
         (self.sent, self.received)
+    }
+    /// Answers wsdeck sent by itself (`--auto-reply`).
+    pub fn auto_replies(&self) -> u64 {
+        self.auto
     }
     pub fn rtt(&self) -> Option<Duration> {
         self.rtt
@@ -272,6 +278,7 @@ impl Session {
         match f.opcode {
             Opcode::Text | Opcode::Binary => {
                 match f.dir {
+                    _ if f.origin == crate::model::Origin::Auto => self.auto += 1,
                     Direction::ClientToServer => self.sent += 1,
                     Direction::ServerToClient => self.received += 1,
                 }

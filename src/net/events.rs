@@ -276,10 +276,10 @@ impl Out {
         self.data_frame_from(dir, opcode, payload, wire_len, Origin::Wire);
     }
 
-    /// Record a data message wsdeck sent by itself (an `--auto-reply`): marked as injected.
+    /// Record a data message wsdeck sent by itself (an `--auto-reply`): marked as such.
     pub fn auto_frame(&mut self, opcode: Opcode, payload: Bytes, wire_len: Option<usize>) {
         let dir = Direction::ClientToServer;
-        self.data_frame_from(dir, opcode, payload, wire_len, Origin::Injected);
+        self.data_frame_from(dir, opcode, payload, wire_len, Origin::Auto);
     }
 
     fn data_frame_from(

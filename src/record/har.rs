@@ -14,7 +14,7 @@
 //!   a text frame that was not valid UTF-8).
 //! - `"_closeCode"` carries a close frame's status code.
 //! - `"_origin"` marks a frame that was not passed on as its peer sent it (`injected`,
-//!   `modified`, `dropped`: the proxy); `"_conn"` on each entry is its connection id.
+//!   `modified`, `dropped`: the proxy; `auto`: an `--auto-reply`); `"_conn"` on each entry is its connection id.
 //!
 //! The request URL stays in its `ws://`/`wss://` form, which is what Chrome puts in
 //! `request.url` for WebSocket entries.

@@ -12,7 +12,7 @@
 //! | `conn`     | integer | the connection it passed on: 1, 2… (a reconnect, or each proxied connection) |
 //! | `ts`       | string  | RFC 3339 UTC with microseconds: `2026-11-25T18:01:02.123456Z` |
 //! | `dir`      | string  | which peer sent it: `c2s` client→server, `s2c` server→client (our own client is the client) |
-//! | `origin`   | string  | present only when not sent as-is by its peer: `injected`, `modified` or `dropped` |
+//! | `origin`   | string  | present only when not sent as-is by its peer: `injected`, `modified`, `dropped` (the proxy) or `auto` (an `--auto-reply`) |
 //! | `opcode`   | string  | `text`, `binary`, `ping`, `pong` or `close` |
 //! | `len`      | integer | payload length on the wire, before any redaction |
 //! | `text`     | string  | the payload, for `text`/`close` frames whose payload is valid UTF-8 |

@@ -38,7 +38,7 @@ const F_CLOSE: u8 = 2;
 const F_REDACTED: u8 = 4;
 /// The payload is empty and references no chunk.
 const F_NO_CHUNK: u8 = 8;
-/// Two bits of origin (`Origin` as 0..=3), above the flags.
+/// Three bits of origin (`Origin` as 0..=4), above the flags.
 const ORIGIN_SHIFT: u8 = 4;
 
 /// One kept frame: fixed size, no heap of its own.
@@ -64,7 +64,10 @@ fn origin_to_bits(o: Origin) -> u8 {
 }
 
 fn origin_from_flags(flags: u8) -> Origin {
-    Origin::ALL[usize::from((flags >> ORIGIN_SHIFT) & 3)]
+    Origin::ALL
+        .get(usize::from((flags >> ORIGIN_SHIFT) & 7))
+        .copied()
+        .unwrap_or_default()
 }
 
 fn opcode_to_u8(o: Opcode) -> u8 {

@@ -90,6 +90,7 @@ pub(super) fn draw_history(frame: &mut Frame, app: &App, area: Rect, geo: &ChatG
             EntryKind::Text(_) => Style::new(),
             EntryKind::Binary(_) => Style::new().fg(ratatui::style::Color::Magenta),
             EntryKind::Note(level) => theme::note(level),
+            EntryKind::Auto { .. } => theme::dim(),
         };
         // A message the frame store let go: its placeholder is dim.
         let text_style = if entry.kept {
@@ -194,6 +195,7 @@ fn prefix_spans<'a>(
             };
             spans.push(Span::styled(mark, theme::note(level)));
         }
+        EntryKind::Auto { .. } => spans.push(Span::styled("↺ ", theme::dim())),
     }
     spans
 }

@@ -552,6 +552,7 @@ pub(super) fn frame_title(v: &FrameView<'_>, relayed: bool) -> Line<'static> {
         crate::model::Origin::Injected => "· injected by you ",
         crate::model::Origin::Modified => "· edited by you ",
         crate::model::Origin::Dropped => "· dropped, never delivered ",
+        crate::model::Origin::Auto => "· answered by wsdeck (--auto-reply) ",
     };
     Line::from(vec![
         Span::styled(format!(" #{} ", v.seq), theme::title(true)),

@@ -47,6 +47,7 @@ pub(super) fn origin_mark(o: Origin) -> (&'static str, Style) {
             "✗ ",
             Style::new().fg(theme::ERROR).add_modifier(Modifier::BOLD),
         ),
+        Origin::Auto => ("↺ ", theme::dim().fg(theme::ACCENT)),
     }
 }
 

@@ -104,6 +104,13 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
             format!("  ↑{sent} ↓{received}"),
             bar.fg(theme::DIM),
         ));
+        let auto = app.auto_replies();
+        if auto > 0 {
+            left.push(Span::styled(
+                format!(" ↺{auto} auto"),
+                bar.fg(theme::DIM),
+            ));
+        }
         if let Some(rtt) = app.rtt() {
             left.push(Span::styled(
                 format!("  rtt {}", crate::fmt::rtt(rtt)),
