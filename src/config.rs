@@ -345,7 +345,7 @@ impl Profile {
         let preset = match &self.preset {
             Some(p) => Some(
                 <crate::openings::Preset as clap::ValueEnum>::from_str(p, true)
-                    .map_err(|_| anyhow::anyhow!("preset {p:?} is not one of: socketio"))?,
+                    .map_err(|_| anyhow::anyhow!("preset {p:?} is not one of: socketio, mqtt"))?,
             ),
             None => None,
         };
@@ -535,9 +535,23 @@ auto_reply = ["^ping$=pong"]
         let reply = |t| crate::openings::reply_to(&spec.auto_replies, t);
         assert_eq!(reply("2").as_deref(), Some("3"));
         assert_eq!(reply("ping").as_deref(), Some("pong"));
-        let bad = parse("[profiles.x]\nurl = \"ws://h/\"\npreset = \"mqtt\"\n").unwrap();
+        let bad = parse("[profiles.x]\nurl = \"ws://h/\"\npreset = \"stomp\"\n").unwrap();
         let e = bad.profile("x").unwrap().to_spec().unwrap_err().to_string();
-        assert!(e.contains("not one of: socketio"), "{e}");
+        assert!(e.contains("not one of: socketio, mqtt"), "{e}");
+        // The mqtt preset asks for the mqtt subprotocol unless the profile names one.
+        let cfg = parse("[profiles.m]\nurl = \"ws://h/\"\npreset = \"mqtt\"\n").unwrap();
+        assert_eq!(
+            cfg.profile("m").unwrap().to_spec().unwrap().subprotocols,
+            ["mqtt"]
+        );
+        let cfg = parse(
+            "[profiles.m]\nurl = \"ws://h/\"\npreset = \"mqtt\"\nsubprotocol = \"mqttv3.1\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.profile("m").unwrap().to_spec().unwrap().subprotocols,
+            ["mqttv3.1"]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod cmd;
 pub mod codec;
 pub mod config;
+pub mod decode;
 pub mod files;
 pub mod fmt;
 pub mod model;

@@ -1,6 +1,7 @@
 //! What an application protocol needs from a client beyond the login: frames sent on every
 //! (re)connect (`--on-connect`, `--on-connect-hex`), messages answered without the user
-//! (`--auto-reply 'REGEX=REPLY'`), and presets for the common ones (`--preset socketio`).
+//! (`--auto-reply 'REGEX=REPLY'`), and presets for the common ones (`--preset socketio`,
+//! `--preset mqtt`).
 
 use regex::Regex;
 
@@ -64,6 +65,11 @@ pub enum Preset {
     /// answer the server's ping `2` with `3`, so the session is not dropped after
     /// `pingTimeout`. Connect to `ws://HOST/socket.io/?EIO=4&transport=websocket`.
     Socketio,
+    /// MQTT over WebSocket (mosquitto, EMQX, HiveMQ): asks for the `mqtt` subprotocol unless
+    /// `--subprotocol` names one, so the monitor names the control packets (CONNECT,
+    /// PUBLISH topic, SUBSCRIBE, PINGREQ…). It sends and answers nothing: the CONNECT is the
+    /// user's (`--on-connect-hex`), and MQTT's keep-alive PINGREQ is the client's to send.
+    Mqtt,
 }
 
 impl Preset {
@@ -71,6 +77,7 @@ impl Preset {
     /// openings).
     pub fn apply(self, openings: &mut Vec<Opening>, replies: &mut Vec<AutoReply>) {
         match self {
+            Preset::Mqtt => {}
             Preset::Socketio => {
                 openings.insert(
                     0,
@@ -87,6 +94,16 @@ impl Preset {
                     },
                 );
             }
+        }
+    }
+}
+
+impl Preset {
+    /// The subprotocol the preset asks for when the user names none.
+    pub fn subprotocol(self) -> Option<&'static str> {
+        match self {
+            Preset::Mqtt => Some("mqtt"),
+            Preset::Socketio => None,
         }
     }
 }

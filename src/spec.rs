@@ -470,6 +470,11 @@ impl Overrides {
             spec.subprotocols = parse_subprotocols(&self.subprotocols)
                 .map_err(|e| anyhow::anyhow!("--subprotocol: {e}"))?;
         }
+        if let Some(sub) = self.preset.and_then(|p| p.subprotocol())
+            && spec.subprotocols.is_empty()
+        {
+            spec.subprotocols.push(sub.to_string());
+        }
         spec.insecure |= self.insecure;
         for (to, from) in [
             (&mut spec.trust.cacert, &self.trust.cacert),

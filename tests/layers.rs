@@ -23,6 +23,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("wire", 1),
     // how a client reaches its server: proxy URLs, NO_PROXY, trust files (plain data)
     ("reach", 1),
+    // payload decoders for the monitor: MessagePack, CBOR, protobuf, MQTT, socket.io
+    ("decode", 2),
     // the domain: what a session is (ConnectSpec, validation, profile + flags)
     ("spec", 2),
     // storage and configuration

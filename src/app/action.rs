@@ -157,6 +157,9 @@ pub enum Action {
     DetailPage(i32),
     TogglePause,
     ToggleHex,
+    /// Decode the selected frame with the next decoder (MessagePack, CBOR, protobuf, MQTT;
+    /// socket.io, base64 inside JSON), then the automatic view again.
+    CycleDecoder,
     /// Fold or unfold the JSON block at the top of the detail pane.
     ToggleFold,
     /// Unfold every JSON block in the detail pane.
@@ -314,6 +317,7 @@ impl Action {
             | A::DetailPage(_)
             | A::TogglePause
             | A::ToggleHex
+            | A::CycleDecoder
             | A::ToggleFold
             | A::UnfoldAll
             | A::ToggleHandshake
@@ -573,11 +577,20 @@ impl App {
                 self.apply_monitor(&a);
                 done
             }
+            Action::CycleDecoder => {
+                if self.monitor.cycle_decoder(&self.source.log).is_none() {
+                    self.notify(
+                        NoteLevel::Warn,
+                        "v decodes a text or binary frame: select one in the table first",
+                    );
+                }
+                done
+            }
             Action::ToggleFold => {
                 if !self.monitor.toggle_fold() {
                     self.notify(
                         NoteLevel::Warn,
-                        "nothing to fold here — z folds a JSON object or array in the detail pane",
+                        "nothing to fold here — z folds a JSON object or array, or a decoded map, array or message",
                     );
                 }
                 done

@@ -619,8 +619,14 @@ fn keymap() -> Vec<Binding> {
         bind(
             S::Monitor,
             &[C::Monitor],
+            vec![(ch('v'), A::CycleDecoder)],
+            "decode: MessagePack, CBOR, protobuf, MQTT; base64 in JSON, socket.io",
+        ),
+        bind(
+            S::Monitor,
+            &[C::Monitor],
             vec![(ch('z'), A::ToggleFold), (ch('Z'), A::UnfoldAll)],
-            "fold / unfold the JSON block in the detail (Z: all)",
+            "fold / unfold the JSON or decoded block (Z: all)",
         ),
         bind(
             S::Monitor,

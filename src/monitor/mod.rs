@@ -44,6 +44,9 @@ pub struct Monitor {
     /// `total_pushed` when the display was paused.
     pub(crate) pause_mark: Option<u64>,
     pub(crate) hex: bool,
+    /// The decoder the user picked with `v` (`None`: the one the connection implies, else
+    /// text, JSON or hex).
+    pub(crate) decoder: Option<crate::decode::Format>,
     pub(crate) handshake_panel: bool,
     pub(crate) detail_scroll: usize,
     pub(crate) recording: Option<PathBuf>,
@@ -98,6 +101,7 @@ impl Default for Monitor {
             selected: None,
             pause_mark: None,
             hex: false,
+            decoder: None,
             handshake_panel: false,
             detail_scroll: 0,
             recording: None,
@@ -233,6 +237,32 @@ impl Monitor {
     pub(crate) fn scroll_detail(&mut self, delta: isize) {
         let cur = self.detail_scroll.min(self.detail_max);
         self.detail_scroll = cur.saturating_add_signed(delta).min(self.detail_max);
+    }
+
+    /// `v`: the next decoder for the selected frame's kind — binary: MessagePack, CBOR,
+    /// protobuf, MQTT; text: JSON with base64 decoded, socket.io — then back to the automatic
+    /// view. `None` when no text or binary frame is selected.
+    pub(crate) fn cycle_decoder(
+        &mut self,
+        log: &FrameLog,
+    ) -> Option<Option<crate::decode::Format>> {
+        use crate::decode::Format;
+        use crate::model::Opcode;
+        let abs = self.view(log).selected_abs()?;
+        let list = match log.frame(abs)?.opcode {
+            Opcode::Text => Format::TEXT,
+            Opcode::Binary => Format::BINARY,
+            _ => return None,
+        };
+        let at = self.decoder.and_then(|f| list.iter().position(|&x| x == f));
+        self.decoder = match at {
+            None => list.first().copied(),
+            Some(i) => list.get(i + 1).copied(),
+        };
+        self.hex = false;
+        self.detail_scroll = 0;
+        self.folds.clear();
+        Some(self.decoder)
     }
 
     /// `z`: fold the JSON block the pane offers, or unfold it. False when there is none.
@@ -393,6 +423,11 @@ impl<'a> MonitorView<'a> {
 
     pub fn hex(&self) -> bool {
         self.state.hex
+    }
+
+    /// The decoder picked with `v`, if any.
+    pub fn decoder(&self) -> Option<crate::decode::Format> {
+        self.state.decoder
     }
 
     pub fn handshake_panel(&self) -> bool {

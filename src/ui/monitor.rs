@@ -155,6 +155,37 @@ fn hex_preview(b: &[u8], width: usize) -> String {
     s
 }
 
+/// The decoder the shown connection implies (the `mqtt` subprotocol, a socket.io URL),
+/// from its handshake: a header lookup, cheap on every draw.
+pub(super) fn implied(app: &App) -> Option<crate::decode::Format> {
+    let h = match app.relay() {
+        Some(r) => app
+            .source()
+            .log
+            .handshake(r.conn(), crate::model::Leg::Server)?,
+        None => app.handshake()?,
+    };
+    let sub = h
+        .response
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .map(|(_, v)| v.as_str());
+    crate::decode::implied(sub, &h.url)
+}
+
+/// The packet name an implied decoder gives a row (`PUBLISH a/b`, `EVENT chat`), read from a
+/// bounded prefix of the payload, sanitised.
+pub fn decoded_label(v: &FrameView<'_>, implied: Option<crate::decode::Format>) -> Option<String> {
+    use crate::decode::Format;
+    let f = match (implied?, v.opcode) {
+        (Format::Mqtt, Opcode::Binary) => Format::Mqtt,
+        (Format::SocketIo, Opcode::Text) => Format::SocketIo,
+        _ => return None,
+    };
+    crate::decode::summary(f, v.payload).map(|s| sanitize_line(&s))
+}
+
 /// Starts the preview of a text that carried invisible characters (shown as `\u{…}`).
 pub const HIDDEN_MARK: &str = "⚑ ";
 
@@ -456,6 +487,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     fb.monitor.get_or_insert_default().top = m.row_abs(top);
     let mut rows_drawn = 0;
     let offset = app.utc_offset();
+    let implied = implied(app);
     let buf = frame.buffer_mut();
     for (i, row) in (top..n.min(top + h)).enumerate() {
         let Some(abs) = m.row_abs(row) else {
@@ -496,6 +528,18 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
             op_style(v.opcode),
         ));
         spans.push(Span::styled(format!("{:>7} ", length(v.len)), theme::dim()));
+        let mut preview_w = preview_w;
+        if let Some(label) = decoded_label(&v, implied) {
+            let label = truncate(&label, preview_w.saturating_sub(8).max(preview_w / 2));
+            preview_w = preview_w
+                .saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()) + 1)
+                .max(1);
+            spans.push(Span::styled(
+                label,
+                theme::accent().add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::raw(" "));
+        }
         let (p, style) = preview(&v, preview_w);
         spans.push(Span::styled(p, style));
         buf.set_line(rows_area.x, y, &Line::from(spans), rows_area.width);

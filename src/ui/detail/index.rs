@@ -43,6 +43,8 @@ pub enum Body {
     Json(Vec<JsonLineRef>),
     /// A hex dump, `per` bytes a row.
     Hex { per: usize, len: usize },
+    /// A decoded message (MessagePack, CBOR, protobuf, MQTT, socket.io…), one line a node.
+    Tree(crate::decode::Tree),
     /// Nothing beyond the header lines.
     None,
 }
@@ -57,6 +59,7 @@ impl Body {
             Body::Text(s) => s.len(),
             Body::Json(l) => l.len(),
             Body::Hex { per, len } => len.div_ceil((*per).max(1)),
+            Body::Tree(t) => t.lines.len(),
             Body::None => 0,
         }
     }
@@ -349,6 +352,56 @@ pub fn hidden_ranges(
         }
     }
     out
+}
+
+/// Hidden ranges of a decoded tree with `folds` (as [`hidden_ranges`] for JSON).
+pub fn tree_hidden(tree: &crate::decode::Tree, folds: &BTreeSet<u64>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &f in folds {
+        let f = f as usize;
+        if out.last().is_some_and(|&(_, end)| f <= end) {
+            continue;
+        }
+        if let Some(end) = tree.block_end(f) {
+            out.push((f + 1, end));
+        }
+    }
+    out
+}
+
+/// The styled pieces of tree line `i`: indent, key, value; a folded block's line ends in
+/// `… N lines folded`.
+pub fn tree_pieces(
+    tree: &crate::decode::Tree,
+    i: usize,
+    folded_lines: Option<usize>,
+) -> Vec<(String, Style)> {
+    use crate::decode::Kind;
+    let n = &tree.lines[i];
+    let mut pieces = Vec::with_capacity(4);
+    if n.depth > 0 {
+        pieces.push(("  ".repeat((n.depth as usize).min(64)), Style::new()));
+    }
+    if !n.key.is_empty() {
+        pieces.push((n.key.clone(), Style::new().fg(theme::ACCENT)));
+        pieces.push((": ".into(), theme::dim()));
+    }
+    let style = match n.kind {
+        Kind::Container => theme::bold(),
+        Kind::Str => tok_style(Tok::Str),
+        Kind::Num => tok_style(Tok::Num),
+        Kind::Lit => tok_style(Tok::Lit),
+        Kind::Bytes => Style::new().fg(ratatui::style::Color::Magenta),
+        Kind::Note => theme::dim().add_modifier(Modifier::ITALIC),
+    };
+    pieces.push((n.value.clone(), style));
+    if let Some(k) = folded_lines {
+        pieces.push((
+            format!(" … {k} lines folded (z) "),
+            theme::dim().add_modifier(Modifier::ITALIC),
+        ));
+    }
+    pieces
 }
 
 /// Visible line `v` → body line, skipping hidden ranges (inclusive).

@@ -17,6 +17,7 @@ use super::handshake::handshake_lines;
 use super::monitor::{HIDDEN_MARK, frame_title, printable, wrap_styled};
 use super::theme;
 use crate::app::App;
+use crate::decode::Format;
 use crate::model::{Opcode, close_code_name};
 use crate::monitor::DetailDrawn;
 use crate::record::FrameView;
@@ -26,8 +27,14 @@ use index::Body;
 /// What the detail pane shows, for the cache key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetailKind {
-    Frame { abs: u64, hex: bool },
-    Handshake { generation: u64 },
+    Frame {
+        abs: u64,
+        hex: bool,
+        decoder: Option<Format>,
+    },
+    Handshake {
+        generation: u64,
+    },
 }
 
 /// A frame (or handshake) opened in the pane, kept between draws in the view layer's
@@ -65,6 +72,7 @@ fn payload_text(payload: &[u8]) -> std::borrow::Cow<'_, str> {
 fn frame_doc(
     v: &FrameView<'_>,
     hex: bool,
+    decoder: Option<Format>,
     width: usize,
 ) -> (Vec<Line<'static>>, Body, &'static str) {
     let mut header = Vec::new();
@@ -107,6 +115,29 @@ fn frame_doc(
         header.push(Line::from(Span::styled("(empty payload)", theme::dim())));
         return (header, Body::None, "empty");
     }
+    if let Some(f) = decoder.filter(|_| !hex) {
+        match f.tree(v.payload) {
+            Ok(tree) => {
+                if tree.cut {
+                    header.push(index::note_line(format!(
+                        "the first {} lines are shown · x shows the whole message as hex",
+                        crate::fmt::thousands(tree.lines.len() as u64)
+                    )));
+                }
+                return (header, Body::Tree(tree), f.name());
+            }
+            Err(why) => header.extend(wrap_styled(
+                vec![(
+                    sanitize_line(&format!(
+                        "not {}: {why} · v tries the next decoder",
+                        f.name()
+                    )),
+                    Style::new().fg(theme::WARN),
+                )],
+                width,
+            )),
+        }
+    }
     let as_hex = hex
         || v.opcode == Opcode::Binary
         || (matches!(v.opcode, Opcode::Ping | Opcode::Pong) && !printable(v.payload));
@@ -128,6 +159,17 @@ fn frame_doc(
     if v.opcode == Opcode::Text
         && let Some(lines) = index::index_json(&text, width)
     {
+        if decoder.is_none() {
+            let n = crate::decode::json::base64_strings(&text);
+            if n > 0 {
+                header.push(index::note_line(format!(
+                    "{} here look{} like base64 · v shows {} decoded",
+                    crate::fmt::count(n as u64, "string"),
+                    if n == 1 { "s" } else { "" },
+                    if n == 1 { "it" } else { "them" }
+                )));
+            }
+        }
         return (header, Body::Json(lines), "JSON");
     }
     (header, Body::Text(index::index_text(&text, width)), "text")
@@ -159,6 +201,14 @@ fn line_rows(
             index::json_pieces(text, lines, line, folded)
         }
         Body::Hex { per, .. } => index::hex_pieces(payload, *per, line),
+        Body::Tree(tree) => {
+            let folded = c
+                .hidden
+                .iter()
+                .find(|&&(a, _)| a == line + 1)
+                .map(|&(a, b)| b - a + 1);
+            index::tree_pieces(tree, line, folded)
+        }
         Body::None => Vec::new(),
     };
     wrap_styled(pieces, width)
@@ -172,8 +222,8 @@ fn open(app: &App, kind: DetailKind, width: u16, cache: &mut Option<DetailCache>
         .is_none_or(|c| c.kind != kind || c.width != width);
     if fresh {
         let (header, body, what) = match kind {
-            DetailKind::Frame { abs, hex } => match m.frame(abs) {
-                Some(v) => frame_doc(&v, hex, width as usize),
+            DetailKind::Frame { abs, hex, decoder } => match m.frame(abs) {
+                Some(v) => frame_doc(&v, hex, decoder, width as usize),
                 None => (Vec::new(), Body::None, ""),
             },
             DetailKind::Handshake { .. } => (handshake_doc(app, width as usize), Body::None, ""),
@@ -202,6 +252,7 @@ fn open(app: &App, kind: DetailKind, width: u16, cache: &mut Option<DetailCache>
         c.folds = folds.clone();
         c.hidden = match &c.body {
             Body::Json(lines) => index::hidden_ranges(&c.text, lines, folds),
+            Body::Tree(tree) => index::tree_hidden(tree, folds),
             _ => Vec::new(),
         };
     }
@@ -258,7 +309,11 @@ fn selected(app: &App) -> (Option<DetailKind>, Line<'static>) {
     } else {
         match m.selected_abs().and_then(|a| m.frame(a).map(|v| (a, v))) {
             Some((abs, v)) => (
-                Some(DetailKind::Frame { abs, hex: m.hex() }),
+                Some(DetailKind::Frame {
+                    abs,
+                    hex: m.hex(),
+                    decoder: decoder_for(&v, m.decoder(), super::monitor::implied(app)),
+                }),
                 frame_title(&v, app.relay().is_some()),
             ),
             None => (
@@ -267,6 +322,21 @@ fn selected(app: &App) -> (Option<DetailKind>, Line<'static>) {
             ),
         }
     }
+}
+
+/// The decoder for frame `v`: the one picked with `v` when it reads this kind of frame, else
+/// the one the connection implies (MQTT, socket.io) when that does.
+pub(super) fn decoder_for(
+    v: &FrameView<'_>,
+    picked: Option<Format>,
+    implied: Option<Format>,
+) -> Option<Format> {
+    let reads = |f: &Format| match v.opcode {
+        Opcode::Text => f.reads_text(),
+        Opcode::Binary => !f.reads_text(),
+        _ => false,
+    };
+    picked.filter(reads).or(implied.filter(reads))
 }
 
 /// How far the pane scrolls: until its last lines fill it (laid out from the end, so the
@@ -339,13 +409,15 @@ pub(super) fn draw(
     }
     let mut title = title;
     // Say how the payload is shown when that is not plain from the opcode.
-    if matches!(c.what, "JSON" | "hex") && !m.handshake_panel() {
+    if !matches!(c.what, "text" | "close" | "empty" | "") && !m.handshake_panel() {
         title.push_span(Span::styled(format!("· {} ", c.what), theme::accent()));
     }
     let hint = match (m.handshake_panel(), &c.body) {
         (true, _) => " J/K scroll · Esc closes ",
-        (false, Body::Json(_)) => " x hex · h handshake · J/K scroll · z fold ",
-        (false, _) => " x hex · h handshake · J/K scroll ",
+        (false, Body::Json(_) | Body::Tree(_)) => {
+            " x hex · v decode · h handshake · J/K scroll · z fold "
+        }
+        (false, _) => " x hex · v decode · h handshake · J/K scroll ",
     };
     block = block
         .title(title)
@@ -369,6 +441,11 @@ pub(super) fn draw(
             let top = scroll.saturating_sub(c.header.len());
             let line = index::visible_to_line(&c.hidden, top);
             index::block_at(text, lines, line).map(|b| b as u64)
+        }
+        Body::Tree(tree) => {
+            let top = scroll.saturating_sub(c.header.len());
+            tree.block_at(index::visible_to_line(&c.hidden, top))
+                .map(|b| b as u64)
         }
         _ => None,
     };
