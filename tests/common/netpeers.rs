@@ -404,3 +404,24 @@ pub async fn https_connect_proxy(cert: &Pem) -> Echo {
     });
     Echo { addr }
 }
+
+/// mosquitto (an MQTT broker) with a WebSocket listener on 127.0.0.1 (its address is the
+/// peer's `url("ws", None)`), anonymous clients allowed, nothing persisted. Call
+/// `have("mosquitto", …)` first.
+pub fn mosquitto() -> ProxyPeer {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // mosquitto 2.0.11 (Debian 12) will not start with a WebSocket listener alone ("Unable to
+    // start any listening sockets"): a plain MQTT listener on loopback goes first.
+    let tcp = free_port();
+    let conf = format!(
+        "listener {tcp} 127.0.0.1\nlistener {port} 127.0.0.1\nprotocol websockets\n\
+         allow_anonymous true\npersistence false\nlog_dest stdout\nlog_type all\n"
+    );
+    let conf_path = dir.path().join("mosquitto.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut cmd = std::process::Command::new("mosquitto");
+    cmd.arg("-c").arg(&conf_path);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    ProxyPeer::spawn(dir, cmd, "mosquitto").wait_listening(addr, "mosquitto")
+}
