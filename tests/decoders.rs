@@ -337,3 +337,28 @@ fn a_huge_msgpack_array_draws_only_what_is_visible() {
     let s = draw(&mut app, 100, 32);
     assert!(s.contains("lines 4–"), "{s}");
 }
+
+#[test]
+fn an_mqtt_5_connection_reads_its_packets_as_mqtt_5() {
+    use Direction::{ClientToServer as Out, ServerToClient as In};
+    // CONNECT level 5 (an empty property list), client `dev`, keep-alive 60 s.
+    let connect = b"\x10\x10\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x03dev".to_vec();
+    let frames = vec![
+        frame(1, Out, Opcode::Binary, connect),
+        // CONNACK and SUBACK carry a property length in MQTT 5.
+        frame(2, In, Opcode::Binary, &b"\x20\x03\x00\x00\x00"[..]),
+        frame(3, In, Opcode::Binary, &b"\x90\x04\x00\x01\x00\x00"[..]),
+    ];
+    let mut app = session("ws://127.0.0.1:1/", Some("mqtt"), frames);
+    let s = draw(&mut app, 110, 36);
+    assert!(
+        s.contains("CONNECT \"dev\" · keep-alive 60 s · MQTT 5"),
+        "{s}"
+    );
+    assert!(s.contains("CONNACK success"), "{s}");
+    assert!(s.contains("SUBACK granted qos 0 "), "{s}");
+    assert!(!s.contains("granted qos 0, granted"), "{s}");
+    select(&mut app, 2);
+    let s = draw(&mut app, 110, 36);
+    assert!(s.contains("SUBACK · packet id 1 · MQTT 5"), "{s}");
+}

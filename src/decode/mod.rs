@@ -62,6 +62,11 @@ impl Format {
 
     /// The payload as a tree, or why it is not one.
     pub fn tree(self, payload: &[u8]) -> Result<Tree, String> {
+        self.tree_in(payload, None)
+    }
+
+    /// As [`Format::tree`], on a connection whose MQTT CONNECT named `mqtt_level`.
+    pub fn tree_in(self, payload: &[u8], mqtt_level: Option<u8>) -> Result<Tree, String> {
         if payload.len() > MAX_INPUT {
             return Err(format!(
                 "this view decodes messages up to {} (this one is {})",
@@ -74,7 +79,7 @@ impl Format {
             Format::MsgPack => msgpack::decode(payload),
             Format::Cbor => cbor::decode(payload),
             Format::Protobuf => protobuf::decode(payload),
-            Format::Mqtt => mqtt::decode(payload),
+            Format::Mqtt => mqtt::decode(payload, mqtt_level),
             Format::SocketIo => socketio::decode(text()?),
             Format::Base64Json => json::decode(text()?),
         }
@@ -93,10 +98,11 @@ pub fn implied(subprotocol: Option<&str>, url: &str) -> Option<Format> {
 }
 
 /// The table's one-line summary of a payload under the implied decoder (MQTT and
-/// socket.io only; the others have no cheap summary), unsanitised.
-pub fn summary(format: Format, payload: &[u8]) -> Option<String> {
+/// socket.io only; the others have no cheap summary), unsanitised. `mqtt_level`: the level
+/// the connection's MQTT CONNECT named, if known.
+pub fn summary(format: Format, payload: &[u8], mqtt_level: Option<u8>) -> Option<String> {
     match format {
-        Format::Mqtt => mqtt::summary(payload),
+        Format::Mqtt => mqtt::summary(payload, mqtt_level),
         Format::SocketIo => {
             let head = &payload[..payload.len().min(600)];
             let text = match std::str::from_utf8(head) {

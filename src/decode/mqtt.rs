@@ -68,8 +68,9 @@ fn split(b: &[u8]) -> (Vec<&[u8]>, &[u8]) {
 }
 
 /// A one-line summary for the table (`PUBLISH sensors/t1 · qos 1`), or `None` when the
-/// message does not start with an MQTT packet.
-pub fn summary(b: &[u8]) -> Option<String> {
+/// message does not start with an MQTT packet. `level` is the protocol level the
+/// connection's CONNECT named (5 reads the acks as MQTT 5), if known.
+pub fn summary(b: &[u8], level: Option<u8>) -> Option<String> {
     let kind = type_name(*b.first()?)?;
     let hl = header_len(b)?;
     let whole = match mqttbytes::check(b.iter(), usize::MAX) {
@@ -96,7 +97,11 @@ pub fn summary(b: &[u8]) -> Option<String> {
             s.push_str(" · retain");
         }
     } else if let Some(len) = whole.filter(|&l| l <= SUMMARY_DECODE)
-        && let Some(more) = brief(&b[..len])
+        && let Some(more) = if level == Some(5) || connect_level(b) == Some(5) {
+            brief_v5(&b[..len])
+        } else {
+            brief(&b[..len])
+        }
     {
         s.push(' ');
         s.push_str(&more);
@@ -153,6 +158,39 @@ fn brief(p: &[u8]) -> Option<String> {
     }
 }
 
+/// The table's words for a small MQTT 5 packet.
+fn brief_v5(p: &[u8]) -> Option<String> {
+    match v5::Packet::read(&mut BytesMut::from(p), None).ok()? {
+        v5::Packet::Connect(c, ..) => Some(format!(
+            "{} · keep-alive {} s · MQTT 5",
+            quoted(&c.client_id),
+            c.keep_alive
+        )),
+        v5::Packet::ConnAck(a) => Some(words(format!("{:?}", a.code))),
+        v5::Packet::Subscribe(s) => Some(
+            s.filters
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        v5::Packet::Unsubscribe(u) => Some(u.filters.join(", ")),
+        v5::Packet::SubAck(a) => Some(
+            a.return_codes
+                .iter()
+                .map(|c| match c {
+                    v5::SubscribeReasonCode::Success(q) => format!("granted qos {}", *q as u8),
+                    other => words(format!("{other:?}")),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        v5::Packet::Disconnect(d) => Some(words(format!("{:?}", d.reason_code))),
+        v5::Packet::PubAck(a) => Some(format!("id {}", a.pkid)),
+        _ => None,
+    }
+}
+
 fn connack_v4(c: v4::ConnectReturnCode) -> &'static str {
     match c {
         v4::ConnectReturnCode::Success => "accepted",
@@ -184,9 +222,10 @@ fn words(debug: String) -> String {
     out
 }
 
-/// Every packet in the message as a tree (3.1.1 unless a packet only reads as 5, or is a
-/// CONNECT saying 5).
-pub fn decode(b: &[u8]) -> Result<Tree, String> {
+/// Every packet in the message as a tree: as MQTT 5 when `level` (the protocol level the
+/// connection's CONNECT named) is 5 or the packet is a CONNECT saying 5, else as 3.1.1 —
+/// or as 5 when it only reads as that.
+pub fn decode(b: &[u8], level: Option<u8>) -> Result<Tree, String> {
     let (packets, rest) = split(b);
     if packets.is_empty() {
         return Err(match b.first().and_then(|&x| type_name(x)) {
@@ -202,11 +241,13 @@ pub fn decode(b: &[u8]) -> Result<Tree, String> {
     let many = packets.len() > 1;
     for p in packets {
         let d = usize::from(many);
-        let ok = if connect_level(p) == Some(5) {
-            v5_packet(&mut t, d, p)
+        type Read = fn(&mut Tree, usize, &[u8]) -> bool;
+        let order: [Read; 2] = if connect_level(p).or(level) == Some(5) {
+            [v5_packet, v4_packet]
         } else {
-            v4_packet(&mut t, d, p) || v5_packet(&mut t, d, p)
+            [v4_packet, v5_packet]
         };
+        let ok = order.iter().any(|read| read(&mut t, d, p));
         if !ok {
             let n = type_name(p[0]).unwrap_or("packet");
             t.push(
@@ -231,8 +272,8 @@ pub fn decode(b: &[u8]) -> Result<Tree, String> {
     Ok(t)
 }
 
-/// The protocol level a CONNECT packet names (4: 3.1.1, 5: 5).
-fn connect_level(p: &[u8]) -> Option<u8> {
+/// The protocol level a CONNECT packet names (4: 3.1.1, 5: 5); `None` for other packets.
+pub fn connect_level(p: &[u8]) -> Option<u8> {
     (p.first()? >> 4 == 1).then_some(())?;
     let hl = header_len(p)?;
     // "MQTT" (2-byte length + 4 bytes), then the level.
@@ -473,31 +514,57 @@ mod tests {
     #[test]
     fn summaries_name_packets_and_publish_topics() {
         assert_eq!(
-            summary(&connect()).unwrap(),
+            summary(&connect(), None).unwrap(),
             "CONNECT \"wsdeck-t\" · keep-alive 60 s"
         );
         assert_eq!(
-            summary(&[0x20, 0x02, 0x00, 0x00]).unwrap(),
+            summary(&[0x20, 0x02, 0x00, 0x00], None).unwrap(),
             "CONNACK accepted"
         );
-        assert_eq!(summary(&[0xc0, 0x00]).unwrap(), "PINGREQ");
-        assert_eq!(summary(&[0xd0, 0x00]).unwrap(), "PINGRESP");
+        assert_eq!(summary(&[0xc0, 0x00], None).unwrap(), "PINGREQ");
+        assert_eq!(summary(&[0xd0, 0x00], None).unwrap(), "PINGRESP");
         let publish = b"\x33\x0a\x00\x03a/b\x00\x07hi!";
-        assert_eq!(summary(publish).unwrap(), "PUBLISH a/b · qos 1 · retain");
-        // Two packets in one message, and one cut short.
-        assert_eq!(summary(b"\xc0\x00\xd0\x00").unwrap(), "PINGREQ · +1 more");
         assert_eq!(
-            summary(b"\x30\x20\x00\x03a/b").unwrap(),
+            summary(publish, None).unwrap(),
+            "PUBLISH a/b · qos 1 · retain"
+        );
+        // Two packets in one message, and one cut short.
+        assert_eq!(
+            summary(b"\xc0\x00\xd0\x00", None).unwrap(),
+            "PINGREQ · +1 more"
+        );
+        assert_eq!(
+            summary(b"\x30\x20\x00\x03a/b", None).unwrap(),
             "PUBLISH a/b · continues in the next message"
         );
         // Not MQTT: a type-0 byte, or text.
-        assert_eq!(summary(b"\x00\x00"), None);
-        assert_eq!(summary(b""), None);
+        assert_eq!(summary(b"\x00\x00", None), None);
+        assert_eq!(summary(b"", None), None);
+    }
+
+    #[test]
+    fn an_mqtt_5_connection_reads_its_acks_as_mqtt_5() {
+        // SUBACK, MQTT 5: packet id 1, no properties, one reason code (granted QoS 0).
+        let suback = [0x90, 0x04, 0x00, 0x01, 0x00, 0x00];
+        assert_eq!(summary(&suback, Some(5)).unwrap(), "SUBACK granted qos 0");
+        // Read as 3.1.1, the property length looks like a second code.
+        assert_eq!(
+            summary(&suback, None).unwrap(),
+            "SUBACK granted qos 0, granted qos 0"
+        );
+        let t = decode(&suback, Some(5)).unwrap();
+        assert_eq!(lines(&t)[0], " SUBACK · packet id 1 · MQTT 5");
+        // A CONNECT names its own level.
+        let mut c = connect();
+        c[8] = 5;
+        assert_eq!(connect_level(&c), Some(5));
+        assert_eq!(connect_level(&connect()), Some(4));
+        assert_eq!(connect_level(&suback), None);
     }
 
     #[test]
     fn the_detail_never_shows_the_password() {
-        let t = decode(&connect()).unwrap();
+        let t = decode(&connect(), None).unwrap();
         let l = lines(&t);
         assert_eq!(l[0], " CONNECT · MQTT 3.1.1");
         assert!(l.contains(&"  client id \"wsdeck-t\"".to_string()), "{l:?}");
@@ -510,7 +577,7 @@ mod tests {
 
     #[test]
     fn publish_payload_and_suback_codes() {
-        let t = decode(b"\x32\x0a\x00\x03a/b\x00\x07hi!").unwrap();
+        let t = decode(b"\x32\x0a\x00\x03a/b\x00\x07hi!", None).unwrap();
         assert_eq!(
             lines(&t),
             [
@@ -520,7 +587,7 @@ mod tests {
                 "  payload \"hi!\""
             ]
         );
-        let t = decode(&[0x90, 0x04, 0x00, 0x01, 0x00, 0x80]).unwrap();
+        let t = decode(&[0x90, 0x04, 0x00, 0x01, 0x00, 0x80], None).unwrap();
         assert_eq!(
             lines(&t),
             [
@@ -529,6 +596,6 @@ mod tests {
                 "  [1] refused"
             ]
         );
-        assert!(decode(b"hello").is_err());
+        assert!(decode(b"hello", None).is_err());
     }
 }

@@ -174,16 +174,36 @@ pub(super) fn implied(app: &App) -> Option<crate::decode::Format> {
     crate::decode::implied(sub, &h.url)
 }
 
+/// The MQTT protocol level (4: 3.1.1, 5: 5) of the connection frame `abs` passed on: what
+/// the nearest CONNECT before it, on the same connection, named. Looks at most 4,096 frames
+/// back (a byte or two of each), so it is cheap enough for every draw.
+pub(super) fn mqtt_level(app: &App, abs: u64) -> Option<u8> {
+    let m = app.monitor();
+    let conn = m.frame(abs)?.conn;
+    let first = m.dropped().max(abs.saturating_sub(4096));
+    (first..=abs).rev().find_map(|a| {
+        let f = m.frame(a)?;
+        if f.conn != conn || f.opcode != Opcode::Binary || f.dir != Direction::ClientToServer {
+            return None;
+        }
+        crate::decode::mqtt::connect_level(f.payload)
+    })
+}
+
 /// The packet name an implied decoder gives a row (`PUBLISH a/b`, `EVENT chat`), read from a
-/// bounded prefix of the payload, sanitised.
-pub fn decoded_label(v: &FrameView<'_>, implied: Option<crate::decode::Format>) -> Option<String> {
+/// bounded prefix of the payload, sanitised. `mqtt_level`: see [`mqtt_level`].
+pub fn decoded_label(
+    v: &FrameView<'_>,
+    implied: Option<crate::decode::Format>,
+    mqtt_level: Option<u8>,
+) -> Option<String> {
     use crate::decode::Format;
     let f = match (implied?, v.opcode) {
         (Format::Mqtt, Opcode::Binary) => Format::Mqtt,
         (Format::SocketIo, Opcode::Text) => Format::SocketIo,
         _ => return None,
     };
-    crate::decode::summary(f, v.payload).map(|s| sanitize_line(&s))
+    crate::decode::summary(f, v.payload, mqtt_level).map(|s| sanitize_line(&s))
 }
 
 /// Starts the preview of a text that carried invisible characters (shown as `\u{…}`).
@@ -488,6 +508,12 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     let mut rows_drawn = 0;
     let offset = app.utc_offset();
     let implied = implied(app);
+    let level = match implied {
+        Some(crate::decode::Format::Mqtt) => m
+            .row_abs(n.min(top + h).saturating_sub(1))
+            .and_then(|abs| mqtt_level(app, abs)),
+        _ => None,
+    };
     let buf = frame.buffer_mut();
     for (i, row) in (top..n.min(top + h)).enumerate() {
         let Some(abs) = m.row_abs(row) else {
@@ -529,7 +555,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         ));
         spans.push(Span::styled(format!("{:>7} ", length(v.len)), theme::dim()));
         let mut preview_w = preview_w;
-        if let Some(label) = decoded_label(&v, implied) {
+        if let Some(label) = decoded_label(&v, implied, level) {
             let label = truncate(&label, preview_w.saturating_sub(8).max(preview_w / 2));
             preview_w = preview_w
                 .saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()) + 1)

@@ -72,7 +72,7 @@ fn payload_text(payload: &[u8]) -> std::borrow::Cow<'_, str> {
 fn frame_doc(
     v: &FrameView<'_>,
     hex: bool,
-    decoder: Option<Format>,
+    (decoder, mqtt_level): (Option<Format>, Option<u8>),
     width: usize,
 ) -> (Vec<Line<'static>>, Body, &'static str) {
     let mut header = Vec::new();
@@ -116,7 +116,7 @@ fn frame_doc(
         return (header, Body::None, "empty");
     }
     if let Some(f) = decoder.filter(|_| !hex) {
-        match f.tree(v.payload) {
+        match f.tree_in(v.payload, mqtt_level) {
             Ok(tree) => {
                 if tree.cut {
                     header.push(index::note_line(format!(
@@ -223,7 +223,12 @@ fn open(app: &App, kind: DetailKind, width: u16, cache: &mut Option<DetailCache>
     if fresh {
         let (header, body, what) = match kind {
             DetailKind::Frame { abs, hex, decoder } => match m.frame(abs) {
-                Some(v) => frame_doc(&v, hex, decoder, width as usize),
+                Some(v) => {
+                    let level = (decoder == Some(Format::Mqtt))
+                        .then(|| super::monitor::mqtt_level(app, abs))
+                        .flatten();
+                    frame_doc(&v, hex, (decoder, level), width as usize)
+                }
                 None => (Vec::new(), Body::None, ""),
             },
             DetailKind::Handshake { .. } => (handshake_doc(app, width as usize), Body::None, ""),
