@@ -177,6 +177,7 @@ fn frame(seq: u64, text: String, dir: Direction) -> Event {
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }))
 }
 

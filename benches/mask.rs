@@ -45,6 +45,7 @@ fn frame(size: usize, secret: bool) -> FrameRecord {
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }
 }
 

@@ -88,9 +88,15 @@ mod tests {
             decode_hex("abc").unwrap_err().to_string(),
             "the hex has an odd number of digits"
         );
-        assert_eq!(decode_hex("zz").unwrap_err().to_string(), "'z' is not a hex digit");
+        assert_eq!(
+            decode_hex("zz").unwrap_err().to_string(),
+            "'z' is not a hex digit"
+        );
         // Multi-byte characters are refused, never sliced.
-        assert_eq!(decode_hex("aé1").unwrap_err().to_string(), "'é' is not a hex digit");
+        assert_eq!(
+            decode_hex("aé1").unwrap_err().to_string(),
+            "'é' is not a hex digit"
+        );
     }
 
     #[test]
@@ -103,6 +109,11 @@ mod tests {
             decode_base64("3q*").unwrap_err().to_string(),
             "'*' is not a base64 character"
         );
-        assert!(decode_base64("3").unwrap_err().to_string().contains("cut short"));
+        assert!(
+            decode_base64("3")
+                .unwrap_err()
+                .to_string()
+                .contains("cut short")
+        );
     }
 }

@@ -196,12 +196,44 @@ pub struct FrameRecord {
     /// The message crossed the wire compressed (permessage-deflate) as this many payload
     /// bytes; `len` and `payload` are the inflated message. `None`: sent as it is.
     pub wire_len: Option<usize>,
+    /// The frames a received message came in, when more than one.
+    pub fragments: Option<std::sync::Arc<Fragments>>,
 }
 
 impl FrameRecord {
     /// Payload as text if it is valid UTF-8.
     pub fn text(&self) -> Option<&str> {
         std::str::from_utf8(&self.payload).ok()
+    }
+}
+
+/// The frames a message came in, when more than one (RFC 6455 §5.4 fragmentation): the first
+/// has the message's opcode, the others are continuations, the last has FIN.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fragments {
+    /// How many frames.
+    pub count: u64,
+    /// Payload bytes on the wire of each frame, for the first [`Fragments::MAX_SIZES`].
+    pub sizes: Vec<u32>,
+}
+
+impl Fragments {
+    /// Sizes kept per message (a peer sending one-byte frames cannot grow this without bound).
+    pub const MAX_SIZES: usize = 4096;
+
+    /// One more frame of `payload` bytes.
+    pub fn add(&mut self, payload: u64) {
+        self.count += 1;
+        if self.sizes.len() < Self::MAX_SIZES {
+            self.sizes.push(u32::try_from(payload).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// The message is complete: its fragments if it had more than one frame, and a fresh
+    /// start for the next.
+    pub fn take(&mut self) -> Option<std::sync::Arc<Fragments>> {
+        let f = std::mem::take(self);
+        (f.count > 1).then(|| std::sync::Arc::new(f))
     }
 }
 

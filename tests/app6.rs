@@ -126,6 +126,7 @@ fn frame(seq: u64, dir: Direction, opcode: Opcode, payload: &[u8]) -> FrameRecor
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn frame(seq: u64, dir: Direction, op: Opcode, payload: impl Into<Bytes>) -> Fra
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }
 }
 

@@ -166,6 +166,7 @@ fn frame(g: &mut Gen) -> FrameRecord {
         payload,
         redacted: g.below(4) == 0,
         wire_len: None,
+        fragments: None,
     }
 }
 

@@ -79,6 +79,7 @@ fn frame(seq: u64, ms: u64, dir: Direction, op: Opcode, payload: impl Into<Bytes
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }
 }
 

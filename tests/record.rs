@@ -38,6 +38,7 @@ fn frame(seq: u64, t: u64, dir: Direction, opcode: Opcode, payload: &[u8]) -> Fr
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }
 }
 

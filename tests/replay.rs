@@ -31,6 +31,7 @@ fn frame(seq: u64, conn: u64, dir: Direction, op: Opcode, payload: &str) -> Fram
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }
 }
 

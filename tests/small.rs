@@ -64,6 +64,7 @@ fn frame(seq: u64, dir: Direction, text: &str) -> FrameRecord {
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }
 }
 

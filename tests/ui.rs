@@ -85,6 +85,7 @@ fn frame(seq: u64, at: u64, dir: Direction, text: &str) -> FrameRecord {
         close: None,
         redacted: false,
         wire_len: None,
+        fragments: None,
     }
 }
 
@@ -536,6 +537,7 @@ fn the_reply_to_a_close_adds_no_second_note() {
         }),
         redacted: false,
         wire_len: None,
+        fragments: None,
     };
     net(
         &mut app,

@@ -165,6 +165,8 @@ pub enum Action {
     /// Unfold every JSON block in the detail pane.
     UnfoldAll,
     ToggleHandshake,
+    /// List the frames the selected message came in under its row, or fold them back.
+    ToggleFrames,
     OpenFilter,
     ApplyFilter,
     ClearFilter,
@@ -321,6 +323,7 @@ impl Action {
             | A::ToggleFold
             | A::UnfoldAll
             | A::ToggleHandshake
+            | A::ToggleFrames
             | A::OpenFilter
             | A::MonitorBack
             | A::Ping
@@ -570,6 +573,7 @@ impl App {
             | Action::TogglePause
             | Action::ToggleHex
             | Action::ToggleHandshake
+            | Action::ToggleFrames
             | Action::OpenFilter
             | Action::ApplyFilter
             | Action::ClearFilter

@@ -72,7 +72,9 @@ pub enum EntryKind {
     Note(NoteLevel),
     /// An `--auto-reply` answer, one quiet line; `answered`: folded into the server's message
     /// it answers (the entry's frame; the answer is the next one).
-    Auto { answered: bool },
+    Auto {
+        answered: bool,
+    },
 }
 
 /// Fixed-size record of one entry.
@@ -410,20 +412,20 @@ impl History {
                     .unwrap_or(&[]);
                 (bytes, r.total as u64, None, true)
             }
-            EntryKind::Text(_) | EntryKind::Binary(_) | EntryKind::Auto { .. } => match store
-                .get_absolute(r.target)
-            {
-                Some(f) => {
-                    let shown = match r.kind {
-                        EntryKind::Binary(_) => {
-                            &f.payload[..f.payload.len().min(BINARY_PREVIEW_BYTES)]
-                        }
-                        _ => text_preview(f.payload),
-                    };
-                    (shown, f.payload.len() as u64, Some(r.target), true)
+            EntryKind::Text(_) | EntryKind::Binary(_) | EntryKind::Auto { .. } => {
+                match store.get_absolute(r.target) {
+                    Some(f) => {
+                        let shown = match r.kind {
+                            EntryKind::Binary(_) => {
+                                &f.payload[..f.payload.len().min(BINARY_PREVIEW_BYTES)]
+                            }
+                            _ => text_preview(f.payload),
+                        };
+                        (shown, f.payload.len() as u64, Some(r.target), true)
+                    }
+                    None => (&[], r.total as u64, Some(r.target), false),
                 }
-                None => (&[], r.total as u64, Some(r.target), false),
-            },
+            }
         };
         Some(Entry {
             at: (r.at_ms != i64::MIN).then(|| from_ms(r.at_ms)),

@@ -45,6 +45,7 @@ impl Chat {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         });
         self.h.push_frame(&self.s);
     }
@@ -62,6 +63,7 @@ impl Chat {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         });
         self.h.push_frame(&self.s);
     }
@@ -457,6 +459,7 @@ fn history_and_store_memory_stay_within_budget() {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         })));
     }
     let (history, store) = (app.history(), app.frames());
@@ -496,11 +499,20 @@ fn an_auto_reply_is_one_quiet_line_folded_into_the_message_it_answers() {
     assert_eq!(c.display(3).0, ["→ pong · auto-reply"]);
     let long = c.display(4).0;
     assert_eq!(long.len(), 1);
-    assert!(long[0].starts_with(&format!("→ {}…", "x".repeat(40))), "{long:?}");
+    assert!(
+        long[0].starts_with(&format!("→ {}…", "x".repeat(40))),
+        "{long:?}"
+    );
     // One row even where it would wrap.
     let narrow = ChatGeometry::new(20, 10, 4);
     assert_eq!(c.height(4, &narrow), 1);
     // Sent and received messages are untouched.
-    assert_eq!(c.get(1).unwrap().kind, EntryKind::Text(Direction::ServerToClient));
-    assert_eq!(c.get(2).unwrap().kind, EntryKind::Text(Direction::ClientToServer));
+    assert_eq!(
+        c.get(1).unwrap().kind,
+        EntryKind::Text(Direction::ServerToClient)
+    );
+    assert_eq!(
+        c.get(2).unwrap().kind,
+        EntryKind::Text(Direction::ClientToServer)
+    );
 }

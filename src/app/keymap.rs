@@ -637,6 +637,12 @@ fn keymap() -> Vec<Binding> {
         bind(
             S::Monitor,
             &[C::Monitor],
+            vec![(ch('f'), A::ToggleFrames)],
+            "list the frames a message came in (×N in its row) under it / fold them",
+        ),
+        bind(
+            S::Monitor,
+            &[C::Monitor],
             vec![
                 (ch('J'), A::ScrollDetail(1)),
                 (ch('K'), A::ScrollDetail(-1)),

@@ -157,6 +157,7 @@ impl App {
                 m.handshake_panel = !m.handshake_panel;
                 m.detail_scroll = 0;
             }
+            Action::ToggleFrames => m.frames_open = !m.frames_open,
             Action::OpenFilter => {
                 let current = m.filter.as_ref().map(|f| f.source()).unwrap_or("");
                 m.edit = Some(FilterEdit {

@@ -48,6 +48,8 @@ pub struct Monitor {
     /// text, JSON or hex).
     pub(crate) decoder: Option<crate::decode::Format>,
     pub(crate) handshake_panel: bool,
+    /// The selected message's frames are listed under its row (`f`).
+    pub(crate) frames_open: bool,
     pub(crate) detail_scroll: usize,
     pub(crate) recording: Option<PathBuf>,
     /// Why the last recording stopped by itself (a write failed), until a new one starts.
@@ -103,6 +105,7 @@ impl Default for Monitor {
             hex: false,
             decoder: None,
             handshake_panel: false,
+            frames_open: false,
             detail_scroll: 0,
             recording: None,
             recording_stopped: None,
@@ -434,6 +437,11 @@ impl<'a> MonitorView<'a> {
         self.state.handshake_panel
     }
 
+    /// The selected message's frames are listed under its row.
+    pub fn frames_open(&self) -> bool {
+        self.state.frames_open
+    }
+
     pub fn detail_scroll(&self) -> usize {
         self.state.detail_scroll.min(self.state.detail_max)
     }
@@ -473,6 +481,7 @@ mod tests {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         }
     }
 

@@ -23,6 +23,7 @@ use crate::model::{
     CloseInfo, ConnState, Direction, FrameRecord, HandshakeInfo, NetEvent, Opcode, Origin,
 };
 use crate::record::redact::Masker;
+use crate::wire::deflate_stream::WireMsg;
 
 /// Events sent and not yet taken above which the session stops reading.
 pub const MAX_QUEUED_EVENTS: usize = 16 * 1024;
@@ -276,6 +277,24 @@ impl Out {
         self.data_frame_from(dir, opcode, payload, wire_len, Origin::Wire);
     }
 
+    /// Record a received data message as the frame layer saw it on the wire (compressed
+    /// size, the frames it came in).
+    pub fn received(&mut self, opcode: Opcode, payload: Bytes, wire: WireMsg) {
+        let len = payload.len();
+        let dir = Direction::ServerToClient;
+        self.record(
+            dir,
+            opcode,
+            len,
+            payload,
+            None,
+            false,
+            wire.compressed,
+            Origin::Wire,
+            wire.fragments,
+        );
+    }
+
     /// Record a data message wsdeck sent by itself (an `--auto-reply`): marked as such.
     pub fn auto_frame(&mut self, opcode: Opcode, payload: Bytes, wire_len: Option<usize>) {
         let dir = Direction::ClientToServer;
@@ -291,7 +310,9 @@ impl Out {
         origin: Origin,
     ) {
         let len = payload.len();
-        self.record(dir, opcode, len, payload, None, false, wire_len, origin);
+        self.record(
+            dir, opcode, len, payload, None, false, wire_len, origin, None,
+        );
     }
 
     /// Record a close frame (`close` is `None` for one without a status code).
@@ -310,6 +331,7 @@ impl Out {
             false,
             None,
             Origin::Wire,
+            None,
         );
     }
 
@@ -324,6 +346,7 @@ impl Out {
         redacted: bool,
         wire_len: Option<usize>,
         origin: Origin,
+        fragments: Option<std::sync::Arc<crate::model::Fragments>>,
     ) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -339,6 +362,7 @@ impl Out {
             close,
             redacted,
             wire_len,
+            fragments,
         }));
     }
 }

@@ -664,12 +664,9 @@ impl<'t> Session<'t> {
         match m {
             Message::Text(t) => {
                 let wire = self.wire_log.pop();
-                self.t.out.data_frame(
-                    Direction::ServerToClient,
-                    Opcode::Text,
-                    Bytes::from(t.clone()),
-                    wire,
-                );
+                self.t
+                    .out
+                    .received(Opcode::Text, Bytes::from(t.clone()), wire);
                 if let Some(reply) = crate::openings::reply_to(&self.t.spec.auto_replies, &t) {
                     self.auto_reply(reply)?;
                 }
@@ -691,9 +688,7 @@ impl<'t> Session<'t> {
             }
             Message::Binary(b) => {
                 let wire = self.wire_log.pop();
-                self.t
-                    .out
-                    .data_frame(Direction::ServerToClient, Opcode::Binary, b, wire)
+                self.t.out.received(Opcode::Binary, b, wire)
             }
             Message::Ping(p) => {
                 self.t

@@ -183,7 +183,10 @@ fn read_certs(
             why: e.to_string(),
         })?;
     if certs.is_empty() {
-        return Err(TlsSetupError::NoCertificate { flag, path: shown() });
+        return Err(TlsSetupError::NoCertificate {
+            flag,
+            path: shown(),
+        });
     }
     Ok(certs)
 }
@@ -200,11 +203,13 @@ fn client_identity(trust: &Trust) -> Result<Option<Identity>, TlsSetupError> {
     };
     let chain = read_certs(cert, "--cert")?;
     let key_path = trust.key.as_deref().unwrap_or(cert);
-    let bytes = crate::files::read_bounded(key_path, crate::files::MAX_SMALL_FILE)
-        .map_err(|e| TlsSetupError::Unreadable {
-            flag: "--key",
-            path: key_path.display().to_string(),
-            why: e.to_string(),
+    let bytes =
+        crate::files::read_bounded(key_path, crate::files::MAX_SMALL_FILE).map_err(|e| {
+            TlsSetupError::Unreadable {
+                flag: "--key",
+                path: key_path.display().to_string(),
+                why: e.to_string(),
+            }
         })?;
     let key = PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| match &trust.key {
         Some(k) => TlsSetupError::NoKey(k.display().to_string()),

@@ -71,7 +71,9 @@ fn read_lines(mut stdin: impl io::BufRead, mode: SendMode, tx: &mpsc::Sender<Inp
 /// The frame one stdin line (without its line ending) stands for.
 fn line_frame(line: &[u8], mode: SendMode, number: u64) -> Input {
     let text = String::from_utf8_lossy(line);
-    let bad = |what: &str, why: &dyn std::fmt::Display| format!("stdin line {number} is not {what}: {why}");
+    let bad = |what: &str, why: &dyn std::fmt::Display| {
+        format!("stdin line {number} is not {what}: {why}")
+    };
     match mode {
         SendMode::Hex => decode_hex(&text)
             .map(NetCommand::SendBinary)

@@ -153,6 +153,7 @@ mod tests {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         }
     }
 

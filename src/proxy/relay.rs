@@ -515,6 +515,7 @@ impl Pump {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         };
         if opcode == Opcode::Text {
             self.redact(&mut rec);

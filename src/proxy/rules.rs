@@ -231,6 +231,7 @@ mod tests {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         };
         let (c2s, s2c) = (Direction::ClientToServer, Direction::ServerToClient);
         let rule = intercept_rule("dir:client order /id=\\d+/").unwrap();

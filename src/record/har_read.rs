@@ -301,6 +301,7 @@ fn message(m: &Value, conn: u64) -> Result<FrameRecord, BadMessage> {
         payload,
         close,
         wire_len: None,
+        fragments: None,
     })
 }
 

@@ -555,6 +555,7 @@ fn parse_frame(l: LineIn) -> Result<FrameRecord, LineError> {
         close,
         redacted: l.redacted,
         wire_len: l.compressed,
+        fragments: None,
     })
 }
 

@@ -62,6 +62,10 @@ pub trait FrameLike {
     fn compressed_len(&self) -> Option<usize> {
         None
     }
+    /// The frames the message came in, when more than one.
+    fn fragments(&self) -> Option<&std::sync::Arc<crate::model::Fragments>> {
+        None
+    }
 }
 
 impl FrameLike for FrameRecord {
@@ -100,6 +104,9 @@ impl FrameLike for FrameRecord {
     fn compressed_len(&self) -> Option<usize> {
         self.wire_len
     }
+    fn fragments(&self) -> Option<&std::sync::Arc<crate::model::Fragments>> {
+        self.fragments.as_ref()
+    }
 }
 
 impl<T: FrameLike + ?Sized> FrameLike for &T {
@@ -135,6 +142,9 @@ impl<T: FrameLike + ?Sized> FrameLike for &T {
     }
     fn compressed_len(&self) -> Option<usize> {
         (**self).compressed_len()
+    }
+    fn fragments(&self) -> Option<&std::sync::Arc<crate::model::Fragments>> {
+        (**self).fragments()
     }
 }
 

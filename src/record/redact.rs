@@ -487,6 +487,7 @@ mod tests {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         };
         let clear = f.clone();
         m.frame(&mut f);

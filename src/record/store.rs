@@ -55,6 +55,8 @@ struct Slot {
     close_code: u16,
     flags: u8,
     opcode: u8,
+    /// Frames the message came in (0 or 1: one; saturating).
+    fragments: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<Slot>() == 48);
@@ -112,6 +114,8 @@ pub struct FrameView<'a> {
     /// Status code of a close frame that carried one (the reason is the payload).
     pub close_code: Option<u16>,
     pub redacted: bool,
+    /// Frames the message came in (0 or 1: one).
+    pub fragments: u32,
 }
 
 impl<'a> FrameView<'a> {
@@ -142,6 +146,7 @@ impl<'a> FrameView<'a> {
             close: self.close_info(),
             redacted: self.redacted,
             wire_len: None,
+            fragments: None,
         }
     }
 }
@@ -197,6 +202,9 @@ pub struct FrameStore {
     max_frames: usize,
     max_bytes: usize,
     dropped: u64,
+    /// The frame sizes of kept messages that came in several frames, by absolute index
+    /// (oldest first).
+    fragments: VecDeque<(u64, std::sync::Arc<crate::model::Fragments>)>,
 }
 
 impl Default for FrameStore {
@@ -220,6 +228,7 @@ impl FrameStore {
             max_frames: max_frames.max(1),
             max_bytes,
             dropped: 0,
+            fragments: VecDeque::new(),
         }
     }
 
@@ -318,7 +327,14 @@ impl FrameStore {
             close_code,
             flags,
             opcode: opcode_to_u8(f.opcode()),
+            fragments: f
+                .fragments()
+                .map_or(0, |g| u32::try_from(g.count).unwrap_or(u32::MAX)),
         });
+        if let Some(g) = f.fragments() {
+            let abs = self.dropped + self.slots.len() as u64 - 1;
+            self.fragments.push_back((abs, g.clone()));
+        }
         self.payload_bytes += payload.len();
         self.retire_dead_chunks();
     }
@@ -364,6 +380,13 @@ impl FrameStore {
             return;
         };
         self.dropped += 1;
+        while self
+            .fragments
+            .front()
+            .is_some_and(|(abs, _)| *abs < self.dropped)
+        {
+            self.fragments.pop_front();
+        }
         self.payload_bytes -= s.payload_len as usize;
         if s.flags & F_NO_CHUNK != 0 {
             return;
@@ -429,7 +452,17 @@ impl FrameStore {
             payload,
             close_code: (s.flags & F_CLOSE != 0).then_some(s.close_code),
             redacted: s.flags & F_REDACTED != 0,
+            fragments: s.fragments,
         }
+    }
+
+    /// The frames the kept message at absolute index `n` came in, when more than one.
+    pub fn fragments(&self, n: u64) -> Option<&crate::model::Fragments> {
+        let i = self
+            .fragments
+            .binary_search_by_key(&n, |(abs, _)| *abs)
+            .ok()?;
+        Some(&self.fragments[i].1)
     }
 
     /// The `i`-th kept frame, oldest first (0 ≤ i < `len()`).
@@ -494,6 +527,7 @@ mod tests {
             close: None,
             redacted: false,
             wire_len: None,
+            fragments: None,
         }
     }
 

@@ -321,6 +321,7 @@ mod tests {
                 close: None,
                 redacted: false,
                 wire_len: None,
+                fragments: None,
             })));
         }
         app

@@ -95,6 +95,43 @@ fn delta(d: Duration) -> String {
     }
 }
 
+/// Rows the frames of a message take when listed (one per frame; the sizes kept).
+fn frame_rows(f: &crate::model::Fragments) -> usize {
+    f.sizes.len() + usize::from(f.count > f.sizes.len() as u64)
+}
+
+/// `└ 1/3 text           4 096 B`, `└ 3/3 continuation FIN 12 B`: at most `rows` lines, the
+/// last saying how many more there are.
+fn frame_lines(f: &crate::model::Fragments, opcode: Opcode, rows: usize) -> Vec<String> {
+    let total = f.count;
+    let mut out = Vec::with_capacity(rows);
+    if rows == 0 {
+        return out;
+    }
+    for (i, size) in f.sizes.iter().enumerate() {
+        let left = total - i as u64;
+        if out.len() + 1 == rows && left > 1 {
+            out.push(format!("└ … {left} more frames"));
+            break;
+        }
+        let op = if i == 0 {
+            opcode.name()
+        } else {
+            "continuation"
+        };
+        let fin = if i as u64 + 1 == total { "FIN" } else { "" };
+        out.push(format!(
+            "└ {}/{total} {op:<12} {fin:<3} {:>7} B",
+            i + 1,
+            length(*size as usize)
+        ));
+    }
+    if out.len() < rows && total > f.sizes.len() as u64 {
+        out.push(format!("└ … {} more frames", total - f.sizes.len() as u64));
+    }
+    out
+}
+
 fn length(n: usize) -> String {
     if n < 10_000_000 {
         n.to_string()
@@ -493,6 +530,14 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         return;
     }
     let sel = m.selected_row().unwrap_or(n - 1);
+    // `f`: the selected message's frames, one row each, under its row.
+    let frames = m
+        .frames_open()
+        .then(|| m.row_abs(sel))
+        .flatten()
+        .and_then(|abs| app.frames().fragments(abs));
+    let extra = frames.map_or(0, |f| frame_rows(f).min(h.saturating_sub(1)));
+    let h = h - extra;
     let mut top = if m.following() {
         n.saturating_sub(h)
     } else {
@@ -523,7 +568,8 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
             continue;
         };
         rows_drawn += 1;
-        let y = rows_area.y + i as u16;
+        let below = if row > sel { extra } else { 0 };
+        let y = rows_area.y + (i + below) as u16;
         let mut spans = Vec::with_capacity(8);
         if cols.time {
             spans.push(Span::styled(
@@ -555,6 +601,12 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         ));
         spans.push(Span::styled(format!("{:>7} ", length(v.len)), theme::dim()));
         let mut preview_w = preview_w;
+        if v.fragments > 1 {
+            // How many frames made it (`f` lists them).
+            let mark = format!("×{} ", v.fragments);
+            preview_w = preview_w.saturating_sub(mark.chars().count()).max(1);
+            spans.push(Span::styled(mark, Style::new().fg(theme::ACCENT)));
+        }
         if let Some(label) = decoded_label(&v, implied, level) {
             let label = truncate(&label, preview_w.saturating_sub(8).max(preview_w / 2));
             preview_w = preview_w
@@ -576,6 +628,16 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         if row == sel {
             let r = Rect::new(rows_area.x, y, rows_area.width, 1);
             buf.set_style(r, theme::selected());
+            if let Some(f) = frames {
+                let indent = if cols.time { 13 } else { 0 } + if cols.delta { 8 } else { 0 };
+                for (k, line) in frame_lines(f, v.opcode, extra).into_iter().enumerate() {
+                    let line = Line::from(vec![
+                        Span::raw(" ".repeat(indent)),
+                        Span::styled(line, theme::dim()),
+                    ]);
+                    buf.set_line(rows_area.x, y + 1 + k as u16, &line, rows_area.width);
+                }
+            }
         }
     }
     fb.monitor.get_or_insert_default().rows += rows_drawn;

@@ -106,10 +106,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
         ));
         let auto = app.auto_replies();
         if auto > 0 {
-            left.push(Span::styled(
-                format!(" ↺{auto} auto"),
-                bar.fg(theme::DIM),
-            ));
+            left.push(Span::styled(format!(" ↺{auto} auto"), bar.fg(theme::DIM)));
         }
         if let Some(rtt) = app.rtt() {
             left.push(Span::styled(

@@ -22,6 +22,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::deflate::{ExtensionError, InflateError, Inflater, Offer, Params};
+use super::frames::FrameCounter;
+use crate::model::Fragments;
 
 /// Inflated bytes per frame handed to tungstenite.
 const CHUNK: usize = 64 * 1024;
@@ -32,19 +34,28 @@ const MAX_HEAD: usize = 64 * 1024;
 /// Most entries kept in a [`WireLog`] nobody reads.
 const MAX_LOG: usize = 4096;
 
-/// Payload sizes on the wire of the data messages read, oldest first, one entry per message
-/// tungstenite will return: `Some(n)` for a compressed message (n compressed bytes), `None` for
-/// an uncompressed one. Only kept while compression is on.
+/// A data message as it crossed the wire, before tungstenite made one message of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WireMsg {
+    /// Compressed payload bytes (`None`: sent as it is).
+    pub compressed: Option<usize>,
+    /// The frames it came in, when more than one.
+    pub fragments: Option<Arc<Fragments>>,
+}
+
+/// The data messages read, oldest first, one entry per message tungstenite will return: their
+/// compressed size and their frames. Kept on a client's stream (and a server's while
+/// compression is on).
 #[derive(Debug, Clone, Default)]
-pub struct WireLog(Arc<Mutex<VecDeque<Option<usize>>>>);
+pub struct WireLog(Arc<Mutex<VecDeque<WireMsg>>>);
 
 impl WireLog {
-    /// The wire size of the next message tungstenite returns.
-    pub fn pop(&self) -> Option<usize> {
-        self.lock().pop_front().flatten()
+    /// How the next message tungstenite returns crossed the wire.
+    pub fn pop(&self) -> WireMsg {
+        self.lock().pop_front().unwrap_or_default()
     }
 
-    fn push(&self, entry: Option<usize>) {
+    fn push(&self, entry: WireMsg) {
         let mut q = self.lock();
         if q.len() == MAX_LOG {
             q.pop_front();
@@ -52,7 +63,7 @@ impl WireLog {
         q.push_back(entry);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Option<usize>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<WireMsg>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -164,6 +175,8 @@ struct Msg {
     framed: usize,
     /// Inflating failed: the rest of the message is dropped.
     failed: bool,
+    /// Its frames on the wire.
+    frames: Fragments,
 }
 
 /// A byte stream whose compressed messages are inflated for tungstenite (see module docs).
@@ -189,6 +202,8 @@ pub struct DeflateStream<S> {
     error: Option<io::Error>,
     eof: bool,
     log: WireLog,
+    /// A client's frames while they pass untouched (`Mode::Pass`), for the log.
+    counter: Option<FrameCounter>,
 }
 
 impl<S> DeflateStream<S> {
@@ -196,14 +211,16 @@ impl<S> DeflateStream<S> {
     /// and checks its `Sec-WebSocket-Extensions` against `offer` (`None`: nothing offered).
     /// `limit` is the largest message, inflated.
     pub fn client(inner: S, offer: Option<Offer>, limit: usize) -> Self {
-        Self::new(
+        let mut s = Self::new(
             inner,
             Role::Client,
             Mode::Head(offer),
             Ok(None),
             Vec::new(),
             limit,
-        )
+        );
+        s.counter = Some(FrameCounter::default());
+        s
     }
 
     /// A stream whose upgrade was done elsewhere (a server; the proxy): `params` as agreed
@@ -252,6 +269,7 @@ impl<S> DeflateStream<S> {
             error: None,
             eof: false,
             log: WireLog::default(),
+            counter: None,
         }
     }
 
@@ -276,6 +294,24 @@ impl<S> DeflateStream<S> {
     /// The stream beneath (bytes read ahead but not handed out are dropped).
     pub fn into_inner(self) -> S {
         self.inner
+    }
+
+    /// Follow the frames of passing bytes (`raw`'s, or these) for the log (a client's).
+    fn count(&mut self, bytes: Option<&[u8]>) {
+        let Some(c) = self.counter.as_mut() else {
+            return;
+        };
+        let log = &self.log;
+        let done = |fragments| {
+            log.push(WireMsg {
+                compressed: None,
+                fragments,
+            })
+        };
+        match bytes {
+            Some(b) => c.feed(b, done),
+            None => c.feed(&self.raw, done),
+        }
     }
 
     /// The 101 (or whatever came) is complete in `raw`, or cannot be: decide the mode.
@@ -334,6 +370,8 @@ impl<S> DeflateStream<S> {
         let action = if h.opcode >= 8 {
             Action::Through
         } else if starts {
+            let mut frames = Fragments::default();
+            frames.add(h.payload);
             self.msg = Some(Msg {
                 opcode: h.opcode,
                 compressed: h.rsv1,
@@ -341,6 +379,7 @@ impl<S> DeflateStream<S> {
                 wire: h.payload,
                 framed: 0,
                 failed: false,
+                frames,
             });
             if h.rsv1 {
                 Action::Inflate
@@ -351,6 +390,7 @@ impl<S> DeflateStream<S> {
             match self.msg.as_mut() {
                 Some(m) if h.opcode == 0 && !h.rsv1 => {
                     m.wire += h.payload;
+                    m.frames.add(h.payload);
                     if !m.compressed {
                         Action::Plain
                     } else if m.failed {
@@ -368,9 +408,14 @@ impl<S> DeflateStream<S> {
             Action::Through | Action::Plain => {
                 self.ready.extend_from_slice(&bytes);
                 self.cur = Cur::Pass(h.payload);
-                if matches!(action, Action::Plain) && h.fin {
-                    self.msg = None;
-                    self.log.push(None);
+                if matches!(action, Action::Plain)
+                    && h.fin
+                    && let Some(mut m) = self.msg.take()
+                {
+                    self.log.push(WireMsg {
+                        compressed: None,
+                        fragments: m.frames.take(),
+                    });
                 }
             }
             Action::Discard => {
@@ -479,7 +524,11 @@ impl<S> DeflateStream<S> {
                     self.fail(InflateError::TooBig { limit: self.limit }, 0, true);
                 } else {
                     let wire = self.msg.as_ref().map_or(0, |m| m.wire as usize);
-                    self.log.push(Some(wire));
+                    let fragments = self.msg.as_mut().and_then(|m| m.frames.take());
+                    self.log.push(WireMsg {
+                        compressed: Some(wire),
+                        fragments,
+                    });
                     self.emit(true);
                     self.msg = None;
                     self.cur = Cur::Header;
@@ -658,10 +707,16 @@ impl<S: AsyncRead + Unpin> AsyncRead for DeflateStream<S> {
                 }
                 Mode::Pass => {
                     if !this.raw.is_empty() {
+                        this.count(None);
                         this.ready = this.raw.split();
                         continue;
                     }
-                    return Pin::new(&mut this.inner).poll_read(cx, buf);
+                    let before = buf.filled().len();
+                    let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+                    if let Poll::Ready(Ok(())) = read {
+                        this.count(Some(&buf.filled()[before..]));
+                    }
+                    return read;
                 }
                 Mode::Frames => {
                     this.mode = Mode::Frames;

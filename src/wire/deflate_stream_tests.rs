@@ -48,14 +48,17 @@ async fn rfc_frames_reach_tungstenite_as_plain_messages() {
     wire.extend_from_slice(b"plain");
     let (mut ws, log) = reader(Role::Client, Params::default(), wire, 1 << 20).await;
     assert_eq!(next_text(&mut ws).await, "Hello");
-    assert_eq!(log.pop(), Some(7));
+    assert_eq!(log.pop().compressed, Some(7));
     assert!(matches!(ws.next().await, Some(Ok(Message::Ping(p))) if p.as_ref() == b"p"));
     assert_eq!(next_text(&mut ws).await, "Hello");
-    assert_eq!(log.pop(), Some(7));
+    let fragmented = log.pop();
+    assert_eq!(fragmented.compressed, Some(7));
+    let f = fragmented.fragments.expect("two frames");
+    assert_eq!((f.count, &f.sizes[..]), (2, &[3, 4][..]));
     assert_eq!(next_text(&mut ws).await, "Hello");
-    assert_eq!(log.pop(), Some(5));
+    assert_eq!(log.pop().compressed, Some(5));
     assert_eq!(next_text(&mut ws).await, "plain");
-    assert_eq!(log.pop(), None);
+    assert_eq!(log.pop().compressed, None);
 }
 
 #[tokio::test]
@@ -81,7 +84,7 @@ async fn big_messages_inflate_in_chunks_and_keep_their_bytes() {
         Some(Ok(Message::Binary(b))) => assert!(b.as_ref() == body.as_slice()),
         other => panic!("{other:?}"),
     }
-    assert_eq!(log.pop(), Some(c.len()));
+    assert_eq!(log.pop().compressed, Some(c.len()));
 }
 
 #[tokio::test]

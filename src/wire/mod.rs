@@ -3,6 +3,7 @@
 
 pub mod deflate;
 pub mod deflate_stream;
+mod frames;
 pub mod stream;
 
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};

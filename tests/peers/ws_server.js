@@ -1,5 +1,5 @@
 // A node `ws` server for wsdeck's tests. Echoes every message; `big N` is answered with a
-// text of N bytes. argv[2]: JSON of ws's perMessageDeflate options, or "off".
+// text of N bytes; `frags N` with one text message sent as N frames (`part1 part2 …`). argv[2]: JSON of ws's perMessageDeflate options, or "off".
 // Prints `listening on HOST:PORT`, then `extensions: …` (the client's offer) per connection.
 const { WebSocketServer } = require('ws');
 
@@ -18,6 +18,9 @@ wss.on('connection', (ws, req) => {
     const text = isBinary ? null : data.toString();
     if (text !== null && text.startsWith('big ')) {
       ws.send('x'.repeat(parseInt(text.slice(4), 10)));
+    } else if (text !== null && text.startsWith('frags ')) {
+      const n = parseInt(text.slice(6), 10);
+      for (let i = 1; i <= n; i++) ws.send(`part${i} `, { fin: i === n });
     } else {
       ws.send(data, { binary: isBinary });
     }

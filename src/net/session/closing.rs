@@ -176,12 +176,9 @@ impl Session<'_> {
     /// Record a frame that arrives while closing (no login judging, no auto-pong any more).
     fn record_late(&mut self, m: Message) {
         let out = &mut self.t.out;
-        let s2c = Direction::ServerToClient;
         match m {
-            Message::Text(t) => {
-                out.data_frame(s2c, Opcode::Text, Bytes::from(t), self.wire_log.pop())
-            }
-            Message::Binary(b) => out.data_frame(s2c, Opcode::Binary, b, self.wire_log.pop()),
+            Message::Text(t) => out.received(Opcode::Text, Bytes::from(t), self.wire_log.pop()),
+            Message::Binary(b) => out.received(Opcode::Binary, b, self.wire_log.pop()),
             Message::Ping(p) => out.frame(Direction::ServerToClient, Opcode::Ping, p),
             Message::Pong(p) => out.frame(Direction::ServerToClient, Opcode::Pong, p),
             Message::Close(frame) => {
