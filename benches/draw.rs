@@ -8,6 +8,9 @@
 //! - `middle_scroll`: in the middle, one page up or down before each frame.
 //! - `bottom_append`: one new message arrives before each frame (a live flood).
 //!
+//! `decoded_200x50` measures the monitor's decoders: a MessagePack tree opened and paged, and
+//! the table naming MQTT packets.
+//!
 //! `cargo bench --bench draw` (add `-- --quick` for a shorter run). Set
 //! `WSDECK_DRAW_BENCH_DUMP=1` to print each measured screen once.
 
@@ -460,5 +463,106 @@ fn detail(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frames, detail);
+/// About `bytes` bytes of MessagePack: an array of `{"id": i, "name": "item i", "ok": true}`.
+fn big_msgpack(bytes: usize) -> Vec<u8> {
+    let mut items = Vec::new();
+    let mut n = 0u32;
+    while items.len() < bytes {
+        let name = format!("item {n}");
+        items.extend_from_slice(&[0x83, 0xa2, b'i', b'd', 0xce]);
+        items.extend_from_slice(&n.to_be_bytes());
+        items.extend_from_slice(&[0xa4, b'n', b'a', b'm', b'e', 0xa0 | name.len() as u8]);
+        items.extend_from_slice(name.as_bytes());
+        items.extend_from_slice(&[0xa2, b'o', b'k', 0xc3]);
+        n += 1;
+    }
+    let mut b = vec![0xdd];
+    b.extend_from_slice(&n.to_be_bytes());
+    b.extend(items);
+    b
+}
+
+fn binary(seq: u64, payload: Vec<u8>, dir: Direction) -> Event {
+    let Event::Net(NetEvent::Frame(mut f)) = frame(seq, String::new(), dir) else {
+        unreachable!("frame() makes a frame event")
+    };
+    f.opcode = Opcode::Binary;
+    f.len = payload.len();
+    f.payload = Bytes::from(payload);
+    Event::Net(NetEvent::Frame(f))
+}
+
+/// The decoders (issue 12, item 6): `tree_open` decodes one MessagePack message of 1 KB and
+/// 3.5 MB into its tree (a fresh view cache each time, as when `v` is pressed on it),
+/// `tree_scroll` pages the opened tree; `mqtt_table` draws the monitor following 100,000
+/// MQTT PUBLISH messages on an `mqtt` connection, every visible row named by its packet.
+fn decoded(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decoded_200x50");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(3));
+    for (label, bytes) in [("1KB", 1_000), ("3.5MB", 3_500_000)] {
+        let mut app = App::new(AppInit::new(ConnectSpec::new("ws://127.0.0.1:1/"))).0;
+        app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
+        app.update(binary(1, big_msgpack(bytes), Direction::ServerToClient));
+        app.update(key(KeyCode::F(3)));
+        app.update(key(KeyCode::End));
+        app.update(key(KeyCode::Char('v')));
+        let mut term = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("TestBackend");
+        group.bench_function(BenchmarkId::new("tree_open", label), |b| {
+            b.iter(|| {
+                VIEW_CACHE.with_borrow_mut(|c| *c = Default::default());
+                draw_fed(&mut term, black_box(&mut app));
+            })
+        });
+        draw_fed(&mut term, &mut app);
+        dump(&mut term, &app, &format!("tree_open/{label}"));
+        let mut down = true;
+        let mut n = 0;
+        group.bench_function(BenchmarkId::new("tree_scroll", label), |b| {
+            b.iter(|| {
+                n += 1;
+                if n % 50 == 0 {
+                    down = !down;
+                }
+                let code = if down {
+                    KeyCode::PageDown
+                } else {
+                    KeyCode::PageUp
+                };
+                app.update(Event::Key(KeyEvent::new(code, KeyModifiers::SHIFT)));
+                draw_fed(&mut term, black_box(&mut app));
+            })
+        });
+    }
+    let mut app = App::new(AppInit::new(ConnectSpec::new("ws://127.0.0.1:1/"))).0;
+    let mut hs = wsdeck::model::HandshakeInfo {
+        conn: 1,
+        url: "ws://127.0.0.1:1/".into(),
+        ..Default::default()
+    };
+    hs.response
+        .headers
+        .push(("Sec-WebSocket-Protocol".into(), "mqtt".into()));
+    app.update(Event::Net(NetEvent::Handshake(hs)));
+    app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
+    for i in 0..100_000u64 {
+        let topic = format!("sensors/room{}/t", i % 50);
+        let mut p = vec![0x30, (2 + topic.len() + 4) as u8, 0, topic.len() as u8];
+        p.extend_from_slice(topic.as_bytes());
+        p.extend_from_slice(b"21.5");
+        app.update(binary(i + 1, p, Direction::ServerToClient));
+    }
+    app.update(key(KeyCode::F(3)));
+    let mut term = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("TestBackend");
+    draw_fed(&mut term, &mut app);
+    dump(&mut term, &app, "mqtt_table");
+    group.bench_function(BenchmarkId::new("mqtt_table", "100k"), |b| {
+        b.iter(|| draw_fed(&mut term, black_box(&mut app)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, frames, detail, decoded);
 criterion_main!(benches);
