@@ -5,7 +5,9 @@
 #   bench/run.sh            # RUNS=3 runs per figure (INGEST_RUNS=7 for ingest), medians reported
 #   RUNS=5 bench/run.sh
 #   ONLY=proxy bench/run.sh # only the proxy section (issue 13): rewrites just its part of
-#                           # RESULTS.md; MITM_RUNS=1 mitmdump runs (each takes minutes)
+#                           # RESULTS.md; MITM_RUNS=1 mitmdump runs (each takes minutes);
+#                           # PROXY_BASELINE=OLD_WSDECK adds the flood through an older build
+#                           # (before/after in the same run)
 #
 # Needs: cargo, python3 with `websockets` (installed with pip if missing), tmux, and websocat
 # (installed with `cargo install websocat` if missing; that build takes several minutes).
@@ -156,8 +158,24 @@ proxy_section() {
     local proxy=$SRV_ADDR proxy_pid=$SRV_PID n
     n=$("$BIN" pipe --auth none "ws://$proxy" </dev/null | wc -l)
     [ "$n" -eq "$count" ] || die "wsdeck pipe through the proxy got $n of $count messages"
+    # PROXY_BASELINE=/path/to/an/older/wsdeck: the same flood through that build's proxy too,
+    # interleaved with the others, so a change is judged against the old build in one run.
+    local base_proxy="" base_pid="" base=() bc=()
+    if [ -n "${PROXY_BASELINE:-}" ]; then
+        start_proxy p-base "$PROXY_BASELINE" proxy --no-ui --listen 127.0.0.1:0 "ws://$flood"
+        base_proxy=$SRV_ADDR
+        base_pid=$SRV_PID
+    fi
     local direct=() via=() dc=() vc=() pc=() c0 c1
     for i in $(seq 1 "$INGEST_RUNS"); do
+        if [ -n "$base_proxy" ]; then
+            c0=$(cpu_ns "$base_pid")
+            r=$(timed sh -c "'$BIN' pipe --auth none 'ws://$base_proxy' </dev/null >/dev/null")
+            c1=$(cpu_ns "$base_pid")
+            base+=("${r% *}")
+            bc+=("$(calc "($c1 - $c0) / 1e9" 4)")
+            praw "throughput run $i: through the baseline proxy ($PROXY_BASELINE) ${base[-1]} s (proxy CPU ${bc[-1]} s)"
+        fi
         r=$(timed sh -c "'$BIN' pipe --auth none 'ws://$flood' </dev/null >/dev/null")
         direct+=("${r% *}")
         dc+=("${r#* }")
@@ -175,6 +193,13 @@ proxy_section() {
     mv=$(median "${via[@]}")
     mpc=$(median "${pc[@]}")
     prow "Throughput, 300,000 × 64 B server→client: \`wsdeck pipe\` through \`wsdeck proxy --no-ui\` (every message printed as a JSON line)" "$(calc "$mv" 3) s (proxy CPU $(calc "$mpc" 3) s)" "direct $(calc "$md" 3) s" "$(calc "$mv / $md")×" "≤ 1.1×" "$(yesno "$mv <= 1.1 * $md")"
+    if [ -n "$base_proxy" ]; then
+        stop_server "$base_pid"
+        local mb0 mbc
+        mb0=$(median "${base[@]}")
+        mbc=$(median "${bc[@]}")
+        prow "… the same through the baseline build's proxy (\`PROXY_BASELINE\`, the build before the change)" "$(calc "$mb0" 3) s (proxy CPU $(calc "$mbc" 3) s)" "direct $(calc "$md" 3) s" "$(calc "$mb0 / $md")×" "—" "—"
+    fi
 
     # The same flood through the full-screen proxy in tmux: the connection list drawn as the
     # counts move (at most 60 frames a second), every message into its connection's log.

@@ -166,8 +166,8 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
         None => (None, None),
     };
     let mut printer = Printer {
-        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
-        line: Vec::with_capacity(512),
+        out: std::io::stdout().lock(),
+        line: Vec::with_capacity(OUT_CHUNK + (1 << 12)),
         redact: !args.no_redact,
         har: args.har.as_ref().map(|_| BTreeMap::new()),
         held: HashMap::new(),
@@ -214,7 +214,7 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
                 if let Some(e) = failed {
                     break Err(e);
                 }
-                if printer.out.flush().is_err() {
+                if printer.flush().is_err() {
                     break Ok(());
                 }
             }
@@ -229,7 +229,7 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
                 };
                 if let Err(message) = outcome {
                     let ev = ProxyEvent::Notice { conn: 0, message };
-                    if printer.event(&ev, None).is_err() || printer.out.flush().is_err() {
+                    if printer.event(&ev, None).is_err() || printer.flush().is_err() {
                         break Ok(());
                     }
                 }
@@ -238,7 +238,7 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
             _ = term.recv() => break Ok(()),
         }
     };
-    let _ = printer.out.flush();
+    let _ = printer.flush();
     if let Some(r) = recorder.as_mut() {
         let _ = r.sync();
     }
@@ -268,8 +268,16 @@ struct HarConn {
     frames: Vec<FrameRecord>,
 }
 
+/// Lines are written to stdout once this much is waiting (and whenever no event is waiting).
+const OUT_CHUNK: usize = 1 << 16;
+
+/// The JSON line printer. Lines are encoded straight into `line`, which goes to stdout in
+/// chunks of [`OUT_CHUNK`] and at the end of every burst of events (`flush`), so a line shows
+/// as soon as its message passed when traffic is sparse, and a flood costs a write(2) per
+/// 64 KiB.
 struct Printer<W: Write> {
     out: W,
+    /// Lines not written yet.
     line: Vec<u8>,
     redact: bool,
     har: Option<BTreeMap<u64, HarConn>>,
@@ -293,8 +301,7 @@ impl<W: Write> Printer<W> {
         if let Some(t) = rec {
             t.observe(ev)?;
         }
-        self.line.clear();
-        let now = format_ts(SystemTime::now());
+        let now = || format_ts(SystemTime::now());
         match ev {
             ProxyEvent::Opened(o) => {
                 jsonl::encode_handshake(&mut self.line, &o.client_leg, self.redact)?;
@@ -335,7 +342,7 @@ impl<W: Write> Printer<W> {
                 self.json(&v)?
             }
             ProxyEvent::Closed(c) => self.json(&json!({
-                "type": "closed", "conn": c.conn, "ts": now,
+                "type": "closed", "conn": c.conn, "ts": now(),
                 "client": close_json(&c.client), "server": close_json(&c.server),
                 "lost_held": c.lost_held,
             }))?,
@@ -347,34 +354,47 @@ impl<W: Write> Printer<W> {
             } => {
                 let v = match kind {
                     TunnelKind::BlindTls => json!({
-                        "type": "tunnel", "conn": conn, "ts": now, "client": client.to_string(),
+                        "type": "tunnel", "conn": conn, "ts": now(), "client": client.to_string(),
                         "target": target, "kind": "tls", "decrypted": false,
                     }),
                     TunnelKind::Http { method, url } => json!({
-                        "type": "tunnel", "conn": conn, "ts": now, "client": client.to_string(),
+                        "type": "tunnel", "conn": conn, "ts": now(), "client": client.to_string(),
                         "target": target, "kind": "http", "method": method, "url": url,
                     }),
                 };
                 self.json(&v)?
             }
             ProxyEvent::TunnelClosed { conn, up, down } => self.json(&json!({
-                "type": "tunnel_closed", "conn": conn, "ts": now, "up": up, "down": down,
+                "type": "tunnel_closed", "conn": conn, "ts": now(), "up": up, "down": down,
             }))?,
             ProxyEvent::Refused {
                 client,
                 status,
                 message,
             } => self.json(&json!({
-                "type": "refused", "ts": now, "client": client.to_string(),
+                "type": "refused", "ts": now(), "client": client.to_string(),
                 "status": status, "message": message,
             }))?,
             ProxyEvent::Notice { conn, message } => self.json(&json!({
-                "type": "notice", "conn": conn, "ts": now, "message": message,
+                "type": "notice", "conn": conn, "ts": now(), "message": message,
             }))?,
         }
-        self.out
-            .write_all(&self.line)
-            .context("cannot write to stdout")
+        if self.line.len() >= OUT_CHUNK {
+            self.write_out()?;
+        }
+        Ok(())
+    }
+
+    fn write_out(&mut self) -> anyhow::Result<()> {
+        let r = self.out.write_all(&self.line);
+        self.line.clear();
+        r.context("cannot write to stdout")
+    }
+
+    /// Everything printed so far to stdout.
+    fn flush(&mut self) -> anyhow::Result<()> {
+        self.write_out()?;
+        self.out.flush().context("cannot write to stdout")
     }
 
     fn json(&mut self, v: &Value) -> anyhow::Result<()> {

@@ -524,10 +524,18 @@ impl Pump {
     }
 
     fn redact(&self, rec: &mut FrameRecord) {
+        let policy = &self.c.shared.redaction;
+        if self.c.dir == Direction::ServerToClient && !policy.may_change_server_text() {
+            // Nothing to hide in what the server says: only the login's end is looked for.
+            if !self.c.logged_in.load(Ordering::Relaxed) && policy.is_login_ok_bytes(&rec.payload)
+            {
+                self.c.logged_in.store(true, Ordering::Relaxed);
+            }
+            return;
+        }
         let Ok(text) = std::str::from_utf8(&rec.payload) else {
             return;
         };
-        let policy = &self.c.shared.redaction;
         if self.c.dir == Direction::ServerToClient
             && !self.c.logged_in.load(Ordering::Relaxed)
             && policy.is_login_ok(text)
@@ -556,7 +564,9 @@ impl Pump {
 
     async fn flush_events(&mut self) {
         if !self.batch.is_empty() {
-            let frames = std::mem::take(&mut self.batch);
+            // The next batch is likely as long: no regrowing it frame by frame.
+            let room = self.batch.len();
+            let frames = std::mem::replace(&mut self.batch, Vec::with_capacity(room));
             let _ = self
                 .c
                 .shared

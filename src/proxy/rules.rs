@@ -22,6 +22,10 @@ pub struct Redaction {
     login: Option<Regex>,
     /// A server reply matching this ends the login phase of a connection.
     login_ok: Regex,
+    /// `login_ok` when it is plain text (the default `congratulation`): found with a
+    /// substring search, which costs a fraction of a regex search on every server message
+    /// until the login.
+    login_ok_text: Option<memchr::memmem::Finder<'static>>,
     rules: Vec<Regex>,
 }
 
@@ -32,6 +36,7 @@ impl Redaction {
         Redaction {
             enabled: true,
             login: template_pattern(template),
+            login_ok_text: plain_text(&login_ok),
             login_ok,
             rules,
         }
@@ -43,13 +48,32 @@ impl Redaction {
             enabled: false,
             login: None,
             login_ok: Regex::new("$^").expect("valid regex"),
+            login_ok_text: None,
             rules: Vec::new(),
         }
     }
 
     /// Whether a server message ends the login phase.
     pub fn is_login_ok(&self, text: &str) -> bool {
-        self.login_ok.is_match(text)
+        match &self.login_ok_text {
+            Some(t) => t.find(text.as_bytes()).is_some(),
+            None => self.login_ok.is_match(text),
+        }
+    }
+
+    /// [`Redaction::is_login_ok`] of a payload that is text when it is UTF-8 (checked only
+    /// when it matters: a plain `--login-ok` is looked for first).
+    pub fn is_login_ok_bytes(&self, payload: &[u8]) -> bool {
+        match &self.login_ok_text {
+            Some(t) => t.find(payload).is_some() && std::str::from_utf8(payload).is_ok(),
+            None => std::str::from_utf8(payload).is_ok_and(|t| self.login_ok.is_match(t)),
+        }
+    }
+
+    /// Whether [`Redaction::apply`] can change a server→client message (only `--redact`
+    /// rules do: the login shape is the client's).
+    pub fn may_change_server_text(&self) -> bool {
+        self.enabled && !self.rules.is_empty()
     }
 
     /// The text as shown and recorded, or `None` when nothing in it is hidden.
@@ -89,6 +113,17 @@ impl Default for Redaction {
             Vec::new(),
         )
     }
+}
+
+/// The text a regex matches when it is a plain, non-empty string (letters, digits, spaces and
+/// punctuation no regex gives a meaning to).
+fn plain_text(re: &Regex) -> Option<memchr::memmem::Finder<'static>> {
+    let src = re.as_str();
+    let plain = !src.is_empty()
+        && src
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | ',' | ':' | ';' | '!' | '\'' | '"' | '=' | '@' | '/' | '%' | '<' | '>' | '~' | '`'));
+    plain.then(|| memchr::memmem::Finder::new(src.as_bytes()).into_owned())
 }
 
 /// `{user}:{password}` → `^(?s)(?P<user>.*?):(?P<password>.+)$`; literal text is escaped.
@@ -189,6 +224,32 @@ mod tests {
             Regex::new("congratulation").unwrap(),
             rules.iter().map(|r| Regex::new(r).unwrap()).collect(),
         )
+    }
+
+    #[test]
+    fn login_ok_as_plain_text_or_as_a_regex_finds_the_same_replies() {
+        let ok = |re: &str| Redaction::new("{user}:{password}", Regex::new(re).unwrap(), vec![]);
+        let replies = [
+            "congratulation, you're in",
+            "Congratulation",
+            "welcome admin!",
+            "login ok: admin",
+            "",
+            "ok",
+        ];
+        for re in ["congratulation", "welcome admin!", "login ok:", "^ok$", "(?i)congrat", "o.", "a|b"] {
+            let p = ok(re);
+            assert_eq!(p.login_ok_text.is_some(), !re.contains(['^', '(', '.', '|']), "{re}");
+            let regex = Regex::new(re).unwrap();
+            for r in replies {
+                assert_eq!(p.is_login_ok(r), regex.is_match(r), "{re:?} on {r:?}");
+                assert_eq!(p.is_login_ok_bytes(r.as_bytes()), regex.is_match(r), "{re:?} on {r:?}");
+            }
+            let mut broken = b"congratulation \xff".to_vec();
+            assert!(!p.is_login_ok_bytes(&broken), "not UTF-8: not text");
+            broken.pop();
+            assert_eq!(p.is_login_ok_bytes(&broken), regex.is_match("congratulation "));
+        }
     }
 
     #[test]

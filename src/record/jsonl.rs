@@ -238,10 +238,6 @@ fn cut_partial_last_line(file: &mut File) -> io::Result<u64> {
     Ok(keep)
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -250,81 +246,9 @@ fn is_server_leg(l: &Leg) -> bool {
     *l == Leg::Server
 }
 
-thread_local! {
-    /// The last timestamp formatted on this thread: the frames of one read share their time.
-    static LAST_TS: std::cell::RefCell<Option<(std::time::SystemTime, String)>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// [`format_ts`], reusing the text when `at` is the time just formatted.
-fn cached_ts(at: std::time::SystemTime) -> String {
-    LAST_TS.with(|last| {
-        let mut last = last.borrow_mut();
-        match &*last {
-            Some((t, s)) if *t == at => s.clone(),
-            _ => {
-                let s = format_ts(at);
-                *last = Some((at, s.clone()));
-                s
-            }
-        }
-    })
-}
-
-#[derive(Serialize)]
-struct FrameOut<'a> {
-    seq: u64,
-    conn: u64,
-    ts: String,
-    dir: Direction,
-    #[serde(skip_serializing_if = "Origin::is_wire")]
-    origin: Origin,
-    opcode: Opcode,
-    len: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    base64: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "is_false")]
-    redacted: bool,
-    /// Payload bytes on the wire of a compressed message (`len` is the inflated size).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    compressed: Option<usize>,
-}
-
-/// Append one frame line (with its newline) to `out`.
+/// Append one frame line (with its newline) to `out` (written by hand: `line.rs`).
 pub fn encode_frame<F: FrameLike + ?Sized>(out: &mut Vec<u8>, f: &F) -> io::Result<()> {
-    let payload = f.payload();
-    let text = match f.opcode() {
-        Opcode::Text | Opcode::Close => std::str::from_utf8(payload).ok(),
-        _ => None,
-    };
-    let base64 = match text {
-        Some(_) => None,
-        None => Some(B64.encode(payload)),
-    };
-    let close = f.close();
-    let rec = FrameOut {
-        seq: f.seq(),
-        conn: f.conn(),
-        ts: cached_ts(f.at()),
-        dir: f.dir(),
-        origin: f.origin(),
-        opcode: f.opcode(),
-        len: f.wire_len(),
-        text,
-        base64,
-        code: close.as_ref().map(|c| c.0),
-        reason: close.as_ref().map(|c| c.1.as_ref()),
-        redacted: f.redacted(),
-        compressed: f.compressed_len(),
-    };
-    serde_json::to_writer(&mut *out, &rec)?;
-    out.push(b'\n');
+    super::line::encode_frame(out, f);
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 pub mod har;
 pub mod har_read;
 pub mod jsonl;
+mod line;
 pub mod log;
 pub mod redact;
 pub mod stats;
