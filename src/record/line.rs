@@ -285,6 +285,7 @@ mod tests {
                 (Opcode::Binary, Origin::Injected),
                 (Opcode::Ping, Origin::Dropped),
                 (Opcode::Close, Origin::Modified),
+                (Opcode::Pong, Origin::Auto),
             ] {
                 frames.push(FrameRecord {
                     seq: u64::MAX - i as u64,
@@ -305,6 +306,7 @@ mod tests {
                     }),
                     redacted: i % 2 == 1,
                     wire_len: (i % 3 == 0).then_some(i * 7),
+                    fragments: None,
                 });
             }
         }
