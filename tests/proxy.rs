@@ -504,6 +504,47 @@ mod steering {
     }
 
     #[tokio::test]
+    async fn a_held_message_is_reported_in_its_place_among_the_messages_around_it() {
+        let mut scfg = wsdeck::server::ServerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            "admin",
+            Secret::new("123456"),
+        );
+        scfg.broadcast = false;
+        let server = wsdeck::server::start(scfg).await.unwrap();
+        let mut cfg = ProxyConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            Some(format!("ws://{}", server.local_addr())),
+        );
+        cfg.intercept = Some(Arc::new(|f: &FrameRecord| {
+            f.dir == Direction::ClientToServer && f.text() == Some("hold me")
+        }));
+        let mut proxy = wsdeck::proxy::start(cfg).await.unwrap();
+        let url = format!("ws://{}", proxy.local_addr());
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        // Written together: the proxy reads all three at once.
+        ws.feed(Message::text("before")).await.unwrap();
+        ws.feed(Message::text("hold me")).await.unwrap();
+        ws.feed(Message::text("after")).await.unwrap();
+        ws.flush().await.unwrap();
+        let mut seen = Vec::new();
+        while seen.len() < 3 {
+            match next_event(&mut proxy, "the three messages", |_| true).await {
+                ProxyEvent::Held { frame, .. } => seen.push(format!("held {}", frame.text().unwrap())),
+                ProxyEvent::Frames { frames, .. } => seen.extend(
+                    frames
+                        .iter()
+                        .filter(|f| f.record.dir == Direction::ClientToServer)
+                        .map(|f| f.record.text().unwrap_or("").to_string()),
+                ),
+                _ => {}
+            }
+        }
+        assert_eq!(seen, ["before", "held hold me", "after"]);
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
     async fn held_messages_are_edited_dropped_or_reported_and_either_peer_can_be_injected_into() {
         let mut scfg = wsdeck::server::ServerConfig::new(
             "127.0.0.1:0".parse().unwrap(),

@@ -163,6 +163,9 @@ struct Held {
     fragments: u32,
     /// The `Held` event for it was sent.
     reported: bool,
+    /// Until then: how many frames of the batch came before it (its event goes out in its
+    /// place among them, so a front end lists it where it arrived).
+    batch_at: usize,
 }
 
 /// How a pump ended.
@@ -460,6 +463,7 @@ impl Pump {
                 plain: p.compressed.then_some(payload),
                 fragments: p.fragments,
                 reported: false,
+                batch_at: self.batch.len(),
             });
         } else {
             let origin = if p.compressed {
@@ -562,27 +566,28 @@ impl Pump {
         }
     }
 
+    /// Report the batch and the messages held since the last report, in the order they came.
     async fn flush_events(&mut self) {
-        if !self.batch.is_empty() {
-            // The next batch is likely as long: no regrowing it frame by frame.
-            let room = self.batch.len();
-            let frames = std::mem::replace(&mut self.batch, Vec::with_capacity(room));
-            let _ = self
-                .c
-                .shared
-                .events
-                .send(ProxyEvent::Frames {
-                    conn: self.c.conn,
-                    frames,
-                })
-                .await;
-        }
+        // The next batch is likely as long: no regrowing it frame by frame.
+        let room = self.batch.len();
+        let mut frames = match room {
+            0 => Vec::new(),
+            _ => std::mem::replace(&mut self.batch, Vec::with_capacity(room)),
+        };
         let mut newly = Vec::new();
         for h in self.held.iter_mut().filter(|h| !h.reported) {
             h.reported = true;
-            newly.push(h.record.clone());
+            newly.push((h.batch_at, h.record.clone()));
         }
-        for rec in newly {
+        // Frames of the batch already sent (the ones before a held message go first).
+        let mut sent = 0;
+        for (at, rec) in newly {
+            let at = at.clamp(sent, sent + frames.len());
+            if at > sent {
+                let before: Vec<ProxyFrame> = frames.drain(..at - sent).collect();
+                self.send_frames(before).await;
+                sent = at;
+            }
             let _ = self
                 .c
                 .shared
@@ -593,6 +598,22 @@ impl Pump {
                 })
                 .await;
         }
+        self.send_frames(frames).await;
+    }
+
+    async fn send_frames(&mut self, frames: Vec<ProxyFrame>) {
+        if frames.is_empty() {
+            return;
+        }
+        let _ = self
+            .c
+            .shared
+            .events
+            .send(ProxyEvent::Frames {
+                conn: self.c.conn,
+                frames,
+            })
+            .await;
     }
 
     /// The source sent something that cannot be relayed: it gets a Close with the code
