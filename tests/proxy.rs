@@ -530,7 +530,9 @@ mod steering {
         let mut seen = Vec::new();
         while seen.len() < 3 {
             match next_event(&mut proxy, "the three messages", |_| true).await {
-                ProxyEvent::Held { frame, .. } => seen.push(format!("held {}", frame.text().unwrap())),
+                ProxyEvent::Held { frame, .. } => {
+                    seen.push(format!("held {}", frame.text().unwrap()))
+                }
                 ProxyEvent::Frames { frames, .. } => seen.extend(
                     frames
                         .iter()

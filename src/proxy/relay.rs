@@ -531,8 +531,7 @@ impl Pump {
         let policy = &self.c.shared.redaction;
         if self.c.dir == Direction::ServerToClient && !policy.may_change_server_text() {
             // Nothing to hide in what the server says: only the login's end is looked for.
-            if !self.c.logged_in.load(Ordering::Relaxed) && policy.is_login_ok_bytes(&rec.payload)
-            {
+            if !self.c.logged_in.load(Ordering::Relaxed) && policy.is_login_ok_bytes(&rec.payload) {
                 self.c.logged_in.store(true, Ordering::Relaxed);
             }
             return;

@@ -120,9 +120,28 @@ impl Default for Redaction {
 fn plain_text(re: &Regex) -> Option<memchr::memmem::Finder<'static>> {
     let src = re.as_str();
     let plain = !src.is_empty()
-        && src
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | ',' | ':' | ';' | '!' | '\'' | '"' | '=' | '@' | '/' | '%' | '<' | '>' | '~' | '`'));
+        && src.chars().all(|c| {
+            c.is_alphanumeric()
+                || matches!(
+                    c,
+                    ' ' | '_'
+                        | '-'
+                        | ','
+                        | ':'
+                        | ';'
+                        | '!'
+                        | '\''
+                        | '"'
+                        | '='
+                        | '@'
+                        | '/'
+                        | '%'
+                        | '<'
+                        | '>'
+                        | '~'
+                        | '`'
+                )
+        });
     plain.then(|| memchr::memmem::Finder::new(src.as_bytes()).into_owned())
 }
 
@@ -237,18 +256,37 @@ mod tests {
             "",
             "ok",
         ];
-        for re in ["congratulation", "welcome admin!", "login ok:", "^ok$", "(?i)congrat", "o.", "a|b"] {
+        for re in [
+            "congratulation",
+            "welcome admin!",
+            "login ok:",
+            "^ok$",
+            "(?i)congrat",
+            "o.",
+            "a|b",
+        ] {
             let p = ok(re);
-            assert_eq!(p.login_ok_text.is_some(), !re.contains(['^', '(', '.', '|']), "{re}");
+            assert_eq!(
+                p.login_ok_text.is_some(),
+                !re.contains(['^', '(', '.', '|']),
+                "{re}"
+            );
             let regex = Regex::new(re).unwrap();
             for r in replies {
                 assert_eq!(p.is_login_ok(r), regex.is_match(r), "{re:?} on {r:?}");
-                assert_eq!(p.is_login_ok_bytes(r.as_bytes()), regex.is_match(r), "{re:?} on {r:?}");
+                assert_eq!(
+                    p.is_login_ok_bytes(r.as_bytes()),
+                    regex.is_match(r),
+                    "{re:?} on {r:?}"
+                );
             }
             let mut broken = b"congratulation \xff".to_vec();
             assert!(!p.is_login_ok_bytes(&broken), "not UTF-8: not text");
             broken.pop();
-            assert_eq!(p.is_login_ok_bytes(&broken), regex.is_match("congratulation "));
+            assert_eq!(
+                p.is_login_ok_bytes(&broken),
+                regex.is_match("congratulation ")
+            );
         }
     }
 

@@ -86,8 +86,7 @@ fn word_needs_escape(w: u64) -> bool {
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     // A byte below 0x20 (bytes of 0x80 and more, as in UTF-8, never count).
     let low = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    (low | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\'))))
-        != 0
+    (low | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))) != 0
 }
 
 /// How many leading bytes are ASCII that a JSON string takes as they are (no escape).
@@ -290,7 +289,8 @@ mod tests {
                 frames.push(FrameRecord {
                     seq: u64::MAX - i as u64,
                     conn: i as u64,
-                    at: SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(1_234_567_890 * i as u64),
+                    at: SystemTime::UNIX_EPOCH
+                        + std::time::Duration::from_nanos(1_234_567_890 * i as u64),
                     dir: if i % 2 == 0 {
                         Direction::ClientToServer
                     } else {
@@ -333,14 +333,23 @@ mod tests {
                 let mut w = [b'a'; 8];
                 w[at] = b;
                 let needs = b < 0x20 || b == b'"' || b == b'\\';
-                assert_eq!(word_needs_escape(u64::from_le_bytes(w)), needs, "{b:#x} at {at}");
+                assert_eq!(
+                    word_needs_escape(u64::from_le_bytes(w)),
+                    needs,
+                    "{b:#x} at {at}"
+                );
             }
         }
         assert_eq!(plain_ascii_prefix(b"abcdefghij"), 10);
         assert_eq!(plain_ascii_prefix(b"abcdefgh\x7f\xc3\xbc"), 9);
         assert_eq!(plain_ascii_prefix(b"abc\n"), 3);
         // Escapes past the first eight bytes, and after a clean word.
-        for s in ["abcdefgh\"ij", "abcdefghijklmnop\n", "0123456\t", "ünïcödé\u{1}"] {
+        for s in [
+            "abcdefgh\"ij",
+            "abcdefghijklmnop\n",
+            "0123456\t",
+            "ünïcödé\u{1}",
+        ] {
             let mut ours = Vec::new();
             push_str(&mut ours, s);
             assert_eq!(ours, serde_json::to_vec(s).unwrap(), "{s:?}");
@@ -349,7 +358,22 @@ mod tests {
 
     #[test]
     fn numbers_are_written_in_full() {
-        for n in [0, 7, 9, 10, 11, 99, 100, 101, 999, 1000, 12345, 123456, u64::from(u32::MAX), u64::MAX] {
+        for n in [
+            0,
+            7,
+            9,
+            10,
+            11,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            12345,
+            123456,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             let mut v = Vec::new();
             push_u64(&mut v, n);
             assert_eq!(v, n.to_string().into_bytes());
