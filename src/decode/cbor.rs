@@ -9,36 +9,13 @@ use super::tree::{Kind, MAX_DEPTH, Tree, bytes_value, count, quoted};
 /// Every data item in `payload` (usually one; a sequence of several, RFC 8742, is shown one
 /// after another).
 pub fn decode(payload: &[u8]) -> Result<Tree, String> {
-    let mut rd = payload;
-    let mut values = Vec::new();
-    while !rd.is_empty() && values.len() < 1000 {
-        let at = payload.len() - rd.len();
-        match ciborium::de::from_reader_with_recursion_limit::<Value, _>(&mut rd, MAX_DEPTH) {
-            Ok(v) => values.push(v),
-            Err(e) if values.is_empty() => return Err(why(&e)),
-            Err(e) => {
-                return Err(format!(
-                    "{} item{} decoded, then at byte {at}: {}",
-                    values.len(),
-                    if values.len() == 1 { "" } else { "s" },
-                    why(&e)
-                ));
-            }
-        }
-    }
-    let mut t = Tree::default();
-    let many = values.len() > 1;
-    for (i, v) in values.iter().enumerate() {
-        let key = if many {
-            format!("item {}", i + 1)
-        } else {
-            String::new()
-        };
-        if !node(&mut t, 0, &key, v) {
-            break;
-        }
-    }
-    Ok(t)
+    super::tree::sequence(
+        payload,
+        "item",
+        |rd| ciborium::de::from_reader_with_recursion_limit::<Value, _>(rd, MAX_DEPTH),
+        why,
+        node,
+    )
 }
 
 fn why(e: &ciborium::de::Error<std::io::Error>) -> String {

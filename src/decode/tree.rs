@@ -150,6 +150,49 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     )
 }
 
+/// A payload holding one or more self-delimiting values (a CBOR sequence, a MessagePack
+/// stream), read by `read` until the bytes end (at most 1,000 values) and laid out by `node`;
+/// several are keyed `{noun} 1`, `{noun} 2`, …. A value that does not decode is the error,
+/// with how many did before it and where.
+pub(super) fn sequence<V, E>(
+    payload: &[u8],
+    noun: &str,
+    mut read: impl FnMut(&mut &[u8]) -> Result<V, E>,
+    why: impl Fn(&E) -> String,
+    node: impl Fn(&mut Tree, usize, &str, &V) -> bool,
+) -> Result<Tree, String> {
+    let mut rd = payload;
+    let mut values = Vec::new();
+    while !rd.is_empty() && values.len() < 1000 {
+        let at = payload.len() - rd.len();
+        match read(&mut rd) {
+            Ok(v) => values.push(v),
+            Err(e) if values.is_empty() => return Err(why(&e)),
+            Err(e) => {
+                return Err(format!(
+                    "{} {noun}{} decoded, then at byte {at}: {}",
+                    values.len(),
+                    if values.len() == 1 { "" } else { "s" },
+                    why(&e)
+                ));
+            }
+        }
+    }
+    let mut t = Tree::default();
+    let many = values.len() > 1;
+    for (i, v) in values.iter().enumerate() {
+        let key = if many {
+            format!("{noun} {}", i + 1)
+        } else {
+            String::new()
+        };
+        if !node(&mut t, 0, &key, v) {
+            break;
+        }
+    }
+    Ok(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
