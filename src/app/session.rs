@@ -86,6 +86,9 @@ pub struct Session {
     reconnecting: bool,
     /// Lines sent while reconnecting whose `Frame(ClientToServer)` has not arrived yet.
     pending: VecDeque<String>,
+    /// A redirect led to another origin and the login stayed behind (the task said so with
+    /// a warning notice): the connection is open without a login.
+    withheld: bool,
 }
 
 impl Session {
@@ -109,8 +112,14 @@ impl Session {
     pub fn user(&self) -> &str {
         &self.user
     }
+    /// How this connection logged in: the method asked for, or none when a redirect to
+    /// another origin left the credentials behind.
     pub fn auth(&self) -> AuthMethod {
-        self.auth
+        if self.withheld {
+            AuthMethod::None
+        } else {
+            self.auth
+        }
     }
     /// Text and binary messages sent and received (control frames not counted).
     pub fn counts(&self) -> (u64, u64) {
@@ -153,6 +162,7 @@ impl Session {
         self.set_step(Step::Connect, false);
         self.close_noted = false;
         self.login_done = false;
+        self.withheld = false;
         self.handshake = None;
         let who = match auth {
             AuthMethod::None => String::new(),
@@ -246,6 +256,8 @@ impl Session {
                 Vec::new()
             }
             NetEvent::Notice { warn, text } => {
+                // A warning notice means the credentials were left out of a hop.
+                self.withheld |= warn;
                 let level = if warn {
                     NoteLevel::Warn
                 } else {
@@ -455,14 +467,17 @@ impl Session {
     /// The history line for reaching `LoggedIn`, unless already there.
     fn logged_in_text(&self) -> Option<String> {
         if self.reconnecting {
-            return Some(match self.auth {
+            return Some(match self.auth() {
                 AuthMethod::FirstMessage | AuthMethod::Basic => {
                     format!("reconnected, logged in as {}", self.user)
                 }
                 _ => "reconnected".to_string(),
             });
         }
-        (self.conn != ConnState::LoggedIn).then(|| match self.auth {
+        (self.conn != ConnState::LoggedIn).then(|| match self.auth() {
+            AuthMethod::None if self.withheld => {
+                "connected (no login: the server is on another host)".to_string()
+            }
             AuthMethod::None => "connected (no login)".to_string(),
             AuthMethod::Bearer => "connected, token accepted".to_string(),
             _ => format!("logged in as {}", self.user),
@@ -497,6 +512,27 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_redirect_that_left_the_login_behind_is_connected_not_logged_in() {
+        let mut s = Session::new(AuthMethod::FirstMessage);
+        s.start("ws://h/", "admin", AuthMethod::FirstMessage);
+        s.on_net(NetEvent::Notice {
+            warn: true,
+            text: "redirected to ws://other/ — another host: … not sent there".into(),
+        });
+        let fx = s.on_net(NetEvent::State(ConnState::LoggedIn));
+        assert_eq!(
+            texts(&fx),
+            ["connected (no login: the server is on another host)"]
+        );
+        assert_eq!(s.auth(), AuthMethod::None);
+        // A new session asks for its login again.
+        s.start("ws://h/", "admin", AuthMethod::FirstMessage);
+        assert_eq!(s.auth(), AuthMethod::FirstMessage);
+        let fx = s.on_net(NetEvent::State(ConnState::LoggedIn));
+        assert_eq!(texts(&fx), ["logged in as admin"]);
     }
 
     #[test]
