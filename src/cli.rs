@@ -102,7 +102,8 @@ pub struct ConnectArgs {
     /// from the network task, without the UI (repeatable; the first match answers).
     #[arg(long = "auto-reply", value_name = "REGEX=REPLY")]
     pub auto_replies: Vec<String>,
-    /// Openings and replies of a common protocol: socketio (sends 40, answers 2 with 3);
+    /// Openings and replies of a common protocol: socketio (sends 40, holds lines until the
+    /// server's 40{…}, answers 2 with 3);
     /// mqtt (asks for the mqtt subprotocol; the monitor names MQTT packets).
     #[arg(long, value_enum)]
     pub preset: Option<crate::openings::Preset>,

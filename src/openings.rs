@@ -58,12 +58,25 @@ pub fn reply_to(rules: &[AutoReply], text: &str) -> Option<String> {
     })
 }
 
+/// The server's answer to the openings that must come before anything else is sent: lines
+/// typed meanwhile wait for it (socket.io drops a client whose event comes before the
+/// namespace is open).
+#[derive(Debug, Clone)]
+pub struct OpeningAck {
+    /// The answer that opens the session (socket.io: `40{"sid":…}`).
+    pub ok: Regex,
+    /// An answer that refuses it (socket.io: `44{"message":…}`).
+    pub fail: Option<Regex>,
+    /// What the answer is, for the sentences ("socket.io's 40 (the namespace opened)").
+    pub what: &'static str,
+}
+
 /// Built-in openings and replies for protocols people run over WebSocket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// socket.io 4 (Engine.IO 4): open the default namespace with `40` on every connect and
-    /// answer the server's ping `2` with `3`, so the session is not dropped after
-    /// `pingTimeout`. Connect to `ws://HOST/socket.io/?EIO=4&transport=websocket`.
+    /// socket.io 4 (Engine.IO 4): open the default namespace with `40` on every connect,
+    /// send nothing else until the server answers `40{"sid":…}`, and answer the server's
+    /// ping `2` with `3`, so the session is not dropped after `pingTimeout`. Connect to `ws://HOST/socket.io/?EIO=4&transport=websocket`.
     Socketio,
     /// MQTT over WebSocket (mosquitto, EMQX, HiveMQ): asks for the `mqtt` subprotocol unless
     /// `--subprotocol` names one, so the monitor names the control packets (CONNECT,
@@ -74,11 +87,21 @@ pub enum Preset {
 
 impl Preset {
     /// Add the preset's frames and replies (before the user's own replies, after their
-    /// openings).
-    pub fn apply(self, openings: &mut Vec<Opening>, replies: &mut Vec<AutoReply>) {
+    /// openings), and the answer its openings wait for.
+    pub fn apply(
+        self,
+        openings: &mut Vec<Opening>,
+        replies: &mut Vec<AutoReply>,
+        ack: &mut Option<OpeningAck>,
+    ) {
         match self {
             Preset::Mqtt => {}
             Preset::Socketio => {
+                *ack = Some(OpeningAck {
+                    ok: Regex::new("^40").expect("valid regex"),
+                    fail: Some(Regex::new("^44").expect("valid regex")),
+                    what: "socket.io's 40 (the namespace opened)",
+                });
                 openings.insert(
                     0,
                     Opening {
@@ -132,7 +155,9 @@ mod tests {
     #[test]
     fn the_socketio_preset_opens_the_namespace_and_answers_pings() {
         let (mut o, mut r) = (Vec::new(), Vec::new());
-        Preset::Socketio.apply(&mut o, &mut r);
+        let mut ack = None;
+        Preset::Socketio.apply(&mut o, &mut r, &mut ack);
+        assert!(ack.is_some_and(|a| a.ok.is_match(r#"40{"sid":"x"}"#)));
         assert_eq!(o[0].payload, b"40");
         assert_eq!(reply_to(&r, "2").as_deref(), Some("3"));
     }

@@ -187,6 +187,8 @@ pub struct ConnectSpec {
     pub on_connect: Vec<crate::openings::Opening>,
     /// Server messages the network task answers by itself.
     pub auto_replies: Vec<crate::openings::AutoReply>,
+    /// The server's answer the openings wait for before anything else is sent (a preset's).
+    pub opening_ack: Option<crate::openings::OpeningAck>,
     /// Follow redirects of the upgrade (`--location`, at most 10); off: a redirect is a
     /// refusal that names its `Location`.
     pub location: bool,
@@ -216,6 +218,7 @@ impl ConnectSpec {
             max_message: DEFAULT_MAX_MESSAGE,
             on_connect: Vec::new(),
             auto_replies: Vec::new(),
+            opening_ack: None,
             location: false,
         }
     }
@@ -452,7 +455,11 @@ impl Overrides {
                 .push(crate::openings::AutoReply::parse(r)?);
         }
         if let Some(p) = self.preset {
-            p.apply(&mut spec.on_connect, &mut spec.auto_replies);
+            p.apply(
+                &mut spec.on_connect,
+                &mut spec.auto_replies,
+                &mut spec.opening_ack,
+            );
         }
         if let Some(secs) = self.login_timeout {
             if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {

@@ -12,9 +12,38 @@ use std::time::Duration;
 use common::peers::{PeerServer, node_ws_available, test_peers_dir};
 
 fn sio_server() -> PeerServer {
+    sio_server_with(&[])
+}
+
+fn sio_server_with(args: &[&str]) -> PeerServer {
     let mut cmd = Command::new("node");
-    cmd.arg(test_peers_dir().join("sio_server.js"));
+    cmd.arg(test_peers_dir().join("sio_server.js")).args(args);
     PeerServer::start_cmd(cmd, "sio_server.js")
+}
+
+/// `wsdeck pipe` with `args` and `input` on stdin from the start, stdin closed a second
+/// later; (exit code, stdout, stderr).
+fn pipe_at_once(url: &str, args: &[&str], input: &str) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .arg("pipe")
+        .arg(url)
+        .args(["--auth", "none", "--ping-interval", "0"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wsdeck pipe");
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(input.as_bytes());
+    std::thread::sleep(Duration::from_millis(1000));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// `wsdeck pipe` with `args`, a chat event sent 1.5 s in (five ping periods), stdin closed
@@ -63,6 +92,35 @@ fn the_socketio_preset_keeps_the_session_alive_and_opens_the_namespace() {
     let (ok, out, err) = chat_after_pings(&url, &["--on-connect", "40", "--auto-reply", "^2$=3"]);
     assert!(ok, "{out}\n{err}");
     assert!(out.contains(r#"42["echo","hi"]"#), "{out}\n{err}");
+}
+
+/// A line given before the server has opened the namespace waits for its `40{"sid":…}`
+/// (socket.io drops a client whose event comes first); a server that refuses the namespace
+/// is named with its answer.
+#[test]
+fn the_socketio_preset_holds_lines_until_the_namespace_is_open() {
+    if !node_ws_available() {
+        return;
+    }
+    let s = sio_server();
+    let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
+    let (code, out, err) = pipe_at_once(&url, &["--preset", "socketio"], "42[\"chat\",\"hi\"]\n");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let open = out.find("40{\"sid\"").expect("the namespace opened");
+    let echo = out
+        .find(r#"42["echo","hi"]"#)
+        .expect("the event was answered");
+    assert!(open < echo, "{out}");
+
+    let s = sio_server_with(&["refuse"]);
+    let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
+    let (code, out, err) = pipe_at_once(&url, &["--preset", "socketio"], "42[\"chat\",\"hi\"]\n");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        err.contains("the server refused the session instead of sending socket.io's 40"),
+        "{err}"
+    );
+    assert!(err.contains("not authorized"), "{err}");
 }
 
 #[test]

@@ -289,6 +289,9 @@ enum Phase {
     Greeting,
     LoggingIn,
     AwaitingLogin,
+    /// Logged in and the openings sent; waiting for the server's answer to them (a preset's
+    /// `opening_ack`) before sending what waited.
+    Opening,
     LoggedIn,
 }
 
@@ -427,6 +430,13 @@ impl<'t> Session<'t> {
                     error: NetError::new(
                         NetErrorKind::LoginTimeout,
                         match (&self.phase, &self.t.spec.login.after) {
+                            (Phase::Opening, _) => format!(
+                                "the server did not send {} within {} — is the URL the \
+                                 protocol's endpoint (socket.io: /socket.io/?EIO=4&transport=\
+                                 websocket)?",
+                                self.t.spec.opening_ack.as_ref().map_or("", |a| a.what),
+                                human_duration(self.t.spec.login.timeout)
+                            ),
                             (Phase::Greeting, Some(re)) => format!(
                                 "login: no message from the server matched --login-after {} \
                                  within {} — check the regex against the greeting in the monitor",
@@ -568,7 +578,9 @@ impl<'t> Session<'t> {
             NetCommand::Login { user, password } => {
                 // Only meaningful while the server waits for a (new) login frame. The
                 // credentials are kept for logging in again after a drop.
-                if self.t.spec.auth == AuthMethod::FirstMessage && self.phase != Phase::LoggedIn {
+                if self.t.spec.auth == AuthMethod::FirstMessage
+                    && !matches!(self.phase, Phase::LoggedIn | Phase::Opening)
+                {
                     self.send_login(&user, &password)?;
                     self.t.spec.user = user;
                     self.t.spec.password = password;
@@ -672,6 +684,8 @@ impl<'t> Session<'t> {
                 }
                 if self.phase == Phase::LoggingIn {
                     self.judge_login(t.as_str())?;
+                } else if self.phase == Phase::Opening {
+                    self.judge_opening(t.as_str())?;
                 } else if self.phase == Phase::Greeting
                     && let Some(g) = self
                         .t

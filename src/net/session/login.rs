@@ -50,8 +50,42 @@ impl Session<'_> {
             };
             self.send_data(c)?;
         }
+        if self.t.spec.opening_ack.is_some() {
+            // What waited goes once the server has answered the openings.
+            self.phase = Phase::Opening;
+            self.login_deadline = Some(Box::pin(sleep(self.t.spec.login.timeout)));
+            return Ok(());
+        }
+        self.send_queued()
+    }
+    fn send_queued(&mut self) -> Result<(), Ending> {
         while let Some(c) = self.t.queue.pop_front() {
             self.send_data(c)?;
+        }
+        Ok(())
+    }
+    /// A server message while the openings wait for their answer.
+    pub(super) fn judge_opening(&mut self, reply: &str) -> Result<(), Ending> {
+        let Some(ack) = &self.t.spec.opening_ack else {
+            return Ok(());
+        };
+        if ack.ok.is_match(reply) {
+            self.login_deadline = None;
+            self.phase = Phase::LoggedIn;
+            return self.send_queued();
+        }
+        if ack.fail.as_ref().is_some_and(|f| f.is_match(reply)) {
+            let shown = crate::net::clean_line(reply);
+            return Err(Ending::Fail {
+                error: NetError::new(
+                    NetErrorKind::Protocol,
+                    format!(
+                        "the server refused the session instead of sending {}: {shown}",
+                        ack.what
+                    ),
+                ),
+                close: Some((1000, "refused")),
+            });
         }
         Ok(())
     }
