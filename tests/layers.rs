@@ -189,3 +189,62 @@ fn the_checker_sees_real_edges() {
         ["net", "z"]
     );
 }
+
+/// Lines of the top-level module `m` (`src/m.rs` and everything under `src/m/`).
+fn module_lines(m: &str) -> usize {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    if src.join(m).is_dir() {
+        rust_files(&src.join(m), &mut files);
+    }
+    files.push(src.join(format!("{m}.rs")));
+    files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .map(|t| t.lines().count())
+        .sum()
+}
+
+/// The README's module map (Design section) names every module of the table with its rank,
+/// and its line counts are within a tenth of the tree's: a module that moved or grew shows up
+/// here with the row to write.
+#[test]
+fn the_readme_module_map_matches_the_tree() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("rank module")
+        .expect("README's Design section has the module map");
+    let block = &readme[start..];
+    let block = &block[..block.find("```").expect("the module map's block ends")];
+    let rows: BTreeMap<&str, (u32, usize)> = block
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let rank = w.next()?.parse().ok()?;
+            let module = w.next()?;
+            let lines = w.next()?.parse().ok()?;
+            Some((module, (rank, lines)))
+        })
+        .collect();
+    let mut wrong = Vec::new();
+    for &(m, r) in LAYERS {
+        let actual = module_lines(m);
+        match rows.get(m) {
+            Some(&(rank, lines))
+                if rank == r && lines.abs_diff(actual) * 10 <= actual.max(50) => {}
+            _ => wrong.push(format!("{r:<4} {m:<10}{actual:>5}")),
+        }
+    }
+    for m in rows.keys() {
+        if rank(m).is_none() {
+            wrong.push(format!("{m}: in the README but not in src/"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "README's module map is stale; rows as the tree has them:\n{}",
+        wrong.join("\n")
+    );
+}
