@@ -232,8 +232,7 @@ fn the_readme_module_map_matches_the_tree() {
     for &(m, r) in LAYERS {
         let actual = module_lines(m);
         match rows.get(m) {
-            Some(&(rank, lines))
-                if rank == r && lines.abs_diff(actual) * 10 <= actual.max(50) => {}
+            Some(&(rank, lines)) if rank == r && lines.abs_diff(actual) * 10 <= actual.max(50) => {}
             _ => wrong.push(format!("{r:<4} {m:<10}{actual:>5}")),
         }
     }

@@ -2,13 +2,14 @@
 //! indefinite lengths, tags, a recursion limit; it grows buffers as bytes arrive rather than
 //! trusting a length field).
 
+use super::Undecodable;
 use ciborium::Value;
 
 use super::tree::{Kind, MAX_DEPTH, Tree, bytes_value, count, quoted};
 
 /// Every data item in `payload` (usually one; a sequence of several, RFC 8742, is shown one
 /// after another).
-pub fn decode(payload: &[u8]) -> Result<Tree, String> {
+pub fn decode(payload: &[u8]) -> Result<Tree, Undecodable> {
     super::tree::sequence(
         payload,
         "item",
@@ -162,7 +163,7 @@ mod tests {
     fn broken_input_says_why() {
         assert!(decode(&[0x9a, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(decode(&[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err());
-        let e = decode(&vec![0x81; 5000]).unwrap_err();
+        let e = decode(&vec![0x81; 5000]).unwrap_err().0;
         assert!(e.contains("deeper than") || e.contains("ends"), "{e}");
     }
 }

@@ -2,20 +2,21 @@
 //! does with a binary body inside JSON: `{"data":"3q2+7w=="}`). Parsed by `serde_json`, its
 //! recursion limit kept; base64 by the `base64` crate through [`crate::codec`].
 
+use super::Undecodable;
 use super::tree::{Kind, MAX_DEPTH, Tree, bytes_value, count, printable, quoted};
 
 /// Base64 strings longer than this are not decoded (the tree says so).
 const MAX_B64: usize = 8 << 20;
 
 /// The JSON text `src` as a tree; strings that look like base64 get their decoding beneath.
-pub fn decode(src: &str) -> Result<Tree, String> {
+pub fn decode(src: &str) -> Result<Tree, Undecodable> {
     let mut t = Tree::default();
     push(&mut t, 0, "", src)?;
     Ok(t)
 }
 
 /// Add the JSON text `src` to `t` at `depth`, the top value under `key`.
-pub fn push(t: &mut Tree, depth: usize, key: &str, src: &str) -> Result<(), String> {
+pub fn push(t: &mut Tree, depth: usize, key: &str, src: &str) -> Result<(), Undecodable> {
     let v: Value = serde_json::from_str(src).map_err(|e| format!("it is not JSON ({e})"))?;
     node(t, depth, key, &v);
     Ok(())
@@ -23,7 +24,7 @@ pub fn push(t: &mut Tree, depth: usize, key: &str, src: &str) -> Result<(), Stri
 
 /// Add the items of the JSON array `src` after its first `skip`, each at `depth` (keyed by
 /// its index).
-pub fn push_items(t: &mut Tree, depth: usize, src: &str, skip: usize) -> Result<(), String> {
+pub fn push_items(t: &mut Tree, depth: usize, src: &str, skip: usize) -> Result<(), Undecodable> {
     let v: Value = serde_json::from_str(src).map_err(|e| format!("it is not JSON ({e})"))?;
     match v {
         Value::Array(items) => {

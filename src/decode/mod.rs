@@ -61,18 +61,19 @@ impl Format {
     }
 
     /// The payload as a tree, or why it is not one.
-    pub fn tree(self, payload: &[u8]) -> Result<Tree, String> {
+    pub fn tree(self, payload: &[u8]) -> Result<Tree, Undecodable> {
         self.tree_in(payload, None)
     }
 
     /// As [`Format::tree`], on a connection whose MQTT CONNECT named `mqtt_level`.
-    pub fn tree_in(self, payload: &[u8], mqtt_level: Option<u8>) -> Result<Tree, String> {
+    pub fn tree_in(self, payload: &[u8], mqtt_level: Option<u8>) -> Result<Tree, Undecodable> {
         if payload.len() > MAX_INPUT {
             return Err(format!(
                 "this view decodes messages up to {} (this one is {})",
                 crate::fmt::bytes(MAX_INPUT as f64),
                 crate::fmt::bytes(payload.len() as f64)
-            ));
+            )
+            .into());
         }
         let text = || std::str::from_utf8(payload).map_err(|_| "it is not UTF-8 text".to_string());
         match self {
@@ -83,6 +84,24 @@ impl Format {
             Format::SocketIo => socketio::decode(text()?),
             Format::Base64Json => json::decode(text()?),
         }
+    }
+}
+
+/// Why a payload does not decode as the chosen format: a phrase the detail view shows after
+/// "does not decode as …:" (e.g. "it is not UTF-8 text").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Undecodable(pub String);
+
+impl From<String> for Undecodable {
+    fn from(s: String) -> Undecodable {
+        Undecodable(s)
+    }
+}
+
+impl From<&str> for Undecodable {
+    fn from(s: &str) -> Undecodable {
+        Undecodable(s.to_string())
     }
 }
 
@@ -134,12 +153,14 @@ mod tests {
     fn big_messages_are_refused_with_a_reason() {
         let e = Format::MsgPack
             .tree(&vec![0xc0; MAX_INPUT + 1])
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("up to 4.0 MiB"), "{e}");
         assert!(
             Format::SocketIo
                 .tree(&[0xff])
                 .unwrap_err()
+                .0
                 .contains("not UTF-8")
         );
     }

@@ -7,6 +7,7 @@
 //! whole for it. The detail pane decodes every packet of the message. A password in CONNECT
 //! is never shown, only its length.
 
+use super::Undecodable;
 use bytes::BytesMut;
 use rumqttc::mqttbytes::{self, FixedHeader, PacketType, QoS, v4};
 use rumqttc::v5::mqttbytes::v5;
@@ -225,14 +226,14 @@ fn words(debug: String) -> String {
 /// Every packet in the message as a tree: as MQTT 5 when `level` (the protocol level the
 /// connection's CONNECT named) is 5 or the packet is a CONNECT saying 5, else as 3.1.1 —
 /// or as 5 when it only reads as that.
-pub fn decode(b: &[u8], level: Option<u8>) -> Result<Tree, String> {
+pub fn decode(b: &[u8], level: Option<u8>) -> Result<Tree, Undecodable> {
     let (packets, rest) = split(b);
     if packets.is_empty() {
         return Err(match b.first().and_then(|&x| type_name(x)) {
             Some(n)
                 if mqttbytes::check(b.iter(), usize::MAX).is_err() && header_len(b).is_some() =>
             {
-                format!("a {n} packet that continues in the next message (or is cut short)")
+                format!("a {n} packet that continues in the next message (or is cut short)").into()
             }
             _ => "it does not start with an MQTT packet".into(),
         });

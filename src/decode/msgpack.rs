@@ -1,12 +1,13 @@
 //! MessagePack as a tree, decoded by `rmpv` (the msgpack-rust project's schema-less value
 //! reader: it does not preallocate what a length field claims, and its depth is capped here).
 
+use super::Undecodable;
 use rmpv::Value;
 
 use super::tree::{Kind, MAX_DEPTH, Tree, bytes_value, count, quoted};
 
 /// Every value in `payload` (usually one; a stream of several is shown one after another).
-pub fn decode(payload: &[u8]) -> Result<Tree, String> {
+pub fn decode(payload: &[u8]) -> Result<Tree, Undecodable> {
     super::tree::sequence(
         payload,
         "value",
@@ -156,13 +157,13 @@ mod tests {
     #[test]
     fn truncated_or_hostile_input_is_an_error_not_a_panic() {
         // An array claiming 4 billion items, then nothing.
-        let e = decode(&[0xdd, 0xff, 0xff, 0xff, 0xff]).unwrap_err();
+        let e = decode(&[0xdd, 0xff, 0xff, 0xff, 0xff]).unwrap_err().0;
         assert!(e.contains("ends in the middle"), "{e}");
         // A str claiming 4 GB.
         assert!(decode(&[0xdb, 0xff, 0xff, 0xff, 0xff, b'a']).is_err());
         // Nested deeper than the cap.
         let deep = vec![0x91; 10_000];
-        let e = decode(&deep).unwrap_err();
+        let e = decode(&deep).unwrap_err().0;
         assert!(e.contains("deeper than"), "{e}");
         // Control characters in a string do not reach the screen.
         let t = decode(&[0xa3, 0x1b, b'[', b'H']).unwrap();

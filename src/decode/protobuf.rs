@@ -6,13 +6,14 @@
 //! it is printable UTF-8, else as a nested message when its bytes parse as one exactly,
 //! else as bytes. No crate offers that walk over unknown data, so it is kept here, small.
 
+use super::Undecodable;
 use bytes::Buf;
 use prost::encoding::{WireType, decode_key, decode_varint};
 
 use super::tree::{Kind, MAX_DEPTH, Tree, bytes_value, printable, quoted};
 
 /// The message in `payload` as a tree.
-pub fn decode(payload: &[u8]) -> Result<Tree, String> {
+pub fn decode(payload: &[u8]) -> Result<Tree, Undecodable> {
     let mut t = Tree::default();
     message(&mut t, payload, 0)?;
     if t.lines.is_empty() {
@@ -22,9 +23,9 @@ pub fn decode(payload: &[u8]) -> Result<Tree, String> {
 }
 
 /// Add the fields of the message in `b` at `depth`, or say where it stops being one.
-fn message(t: &mut Tree, b: &[u8], depth: usize) -> Result<(), String> {
+fn message(t: &mut Tree, b: &[u8], depth: usize) -> Result<(), Undecodable> {
     if depth >= MAX_DEPTH {
-        return Err(format!("it nests deeper than {MAX_DEPTH} levels"));
+        return Err(format!("it nests deeper than {MAX_DEPTH} levels").into());
     }
     let mut buf = b;
     // Open groups (wire type 3) and the depth their fields go at.
@@ -43,7 +44,7 @@ fn message(t: &mut Tree, b: &[u8], depth: usize) -> Result<(), String> {
             }
             WireType::SixtyFourBit => {
                 if buf.remaining() < 8 {
-                    return Err(format!("field {field} at byte {at}: 8 bytes expected"));
+                    return Err(format!("field {field} at byte {at}: 8 bytes expected").into());
                 }
                 let v = buf.get_u64_le();
                 let f = f64::from_bits(v);
@@ -56,7 +57,7 @@ fn message(t: &mut Tree, b: &[u8], depth: usize) -> Result<(), String> {
             }
             WireType::ThirtyTwoBit => {
                 if buf.remaining() < 4 {
-                    return Err(format!("field {field} at byte {at}: 4 bytes expected"));
+                    return Err(format!("field {field} at byte {at}: 4 bytes expected").into());
                 }
                 let v = buf.get_u32_le();
                 let f = f32::from_bits(v);
@@ -74,7 +75,8 @@ fn message(t: &mut Tree, b: &[u8], depth: usize) -> Result<(), String> {
                     return Err(format!(
                         "field {field} at byte {at} claims {len} bytes, {} are left",
                         buf.remaining()
-                    ));
+                    )
+                    .into());
                 }
                 let (inner, rest) = buf.split_at(len as usize);
                 buf = rest;
@@ -86,7 +88,7 @@ fn message(t: &mut Tree, b: &[u8], depth: usize) -> Result<(), String> {
             }
             WireType::EndGroup => {
                 if groups.pop() != Some(field) {
-                    return Err(format!("byte {at} ends group {field}, which is not open"));
+                    return Err(format!("byte {at} ends group {field}, which is not open").into());
                 }
                 true
             }
@@ -96,7 +98,7 @@ fn message(t: &mut Tree, b: &[u8], depth: usize) -> Result<(), String> {
         }
     }
     match groups.last() {
-        Some(g) => Err(format!("group {g} is never ended")),
+        Some(g) => Err(format!("group {g} is never ended").into()),
         None => Ok(()),
     }
 }
@@ -199,10 +201,11 @@ mod tests {
         assert!(
             decode(&[0x0a, 0x05, 0x01])
                 .unwrap_err()
+                .0
                 .contains("claims 5 bytes")
         );
-        assert!(decode(&[0x00]).unwrap_err().contains("not a field key"));
-        assert!(decode(&[0x0b]).unwrap_err().contains("never ended"));
+        assert!(decode(&[0x00]).unwrap_err().0.contains("not a field key"));
+        assert!(decode(&[0x0b]).unwrap_err().0.contains("never ended"));
         // Deep nesting stops at the cap (the innermost part shows as bytes), never a deep
         // recursion.
         let mut deep = vec![0x08, 0x01];

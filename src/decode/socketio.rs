@@ -6,6 +6,7 @@
 //! parsed by `serde_json`. (The Rust socket.io crates parse for a server, without the
 //! Engine.IO layer or CONNECT_ERROR, so none fits a monitor that sees both sides.)
 
+use super::Undecodable;
 use super::json;
 use super::tree::{Kind, Tree, quoted};
 
@@ -134,7 +135,7 @@ pub fn summary(text: &str) -> Option<String> {
 }
 
 /// The packet as a tree.
-pub fn decode(text: &str) -> Result<Tree, String> {
+pub fn decode(text: &str) -> Result<Tree, Undecodable> {
     let first = *text.as_bytes().first().ok_or("it is empty")?;
     let eng = engine_name(first).ok_or("it does not start with an Engine.IO packet type (0–6)")?;
     let rest = &text[1..];

@@ -4,6 +4,7 @@
 //! a value at [`MAX_VALUE`] bytes, saying so: a decoded message costs memory bounded by
 //! those, never by what its length fields claim.
 
+use super::Undecodable;
 use crate::text::sanitize_line;
 
 /// Most lines one decoded message becomes.
@@ -160,21 +161,22 @@ pub(super) fn sequence<V, E>(
     mut read: impl FnMut(&mut &[u8]) -> Result<V, E>,
     why: impl Fn(&E) -> String,
     node: impl Fn(&mut Tree, usize, &str, &V) -> bool,
-) -> Result<Tree, String> {
+) -> Result<Tree, Undecodable> {
     let mut rd = payload;
     let mut values = Vec::new();
     while !rd.is_empty() && values.len() < 1000 {
         let at = payload.len() - rd.len();
         match read(&mut rd) {
             Ok(v) => values.push(v),
-            Err(e) if values.is_empty() => return Err(why(&e)),
+            Err(e) if values.is_empty() => return Err(why(&e).into()),
             Err(e) => {
                 return Err(format!(
                     "{} {noun}{} decoded, then at byte {at}: {}",
                     values.len(),
                     if values.len() == 1 { "" } else { "s" },
                     why(&e)
-                ));
+                )
+                .into());
             }
         }
     }

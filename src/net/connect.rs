@@ -100,7 +100,7 @@ pub(crate) async fn open(spec: &ConnectSpec, out: &mut Out) -> Result<Link, NetE
         };
         let here = visited.last().cloned().unwrap_or_default();
         let next = redirect::resolve(&here, &location)
-            .map_err(|e| NetError::new(NetErrorKind::Protocol, clean_line(&e)))?;
+            .map_err(|e| NetError::new(NetErrorKind::Protocol, clean_line(&e.to_string())))?;
         if visited.contains(&next) {
             visited.push(next);
             return Err(NetError::new(

@@ -15,13 +15,24 @@ pub(super) fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
+/// Why a redirect cannot be followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum BadRedirect {
+    #[error("the URL {0:?} cannot be redirected from")]
+    From(String),
+    #[error("the redirect leads to {0}://, not a WebSocket (ws, wss) or HTTP URL")]
+    Scheme(String),
+    #[error("the redirect's Location: {0}")]
+    Location(String),
+}
+
 /// Where `location` (a redirect's header) leads from `from`: absolute, scheme-relative
 /// (`//host/path`), an absolute path or a relative one; `http`/`https` become `ws`/`wss`.
-pub(super) fn resolve(from: &str, location: &str) -> Result<String, String> {
+pub(super) fn resolve(from: &str, location: &str) -> Result<String, BadRedirect> {
     let location = location.trim();
     let base: Uri = from
         .parse()
-        .map_err(|_| format!("the URL {from:?} cannot be redirected from"))?;
+        .map_err(|_| BadRedirect::From(from.to_string()))?;
     let scheme = base.scheme_str().unwrap_or("ws");
     let authority = base.authority().map(|a| a.as_str()).unwrap_or_default();
     let url = if let Some((s, rest)) = location.split_once("://") {
@@ -29,9 +40,7 @@ pub(super) fn resolve(from: &str, location: &str) -> Result<String, String> {
             "http" | "ws" => "ws",
             "https" | "wss" => "wss",
             other => {
-                return Err(format!(
-                    "the redirect leads to {other}://, not a WebSocket (ws, wss) or HTTP URL"
-                ));
+                return Err(BadRedirect::Scheme(other.to_string()));
             }
         };
         format!("{s}://{rest}")
@@ -47,7 +56,7 @@ pub(super) fn resolve(from: &str, location: &str) -> Result<String, String> {
     };
     // Fragments never go to a server.
     let url = url.split('#').next().unwrap_or_default().to_string();
-    crate::spec::validate_url(&url).map_err(|e| format!("the redirect's Location: {e:#}"))
+    crate::spec::validate_url(&url).map_err(|e| BadRedirect::Location(format!("{e:#}")))
 }
 
 /// Scheme, host and port of a URL (the port filled in from the scheme).
@@ -104,7 +113,7 @@ mod tests {
         ] {
             assert_eq!(resolve(from, loc).as_deref(), Ok(want), "{loc}");
         }
-        let e = resolve(from, "ftp://x/").unwrap_err();
+        let e = resolve(from, "ftp://x/").unwrap_err().to_string();
         assert!(e.contains("ftp://"), "{e}");
     }
 
