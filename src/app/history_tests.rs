@@ -110,62 +110,8 @@ impl Chat {
     }
 }
 
-fn rows(line: &str, width: usize) -> Vec<&str> {
-    wrap(line, width).into_iter().map(|r| &line[r]).collect()
-}
-
 fn at(s: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(s)
-}
-
-#[test]
-fn wrap_breaks_at_spaces() {
-    assert_eq!(rows("hello world foo", 11), vec!["hello world ", "foo"]);
-    assert_eq!(rows("hello world foo", 8), vec!["hello ", "world ", "foo"]);
-    assert_eq!(rows("short", 20), vec!["short"]);
-    assert_eq!(rows("", 5), vec![""]);
-}
-
-#[test]
-fn wrap_hard_breaks_long_words() {
-    assert_eq!(rows("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
-    assert_eq!(rows("ab abcdefghij", 4), vec!["ab ", "abcd", "efgh", "ij"]);
-}
-
-#[test]
-fn wrap_counts_wide_characters_and_keeps_clusters() {
-    // Each CJK character is two cells: three fit in 7 columns, not four.
-    assert_eq!(rows("中文字符测试", 7), vec!["中文字", "符测试"]);
-    assert_eq!(rows("🙂🙂🙂", 5), vec!["🙂🙂", "🙂"]);
-    // Combining marks stay with their base character.
-    assert_eq!(
-        rows("e\u{301}e\u{301}e\u{301}", 2),
-        vec!["e\u{301}e\u{301}", "e\u{301}"]
-    );
-    for line in ["中文字符测试 mixed ascii 和中文", "🙂 emoji 🎉 party"] {
-        for w in 1..12 {
-            for r in wrap(line, w) {
-                let cells: usize = line[r.clone()]
-                    .trim_end_matches(' ')
-                    .graphemes(true)
-                    .map(cell_width)
-                    .sum();
-                assert!(
-                    cells <= w.max(2),
-                    "{line:?} at {w}: row {r:?} is {cells} wide"
-                );
-            }
-        }
-    }
-}
-
-#[test]
-fn wrap_never_loses_text() {
-    let line = "the quick  brown fox 中文 jumps🙂over   the lazy dog";
-    for w in 1..30 {
-        let joined: String = rows(line, w).concat();
-        assert_eq!(joined, line, "width {w}");
-    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 pub mod action;
 mod chat;
+mod chat_layout;
 pub mod history;
 pub mod input;
 pub mod keymap;
