@@ -545,7 +545,7 @@ fn decoded(c: &mut Criterion) {
     hs.response
         .headers
         .push(("Sec-WebSocket-Protocol".into(), "mqtt".into()));
-    app.update(Event::Net(NetEvent::Handshake(hs)));
+    app.update(Event::Net(NetEvent::Handshake(Box::new(hs))));
     app.update(Event::Net(NetEvent::State(ConnState::LoggedIn)));
     for i in 0..100_000u64 {
         let topic = format!("sensors/room{}/t", i % 50);

@@ -495,7 +495,7 @@ pub enum NetCommand {
 #[derive(Debug, Clone)]
 pub enum NetEvent {
     State(ConnState),
-    Handshake(HandshakeInfo),
+    Handshake(Box<HandshakeInfo>),
     Frame(FrameRecord),
     Login(LoginOutcome),
     /// Round-trip time of a ping answered by a matching pong.

@@ -70,7 +70,7 @@ fn session(url: &str, subprotocol: Option<&str>, frames: Vec<FrameRecord>) -> Ap
     for ev in [
         NetEvent::State(ConnState::Connecting),
         NetEvent::State(ConnState::Handshaking),
-        NetEvent::Handshake(handshake(url, subprotocol)),
+        NetEvent::Handshake(Box::new(handshake(url, subprotocol))),
         NetEvent::State(ConnState::LoggedIn),
     ] {
         app.update(Event::Net(ev));

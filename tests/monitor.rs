@@ -160,7 +160,7 @@ fn session() -> App {
     assert!(matches!(&cmds[..], [Command::Connect(_)]));
     net(&mut app, NetEvent::State(ConnState::Connecting));
     net(&mut app, NetEvent::State(ConnState::Handshaking));
-    net(&mut app, NetEvent::Handshake(handshake(0)));
+    net(&mut app, NetEvent::Handshake(Box::new(handshake(0))));
     net(&mut app, NetEvent::State(ConnState::LoggingIn));
     let login = FrameRecord {
         redacted: true,
@@ -558,7 +558,7 @@ fn handshake_panel_shows_the_proxy_tls_session_and_certificate_chain() {
             sha256: "AB:CD:EF".into(),
         }],
     }));
-    net(&mut app, NetEvent::Handshake(h));
+    net(&mut app, NetEvent::Handshake(Box::new(h)));
     monitor(&mut app);
     press(&mut app, KeyCode::Char('h'));
     let s = screen(&render(&mut app, 100, 48));
@@ -837,7 +837,7 @@ fn stats_strip_counts_rates_connection_and_rtt() {
     let s = screen(&render(&mut app, 120, 30));
     assert!(s.contains("was connected 00:00:05"), "{s}");
     net(&mut app, NetEvent::State(ConnState::Connecting));
-    net(&mut app, NetEvent::Handshake(handshake(61_000)));
+    net(&mut app, NetEvent::Handshake(Box::new(handshake(61_000))));
     app.update(Event::Tick(at(71_000)));
     let s = screen(&render(&mut app, 120, 30));
     assert!(s.contains("reconnects 1"), "{s}");
@@ -1076,7 +1076,7 @@ fn password_never_appears_in_the_monitor() {
     h.request
         .headers
         .push(("Authorization".into(), "***".into()));
-    net(&mut app, NetEvent::Handshake(h));
+    net(&mut app, NetEvent::Handshake(Box::new(h)));
     net(&mut app, NetEvent::State(ConnState::LoggingIn));
     let login = FrameRecord {
         redacted: true,
@@ -1111,7 +1111,7 @@ fn password_is_masked_even_when_the_frame_arrives_unredacted() {
         .headers
         .push(("Authorization".into(), format!("Bearer {PASSWORD}")));
     h.url = format!("ws://admin:{PASSWORD}@127.0.0.1:40123/");
-    net(&mut app, NetEvent::Handshake(h));
+    net(&mut app, NetEvent::Handshake(Box::new(h)));
     net(&mut app, NetEvent::State(ConnState::LoggingIn));
     let login = text(
         1,

@@ -116,7 +116,7 @@ impl App {
         let mut client_leg = init.client_leg;
         app.masker.handshake(&mut client_leg);
         app.source.log.push_handshake(client_leg);
-        app.on_net(NetEvent::Handshake(init.server_leg));
+        app.on_net(NetEvent::Handshake(Box::new(init.server_leg)));
         app.relay = Some(Relay {
             conn: init.conn,
             client: init.client.to_string(),

@@ -54,20 +54,20 @@ impl App {
         }
         app.chat.history.push_note(None, NoteLevel::Info, &note);
         if let Some(h) = handshake {
-            app.on_net(NetEvent::Handshake(h));
+            app.on_net(NetEvent::Handshake(Box::new(h)));
         }
         let mut later = reconnects.into_iter().peekable();
         let mut pings = std::collections::VecDeque::new();
         for (i, f) in frames.into_iter().enumerate() {
             while let Some((_, h)) = later.next_if(|(at, _)| *at <= i) {
                 app.source.log.stats_mut().disconnected();
-                app.on_net(NetEvent::Handshake(h));
+                app.on_net(NetEvent::Handshake(Box::new(h)));
             }
             app.replay_rtt(&mut pings, &f);
             app.on_frame(f);
         }
         for (_, h) in later {
-            app.on_net(NetEvent::Handshake(h));
+            app.on_net(NetEvent::Handshake(Box::new(h)));
         }
         let last_close = app
             .source

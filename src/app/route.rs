@@ -87,8 +87,8 @@ impl App {
                     .log
                     .stats_mut()
                     .handshake(h.finished.or(h.started));
-                self.source.log.push_handshake(h.clone());
-                self.session.set_handshake(h);
+                self.source.log.push_handshake((*h).clone());
+                self.session.set_handshake(*h);
             }
             other => {
                 // The answer to `p` / `/ping`: say the round trip where the user looks.

@@ -236,7 +236,7 @@ impl Session {
         match ev {
             NetEvent::State(s) => self.on_state(s),
             NetEvent::Handshake(h) => {
-                self.set_handshake(h);
+                self.set_handshake(*h);
                 Vec::new()
             }
             NetEvent::Frame(f) => self.on_frame(&f),

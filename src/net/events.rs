@@ -230,7 +230,7 @@ impl Out {
     pub fn handshake(&mut self, mut info: HandshakeInfo) {
         self.conn += 1;
         info.conn = self.conn;
-        self.emit(NetEvent::Handshake(info));
+        self.emit(NetEvent::Handshake(Box::new(info)));
     }
 
     /// Send one event, masked. A receiver that went away is not an error: the session then

@@ -354,6 +354,10 @@ struct Session<'t> {
     wire_log: WireLog,
     /// A redirect led to another origin: the credentials (and so the login) stay behind.
     withheld: bool,
+    /// Something may wait in the write buffer: a frame of ours, or the pong tungstenite
+    /// queues for a ping. Flushing is skipped while this is false (a flood of reads then
+    /// costs no flush per message).
+    unflushed: bool,
 }
 
 impl<'t> Session<'t> {
@@ -382,6 +386,7 @@ impl<'t> Session<'t> {
         let wire_log = ws.get_ref().wire_log();
         Session {
             withheld,
+            unflushed: false,
             deflater,
             wire_log,
             ws,
@@ -509,8 +514,14 @@ impl<'t> Session<'t> {
     /// our write buffer (issue 15.1).
     fn write_side_clear(&mut self) -> Result<bool, Ending> {
         use futures_util::FutureExt as _;
+        if !self.unflushed {
+            return Ok(true);
+        }
         match poll_fn(|cx| self.ws.poll_flush_unpin(cx)).now_or_never() {
-            Some(Ok(())) => Ok(true),
+            Some(Ok(())) => {
+                self.unflushed = false;
+                Ok(true)
+            }
             Some(Err(e)) => Err(write_error(e)),
             None => Ok(false),
         }
@@ -549,12 +560,14 @@ impl<'t> Session<'t> {
                 s.timer.as_mut().reset(due);
                 let _ = s.timer.as_mut().poll(cx);
             }
-            // Always flushed: tungstenite queues pongs without telling us.
-            match self.ws.poll_flush_unpin(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Wake::WriteFailed(e)),
+            // Flushed whenever something may wait (tungstenite queues pongs by itself: a
+            // received ping counts).
+            match self.unflushed.then(|| self.ws.poll_flush_unpin(cx)) {
+                None => {}
+                Some(Poll::Ready(Ok(()))) => self.unflushed = false,
+                Some(Poll::Ready(Err(e))) => return Poll::Ready(Wake::WriteFailed(e)),
                 // Woken when the socket takes more.
-                Poll::Pending => return Poll::Pending,
+                Some(Poll::Pending) => return Poll::Pending,
             }
             // The UI is behind: read no more until it catches up (woken then).
             if self.t.out.poll_ui_behind(cx) {
@@ -617,6 +630,7 @@ impl<'t> Session<'t> {
             _ => return Ok(()),
         };
         let (message, wire) = self.compress(message);
+        self.unflushed = true;
         match self.ws.start_send_unpin(message) {
             Ok(()) => {
                 self.t
@@ -666,6 +680,7 @@ impl<'t> Session<'t> {
 
     /// Queue a message; the loop flushes once no more commands are waiting.
     fn write(&mut self, m: Message) -> Result<(), Ending> {
+        self.unflushed = true;
         self.ws.start_send_unpin(m).map_err(write_error)
     }
 
@@ -705,6 +720,7 @@ impl<'t> Session<'t> {
                 self.t.out.received(Opcode::Binary, b, wire)
             }
             Message::Ping(p) => {
+                self.unflushed = true;
                 self.t
                     .out
                     .frame(Direction::ServerToClient, Opcode::Ping, p.clone());

@@ -86,7 +86,7 @@ impl Tape {
         if let Some(har) = self.har.as_mut() {
             for ev in events {
                 match ev {
-                    NetEvent::Handshake(h) => har.log.push_handshake(h.clone()),
+                    NetEvent::Handshake(h) => har.log.push_handshake((**h).clone()),
                     NetEvent::Frame(f) => har.log.push(f),
                     _ => {}
                 }

@@ -14,6 +14,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
@@ -43,28 +44,59 @@ pub struct WireMsg {
     pub fragments: Option<Arc<Fragments>>,
 }
 
-/// The data messages read, oldest first, one entry per message tungstenite will return: their
-/// compressed size and their frames. Kept on a client's stream (and a server's while
-/// compression is on).
+/// The data messages read, oldest first: how each one tungstenite will return crossed the
+/// wire (its compressed size, its frames). Kept on a client's stream (and a server's while
+/// compression is on). Only messages with something to say (compressed, or in more than one
+/// frame) take an entry, numbered; a plain one-frame message costs two counter bumps, no lock.
 #[derive(Debug, Clone, Default)]
-pub struct WireLog(Arc<Mutex<VecDeque<WireMsg>>>);
+pub struct WireLog(Arc<LogInner>);
+
+#[derive(Debug, Default)]
+struct LogInner {
+    /// (message number, how it came) for the messages worth an entry.
+    entries: Mutex<VecDeque<(u64, WireMsg)>>,
+    /// Entries waiting (read without the lock).
+    queued: AtomicUsize,
+    /// Data messages completed by the frame layer, and taken by the reader.
+    done: AtomicU64,
+    taken: AtomicU64,
+}
 
 impl WireLog {
     /// How the next message tungstenite returns crossed the wire.
     pub fn pop(&self) -> WireMsg {
-        self.lock().pop_front().unwrap_or_default()
+        let n = self.0.taken.fetch_add(1, Ordering::Relaxed);
+        if self.0.queued.load(Ordering::Acquire) == 0 {
+            return WireMsg::default();
+        }
+        let mut q = self.lock();
+        // Entries of messages never taken (cut off by an error) are stale.
+        while q.front().is_some_and(|(i, _)| *i < n) {
+            q.pop_front();
+        }
+        let got = match q.front() {
+            Some((i, _)) if *i == n => q.pop_front().map(|(_, m)| m),
+            _ => None,
+        };
+        self.0.queued.store(q.len(), Ordering::Release);
+        got.unwrap_or_default()
     }
 
     fn push(&self, entry: WireMsg) {
+        let n = self.0.done.fetch_add(1, Ordering::Relaxed);
+        if entry.compressed.is_none() && entry.fragments.is_none() {
+            return;
+        }
         let mut q = self.lock();
         if q.len() == MAX_LOG {
             q.pop_front();
         }
-        q.push_back(entry);
+        q.push_back((n, entry));
+        self.0.queued.store(q.len(), Ordering::Release);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<WireMsg>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, WireMsg)>> {
+        self.0.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

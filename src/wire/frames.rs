@@ -11,7 +11,11 @@ pub(crate) struct FrameCounter {
     head_len: usize,
     /// Payload bytes of the current frame still to pass.
     skip: u64,
-    /// The data message's frames so far.
+    /// Data frames of the current message so far, and the first one's size: a message of
+    /// one frame (nearly all of them) allocates nothing.
+    frames: u64,
+    first: u64,
+    /// The data message's frames once there are two or more.
     msg: Fragments,
 }
 
@@ -41,6 +45,15 @@ impl FrameCounter {
                 bytes = &bytes[n..];
                 continue;
             }
+            // A whole header in this read (nearly always): read it in place.
+            if self.head_len == 0 && bytes.len() >= 2 {
+                let want = header_len(bytes);
+                if bytes.len() >= want {
+                    self.header(&bytes[..want], &mut done);
+                    bytes = &bytes[want..];
+                    continue;
+                }
+            }
             let want = if self.head_len < 2 {
                 2
             } else {
@@ -53,20 +66,36 @@ impl FrameCounter {
             if self.head_len < want || (want == 2 && header_len(&self.head[..2]) > 2) {
                 continue;
             }
-            let h = &self.head[..self.head_len];
-            let payload = match h[1] & 0x7f {
-                126 => u64::from(u16::from_be_bytes([h[2], h[3]])),
-                127 => u64::from_be_bytes(h[2..10].try_into().unwrap_or_default()),
-                n => u64::from(n),
-            };
-            let (fin, opcode) = (h[0] & 0x80 != 0, h[0] & 0x0f);
+            let head = self.head;
+            let len = self.head_len;
             self.head_len = 0;
-            self.skip = payload;
-            if opcode < 8 {
-                self.msg.add(payload);
-                if fin {
-                    done(self.msg.take());
+            self.header(&head[..len], &mut done);
+        }
+    }
+
+    /// A frame's whole header `h`: its payload is skipped, a data frame counted.
+    fn header(&mut self, h: &[u8], done: &mut impl FnMut(Option<std::sync::Arc<Fragments>>)) {
+        let payload = match h[1] & 0x7f {
+            126 => u64::from(u16::from_be_bytes([h[2], h[3]])),
+            127 => u64::from_be_bytes(h[2..10].try_into().unwrap_or_default()),
+            n => u64::from(n),
+        };
+        let (fin, opcode) = (h[0] & 0x80 != 0, h[0] & 0x0f);
+        self.skip = payload;
+        if opcode < 8 {
+            match self.frames {
+                0 => self.first = payload,
+                1 => {
+                    self.msg.add(self.first);
+                    self.msg.add(payload);
                 }
+                _ => self.msg.add(payload),
+            }
+            self.frames += 1;
+            if fin {
+                let many = self.frames > 1;
+                self.frames = 0;
+                done(if many { self.msg.take() } else { None });
             }
         }
     }

@@ -128,7 +128,7 @@ impl Client {
     /// The first handshake reported.
     pub fn handshake(&self) -> Option<HandshakeInfo> {
         self.seen.iter().find_map(|(_, e)| match e {
-            NetEvent::Handshake(h) => Some(h.clone()),
+            NetEvent::Handshake(h) => Some((**h).clone()),
             _ => None,
         })
     }
