@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::peers::{PeerServer, node_ws_available, test_peers_dir};
+use common::pipe::{Outcome, pipe_paced};
 
 fn sio_server() -> PeerServer {
     sio_server_with(&[])
@@ -21,55 +21,30 @@ fn sio_server_with(args: &[&str]) -> PeerServer {
     PeerServer::start_cmd(cmd, "sio_server.js")
 }
 
-/// `wsdeck pipe` with `args` and `input` on stdin from the start, stdin closed a second
-/// later; (exit code, stdout, stderr).
-fn pipe_at_once(url: &str, args: &[&str], input: &str) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
-        .arg("pipe")
-        .arg(url)
-        .args(["--auth", "none", "--ping-interval", "0"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start wsdeck pipe");
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes());
-    std::thread::sleep(Duration::from_millis(1000));
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+/// `wsdeck pipe URL --auth none --ping-interval 0 ARGS`, paced as in
+/// [`common::pipe::pipe_paced`].
+fn pipe_to(url: &str, args: &[&str], wait: Duration, input: &str, hold: Duration) -> Outcome {
+    let mut all = vec![url, "--auth", "none", "--ping-interval", "0"];
+    all.extend_from_slice(args);
+    pipe_paced(&all, wait, input, hold)
+}
+
+/// A chat event sent 1.5 s in (five ping periods), stdin closed half a second later.
+fn chat_after_pings(url: &str, args: &[&str]) -> Outcome {
+    let chat = "42[\"chat\",\"hi\"]\n";
+    pipe_to(
+        url,
+        args,
+        Duration::from_millis(1500),
+        chat,
+        Duration::from_millis(500),
     )
 }
 
-/// `wsdeck pipe` with `args`, a chat event sent 1.5 s in (five ping periods), stdin closed
-/// half a second later; (exit success, stdout, stderr).
-fn chat_after_pings(url: &str, args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
-        .arg("pipe")
-        .arg(url)
-        .args(["--auth", "none", "--ping-interval", "0"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start wsdeck pipe");
-    let mut stdin = child.stdin.take().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let _ = stdin.write_all(b"42[\"chat\",\"hi\"]\n");
-    std::thread::sleep(Duration::from_millis(500));
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// The same event given at once, stdin closed a second later.
+fn chat_at_once(url: &str, args: &[&str]) -> Outcome {
+    let chat = "42[\"chat\",\"hi\"]\n";
+    pipe_to(url, args, Duration::ZERO, chat, Duration::from_millis(1000))
 }
 
 #[test]
@@ -79,8 +54,9 @@ fn the_socketio_preset_keeps_the_session_alive_and_opens_the_namespace() {
     }
     let s = sio_server();
     let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
-    let (ok, out, err) = chat_after_pings(&url, &["--preset", "socketio"]);
-    assert!(ok, "{out}\n{err}");
+    let o = chat_after_pings(&url, &["--preset", "socketio"]);
+    let (out, err) = (&o.stdout, &o.stderr);
+    assert!(o.status.success(), "{out}\n{err}");
     assert!(out.contains(r#"42["echo","hi"]"#), "{out}\n{err}");
     // The pings were answered, so they kept coming.
     assert!(
@@ -89,8 +65,9 @@ fn the_socketio_preset_keeps_the_session_alive_and_opens_the_namespace() {
     );
 
     // The same by hand.
-    let (ok, out, err) = chat_after_pings(&url, &["--on-connect", "40", "--auto-reply", "^2$=3"]);
-    assert!(ok, "{out}\n{err}");
+    let o = chat_after_pings(&url, &["--on-connect", "40", "--auto-reply", "^2$=3"]);
+    let (out, err) = (&o.stdout, &o.stderr);
+    assert!(o.status.success(), "{out}\n{err}");
     assert!(out.contains(r#"42["echo","hi"]"#), "{out}\n{err}");
 }
 
@@ -104,8 +81,9 @@ fn the_socketio_preset_holds_lines_until_the_namespace_is_open() {
     }
     let s = sio_server();
     let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
-    let (code, out, err) = pipe_at_once(&url, &["--preset", "socketio"], "42[\"chat\",\"hi\"]\n");
-    assert_eq!(code, Some(0), "{out}\n{err}");
+    let o = chat_at_once(&url, &["--preset", "socketio"]);
+    let (out, err) = (&o.stdout, &o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
     let open = out.find("40{\"sid\"").expect("the namespace opened");
     let echo = out
         .find(r#"42["echo","hi"]"#)
@@ -114,8 +92,9 @@ fn the_socketio_preset_holds_lines_until_the_namespace_is_open() {
 
     let s = sio_server_with(&["refuse"]);
     let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
-    let (code, out, err) = pipe_at_once(&url, &["--preset", "socketio"], "42[\"chat\",\"hi\"]\n");
-    assert_eq!(code, Some(1), "{out}\n{err}");
+    let o = chat_at_once(&url, &["--preset", "socketio"]);
+    let (out, err) = (&o.stdout, &o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
     assert!(
         err.contains("the server refused the session instead of sending socket.io's 40"),
         "{err}"
@@ -130,7 +109,8 @@ fn without_the_answers_socketio_drops_the_session() {
     }
     let s = sio_server();
     let url = format!("{}/socket.io/?EIO=4&transport=websocket", s.url());
-    let (_, out, err) = chat_after_pings(&url, &["--on-connect", "40"]);
+    let o = chat_after_pings(&url, &["--on-connect", "40"]);
+    let (out, err) = (&o.stdout, &o.stderr);
     assert!(!out.contains(r#"42["echo","hi"]"#), "{out}\n{err}");
 }
 

@@ -1,8 +1,9 @@
 //! The built `wsdeck pipe` as a script runs it: whole stdin in, wait (bounded) for the exit.
 
 use std::io::{Read, Write};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use super::GUARD;
 
@@ -15,6 +16,30 @@ pub struct Outcome {
 /// Run `wsdeck pipe ARGS` with `stdin` as its whole input and the password (if any) in the
 /// environment; wait (bounded) for it to exit.
 pub fn pipe(args: &[&str], password: Option<&str>, stdin: impl AsRef<[u8]>) -> Outcome {
+    let stdin = stdin.as_ref().to_vec();
+    run(args, password, move |mut input| {
+        let _ = input.write_all(&stdin);
+    })
+}
+
+/// Run `wsdeck pipe ARGS` as a person at a terminal would: nothing for `wait`, then `input`,
+/// then stdin held open for `hold` before it ends; wait (bounded) for the exit.
+pub fn pipe_paced(args: &[&str], wait: Duration, input: &str, hold: Duration) -> Outcome {
+    let input = input.to_string();
+    run(args, None, move |mut stdin| {
+        std::thread::sleep(wait);
+        let _ = stdin.write_all(input.as_bytes());
+        std::thread::sleep(hold);
+    })
+}
+
+/// Start `wsdeck pipe ARGS`, hand its stdin to `feed` (on a thread; stdin ends when `feed`
+/// returns), collect stdout and stderr until it exits.
+fn run(
+    args: &[&str],
+    password: Option<&str>,
+    feed: impl FnOnce(ChildStdin) + Send + 'static,
+) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsdeck"));
     cmd.arg("pipe")
         .args(args)
@@ -26,12 +51,9 @@ pub fn pipe(args: &[&str], password: Option<&str>, stdin: impl AsRef<[u8]>) -> O
         cmd.env("WSDECK_PASSWORD", p);
     }
     let mut child = cmd.spawn().expect("start wsdeck pipe");
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.as_ref().to_vec();
+    let input = child.stdin.take().unwrap();
     // On a thread: a big input must not block against a full stdout.
-    std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
+    std::thread::spawn(move || feed(input));
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
