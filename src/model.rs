@@ -62,15 +62,19 @@ pub enum Origin {
     Dropped,
     /// Sent by wsdeck by itself: an `--auto-reply` (or a preset's) answer.
     Auto,
+    /// Sent by its peer and held by the proxy's intercept rule, not passed on yet: it
+    /// settles, in place, as wire, modified or dropped.
+    Held,
 }
 
 impl Origin {
-    pub const ALL: [Origin; 5] = [
+    pub const ALL: [Origin; 6] = [
         Origin::Wire,
         Origin::Injected,
         Origin::Modified,
         Origin::Dropped,
         Origin::Auto,
+        Origin::Held,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -79,6 +83,7 @@ impl Origin {
             Origin::Modified => "modified",
             Origin::Dropped => "dropped",
             Origin::Auto => "auto",
+            Origin::Held => "held",
         }
     }
     pub fn is_wire(&self) -> bool {

@@ -81,12 +81,19 @@ async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injec
     assert!(monitor.contains("congratulation"), "{monitor}");
     assert!(!monitor.contains("123456"), "{monitor}");
 
-    // Intercept on: the client's message waits in the held box; edited, it reaches the
-    // server, whose echo is held in turn until forwarded.
+    // Intercept on: the client's message waits, a row of the table marked held, the keys
+    // in the status bar; edited, it reaches the server, whose echo is held in turn until
+    // forwarded.
     h.press(KeyCode::Char('i'));
     h.wait_for("intercept: all").await;
     send(&mut ws, "secret plan").await;
-    h.wait_for("⏸ held 1 of 1").await;
+    let held = h.wait_for("⏸ 1 held").await;
+    assert!(
+        held.lines()
+            .any(|l| l.contains("⏸ text") && l.contains("secret plan")),
+        "the held message is a marked row:\n{held}"
+    );
+    assert!(held.contains("f forward · d drop · E edit"), "{held}");
     h.press(KeyCode::Char('E'));
     h.wait_for("Enter forwards it edited").await;
     h.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -111,6 +118,24 @@ async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injec
         recv_text(&mut ws).await,
         "your submit context: a fixed here"
     );
+    // The keys act on the selected held row, else on the oldest.
+    send(&mut ws, "first held").await;
+    send(&mut ws, "second held").await;
+    h.wait_for("⏸ 2 held").await;
+    h.press(KeyCode::End);
+    h.press(KeyCode::Char('k'));
+    h.press(KeyCode::Char('j'));
+    h.press(KeyCode::Char('d'));
+    let one = h.wait_for("⏸ 1 held").await;
+    assert!(
+        one.lines()
+            .any(|l| l.contains("✗ text") && l.contains("second held")),
+        "the selected row was dropped, in its place:\n{one}"
+    );
+    h.press(KeyCode::Char('f'));
+    h.wait_for("your submit context: first held").await;
+    h.press(KeyCode::Char('F'));
+    assert_eq!(recv_text(&mut ws).await, "your submit context: first held");
     let shown = h.wait_for("✗").await;
     assert!(shown.contains("✎"), "edited messages are marked:\n{shown}");
     h.press(KeyCode::Char('i'));
@@ -132,7 +157,7 @@ async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injec
     h.wait_for("✚").await;
 
     // Resend (Repeater): the selected message again, to the peer it went to.
-    h.wait_for("Frames 10").await;
+    h.wait_for("Frames 13").await;
     h.press(KeyCode::End);
     h.press(KeyCode::Char('k'));
     h.press(KeyCode::Char('R'));
@@ -163,4 +188,67 @@ async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injec
         assert!(jsonl.contains(origin), "no {origin} message in\n{jsonl}");
     }
     assert!(jsonl.contains("\"leg\":\"client\""), "{jsonl}");
+}
+
+/// A server that upgrades and sends one text message in three frames, then stays.
+async fn fragmenting_server() -> u16 {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        if !common::raw::accept_upgrade(&mut tcp).await {
+            return;
+        }
+        // text "frag-" (no FIN), continuation "one ", continuation "two" (FIN).
+        let mut out = vec![0x01, 5];
+        out.extend_from_slice(b"frag-");
+        out.extend_from_slice(&[0x00, 4]);
+        out.extend_from_slice(b"one ");
+        out.extend_from_slice(&[0x80, 3]);
+        out.extend_from_slice(b"two");
+        tcp.write_all(&out).await.unwrap();
+        let _ = tokio::io::copy(&mut tcp, &mut tokio::io::sink()).await;
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fragmented_message_through_the_proxy_says_how_many_frames_it_came_in() {
+    let port = fragmenting_server().await;
+    let upstream = format!("ws://127.0.0.1:{port}/");
+    let cfg = ProxyConfig::new("127.0.0.1:0".parse().unwrap(), Some(upstream.clone()));
+    let proxy = wsdeck::proxy::start(cfg).await.unwrap();
+    let addr = proxy.local_addr();
+    let ui = ProxyApp::new(
+        ProxyInfo {
+            listen: addr.to_string(),
+            upstream: Some(upstream),
+            mitm: false,
+            record: None,
+            remote: false,
+        },
+        None,
+        0,
+    );
+    let (h, handle) = common::runtime::launch_proxy(ui, proxy, Default::default(), (120, 40));
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .unwrap();
+    assert_eq!(recv_text(&mut ws).await, "frag-one two");
+    h.wait_for("Connections (1)").await;
+    h.press(KeyCode::Enter);
+    let shown = h.wait_for("frag-one two").await;
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains("×3") && l.contains("frag-one two")),
+        "the row says the message came in 3 frames:\n{shown}"
+    );
+    // `l` lists them under the row, with their sizes (`f` forwards here).
+    h.press(KeyCode::Char('k'));
+    h.press(KeyCode::Char('l'));
+    let frames = h.wait_for("continuation").await;
+    assert!(frames.contains("5 B") && frames.contains("3 B"), "{frames}");
+    h.quit(handle).await;
 }

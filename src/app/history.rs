@@ -290,6 +290,18 @@ impl History {
         self.cache.borrow_mut().heights.remove(&index);
     }
 
+    /// The frame at `abs` changed in place (a held message settled, perhaps edited): its
+    /// entry is laid out again. Looked for from the newest (held messages are recent).
+    pub fn frame_settled(&mut self, abs: u64, total: usize) {
+        let Some(i) = self.records.iter().rposition(|r| {
+            r.target == abs && matches!(r.kind, EntryKind::Text(_) | EntryKind::Binary(_))
+        }) else {
+            return;
+        };
+        self.records[i].total = total.min(u32::MAX as usize) as u32;
+        self.cache.borrow_mut().heights.remove(&i);
+    }
+
     /// True unless the entry is a message whose frame `store` no longer keeps.
     fn kept(&self, index: usize, store: &FrameStore) -> bool {
         match self.records.get(index) {

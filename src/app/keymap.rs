@@ -637,7 +637,7 @@ fn keymap() -> Vec<Binding> {
         bind(
             S::Monitor,
             &[C::Monitor],
-            vec![(ch('f'), A::ToggleFrames)],
+            vec![(ch('f'), A::ToggleFrames), (ch('l'), A::ToggleFrames)],
             "list the frames a message came in (×N in its row) under it / fold them",
         ),
         bind(

@@ -78,19 +78,19 @@ pub(super) fn bindings() -> Vec<Binding> {
             S::Relayed,
             &[C::Relayed],
             vec![(ch('f'), A::ForwardHeld), (ch('d'), A::DropHeld)],
-            "forward / drop the oldest held message",
+            "forward / drop the held message (the selected row, else the oldest)",
         ),
         bind(
             S::Relayed,
             &[C::Relayed],
             vec![(ch('E'), A::EditHeld)],
-            "edit the oldest held message in the line (Enter forwards it)",
+            "edit the held message in the line (Enter forwards it)",
         ),
         bind(
             S::Relayed,
             &[C::Relayed],
             vec![(ch('O'), A::EditHeldExternal)],
-            "edit the oldest held message in $EDITOR (saving forwards it)",
+            "edit the held message in $EDITOR (saving forwards it)",
         ),
         bind(
             S::Relayed,

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::action::Refused;
 use super::{App, AppInit, Command, NoteLevel, View, host_of};
-use crate::model::{CloseInfo, Direction, FrameRecord, HandshakeInfo, NetEvent, Opcode};
+use crate::model::{CloseInfo, Direction, FrameRecord, HandshakeInfo, NetEvent, Opcode, Origin};
 use crate::proxy::ProxyCommand;
 use crate::spec::{AuthMethod, ConnectSpec};
 
@@ -42,8 +42,9 @@ pub enum LinePurpose {
 pub struct Relay {
     pub(super) conn: u64,
     pub(super) client: String,
-    /// Messages held by the intercept rule, oldest first (the one the keys act on).
-    pub(super) held: VecDeque<FrameRecord>,
+    /// Messages held by the intercept rule, oldest first: each is a row of the table,
+    /// marked held, until it settles there.
+    pub(super) held: VecDeque<HeldRow>,
     /// The line under the monitor while typed (`None`: not shown).
     pub(super) line: Option<LinePurpose>,
     /// Which peer an injected message goes to.
@@ -56,6 +57,14 @@ pub struct Relay {
     pub(super) closed: Option<(Option<CloseInfo>, Option<CloseInfo>)>,
 }
 
+/// A held message and the row it has in the log (its absolute index there).
+#[derive(Debug, Clone)]
+pub struct HeldRow {
+    pub abs: u64,
+    /// As the proxy reported it (before the masker: an edit starts from it).
+    pub frame: FrameRecord,
+}
+
 /// Read access for the view.
 impl Relay {
     pub fn conn(&self) -> u64 {
@@ -64,7 +73,7 @@ impl Relay {
     pub fn client(&self) -> &str {
         &self.client
     }
-    pub fn held(&self) -> &VecDeque<FrameRecord> {
+    pub fn held(&self) -> &VecDeque<HeldRow> {
         &self.held
     }
     pub fn line(&self) -> Option<LinePurpose> {
@@ -135,23 +144,46 @@ impl App {
         self.relay.as_ref()
     }
 
-    /// Messages the proxy passed on (or dropped): into the log; a held one is settled.
+    /// Messages the proxy passed on (or dropped): into the log; a held one settles in its
+    /// row.
     pub fn relay_frames(&mut self, frames: impl IntoIterator<Item = FrameRecord>) {
         for f in frames {
-            if let Some(r) = self.relay.as_mut()
-                && let Some(i) = r.held.iter().position(|h| h.seq == f.seq)
-            {
-                r.held.remove(i);
+            let held = self.relay.as_mut().and_then(|r| {
+                let i = r.held.iter().position(|h| h.frame.seq == f.seq)?;
+                r.held.remove(i)
+            });
+            match held {
+                Some(h) => self.settle(h.abs, f),
+                None => self.on_frame(f),
             }
-            self.on_frame(f);
         }
     }
 
-    /// The intercept rule held this message.
-    pub fn relay_held(&mut self, f: FrameRecord) {
-        if let Some(r) = self.relay.as_mut() {
-            r.held.push_back(f);
+    /// A held message's row becomes what happened to it (passed on, edited or dropped);
+    /// a row the log let go comes back as a new one.
+    fn settle(&mut self, abs: u64, mut f: FrameRecord) {
+        self.masker.frame(&mut f);
+        if !self.source.log.settle(abs, &f) {
+            self.log_frame(&f);
+            if matches!(f.opcode, Opcode::Text | Opcode::Binary) {
+                self.chat.history.push_frame(self.source.log.store());
+            }
+            return;
         }
+        self.monitor.settled(&self.source.log, abs);
+        self.chat.history.frame_settled(abs, f.len);
+    }
+
+    /// The intercept rule held this message: a row marked held, at once.
+    pub fn relay_held(&mut self, f: FrameRecord) {
+        let abs = self.source.log.store().total_pushed();
+        let Some(r) = self.relay.as_mut() else { return };
+        let shown = FrameRecord {
+            origin: Origin::Held,
+            ..f.clone()
+        };
+        r.held.push_back(HeldRow { abs, frame: f });
+        self.on_frame(shown);
     }
 
     /// The proxy's intercept rule changed (`None`: off).
@@ -169,13 +201,24 @@ impl App {
         lost: usize,
     ) {
         let Some(r) = self.relay.as_mut() else { return };
-        r.held.clear();
+        // The proxy reports what it still held as dropped before this; any row left held
+        // says so too.
+        let left: Vec<HeldRow> = r.held.drain(..).collect();
         if r.line
             .is_some_and(|p| matches!(p, LinePurpose::Edit { .. }))
         {
             r.line = None;
         }
         r.closed = Some((client.clone(), server.clone()));
+        for h in left {
+            self.settle(
+                h.abs,
+                FrameRecord {
+                    origin: Origin::Dropped,
+                    ..h.frame
+                },
+            );
+        }
         let (code, reason) = match server.as_ref().or(client.as_ref()) {
             Some(c) => (Some(c.code), c.reason.clone()),
             None => (None, String::new()),
@@ -198,13 +241,18 @@ impl App {
         self.notify(NoteLevel::Warn, crate::text::sanitize_line(text));
     }
 
-    /// The oldest held message, or a notice that there is none.
+    /// The held message the keys act on: the selected row when it is held, else the
+    /// oldest; or a notice that nothing is held.
     fn first_held(&mut self) -> Result<(u64, FrameRecord), Refused> {
         let Some(r) = self.relay.as_ref() else {
             return Err(Refused);
         };
-        match r.held.front() {
-            Some(f) => Ok((r.conn, f.clone())),
+        let selected = self.monitor.view(&self.source.log).selected_abs();
+        let chosen = selected
+            .and_then(|abs| r.held.iter().find(|h| h.abs == abs))
+            .or(r.held.front());
+        match chosen {
+            Some(h) => Ok((r.conn, h.frame.clone())),
             None => {
                 let why = if r.intercept.is_some() {
                     "nothing is held — matching messages stop here until you forward them"
@@ -217,7 +265,7 @@ impl App {
         }
     }
 
-    /// `f`: pass the oldest held message on as it was sent.
+    /// `f`: pass the held message (the selected row, else the oldest) on as it was sent.
     pub(super) fn forward_held(&mut self) -> Result<Vec<Command>, Refused> {
         let (conn, f) = self.first_held()?;
         Ok(vec![Command::Proxy(ProxyCommand::Forward {
@@ -226,7 +274,7 @@ impl App {
         })])
     }
 
-    /// `d`: never pass the oldest held message on.
+    /// `d`: never pass the held message (the selected row, else the oldest) on.
     pub(super) fn drop_held(&mut self) -> Result<Vec<Command>, Refused> {
         let (conn, f) = self.first_held()?;
         self.notify(NoteLevel::Info, format!("dropped message #{}", f.seq));
@@ -244,7 +292,7 @@ impl App {
         })])
     }
 
-    /// `E`: the oldest held message into the line, to be edited and forwarded with Enter.
+    /// `E`: the held message (the selected row, else the oldest) into the line, to be edited and forwarded with Enter.
     pub(super) fn edit_held(&mut self) -> Result<Vec<Command>, Refused> {
         let (_, f) = self.first_held()?;
         let Some(text) = editable(&f) else {
@@ -264,7 +312,7 @@ impl App {
         Ok(Vec::new())
     }
 
-    /// `O`: the oldest held message in `$EDITOR`; saving forwards the edited message.
+    /// `O`: the held message (the selected row, else the oldest) in `$EDITOR`; saving forwards the edited message.
     pub(super) fn edit_held_external(&mut self) -> Result<Vec<Command>, Refused> {
         let (conn, f) = self.first_held()?;
         let Some(text) = editable(&f) else {
@@ -289,7 +337,12 @@ impl App {
             return Vec::new();
         };
         let conn = r.conn;
-        let Some(f) = r.held.iter().find(|f| f.seq == seq).cloned() else {
+        let Some(f) = r
+            .held
+            .iter()
+            .find(|h| h.frame.seq == seq)
+            .map(|h| h.frame.clone())
+        else {
             self.notify(
                 NoteLevel::Warn,
                 format!("message #{seq} is no longer held — the edit was not sent"),
@@ -413,7 +466,7 @@ impl App {
         };
         let cmd = match purpose {
             Some(LinePurpose::Edit { seq }) => {
-                if !r.held.iter().any(|f| f.seq == seq) {
+                if !r.held.iter().any(|h| h.frame.seq == seq) {
                     self.notify(NoteLevel::Warn, format!("message #{seq} is no longer held"));
                     self.cancel_line();
                     return Err(Refused);

@@ -142,6 +142,22 @@ impl Monitor {
         }
     }
 
+    /// The frame at `abs` changed in place (a held message settled): it matches the
+    /// filter or not as it is now.
+    pub(crate) fn settled(&mut self, log: &FrameLog, abs: u64) {
+        let (Some(filter), Some(v)) = (&self.filter, log.frame(abs)) else {
+            return;
+        };
+        let now = filter.matches(v.dir, v.opcode, v.payload);
+        match (self.matches.binary_search(&abs), now) {
+            (Ok(i), false) => {
+                self.matches.remove(i);
+            }
+            (Err(i), true) => self.matches.insert(i, abs),
+            _ => {}
+        }
+    }
+
     /// `log` let old frames go (its limits shrank).
     pub(crate) fn trim_matches(&mut self, log: &FrameLog) {
         let dropped = log.store().dropped();

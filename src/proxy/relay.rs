@@ -28,7 +28,7 @@ use crate::wire::deflate::Params;
 #[path = "steer.rs"]
 mod steer;
 use super::{Closed, ProxyEvent, ProxyFrame};
-use crate::model::{CloseInfo, Direction, FrameRecord, Opcode, Origin};
+use crate::model::{CloseInfo, Direction, Fragments, FrameRecord, Opcode, Origin};
 
 pub(crate) use crate::wire::stream::BoxIo;
 
@@ -147,7 +147,8 @@ struct Partial {
     buffering: bool,
     /// Its first frame had RSV1: `payload` is compressed.
     compressed: bool,
-    fragments: u32,
+    /// Its frames so far (their payload sizes on the wire).
+    fragments: Fragments,
     at: SystemTime,
 }
 
@@ -407,7 +408,7 @@ impl Pump {
                     raw: Vec::new(),
                     buffering: compressed || self.c.rule_active(),
                     compressed,
-                    fragments: 0,
+                    fragments: Fragments::default(),
                     at,
                 });
             }
@@ -417,8 +418,7 @@ impl Pump {
         if p.payload.len() + payload.len() > max {
             return Err(FrameError::TooBig { limit: max });
         }
-        p.fragments += 1;
-        if h.fin && p.fragments == 1 && !p.buffering {
+        if h.fin && p.fragments.count == 0 && !p.buffering {
             // The common case: a whole message in one frame, passed on at once.
             let opcode = p.opcode;
             self.partial = None;
@@ -430,6 +430,7 @@ impl Pump {
             });
             return Ok(());
         }
+        p.fragments.add(payload.len() as u64);
         p.payload.extend_from_slice(&payload);
         if p.buffering {
             p.raw.extend_from_slice(&raw);
@@ -449,19 +450,23 @@ impl Pump {
         };
         let mut rec = self.record(p.opcode, payload.clone(), p.at, Origin::Wire);
         rec.wire_len = wire_len;
+        let fragments = u32::try_from(p.fragments.count).unwrap_or(u32::MAX);
+        if p.fragments.count > 1 {
+            rec.fragments = Some(std::sync::Arc::new(p.fragments));
+        }
         if !p.buffering {
             self.mid_message = false;
             self.release_pending();
             self.batch.push(ProxyFrame {
                 record: rec,
-                fragments: p.fragments,
+                fragments,
             });
         } else if self.c.matches(&rec) {
             self.held.push(Held {
                 record: rec,
                 raw: p.raw,
                 plain: p.compressed.then_some(payload),
-                fragments: p.fragments,
+                fragments,
                 reported: false,
                 batch_at: self.batch.len(),
             });
@@ -476,7 +481,7 @@ impl Pump {
             rec.origin = origin;
             self.batch.push(ProxyFrame {
                 record: rec,
-                fragments: p.fragments,
+                fragments,
             });
         }
         Ok(())

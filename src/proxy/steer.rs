@@ -77,6 +77,8 @@ impl Pump {
                 rec.wire_len = wire_len;
                 rec.payload = p;
                 rec.redacted = false;
+                // Sent as one frame.
+                rec.fragments = None;
                 if rec.opcode == Opcode::Text {
                     self.redact(&mut rec);
                 }

@@ -37,6 +37,12 @@ impl FrameLog {
         self.stats.record(f.at, f.dir, f.len);
     }
 
+    /// Rewrite the frame at absolute index `abs` as `f` in its place (a held message
+    /// settled); false when the store let it go. The stats counted it when it came in.
+    pub fn settle(&mut self, abs: u64, f: &FrameRecord) -> bool {
+        self.store.settle(abs, f)
+    }
+
     /// Take in the upgrade exchange of a connection (either leg).
     pub fn push_handshake(&mut self, h: HandshakeInfo) {
         if self.handshakes.len() == MAX_HANDSHAKES {

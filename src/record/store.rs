@@ -1,6 +1,6 @@
 //! The bounded in-memory frame store the monitor and chat views read.
 //!
-//! Append-only; keeps the newest frames within a frame-count and a payload-byte limit and counts
+//! Append-only (but for a held message settling in its place); keeps the newest frames within a frame-count and a payload-byte limit and counts
 //! the older frames it let go ([`FrameStore::dropped`]) so the views can show "N older frames
 //! not kept". The recording file keeps everything; this is only what is on screen.
 //!
@@ -38,7 +38,7 @@ const F_CLOSE: u8 = 2;
 const F_REDACTED: u8 = 4;
 /// The payload is empty and references no chunk.
 const F_NO_CHUNK: u8 = 8;
-/// Three bits of origin (`Origin` as 0..=4), above the flags.
+/// Three bits of origin (`Origin` as its index in `Origin::ALL`), above the flags.
 const ORIGIN_SHIFT: u8 = 4;
 
 /// One kept frame: fixed size, no heap of its own.
@@ -70,6 +70,25 @@ fn origin_from_flags(flags: u8) -> Origin {
         .get(usize::from((flags >> ORIGIN_SHIFT) & 7))
         .copied()
         .unwrap_or_default()
+}
+
+/// A frame's flags (origin, direction, redaction, close; not `F_NO_CHUNK`) and close code.
+fn flags_of<F: FrameLike + ?Sized>(f: &F) -> (u8, u16) {
+    let mut flags = origin_to_bits(f.origin());
+    if f.dir() == Direction::ServerToClient {
+        flags |= F_RECEIVE;
+    }
+    if f.redacted() {
+        flags |= F_REDACTED;
+    }
+    let close_code = match f.close() {
+        Some((code, _)) => {
+            flags |= F_CLOSE;
+            code
+        }
+        None => 0,
+    };
+    (flags, close_code)
 }
 
 fn opcode_to_u8(o: Opcode) -> u8 {
@@ -295,20 +314,7 @@ impl FrameStore {
         {
             self.drop_oldest();
         }
-        let mut flags = origin_to_bits(f.origin());
-        if f.dir() == Direction::ServerToClient {
-            flags |= F_RECEIVE;
-        }
-        if f.redacted() {
-            flags |= F_REDACTED;
-        }
-        let close_code = match f.close() {
-            Some((code, _)) => {
-                flags |= F_CLOSE;
-                code
-            }
-            None => 0,
-        };
+        let (mut flags, close_code) = flags_of(f);
         let (chunk, offset) = if payload.is_empty() {
             flags |= F_NO_CHUNK;
             (0, 0)
@@ -337,6 +343,60 @@ impl FrameStore {
         }
         self.payload_bytes += payload.len();
         self.retire_dead_chunks();
+    }
+
+    /// Rewrite the kept frame at absolute index `n` as `f`, in place: a held message
+    /// settled (passed on, edited or dropped) keeps its row. False when it is not kept any
+    /// more. The payload is copied again only when it changed.
+    pub fn settle<F: FrameLike + ?Sized>(&mut self, n: u64, f: &F) -> bool {
+        let Some(i) = n
+            .checked_sub(self.dropped)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| i < self.slots.len())
+        else {
+            return false;
+        };
+        let old = self.slots[i];
+        let payload = f.payload();
+        let payload = &payload[..payload.len().min(u32::MAX as usize)];
+        let (mut flags, close_code) = flags_of(f);
+        let (chunk, offset) = if self.view(&old).payload == payload {
+            flags |= old.flags & F_NO_CHUNK;
+            (old.chunk, old.offset)
+        } else {
+            self.release(&old);
+            self.payload_bytes += payload.len();
+            if payload.is_empty() {
+                flags |= F_NO_CHUNK;
+                (0, 0)
+            } else {
+                self.place(payload)
+            }
+        };
+        let fragments = f
+            .fragments()
+            .map_or(0, |g| u32::try_from(g.count).unwrap_or(u32::MAX));
+        self.slots[i] = Slot {
+            wire_len: f.wire_len() as u64,
+            chunk,
+            offset,
+            payload_len: payload.len() as u32,
+            close_code,
+            flags,
+            fragments,
+            ..old
+        };
+        let at = self.fragments.binary_search_by_key(&n, |(abs, _)| *abs);
+        match (at, f.fragments()) {
+            (Ok(k), Some(g)) => self.fragments[k].1 = g.clone(),
+            (Ok(k), None) => {
+                self.fragments.remove(k);
+            }
+            (Err(k), Some(g)) => self.fragments.insert(k, (n, g.clone())),
+            (Err(_), None) => {}
+        }
+        self.retire_dead_chunks();
+        true
     }
 
     /// Copy `payload` into an arena chunk; returns (chunk id, offset).
@@ -387,6 +447,12 @@ impl FrameStore {
         {
             self.fragments.pop_front();
         }
+        self.release(&s);
+    }
+
+    /// A slot's payload is no longer kept: its bytes leave the count, its chunk loses a
+    /// frame (and is freed now when that was its last and it is not the active one).
+    fn release(&mut self, s: &Slot) {
         self.payload_bytes -= s.payload_len as usize;
         if s.flags & F_NO_CHUNK != 0 {
             return;
@@ -582,5 +648,49 @@ mod tests {
         assert_eq!(seqs, [3, 4, 5]);
         assert_eq!(s.get(0).unwrap().payload, b"b");
         assert_eq!(s.get(2).unwrap().payload, b"d");
+    }
+
+    #[test]
+    fn a_held_message_settles_in_its_row() {
+        let mut s = FrameStore::new(10, usize::MAX);
+        let big = vec![7u8; BIG_PAYLOAD + 1];
+        s.push(&frame(1, b"a"));
+        s.push(&FrameRecord {
+            origin: Origin::Held,
+            ..frame(2, &big)
+        });
+        s.push(&frame(3, b"c"));
+        let with_big = s.approx_heap_bytes();
+        // Edited: a new, short payload in the same row; the big one's chunk goes.
+        let edited = FrameRecord {
+            origin: Origin::Modified,
+            fragments: Some(std::sync::Arc::new(crate::model::Fragments {
+                count: 2,
+                sizes: vec![1, 2],
+            })),
+            ..frame(2, b"xyz")
+        };
+        assert!(s.settle(1, &edited));
+        assert!(s.approx_heap_bytes() + big.len() <= with_big);
+        let back: Vec<FrameRecord> = s.iter().map(|v| v.to_record()).collect();
+        assert_eq!(back[1].payload, &b"xyz"[..]);
+        assert_eq!(back[1].origin, Origin::Modified);
+        assert_eq!(s.get(1).unwrap().fragments, 2);
+        assert_eq!(s.fragments(1).unwrap().sizes, [1, 2]);
+        assert_eq!((back[0].seq, back[2].seq), (1, 3));
+        assert_eq!(s.payload_bytes(), 1 + 3 + 1);
+        // Passed on unchanged: only the mark changes.
+        assert!(s.settle(
+            1,
+            &FrameRecord {
+                origin: Origin::Wire,
+                ..edited.clone()
+            }
+        ));
+        assert_eq!(s.get(1).unwrap().origin, Origin::Wire);
+        assert_eq!(s.get(1).unwrap().payload, b"xyz");
+        assert_eq!(s.payload_bytes(), 5);
+        // A row the store let go is not settled.
+        assert!(!s.settle(7, &edited));
     }
 }

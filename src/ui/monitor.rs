@@ -33,19 +33,15 @@ pub(super) fn draw(
     let m = app.monitor();
     let editing = m.filter_edit().is_some();
     let strip_h = if area.height >= 10 { 2 } else { 0 };
-    let (held_h, line_h) = app.relay().map_or((0, 0), |r| {
-        (super::relay::held_height(r), super::relay::line_height(r))
-    });
-    let [strip, body, held, filter_line, relay_line] = Layout::vertical([
+    let line_h = app.relay().map_or(0, super::relay::line_height);
+    let [strip, body, filter_line, relay_line] = Layout::vertical([
         Constraint::Length(strip_h),
         Constraint::Min(0),
-        Constraint::Length(held_h),
         Constraint::Length(u16::from(editing)),
         Constraint::Length(line_h),
     ])
     .areas(area);
     if let Some(r) = app.relay() {
-        super::relay::draw_held(frame, r, held);
         super::relay::draw_line(frame, app, r, relay_line);
     }
     // The handshake panel gets more room: a dozen headers each way.
@@ -685,6 +681,7 @@ pub(super) fn frame_title(v: &FrameView<'_>, relayed: bool) -> Line<'static> {
         crate::model::Origin::Modified => "· edited by you ",
         crate::model::Origin::Dropped => "· dropped, never delivered ",
         crate::model::Origin::Auto => "· answered by wsdeck (--auto-reply) ",
+        crate::model::Origin::Held => "· held: not passed on yet ",
     };
     Line::from(vec![
         Span::styled(format!(" #{} ", v.seq), theme::title(true)),

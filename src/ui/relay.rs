@@ -1,22 +1,20 @@
-//! What a relayed connection's monitor adds (`wsdeck proxy`): the held message box, the
-//! inject / edit line, origin marks and the status bar that names both peers.
+//! What a relayed connection's monitor adds (`wsdeck proxy`): the inject / edit line,
+//! origin marks (held messages are rows marked ⏸) and the status bar that names both
+//! peers and says what the keys do with a held message.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::{field_view, shown_value, theme, truncate};
 use crate::app::App;
+use crate::app::action::{Action, Context};
+use crate::app::keymap::key_for;
 use crate::app::relay::{LinePurpose, Relay, peer_name};
 use crate::model::{CloseInfo, Direction, Opcode, Origin, close_code_name};
 use crate::text::sanitize_line;
-
-/// Rows the held box takes (0 when nothing is held).
-pub(super) fn held_height(r: &Relay) -> u16 {
-    if r.held().is_empty() { 0 } else { 3 }
-}
 
 /// Rows the line takes.
 pub(super) fn line_height(r: &Relay) -> u16 {
@@ -48,42 +46,11 @@ pub(super) fn origin_mark(o: Origin) -> (&'static str, Style) {
             Style::new().fg(theme::ERROR).add_modifier(Modifier::BOLD),
         ),
         Origin::Auto => ("↺ ", theme::dim().fg(theme::ACCENT)),
-    }
-}
-
-/// The oldest held message and what the keys do with it.
-pub(super) fn draw_held(frame: &mut Frame, r: &Relay, area: Rect) {
-    let Some(f) = r.held().front() else { return };
-    let warn = Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD);
-    let title = Line::from(vec![
-        Span::styled(format!(" ⏸ held 1 of {} ", r.held().len()), warn),
-        Span::styled(
-            format!(
-                "#{} {} {} · {} B ",
-                f.seq,
-                sender(f.dir),
-                f.opcode.name(),
-                f.len
-            ),
-            theme::dim(),
+        Origin::Held => (
+            "⏸ ",
+            Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
         ),
-    ]);
-    let hint = " f forward · d drop · E edit · O $EDITOR · F forward all ";
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(Style::new().fg(theme::WARN))
-        .title(title)
-        .title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned());
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let text = match f.opcode {
-        Opcode::Text => sanitize_line(&String::from_utf8_lossy(&f.payload)),
-        _ => crate::fmt::hex_spaced(&f.payload[..f.payload.len().min(256)]),
-    };
-    frame.render_widget(
-        Paragraph::new(Span::raw(truncate(&text, inner.width as usize))),
-        inner,
-    );
+    }
 }
 
 /// The inject / edit line, with the cursor in it.
@@ -130,6 +97,14 @@ pub(super) fn draw_line(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
     }
 }
 
+/// "f forward · d drop", from the keymap of a relayed connection's monitor.
+fn key_hints(keys: &[(Action, &str)]) -> String {
+    keys.iter()
+        .filter_map(|(a, what)| Some(format!("{} {what}", key_for(Context::Relayed, a)?)))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 fn close_text(c: &Option<CloseInfo>) -> String {
     match c {
         Some(c) if c.reason.is_empty() => format!("{} {}", c.code, close_code_name(c.code)),
@@ -165,9 +140,23 @@ pub(super) fn draw_status(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
         )),
     }
     if !r.held().is_empty() {
+        // What the keys do with a held message comes first: it waits for them.
         spans.push(Span::styled(
             format!("⏸ {} held ", r.held().len()),
             Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(
+            format!(
+                "{} ",
+                key_hints(&[
+                    (Action::ForwardHeld, "forward"),
+                    (Action::DropHeld, "drop"),
+                    (Action::EditHeld, "edit"),
+                    (Action::EditHeldExternal, "$EDITOR"),
+                    (Action::ForwardAllHeld, "forward all"),
+                ])
+            ),
+            theme::key(),
         ));
     }
     match r.intercept() {
@@ -186,11 +175,13 @@ pub(super) fn draw_status(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
             format!(" {}", sanitize_line(&n.text)),
             theme::note(n.level),
         ));
-    } else {
-        spans.push(Span::styled(
-            " m inject · R resend · i intercept",
-            theme::dim(),
-        ));
+    } else if r.held().is_empty() {
+        let keys = key_hints(&[
+            (Action::Inject, "inject"),
+            (Action::Resend, "resend"),
+            (Action::ToggleIntercept, "intercept"),
+        ]);
+        spans.push(Span::styled(format!(" {keys}"), theme::dim()));
     }
     let mut used = 0usize;
     let mut fitted = Vec::new();
