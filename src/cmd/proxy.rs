@@ -149,6 +149,7 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
     Ok(cfg)
 }
 
+/// Run the headless proxy: announce it, print its events until it stops, write the HAR.
 async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let remote = !cfg.listen.ip().is_loopback();
     let mitm = cfg.mitm.clone();
@@ -156,15 +157,9 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let intercepting = cfg.intercept.is_some();
     let mut running = proxy::start(cfg).await?;
     // Only with --intercept: stdin steers the held messages (and its end releases them).
-    let mut stdin = intercepting.then(steer::stdin_lines);
+    let stdin = intercepting.then(steer::stdin_lines);
     // The same recorder as the proxy's UI (`proxy::tape`).
-    let (mut recorder, appended) = match &args.record {
-        Some(path) => {
-            let (t, said) = proxy::tape::Tape::create(path, !args.no_redact, args.overwrite)?;
-            (Some(t), said)
-        }
-        None => (None, None),
-    };
+    let (mut recorder, appended) = open_recording(args)?;
     let mut printer = Printer {
         out: std::io::stdout().lock(),
         line: Vec::with_capacity(OUT_CHUNK + (1 << 12)),
@@ -172,18 +167,51 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
         har: args.har.as_ref().map(|_| BTreeMap::new()),
         held: HashMap::new(),
     };
+    announce(
+        &running,
+        upstream.as_deref(),
+        mitm.as_deref(),
+        remote,
+        appended,
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let result =
+        print_until_stopped(&mut running, &mut printer, &mut recorder, stdin, &mut term).await;
+    finish(&mut printer, &mut recorder, args)?;
+    result
+}
+
+/// The `--record` recording (none without the flag), and the sentence about a file already there.
+fn open_recording(args: &ProxyArgs) -> anyhow::Result<(Option<proxy::tape::Tape>, Option<String>)> {
+    Ok(match &args.record {
+        Some(path) => {
+            let (t, said) = proxy::tape::Tape::create(path, !args.no_redact, args.overwrite)?;
+            (Some(t), said)
+        }
+        None => (None, None),
+    })
+}
+
+/// The startup messages on stderr: where the proxy listens, what it relays, its warnings.
+fn announce(
+    running: &proxy::RunningProxy,
+    upstream: Option<&str>,
+    mitm: Option<&proxy::ca::Ca>,
+    remote: bool,
+    appended: Option<String>,
+) {
     eprintln!("listening on {}", running.local_addr());
     if let Some(s) = appended {
         eprintln!("wsdeck: {s}");
     }
-    match &upstream {
+    match upstream {
         Some(u) => eprintln!("relaying every client to {u}"),
         None => eprintln!(
             "HTTP proxy: point clients at http://{}",
             running.local_addr()
         ),
     }
-    if let Some(ca) = &mitm {
+    if let Some(ca) = mitm {
         eprintln!(
             "decrypting TLS with certificates from {} (clients must trust it)",
             ca.cert_path().display()
@@ -195,49 +223,92 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
             running.local_addr()
         );
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let result = loop {
+}
+
+/// Print events and take steering lines until the proxy stops, stdout fails or a signal comes.
+async fn print_until_stopped<W: Write>(
+    running: &mut proxy::RunningProxy,
+    printer: &mut Printer<W>,
+    recorder: &mut Option<proxy::tape::Tape>,
+    mut stdin: Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
+    term: &mut tokio::signal::unix::Signal,
+) -> anyhow::Result<()> {
+    loop {
         tokio::select! {
             ev = running.recv() => {
                 let Some(ev) = ev else { break Ok(()) };
-                if let Err(e) = printer.event(&ev, recorder.as_mut()) {
-                    break Err(e);
-                }
-                // Everything already waiting goes out with one flush.
-                let mut failed = None;
-                while let Some(ev) = running.try_recv() {
-                    if let Err(e) = printer.event(&ev, recorder.as_mut()) {
-                        failed = Some(e);
-                        break;
-                    }
-                }
-                if let Some(e) = failed {
-                    break Err(e);
-                }
-                if printer.flush().is_err() {
-                    break Ok(());
+                if let Some(end) = print_burst(&ev, running, printer, recorder) {
+                    break end;
                 }
             }
             line = next_line(&mut stdin) => {
-                let outcome = match line {
-                    Some(line) => steer::apply(&line, running.control(), &printer.held),
-                    None => {
-                        stdin = None;
-                        steer::release_all(running.control());
-                        Err("stdin ended: intercept is off and every held message was forwarded".into())
-                    }
-                };
-                if let Err(message) = outcome {
-                    let ev = ProxyEvent::Notice { conn: 0, message };
-                    if printer.event(&ev, None).is_err() || printer.flush().is_err() {
-                        break Ok(());
-                    }
+                if steer_by(line, &mut stdin, running, printer) {
+                    break Ok(());
                 }
             }
             _ = tokio::signal::ctrl_c() => break Ok(()),
             _ = term.recv() => break Ok(()),
         }
+    }
+}
+
+/// Print `ev` and every event already waiting behind it, with one flush; `Some`: stop so.
+fn print_burst<W: Write>(
+    ev: &ProxyEvent,
+    running: &mut proxy::RunningProxy,
+    printer: &mut Printer<W>,
+    recorder: &mut Option<proxy::tape::Tape>,
+) -> Option<anyhow::Result<()>> {
+    if let Err(e) = printer.event(ev, recorder.as_mut()) {
+        return Some(Err(e));
+    }
+    // Everything already waiting goes out with one flush.
+    let mut failed = None;
+    while let Some(ev) = running.try_recv() {
+        if let Err(e) = printer.event(&ev, recorder.as_mut()) {
+            failed = Some(e);
+            break;
+        }
+    }
+    if let Some(e) = failed {
+        return Some(Err(e));
+    }
+    if printer.flush().is_err() {
+        return Some(Ok(()));
+    }
+    None
+}
+
+/// Apply one steering line (`None`: stdin ended, release everything); true when stdout is gone.
+fn steer_by<W: Write>(
+    line: Option<String>,
+    stdin: &mut Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
+    running: &proxy::RunningProxy,
+    printer: &mut Printer<W>,
+) -> bool {
+    let outcome = match line {
+        Some(line) => steer::apply(&line, running.control(), &printer.held),
+        None => {
+            *stdin = None;
+            steer::release_all(running.control());
+            Err("stdin ended: intercept is off and every held message was forwarded".into())
+        }
     };
+    if let Err(message) = outcome {
+        let ev = ProxyEvent::Notice { conn: 0, message };
+        if printer.event(&ev, None).is_err() || printer.flush().is_err() {
+            return true;
+        }
+    }
+    false
+}
+
+/// After the proxy stopped: flush stdout, sync the recording, write the `--har` export.
+fn finish<W: Write>(
+    printer: &mut Printer<W>,
+    recorder: &mut Option<proxy::tape::Tape>,
+    args: &ProxyArgs,
+) -> anyhow::Result<()> {
     let _ = printer.flush();
     if let Some(r) = recorder.as_mut() {
         let _ = r.sync();
@@ -249,7 +320,7 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
             eprintln!("wsdeck: {s}");
         }
     }
-    result
+    Ok(())
 }
 
 /// The next steering line from stdin; never, when stdin is not read.
