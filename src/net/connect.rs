@@ -12,7 +12,7 @@ use tokio::time::{Instant, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError, SubProtocolError};
-use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::handshake::client::{Request, Response};
 
 use super::events::Out;
 use super::{clean_line, redirect, tls, via, ws_config};
@@ -159,22 +159,7 @@ async fn open_hop(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, HopErro
         // The environment's proxy is known only now: its password is masked too.
         out.masker_mut().add_proxy(&p.url);
     }
-    let link: Box<dyn Io> = match &proxy {
-        None => {
-            let addrs = resolve(&target, deadline, limit).await?;
-            let tcp = tcp_connect(&target, &addrs, deadline, limit).await?;
-            // Small interactive messages should not wait for Nagle; failure here is harmless.
-            let _ = tcp.set_nodelay(true);
-            Box::new(tcp)
-        }
-        Some(p) => {
-            let dest = via::Dest {
-                host: &target.bare_host,
-                port: target.port,
-            };
-            via::tunnel(spec, p, dest, deadline, limit).await?
-        }
-    };
+    let link = connect_link(spec, &target, proxy.as_ref(), deadline, limit).await?;
     out.state(ConnState::Handshaking);
 
     let capture: SharedCapture = Arc::new(Mutex::new(Capture::default()));
@@ -188,74 +173,134 @@ async fn open_hop(spec: &ConnectSpec, out: &mut Out) -> Result<WsStream, HopErro
 
     let stream = DeflateStream::client(stream, offer(spec), spec.max_message);
     let started = SystemTime::now();
+    let upgrade = send_upgrade(spec, request, stream, &target, deadline, limit).await?;
+    let finished = SystemTime::now();
+    let base = HandshakeInfo {
+        conn: 0, // numbered by `out.handshake`
+        leg: Leg::Server,
+        url: spec.url.clone(),
+        started: Some(started),
+        finished: Some(finished),
+        proxy: proxy.as_ref().map(|p| p.label.clone()),
+        tls: tls_info,
+        ..Default::default()
+    };
+    match upgrade {
+        Ok((ws, _response)) => upgraded(ws, &capture, base, out),
+        Err(err) => Err(not_upgraded(err, &target, &capture, base, out)),
+    }
+}
+
+/// A byte stream to the target: straight over TCP, or tunnelled through the chosen proxy.
+async fn connect_link(
+    spec: &ConnectSpec,
+    target: &Target,
+    proxy: Option<&via::Chosen>,
+    deadline: Instant,
+    limit: Duration,
+) -> Result<Box<dyn Io>, NetError> {
+    Ok(match proxy {
+        None => {
+            let addrs = resolve(target, deadline, limit).await?;
+            let tcp = tcp_connect(target, &addrs, deadline, limit).await?;
+            // Small interactive messages should not wait for Nagle; failure here is harmless.
+            let _ = tcp.set_nodelay(true);
+            Box::new(tcp)
+        }
+        Some(p) => {
+            let dest = via::Dest {
+                host: &target.bare_host,
+                port: target.port,
+            };
+            via::tunnel(spec, p, dest, deadline, limit).await?
+        }
+    })
+}
+
+/// Send the upgrade request over `stream` and read the answer, within the deadline.
+async fn send_upgrade(
+    spec: &ConnectSpec,
+    request: Request,
+    stream: DeflateStream<NetStream>,
+    target: &Target,
+    deadline: Instant,
+    limit: Duration,
+) -> Result<Result<(WsStream, Response), WsError>, NetError> {
     let handshake = tokio_tungstenite::client_async_with_config(
         request,
         stream,
         Some(ws_config(spec.max_message)),
     );
-    let upgrade = match timeout_at(deadline, handshake).await {
-        Ok(r) => r,
-        Err(_) => {
-            return Err(timeout(
-                &format!("WebSocket handshake with {}", target.addr()),
-                limit,
-            )
-            .into());
-        }
-    };
-    let finished = SystemTime::now();
-    let info = |cap: &Capture| HandshakeInfo {
-        conn: 0, // numbered by `out.handshake`
-        leg: Leg::Server,
-        url: spec.url.clone(),
+    match timeout_at(deadline, handshake).await {
+        Ok(r) => Ok(r),
+        Err(_) => Err(timeout(
+            &format!("WebSocket handshake with {}", target.addr()),
+            limit,
+        )),
+    }
+}
+
+/// `base` with the request and response heads as they crossed the wire.
+fn with_heads(base: HandshakeInfo, cap: &Capture) -> HandshakeInfo {
+    HandshakeInfo {
         request: parse_head(&cap.sent),
         response: parse_head(&cap.received),
-        started: Some(started),
-        finished: Some(finished),
-        proxy: proxy.as_ref().map(|p| p.label.clone()),
-        tls: tls_info.clone(),
-    };
-    match upgrade {
-        Ok((mut ws, _response)) => {
-            ws.get_mut().get_mut().stop_capture();
-            let cap = lock(&capture);
-            let info = info(&cap);
-            drop(cap);
-            out.handshake(info);
-            // RFC 6455 §4.1: an extension we did not offer (or a malformed answer) fails it.
-            if let Err(e) = ws.get_ref().negotiated() {
-                return Err(NetError::new(NetErrorKind::Protocol, clean_line(&e.0)).into());
-            }
-            Ok(ws)
-        }
-        Err(err) => {
-            let cap = lock(&capture);
-            let got_response = !cap.received.is_empty();
-            let speaks_tls = !target.tls && looks_like_tls(&cap.received);
-            let refused = super::refusal::refused(&cap.received)
-                .map(|(error, location)| HopError { error, location });
-            let info = info(&cap);
-            drop(cap);
-            if speaks_tls {
-                return Err(HopError::from(NetError::new(
-                    NetErrorKind::Tls,
-                    clean_line(&format!(
-                        "{} answered in TLS: it is a wss:// port, use wss:// instead of ws://",
-                        target.addr()
-                    )),
-                )));
-            }
-            if got_response {
-                out.handshake(info.clone());
-            }
-            // Whatever tungstenite made of it (an HTTP/1.0 answer is a protocol error to
-            // it), an answer that is not a 101 is the server's refusal, said as it came.
-            if let Some(e) = refused {
-                return Err(e);
-            }
-            Err(upgrade_error(err, &target, &info).into())
-        }
+        ..base
     }
+}
+
+/// A 101: report the handshake, then check the extensions the server chose.
+fn upgraded(
+    mut ws: WsStream,
+    capture: &SharedCapture,
+    base: HandshakeInfo,
+    out: &mut Out,
+) -> Result<WsStream, HopError> {
+    ws.get_mut().get_mut().stop_capture();
+    let cap = lock(capture);
+    let info = with_heads(base, &cap);
+    drop(cap);
+    out.handshake(info);
+    // RFC 6455 §4.1: an extension we did not offer (or a malformed answer) fails it.
+    if let Err(e) = ws.get_ref().negotiated() {
+        return Err(NetError::new(NetErrorKind::Protocol, clean_line(&e.0)).into());
+    }
+    Ok(ws)
+}
+
+/// No upgrade: a TLS answer to ws://, the server's refusal as it came, or the failure itself.
+fn not_upgraded(
+    err: WsError,
+    target: &Target,
+    capture: &SharedCapture,
+    base: HandshakeInfo,
+    out: &mut Out,
+) -> HopError {
+    let cap = lock(capture);
+    let got_response = !cap.received.is_empty();
+    let speaks_tls = !target.tls && looks_like_tls(&cap.received);
+    let refused = super::refusal::refused(&cap.received)
+        .map(|(error, location)| HopError { error, location });
+    let info = with_heads(base, &cap);
+    drop(cap);
+    if speaks_tls {
+        return HopError::from(NetError::new(
+            NetErrorKind::Tls,
+            clean_line(&format!(
+                "{} answered in TLS: it is a wss:// port, use wss:// instead of ws://",
+                target.addr()
+            )),
+        ));
+    }
+    if got_response {
+        out.handshake(info.clone());
+    }
+    // Whatever tungstenite made of it (an HTTP/1.0 answer is a protocol error to
+    // it), an answer that is not a 101 is the server's refusal, said as it came.
+    if let Some(e) = refused {
+        return e;
+    }
+    upgrade_error(err, target, &info).into()
 }
 
 /// TLS over `link` to the target: the configured trust, the server name from the URL.
