@@ -599,74 +599,133 @@ pub(crate) async fn websocket(
         refuse(shared, &mut io, ctx.peer, 400, msg).await;
         return;
     }
-    let offer = compress::server_offer(&req);
+    let Some(up) = open_server_leg(shared, &mut io, &req, &target, &ctx).await else {
+        return;
+    };
+    let client_deflate = compress::client_answer(&req, up.deflate.as_ref());
+    let extensions = client_deflate.as_ref().map(|(_, header)| header.as_str());
+    let Some(answer) = answer_client(&mut io, &up.response, extensions).await else {
+        return;
+    };
+    let conn = shared.next_conn();
+    let handshakes = handshake_legs(shared, conn, &ctx, &req, answer, &target, &up);
+    let legs = relay::Legs {
+        client: io,
+        client_rest: rest,
+        server: up.io,
+        server_rest: up.rest,
+        client_deflate: client_deflate.map(|(p, _)| p),
+        server_deflate: up.deflate,
+    };
+    relay_connection(shared, conn, &ctx, &target, handshakes, legs).await;
+}
+
+/// The server leg, opened within the handshake deadline; `None` when it did not open and the
+/// client was answered so (504, 502, or the server's own refusal).
+async fn open_server_leg(
+    shared: &Shared,
+    io: &mut BoxIo,
+    req: &Request,
+    target: &Target,
+    ctx: &ClientCtx,
+) -> Option<upstream::Upgraded> {
+    let offer = compress::server_offer(req);
     let opened = tokio::time::timeout_at(
         ctx.deadline.into(),
-        upstream::open(&req, &target, Some(&shared.client_tls), offer.as_ref()),
+        upstream::open(req, target, Some(&shared.client_tls), offer.as_ref()),
     )
     .await;
-    let up = match opened {
+    match opened {
         Err(_) => {
             let msg = format!(
                 "{} did not upgrade within the handshake timeout",
                 target.ws_url()
             );
-            refuse(shared, &mut io, ctx.peer, 504, &msg).await;
-            return;
+            refuse(shared, io, ctx.peer, 504, &msg).await;
+            None
         }
         Ok(Err(UpstreamError::BadGateway(msg))) => {
             refuse(
                 shared,
-                &mut io,
+                io,
                 ctx.peer,
                 502,
                 &format!("{}: {msg}", target.ws_url()),
             )
             .await;
-            return;
+            None
         }
         Ok(Err(UpstreamError::Refused { response, bytes })) => {
-            // The server's own answer (403, 404…) goes back to the client.
-            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                let _ = io.write_all(&bytes).await;
-                let _ = io.shutdown().await;
-            })
-            .await;
-            shared
-                .emit(ProxyEvent::Refused {
-                    client: ctx.peer,
-                    status: response.status,
-                    message: format!(
-                        "{} answered {} {} instead of upgrading",
-                        target.ws_url(),
-                        response.status,
-                        crate::net::clean_line(&response.reason)
-                    ),
-                })
-                .await;
-            return;
+            pass_refusal(shared, io, ctx.peer, target, &response, &bytes).await;
+            None
         }
-        Ok(Ok(up)) => up,
-    };
-    let client_deflate = compress::client_answer(&req, up.deflate.as_ref());
-    let (line, headers) = upstream::client_response(
-        &up.response,
-        client_deflate.as_ref().map(|(_, header)| header.as_str()),
-    );
+        Ok(Ok(up)) => Some(up),
+    }
+}
+
+/// The server's own answer (403, 404…) goes back to the client, and is reported.
+async fn pass_refusal(
+    shared: &Shared,
+    io: &mut BoxIo,
+    peer: SocketAddr,
+    target: &Target,
+    response: &http::Response,
+    bytes: &[u8],
+) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = io.write_all(bytes).await;
+        let _ = io.shutdown().await;
+    })
+    .await;
+    shared
+        .emit(ProxyEvent::Refused {
+            client: peer,
+            status: response.status,
+            message: format!(
+                "{} answered {} {} instead of upgrading",
+                target.ws_url(),
+                response.status,
+                crate::net::clean_line(&response.reason)
+            ),
+        })
+        .await;
+}
+
+/// Send the client the 101 made from the server's; its start line and headers, `None` when
+/// the client is gone.
+async fn answer_client(
+    io: &mut BoxIo,
+    response: &http::Response,
+    extensions: Option<&str>,
+) -> Option<(String, Vec<(String, String)>)> {
+    let (line, headers) = upstream::client_response(response, extensions);
     if io
         .write_all(&http::head_bytes(&line, &headers))
         .await
         .is_err()
     {
-        return;
+        return None;
     }
     let _ = io.flush().await;
-    let conn = shared.next_conn();
+    Some((line, headers))
+}
+
+/// Both legs' handshakes for the front end (client ↔ wsdeck, wsdeck ↔ server), redacted
+/// unless redaction is off.
+fn handshake_legs(
+    shared: &Shared,
+    conn: u64,
+    ctx: &ClientCtx,
+    req: &Request,
+    (line, headers): (String, Vec<(String, String)>),
+    target: &Target,
+    up: &upstream::Upgraded,
+) -> (HandshakeInfo, HandshakeInfo) {
     let now = std::time::SystemTime::now();
     let mut client_leg = HandshakeInfo {
         conn,
         leg: Leg::Client,
-        url: ctx.client_url,
+        url: ctx.client_url.clone(),
         request: req.head(),
         response: crate::model::HttpHead {
             start_line: line,
@@ -680,7 +739,7 @@ pub(crate) async fn websocket(
         conn,
         leg: Leg::Server,
         url: target.ws_url(),
-        request: up.request,
+        request: up.request.clone(),
         response: up.response.head(),
         started: Some(up.started),
         finished: Some(up.finished),
@@ -690,6 +749,19 @@ pub(crate) async fn websocket(
         crate::record::redact_handshake(&mut client_leg);
         crate::record::redact_handshake(&mut server_leg);
     }
+    (client_leg, server_leg)
+}
+
+/// Hand the front end the connection's `Opened` (with the senders that steer its pumps),
+/// then relay until both legs end.
+async fn relay_connection(
+    shared: &Arc<Shared>,
+    conn: u64,
+    ctx: &ClientCtx,
+    target: &Target,
+    (client_leg, server_leg): (HandshakeInfo, HandshakeInfo),
+    legs: relay::Legs,
+) {
     let (to_server_tx, to_server) = mpsc::unbounded_channel();
     let (to_client_tx, to_client) = mpsc::unbounded_channel();
     let steer = Steer {
@@ -707,14 +779,6 @@ pub(crate) async fn websocket(
             steer,
         })))
         .await;
-    let legs = relay::Legs {
-        client: io,
-        client_rest: rest,
-        server: up.io,
-        server_rest: up.rest,
-        client_deflate: client_deflate.map(|(p, _)| p),
-        server_deflate: up.deflate,
-    };
     relay::run(
         shared.relay.clone(),
         conn,
