@@ -412,6 +412,16 @@ pub struct Overrides {
 impl Overrides {
     /// Check each value and lay it over `spec`; the message names the flag that is wrong.
     pub fn apply(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
+        self.apply_login(spec)?;
+        self.apply_openings(spec)?;
+        self.apply_login_timeout(spec)?;
+        self.apply_handshake(spec)?;
+        self.apply_reach(spec)?;
+        self.apply_session(spec)
+    }
+
+    /// The user, the auth method, the login template and its patterns.
+    fn apply_login(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
         use anyhow::Context;
         if let Some(u) = &self.user {
             spec.user = u.clone();
@@ -436,6 +446,11 @@ impl Overrides {
                     .with_context(|| format!("--login-after is not a valid regex: {re}"))?,
             );
         }
+        Ok(())
+    }
+
+    /// The on-connect frames, the auto-replies and the preset's.
+    fn apply_openings(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
         for t in &self.on_connect {
             spec.on_connect.push(crate::openings::Opening {
                 opcode: crate::model::Opcode::Text,
@@ -461,6 +476,11 @@ impl Overrides {
                 &mut spec.opening_ack,
             );
         }
+        Ok(())
+    }
+
+    /// The login timeout, then a check of the login as a whole.
+    fn apply_login_timeout(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
         if let Some(secs) = self.login_timeout {
             if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
                 anyhow::bail!("--login-timeout {secs}: give seconds between 0 and 86400");
@@ -470,6 +490,11 @@ impl Overrides {
         spec.login
             .check()
             .map_err(|e| anyhow::anyhow!("--login-template: {e}"))?;
+        Ok(())
+    }
+
+    /// The upgrade's headers and subprotocols (the preset's when none is given).
+    fn apply_handshake(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
         for h in &self.headers {
             spec.headers.push(parse_header(h)?);
         }
@@ -482,6 +507,11 @@ impl Overrides {
         {
             spec.subprotocols.push(sub.to_string());
         }
+        Ok(())
+    }
+
+    /// How the server is reached: TLS trust and the proxy.
+    fn apply_reach(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
         spec.insecure |= self.insecure;
         for (to, from) in [
             (&mut spec.trust.cacert, &self.trust.cacert),
@@ -501,6 +531,11 @@ impl Overrides {
         if self.no_proxy {
             spec.proxy = ProxyChoice::Off;
         }
+        Ok(())
+    }
+
+    /// Redaction, compression, message size, reconnecting, redirects and pings.
+    fn apply_session(&self, spec: &mut ConnectSpec) -> anyhow::Result<()> {
         spec.no_redact |= self.no_redact;
         spec.compression &= !self.no_compression;
         if let Some(n) = self.max_message {
