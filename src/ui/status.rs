@@ -33,6 +33,7 @@ fn state_color(c: &ConnState) -> Color {
     }
 }
 
+/// Draw the bar: what the session is doing on the left, the help key on the right.
 pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::SystemTime) {
     let width = area.width as usize;
     let right = match app.view() {
@@ -42,6 +43,62 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
     let room = width.saturating_sub(right.len() + 1);
     let bar = Style::new().bg(BAR_BG);
 
+    let left = left_spans(app, room, now, bar);
+    let spans = fit(left, room, width, right, bar);
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// The left part in order: session, subprotocol, recording, notice or counts, TLS warning.
+fn left_spans(
+    app: &App,
+    room: usize,
+    now: std::time::SystemTime,
+    bar: Style,
+) -> Vec<Span<'static>> {
+    let mut left = session_spans(app, room, now, bar);
+    // The subprotocol the server chose, while connected.
+    let connected = matches!(
+        app.conn(),
+        ConnState::LoggedIn | ConnState::LoggingIn | ConnState::AwaitingLogin
+    );
+    if let Some(p) = app.handshake().and_then(chosen_subprotocol)
+        && connected
+        && app.replay_file().is_none()
+    {
+        left.push(Span::styled(
+            format!("  ⇄ {}", truncate(&sanitize_line(p), 24)),
+            bar.fg(theme::ACCENT),
+        ));
+    }
+    left.extend(recording_span(app, bar));
+    if app.reconnecting() {
+        left.push(Span::styled(" · Esc cancels", bar.fg(theme::DIM)));
+    }
+    if let Some(n) = app.notice() {
+        left.push(Span::styled("  ", bar));
+        left.push(Span::styled(
+            sanitize_line(&n.text),
+            theme::note(n.level).bg(BAR_BG),
+        ));
+    } else {
+        left.extend(count_spans(app, bar));
+    }
+    if app.insecure() {
+        left.push(Span::styled(
+            "  ⚠ TLS not verified (--insecure)",
+            bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
+        ));
+    }
+    left
+}
+
+/// The replayed file, or the URL (unless a notice needs the room) and the connection state.
+fn session_spans(
+    app: &App,
+    room: usize,
+    now: std::time::SystemTime,
+    bar: Style,
+) -> Vec<Span<'static>> {
     let url = truncate(&sanitize_line(&app.url()), (room / 2).clamp(12, 48));
     let state = truncate(&sanitize_line(&app.state_label(now)), (room / 2).max(12));
     let color = state_color(app.conn());
@@ -63,65 +120,55 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
         left.push(Span::styled(" ● ", bar.fg(color)));
         left.push(Span::styled(state, bar.fg(color)));
     }
-    // The subprotocol the server chose, while connected.
-    let connected = matches!(
-        app.conn(),
-        ConnState::LoggedIn | ConnState::LoggingIn | ConnState::AwaitingLogin
-    );
-    if let Some(p) = app.handshake().and_then(chosen_subprotocol)
-        && connected
-        && app.replay_file().is_none()
-    {
-        left.push(Span::styled(
-            format!("  ⇄ {}", truncate(&sanitize_line(p), 24)),
-            bar.fg(theme::ACCENT),
-        ));
-    }
+    left
+}
+
+/// `● REC` while recording, `○ REC stopped` after a recording stopped.
+fn recording_span(app: &App, bar: Style) -> Option<Span<'static>> {
     if app.recording().is_some() {
-        left.push(Span::styled(
+        Some(Span::styled(
             "  ● REC",
             bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
-        ));
+        ))
     } else if app.recording_stopped().is_some() {
         // Until a new recording starts: what is seen now is not being recorded.
-        left.push(Span::styled(
+        Some(Span::styled(
             "  ○ REC stopped",
             bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
-        ));
-    }
-    if app.reconnecting() {
-        left.push(Span::styled(" · Esc cancels", bar.fg(theme::DIM)));
-    }
-    if let Some(n) = app.notice() {
-        left.push(Span::styled("  ", bar));
-        left.push(Span::styled(
-            sanitize_line(&n.text),
-            theme::note(n.level).bg(BAR_BG),
-        ));
+        ))
     } else {
-        let (sent, received) = app.counts();
-        left.push(Span::styled(
-            format!("  ↑{sent} ↓{received}"),
+        None
+    }
+}
+
+/// Messages sent and received, auto-replies, round-trip time.
+fn count_spans(app: &App, bar: Style) -> Vec<Span<'static>> {
+    let (sent, received) = app.counts();
+    let mut spans = vec![Span::styled(
+        format!("  ↑{sent} ↓{received}"),
+        bar.fg(theme::DIM),
+    )];
+    let auto = app.auto_replies();
+    if auto > 0 {
+        spans.push(Span::styled(format!(" ↺{auto} auto"), bar.fg(theme::DIM)));
+    }
+    if let Some(rtt) = app.rtt() {
+        spans.push(Span::styled(
+            format!("  rtt {}", crate::fmt::rtt(rtt)),
             bar.fg(theme::DIM),
         ));
-        let auto = app.auto_replies();
-        if auto > 0 {
-            left.push(Span::styled(format!(" ↺{auto} auto"), bar.fg(theme::DIM)));
-        }
-        if let Some(rtt) = app.rtt() {
-            left.push(Span::styled(
-                format!("  rtt {}", crate::fmt::rtt(rtt)),
-                bar.fg(theme::DIM),
-            ));
-        }
     }
-    if app.insecure() {
-        left.push(Span::styled(
-            "  ⚠ TLS not verified (--insecure)",
-            bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
-        ));
-    }
-    // Fit the left part, then pad up to the right-hand hint.
+    spans
+}
+
+/// Fit the left part into `room`, then pad up to the right-hand hint.
+fn fit(
+    left: Vec<Span<'static>>,
+    room: usize,
+    width: usize,
+    right: &'static str,
+    bar: Style,
+) -> Vec<Span<'static>> {
     let mut used = 0usize;
     let mut spans = Vec::new();
     for s in left {
@@ -140,7 +187,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
         bar,
     ));
     spans.push(Span::styled(right, theme::key()));
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+    spans
 }
 
 /// The `Sec-WebSocket-Protocol` of the server's 101, if it chose one.
