@@ -44,6 +44,10 @@ pub fn restore() {
         out,
         DisableBracketedPaste,
         DisableMouseCapture,
+        // Blank the alternate screen first: tmux (3.3a) moves its content onto the normal
+        // screen when the window was resized while it was shown.
+        crossterm::cursor::MoveTo(0, 0),
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
