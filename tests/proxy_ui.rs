@@ -252,3 +252,61 @@ async fn a_fragmented_message_through_the_proxy_says_how_many_frames_it_came_in(
     assert!(frames.contains("5 B") && frames.contains("3 B"), "{frames}");
     h.quit(handle).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_redact_the_recording_keeps_the_login_and_the_screen_still_hides_it() {
+    if !common::peers::peers_available() {
+        return common::peers::skip_or_fail("the seed's Python server (pip install websockets)");
+    }
+    let seed = common::peers::spawn_seed_server("admin", "123456");
+    // As `wsdeck proxy --no-redact` sets it up (src/cmd/proxy.rs).
+    let policy = Redaction::new(
+        wsdeck::spec::DEFAULT_LOGIN_TEMPLATE,
+        regex::Regex::new(wsdeck::spec::DEFAULT_LOGIN_OK).unwrap(),
+        Vec::new(),
+    );
+    let mut cfg = ProxyConfig::new("127.0.0.1:0".parse().unwrap(), Some(seed.url()));
+    cfg.redaction = policy.switched_off();
+    let screen = cfg.redaction.for_screen();
+    let proxy = wsdeck::proxy::start(cfg).await.unwrap();
+    let addr = proxy.local_addr();
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("clear.jsonl");
+    let mut ui = ProxyApp::new(
+        ProxyInfo {
+            listen: addr.to_string(),
+            upstream: Some(seed.url()),
+            mitm: false,
+            record: Some(record.clone()),
+            remote: false,
+        },
+        None,
+        0,
+    );
+    ui.hide_on_screen(screen);
+    let opts = wsdeck::runtime::proxy::ProxyRunOptions {
+        record: Some(record.clone()),
+        no_redact: true,
+        ..Default::default()
+    };
+    let (h, handle) = common::runtime::launch_proxy(ui, proxy, opts, (120, 40));
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .unwrap();
+    send(&mut ws, "admin:123456").await;
+    assert!(recv_text(&mut ws).await.starts_with("congratulation"));
+    // After the login, a message of the same shape is not a login: shown as sent.
+    send(&mut ws, "note:taken").await;
+    recv_text(&mut ws).await;
+    h.wait_for("Connections (1)").await;
+    h.press(KeyCode::Enter);
+    let monitor = h.wait_for("note:taken").await;
+    assert!(monitor.contains("admin:***"), "{monitor}");
+    assert!(!monitor.contains("123456"), "{monitor}");
+    h.quit(handle).await;
+    let jsonl = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        jsonl.contains("admin:123456"),
+        "--no-redact keeps it:\n{jsonl}"
+    );
+}

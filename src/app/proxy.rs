@@ -2,7 +2,7 @@
 //! monitor, held messages, inject line), the intercept rule and the help. A router like
 //! [`App`]: `update(event) -> commands` is pure; the runtime carries the commands out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -13,9 +13,9 @@ use tui_input::Input;
 use super::action::{Action, Context};
 use super::relay::RelayInit;
 use super::{App, Command, Event, Feedback, NoteLevel, Notice, keymap};
-use crate::model::{CloseInfo, Direction, Opcode};
+use crate::model::{CloseInfo, Direction, FrameRecord, Opcode};
 use crate::monitor::filter::Filter;
-use crate::proxy::{ProxyCommand, ProxyEvent, TunnelKind};
+use crate::proxy::{ProxyCommand, ProxyEvent, Redaction, TunnelKind};
 
 /// What can happen to the proxy's UI.
 #[derive(Debug, Clone)]
@@ -132,6 +132,9 @@ pub struct ProxyApp {
     notice: Option<Notice>,
     refused: u64,
     utc_offset: i32,
+    /// What the screen hides when the proxy's events keep everything (`--no-redact`), and
+    /// the connections whose server accepted a login.
+    screen: Option<(Redaction, HashSet<u64>)>,
 }
 
 impl ProxyApp {
@@ -158,6 +161,7 @@ impl ProxyApp {
             notice: None,
             refused: 0,
             utc_offset,
+            screen: None,
         }
     }
 
@@ -292,8 +296,40 @@ impl ProxyApp {
         self.intercepting.then(|| self.rule.clone())
     }
 
+    /// The proxy's events keep secrets (`--no-redact`, for the files): hide them on the
+    /// screen by `policy`, as the proxy would have.
+    pub fn hide_on_screen(&mut self, policy: Redaction) {
+        self.screen = Some((policy, HashSet::new()));
+    }
+
+    /// A message as the screen shows it.
+    fn screened(&mut self, conn: u64, rec: &mut FrameRecord) {
+        let Some((policy, logged_in)) = self.screen.as_mut() else {
+            return;
+        };
+        let mut done = logged_in.contains(&conn);
+        policy.redact(rec, &mut done);
+        if done {
+            logged_in.insert(conn);
+        }
+    }
+
     /// What the proxy reported: into the list and the connection's App.
-    fn on_proxy(&mut self, e: ProxyEvent) {
+    fn on_proxy(&mut self, mut e: ProxyEvent) {
+        match &mut e {
+            ProxyEvent::Frames { conn, frames } => {
+                for f in frames.iter_mut() {
+                    self.screened(*conn, &mut f.record);
+                }
+            }
+            ProxyEvent::Held { conn, frame } => self.screened(*conn, frame),
+            ProxyEvent::Closed(c) => {
+                if let Some((_, logged_in)) = self.screen.as_mut() {
+                    logged_in.remove(&c.conn);
+                }
+            }
+            _ => {}
+        }
         match e {
             ProxyEvent::Opened(o) => {
                 let app = App::relayed(RelayInit {

@@ -47,6 +47,8 @@ pub async fn run(args: ProxyArgs) -> i32 {
 pub async fn run_ui(args: ProxyArgs, utc_offset: i32) -> anyhow::Result<()> {
     let cfg = config(&args)?;
     super::require_terminal("; run the proxy headless with --no-ui")?;
+    // With --no-redact the events keep everything for the files; the screen still hides.
+    let screen = (!cfg.redaction.enabled).then(|| cfg.redaction.for_screen());
     let mitm = cfg.mitm.is_some();
     let upstream = cfg.upstream.clone();
     let running = proxy::start(cfg).await?;
@@ -65,7 +67,10 @@ pub async fn run_ui(args: ProxyArgs, utc_offset: i32) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let app = crate::app::proxy::ProxyApp::new(info, intercept, utc_offset);
+    let mut app = crate::app::proxy::ProxyApp::new(info, intercept, utc_offset);
+    if let Some(policy) = screen {
+        app.hide_on_screen(policy);
+    }
     let opts = crate::runtime::proxy::ProxyRunOptions {
         record: args.record.clone(),
         har: args.har.clone(),
@@ -117,25 +122,26 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
         .iter()
         .map(|r| regex("--ignore-hosts", r))
         .collect::<anyhow::Result<_>>()?;
-    cfg.redaction = if args.no_redact {
-        Redaction::off()
-    } else {
-        let template = args
-            .login_template
+    let template = args
+        .login_template
+        .as_deref()
+        .unwrap_or(crate::spec::DEFAULT_LOGIN_TEMPLATE);
+    let ok = regex(
+        "--login-ok",
+        args.login_ok
             .as_deref()
-            .unwrap_or(crate::spec::DEFAULT_LOGIN_TEMPLATE);
-        let ok = regex(
-            "--login-ok",
-            args.login_ok
-                .as_deref()
-                .unwrap_or(crate::spec::DEFAULT_LOGIN_OK),
-        )?;
-        let rules = args
-            .redact
-            .iter()
-            .map(|r| regex("--redact", r))
-            .collect::<anyhow::Result<_>>()?;
-        Redaction::new(template, ok, rules)
+            .unwrap_or(crate::spec::DEFAULT_LOGIN_OK),
+    )?;
+    let rules = args
+        .redact
+        .iter()
+        .map(|r| regex("--redact", r))
+        .collect::<anyhow::Result<_>>()?;
+    let policy = Redaction::new(template, ok, rules);
+    cfg.redaction = if args.no_redact {
+        policy.switched_off()
+    } else {
+        policy
     };
     if let Some(filter) = &args.intercept {
         let rule = proxy::intercept_rule(filter)
@@ -163,7 +169,6 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let mut printer = Printer {
         out: std::io::stdout().lock(),
         line: Vec::with_capacity(OUT_CHUNK + (1 << 12)),
-        redact: !args.no_redact,
         har: args.har.as_ref().map(|_| BTreeMap::new()),
         held: HashMap::new(),
     };
@@ -185,7 +190,7 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
 fn open_recording(args: &ProxyArgs) -> anyhow::Result<(Option<proxy::tape::Tape>, Option<String>)> {
     Ok(match &args.record {
         Some(path) => {
-            let (t, said) = proxy::tape::Tape::create(path, !args.no_redact, args.overwrite)?;
+            let (t, said) = proxy::tape::Tape::create(path, args.overwrite)?;
             (Some(t), said)
         }
         None => (None, None),
@@ -315,7 +320,7 @@ fn finish<W: Write>(
     }
     if let (Some(path), Some(conns)) = (&args.har, &printer.har) {
         let (file, written, opened) = record::target::create_new_or_numbered(path, args.overwrite)?;
-        write_har(file, &written, conns, printer.redact)?;
+        write_har(file, &written, conns)?;
         if let Some(s) = opened.sentence(path) {
             eprintln!("wsdeck: {s}");
         }
@@ -350,7 +355,6 @@ struct Printer<W: Write> {
     out: W,
     /// Lines not written yet.
     line: Vec<u8>,
-    redact: bool,
     har: Option<BTreeMap<u64, HarConn>>,
     /// Held messages: seq → connection.
     held: HashMap<u64, u64>,
@@ -375,8 +379,8 @@ impl<W: Write> Printer<W> {
         let now = || format_ts(SystemTime::now());
         match ev {
             ProxyEvent::Opened(o) => {
-                jsonl::encode_handshake(&mut self.line, &o.client_leg, self.redact)?;
-                jsonl::encode_handshake(&mut self.line, &o.server_leg, self.redact)?;
+                jsonl::encode_handshake(&mut self.line, &o.client_leg, false)?;
+                jsonl::encode_handshake(&mut self.line, &o.server_leg, false)?;
                 if let Some(har) = &mut self.har {
                     har.insert(
                         o.conn,
@@ -475,15 +479,15 @@ impl<W: Write> Printer<W> {
     }
 }
 
-/// One HAR document, one entry per WebSocket connection (in connection order).
+/// One HAR document, one entry per WebSocket connection (in connection order), of what the
+/// proxy reported (its secrets hidden already, unless `--no-redact`).
 fn write_har(
     file: std::fs::File,
     path: &Path,
     conns: &BTreeMap<u64, HarConn>,
-    redact: bool,
 ) -> anyhow::Result<()> {
     let opts = record::har::HarOptions {
-        redact,
+        redact: false,
         overwrite: false,
     };
     let mut doc: Option<Value> = None;

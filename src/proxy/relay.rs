@@ -533,27 +533,11 @@ impl Pump {
     }
 
     fn redact(&self, rec: &mut FrameRecord) {
-        let policy = &self.c.shared.redaction;
-        if self.c.dir == Direction::ServerToClient && !policy.may_change_server_text() {
-            // Nothing to hide in what the server says: only the login's end is looked for.
-            if !self.c.logged_in.load(Ordering::Relaxed) && policy.is_login_ok_bytes(&rec.payload) {
-                self.c.logged_in.store(true, Ordering::Relaxed);
-            }
-            return;
-        }
-        let Ok(text) = std::str::from_utf8(&rec.payload) else {
-            return;
-        };
-        if self.c.dir == Direction::ServerToClient
-            && !self.c.logged_in.load(Ordering::Relaxed)
-            && policy.is_login_ok(text)
-        {
+        let was = self.c.logged_in.load(Ordering::Relaxed);
+        let mut logged_in = was;
+        self.c.shared.redaction.redact(rec, &mut logged_in);
+        if logged_in && !was {
             self.c.logged_in.store(true, Ordering::Relaxed);
-        }
-        let login_phase = !self.c.logged_in.load(Ordering::Relaxed);
-        if let Some(shown) = policy.apply(self.c.dir, text, login_phase) {
-            rec.payload = Bytes::from(shown);
-            rec.redacted = true;
         }
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use crate::model::{Direction, FrameRecord};
+use crate::model::{Direction, FrameRecord, Opcode};
 use crate::monitor::filter::{Filter, FilterError};
 use crate::record::REDACTED;
 
@@ -74,6 +74,49 @@ impl Redaction {
     /// rules do: the login shape is the client's).
     pub fn may_change_server_text(&self) -> bool {
         self.enabled && !self.rules.is_empty()
+    }
+
+    /// Hide what the policy hides in a text message `rec` of a connection whose login
+    /// state is `logged_in` (set here when the server accepts a login).
+    pub fn redact(&self, rec: &mut FrameRecord, logged_in: &mut bool) {
+        if rec.opcode != Opcode::Text {
+            return;
+        }
+        if rec.dir == Direction::ServerToClient && !self.may_change_server_text() {
+            // Nothing to hide in what the server says: only the login's end is looked for.
+            if !*logged_in && self.is_login_ok_bytes(&rec.payload) {
+                *logged_in = true;
+            }
+            return;
+        }
+        let Ok(text) = std::str::from_utf8(&rec.payload) else {
+            return;
+        };
+        if rec.dir == Direction::ServerToClient && !*logged_in && self.is_login_ok(text) {
+            *logged_in = true;
+        }
+        if let Some(shown) = self.apply(rec.dir, text, !*logged_in) {
+            rec.payload = bytes::Bytes::from(shown);
+            rec.redacted = true;
+        }
+    }
+
+    /// The same policy on: what the screen hides when the proxy's events keep everything
+    /// (`--no-redact`).
+    pub fn for_screen(&self) -> Redaction {
+        Redaction {
+            enabled: true,
+            ..self.clone()
+        }
+    }
+
+    /// The same policy switched off (`--no-redact`): the proxy's events and files keep
+    /// everything; the screen goes on hiding by the policy itself.
+    pub fn switched_off(self) -> Redaction {
+        Redaction {
+            enabled: false,
+            ..self
+        }
     }
 
     /// The text as shown and recorded, or `None` when nothing in it is hidden.

@@ -11,16 +11,12 @@ pub struct Tape {
 }
 
 impl Tape {
-    /// Record to `path` (after a recording already there, unless `overwrite`); `redact`
-    /// hides secrets as the screen does (off: `--no-redact`). Also the sentence that says
-    /// what happened to a file already there.
-    pub fn create(
-        path: &Path,
-        redact: bool,
-        overwrite: bool,
-    ) -> anyhow::Result<(Tape, Option<String>)> {
+    /// Record to `path` (after a recording already there, unless `overwrite`), and the
+    /// sentence that says what happened to a file already there. What the proxy reports
+    /// is written as it is: the proxy has hidden the secrets already, unless `--no-redact`.
+    pub fn create(path: &Path, overwrite: bool) -> anyhow::Result<(Tape, Option<String>)> {
         let (mut rec, opened) = crate::record::target::open_jsonl(path, overwrite)?;
-        rec.set_redact(redact);
+        rec.set_redact(false);
         Ok((Tape { rec }, opened.sentence(path)))
     }
 

@@ -71,7 +71,7 @@ where
     tokio::pin!(shutdown);
     let (tape, appended) = match &opts.record {
         Some(p) => {
-            let (t, said) = Tape::create(p, !opts.no_redact, opts.overwrite)?;
+            let (t, said) = Tape::create(p, opts.overwrite)?;
             (Some(t), said)
         }
         None => (None, None),
