@@ -6,6 +6,9 @@ use crossterm::event::KeyCode;
 use super::{Binding, Section, bind, ch, key};
 use crate::app::action::{Action, Context};
 
+// Over 100 lines on purpose: one table (a binding per entry), read top to bottom like the
+// help it generates, as `keymap()` is.
+#[allow(clippy::too_many_lines)]
 pub(super) fn bindings() -> Vec<Binding> {
     use Action as A;
     use Context as C;

@@ -377,6 +377,8 @@ impl Pump {
         Ok(())
     }
 
+    /// A data frame: starts, continues or ends a message (a one-frame message with no rule
+    /// to check passes on at once; the rest in `message_done`).
     fn data(
         &mut self,
         h: Header,
@@ -442,6 +444,12 @@ impl Pump {
             return Ok(());
         }
         let p = self.partial.take().expect("set above");
+        self.message_done(p, max)
+    }
+
+    /// A message's last frame came: inflated if it was compressed, then logged as passed
+    /// on (its frames went already), held by the rule, or passed on now.
+    fn message_done(&mut self, p: Partial, max: usize) -> Result<(), FrameError> {
         let (payload, wire_len) = if p.compressed {
             let inflated = self.codec.inflate(&p.payload, max)?;
             (Bytes::from(inflated), Some(p.payload.len()))
@@ -457,10 +465,6 @@ impl Pump {
         if !p.buffering {
             self.mid_message = false;
             self.release_pending();
-            self.batch.push(ProxyFrame {
-                record: rec,
-                fragments,
-            });
         } else if self.c.matches(&rec) {
             self.held.push(Held {
                 record: rec,
@@ -470,20 +474,19 @@ impl Pump {
                 reported: false,
                 batch_at: self.batch.len(),
             });
+            return Ok(());
         } else {
-            let origin = if p.compressed {
+            rec.origin = if p.compressed {
                 let (bytes, _) = self.encode_data(p.opcode, &payload);
                 self.pass_on(&bytes)
             } else {
                 self.pass_on(&p.raw)
             };
-            let mut rec = rec;
-            rec.origin = origin;
-            self.batch.push(ProxyFrame {
-                record: rec,
-                fragments,
-            });
         }
+        self.batch.push(ProxyFrame {
+            record: rec,
+            fragments,
+        });
         Ok(())
     }
 

@@ -40,38 +40,10 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     if let Err(e) = tcp.set_nodelay(true) {
         debug!(%peer, error = %e, "set_nodelay failed");
     }
+    let Some((ws, upgrade)) = open(tcp, peer, &shared).await else {
+        return;
+    };
     let cfg = &shared.cfg;
-    let policy = Policy {
-        allowed_origins: &cfg.allowed_origins,
-        subprotocols: &cfg.subprotocols,
-        ws_config: cfg.ws_config(),
-        compression: cfg.compression,
-        max_message: cfg.max_message_size,
-    };
-    // TLS (if on) and the HTTP upgrade share one deadline.
-    let opening = async {
-        let stream = tls::open(tcp, cfg.tls.as_ref())
-            .await
-            .map_err(Failure::Io)?;
-        handshake::accept(stream, policy).await
-    };
-    let (ws, upgrade) = match timeout(cfg.handshake_timeout, opening).await {
-        Ok(Ok(done)) => done,
-        Ok(Err(Failure::Rejected(r, tcp))) => {
-            info!(%peer, status = r.status, "answered a request that is not a valid WebSocket upgrade");
-            handshake::linger_close(tcp, LINGER).await;
-            return;
-        }
-        Ok(Err(Failure::Io(e))) => {
-            debug!(%peer, error = %e, "handshake failed");
-            return;
-        }
-        Err(_) => {
-            info!(%peer, "handshake timed out");
-            return;
-        }
-    };
-
     let id = shared.next_id();
     let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
     let kill = Kill::new();
@@ -94,7 +66,7 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let (sink, source) = ws.split();
     // Aborted with this task (e.g. on shutdown), even while blocked on a client that does
     // not read.
-    let mut writer = AbortOnDrop(tokio::spawn(write_loop(
+    let writer = AbortOnDrop(tokio::spawn(write_loop(
         sink,
         deflater,
         rx,
@@ -115,11 +87,61 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
     let (end, source) = session.run(source, &mut kill.subscribe()).await;
     shared.room.leave(id);
     drop(session);
+    finish(&end, writer, source, cfg.close_timeout).await;
+    match end {
+        End::Failed(code) => {
+            info!(%peer, id, how = end.describe(), code = u16::from(code), "client disconnected")
+        }
+        _ => info!(%peer, id, how = end.describe(), "client disconnected"),
+    }
+}
 
+/// TLS (if on) and the HTTP upgrade, under one deadline; `None` when the connection is not
+/// a WebSocket (answered and closed) or did not become one in time.
+async fn open(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> Option<(Ws, handshake::Upgrade)> {
+    let cfg = &shared.cfg;
+    let policy = Policy {
+        allowed_origins: &cfg.allowed_origins,
+        subprotocols: &cfg.subprotocols,
+        ws_config: cfg.ws_config(),
+        compression: cfg.compression,
+        max_message: cfg.max_message_size,
+    };
+    let opening = async {
+        let stream = tls::open(tcp, cfg.tls.as_ref())
+            .await
+            .map_err(Failure::Io)?;
+        handshake::accept(stream, policy).await
+    };
+    match timeout(cfg.handshake_timeout, opening).await {
+        Ok(Ok(done)) => Some(done),
+        Ok(Err(Failure::Rejected(r, tcp))) => {
+            info!(%peer, status = r.status, "answered a request that is not a valid WebSocket upgrade");
+            handshake::linger_close(tcp, LINGER).await;
+            None
+        }
+        Ok(Err(Failure::Io(e))) => {
+            debug!(%peer, error = %e, "handshake failed");
+            None
+        }
+        Err(_) => {
+            info!(%peer, "handshake timed out");
+            None
+        }
+    }
+}
+
+/// The session ended as `end`: let the writer flush what is queued, then, after a Close
+/// we sent for a violation or a drop, linger so the client reads it.
+async fn finish(end: &End, mut writer: AbortOnDrop<Sink>, source: Source, close_timeout: Duration) {
     // Told to close at once (too slow, shutdown): the writer sends the Close ahead of what
     // is still queued, waiting up to the close timeout for the socket to take it.
     let flush_wait = match end {
-        End::Killed => cfg.close_timeout + FLUSH_WAIT,
+        End::Killed => close_timeout + FLUSH_WAIT,
         _ => FLUSH_WAIT,
     };
     let sink = match timeout(flush_wait, &mut writer.0).await {
@@ -129,18 +151,12 @@ pub(crate) async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>,
             None
         }
     };
-    if let (End::Failed(_) | End::Killed, Some(sink)) = (&end, sink) {
+    if let (End::Failed(_) | End::Killed, Some(sink)) = (end, sink) {
         // We answered a protocol violation or dropped the client with a Close; let the
         // client read it instead of resetting the connection under it.
         if let Ok(ws) = source.reunite(sink) {
             handshake::linger_close(ws.into_inner().into_inner(), LINGER).await;
         }
-    }
-    match end {
-        End::Failed(code) => {
-            info!(%peer, id, how = end.describe(), code = u16::from(code), "client disconnected")
-        }
-        _ => info!(%peer, id, how = end.describe(), "client disconnected"),
     }
 }
 

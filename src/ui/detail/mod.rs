@@ -68,6 +68,31 @@ fn payload_text(payload: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(payload)
 }
 
+/// A close frame's code and reason, as header lines.
+fn close_header(v: &FrameView<'_>, width: usize, header: &mut Vec<Line<'static>>) {
+    match v.close_code {
+        Some(c) => {
+            header.push(Line::from(vec![
+                Span::styled("code    ", theme::dim()),
+                Span::styled(format!("{c} "), theme::bold()),
+                Span::styled(close_code_name(c), Style::new().fg(theme::WARN)),
+            ]));
+            let reason = sanitize_line(&payload_text(v.payload));
+            let mut pieces = vec![("reason  ".to_string(), theme::dim())];
+            if reason.is_empty() {
+                pieces.push(("(none)".into(), theme::dim()));
+            } else {
+                pieces.push((reason, Style::new()));
+            }
+            header.extend(wrap_styled(pieces, width));
+        }
+        None => header.push(Line::from(Span::styled(
+            "no status code (empty close frame)",
+            theme::dim(),
+        ))),
+    }
+}
+
 /// Index a frame for the pane: header lines, body, and what it shows.
 fn frame_doc(
     v: &FrameView<'_>,
@@ -84,27 +109,7 @@ fn frame_doc(
         len,
     };
     if v.opcode == Opcode::Close {
-        match v.close_code {
-            Some(c) => {
-                header.push(Line::from(vec![
-                    Span::styled("code    ", theme::dim()),
-                    Span::styled(format!("{c} "), theme::bold()),
-                    Span::styled(close_code_name(c), Style::new().fg(theme::WARN)),
-                ]));
-                let reason = sanitize_line(&payload_text(v.payload));
-                let mut pieces = vec![("reason  ".to_string(), theme::dim())];
-                if reason.is_empty() {
-                    pieces.push(("(none)".into(), theme::dim()));
-                } else {
-                    pieces.push((reason, Style::new()));
-                }
-                header.extend(wrap_styled(pieces, width));
-            }
-            None => header.push(Line::from(Span::styled(
-                "no status code (empty close frame)",
-                theme::dim(),
-            ))),
-        }
+        close_header(v, width, &mut header);
         if hex && !v.payload.is_empty() {
             header.push(Line::default());
             return (header, hex_body(v.payload.len()), "hex");
