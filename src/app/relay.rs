@@ -349,7 +349,7 @@ impl App {
             );
             return Vec::new();
         };
-        match edited.and_then(|t| payload_of(f.opcode, &t)) {
+        match edited.and_then(|t| payload_of(f.opcode, &t).map_err(|e| e.to_string())) {
             Ok(payload) => {
                 self.notify(
                     NoteLevel::Good,
@@ -460,7 +460,7 @@ impl App {
         let payload = match payload_of(opcode, &text) {
             Ok(p) => p,
             Err(why) => {
-                self.notify(NoteLevel::Error, why);
+                self.notify(NoteLevel::Error, why.to_string());
                 return Err(Refused);
             }
         };
@@ -532,12 +532,17 @@ fn editable(f: &FrameRecord) -> Option<String> {
     }
 }
 
+/// A binary message typed (or edited) as something that is not hex.
+#[derive(Debug, thiserror::Error)]
+#[error("not hex: {0}")]
+struct NotHex(crate::codec::BadHex);
+
 /// The payload the line (or the editor) means for this opcode.
-fn payload_of(opcode: Opcode, text: &str) -> Result<Bytes, String> {
+fn payload_of(opcode: Opcode, text: &str) -> Result<Bytes, NotHex> {
     match opcode {
         Opcode::Binary => crate::codec::decode_hex(text)
             .map(Bytes::from)
-            .map_err(|e| format!("not hex: {e}")),
+            .map_err(NotHex),
         _ => Ok(Bytes::from(text.to_string())),
     }
 }

@@ -292,7 +292,9 @@ fn steer_by<W: Write>(
     printer: &mut Printer<W>,
 ) -> bool {
     let outcome = match line {
-        Some(line) => steer::apply(&line, running.control(), &printer.held),
+        Some(line) => {
+            steer::apply(&line, running.control(), &printer.held).map_err(|e| e.to_string())
+        }
         None => {
             *stdin = None;
             steer::release_all(running.control());

@@ -39,26 +39,51 @@ pub(super) fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
 const USAGE: &str = "commands: forward SEQ, drop SEQ, edit SEQ TEXT, forward all, \
                      inject CONN c2s|s2c TEXT, intercept FILTER, intercept off";
 
-/// Carry out one stdin line. `held` maps each held message's seq to its connection. The
-/// error is a sentence for a `notice` line.
-pub(super) fn apply(line: &str, control: &Control, held: &HashMap<u64, u64>) -> Result<(), String> {
+/// Why a steering line was not carried out (said in a `notice` line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum SteerError {
+    #[error("{0:?} is not a message number; {USAGE}")]
+    NotSeq(String),
+    #[error("no message {0} is held")]
+    NotHeld(u64),
+    /// `what` ("not forwarded"): the held message's connection ended meanwhile.
+    #[error("{0}: its connection is closed")]
+    Closed(&'static str),
+    #[error("{0:?} is not a connection number; {USAGE}")]
+    NotConn(String),
+    #[error("{0:?} is not a direction: c2s sends to the server, s2c to the client")]
+    NotDir(String),
+    #[error("nothing was sent: connection {0} is not open")]
+    NotOpen(u64),
+    #[error("the rule was not changed: {0}")]
+    BadRule(crate::monitor::filter::FilterError),
+    #[error("unknown command {0:?}; {USAGE}")]
+    Unknown(String),
+}
+
+/// Carry out one stdin line. `held` maps each held message's seq to its connection.
+pub(super) fn apply(
+    line: &str,
+    control: &Control,
+    held: &HashMap<u64, u64>,
+) -> Result<(), SteerError> {
     let line = line.trim_end_matches(['\r', '\n']);
     let (verb, rest) = split_word(line.trim_start());
-    let held_one = |arg: &str| -> Result<(u64, u64, String), String> {
+    let held_one = |arg: &str| -> Result<(u64, u64, String), SteerError> {
         let (seq, rest) = split_word(arg);
         let seq: u64 = seq
             .parse()
-            .map_err(|_| format!("{seq:?} is not a message number; {USAGE}"))?;
+            .map_err(|_| SteerError::NotSeq(seq.to_string()))?;
         match held.get(&seq) {
             Some(conn) => Ok((*conn, seq, rest.to_string())),
-            None => Err(format!("no message {seq} is held")),
+            None => Err(SteerError::NotHeld(seq)),
         }
     };
-    let sent = |ok: bool, what: &str| {
+    let sent = |ok: bool, what: &'static str| {
         if ok {
             Ok(())
         } else {
-            Err(format!("{what}: its connection is closed"))
+            Err(SteerError::Closed(what))
         }
     };
     match verb {
@@ -89,44 +114,42 @@ pub(super) fn apply(line: &str, control: &Control, held: &HashMap<u64, u64>) -> 
                 "not edited",
             )
         }
-        "inject" | "i" => {
-            let (conn, rest) = split_word(rest);
-            let (dir, text) = split_word(rest);
-            let conn: u64 = conn
-                .parse()
-                .map_err(|_| format!("{conn:?} is not a connection number; {USAGE}"))?;
-            let dir = match dir {
-                "c2s" | "server" => Direction::ClientToServer,
-                "s2c" | "client" => Direction::ServerToClient,
-                other => {
-                    return Err(format!(
-                        "{other:?} is not a direction: c2s sends to the server, s2c to the client"
-                    ));
-                }
-            };
-            let cmd = ProxyCommand::Inject {
-                conn,
-                dir,
-                opcode: Opcode::Text,
-                payload: Bytes::from(text.to_string()),
-            };
-            if control.send(cmd) {
-                Ok(())
-            } else {
-                Err(format!("nothing was sent: connection {conn} is not open"))
-            }
-        }
+        "inject" | "i" => inject(rest, control),
         "intercept" if rest.trim() == "off" => {
             control.set_intercept(None);
             Ok(())
         }
         "intercept" => {
-            let rule = proxy::intercept_rule(rest)
-                .map_err(|e| format!("the rule was not changed: {e}"))?;
+            let rule = proxy::intercept_rule(rest).map_err(SteerError::BadRule)?;
             control.set_intercept(Some(rule));
             Ok(())
         }
-        other => Err(format!("unknown command {other:?}; {USAGE}")),
+        other => Err(SteerError::Unknown(other.to_string())),
+    }
+}
+
+/// `inject CONN c2s|s2c TEXT`.
+fn inject(rest: &str, control: &Control) -> Result<(), SteerError> {
+    let (conn, rest) = split_word(rest);
+    let (dir, text) = split_word(rest);
+    let conn: u64 = conn
+        .parse()
+        .map_err(|_| SteerError::NotConn(conn.to_string()))?;
+    let dir = match dir {
+        "c2s" | "server" => Direction::ClientToServer,
+        "s2c" | "client" => Direction::ServerToClient,
+        other => return Err(SteerError::NotDir(other.to_string())),
+    };
+    let cmd = ProxyCommand::Inject {
+        conn,
+        dir,
+        opcode: Opcode::Text,
+        payload: Bytes::from(text.to_string()),
+    };
+    if control.send(cmd) {
+        Ok(())
+    } else {
+        Err(SteerError::NotOpen(conn))
     }
 }
 

@@ -279,30 +279,32 @@ impl Recording {
     }
 }
 
+/// What pipe mode lacks for the login (it cannot ask, as the login pane does).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum LoginMissing {
+    #[error("--user is required with --auth {0} (use --auth none if the server needs no login)")]
+    User(&'static str),
+    #[error(
+        "set {PASSWORD_ENV} to the password for --auth {0} (use --auth none if the server needs no login)"
+    )]
+    Password(&'static str),
+}
+
 /// Check that pipe mode has what the login needs; the password comes from the profile's
 /// `password_env`, else `password` (WSDECK_PASSWORD).
-fn check_login(spec: &mut ConnectSpec, password: Option<String>) -> Result<(), String> {
+fn check_login(spec: &mut ConnectSpec, password: Option<String>) -> Result<(), LoginMissing> {
     let needs_user = match spec.auth {
         AuthMethod::Basic => true,
         AuthMethod::FirstMessage => spec.login.uses_user(),
         _ => false,
     };
     if needs_user && spec.user.is_empty() {
-        return Err(format!(
-            "--user is required with --auth {} (use --auth none if the server needs no login)",
-            spec.auth.label()
-        ));
+        return Err(LoginMissing::User(spec.auth.label()));
     }
     if spec.auth != AuthMethod::None && spec.password.is_empty() {
         match password {
             Some(p) if !p.is_empty() => spec.password = Secret::new(p),
-            _ => {
-                return Err(format!(
-                    "set {PASSWORD_ENV} to the password for --auth {} (use --auth none if the \
-                     server needs no login)",
-                    spec.auth.label()
-                ));
-            }
+            _ => return Err(LoginMissing::Password(spec.auth.label())),
         }
     }
     Ok(())
@@ -557,7 +559,9 @@ mod tests {
     fn pipe_spec(flags: Overrides, password: Option<String>) -> Result<ConnectSpec, String> {
         let mut spec = ConnectSpec::new("ws://127.0.0.1:5678");
         flags.apply(&mut spec).map_err(|e| e.to_string())?;
-        check_login(&mut spec, password).map(|()| spec)
+        check_login(&mut spec, password)
+            .map(|()| spec)
+            .map_err(|e| e.to_string())
     }
 
     fn user(u: &str) -> Overrides {

@@ -45,7 +45,7 @@ pub(crate) async fn handle(
     let target = match Target::parse(&req.target) {
         Ok(t) => t,
         Err(e) => {
-            refuse(shared, &mut io, peer, 400, &e).await;
+            refuse(shared, &mut io, peer, 400, &e.to_string()).await;
             return;
         }
     };
@@ -186,7 +186,8 @@ async fn blind(
     let mut up = match upstream::open_stream(&target.host, target.port, None).await {
         Ok(s) => s,
         Err(e) => {
-            shared.emit(ProxyEvent::Notice { conn, message: e }).await;
+            let message = e.to_string();
+            shared.emit(ProxyEvent::Notice { conn, message }).await;
             let _ = io.shutdown().await;
             return;
         }
@@ -235,7 +236,7 @@ async fn pass_http(
     let mut up = match upstream::open_stream(&target.host, target.port, tls).await {
         Ok(s) => s,
         Err(e) => {
-            refuse(shared, &mut io, peer, 502, &e).await;
+            refuse(shared, &mut io, peer, 502, &e.to_string()).await;
             return;
         }
     };

@@ -395,7 +395,7 @@ impl Shared {
 /// Bind and start accepting.
 pub async fn start(cfg: ProxyConfig) -> anyhow::Result<RunningProxy> {
     let upstream = match &cfg.upstream {
-        Some(url) => Some(Target::parse(url).map_err(anyhow::Error::msg)?),
+        Some(url) => Some(Target::parse(url)?),
         None => None,
     };
     let listener = TcpListener::bind(cfg.listen)

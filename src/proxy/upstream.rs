@@ -27,20 +27,34 @@ pub(crate) struct Target {
     pub path: String,
 }
 
+/// Why a URL is not one the proxy can relay to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadTarget {
+    #[error("{url:?} is not a URL: {why}")]
+    NotUrl { url: String, why: String },
+    #[error("{0:?} is not a ws://, wss:// or http:// URL")]
+    Scheme(String),
+    #[error("{0:?} has no host")]
+    NoHost(String),
+}
+
 impl Target {
     /// Parse `ws://`, `wss://`, `http://` or `https://` URLs.
-    pub fn parse(url: &str) -> Result<Target, String> {
-        let uri: ::http::Uri = url
-            .parse()
-            .map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    pub fn parse(url: &str) -> Result<Target, BadTarget> {
+        let uri: ::http::Uri =
+            url.parse()
+                .map_err(|e: ::http::uri::InvalidUri| BadTarget::NotUrl {
+                    url: url.to_string(),
+                    why: e.to_string(),
+                })?;
         let tls = match uri.scheme_str() {
             Some("ws") | Some("http") => false,
             Some("wss") | Some("https") => true,
-            _ => return Err(format!("{url:?} is not a ws://, wss:// or http:// URL")),
+            _ => return Err(BadTarget::Scheme(url.to_string())),
         };
         let host = match uri.host() {
             Some(h) if !h.is_empty() => h,
-            _ => return Err(format!("{url:?} has no host")),
+            _ => return Err(BadTarget::NoHost(url.to_string())),
         };
         let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
         let bare = host
@@ -117,24 +131,47 @@ pub(crate) enum UpstreamError {
     Refused { response: Response, bytes: Vec<u8> },
 }
 
+/// Why a stream to a server did not open.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StreamError {
+    #[error("cannot connect to {host}:{port}: {source}")]
+    Connect {
+        host: String,
+        port: u16,
+        source: std::io::Error,
+    },
+    /// The TLS handshake failed or the host cannot be a TLS name; the sentence says which.
+    #[error("{0}")]
+    Tls(String),
+}
+
 /// Open a TCP (and TLS) stream to `host:port`.
 pub(crate) async fn open_stream(
     host: &str,
     port: u16,
     tls: Option<&Arc<rustls::ClientConfig>>,
-) -> Result<BoxIo, String> {
+) -> Result<BoxIo, StreamError> {
     let tcp = TcpStream::connect((host, port))
         .await
-        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        .map_err(|source| StreamError::Connect {
+            host: host.to_string(),
+            port,
+            source,
+        })?;
     let _ = tcp.set_nodelay(true);
     let Some(cfg) = tls else {
         return Ok(Box::new(tcp));
     };
-    let name = crate::net::tls::server_name(host).map_err(|e| e.to_string())?;
+    let name = crate::net::tls::server_name(host).map_err(|e| StreamError::Tls(e.to_string()))?;
     let tls = tokio_rustls::TlsConnector::from(cfg.clone())
         .connect(name, tcp)
         .await
-        .map_err(|e| crate::net::tls::describe_error(&e, &crate::reach::host_port(host, port)))?;
+        .map_err(|e| {
+            StreamError::Tls(crate::net::tls::describe_error(
+                &e,
+                &crate::reach::host_port(host, port),
+            ))
+        })?;
     Ok(Box::new(tls))
 }
 
@@ -176,7 +213,7 @@ pub(crate) async fn open(
     let started = SystemTime::now();
     let mut io = open_stream(&target.host, target.port, tls.filter(|_| target.tls))
         .await
-        .map_err(UpstreamError::BadGateway)?;
+        .map_err(|e| UpstreamError::BadGateway(e.to_string()))?;
     let (start_line, headers) = upstream_request(req, target, offer);
     io.write_all(&http::head_bytes(&start_line, &headers))
         .await

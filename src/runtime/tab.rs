@@ -176,7 +176,7 @@ impl Tab {
             Command::SendFile { path, as_ } => {
                 let (level, text) = match (&self.session, read_for_send(&path, as_)) {
                     (None, _) => (NoteLevel::Warn, "not connected — file not sent".to_string()),
-                    (Some(_), Err(e)) => (NoteLevel::Error, e),
+                    (Some(_), Err(e)) => (NoteLevel::Error, e.to_string()),
                     (Some(s), Ok((cmd, n, kind))) => {
                         let _ = s.commands.send(cmd);
                         (
@@ -260,40 +260,61 @@ impl Tab {
 /// The largest file `/send-file` sends (the usual WebSocket frame limit).
 pub const MAX_SEND_FILE: u64 = 16 * 1024 * 1024;
 
+/// Why `/send-file` sends nothing (`file` as the user typed it).
+#[derive(Debug, thiserror::Error)]
+pub enum Unsendable {
+    #[error("cannot read {file}: {source}")]
+    Unreadable {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{0} is a directory, not a file")]
+    Directory(String),
+    /// A FIFO or device could block or never end.
+    #[error("{0} is not a regular file")]
+    NotRegular(String),
+    #[error("{file} is {:.1} MiB; /send-file sends at most {} MiB", *.bytes as f64 / 1048576.0, MAX_SEND_FILE / 1024 / 1024)]
+    TooBig { file: String, bytes: u64 },
+    #[error(
+        "{0} is not UTF-8 text, so it cannot go in a text frame — /send-file --binary sends it as it is"
+    )]
+    NotText(String),
+}
+
 /// Read a file for `/send-file`: a text frame when it is UTF-8, else binary. Returns the
-/// command, the size and "text" / "binary", or a one-line reason.
+/// command, the size and "text" / "binary", or why not.
 pub fn read_for_send(
     path: &Path,
     as_: crate::model::SendAs,
-) -> Result<(NetCommand, usize, &'static str), String> {
+) -> Result<(NetCommand, usize, &'static str), Unsendable> {
     use crate::model::SendAs;
     use std::io::Read;
-    let shown = path.display();
+    let shown = path.display().to_string();
     let path = expand_home(path);
-    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let unreadable = |source| Unsendable::Unreadable {
+        file: shown.clone(),
+        source,
+    };
+    let meta = std::fs::metadata(&path).map_err(unreadable)?;
     if meta.is_dir() {
-        return Err(format!("{shown} is a directory, not a file"));
+        return Err(Unsendable::Directory(shown));
     }
     if !meta.is_file() {
-        // A FIFO or device could block or never end.
-        return Err(format!("{shown} is not a regular file"));
+        return Err(Unsendable::NotRegular(shown));
     }
-    let too_big = || {
-        format!(
-            "{shown} is {:.1} MiB; /send-file sends at most {} MiB",
-            meta.len() as f64 / 1048576.0,
-            MAX_SEND_FILE / 1024 / 1024
-        )
+    let too_big = |bytes| Unsendable::TooBig {
+        file: shown.clone(),
+        bytes,
     };
     if meta.len() > MAX_SEND_FILE {
-        return Err(too_big());
+        return Err(too_big(meta.len()));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     std::fs::File::open(&path)
         .and_then(|f| f.take(MAX_SEND_FILE + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_SEND_FILE {
-        return Err(too_big());
+        return Err(too_big(bytes.len() as u64));
     }
     let n = bytes.len();
     let text = match as_ {
@@ -316,10 +337,7 @@ pub fn read_for_send(
             };
             Ok((NetCommand::SendText(t), n, why))
         }
-        Err(_) => Err(format!(
-            "{shown} is not UTF-8 text, so it cannot go in a text frame — \
-             /send-file --binary sends it as it is"
-        )),
+        Err(_) => Err(Unsendable::NotText(shown)),
     }
 }
 
@@ -362,7 +380,7 @@ mod tests {
             kind.starts_with("as a binary frame (it is not plain text"),
             "{kind}"
         );
-        let e = read_for_send(&b, SendAs::Text).unwrap_err();
+        let e = read_for_send(&b, SendAs::Text).unwrap_err().to_string();
         assert!(e.contains("not UTF-8") && e.contains("--binary"), "{e}");
         // An MQTT PUBLISH is valid UTF-8 but not text: binary.
         let mqtt = dir.path().join("publish.bin");
@@ -375,14 +393,18 @@ mod tests {
     fn unreadable_paths_say_why() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.txt");
-        let e = read_for_send(&missing, SendAs::Auto).unwrap_err();
+        let e = read_for_send(&missing, SendAs::Auto)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot read") && e.contains("nope.txt"), "{e}");
-        let e = read_for_send(dir.path(), SendAs::Auto).unwrap_err();
+        let e = read_for_send(dir.path(), SendAs::Auto)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("is a directory"), "{e}");
         let big = dir.path().join("big.bin");
         let f = std::fs::File::create(&big).unwrap();
         f.set_len(MAX_SEND_FILE + 1).unwrap();
-        let e = read_for_send(&big, SendAs::Auto).unwrap_err();
+        let e = read_for_send(&big, SendAs::Auto).unwrap_err().to_string();
         assert!(e.contains("at most 16 MiB"), "{e}");
     }
 }
