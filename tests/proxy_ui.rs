@@ -310,3 +310,99 @@ async fn with_no_redact_the_recording_keeps_the_login_and_the_screen_still_hides
         "--no-redact keeps it:\n{jsonl}"
     );
 }
+
+// ---------- a relayed connection's App, drawn into a TestBackend ----------
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use wsdeck::app::{App, Event};
+use wsdeck::model::{Direction, FrameRecord, HandshakeInfo, Opcode};
+
+/// 2023-11-14 22:13:20 UTC plus `ms` milliseconds.
+fn at(ms: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + ms)
+}
+
+fn text_frame(seq: u64, ms: u64, dir: Direction, s: &str) -> FrameRecord {
+    FrameRecord {
+        seq,
+        conn: 1,
+        at: at(ms),
+        dir,
+        origin: Default::default(),
+        opcode: Opcode::Text,
+        len: s.len(),
+        payload: s.to_string().into(),
+        close: None,
+        redacted: false,
+        wire_len: None,
+        fragments: None,
+    }
+}
+
+/// A connection the proxy relays, with a login and the server's answer passed on.
+fn relayed() -> App {
+    let url = "ws://127.0.0.1:5678/";
+    let leg = || HandshakeInfo {
+        conn: 1,
+        url: url.into(),
+        ..Default::default()
+    };
+    let mut app = App::relayed(wsdeck::app::relay::RelayInit {
+        conn: 1,
+        client: "127.0.0.1:50000".parse().unwrap(),
+        url: url.into(),
+        client_leg: leg(),
+        server_leg: leg(),
+        intercept: None,
+        utc_offset: 0,
+    });
+    app.relay_frames([
+        text_frame(1, 0, Direction::ClientToServer, "admin:***"),
+        text_frame(2, 5, Direction::ServerToClient, "congratulation"),
+    ]);
+    app
+}
+
+fn draw(app: &mut App, w: u16, h: u16) -> Vec<String> {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut fb = None;
+    term.draw(|f| fb = Some(wsdeck::ui::draw(f, app))).unwrap();
+    app.update(Event::Drawn(fb.unwrap()));
+    let buf = term.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// The column (in cells) where `needle` starts on `line`.
+fn col(line: &str, needle: &str) -> usize {
+    let byte = line
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} in {line:?}"));
+    unicode_width::UnicodeWidthStr::width(&line[..byte])
+}
+
+#[test]
+fn a_relayed_connections_table_header_lines_up_with_its_rows() {
+    let mut app = relayed();
+    let lines = draw(&mut app, 120, 30);
+    let header = lines
+        .iter()
+        .find(|l| l.contains("payload"))
+        .expect("a header");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("admin:***") && l.contains("text"))
+        .expect("the login's row");
+    assert_eq!(col(header, "op"), col(row, "text"), "\n{header}\n{row}");
+    assert_eq!(
+        col(header, "payload"),
+        col(row, "admin"),
+        "\n{header}\n{row}"
+    );
+}

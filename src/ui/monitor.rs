@@ -493,7 +493,9 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     if cols.delta {
         header.push_str(&format!("{:>7} ", "Δ ms"));
     }
-    header.push_str(&format!("  {:<6} {:>7} payload", "op", "len"));
+    // Under the arrow; a relayed connection's rows have the origin marks' column after it.
+    header.push_str(if relayed { "    " } else { "  " });
+    header.push_str(&format!("{:<6} {:>7} payload", "op", "len"));
     frame.render_widget(
         Paragraph::new(Span::styled(
             header,
