@@ -406,3 +406,48 @@ fn a_relayed_connections_table_header_lines_up_with_its_rows() {
         "\n{header}\n{row}"
     );
 }
+
+#[test]
+fn a_relayed_connection_has_no_login_pane_chat_or_snippet_keys_and_its_help_starts_with_the_proxy()
+{
+    let mut app = relayed();
+    for (code, mods) in [
+        (KeyCode::Char('l'), KeyModifiers::CONTROL),
+        (KeyCode::F(2), KeyModifiers::NONE),
+        (KeyCode::F(5), KeyModifiers::NONE),
+        (KeyCode::F(6), KeyModifiers::NONE),
+        (KeyCode::Char('p'), KeyModifiers::CONTROL),
+    ] {
+        let cmds = app.update(Event::Key(crossterm::event::KeyEvent::new(code, mods)));
+        assert!(cmds.is_empty(), "{code:?}: {cmds:?}");
+        assert_eq!(app.view(), wsdeck::app::View::Monitor, "{code:?}");
+        let screen = draw(&mut app, 120, 30).join("\n");
+        for client in ["Enter  reconnect", "Auth ‹", "snippet", "palette"] {
+            assert!(
+                !screen.contains(client),
+                "{code:?} shows {client:?}:\n{screen}"
+            );
+        }
+    }
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        KeyCode::F(1),
+        KeyModifiers::NONE,
+    )));
+    let help = draw(&mut app, 120, 40);
+    let first = help
+        .iter()
+        .find(|l| l.contains("Proxy") || l.contains("Anywhere"))
+        .expect("a section title");
+    assert!(
+        first.contains("Proxy: connection list"),
+        "{}",
+        help.join("\n")
+    );
+    let help = help.join("\n");
+    for client in ["Ctrl-T", "Ctrl-L", "F5 … F12", "login pane"] {
+        assert!(
+            !help.contains(client),
+            "{client} in the proxy's help:\n{help}"
+        );
+    }
+}

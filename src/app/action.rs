@@ -16,6 +16,9 @@ use crate::model::NetCommand;
 pub enum Context {
     /// Everywhere except inside the help overlay and the palette.
     Global,
+    /// Everywhere in wsdeck's own client sessions (not in the proxy's list or a relayed
+    /// connection): their tabs, login pane, chat view, palette and snippets.
+    Client,
     /// While the network task is reconnecting (takes Esc before anything else).
     Reconnecting,
     /// A text field of the login pane (URL, user, password).
@@ -282,17 +285,16 @@ impl Action {
         match self {
             A::Quit => matches!(ctx, C::Global | C::Help | C::Palette),
             A::ToggleHelp => matches!(ctx, C::Global | C::Help),
+            A::Help | A::MonitorView => ctx == C::Global,
             A::NewSession
             | A::NextSession
             | A::PrevSession
             | A::GoToSession(_)
             | A::CloseSession
-            | A::Help
             | A::ChatView
-            | A::MonitorView
             | A::OpenPalette
             | A::ToggleLoginPane
-            | A::Snippet(_) => ctx == C::Global,
+            | A::Snippet(_) => ctx == C::Client,
             A::Copy => matches!(ctx, C::Global | C::Monitor),
             A::CloseHelp | A::HelpScroll(_) | A::HelpTop | A::HelpBottom => ctx == C::Help,
             A::ClosePalette | A::PaletteMove(_) | A::PaletteRun => ctx == C::Palette,

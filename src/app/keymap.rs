@@ -166,7 +166,7 @@ pub struct Binding {
     pub section: Section,
     /// Each key and what it does.
     pub keys: Vec<(Key, Action)>,
-    /// Where the keys work.
+    /// Where the keys work (a text row: where what it says works, for the help).
     pub contexts: &'static [Context],
     pub label: Label,
     pub help: &'static str,
@@ -190,12 +190,18 @@ fn bind(
     }
 }
 
-/// A help row that is no key ("Mouse wheel", filter syntax).
-fn text(section: Section, label: &'static str, help: &'static str) -> Binding {
+/// A help row that is no key ("Mouse wheel", filter syntax), for the help of the screens
+/// with `contexts`.
+fn text(
+    section: Section,
+    contexts: &'static [Context],
+    label: &'static str,
+    help: &'static str,
+) -> Binding {
     Binding {
         section,
         keys: Vec::new(),
-        contexts: &[],
+        contexts,
         label: Label::Text(label),
         help,
         hint: 0,
@@ -261,6 +267,8 @@ fn keymap() -> Vec<Binding> {
     use KeyCode as K;
     use Section as S;
     const FIELDS: &[Context] = &[C::Login, C::Choice, C::Chat];
+    // wsdeck's own sessions only: a relayed connection has no tabs, login, chat or snippets.
+    const CLIENT: &[Context] = &[C::Client];
     const LOGIN: &[Context] = &[C::Login, C::Choice];
     const TEXT: &[Context] = &[C::Login, C::Chat, C::Filter, C::RelayLine, C::RuleLine];
     // The palette's query edits like any text field.
@@ -291,13 +299,13 @@ fn keymap() -> Vec<Binding> {
         .hint(1),
         bind(
             S::Anywhere,
-            &[C::Global],
+            CLIENT,
             vec![(ctrl('t'), A::NewSession)],
             "open another session (its own chat, monitor, recording)",
         ),
         bind(
             S::Anywhere,
-            &[C::Global],
+            CLIENT,
             vec![
                 (alt(K::Left), A::PrevSession),
                 (alt(K::Right), A::NextSession),
@@ -306,7 +314,7 @@ fn keymap() -> Vec<Binding> {
         ),
         bind(
             S::Anywhere,
-            &[C::Global],
+            CLIENT,
             (1..=9u8)
                 .map(|n| (alt(K::Char((b'0' + n) as char)), A::GoToSession(n.into())))
                 .collect(),
@@ -315,7 +323,7 @@ fn keymap() -> Vec<Binding> {
         .label(Label::Span),
         bind(
             S::Anywhere,
-            &[C::Global],
+            CLIENT,
             vec![(alt(K::Char('w')), A::CloseSession)],
             "close this session (Close 1000) and its tab",
         ),
@@ -327,7 +335,7 @@ fn keymap() -> Vec<Binding> {
         ),
         bind(
             S::Anywhere,
-            &[C::Global],
+            CLIENT,
             vec![(key(K::F(2)), A::ChatView)],
             "chat view",
         ),
@@ -339,19 +347,19 @@ fn keymap() -> Vec<Binding> {
         ),
         bind(
             S::Anywhere,
-            &[C::Global],
+            CLIENT,
             vec![(ctrl('l'), A::ToggleLoginPane)],
             "show / fold the login pane (one line once logged in)",
         ),
         bind(
             S::Anywhere,
-            &[C::Global],
+            CLIENT,
             vec![(ctrl('p'), A::OpenPalette)],
             "command palette: snippets, commands, connect @profile",
         ),
         bind(
             S::Anywhere,
-            &[C::Global],
+            CLIENT,
             (0..8u8)
                 .map(|i| (key(K::F(5 + i)), A::Snippet(i.into())))
                 .collect(),
@@ -410,13 +418,20 @@ fn keymap() -> Vec<Binding> {
             ],
             "history top / bottom (End follows)",
         ),
-        text(S::Anywhere, "Mouse wheel", "scroll the history"),
+        // The mouse is wsdeck's own sessions' (the proxy takes keys only).
+        text(S::Anywhere, CLIENT, "Mouse wheel", "scroll the history"),
         text(
             S::Anywhere,
+            CLIENT,
             "Mouse click",
             "focus a login field or the input; select a monitor row",
         ),
-        text(S::Anywhere, "Paste", "insert into the focused field"),
+        text(
+            S::Anywhere,
+            TEXT_AND_PALETTE,
+            "Paste",
+            "insert into the focused field",
+        ),
         // The message input shows the password too (its F6 sends a snippet).
         bind(
             S::Unlisted,
@@ -532,6 +547,7 @@ fn keymap() -> Vec<Binding> {
         // ---- palette ----
         text(
             S::Palette,
+            &[C::Palette],
             "letters",
             "narrow the list (fuzzy: the letters in order)",
         ),
@@ -597,7 +613,7 @@ fn keymap() -> Vec<Binding> {
             vec![(key(K::Home), A::SelectFirst), (key(K::End), A::Follow)],
             "first frame / newest frame (End follows)",
         ),
-        text(S::Monitor, "Mouse wheel", "move the selection"),
+        text(S::Monitor, CLIENT, "Mouse wheel", "move the selection"),
         bind(
             S::Monitor,
             &[C::Monitor],
@@ -685,36 +701,43 @@ fn keymap() -> Vec<Binding> {
         // ---- filter ----
         text(
             S::Filter,
+            &[C::Filter],
             "word",
             "payload contains it, any case unless capitals",
         ),
         text(
             S::Filter,
+            &[C::Filter],
             "\"two words\"",
             "payload contains the quoted text",
         ),
         text(
             S::Filter,
+            &[C::Filter],
             "/PATTERN/",
             "payload matches the regex (case-sensitive; spaces are part of it)",
         ),
         text(
             S::Filter,
+            &[C::Filter],
             "re:PATTERN",
             "the same, up to the next dir:, op: or re: term",
         ),
         text(
             S::Filter,
+            &[C::Filter],
             "dir:in, dir:out",
             "received / sent (also receive, send)",
         ),
         text(
             S::Filter,
+            &[C::Filter],
             "op:text, op:close, …",
             "opcode: text binary ping pong close",
         ),
         text(
             S::Filter,
+            &[C::Filter],
             "op:ping,pong",
             "either opcode; op:data, op:control too",
         ),
@@ -775,6 +798,7 @@ pub use help::{
 
 #[path = "keymap_proxy.rs"]
 mod proxy;
+pub use proxy::{HELP, LIST, PROXY_STACKS, RELAY_LINE, RELAYED, RELAYED_FILTER, RULE_LINE};
 
 #[cfg(test)]
 #[path = "keymap_tests.rs"]

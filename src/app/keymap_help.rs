@@ -1,7 +1,9 @@
 //! The help overlay's and the README's view of the key table: sections by scope, the line a
 //! section starts at, the Markdown table. Part of [`super`] (the one keymap).
 
-use super::{KEYMAP, SECTIONS, Section};
+use crossterm::event::KeyEvent;
+
+use super::{Binding, KEYMAP, PROXY_STACKS, SECTIONS, Section, resolve};
 
 /// One group of the help overlay: its title and rows (keys, what they do).
 #[derive(Debug, Clone)]
@@ -46,13 +48,31 @@ pub fn help_sections() -> Vec<HelpSection> {
     help_sections_for(HelpScope::All)
 }
 
-/// [`help_sections`] for one kind of screen.
+/// [`help_sections`] for one kind of screen. The proxy's help starts with the proxy's own
+/// sections and lists only the keys that do what their row says on one of its screens.
 pub fn help_sections_for(scope: HelpScope) -> Vec<HelpSection> {
-    SECTIONS
+    let mut sections: Vec<(Section, &'static str)> = SECTIONS
         .iter()
+        .copied()
         .filter(|(section, _)| section.in_scope(scope))
-        .map(|&(section, title)| HelpSection {
-            title,
+        .collect();
+    if scope == HelpScope::Proxy {
+        // The proxy's screens first, then what they share with wsdeck's monitor.
+        sections.sort_by_key(|(s, _)| match s {
+            Section::Proxy | Section::Relayed | Section::RelayLine => 0,
+            Section::MessageInput => 2,
+            _ => 1,
+        });
+    }
+    sections
+        .into_iter()
+        .map(|(section, title)| HelpSection {
+            title: match (scope, section) {
+                (HelpScope::Proxy, Section::MessageInput) => {
+                    "Line editing (inject / edit line, filter, rule)"
+                }
+                _ => title,
+            },
             rows: if section == Section::Slash {
                 crate::app::slash::SLASH_COMMANDS
                     .iter()
@@ -62,11 +82,46 @@ pub fn help_sections_for(scope: HelpScope) -> Vec<HelpSection> {
                 KEYMAP
                     .iter()
                     .filter(|b| b.section == section)
+                    .filter_map(|b| match scope {
+                        HelpScope::Proxy => in_proxy(b),
+                        _ => Some(b.clone()),
+                    })
                     .map(|b| (b.keys_label(), b.help))
                     .collect()
             },
         })
+        .filter(|sec| !sec.rows.is_empty())
         .collect()
+}
+
+/// `b` as the proxy's help lists it: only its keys that, on one of the proxy's screens,
+/// resolve to what the row says and are not refused there (`None`: no such key). A text
+/// row is listed when it is about one of those screens.
+fn in_proxy(b: &Binding) -> Option<Binding> {
+    let on_screen = |stack: &[super::Context]| stack.iter().any(|c| b.contexts.contains(c));
+    if b.keys.is_empty() {
+        return PROXY_STACKS
+            .iter()
+            .any(|stack| on_screen(stack))
+            .then(|| b.clone());
+    }
+    let keys: Vec<_> = b
+        .keys
+        .iter()
+        .filter(|(k, a)| {
+            a.needs_own_session().is_none()
+                && PROXY_STACKS.iter().any(|stack| {
+                    on_screen(stack)
+                        && resolve(stack, &KeyEvent::new(k.code, k.mods)).as_ref() == Some(a)
+                })
+        })
+        .cloned()
+        .collect();
+    (!keys.is_empty()).then(|| Binding {
+        keys,
+        hint: 0,
+        ..b.clone()
+    })
 }
 
 /// The line of the help overlay where `section`'s title is (the overlay draws each section

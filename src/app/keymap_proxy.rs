@@ -6,6 +6,18 @@ use crossterm::event::KeyCode;
 use super::{Binding, Section, bind, ch, key};
 use crate::app::action::{Action, Context};
 
+/// The contexts a key is looked up in (outermost first) on each of the proxy's screens; a
+/// relayed connection's App and the list use these, and the proxy's help lists what they
+/// resolve to. None has `Context::Client`: the keys of wsdeck's own sessions are not bound.
+pub const LIST: &[Context] = &[Context::Global, Context::Proxy];
+pub const RULE_LINE: &[Context] = &[Context::RuleLine, Context::Global];
+pub const HELP: &[Context] = &[Context::Help];
+pub const RELAYED: &[Context] = &[Context::Global, Context::Relayed, Context::Monitor];
+pub const RELAYED_FILTER: &[Context] = &[Context::Global, Context::Filter];
+pub const RELAY_LINE: &[Context] = &[Context::RelayLine, Context::Global];
+pub const PROXY_STACKS: &[&[Context]] =
+    &[LIST, RULE_LINE, HELP, RELAYED, RELAYED_FILTER, RELAY_LINE];
+
 // Over 100 lines on purpose: one table (a binding per entry), read top to bottom like the
 // help it generates, as `keymap()` is.
 #[allow(clippy::too_many_lines)]

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 const ALL: &[Context] = &[
     Context::Global,
+    Context::Client,
     Context::Reconnecting,
     Context::Login,
     Context::Choice,
@@ -91,11 +92,11 @@ fn contexts_decide_what_a_key_does() {
     let k = |code| KeyEvent::new(code, KeyModifiers::NONE);
     // F6 shows the password on the login pane; elsewhere it sends snippet 2.
     assert_eq!(
-        resolve(&[C::Login, C::Global], &k(KeyCode::F(6))),
+        resolve(&[C::Login, C::Global, C::Client], &k(KeyCode::F(6))),
         Some(Action::Reveal)
     );
     assert_eq!(
-        resolve(&[C::Global, C::Chat], &k(KeyCode::F(6))),
+        resolve(&[C::Global, C::Client, C::Chat], &k(KeyCode::F(6))),
         Some(Action::Snippet(1))
     );
     // Esc stops a reconnect before the monitor sees it.
@@ -139,13 +140,15 @@ fn hints_name_the_key_that_works_from_anywhere() {
         Some("Ctrl-Q")
     );
     assert_eq!(
-        key_for(Context::Global, &Action::ChatView).as_deref(),
+        key_for(Context::Client, &Action::ChatView).as_deref(),
         Some("F2")
     );
     assert_eq!(
-        key_for(Context::Global, &Action::Snippet(3)).as_deref(),
+        key_for(Context::Client, &Action::Snippet(3)).as_deref(),
         Some("F8")
     );
+    // The chat view and snippets are wsdeck's own sessions', not the proxy's.
+    assert_eq!(key_for(Context::Global, &Action::ChatView), None);
     assert_eq!(key_for(Context::Global, &Action::Ping), None);
     assert_eq!(
         key_for(Context::Monitor, &Action::Ping).as_deref(),
@@ -170,5 +173,101 @@ fn markdown_lists_every_row() {
     {
         let bare = row.replace("\\|", "");
         assert_eq!(bare.matches('|').count(), 3, "{row}");
+    }
+}
+
+#[test]
+fn every_key_on_the_proxys_screens_does_something_allowed_there_and_none_is_a_client_key() {
+    for stack in PROXY_STACKS {
+        assert!(!stack.contains(&Context::Client), "{stack:?}");
+        for b in KEYMAP.iter() {
+            for (k, _) in &b.keys {
+                let Some(a) = resolve(stack, &KeyEvent::new(k.code, k.mods)) else {
+                    continue;
+                };
+                assert!(
+                    stack.iter().any(|c| a.allowed_in(*c)),
+                    "{} on {stack:?} resolves to {a:?}, which does nothing there",
+                    k.name()
+                );
+                assert!(
+                    !a.allowed_in(Context::Client),
+                    "{} on {stack:?} resolves to {a:?}, a key of wsdeck's own sessions",
+                    k.name()
+                );
+            }
+        }
+    }
+    // Login pane, chat view, snippets (and F6, the password), tabs, palette: nothing in a
+    // relayed connection or the list.
+    for k in [
+        ctrl('l'),
+        key(KeyCode::F(2)),
+        key(KeyCode::F(5)),
+        key(KeyCode::F(6)),
+        ctrl('t'),
+        ctrl('p'),
+        alt(KeyCode::Char('w')),
+    ] {
+        for stack in [RELAYED, LIST] {
+            assert_eq!(
+                resolve(stack, &KeyEvent::new(k.code, k.mods)),
+                None,
+                "{}",
+                k.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_proxys_help_starts_with_the_proxy_and_lists_only_what_works_there() {
+    let secs = help_sections_for(HelpScope::Proxy);
+    assert_eq!(secs[0].title, "Proxy: connection list (wsdeck proxy)");
+    let rows: Vec<&str> = secs
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|r| r.0.as_str()))
+        .collect();
+    for gone in [
+        "Ctrl-T",
+        "Ctrl-L",
+        "F2",
+        "F5 … F12",
+        "Ctrl-P",
+        "Alt-W",
+        "Mouse wheel",
+        "r",
+    ] {
+        assert!(
+            !rows.contains(&gone),
+            "{gone} in the proxy's help: {rows:?}"
+        );
+    }
+    for there in [
+        "Ctrl-C, Ctrl-Q",
+        "F1",
+        "F3",
+        "i",
+        "m",
+        "Enter",
+        "x",
+        "/",
+        "Paste",
+    ] {
+        assert!(
+            rows.contains(&there),
+            "{there} missing from the proxy's help: {rows:?}"
+        );
+    }
+    // `f` forwards there: the monitor's row names only `l` for the frames.
+    assert!(rows.contains(&"l"), "{rows:?}");
+    assert!(!rows.contains(&"f, l"), "{rows:?}");
+    // wsdeck's own help keeps every client key.
+    let client: Vec<String> = help_sections_for(HelpScope::Client)
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|r| r.0.clone()))
+        .collect();
+    for k in ["Ctrl-T", "Ctrl-L", "F2", "F5 … F12", "Ctrl-P", "f, l", "r"] {
+        assert!(client.iter().any(|r| r == k), "{k} missing: {client:?}");
     }
 }

@@ -459,22 +459,27 @@ impl App {
         if self.session.reconnecting() {
             stack.push(Context::Reconnecting);
         }
+        // A relayed connection: the proxy's stacks (no client-session keys).
+        if let Some(r) = &self.relay {
+            stack.extend_from_slice(match self.monitor.edit {
+                Some(_) => keymap::RELAYED_FILTER,
+                None if r.line.is_some() => keymap::RELAY_LINE,
+                None => keymap::RELAYED,
+            });
+            return stack;
+        }
         match self.view {
             View::Monitor if self.monitor.edit.is_some() => {
-                stack.extend([Context::Global, Context::Filter])
+                stack.extend([Context::Global, Context::Client, Context::Filter])
             }
-            View::Monitor if self.relay.as_ref().is_some_and(|r| r.line.is_some()) => {
-                stack.extend([Context::RelayLine, Context::Global])
-            }
-            View::Monitor if self.relay.is_some() => {
-                stack.extend([Context::Global, Context::Relayed, Context::Monitor])
-            }
-            View::Monitor => stack.extend([Context::Global, Context::Monitor]),
+            View::Monitor => stack.extend([Context::Global, Context::Client, Context::Monitor]),
             // A focused login field takes its keys first (F6 shows the password there).
             View::Chat => match self.focus {
-                Focus::Input => stack.extend([Context::Global, Context::Chat]),
-                Focus::Profile | Focus::Auth => stack.extend([Context::Choice, Context::Global]),
-                _ => stack.extend([Context::Login, Context::Global]),
+                Focus::Input => stack.extend([Context::Global, Context::Client, Context::Chat]),
+                Focus::Profile | Focus::Auth => {
+                    stack.extend([Context::Choice, Context::Global, Context::Client])
+                }
+                _ => stack.extend([Context::Login, Context::Global, Context::Client]),
             },
         }
         stack
@@ -508,7 +513,7 @@ impl App {
     /// F5…F12 and the palette: send snippet `i`.
     fn send_snippet(&mut self, i: usize) -> Vec<Command> {
         let Some(s) = self.profiles.snippets.get(i) else {
-            let key = keymap::key_for(Context::Global, &Action::Snippet(i))
+            let key = keymap::key_for(Context::Client, &Action::Snippet(i))
                 .unwrap_or_else(|| format!("snippet {}", i + 1));
             let text = if self.profiles.snippets.is_empty() {
                 format!(

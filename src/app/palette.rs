@@ -225,7 +225,9 @@ impl App {
 
     /// Ctrl-P: the palette over this session's snippets and commands.
     pub(super) fn open_palette(&mut self) {
-        let hint = |a: &Action| keymap::key_for(Context::Global, a);
+        let hint = |a: &Action| {
+            keymap::key_for(Context::Global, a).or_else(|| keymap::key_for(Context::Client, a))
+        };
         let mut items = Vec::new();
         for (i, s) in self.profiles.snippets.iter().enumerate() {
             let detail = match (&s.text, &s.hex) {

@@ -456,11 +456,11 @@ impl ProxyApp {
 
     fn contexts(&self) -> Vec<Context> {
         if self.rule_line.is_some() {
-            vec![Context::RuleLine, Context::Global]
+            keymap::RULE_LINE.to_vec()
         } else if self.help {
-            vec![Context::Help]
+            keymap::HELP.to_vec()
         } else {
-            vec![Context::Global, Context::Proxy]
+            keymap::LIST.to_vec()
         }
     }
 

@@ -183,7 +183,7 @@ enum DeckKey {
 /// session actions, which work everywhere).
 fn deck_key(k: &KeyEvent, opts: &RunOptions) -> Option<DeckKey> {
     use crate::app::action::{Action, Context};
-    match crate::app::keymap::resolve(&[Context::Global], k)? {
+    match crate::app::keymap::resolve(&[Context::Client], k)? {
         Action::NewSession if opts.new_session.is_some() => Some(DeckKey::New),
         Action::NextSession => Some(DeckKey::Next),
         Action::PrevSession => Some(DeckKey::Prev),

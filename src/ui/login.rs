@@ -133,7 +133,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, wide: bool, fb: &mu
 fn draw_folded(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     use crate::app::action::{Action, Context};
     let key =
-        crate::app::keymap::key_for(Context::Global, &Action::ToggleLoginPane).unwrap_or_default();
+        crate::app::keymap::key_for(Context::Client, &Action::ToggleLoginPane).unwrap_or_default();
     let user = app.login().user();
     let who = if user.is_empty() {
         String::new()
