@@ -451,3 +451,32 @@ fn a_relayed_connection_has_no_login_pane_chat_or_snippet_keys_and_its_help_star
         );
     }
 }
+
+fn list() -> ProxyApp {
+    ProxyApp::new(
+        ProxyInfo {
+            listen: "127.0.0.1:9000".into(),
+            upstream: Some("ws://127.0.0.1:5678/".into()),
+            mitm: false,
+            record: None,
+            remote: false,
+        },
+        None,
+        0,
+    )
+}
+
+#[test]
+fn a_monitor_key_in_the_connection_list_says_which_key_works_where() {
+    use wsdeck::app::proxy::ProxyIn;
+    let mut p = list();
+    p.update(ProxyIn::Key(crossterm::event::KeyEvent::new(
+        KeyCode::F(4),
+        KeyModifiers::NONE,
+    )));
+    let n = p.notice().expect("a notice");
+    assert_eq!(
+        n.text,
+        "F4 works in a connection's monitor — Enter opens the selected connection"
+    );
+}

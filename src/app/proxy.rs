@@ -658,10 +658,16 @@ impl ProxyApp {
                 return vec![ProxyOut::Proxy(ProxyCommand::ForwardAll { conn: None })];
             }
             Action::ChatView => {}
-            _ => self.notify(
-                NoteLevel::Warn,
-                "that works in a connection's monitor — Enter opens the selected connection",
-            ),
+            // A key of the monitor's (F4 copies the selected frame): the sentence names it.
+            other => {
+                let key = keymap::key_for(Context::Global, &other).unwrap_or_else(|| "That".into());
+                self.notify(
+                    NoteLevel::Warn,
+                    format!(
+                        "{key} works in a connection's monitor — Enter opens the selected connection"
+                    ),
+                );
+            }
         }
         Vec::new()
     }
