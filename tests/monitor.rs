@@ -700,6 +700,31 @@ fn invalid_regex_shows_why_and_keeps_the_typed_filter() {
     assert_eq!(app.monitor().match_count(), Some(0));
 }
 
+/// At 120 columns the filter's error is read whole: it takes the room its hint would not.
+#[test]
+fn a_filter_error_is_not_cut_at_120_columns() {
+    let mut app = session();
+    monitor(&mut app);
+    press(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "/unterminated");
+    let err = app
+        .monitor()
+        .filter_edit()
+        .unwrap()
+        .error
+        .clone()
+        .expect("an error");
+    let s = screen(&render(&mut app, 120, 30));
+    assert!(s.contains(&err), "{err}\n{s}");
+    // The hint, shorter than half the line, is whole too.
+    chars(&mut app, "/");
+    let s = screen(&render(&mut app, 120, 30));
+    assert!(
+        s.contains("filters as you type · Enter done · Esc clears · F1 syntax"),
+        "{s}"
+    );
+}
+
 /// Issue 14 item 3: a `/…/` regex with a space is one term; an unterminated one is an error
 /// on screen; the filter applies as it is typed (no Enter); F1 from the filter line opens the
 /// help at the filter's syntax.

@@ -95,7 +95,7 @@ async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injec
     );
     assert!(held.contains("f forward · d drop · E edit"), "{held}");
     h.press(KeyCode::Char('E'));
-    h.wait_for("Enter forwards it edited").await;
+    h.wait_for("Enter forwards · Esc keeps it held").await;
     h.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
     h.type_text("edited plan");
     h.press(KeyCode::Enter);
@@ -479,4 +479,85 @@ fn a_monitor_key_in_the_connection_list_says_which_key_works_where() {
         n.text,
         "F4 works in a connection's monitor — Enter opens the selected connection"
     );
+}
+
+#[test]
+fn the_relay_and_rule_lines_show_whole_hints_at_120_columns() {
+    use wsdeck::app::proxy::ProxyIn;
+    let mut app = relayed();
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('m'),
+        KeyModifiers::NONE,
+    )));
+    let line = draw(&mut app, 120, 30).join("\n");
+    assert!(
+        line.contains("Enter sends · Tab: to the client · Esc closes"),
+        "{line}"
+    );
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Esc,
+        KeyModifiers::NONE,
+    )));
+    app.relay_held(text_frame(3, 10, Direction::ClientToServer, "held one"));
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('E'),
+        KeyModifiers::NONE,
+    )));
+    let line = draw(&mut app, 120, 30).join("\n");
+    assert!(
+        line.contains("Enter forwards · Esc keeps it held"),
+        "{line}"
+    );
+    // Narrower: whole parts only, never a dangling "· Esc".
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Esc,
+        KeyModifiers::NONE,
+    )));
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('m'),
+        KeyModifiers::NONE,
+    )));
+    let lines = draw(&mut app, 70, 30);
+    let line = lines
+        .iter()
+        .find(|l| l.contains("→ server"))
+        .expect("the line");
+    assert!(
+        line.trim_end()
+            .ends_with("Enter sends · Tab: to the client"),
+        "{line}"
+    );
+
+    let mut p = list();
+    p.update(ProxyIn::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('I'),
+        KeyModifiers::NONE,
+    )));
+    let draw_list = |p: &ProxyApp| {
+        let mut term = Terminal::new(TestBackend::new(120, 20)).unwrap();
+        let mut cache = wsdeck::ui::ViewCache::default();
+        term.draw(|f| {
+            wsdeck::ui::proxy::draw(f, f.area(), p, std::time::SystemTime::now(), &mut cache);
+        })
+        .unwrap();
+        term.backend().to_string()
+    };
+    let s = draw_list(&p);
+    assert!(
+        s.contains("Enter holds what matches (empty: all) · Esc cancels"),
+        "{s}"
+    );
+    for c in "/unterminated".chars() {
+        p.update(ProxyIn::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    let err = p
+        .rule_line()
+        .and_then(|(_, e)| e)
+        .expect("an error")
+        .to_string();
+    let s = draw_list(&p);
+    assert!(s.contains(&err), "{err}\n{s}");
 }

@@ -412,6 +412,41 @@ fn connection_failure_is_shown_in_red_with_full_message() {
     insta::assert_snapshot!("login_connection_refused", term.backend());
 }
 
+/// The status bar of a narrow terminal after a refused connection: the failure takes the
+/// room (the URL is left out), cut once, and nothing after it leaves a second ellipsis.
+#[test]
+fn a_failure_in_a_narrow_status_bar_is_cut_once_and_before_the_url() {
+    let mut app = demo();
+    press(&mut app, KeyCode::Enter);
+    net(&mut app, NetEvent::State(ConnState::Connecting));
+    net(
+        &mut app,
+        NetEvent::State(ConnState::Failed(NetError::new(
+            NetErrorKind::Refused,
+            "connection refused: nothing listens on 127.0.0.1:40123",
+        ))),
+    );
+    net(&mut app, NetEvent::Ended);
+    for w in 40..=100 {
+        let term = render(&mut app, w, 30);
+        let s = screen(&term);
+        let bar = s.lines().last().unwrap();
+        assert!(!bar.contains("……"), "{w} columns: {bar}");
+        assert!(bar.matches('…').count() <= 1, "{w} columns: {bar}");
+        assert!(
+            bar.contains("failed: connection refused"),
+            "{w} columns: {bar}"
+        );
+    }
+    let term = render(&mut app, 60, 30);
+    let bar = screen(&term).lines().last().unwrap().to_string();
+    assert!(!bar.contains("ws://"), "{bar}");
+    assert!(
+        bar.contains("failed: connection refused: nothing listens"),
+        "{bar}"
+    );
+}
+
 #[test]
 fn http_status_failure_keeps_progress_at_handshake() {
     let mut app = demo();

@@ -167,8 +167,8 @@ fn tokenize(s: &str) -> Result<Vec<Token>, FilterError> {
             let Some((text, used)) = closed_at(rest, '/') else {
                 let shown = crate::text::sanitize_line(rest.trim_end());
                 return Err(err(format!(
-                    "unterminated regex {shown} — end it with / (to search for the text, quote \
-                     it: \"{shown}\")"
+                    "unterminated regex {shown} — end it with /, or quote it to search for it \
+                     as text"
                 )));
             };
             out.push(Token {

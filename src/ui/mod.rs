@@ -205,6 +205,75 @@ pub(crate) fn shown_value(value: &str) -> String {
 
 pub(crate) use crate::text::truncate;
 
+/// Cells a one-line text field keeps beside its message, so what is typed stays in view.
+pub(crate) const FIELD_MIN: usize = 16;
+
+/// The message beside a one-line field of `total` cells (`used` of them taken by its label
+/// and gaps): an error gets all the room the field can spare, a hint at most half the line
+/// and only whole parts. Returns the message as drawn and its width.
+pub(crate) fn line_message(msg: &str, error: bool, total: usize, used: usize) -> (String, usize) {
+    let spare = total.saturating_sub(used + FIELD_MIN);
+    let msg = if error {
+        truncate(msg, spare)
+    } else {
+        fit_hint(msg, spare.min(total / 2))
+    };
+    let w = unicode_width::UnicodeWidthStr::width(msg.as_str());
+    (msg, w)
+}
+
+/// A hint of parts joined by " · ", as many whole parts as fit in `width`: a part is never
+/// cut (no hint ends in a dangling "· Esc"), except the first when even it does not fit.
+pub(crate) fn fit_hint(hint: &str, width: usize) -> String {
+    let mut out = String::new();
+    for part in hint.split(" · ") {
+        let next = if out.is_empty() {
+            part.to_string()
+        } else {
+            format!("{out} · {part}")
+        };
+        if unicode_width::UnicodeWidthStr::width(next.as_str()) > width {
+            break;
+        }
+        out = next;
+    }
+    if out.is_empty() {
+        truncate(hint, width)
+    } else {
+        out
+    }
+}
+
+/// `spans` laid left to right into `room` cells. The first that does not fit is cut (with
+/// one ellipsis), or left out when the span before already ends in one or fewer than three
+/// cells are left; nothing after it is drawn. Returns the spans and the cells they take.
+pub(crate) fn fit_spans(
+    spans: Vec<ratatui::text::Span<'static>>,
+    room: usize,
+) -> (Vec<ratatui::text::Span<'static>>, usize) {
+    let mut used = 0usize;
+    let mut out: Vec<ratatui::text::Span<'static>> = Vec::new();
+    for s in spans {
+        let w = unicode_width::UnicodeWidthStr::width(s.content.as_ref());
+        if used + w <= room {
+            used += w;
+            out.push(s);
+            continue;
+        }
+        let left = room - used;
+        let cut_before = out
+            .last()
+            .is_some_and(|p| p.content.trim_end().ends_with('…'));
+        let cut = truncate(s.content.as_ref(), left);
+        if left >= 3 && !cut_before && cut.trim_start() != "…" {
+            used += unicode_width::UnicodeWidthStr::width(cut.as_str());
+            out.push(ratatui::text::Span::styled(cut, s.style));
+        }
+        break;
+    }
+    (out, used)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +291,42 @@ mod tests {
         assert_eq!(truncate("abcdef", 6), "abcdef");
         assert_eq!(truncate("abcdefg", 6), "abcde…");
         assert_eq!(truncate("中文中文", 5), "中文…");
+    }
+
+    #[test]
+    fn hints_keep_whole_parts_and_errors_take_the_room() {
+        let hint = "Enter sends · Tab: to the client · Esc closes";
+        assert_eq!(fit_hint(hint, 60), hint);
+        assert_eq!(fit_hint(hint, 40), "Enter sends · Tab: to the client");
+        assert_eq!(fit_hint(hint, 20), "Enter sends");
+        assert_eq!(fit_hint(hint, 6), "Enter…");
+        let err = "unterminated regex /x — end it with /, or quote it to search for it as text";
+        let (shown, w) = line_message(err, true, 120, 4);
+        assert_eq!((shown.as_str(), w), (err, err.chars().count()));
+        let (shown, _) = line_message(err, true, 60, 4);
+        assert!(
+            shown.ends_with('…') && shown.matches('…').count() == 1,
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn spans_that_do_not_fit_are_cut_once() {
+        use ratatui::text::Span;
+        let spans = || {
+            vec![
+                Span::raw("abcdef"),
+                Span::raw("state…"),
+                Span::raw("  ↑0 ↓0"),
+            ]
+        };
+        let text =
+            |v: Vec<Span<'static>>| v.iter().map(|s| s.content.to_string()).collect::<String>();
+        // One cell left after an already cut span: nothing more, not a second ellipsis.
+        assert_eq!(text(fit_spans(spans(), 13).0), "abcdefstate…");
+        assert_eq!(text(fit_spans(spans(), 9).0), "abcdefst…");
+        assert_eq!(text(fit_spans(spans(), 7).0), "abcdef");
+        assert_eq!(fit_spans(spans(), 100).1, 19);
     }
 
     #[test]

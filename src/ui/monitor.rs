@@ -711,8 +711,7 @@ fn draw_filter_line(frame: &mut Frame, app: &App, area: Rect) {
         ),
     };
     let total = area.width as usize;
-    let msg_w = unicode_width::UnicodeWidthStr::width(msg.as_str()).min(total / 2);
-    let msg = truncate(&msg, msg_w);
+    let (msg, msg_w) = super::line_message(&msg, edit.error.is_some(), total, 4);
     let field_w = total.saturating_sub(msg_w + 4).max(1) as u16;
     let shown = shown_value(edit.input.value());
     let (visible, col) = field_view(&shown, edit.input.cursor(), field_w);

@@ -291,14 +291,13 @@ fn draw_rule_line(frame: &mut Frame, p: &ProxyApp, area: Rect) {
     let (msg, style) = match err {
         Some(e) => (sanitize_line(e), theme::error()),
         None => (
-            "Enter holds what matches (empty: every message) · Esc leaves it".to_string(),
+            "Enter holds what matches (empty: all) · Esc cancels".to_string(),
             theme::dim(),
         ),
     };
     let label = "intercept ";
     let total = area.width as usize;
-    let msg_w = unicode_width::UnicodeWidthStr::width(msg.as_str()).min(total / 2);
-    let msg = truncate(&msg, msg_w);
+    let (msg, msg_w) = super::line_message(&msg, err.is_some(), total, label.len() + 2);
     let field_w = total.saturating_sub(msg_w + label.len() + 2).max(1) as u16;
     let shown = shown_value(input.value());
     let (visible, col) = field_view(&shown, input.cursor(), field_w);

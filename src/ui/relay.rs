@@ -64,19 +64,18 @@ pub(super) fn draw_line(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
         LinePurpose::Inject => (
             format!("→ {} ({kind}) ▸ ", peer_name(r.target())),
             format!(
-                "Enter sends · Tab: to the {} · Esc",
+                "Enter sends · Tab: to the {} · Esc closes",
                 peer_name(r.target().reverse())
             ),
         ),
         LinePurpose::Edit { seq } => (
             format!("✎ #{seq} → {} ▸ ", peer_name(r.target())),
-            "Enter forwards it edited · Esc keeps it held".to_string(),
+            "Enter forwards · Esc keeps it held".to_string(),
         ),
     };
     let label_w = unicode_width::UnicodeWidthStr::width(label.as_str()) as u16;
     let total = area.width as usize;
-    let hint_w = unicode_width::UnicodeWidthStr::width(hint.as_str()).min(total / 3);
-    let hint = truncate(&hint, hint_w);
+    let (hint, hint_w) = super::line_message(&hint, false, total, label_w as usize + 1);
     let field_w = (total.saturating_sub(hint_w + label_w as usize + 1)).max(1) as u16;
     let input = app.input().input();
     let shown = shown_value(input.value());
@@ -183,19 +182,7 @@ pub(super) fn draw_status(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
         ]);
         spans.push(Span::styled(format!(" {keys}"), theme::dim()));
     }
-    let mut used = 0usize;
-    let mut fitted = Vec::new();
-    for s in spans {
-        let w = unicode_width::UnicodeWidthStr::width(s.content.as_ref());
-        if used + w > room {
-            let cut = truncate(s.content.as_ref(), room - used);
-            used += unicode_width::UnicodeWidthStr::width(cut.as_str());
-            fitted.push(Span::styled(cut, s.style));
-            break;
-        }
-        used += w;
-        fitted.push(s);
-    }
+    let (mut fitted, used) = super::fit_spans(spans, room);
     fitted.push(Span::raw(" ".repeat(room.saturating_sub(used))));
     fitted.push(Span::styled(truncate(right, width), theme::key()));
     frame.render_widget(Paragraph::new(Line::from(fitted)), area);

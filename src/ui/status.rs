@@ -99,8 +99,18 @@ fn session_spans(
     now: std::time::SystemTime,
     bar: Style,
 ) -> Vec<Span<'static>> {
-    let url = truncate(&sanitize_line(&app.url()), (room / 2).clamp(12, 48));
-    let state = truncate(&sanitize_line(&app.state_label(now)), (room / 2).max(12));
+    let state = sanitize_line(&app.state_label(now));
+    // A failure is the sentence to read: the URL (which the login pane shows) gives it room,
+    // and is left out when fewer than 12 cells would be left for it.
+    let mut url_w = (room / 2).clamp(12, 48);
+    let mut state_w = (room / 2).max(12);
+    if matches!(app.conn(), ConnState::Failed(_)) {
+        let need = unicode_width::UnicodeWidthStr::width(state.as_str());
+        url_w = url_w.min(room.saturating_sub(need + 5));
+        state_w = room.saturating_sub(if url_w >= 12 { url_w + 5 } else { 3 });
+    }
+    let url = truncate(&sanitize_line(&app.url()), url_w);
+    let state = truncate(&state, state_w);
     let color = state_color(app.conn());
     let mut left = Vec::new();
     if let Some(file) = app.replay_file() {
@@ -111,7 +121,7 @@ fn session_spans(
         ));
     } else {
         // A notice needs the room more than the URL does.
-        if app.notice().is_none() {
+        if app.notice().is_none() && url_w >= 12 {
             left.push(Span::styled(
                 format!(" {url} "),
                 bar.add_modifier(Modifier::BOLD),
@@ -169,19 +179,7 @@ fn fit(
     right: &'static str,
     bar: Style,
 ) -> Vec<Span<'static>> {
-    let mut used = 0usize;
-    let mut spans = Vec::new();
-    for s in left {
-        let w = unicode_width::UnicodeWidthStr::width(s.content.as_ref());
-        if used + w > room {
-            let cut = truncate(s.content.as_ref(), room - used);
-            used += unicode_width::UnicodeWidthStr::width(cut.as_str());
-            spans.push(Span::styled(cut, s.style));
-            break;
-        }
-        used += w;
-        spans.push(s);
-    }
+    let (mut spans, used) = super::fit_spans(left, room);
     spans.push(Span::styled(
         " ".repeat(width.saturating_sub(used + right.len())),
         bar,
