@@ -115,7 +115,10 @@ fn bad_urls_get_a_clear_error_and_no_ui() {
     // Without a scheme it is ws:// (as wscat takes it): this one is tried, and refused.
     let o = wsdeck(&["pipe", "127.0.0.1:1", "--auth", "none"]);
     assert!(
-        stderr(&o).contains("connection refused to 127.0.0.1:1"),
+        stderr(&o).contains(
+            "connection refused to 127.0.0.1:1 — check that the server is running and the URL's \
+             port is right"
+        ),
         "{}",
         stderr(&o)
     );

@@ -82,7 +82,13 @@ async fn refused_port_is_reported_as_refused_naming_host_and_port() {
     c.until_ended().await;
     let e = c.failure();
     assert_eq!(e.kind, NetErrorKind::Refused);
-    assert_eq!(e.message, format!("connection refused to 127.0.0.1:{port}"));
+    assert_eq!(
+        e.message,
+        format!(
+            "connection refused to 127.0.0.1:{port} — check that the server is running and \
+             the URL's port is right"
+        )
+    );
     assert_eq!(c.states()[0], ConnState::Connecting);
 }
 

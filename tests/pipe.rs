@@ -102,7 +102,10 @@ fn refused_connection_names_the_address() {
     assert!(!o.status.success());
     assert_eq!(
         o.stderr,
-        format!("wsdeck: connection refused to 127.0.0.1:{port}\n")
+        format!(
+            "wsdeck: connection refused to 127.0.0.1:{port} — check that the server is running \
+             and the URL's port is right\n"
+        )
     );
     assert_eq!(o.stdout, "");
 }

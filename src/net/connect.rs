@@ -502,7 +502,12 @@ async fn tcp_connect(
     Err(match e.kind() {
         std::io::ErrorKind::ConnectionRefused => NetError::new(
             NetErrorKind::Refused,
-            clean_line(&format!("connection refused to {}", target.addr())),
+            // What happened, then the way out (the client and `pipe` say it alike).
+            clean_line(&format!(
+                "connection refused to {} — check that the server is running and the URL's \
+                 port is right",
+                target.addr()
+            )),
         ),
         _ => NetError::new(
             NetErrorKind::Io,
