@@ -22,11 +22,18 @@
 //! `ad\u{180b}min` never displays as `admin`.
 //!
 //! Emoji are text, not spoofing: a well-formed emoji sequence keeps its joiners and selectors
-//! — ZWJ sequences (`👨‍👩‍👧‍👦`), modifier sequences (`👍🏽`), flags (`🇯🇵`, and tag flags
-//! such as England's), keycaps (`1️⃣`) and emoji presentation (`❤️`). The check is per
+//! — ZWJ sequences (`👨‍👩‍👧‍👦`), modifier sequences (`👍🏽`), tag flags such as England's,
+//! keycaps (`1️⃣`) and emoji presentation (`❤️`). The check is per
 //! grapheme cluster: a ZWJ only survives between two pictographs inside one cluster, a
 //! variation selector only after a character with an emoji form, a modifier only after a
 //! modifier base, tag characters only in a tag flag.
+//!
+//! Flags made of two regional indicators are the exception: terminals disagree on their
+//! width (tmux counts each indicator on its own, a terminal may draw the pair as one
+//! two-cell glyph or as two letters), so a screen drawn with one count is left with stray
+//! cells under another. A pair is shown as its region code in brackets, `🇯🇵` as `[JP]`
+//! (what the user is typing shows each indicator as its letter, `JP`, one cell for one
+//! character); the text itself, as sent and recorded, is untouched.
 //!
 //! Widths: the output is drawn by ratatui, which measures each grapheme cluster with
 //! `unicode-width`. A cluster the sanitiser lets through is either a kept emoji sequence (two
@@ -89,6 +96,10 @@ pub fn sanitize_line(s: &str) -> String {
             out.push(p);
             col += 1;
         }
+        Piece::Flag(a, b) => {
+            out.extend(['[', a, b, ']']);
+            col += 4;
+        }
         Piece::Escape(c, _) => {
             let before = out.len();
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
@@ -144,13 +155,22 @@ pub fn mask_unsafe(s: &str, mask: char) -> String {
     let mut out = String::with_capacity(s.len());
     walk(s, |p| match p {
         Piece::Keep(t) => out.push_str(t),
+        Piece::Flag(a, b) => out.extend([a, b]),
+        // Half a flag (typed one indicator at a time): its letter too.
+        Piece::Escape(c, _) if RegionalIndicator::for_char(c) => out.push(region_letter(c)),
         Piece::Tab | Piece::Picture(_) | Piece::Escape(..) => out.push(mask),
     });
     out
 }
 
+/// The capital letter a regional indicator stands for (U+1F1E6 is `A`).
+fn region_letter(c: char) -> char {
+    char::from_u32(u32::from('A') + (c as u32).saturating_sub(0x1f1e6)).unwrap_or('?')
+}
+
 /// True when `g` (one grapheme cluster) is a well-formed emoji sequence that the sanitiser
-/// shows as it is: a ZWJ, modifier, flag, tag, keycap or presentation sequence.
+/// shows as it is: a ZWJ, modifier, tag flag, keycap or presentation sequence (a flag of
+/// regional indicators is shown as `[JP]`, see the module docs).
 pub fn is_emoji_sequence(g: &str) -> bool {
     emoji_len(g) == Some(g.len()) && g.chars().nth(1).is_some()
 }
@@ -159,6 +179,8 @@ pub fn is_emoji_sequence(g: &str) -> bool {
 enum Piece<'a> {
     /// Shown as it is.
     Keep(&'a str),
+    /// A flag of two regional indicators: the letters of its region code.
+    Flag(char, char),
     Tab,
     Picture(char),
     /// Shown as its `\u{…}` escape.
@@ -180,6 +202,11 @@ fn walk<'a>(s: &'a str, mut f: impl FnMut(Piece<'a>)) {
         let mut i = 0;
         while i < g.len() {
             let rest = &g[i..];
+            if let Some((a, b, n)) = flag(rest) {
+                f(Piece::Flag(a, b));
+                i += n;
+                continue;
+            }
             if let Some(n) = emoji_len(rest) {
                 f(Piece::Keep(&rest[..n]));
                 i += n;
@@ -234,6 +261,20 @@ fn is_invisible(c: char) -> bool {
         )
 }
 
+/// The flag (a pair of regional indicators, which the grapheme rules pair up) that starts
+/// `s`: its region code's letters and byte length.
+fn flag(s: &str) -> Option<(char, char, usize)> {
+    let mut chars = s.chars();
+    let (c0, c1) = (chars.next()?, chars.next()?);
+    (RegionalIndicator::for_char(c0) && RegionalIndicator::for_char(c1)).then(|| {
+        (
+            region_letter(c0),
+            region_letter(c1),
+            c0.len_utf8() + c1.len_utf8(),
+        )
+    })
+}
+
 /// Byte length of the emoji sequence that starts `s` (all of it inside one grapheme
 /// cluster), if one does. A lone pictograph counts too (length of that one character).
 fn emoji_len(s: &str) -> Option<usize> {
@@ -241,13 +282,6 @@ fn emoji_len(s: &str) -> Option<usize> {
     let c0 = chars.next()?;
     if c0.is_ascii() && !matches!(c0, '0'..='9' | '#' | '*') {
         return None;
-    }
-    if RegionalIndicator::for_char(c0) {
-        // A flag is a pair of regional indicators (the grapheme rules pair them up).
-        return chars
-            .next()
-            .filter(|&c| RegionalIndicator::for_char(c))
-            .map(|c1| c0.len_utf8() + c1.len_utf8());
     }
     if matches!(c0, '0'..='9' | '#' | '*') {
         // Keycap `1️⃣`, or the digit's emoji presentation `1️`.
@@ -611,8 +645,7 @@ mod tests {
     /// Issue 14.5: ordinary emoji are text and are shown intact.
     #[test]
     fn emoji_sequences_are_kept() {
-        let line =
-            "family 👨\u{200d}👩\u{200d}👧\u{200d}👦 flag 🇯🇵 skin 👍🏽 keycap 1\u{fe0f}\u{20e3}";
+        let line = "family 👨\u{200d}👩\u{200d}👧\u{200d}👦 skin 👍🏽 keycap 1\u{fe0f}\u{20e3}";
         assert_eq!(sanitize_line(line), line);
         assert_eq!(hidden_count(line), 0);
         for s in [
@@ -620,8 +653,6 @@ mod tests {
             "🧑🏽\u{200d}💻",
             "🏳\u{fe0f}\u{200d}🌈",
             "❤\u{fe0f}\u{200d}🔥",
-            "🇯🇵",
-            "🇺🇸🇫🇷",
             "👍🏽",
             "👋🏿",
             "1\u{fe0f}\u{20e3}",
@@ -656,7 +687,7 @@ mod tests {
         );
         // Half a flag has no agreed width.
         assert_eq!(sanitize_line("🇯"), "\\u{1f1ef}");
-        assert_eq!(sanitize_line("🇯🇵🇰"), "🇯🇵\\u{1f1f0}");
+        assert_eq!(sanitize_line("🇯🇵🇰"), "[JP]\\u{1f1f0}");
         assert_eq!(sanitize_line("🇯\u{301}🇵"), "\\u{1f1ef}\u{301}\\u{1f1f5}");
         // A skin-tone modifier without a base.
         assert_eq!(sanitize_line("🏽"), "\\u{1f3fd}");
@@ -724,11 +755,37 @@ mod tests {
         }
     }
 
+    /// Terminals disagree on a flag's width (tmux left stray `🇵` cells over the screen):
+    /// a pair of regional indicators is shown as its region code, in every context.
+    #[test]
+    fn flags_of_regional_indicators_show_as_their_region_code() {
+        assert_eq!(sanitize_line("🇯🇵"), "[JP]");
+        assert_eq!(sanitize_line("flag 🇯🇵!"), "flag [JP]!");
+        assert_eq!(sanitize_line("🇺🇸🇫🇷"), "[US][FR]");
+        assert_eq!(sanitize_line("🇦🇿"), "[AZ]");
+        assert_eq!(hidden_count("🇯🇵"), 0);
+        assert!(!is_emoji_sequence("🇯🇵"));
+        for s in ["🇯🇵", "a🇯🇵b", "🇯🇵🇰", "🇯\u{301}🇵", "🇯🇵\u{200d}👩"]
+        {
+            let out = sanitize_line(s);
+            assert!(
+                !out.chars().any(RegionalIndicator::for_char),
+                "{s:?} -> {out:?}"
+            );
+            assert_inert(&out);
+            assert_unambiguous_widths(&out);
+            assert_eq!(sanitize_line(&out), out);
+        }
+        // Typed: one letter per indicator, so the cursor (counted in characters) stays put.
+        assert_eq!(mask_unsafe("🇯🇵 x", '\u{fffd}'), "JP x");
+        assert_eq!(mask_unsafe("🇯", '\u{fffd}'), "J");
+    }
+
     #[test]
     fn mask_unsafe_keeps_one_char_per_char() {
         let typed = "a\u{1b}b\u{200b}👨\u{200d}👩\t🇯";
         let shown = mask_unsafe(typed, '\u{fffd}');
-        assert_eq!(shown, "a\u{fffd}b\u{fffd}👨\u{200d}👩\u{fffd}\u{fffd}");
+        assert_eq!(shown, "a\u{fffd}b\u{fffd}👨\u{200d}👩\u{fffd}J");
         assert_eq!(shown.chars().count(), typed.chars().count());
     }
 }

@@ -978,7 +978,6 @@ fn emoji_sequences_show_intact_and_keep_the_border_aligned() {
     let rows = cells(&term);
     let emoji = [
         "👨\u{200d}👩\u{200d}👧\u{200d}👦",
-        "🇯🇵",
         "👍🏽",
         "1\u{fe0f}\u{20e3}",
     ];
@@ -988,7 +987,7 @@ fn emoji_sequences_show_intact_and_keep_the_border_aligned() {
             .count()
     };
     for e in emoji {
-        // Our line, the server's echo, and (for the first two) the input field.
+        // Our line, the server's echo, and (for the family) the input field.
         let want = if e.contains('1') || e.contains('🏽') {
             2
         } else {
@@ -1011,11 +1010,64 @@ fn emoji_sequences_show_intact_and_keep_the_border_aligned() {
     }
     let emoji_rows: Vec<_> = rows
         .iter()
-        .filter(|r| r.iter().any(|(_, s)| s == "🇯🇵"))
+        .filter(|r| r.iter().any(|(_, s)| s == "👍🏽"))
         .collect();
     assert!(!emoji_rows.is_empty());
     for r in emoji_rows {
         assert_eq!(last(r).1, "│", "border symbol on {r:?}");
+    }
+}
+
+/// A flag of regional indicators, whose width terminals disagree on (tmux left stray `🇵`
+/// cells over the screen), is drawn as its region code: `[JP]` in the history, the monitor's
+/// table, detail and hex dump, `JP` in the input; no cell holds a regional indicator. What
+/// was sent is the flag itself.
+#[test]
+fn a_flag_is_drawn_as_its_region_code_and_sent_as_it_is() {
+    let mut app = logged_in_after_retry();
+    type_str(&mut app, "flag 🇯🇵");
+    let input = screen(&render(&mut app, 100, 30));
+    assert!(input.contains("flag JP"), "{input}");
+    let cmds = press(&mut app, KeyCode::Enter);
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Net(NetCommand::SendText(t)) if t == "flag 🇯🇵")),
+        "{cmds:?}"
+    );
+    net(
+        &mut app,
+        NetEvent::Frame(frame(5, 10, Direction::ClientToServer, "flag 🇯🇵")),
+    );
+    net(
+        &mut app,
+        NetEvent::Frame(frame(
+            6,
+            11,
+            Direction::ServerToClient,
+            "your submit context: flag 🇯🇵",
+        )),
+    );
+    let is_ri = |s: &str| s.chars().any(|c| ('\u{1f1e6}'..='\u{1f1ff}').contains(&c));
+    let chat = render(&mut app, 100, 30);
+    assert_eq!(
+        screen(&chat).matches("flag [JP]").count(),
+        2,
+        "{}",
+        screen(&chat)
+    );
+    // The monitor: table, detail, its hex dump (x), the help over it.
+    press(&mut app, KeyCode::F(3));
+    for key in [None, Some(KeyCode::Char('x')), Some(KeyCode::F(1))] {
+        if let Some(k) = key {
+            press(&mut app, k);
+        }
+        let term = render(&mut app, 100, 30);
+        let buf = term.backend().buffer();
+        assert!(
+            buf.content().iter().all(|c| !is_ri(c.symbol())),
+            "{key:?}:\n{}",
+            screen(&term)
+        );
     }
 }
 
