@@ -561,3 +561,64 @@ fn the_relay_and_rule_lines_show_whole_hints_at_120_columns() {
     let s = draw_list(&p);
     assert!(s.contains(&err), "{err}\n{s}");
 }
+
+#[test]
+fn clearing_closed_connections_says_so_in_the_list_and_counts_in_words() {
+    use wsdeck::app::proxy::ProxyIn;
+    use wsdeck::proxy::{ProxyEvent, TunnelKind};
+    let mut p = list();
+    let key = |p: &mut ProxyApp, c: char| {
+        p.update(ProxyIn::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )))
+    };
+    key(&mut p, 'c');
+    assert_eq!(
+        p.notice().unwrap().text,
+        "no connection has closed — nothing to take off the list"
+    );
+    p.update(ProxyIn::Proxy(ProxyEvent::TunnelOpened {
+        conn: 1,
+        client: "127.0.0.1:50000".parse().unwrap(),
+        target: "example.com:443".into(),
+        kind: TunnelKind::BlindTls,
+    }));
+    p.update(ProxyIn::Proxy(ProxyEvent::TunnelClosed {
+        conn: 1,
+        up: 10,
+        down: 20,
+    }));
+    key(&mut p, 'c');
+    assert_eq!(
+        p.notice().unwrap().text,
+        "took 1 closed connection off the list"
+    );
+    let mut term = Terminal::new(TestBackend::new(120, 20)).unwrap();
+    let mut cache = wsdeck::ui::ViewCache::default();
+    term.draw(|f| {
+        wsdeck::ui::proxy::draw(f, f.area(), &p, std::time::SystemTime::now(), &mut cache);
+    })
+    .unwrap();
+    let s = term.backend().to_string();
+    assert!(
+        s.contains("Closed connections cleared; waiting for new ones."),
+        "{s}"
+    );
+    assert!(!s.contains("No connections yet"), "{s}");
+}
+
+#[test]
+fn a_relayed_connection_counts_its_lost_message_in_words_and_shows_no_reconnects() {
+    let mut app = relayed();
+    let screen = draw(&mut app, 120, 30).join("\n");
+    for gone in ["reconnects", "rtt –", "not connected"] {
+        assert!(!screen.contains(gone), "{gone}:\n{screen}");
+    }
+    app.relay_held(text_frame(3, 10, Direction::ClientToServer, "held one"));
+    app.relay_closed(None, None, 1);
+    assert_eq!(
+        app.notice().unwrap().text,
+        "the connection closed with 1 held message never delivered — it is in the table as dropped"
+    );
+}

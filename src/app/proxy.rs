@@ -131,6 +131,8 @@ pub struct ProxyApp {
     help_max: u16,
     notice: Option<Notice>,
     refused: u64,
+    /// `c` took closed connections off the list (an empty list is then not "yet").
+    cleared: bool,
     utc_offset: i32,
     /// What the screen hides when the proxy's events keep everything (`--no-redact`), and
     /// the connections whose server accepted a login.
@@ -160,6 +162,7 @@ impl ProxyApp {
             help_max: 0,
             notice: None,
             refused: 0,
+            cleared: false,
             utc_offset,
             screen: None,
         }
@@ -201,6 +204,10 @@ impl ProxyApp {
     }
     pub fn refused(&self) -> u64 {
         self.refused
+    }
+    /// Whether `c` ever took closed connections off the list.
+    pub fn cleared(&self) -> bool {
+        self.cleared
     }
     pub fn held_total(&self) -> usize {
         self.rows.iter().map(|r| r.held).sum()
@@ -392,8 +399,9 @@ impl ProxyApp {
                     self.notify(
                         NoteLevel::Warn,
                         format!(
-                            "connection {} closed with {} held message(s) never delivered",
-                            c.conn, c.lost_held
+                            "connection {} closed with {} never delivered",
+                            c.conn,
+                            crate::fmt::count(c.lost_held as u64, "held message")
                         ),
                     );
                 }
@@ -623,10 +631,16 @@ impl ProxyApp {
                     .collect();
                 self.selected = self.selected.min(self.rows.len().saturating_sub(1));
                 let gone = before - self.rows.len();
-                self.notify(
-                    NoteLevel::Info,
-                    format!("took {gone} closed connection(s) off the list"),
-                );
+                if gone == 0 {
+                    self.notify(
+                        NoteLevel::Info,
+                        "no connection has closed — nothing to take off the list",
+                    );
+                } else {
+                    self.cleared = true;
+                    let n = crate::fmt::count(gone as u64, "closed connection");
+                    self.notify(NoteLevel::Info, format!("took {n} off the list"));
+                }
             }
             Action::ToggleIntercept => return self.set_intercepting(!self.intercepting),
             Action::EditIntercept => {
@@ -654,7 +668,8 @@ impl ProxyApp {
                     self.notify(NoteLevel::Warn, "nothing is held");
                     return Vec::new();
                 }
-                self.notify(NoteLevel::Good, format!("forwarded {held} held message(s)"));
+                let n = crate::fmt::count(held as u64, "held message");
+                self.notify(NoteLevel::Good, format!("forwarded {n}"));
                 return vec![ProxyOut::Proxy(ProxyCommand::ForwardAll { conn: None })];
             }
             Action::ChatView => {}

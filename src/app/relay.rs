@@ -229,8 +229,9 @@ impl App {
             self.notify(
                 NoteLevel::Warn,
                 format!(
-                    "the connection closed with {lost} held message(s) never delivered — they are \
-                     in the table as dropped"
+                    "the connection closed with {} never delivered — {} in the table as dropped",
+                    crate::fmt::count(lost as u64, "held message"),
+                    if lost == 1 { "it is" } else { "they are" }
                 ),
             );
         }

@@ -337,7 +337,14 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         None => vec![Span::styled("not connected", dim)],
     };
     let rtt = app.rtt().map_or_else(|| "–".to_string(), crate::fmt::rtt);
-    let mut right = fit(
+    // A relayed connection is the proxy's: no reconnects of wsdeck's own, no ping of its own
+    // unless `p` measured one; its status bar says whether it is open.
+    let segments = if app.relay().is_some() {
+        app.rtt()
+            .map(|_| vec![Span::styled("rtt ", dim), Span::raw(rtt)])
+            .into_iter()
+            .collect()
+    } else {
         vec![
             connected,
             vec![
@@ -345,11 +352,9 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
                 Span::raw(st.reconnects().to_string()),
             ],
             vec![Span::styled("rtt ", dim), Span::raw(rtt)],
-        ],
-        "",
-        " · ",
-        (row2.width as usize).saturating_sub(1),
-    );
+        ]
+    };
+    let mut right = fit(segments, "", " · ", (row2.width as usize).saturating_sub(1));
     right.push_span(Span::raw(" "));
     let label = " ↓ msg/s ";
     let label_w = label.chars().count() as u16;

@@ -210,13 +210,18 @@ fn draw_table(frame: &mut Frame, p: &ProxyApp, area: Rect) -> u16 {
     let h = rows_area.height as usize;
     if p.rows().is_empty() {
         let info = p.info();
+        let now = if p.cleared() {
+            "Closed connections cleared; waiting for new ones."
+        } else {
+            "No connections yet."
+        };
         let how = match &info.upstream {
             Some(_) => format!(
-                "No connections yet. Point a WebSocket client at ws://{}/ — every message both ways shows here.",
+                "{now} Point a WebSocket client at ws://{}/ — every message both ways shows here.",
                 info.listen
             ),
             None => format!(
-                "No connections yet. Set a client's HTTP proxy to http://{} (Chromium: --proxy-server=http://{} --proxy-bypass-list='<-loopback>').",
+                "{now} Set a client's HTTP proxy to http://{} (Chromium: --proxy-server=http://{} --proxy-bypass-list='<-loopback>').",
                 info.listen, info.listen
             ),
         };
