@@ -262,6 +262,10 @@ pub struct DemoArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    /// Log to stderr what the server does: -v connections, logins and closes (info), -vv
+    /// debug, -vvv trace. Without it only warnings and errors; `RUST_LOG` overrides both.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:5678")]
     pub listen: SocketAddr,

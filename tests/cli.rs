@@ -183,3 +183,43 @@ fn the_ui_refuses_to_start_without_a_terminal() {
     assert!(stderr(&o).contains("needs a terminal"), "{}", stderr(&o));
     assert!(stderr(&o).contains("wsdeck pipe"), "{}", stderr(&o));
 }
+
+/// `wsdeck serve` at the default level prints `listening on HOST:PORT` and no INFO lines on
+/// the terminal; `-v` (or `RUST_LOG`) asks for them.
+#[test]
+fn serve_logs_info_lines_to_the_terminal_only_when_asked() {
+    use std::io::{BufRead, Read};
+    let run = |verbose: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--user", "u"])
+            .args(["--password-env", "WSDECK_TEST_PW", "--tick", "0"])
+            .args(verbose)
+            .env("WSDECK_TEST_PW", "pw-Zx81")
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start wsdeck serve");
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (first, err)
+    };
+    let (first, err) = run(&[]);
+    assert!(first.starts_with("listening on 127.0.0.1:"), "{first}");
+    assert!(!err.contains("INFO"), "{err}");
+    let (first, err) = run(&["-v"]);
+    assert!(first.starts_with("listening on 127.0.0.1:"), "{first}");
+    assert!(err.contains("INFO") && err.contains("listening"), "{err}");
+}

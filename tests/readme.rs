@@ -17,6 +17,38 @@ fn readme_key_table_matches_the_help_overlay() {
     }
 }
 
+/// The README's first screenshot is what the program draws: tests/ui.rs `readme_chat_view`'s
+/// snapshot, trailing spaces trimmed.
+#[test]
+fn readme_chat_screenshot_is_the_programs_own_render() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let snap =
+        std::fs::read_to_string(root.join("tests/snapshots/ui__readme_chat_view.snap")).unwrap();
+    let drawn: Vec<&str> = snap
+        .lines()
+        .filter_map(|l| l.strip_prefix('"')?.strip_suffix('"'))
+        .map(str::trim_end)
+        .collect();
+    let readme = readme();
+    let after = readme
+        .split_once("The chat view (`wsdeck demo`")
+        .expect("the chat view's screenshot")
+        .1;
+    let block = after
+        .split_once("```text\n")
+        .and_then(|(_, b)| b.split_once("\n```"))
+        .expect("a text block")
+        .0;
+    let shown: Vec<&str> = block.lines().map(str::trim_end).collect();
+    if shown != drawn {
+        // Paste this as the README's first screenshot.
+        println!("{}", drawn.join("\n"));
+        panic!(
+            "README.md's chat screenshot differs from ui__readme_chat_view.snap (printed above)"
+        );
+    }
+}
+
 #[test]
 fn readme_names_the_two_commands_that_ci_and_users_run() {
     let readme = readme();

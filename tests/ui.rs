@@ -1101,3 +1101,47 @@ fn invisible_characters_are_placeholders_on_screen() {
         assert!(s.contains(shown), "{shown} missing:\n{s}");
     }
 }
+
+/// The README's first screenshot ("the chat view, `wsdeck demo`, after Enter and one line"),
+/// drawn by the program: tests/readme.rs checks the README shows this snapshot.
+#[test]
+fn readme_chat_view() {
+    let url = "ws://127.0.0.1:39113";
+    let mut s = ConnectSpec::new(url);
+    s.user = "admin".into();
+    s.password = Secret::new(PASSWORD);
+    let (mut app, _) = App::new(AppInit {
+        banner: Some(format!(
+            "demo server listening on {url} — user admin, password filled in: press Enter to log in"
+        )),
+        ..AppInit::new(s)
+    });
+    app.set_utc_offset(0);
+    let cmds = press(&mut app, KeyCode::Enter);
+    assert!(matches!(&cmds[..], [Command::Connect(_)]));
+    connecting(&mut app);
+    net(&mut app, NetEvent::Frame(login_frame(1, 0)));
+    net(
+        &mut app,
+        NetEvent::Frame(frame(2, 0, Direction::ServerToClient, SEED_OK)),
+    );
+    net(
+        &mut app,
+        NetEvent::Login(LoginOutcome::Accepted {
+            reply: SEED_OK.into(),
+        }),
+    );
+    net(&mut app, NetEvent::State(ConnState::LoggedIn));
+    send_line(&mut app, "hello, server", 3, 1);
+    net(
+        &mut app,
+        NetEvent::Frame(frame(
+            5,
+            4,
+            Direction::ServerToClient,
+            "server push #1 at 22:13:24 UTC — 1 client online",
+        )),
+    );
+    let term = render(&mut app, 100, 23);
+    insta::assert_snapshot!("readme_chat_view", term.backend());
+}

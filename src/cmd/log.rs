@@ -4,16 +4,27 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 
-/// `RUST_LOG`, else `info`.
-fn filter() -> tracing_subscriber::EnvFilter {
+/// `RUST_LOG`, else `default`.
+fn filter(default: &str) -> tracing_subscriber::EnvFilter {
     tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
 }
 
-/// Logs for the server go to stderr.
-pub fn to_stderr() {
+/// The level `serve` logs to the terminal at for `-v` given `verbose` times: warnings and
+/// errors only by default (the terminal shows `listening on HOST:PORT`, not INFO lines).
+pub fn stderr_level(verbose: u8) -> &'static str {
+    match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    }
+}
+
+/// Logs for the server go to stderr, at `RUST_LOG`'s level, else `level`.
+pub fn to_stderr(level: &str) {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter())
+        .with_env_filter(filter(level))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
@@ -27,7 +38,7 @@ pub fn to_file(path: &std::path::Path) -> anyhow::Result<()> {
         .open(path)
         .with_context(|| format!("cannot open log file {}", path.display()))?;
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter())
+        .with_env_filter(filter("info"))
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)
         .try_init();

@@ -69,7 +69,7 @@ pub fn main(cli: Cli) -> ExitCode {
         }
         Command::Serve(args) => {
             if cli.log.is_none() {
-                log::to_stderr();
+                log::to_stderr(log::stderr_level(args.verbose));
             }
             with_runtime(|rt| rt.block_on(serve::run(args)))
         }
