@@ -323,66 +323,10 @@ impl ProxyApp {
 
     /// What the proxy reported: into the list and the connection's App.
     fn on_proxy(&mut self, mut e: ProxyEvent) {
-        match &mut e {
-            ProxyEvent::Frames { conn, frames } => {
-                for f in frames.iter_mut() {
-                    self.screened(*conn, &mut f.record);
-                }
-            }
-            ProxyEvent::Held { conn, frame } => self.screened(*conn, frame),
-            ProxyEvent::Closed(c) => {
-                if let Some((_, logged_in)) = self.screen.as_mut() {
-                    logged_in.remove(&c.conn);
-                }
-            }
-            _ => {}
-        }
+        self.screen_event(&mut e);
         match e {
-            ProxyEvent::Opened(o) => {
-                let app = App::relayed(RelayInit {
-                    conn: o.conn,
-                    client: o.client,
-                    url: o.url.clone(),
-                    client_leg: o.client_leg,
-                    server_leg: o.server_leg,
-                    intercept: self.rule_shown(),
-                    utc_offset: self.utc_offset,
-                });
-                self.apps.insert(o.conn, app);
-                self.add_row(Row {
-                    conn: o.conn,
-                    client: o.client,
-                    target: o.url,
-                    kind: RowKind::WebSocket { mitm: o.mitm },
-                    opened: SystemTime::now(),
-                    closed: None,
-                    up: (0, 0),
-                    down: (0, 0),
-                    held: 0,
-                });
-            }
-            ProxyEvent::Frames { conn, frames } => {
-                if let Some(row) = self.row_mut(conn) {
-                    for f in &frames {
-                        if !matches!(f.record.opcode, Opcode::Text | Opcode::Binary) {
-                            continue;
-                        }
-                        let c = match f.record.dir {
-                            Direction::ClientToServer => &mut row.up,
-                            Direction::ServerToClient => &mut row.down,
-                        };
-                        c.0 += 1;
-                        c.1 += f.record.len as u64;
-                    }
-                }
-                if let Some(app) = self.apps.get_mut(&conn) {
-                    app.relay_frames(frames.into_iter().map(|f| f.record));
-                    let held = app.relay().map_or(0, |r| r.held().len());
-                    if let Some(row) = self.row_mut(conn) {
-                        row.held = held;
-                    }
-                }
-            }
+            ProxyEvent::Opened(o) => self.on_opened(*o),
+            ProxyEvent::Frames { conn, frames } => self.on_frames(conn, frames),
             ProxyEvent::Held { conn, frame } => {
                 if let Some(app) = self.apps.get_mut(&conn) {
                     app.relay_held(frame);
@@ -391,25 +335,7 @@ impl ProxyApp {
                     row.held += 1;
                 }
             }
-            ProxyEvent::Closed(c) => {
-                if let Some(app) = self.apps.get_mut(&c.conn) {
-                    app.relay_closed(c.client.clone(), c.server.clone(), c.lost_held);
-                }
-                if c.lost_held > 0 {
-                    self.notify(
-                        NoteLevel::Warn,
-                        format!(
-                            "connection {} closed with {} never delivered",
-                            c.conn,
-                            crate::fmt::count(c.lost_held as u64, "held message")
-                        ),
-                    );
-                }
-                if let Some(row) = self.row_mut(c.conn) {
-                    row.closed = Some((c.client, c.server));
-                    row.held = 0;
-                }
-            }
+            ProxyEvent::Closed(c) => self.on_closed(c),
             ProxyEvent::TunnelOpened {
                 conn,
                 client,
@@ -459,6 +385,94 @@ impl ProxyApp {
                     crate::text::sanitize_line(&format!("connection {conn}: {message}")),
                 ),
             },
+        }
+    }
+
+    /// With `--no-redact`, the messages of `e` as the screen shows them.
+    fn screen_event(&mut self, e: &mut ProxyEvent) {
+        match e {
+            ProxyEvent::Frames { conn, frames } => {
+                for f in frames.iter_mut() {
+                    self.screened(*conn, &mut f.record);
+                }
+            }
+            ProxyEvent::Held { conn, frame } => self.screened(*conn, frame),
+            ProxyEvent::Closed(c) => {
+                if let Some((_, logged_in)) = self.screen.as_mut() {
+                    logged_in.remove(&c.conn);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A WebSocket connection was relayed: its App, and a row.
+    fn on_opened(&mut self, o: crate::proxy::Opened) {
+        let app = App::relayed(RelayInit {
+            conn: o.conn,
+            client: o.client,
+            url: o.url.clone(),
+            client_leg: o.client_leg,
+            server_leg: o.server_leg,
+            intercept: self.rule_shown(),
+            utc_offset: self.utc_offset,
+        });
+        self.apps.insert(o.conn, app);
+        self.add_row(Row {
+            conn: o.conn,
+            client: o.client,
+            target: o.url,
+            kind: RowKind::WebSocket { mitm: o.mitm },
+            opened: SystemTime::now(),
+            closed: None,
+            up: (0, 0),
+            down: (0, 0),
+            held: 0,
+        });
+    }
+
+    /// Messages passed on: counted in the row, into the connection's App.
+    fn on_frames(&mut self, conn: u64, frames: Vec<crate::proxy::ProxyFrame>) {
+        if let Some(row) = self.row_mut(conn) {
+            for f in &frames {
+                if !matches!(f.record.opcode, Opcode::Text | Opcode::Binary) {
+                    continue;
+                }
+                let c = match f.record.dir {
+                    Direction::ClientToServer => &mut row.up,
+                    Direction::ServerToClient => &mut row.down,
+                };
+                c.0 += 1;
+                c.1 += f.record.len as u64;
+            }
+        }
+        if let Some(app) = self.apps.get_mut(&conn) {
+            app.relay_frames(frames.into_iter().map(|f| f.record));
+            let held = app.relay().map_or(0, |r| r.held().len());
+            if let Some(row) = self.row_mut(conn) {
+                row.held = held;
+            }
+        }
+    }
+
+    /// A connection ended: its App and row say how; held messages it lost are said.
+    fn on_closed(&mut self, c: crate::proxy::Closed) {
+        if let Some(app) = self.apps.get_mut(&c.conn) {
+            app.relay_closed(c.client.clone(), c.server.clone(), c.lost_held);
+        }
+        if c.lost_held > 0 {
+            self.notify(
+                NoteLevel::Warn,
+                format!(
+                    "connection {} closed with {} never delivered",
+                    c.conn,
+                    crate::fmt::count(c.lost_held as u64, "held message")
+                ),
+            );
+        }
+        if let Some(row) = self.row_mut(c.conn) {
+            row.closed = Some((c.client, c.server));
+            row.held = 0;
         }
     }
 
@@ -590,77 +604,13 @@ impl ProxyApp {
                 self.selected = last;
                 self.follow = true;
             }
-            Action::OpenConnection | Action::MonitorView => {
-                let Some(row) = self.selected().map(|i| &self.rows[i]) else {
-                    self.notify(
-                        NoteLevel::Warn,
-                        "no connection yet — point a client at the proxy",
-                    );
-                    return Vec::new();
-                };
-                match row.kind {
-                    RowKind::WebSocket { .. } => self.open = Some(row.conn),
-                    RowKind::BlindTls => {
-                        let text = format!(
-                            "{} is a TLS tunnel relayed blind: its messages cannot be seen \
-                             (start the proxy with --mitm to decrypt it)",
-                            row.target
-                        );
-                        self.notify(NoteLevel::Warn, crate::text::sanitize_line(&text));
-                    }
-                    RowKind::Http { .. } => self.notify(
-                        NoteLevel::Info,
-                        "a plain HTTP request passed through: it has no messages",
-                    ),
-                }
-            }
-            Action::ClearClosed => {
-                let before = self.rows.len();
-                let keep: Vec<Row> = self.rows.drain(..).filter(|r| r.is_open()).collect();
-                for r in self.apps.keys().copied().collect::<Vec<_>>() {
-                    if !keep.iter().any(|k| k.conn == r) {
-                        self.apps.remove(&r);
-                    }
-                }
-                self.rows = keep;
-                self.by_conn = self
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| (r.conn, i))
-                    .collect();
-                self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-                let gone = before - self.rows.len();
-                if gone == 0 {
-                    self.notify(
-                        NoteLevel::Info,
-                        "no connection has closed — nothing to take off the list",
-                    );
-                } else {
-                    self.cleared = true;
-                    let n = crate::fmt::count(gone as u64, "closed connection");
-                    self.notify(NoteLevel::Info, format!("took {n} off the list"));
-                }
-            }
+            Action::OpenConnection | Action::MonitorView => self.open_selected(),
+            Action::ClearClosed => self.clear_closed(),
             Action::ToggleIntercept => return self.set_intercepting(!self.intercepting),
             Action::EditIntercept => {
                 self.rule_line = Some((Input::new(self.rule.clone()), None));
             }
-            Action::ApplyRule => {
-                let Some((input, _)) = &self.rule_line else {
-                    return Vec::new();
-                };
-                let text = input.value().trim().to_string();
-                if let Err(e) = Filter::parse(&text) {
-                    if let Some((_, err)) = &mut self.rule_line {
-                        *err = Some(e.message);
-                    }
-                    return Vec::new();
-                }
-                self.rule_line = None;
-                self.rule = text;
-                return self.set_intercepting(true);
-            }
+            Action::ApplyRule => return self.apply_rule(),
             Action::CancelRule => self.rule_line = None,
             Action::ForwardAllHeld => {
                 let held = self.held_total();
@@ -685,5 +635,77 @@ impl ProxyApp {
             }
         }
         Vec::new()
+    }
+    /// Enter: the selected connection's monitor, or why it has none.
+    fn open_selected(&mut self) {
+        let Some(row) = self.selected().map(|i| &self.rows[i]) else {
+            self.notify(
+                NoteLevel::Warn,
+                "no connection yet — point a client at the proxy",
+            );
+            return;
+        };
+        match row.kind {
+            RowKind::WebSocket { .. } => self.open = Some(row.conn),
+            RowKind::BlindTls => {
+                let text = format!(
+                    "{} is a TLS tunnel relayed blind: its messages cannot be seen \
+                     (start the proxy with --mitm to decrypt it)",
+                    row.target
+                );
+                self.notify(NoteLevel::Warn, crate::text::sanitize_line(&text));
+            }
+            RowKind::Http { .. } => self.notify(
+                NoteLevel::Info,
+                "a plain HTTP request passed through: it has no messages",
+            ),
+        }
+    }
+
+    /// `c`: closed connections (and their Apps) off the list.
+    fn clear_closed(&mut self) {
+        let before = self.rows.len();
+        let keep: Vec<Row> = self.rows.drain(..).filter(|r| r.is_open()).collect();
+        for r in self.apps.keys().copied().collect::<Vec<_>>() {
+            if !keep.iter().any(|k| k.conn == r) {
+                self.apps.remove(&r);
+            }
+        }
+        self.rows = keep;
+        self.by_conn = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.conn, i))
+            .collect();
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+        let gone = before - self.rows.len();
+        if gone == 0 {
+            self.notify(
+                NoteLevel::Info,
+                "no connection has closed — nothing to take off the list",
+            );
+        } else {
+            self.cleared = true;
+            let n = crate::fmt::count(gone as u64, "closed connection");
+            self.notify(NoteLevel::Info, format!("took {n} off the list"));
+        }
+    }
+
+    /// Enter in the rule line: the typed rule on, or its parse error beside it.
+    fn apply_rule(&mut self) -> Vec<ProxyOut> {
+        let Some((input, _)) = &self.rule_line else {
+            return Vec::new();
+        };
+        let text = input.value().trim().to_string();
+        if let Err(e) = Filter::parse(&text) {
+            if let Some((_, err)) = &mut self.rule_line {
+                *err = Some(e.message);
+            }
+            return Vec::new();
+        }
+        self.rule_line = None;
+        self.rule = text;
+        self.set_intercepting(true)
     }
 }

@@ -331,29 +331,7 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         height: 1,
         ..area
     };
-    let connected = match st.connected_for() {
-        Some(d) if st.connected() => vec![Span::styled("connected ", dim), Span::raw(hms(d))],
-        Some(d) => vec![Span::styled("was connected ", dim), Span::raw(hms(d))],
-        None => vec![Span::styled("not connected", dim)],
-    };
-    let rtt = app.rtt().map_or_else(|| "–".to_string(), crate::fmt::rtt);
-    // A relayed connection is the proxy's: no reconnects of wsdeck's own, no ping of its own
-    // unless `p` measured one; its status bar says whether it is open.
-    let segments = if app.relay().is_some() {
-        app.rtt()
-            .map(|_| vec![Span::styled("rtt ", dim), Span::raw(rtt)])
-            .into_iter()
-            .collect()
-    } else {
-        vec![
-            connected,
-            vec![
-                Span::styled("reconnects ", dim),
-                Span::raw(st.reconnects().to_string()),
-            ],
-            vec![Span::styled("rtt ", dim), Span::raw(rtt)],
-        ]
-    };
+    let segments = session_segments(app);
     let mut right = fit(segments, "", " · ", (row2.width as usize).saturating_sub(1));
     right.push_span(Span::raw(" "));
     let label = " ↓ msg/s ";
@@ -378,6 +356,35 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         );
     }
     frame.render_widget(Paragraph::new(right).right_aligned(), r);
+}
+
+/// The strip's second row, right: how long connected, reconnects, rtt. A relayed
+/// connection is the proxy's: no reconnects of wsdeck's own, no ping of its own unless `p`
+/// measured one; its status bar says whether it is open.
+fn session_segments(app: &App) -> Vec<Vec<Span<'static>>> {
+    let st = app.monitor().stats();
+    let dim = theme::dim();
+    let rtt = app.rtt().map_or_else(|| "–".to_string(), crate::fmt::rtt);
+    if app.relay().is_some() {
+        return app
+            .rtt()
+            .map(|_| vec![Span::styled("rtt ", dim), Span::raw(rtt)])
+            .into_iter()
+            .collect();
+    }
+    let connected = match st.connected_for() {
+        Some(d) if st.connected() => vec![Span::styled("connected ", dim), Span::raw(hms(d))],
+        Some(d) => vec![Span::styled("was connected ", dim), Span::raw(hms(d))],
+        None => vec![Span::styled("not connected", dim)],
+    };
+    vec![
+        connected,
+        vec![
+            Span::styled("reconnects ", dim),
+            Span::raw(st.reconnects().to_string()),
+        ],
+        vec![Span::styled("rtt ", dim), Span::raw(rtt)],
+    ]
 }
 
 /// Whole segments, joined by `sep`, while they fit in `width` cells (after `lead`).
@@ -478,19 +485,18 @@ fn table_block(app: &App) -> Block<'static> {
     block
 }
 
-fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
-    let m = app.monitor();
-    let block = table_block(app);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if inner.width == 0 || inner.height == 0 {
-        return;
-    }
-    let cols = Cols::for_width(inner.width);
-    let relayed = app.relay().is_some();
-    let preview_w = (inner.width as usize)
-        .saturating_sub(cols.fixed() + if relayed { 2 } else { 0 })
-        .max(1);
+/// How every row of one draw is laid out: which columns, and the decoder's view of them.
+struct RowLayout {
+    cols: Cols,
+    relayed: bool,
+    utc_offset: i32,
+    implied: Option<crate::decode::Format>,
+    mqtt_level: Option<u8>,
+    preview_w: usize,
+}
+
+/// The column titles, over the rows' columns.
+fn table_header(cols: &Cols, relayed: bool) -> String {
     let mut header = String::new();
     if cols.time {
         header.push_str(&format!("{:<13}", "time"));
@@ -501,9 +507,52 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     // Under the arrow; a relayed connection's rows have the origin marks' column after it.
     header.push_str(if relayed { "    " } else { "  " });
     header.push_str(&format!("{:<6} {:>7} payload", "op", "len"));
+    header
+}
+
+/// What an empty table says, by why it is empty.
+fn empty_table_text(app: &App) -> &'static str {
+    let m = app.monitor();
+    if m.filter().is_some() {
+        "No frame matches the filter. / edits it, Esc clears it."
+    } else if m.paused() {
+        "Paused before the first frame. Space resumes."
+    } else if app.replay_file().is_some() {
+        "This recording holds no frames (nothing was sent or received while it recorded)."
+    } else {
+        "No frames yet. Every frame both ways appears here as it passes."
+    }
+}
+
+/// The first row shown: the selection in view, following the newest when asked.
+fn first_row(app: &App, n: usize, h: usize, sel: usize) -> usize {
+    let m = app.monitor();
+    let mut top = if m.following() {
+        n.saturating_sub(h)
+    } else {
+        m.row_of(m.top()).unwrap_or(0)
+    };
+    if sel < top {
+        top = sel;
+    } else if sel >= top + h {
+        top = sel + 1 - h;
+    }
+    top.min(n.saturating_sub(h))
+}
+
+fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
+    let m = app.monitor();
+    let block = table_block(app);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let cols = Cols::for_width(inner.width);
+    let relayed = app.relay().is_some();
     frame.render_widget(
         Paragraph::new(Span::styled(
-            header,
+            table_header(&cols, relayed),
             theme::dim().add_modifier(Modifier::BOLD),
         )),
         Rect { height: 1, ..inner },
@@ -517,15 +566,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
     fb.monitor.get_or_insert_default().page = Some(rows_area.height);
     let n = m.row_count();
     if n == 0 {
-        let msg = if m.filter().is_some() {
-            "No frame matches the filter. / edits it, Esc clears it."
-        } else if m.paused() {
-            "Paused before the first frame. Space resumes."
-        } else if app.replay_file().is_some() {
-            "This recording holds no frames (nothing was sent or received while it recorded)."
-        } else {
-            "No frames yet. Every frame both ways appears here as it passes."
-        };
+        let msg = empty_table_text(app);
         frame.render_widget(Paragraph::new(Span::styled(msg, theme::dim())), rows_area);
         return;
     }
@@ -541,27 +582,25 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         .and_then(|abs| app.frames().fragments(abs));
     let extra = frames.map_or(0, |f| frame_rows(f).min(h.saturating_sub(1)));
     let h = h - extra;
-    let mut top = if m.following() {
-        n.saturating_sub(h)
-    } else {
-        m.row_of(m.top()).unwrap_or(0)
-    };
-    if sel < top {
-        top = sel;
-    } else if sel >= top + h {
-        top = sel + 1 - h;
-    }
-    top = top.min(n.saturating_sub(h));
+    let top = first_row(app, n, h, sel);
     fb.monitor.get_or_insert_default().top = m.row_abs(top);
-    let mut rows_drawn = 0;
-    let offset = app.utc_offset();
     let implied = implied(app);
-    let level = match implied {
-        Some(crate::decode::Format::Mqtt) => m
-            .row_abs(n.min(top + h).saturating_sub(1))
-            .and_then(|abs| mqtt_level(app, abs)),
-        _ => None,
+    let layout = RowLayout {
+        preview_w: (inner.width as usize)
+            .saturating_sub(cols.fixed() + if relayed { 2 } else { 0 })
+            .max(1),
+        relayed,
+        utc_offset: app.utc_offset(),
+        implied,
+        mqtt_level: match implied {
+            Some(crate::decode::Format::Mqtt) => m
+                .row_abs(n.min(top + h).saturating_sub(1))
+                .and_then(|abs| mqtt_level(app, abs)),
+            _ => None,
+        },
+        cols,
     };
+    let mut rows_drawn = 0;
     let buf = frame.buffer_mut();
     for (i, row) in (top..n.min(top + h)).enumerate() {
         let Some(abs) = m.row_abs(row) else {
@@ -573,56 +612,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         rows_drawn += 1;
         let below = if row > sel { extra } else { 0 };
         let y = rows_area.y + (i + below) as u16;
-        let mut spans = Vec::with_capacity(8);
-        if cols.time {
-            spans.push(Span::styled(
-                format!("{} ", clock_ms(v.at, offset)),
-                theme::dim(),
-            ));
-        }
-        if cols.delta {
-            let d = abs
-                .checked_sub(1)
-                .and_then(|p| m.frame(p))
-                .map(|p| delta(v.at.duration_since(p.at).unwrap_or_default()))
-                .unwrap_or_default();
-            spans.push(Span::styled(format!("{d:>7} "), theme::dim()));
-        }
-        spans.push(Span::styled(
-            format!("{} ", v.dir.arrow()),
-            Style::new().fg(dir_color(v.dir)),
-        ));
-        // A relayed connection keeps a column for the marks; our own session marks only
-        // what wsdeck sent by itself (an --auto-reply).
-        if relayed || v.origin != crate::model::Origin::Wire {
-            let (mark, style) = super::relay::origin_mark(v.origin);
-            spans.push(Span::styled(mark, style));
-        }
-        spans.push(Span::styled(
-            format!("{:<6} ", v.opcode.name()),
-            op_style(v.opcode),
-        ));
-        spans.push(Span::styled(format!("{:>7} ", length(v.len)), theme::dim()));
-        let mut preview_w = preview_w;
-        if v.fragments > 1 {
-            // How many frames made it (`f` lists them).
-            let mark = format!("×{} ", v.fragments);
-            preview_w = preview_w.saturating_sub(mark.chars().count()).max(1);
-            spans.push(Span::styled(mark, Style::new().fg(theme::ACCENT)));
-        }
-        if let Some(label) = decoded_label(&v, implied, level) {
-            let label = truncate(&label, preview_w.saturating_sub(8).max(preview_w / 2));
-            preview_w = preview_w
-                .saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()) + 1)
-                .max(1);
-            spans.push(Span::styled(
-                label,
-                theme::accent().add_modifier(Modifier::BOLD),
-            ));
-            spans.push(Span::raw(" "));
-        }
-        let (p, style) = preview(&v, preview_w);
-        spans.push(Span::styled(p, style));
+        let spans = row_spans(app, &v, abs, &layout);
         buf.set_line(rows_area.x, y, &Line::from(spans), rows_area.width);
         fb.hit(
             Rect::new(rows_area.x, y, rows_area.width, 1),
@@ -632,6 +622,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
             let r = Rect::new(rows_area.x, y, rows_area.width, 1);
             buf.set_style(r, theme::selected());
             if let Some(f) = frames {
+                let cols = &layout.cols;
                 let indent = if cols.time { 13 } else { 0 } + if cols.delta { 8 } else { 0 };
                 for (k, line) in frame_lines(f, v.opcode, extra).into_iter().enumerate() {
                     let line = Line::from(vec![
@@ -644,6 +635,61 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, fb: &mut Feedback) {
         }
     }
     fb.monitor.get_or_insert_default().rows += rows_drawn;
+}
+
+/// One frame's row: time, Δ, arrow, origin mark, opcode, length, frames, label, preview.
+fn row_spans(app: &App, v: &FrameView<'_>, abs: u64, layout: &RowLayout) -> Vec<Span<'static>> {
+    let mut spans = Vec::with_capacity(8);
+    if layout.cols.time {
+        spans.push(Span::styled(
+            format!("{} ", clock_ms(v.at, layout.utc_offset)),
+            theme::dim(),
+        ));
+    }
+    if layout.cols.delta {
+        let d = abs
+            .checked_sub(1)
+            .and_then(|p| app.monitor().frame(p))
+            .map(|p| delta(v.at.duration_since(p.at).unwrap_or_default()))
+            .unwrap_or_default();
+        spans.push(Span::styled(format!("{d:>7} "), theme::dim()));
+    }
+    spans.push(Span::styled(
+        format!("{} ", v.dir.arrow()),
+        Style::new().fg(dir_color(v.dir)),
+    ));
+    // A relayed connection keeps a column for the marks; our own session marks only
+    // what wsdeck sent by itself (an --auto-reply).
+    if layout.relayed || v.origin != crate::model::Origin::Wire {
+        let (mark, style) = super::relay::origin_mark(v.origin);
+        spans.push(Span::styled(mark, style));
+    }
+    spans.push(Span::styled(
+        format!("{:<6} ", v.opcode.name()),
+        op_style(v.opcode),
+    ));
+    spans.push(Span::styled(format!("{:>7} ", length(v.len)), theme::dim()));
+    let mut preview_w = layout.preview_w;
+    if v.fragments > 1 {
+        // How many frames made it (`f` lists them).
+        let mark = format!("×{} ", v.fragments);
+        preview_w = preview_w.saturating_sub(mark.chars().count()).max(1);
+        spans.push(Span::styled(mark, Style::new().fg(theme::ACCENT)));
+    }
+    if let Some(label) = decoded_label(v, layout.implied, layout.mqtt_level) {
+        let label = truncate(&label, preview_w.saturating_sub(8).max(preview_w / 2));
+        preview_w = preview_w
+            .saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()) + 1)
+            .max(1);
+        spans.push(Span::styled(
+            label,
+            theme::accent().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    let (p, style) = preview(v, preview_w);
+    spans.push(Span::styled(p, style));
+    spans
 }
 
 // ---------- detail pane ----------
