@@ -14,6 +14,7 @@ mod palette;
 pub mod proxy;
 mod relay;
 mod status;
+mod strip;
 pub mod tabs;
 pub mod theme;
 
