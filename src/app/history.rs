@@ -1,5 +1,5 @@
-//! The message history: a compact append-only index over the monitor's frame store, its line
-//! layout, and a scroll anchor.
+//! The message history: a compact append-only index over the monitor's frame store and a
+//! scroll anchor (the chat view's geometry and wrapping are `chat_layout.rs`).
 //!
 //! Cost model (issue 4): nothing here is proportional to the history size except memory.
 //! - A message entry is a fixed 24-byte record holding the *absolute index* of its frame in the

@@ -390,6 +390,9 @@ impl ProxyApp {
 
     /// With `--no-redact`, the messages of `e` as the screen shows them.
     fn screen_event(&mut self, e: &mut ProxyEvent) {
+        if self.screen.is_none() {
+            return;
+        }
         match e {
             ProxyEvent::Frames { conn, frames } => {
                 for f in frames.iter_mut() {

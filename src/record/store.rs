@@ -72,6 +72,17 @@ fn origin_from_flags(flags: u8) -> Origin {
         .unwrap_or_default()
 }
 
+/// The part of a payload the store keeps: its first 4 GiB.
+fn kept(payload: &[u8]) -> &[u8] {
+    &payload[..payload.len().min(u32::MAX as usize)]
+}
+
+/// Frames a message came in, as a slot keeps it (0: one).
+fn fragment_count<F: FrameLike + ?Sized>(f: &F) -> u32 {
+    f.fragments()
+        .map_or(0, |g| u32::try_from(g.count).unwrap_or(u32::MAX))
+}
+
 /// A frame's flags (origin, direction, redaction, close; not `F_NO_CHUNK`) and close code.
 fn flags_of<F: FrameLike + ?Sized>(f: &F) -> (u8, u16) {
     let mut flags = origin_to_bits(f.origin());
@@ -306,8 +317,7 @@ impl FrameStore {
     /// Append a frame (its payload is copied), dropping the oldest frames as needed first.
     /// Payloads over 4 GiB keep only their first 4 GiB here.
     pub fn push<F: FrameLike + ?Sized>(&mut self, f: &F) {
-        let payload = f.payload();
-        let payload = &payload[..payload.len().min(u32::MAX as usize)];
+        let payload = kept(f.payload());
         while !self.slots.is_empty()
             && (self.slots.len() >= self.max_frames
                 || self.payload_bytes + payload.len() > self.max_bytes)
@@ -315,12 +325,7 @@ impl FrameStore {
             self.drop_oldest();
         }
         let (mut flags, close_code) = flags_of(f);
-        let (chunk, offset) = if payload.is_empty() {
-            flags |= F_NO_CHUNK;
-            (0, 0)
-        } else {
-            self.place(payload)
-        };
+        let (chunk, offset) = self.hold(payload, &mut flags);
         let at_ns = unix_nanos(f.at()).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
         self.slots.push_back(Slot {
             seq: f.seq(),
@@ -333,9 +338,7 @@ impl FrameStore {
             close_code,
             flags,
             opcode: opcode_to_u8(f.opcode()),
-            fragments: f
-                .fragments()
-                .map_or(0, |g| u32::try_from(g.count).unwrap_or(u32::MAX)),
+            fragments: fragment_count(f),
         });
         if let Some(g) = f.fragments() {
             let abs = self.dropped + self.slots.len() as u64 - 1;
@@ -357,8 +360,7 @@ impl FrameStore {
             return false;
         };
         let old = self.slots[i];
-        let payload = f.payload();
-        let payload = &payload[..payload.len().min(u32::MAX as usize)];
+        let payload = kept(f.payload());
         let (mut flags, close_code) = flags_of(f);
         let (chunk, offset) = if self.view(&old).payload == payload {
             flags |= old.flags & F_NO_CHUNK;
@@ -366,16 +368,8 @@ impl FrameStore {
         } else {
             self.release(&old);
             self.payload_bytes += payload.len();
-            if payload.is_empty() {
-                flags |= F_NO_CHUNK;
-                (0, 0)
-            } else {
-                self.place(payload)
-            }
+            self.hold(payload, &mut flags)
         };
-        let fragments = f
-            .fragments()
-            .map_or(0, |g| u32::try_from(g.count).unwrap_or(u32::MAX));
         self.slots[i] = Slot {
             wire_len: f.wire_len() as u64,
             chunk,
@@ -383,7 +377,7 @@ impl FrameStore {
             payload_len: payload.len() as u32,
             close_code,
             flags,
-            fragments,
+            fragments: fragment_count(f),
             ..old
         };
         let at = self.fragments.binary_search_by_key(&n, |(abs, _)| *abs);
@@ -397,6 +391,16 @@ impl FrameStore {
         }
         self.retire_dead_chunks();
         true
+    }
+
+    /// Where a kept payload lives: nowhere for an empty one (flagged), else an arena chunk.
+    fn hold(&mut self, payload: &[u8], flags: &mut u8) -> (u32, u32) {
+        if payload.is_empty() {
+            *flags |= F_NO_CHUNK;
+            (0, 0)
+        } else {
+            self.place(payload)
+        }
     }
 
     /// Copy `payload` into an arena chunk; returns (chunk id, offset).
