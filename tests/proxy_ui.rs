@@ -379,6 +379,14 @@ fn draw(app: &mut App, w: u16, h: u16) -> Vec<String> {
         .collect()
 }
 
+/// One key pressed in a relayed App.
+fn key(app: &mut App, code: KeyCode) {
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        code,
+        KeyModifiers::NONE,
+    )));
+}
+
 /// The column (in cells) where `needle` starts on `line`.
 fn col(line: &str, needle: &str) -> usize {
     let byte = line
@@ -485,38 +493,23 @@ fn a_monitor_key_in_the_connection_list_says_which_key_works_where() {
 fn the_relay_and_rule_lines_show_whole_hints_at_120_columns() {
     use wsdeck::app::proxy::ProxyIn;
     let mut app = relayed();
-    app.update(Event::Key(crossterm::event::KeyEvent::new(
-        KeyCode::Char('m'),
-        KeyModifiers::NONE,
-    )));
+    key(&mut app, KeyCode::Char('m'));
     let line = draw(&mut app, 120, 30).join("\n");
     assert!(
         line.contains("Enter sends · Tab: to the client · Esc closes"),
         "{line}"
     );
-    app.update(Event::Key(crossterm::event::KeyEvent::new(
-        KeyCode::Esc,
-        KeyModifiers::NONE,
-    )));
+    key(&mut app, KeyCode::Esc);
     app.relay_held(text_frame(3, 10, Direction::ClientToServer, "held one"));
-    app.update(Event::Key(crossterm::event::KeyEvent::new(
-        KeyCode::Char('E'),
-        KeyModifiers::NONE,
-    )));
+    key(&mut app, KeyCode::Char('E'));
     let line = draw(&mut app, 120, 30).join("\n");
     assert!(
         line.contains("Enter forwards · Esc keeps it held"),
         "{line}"
     );
     // Narrower: whole parts only, never a dangling "· Esc".
-    app.update(Event::Key(crossterm::event::KeyEvent::new(
-        KeyCode::Esc,
-        KeyModifiers::NONE,
-    )));
-    app.update(Event::Key(crossterm::event::KeyEvent::new(
-        KeyCode::Char('m'),
-        KeyModifiers::NONE,
-    )));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('m'));
     let lines = draw(&mut app, 70, 30);
     let line = lines
         .iter()

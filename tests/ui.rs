@@ -394,8 +394,8 @@ fn password_in_unredacted_login_frame_is_never_drawn() {
     assert!(s.contains("admin:***"));
 }
 
-#[test]
-fn connection_failure_is_shown_in_red_with_full_message() {
+/// The demo's login after Enter, refused by nothing listening.
+fn refused_demo() -> App {
     let mut app = demo();
     press(&mut app, KeyCode::Enter);
     net(&mut app, NetEvent::State(ConnState::Connecting));
@@ -407,6 +407,12 @@ fn connection_failure_is_shown_in_red_with_full_message() {
         ))),
     );
     net(&mut app, NetEvent::Ended);
+    app
+}
+
+#[test]
+fn connection_failure_is_shown_in_red_with_full_message() {
+    let mut app = refused_demo();
     let term = render(&mut app, 100, 30);
     assert!(screen(&term).contains("nothing listens on"));
     insta::assert_snapshot!("login_connection_refused", term.backend());
@@ -416,17 +422,7 @@ fn connection_failure_is_shown_in_red_with_full_message() {
 /// room (the URL is left out), cut once, and nothing after it leaves a second ellipsis.
 #[test]
 fn a_failure_in_a_narrow_status_bar_is_cut_once_and_before_the_url() {
-    let mut app = demo();
-    press(&mut app, KeyCode::Enter);
-    net(&mut app, NetEvent::State(ConnState::Connecting));
-    net(
-        &mut app,
-        NetEvent::State(ConnState::Failed(NetError::new(
-            NetErrorKind::Refused,
-            "connection refused: nothing listens on 127.0.0.1:40123",
-        ))),
-    );
-    net(&mut app, NetEvent::Ended);
+    let mut app = refused_demo();
     for w in 40..=100 {
         let term = render(&mut app, w, 30);
         let s = screen(&term);
