@@ -2,7 +2,7 @@
 //! monitor, held messages, inject line), the intercept rule and the help. A router like
 //! [`App`]: `update(event) -> commands` is pure; the runtime carries the commands out.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -15,7 +15,7 @@ use super::relay::RelayInit;
 use super::{App, Command, Event, Feedback, NoteLevel, Notice, keymap};
 use crate::model::{CloseInfo, Direction, FrameRecord, Opcode};
 use crate::monitor::filter::Filter;
-use crate::proxy::{ProxyCommand, ProxyEvent, Redaction, TunnelKind};
+use crate::proxy::{LoginPhase, ProxyCommand, ProxyEvent, Redaction, TunnelKind};
 
 /// What can happen to the proxy's UI.
 #[derive(Debug, Clone)]
@@ -136,7 +136,7 @@ pub struct ProxyApp {
     utc_offset: i32,
     /// What the screen hides when the proxy's events keep everything (`--no-redact`), and
     /// the connections whose server accepted a login.
-    screen: Option<(Redaction, HashSet<u64>)>,
+    screen: Option<(Redaction, HashMap<u64, LoginPhase>)>,
 }
 
 impl ProxyApp {
@@ -306,19 +306,15 @@ impl ProxyApp {
     /// The proxy's events keep secrets (`--no-redact`, for the files): hide them on the
     /// screen by `policy`, as the proxy would have.
     pub fn hide_on_screen(&mut self, policy: Redaction) {
-        self.screen = Some((policy, HashSet::new()));
+        self.screen = Some((policy, HashMap::new()));
     }
 
     /// A message as the screen shows it.
     fn screened(&mut self, conn: u64, rec: &mut FrameRecord) {
-        let Some((policy, logged_in)) = self.screen.as_mut() else {
+        let Some((policy, phases)) = self.screen.as_mut() else {
             return;
         };
-        let mut done = logged_in.contains(&conn);
-        policy.redact(rec, &mut done);
-        if done {
-            logged_in.insert(conn);
-        }
+        policy.redact(rec, phases.entry(conn).or_default());
     }
 
     /// What the proxy reported: into the list and the connection's App.

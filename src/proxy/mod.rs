@@ -46,7 +46,7 @@ use http::Request;
 use relay::{BoxIo, PumpCmd, RelayShared};
 use upstream::{Target, UpstreamError};
 
-pub use rules::{InterceptRule, Redaction, intercept_rule};
+pub use rules::{InterceptRule, LoginPhase, Redaction, intercept_rule};
 
 /// Default `--max-connections` of the proxy.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;

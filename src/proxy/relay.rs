@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::compress::Codec;
 use super::frame::{self, FrameError, Header};
-use super::rules::{InterceptRule, Redaction};
+use super::rules::{InterceptRule, LoginPhase, Redaction};
 use crate::wire::deflate::Params;
 
 #[path = "steer.rs"]
@@ -80,14 +80,14 @@ pub(crate) async fn run(
     let (sr, sw) = tokio::io::split(legs.server);
     let (closing_tx, closing_rx) = watch::channel(None);
     let closing = Arc::new(closing_tx);
-    let logged_in = Arc::new(AtomicBool::new(false));
+    let login = Arc::new(AtomicU8::new(LoginPhase::Before as u8));
     let common = |dir| Common {
         shared: shared.clone(),
         conn,
         dir,
         closing: closing.clone(),
         closing_rx: closing_rx.clone(),
-        logged_in: logged_in.clone(),
+        login: login.clone(),
     };
     let codec = |dir| {
         Codec::new(
@@ -134,8 +134,9 @@ struct Common {
     /// Set once the connection is closing: the deadline after which both pumps give up.
     closing: Arc<watch::Sender<Option<Instant>>>,
     closing_rx: watch::Receiver<Option<Instant>>,
-    /// The server accepted a login (ends the login-shape redaction).
-    logged_in: Arc<AtomicBool>,
+    /// The connection's [`LoginPhase`] (both pumps move it on: the client's login, the
+    /// server's acceptance).
+    login: Arc<AtomicU8>,
 }
 
 /// A data message being read, fragment by fragment.
@@ -184,6 +185,10 @@ struct Pump {
     buf: BytesMut,
     out: Vec<u8>,
     batch: Vec<ProxyFrame>,
+    /// The mean size of the frames of the last read: how many the next read likely holds.
+    frame_size: usize,
+    /// An intercept rule was on when this read began (looked up once a read, not per frame).
+    rule_on: bool,
     partial: Option<Partial>,
     held: Vec<Held>,
     /// Frames waiting for a message whose first fragments were already passed on.
@@ -200,6 +205,8 @@ struct Pump {
 }
 
 const READ_CHUNK: usize = 64 * 1024;
+/// At most this many frames' room is set aside for a read's batch ahead of time.
+const MAX_BATCH_ROOM: usize = 4096;
 
 impl Pump {
     fn new(
@@ -219,6 +226,8 @@ impl Pump {
             buf: BytesMut::from(&rest[..]),
             out: Vec::with_capacity(READ_CHUNK),
             batch: Vec::new(),
+            frame_size: 64,
+            rule_on: false,
             partial: None,
             held: Vec::new(),
             pending: VecDeque::new(),
@@ -274,6 +283,13 @@ impl Pump {
     async fn process(&mut self) -> bool {
         let at = SystemTime::now();
         let mut ok = true;
+        // Room for the frames the buffer likely holds, so a long read does not regrow the
+        // batch (and copy it) again and again.
+        let read = self.buf.len();
+        self.batch
+            .reserve((read / self.frame_size).min(MAX_BATCH_ROOM));
+        let before = self.batch.len();
+        self.rule_on = self.c.rule_active();
         loop {
             let h = match frame::parse_header(
                 &self.buf,
@@ -299,6 +315,10 @@ impl Pump {
                 ok = false;
                 break;
             }
+        }
+        let frames = self.batch.len().saturating_sub(before);
+        if frames > 0 {
+            self.frame_size = ((read - self.buf.len()) / frames).max(2);
         }
         self.write_out().await;
         self.flush_events().await;
@@ -388,6 +408,7 @@ impl Pump {
         at: SystemTime,
     ) -> Result<(), FrameError> {
         let max = self.c.shared.max_message;
+        let compressed = h.rsv & frame::RSV1 != 0;
         match (&mut self.partial, op) {
             (None, frame::OP_CONTINUATION) => {
                 return Err(FrameError::Protocol("a continuation frame with no message"));
@@ -397,9 +418,19 @@ impl Pump {
                     "a new message inside a fragmented one",
                 ));
             }
+            (None, _) if h.fin && !compressed && !self.rule_on => {
+                // The common case: a whole message in one frame, with no rule to check,
+                // passed on at once (`parse_header` held it to the size limit).
+                let opcode = match op {
+                    frame::OP_TEXT => Opcode::Text,
+                    _ => Opcode::Binary,
+                };
+                let origin = self.pass_on(&raw);
+                self.log_whole(opcode, payload, at, origin);
+                return Ok(());
+            }
             (None, _) => {
                 // A compressed message is inflated whole, then compressed again.
-                let compressed = h.rsv & frame::RSV1 != 0;
                 self.partial = Some(Partial {
                     opcode: if op == frame::OP_TEXT {
                         Opcode::Text
@@ -408,7 +439,7 @@ impl Pump {
                     },
                     payload: Vec::new(),
                     raw: Vec::new(),
-                    buffering: compressed || self.c.rule_active(),
+                    buffering: compressed || self.rule_on,
                     compressed,
                     fragments: Fragments::default(),
                     at,
@@ -419,18 +450,6 @@ impl Pump {
         let p = self.partial.as_mut().expect("set above");
         if p.payload.len() + payload.len() > max {
             return Err(FrameError::TooBig { limit: max });
-        }
-        if h.fin && p.fragments.count == 0 && !p.buffering {
-            // The common case: a whole message in one frame, passed on at once.
-            let opcode = p.opcode;
-            self.partial = None;
-            let origin = self.pass_on(&raw);
-            let rec = self.record(opcode, payload, at, origin);
-            self.batch.push(ProxyFrame {
-                record: rec,
-                fragments: 1,
-            });
-            return Ok(());
         }
         p.fragments.add(payload.len() as u64);
         p.payload.extend_from_slice(&payload);
@@ -506,6 +525,32 @@ impl Pump {
         }
     }
 
+    /// Log a one-frame message: its record goes straight into the batch (no copy of it on
+    /// the way), redacted there.
+    fn log_whole(&mut self, opcode: Opcode, payload: Bytes, at: SystemTime, origin: Origin) {
+        self.batch.push(ProxyFrame {
+            record: FrameRecord {
+                seq: self.c.shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
+                conn: self.c.conn,
+                at,
+                dir: self.c.dir,
+                origin,
+                opcode,
+                len: payload.len(),
+                payload,
+                close: None,
+                redacted: false,
+                wire_len: None,
+                fragments: None,
+            },
+            fragments: 1,
+        });
+        if opcode == Opcode::Text {
+            let rec = &mut self.batch.last_mut().expect("pushed above").record;
+            self.c.redact(rec);
+        }
+    }
+
     /// The log record of a message: its seq, redacted copy of the payload.
     fn record(
         &self,
@@ -530,18 +575,9 @@ impl Pump {
             fragments: None,
         };
         if opcode == Opcode::Text {
-            self.redact(&mut rec);
+            self.c.redact(&mut rec);
         }
         rec
-    }
-
-    fn redact(&self, rec: &mut FrameRecord) {
-        let was = self.c.logged_in.load(Ordering::Relaxed);
-        let mut logged_in = was;
-        self.c.shared.redaction.redact(rec, &mut logged_in);
-        if logged_in && !was {
-            self.c.logged_in.store(true, Ordering::Relaxed);
-        }
     }
 
     async fn write_out(&mut self) {
@@ -559,12 +595,7 @@ impl Pump {
 
     /// Report the batch and the messages held since the last report, in the order they came.
     async fn flush_events(&mut self) {
-        // The next batch is likely as long: no regrowing it frame by frame.
-        let room = self.batch.len();
-        let mut frames = match room {
-            0 => Vec::new(),
-            _ => std::mem::replace(&mut self.batch, Vec::with_capacity(room)),
-        };
+        let mut frames = std::mem::take(&mut self.batch);
         let mut newly = Vec::new();
         for h in self.held.iter_mut().filter(|h| !h.reported) {
             h.reported = true;
@@ -690,6 +721,16 @@ impl Pump {
 }
 
 impl Common {
+    /// Hide what the policy hides in a text message, moving the connection's login phase on.
+    fn redact(&self, rec: &mut FrameRecord) {
+        let was = LoginPhase::from_u8(self.login.load(Ordering::Relaxed));
+        let mut phase = was;
+        self.shared.redaction.redact(rec, &mut phase);
+        if phase != was {
+            self.login.store(phase as u8, Ordering::Relaxed);
+        }
+    }
+
     fn rule_active(&self) -> bool {
         self.shared.rule.borrow().is_some()
     }

@@ -2,8 +2,9 @@
 //!
 //! The proxy never knows a password, so it masks by shape: a client→server text message of
 //! the `--login-template` shape (`{user}:{password}` by default), sent before the server's
-//! first reply matching `--login-ok`, shows `{user}:***`; every `--redact REGEX` match (its
-//! capture groups, if it has any, else the whole match) shows `***`, both ways, all along.
+//! first reply matching `--login-ok` after such a message, shows `{user}:***`; every
+//! `--redact REGEX` match (its capture groups, if it has any, else the whole match) shows
+//! `***`, both ways, all along.
 
 use std::sync::Arc;
 
@@ -12,6 +13,33 @@ use regex::Regex;
 use crate::model::{Direction, FrameRecord, Opcode};
 use crate::monitor::filter::{Filter, FilterError};
 use crate::record::REDACTED;
+
+/// Where a connection is in its login, as the redaction follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum LoginPhase {
+    /// No login-shaped message from the client yet. Server messages are not searched for
+    /// `--login-ok` (a banner that happens to match ends nothing), which also spares a
+    /// client that never logs in (a flood) the search on every message.
+    #[default]
+    Before = 0,
+    /// The client sent a login-shaped message (masked): the server's next reply matching
+    /// `--login-ok` ends the phase.
+    Sent = 1,
+    /// The server accepted a login: nothing more is masked by shape.
+    Done = 2,
+}
+
+impl LoginPhase {
+    /// The phase stored as `phase as u8`.
+    pub fn from_u8(n: u8) -> LoginPhase {
+        match n {
+            0 => LoginPhase::Before,
+            1 => LoginPhase::Sent,
+            _ => LoginPhase::Done,
+        }
+    }
+}
 
 /// The proxy's redaction policy.
 #[derive(Debug, Clone)]
@@ -76,26 +104,31 @@ impl Redaction {
         self.enabled && !self.rules.is_empty()
     }
 
-    /// Hide what the policy hides in a text message `rec` of a connection whose login
-    /// state is `logged_in` (set here when the server accepts a login).
-    pub fn redact(&self, rec: &mut FrameRecord, logged_in: &mut bool) {
+    /// Hide what the policy hides in a text message `rec` of a connection in login phase
+    /// `phase` (moved on here: a login-shaped message from the client, the server accepting it).
+    pub fn redact(&self, rec: &mut FrameRecord, phase: &mut LoginPhase) {
         if rec.opcode != Opcode::Text {
             return;
         }
-        if rec.dir == Direction::ServerToClient && !self.may_change_server_text() {
+        let from_server = rec.dir == Direction::ServerToClient;
+        if from_server && !self.may_change_server_text() {
             // Nothing to hide in what the server says: only the login's end is looked for.
-            if !*logged_in && self.is_login_ok_bytes(&rec.payload) {
-                *logged_in = true;
+            if *phase == LoginPhase::Sent && self.is_login_ok_bytes(&rec.payload) {
+                *phase = LoginPhase::Done;
             }
             return;
         }
         let Ok(text) = std::str::from_utf8(&rec.payload) else {
             return;
         };
-        if rec.dir == Direction::ServerToClient && !*logged_in && self.is_login_ok(text) {
-            *logged_in = true;
+        if from_server && *phase == LoginPhase::Sent && self.is_login_ok(text) {
+            *phase = LoginPhase::Done;
         }
-        if let Some(shown) = self.apply(rec.dir, text, !*logged_in) {
+        let (shown, login) = self.masked(rec.dir, text, *phase != LoginPhase::Done);
+        if login {
+            *phase = LoginPhase::Sent;
+        }
+        if let Some(shown) = shown {
             rec.payload = bytes::Bytes::from(shown);
             rec.redacted = true;
         }
@@ -122,8 +155,13 @@ impl Redaction {
     /// The text as shown and recorded, or `None` when nothing in it is hidden.
     /// `login_phase`: the connection has not yet seen the server accept a login.
     pub fn apply(&self, dir: Direction, text: &str, login_phase: bool) -> Option<String> {
+        self.masked(dir, text, login_phase).0
+    }
+
+    /// [`Redaction::apply`], and whether `text` was a login (its password masked).
+    fn masked(&self, dir: Direction, text: &str, login_phase: bool) -> (Option<String>, bool) {
         if !self.enabled {
-            return None;
+            return (None, false);
         }
         let mut out: Option<String> = None;
         if login_phase
@@ -138,13 +176,14 @@ impl Redaction {
             s.push_str(&text[pw.end()..]);
             out = Some(s);
         }
+        let login = out.is_some();
         for re in &self.rules {
             let cur = out.as_deref().unwrap_or(text);
             if let Some(masked) = mask_matches(re, cur) {
                 out = Some(masked);
             }
         }
-        out
+        (out, login)
     }
 }
 
@@ -394,6 +433,84 @@ mod tests {
         let e = intercept_rule("dir:sideways").err().unwrap();
         assert!(e.message.contains("unknown direction"), "{e}");
         assert!(intercept_rule("/unclosed").is_err());
+    }
+
+    /// A text message of `dir` through `p` in `phase`, as shown.
+    fn shown(p: &Redaction, phase: &mut LoginPhase, dir: Direction, text: &str) -> String {
+        let mut rec = FrameRecord {
+            seq: 1,
+            conn: 1,
+            at: std::time::SystemTime::UNIX_EPOCH,
+            dir,
+            origin: crate::model::Origin::Wire,
+            opcode: Opcode::Text,
+            len: text.len(),
+            payload: bytes::Bytes::copy_from_slice(text.as_bytes()),
+            close: None,
+            redacted: false,
+            wire_len: None,
+            fragments: None,
+        };
+        p.redact(&mut rec, phase);
+        String::from_utf8(rec.payload.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn the_login_phase_ends_only_when_the_server_accepts_a_login_the_client_sent() {
+        let p = policy("{user}:{password}", &[]);
+        let (c2s, s2c) = (Direction::ClientToServer, Direction::ServerToClient);
+        let mut phase = LoginPhase::default();
+        // A banner that reads like an acceptance, before any login, ends nothing.
+        shown(&p, &mut phase, s2c, "congratulation on finding us; log in");
+        assert_eq!(phase, LoginPhase::Before);
+        assert_eq!(shown(&p, &mut phase, c2s, "admin:wrong"), "admin:***");
+        assert_eq!(phase, LoginPhase::Sent);
+        shown(
+            &p,
+            &mut phase,
+            s2c,
+            "sorry, the username or password is wrong, please try again",
+        );
+        assert_eq!(phase, LoginPhase::Sent, "a refusal keeps the phase");
+        assert_eq!(shown(&p, &mut phase, c2s, "admin:123456"), "admin:***");
+        shown(
+            &p,
+            &mut phase,
+            s2c,
+            "congratulation, you have connect with server...",
+        );
+        assert_eq!(phase, LoginPhase::Done);
+        assert_eq!(
+            shown(&p, &mut phase, c2s, "note:to self"),
+            "note:to self",
+            "after the login, text of that shape is shown as typed"
+        );
+        // With a --redact rule, the server's text is read as text: the same phases.
+        let r = policy("{user}:{password}", &["token=(\\w+)"]);
+        let mut phase = LoginPhase::default();
+        assert_eq!(
+            shown(&r, &mut phase, s2c, "congratulation token=abc"),
+            "congratulation token=***"
+        );
+        assert_eq!(phase, LoginPhase::Before);
+        assert_eq!(shown(&r, &mut phase, c2s, "bob:pw"), "bob:***");
+        shown(&r, &mut phase, s2c, "congratulation");
+        assert_eq!(phase, LoginPhase::Done);
+        // Nothing is masked with redaction off, and the phase never starts.
+        let mut phase = LoginPhase::default();
+        assert_eq!(
+            shown(&Redaction::off(), &mut phase, c2s, "admin:123456"),
+            "admin:123456"
+        );
+        assert_eq!(phase, LoginPhase::Before);
+        assert_eq!(
+            LoginPhase::from_u8(LoginPhase::Sent as u8),
+            LoginPhase::Sent
+        );
+        assert_eq!(
+            LoginPhase::from_u8(LoginPhase::Done as u8),
+            LoginPhase::Done
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ impl Pump {
                 // Sent as one frame.
                 rec.fragments = None;
                 if rec.opcode == Opcode::Text {
-                    self.redact(&mut rec);
+                    self.c.redact(&mut rec);
                 }
                 (out, Origin::Modified, 1)
             }

@@ -10,30 +10,55 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::{FrameLike, format_ts};
-use crate::model::Opcode;
+use crate::model::{Direction, Opcode};
 
 thread_local! {
-    /// The last timestamp formatted on this thread: the frames of one read share their time.
-    static LAST_TS: RefCell<Option<(SystemTime, String)>> = const { RefCell::new(None) };
+    /// The last timestamp formatted on this thread, as its `,"ts":"…"` field: the frames of
+    /// one read share their time.
+    static LAST_TS: RefCell<Option<(SystemTime, Vec<u8>)>> = const { RefCell::new(None) };
 }
 
-/// Append `at` as an RFC 3339 string in quotes, reusing the text when `at` is the time just
-/// formatted.
-fn push_ts(out: &mut Vec<u8>, at: SystemTime) {
+/// Append the `,"ts":"…"` field of `at` (RFC 3339), reusing the text when `at` is the time
+/// just formatted.
+fn push_ts_field(out: &mut Vec<u8>, at: SystemTime) {
     LAST_TS.with(|last| {
         let mut last = last.borrow_mut();
-        if !matches!(&*last, Some((t, _)) if *t == at) {
-            *last = Some((at, format_ts(at)));
-        }
-        out.push(b'"');
-        if let Some((_, s)) = &*last {
-            out.extend_from_slice(s.as_bytes());
-        }
-        out.push(b'"');
+        let field = match &mut *last {
+            Some((t, field)) if *t == at => field,
+            slot => {
+                let field = format!(",\"ts\":\"{}\"", format_ts(at)).into_bytes();
+                &mut slot.insert((at, field)).1
+            }
+        };
+        out.extend_from_slice(field);
     });
 }
 
+/// `,"dir":"…","opcode":"…","len":` of a frame passed on as sent: the commonest line's
+/// middle in one piece.
+fn dir_opcode_len(dir: Direction, opcode: Opcode) -> &'static [u8] {
+    macro_rules! piece {
+        ($d:literal, $o:literal) => {
+            concat!(",\"dir\":\"", $d, "\",\"opcode\":\"", $o, "\",\"len\":").as_bytes()
+        };
+    }
+    use Direction::{ClientToServer as C2s, ServerToClient as S2c};
+    match (dir, opcode) {
+        (C2s, Opcode::Text) => piece!("c2s", "text"),
+        (C2s, Opcode::Binary) => piece!("c2s", "binary"),
+        (C2s, Opcode::Ping) => piece!("c2s", "ping"),
+        (C2s, Opcode::Pong) => piece!("c2s", "pong"),
+        (C2s, Opcode::Close) => piece!("c2s", "close"),
+        (S2c, Opcode::Text) => piece!("s2c", "text"),
+        (S2c, Opcode::Binary) => piece!("s2c", "binary"),
+        (S2c, Opcode::Ping) => piece!("s2c", "ping"),
+        (S2c, Opcode::Pong) => piece!("s2c", "pong"),
+        (S2c, Opcode::Close) => piece!("s2c", "close"),
+    }
+}
+
 /// Append `n` in decimal.
+#[inline]
 pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
     if n < 10 {
@@ -152,18 +177,19 @@ pub fn encode_frame<F: FrameLike + ?Sized>(out: &mut Vec<u8>, f: &F) {
     push_u64(out, f.seq());
     out.extend_from_slice(b",\"conn\":");
     push_u64(out, f.conn());
-    out.extend_from_slice(b",\"ts\":");
-    push_ts(out, f.at());
-    out.extend_from_slice(b",\"dir\":\"");
-    out.extend_from_slice(f.dir().code().as_bytes());
+    push_ts_field(out, f.at());
     let origin = f.origin();
-    if !origin.is_wire() {
+    if origin.is_wire() {
+        out.extend_from_slice(dir_opcode_len(f.dir(), f.opcode()));
+    } else {
+        out.extend_from_slice(b",\"dir\":\"");
+        out.extend_from_slice(f.dir().code().as_bytes());
         out.extend_from_slice(b"\",\"origin\":\"");
         out.extend_from_slice(origin.name().as_bytes());
+        out.extend_from_slice(b"\",\"opcode\":\"");
+        out.extend_from_slice(f.opcode().name().as_bytes());
+        out.extend_from_slice(b"\",\"len\":");
     }
-    out.extend_from_slice(b"\",\"opcode\":\"");
-    out.extend_from_slice(f.opcode().name().as_bytes());
-    out.extend_from_slice(b"\",\"len\":");
     push_u64(out, f.wire_len() as u64);
     let is_text = matches!(f.opcode(), Opcode::Text | Opcode::Close);
     // Most text is plain ASCII: it is valid UTF-8 and goes in as it is, checked in one pass.
@@ -285,6 +311,11 @@ mod tests {
                 (Opcode::Ping, Origin::Dropped),
                 (Opcode::Close, Origin::Modified),
                 (Opcode::Pong, Origin::Auto),
+                // Passed on as sent, every opcode (written with one piece for the middle).
+                (Opcode::Binary, Origin::Wire),
+                (Opcode::Ping, Origin::Wire),
+                (Opcode::Pong, Origin::Wire),
+                (Opcode::Close, Origin::Wire),
             ] {
                 frames.push(FrameRecord {
                     seq: u64::MAX - i as u64,
