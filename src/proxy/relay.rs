@@ -317,8 +317,8 @@ impl Pump {
             }
         }
         let frames = self.batch.len().saturating_sub(before);
-        if frames > 0 {
-            self.frame_size = ((read - self.buf.len()) / frames).max(2);
+        if let Some(size) = (read - self.buf.len()).checked_div(frames) {
+            self.frame_size = size.max(2);
         }
         self.write_out().await;
         self.flush_events().await;
