@@ -119,7 +119,11 @@ fn the_seed_client_and_server_talk_through_the_reverse_proxy_and_every_message_i
     ]);
 
     let url = format!("{}/chat/room?id=7", proxy.url());
-    let out = seed_client(&url, "admin:wrong\nadmin:123456\nhello\nexit\n");
+    // The password typed again once logged in: its echo is masked too.
+    let out = seed_client(
+        &url,
+        "admin:wrong\nadmin:123456\nhello\nadmin:123456\nexit\n",
+    );
     assert!(out.contains("your submit context: hello"), "{out}");
     let closed = proxy.until_closed(1);
     assert_eq!(closed["client"]["code"], 1000, "{}", proxy.dump());
@@ -160,6 +164,8 @@ fn the_seed_client_and_server_talk_through_the_reverse_proxy_and_every_message_i
             ),
             s("c2s", "text", "hello"),
             s("s2c", "text", "your submit context: hello"),
+            s("c2s", "text", "admin:***"),
+            s("s2c", "text", "your submit context: admin:***"),
             s("c2s", "close", "user exit"),
             s("s2c", "close", "user exit"),
         ],
@@ -181,7 +187,38 @@ fn the_seed_client_and_server_talk_through_the_reverse_proxy_and_every_message_i
     // A second client: connection 2, in the same recording and HAR.
     seed_client(&proxy.url(), "admin:123456\nexit\n");
     proxy.until_closed(2);
+
+    // A third client still connected when the proxy is stopped: both peers are closed with
+    // 1000, and its end is printed, recorded and in the HAR.
+    let (mut ws, _) = tokio_tungstenite::tungstenite::connect(proxy.url()).unwrap();
+    ws.send(tokio_tungstenite::tungstenite::Message::text(
+        "admin:123456",
+    ))
+    .unwrap();
+    proxy.until("the third client's login", |v| {
+        v["conn"] == 3 && v["dir"] == "s2c"
+    });
+    let reader = std::thread::spawn(move || {
+        loop {
+            match ws.read() {
+                Ok(tokio_tungstenite::tungstenite::Message::Close(c)) => {
+                    // The reply tungstenite queued goes out with the flush.
+                    let _ = ws.flush();
+                    return c.map(|c| (u16::from(c.code), c.reason.to_string()));
+                }
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    });
     assert!(proxy.terminate().success());
+    assert_eq!(
+        reader.join().unwrap(),
+        Some((1000, "wsdeck proxy shut down".to_string()))
+    );
+    let closed = proxy.until_closed(3);
+    assert_eq!(closed["client"]["code"], 1000, "{}", proxy.dump());
+    assert_eq!(closed["server"]["code"], 1000, "{}", proxy.dump());
 
     let all = proxy.dump();
     assert!(!all.contains("123456") && !all.contains("wrong\""), "{all}");
@@ -189,11 +226,15 @@ fn the_seed_client_and_server_talk_through_the_reverse_proxy_and_every_message_i
     assert!(!recorded.contains("123456"), "{recorded}");
     let recording = wsdeck::record::jsonl::read(&rec).unwrap();
     let conns: Vec<u64> = recording.frames.iter().map(|f| f.conn).collect();
-    assert_eq!(conns.iter().filter(|c| **c == 1).count(), 8);
+    assert_eq!(conns.iter().filter(|c| **c == 1).count(), 10);
     assert_eq!(conns.iter().filter(|c| **c == 2).count(), 4, "{recorded}");
+    assert!(
+        conns.contains(&3),
+        "the third connection is recorded to its end"
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
     let entries = doc["log"]["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 2, "one HAR entry per connection");
+    assert_eq!(entries.len(), 3, "one HAR entry per connection");
     assert_eq!(
         entries[0]["request"]["url"],
         format!("{}/chat/room?id=7", server.url())
@@ -528,22 +569,135 @@ mod steering {
         ws.feed(Message::text("after")).await.unwrap();
         ws.flush().await.unwrap();
         let mut seen = Vec::new();
-        while seen.len() < 3 {
+        let mut held_seq = None;
+        while seen.len() < 4 {
             match next_event(&mut proxy, "the three messages", |_| true).await {
-                ProxyEvent::Held { frame, .. } => {
-                    seen.push(format!("held {}", frame.text().unwrap()))
+                ProxyEvent::Held { frame, conn } => {
+                    seen.push(format!("held {}", frame.text().unwrap()));
+                    held_seq = Some((conn, frame.seq));
+                    // Nothing behind it goes on (or is reported passed on) until it is
+                    // decided: a proxy must not reorder the client's stream.
+                    assert_eq!(seen, ["before", "held hold me"]);
+                    let (conn, seq) = held_seq.unwrap();
+                    assert!(proxy.send(ProxyCommand::Forward { conn, seq }));
                 }
                 ProxyEvent::Frames { frames, .. } => seen.extend(
                     frames
                         .iter()
                         .filter(|f| f.record.dir == Direction::ClientToServer)
-                        .map(|f| f.record.text().unwrap_or("").to_string()),
+                        .map(|f| {
+                            assert_eq!(f.record.origin, Origin::Wire, "{:?}", f.record);
+                            f.record.text().unwrap_or("").to_string()
+                        }),
                 ),
                 _ => {}
             }
         }
-        assert_eq!(seen, ["before", "held hold me", "after"]);
+        assert!(held_seq.is_some());
+        assert_eq!(seen, ["before", "held hold me", "hold me", "after"]);
         server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn messages_behind_a_held_one_keep_their_order_and_are_reported_when_it_closes() {
+        let (upstream_addr, mut order) = recording_upstream().await;
+        let mut cfg = ProxyConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            Some(format!("ws://{upstream_addr}")),
+        );
+        cfg.intercept = Some(Arc::new(|f: &FrameRecord| {
+            f.dir == Direction::ClientToServer && f.text().is_some_and(|t| t.starts_with("order"))
+        }));
+        let mut proxy = wsdeck::proxy::start(cfg).await.unwrap();
+        let url = format!("ws://{}", proxy.local_addr());
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        ws.send(Message::text("order 12 books")).await.unwrap();
+        let first = held(&mut proxy).await;
+        ws.send(Message::text("hello")).await.unwrap();
+        ws.send(Message::text("order 3 pens")).await.unwrap();
+        let second = held(&mut proxy).await;
+        ws.send(Message::text("bye")).await.unwrap();
+        // A ping goes on meanwhile: held messages never block control frames.
+        ws.send(Message::Ping(Bytes::from_static(b"still there?")))
+            .await
+            .unwrap();
+        let pong = next_event(&mut proxy, "the server's pong", |e| {
+            matches!(e, ProxyEvent::Frames { frames, .. }
+                if frames.iter().any(|f| f.record.opcode == Opcode::Pong))
+        });
+        pong.await;
+        // Forwarding the first releases what waited behind it up to the next held one.
+        assert!(proxy.send(ProxyCommand::Forward {
+            conn: 1,
+            seq: first.seq
+        }));
+        let got = order.recv_n(2).await;
+        assert_eq!(got, ["order 12 books", "hello"]);
+        // The second is dropped; "bye" behind it goes on.
+        assert!(proxy.send(ProxyCommand::Drop {
+            conn: 1,
+            seq: second.seq
+        }));
+        assert_eq!(order.recv_n(1).await, ["bye"]);
+
+        // Held again, with one behind it, then the client goes away: both are reported.
+        ws.send(Message::text("order 1 cup")).await.unwrap();
+        held(&mut proxy).await;
+        ws.send(Message::text("late")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(ws);
+        let notice = next_event(&mut proxy, "the lost-message notice", |e| {
+            matches!(e, ProxyEvent::Notice { message, .. } if message.contains("not delivered"))
+        })
+        .await;
+        let ProxyEvent::Notice { message, .. } = notice else {
+            unreachable!()
+        };
+        assert_eq!(
+            message,
+            "1 held message and 1 message waiting behind it were not delivered: the connection \
+             closed while they were held"
+        );
+    }
+
+    /// A WebSocket server that reports every text message it receives, in order.
+    async fn recording_upstream() -> (std::net::SocketAddr, Received) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                        return;
+                    };
+                    while let Some(Ok(m)) = ws.next().await {
+                        if let Message::Text(t) = m {
+                            let _ = tx.send(t.to_string());
+                        }
+                    }
+                });
+            }
+        });
+        (addr, Received(rx))
+    }
+
+    struct Received(tokio::sync::mpsc::UnboundedReceiver<String>);
+
+    impl Received {
+        /// The next `n` messages the server received (20 s at most for them).
+        async fn recv_n(&mut self, n: usize) -> Vec<String> {
+            let mut got = Vec::new();
+            while got.len() < n {
+                let next = tokio::time::timeout(Duration::from_secs(20), self.0.recv()).await;
+                match next {
+                    Ok(Some(t)) => got.push(t),
+                    _ => panic!("the server received {got:?}, not {n} messages"),
+                }
+            }
+            got
+        }
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use super::relay::RelayInit;
 use super::{App, Command, Event, Feedback, NoteLevel, Notice, keymap};
 use crate::model::{CloseInfo, Direction, FrameRecord, Opcode};
 use crate::monitor::filter::Filter;
-use crate::proxy::{LoginPhase, ProxyCommand, ProxyEvent, Redaction, TunnelKind};
+use crate::proxy::{LoginState, ProxyCommand, ProxyEvent, Redaction, TunnelKind};
 
 /// What can happen to the proxy's UI.
 #[derive(Debug, Clone)]
@@ -136,7 +136,10 @@ pub struct ProxyApp {
     utc_offset: i32,
     /// What the screen hides when the proxy's events keep everything (`--no-redact`), and
     /// the connections whose server accepted a login.
-    screen: Option<(Redaction, HashMap<u64, LoginPhase>)>,
+    screen: Option<(Redaction, HashMap<u64, LoginState>)>,
+    /// Connections `c` took off the list, kept for the HAR written at the end (`--har`),
+    /// oldest first; `None`: not kept (their memory goes with them).
+    retired: Option<Vec<App>>,
 }
 
 impl ProxyApp {
@@ -165,7 +168,19 @@ impl ProxyApp {
             cleared: false,
             utc_offset,
             screen: None,
+            retired: None,
         }
+    }
+
+    /// Keep the connections `c` takes off the list for an export of everything (`--har`
+    /// at the end holds one entry per connection, cleared from the screen or not).
+    pub fn keep_cleared_for_export(&mut self) {
+        self.retired.get_or_insert_with(Vec::new);
+    }
+
+    /// The connections `c` took off the list (kept by [`ProxyApp::keep_cleared_for_export`]).
+    pub fn cleared_apps(&self) -> &[App] {
+        self.retired.as_deref().unwrap_or_default()
     }
 
     // ---- read access for the view and tests ----
@@ -665,9 +680,16 @@ impl ProxyApp {
     fn clear_closed(&mut self) {
         let before = self.rows.len();
         let keep: Vec<Row> = self.rows.drain(..).filter(|r| r.is_open()).collect();
-        for r in self.apps.keys().copied().collect::<Vec<_>>() {
-            if !keep.iter().any(|k| k.conn == r) {
-                self.apps.remove(&r);
+        let mut gone: Vec<u64> = self
+            .apps
+            .keys()
+            .copied()
+            .filter(|c| !keep.iter().any(|k| k.conn == *c))
+            .collect();
+        gone.sort_unstable();
+        for c in gone {
+            if let (Some(app), Some(kept)) = (self.apps.remove(&c), self.retired.as_mut()) {
+                kept.push(app);
             }
         }
         self.rows = keep;

@@ -55,6 +55,8 @@ pub struct Relay {
     pub(super) intercept: Option<String>,
     /// Each side's close, once the connection ended.
     pub(super) closed: Option<(Option<CloseInfo>, Option<CloseInfo>)>,
+    /// The line opened with a message shown with `***` for a secret (its text as shown).
+    pub(super) masked: Option<String>,
 }
 
 /// A held message and the row it has in the log (its absolute index there).
@@ -135,6 +137,7 @@ impl App {
             opcode: Opcode::Text,
             intercept: init.intercept,
             closed: None,
+            masked: None,
         });
         app
     }
@@ -306,10 +309,12 @@ impl App {
         if f.redacted {
             self.notify(
                 NoteLevel::Warn,
-                "this message is shown with *** for a secret: retype it, or Esc and f to forward it as sent",
+                "*** stands for a secret: Enter as it is forwards what was sent",
             );
         }
+        let masked = f.redacted.then(|| text.clone());
         self.open_line(LinePurpose::Edit { seq: f.seq }, f.dir, f.opcode, text);
+        self.set_masked(masked);
         Ok(Vec::new())
     }
 
@@ -407,8 +412,22 @@ impl App {
             );
             return Err(Refused);
         };
+        if f.redacted {
+            self.notify(
+                NoteLevel::Warn,
+                "*** stands for a secret the proxy does not keep: retype it before Enter",
+            );
+        }
+        let masked = f.redacted.then(|| text.clone());
         self.open_line(LinePurpose::Inject, f.dir, f.opcode, text);
+        self.set_masked(masked);
         Ok(Vec::new())
+    }
+
+    fn set_masked(&mut self, masked: Option<String>) {
+        if let Some(r) = self.relay.as_mut() {
+            r.masked = masked;
+        }
     }
 
     fn relay_ended(&mut self) -> bool {
@@ -427,6 +446,7 @@ impl App {
             r.line = Some(purpose);
             r.target = dir;
             r.opcode = opcode;
+            r.masked = None;
         }
         self.chat.input.input = tui_input::Input::new(text);
     }
@@ -458,6 +478,7 @@ impl App {
         };
         let (conn, target, opcode, purpose) = (r.conn, r.target, r.opcode, r.line);
         let text = self.chat.input.value().to_string();
+        let unchanged_mask = r.masked.as_deref() == Some(text.as_str());
         let payload = match payload_of(opcode, &text) {
             Ok(p) => p,
             Err(why) => {
@@ -472,11 +493,20 @@ impl App {
                     self.cancel_line();
                     return Err(Refused);
                 }
-                self.notify(
-                    NoteLevel::Good,
-                    format!("forwarded message #{seq} as edited"),
-                );
+                let how = match unchanged_mask {
+                    // The pump forwards what the peer sent when the masked text comes back.
+                    true => "as sent (*** was its secret)",
+                    false => "as edited",
+                };
+                self.notify(NoteLevel::Good, format!("forwarded message #{seq} {how}"));
                 ProxyCommand::Edit { conn, seq, payload }
+            }
+            Some(LinePurpose::Inject) if unchanged_mask => {
+                self.notify(
+                    NoteLevel::Warn,
+                    "nothing was sent: *** stands for a secret the proxy does not keep — retype it",
+                );
+                return Err(Refused);
             }
             Some(LinePurpose::Inject) => {
                 if r.closed.is_some() {

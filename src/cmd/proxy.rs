@@ -182,6 +182,13 @@ async fn serve(cfg: ProxyConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let result =
         print_until_stopped(&mut running, &mut printer, &mut recorder, stdin, &mut term).await;
+    // Every connection is closed with 1000 both ways, and its end printed and recorded.
+    let mut failed = false;
+    running
+        .shut_down(proxy::SHUTDOWN_WAIT, |ev| {
+            failed = failed || printer.event(&ev, recorder.as_mut()).is_err();
+        })
+        .await;
     finish(&mut printer, &mut recorder, args)?;
     result
 }

@@ -94,6 +94,21 @@ async fn connect(
             return;
         }
     };
+    // Reach the target before saying yes: a client hears 502 for a host that cannot be
+    // reached (what curl and browsers expect from a proxy), not a tunnel that dies.
+    let reach = upstream::open_stream(&target.host, target.port, None);
+    let up = match tokio::time::timeout_at(deadline.into(), reach).await {
+        Ok(Ok(up)) => up,
+        Ok(Err(e)) => {
+            refuse(shared, &mut io, peer, 502, &e.to_string()).await;
+            return;
+        }
+        Err(_) => {
+            let msg = format!("{authority} did not answer before the handshake timeout");
+            refuse(shared, &mut io, peer, 504, &msg).await;
+            return;
+        }
+    };
     if io
         .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
         .await
@@ -117,9 +132,11 @@ async fn connect(
         .iter()
         .any(|re| re.is_match(&authority));
     if tls && (shared.cfg.mitm.is_none() || ignored) {
-        blind(shared, io, rest, &target, peer).await;
+        blind(shared, io, up, rest, &target, peer).await;
         return;
     }
+    // Decrypted or plain, each request inside opens its own connection to the target.
+    drop(up);
     let (io, rest, tls_target) = if tls {
         let Some(ca) = &shared.cfg.mitm else { return };
         let cfg = match ca.server_config(&target.host) {
@@ -178,20 +195,12 @@ async fn connect(
 async fn blind(
     shared: &Arc<Shared>,
     mut io: BoxIo,
+    mut up: BoxIo,
     rest: Vec<u8>,
     target: &Target,
     peer: SocketAddr,
 ) {
     let conn = shared.next_conn();
-    let mut up = match upstream::open_stream(&target.host, target.port, None).await {
-        Ok(s) => s,
-        Err(e) => {
-            let message = e.to_string();
-            shared.emit(ProxyEvent::Notice { conn, message }).await;
-            let _ = io.shutdown().await;
-            return;
-        }
-    };
     shared
         .emit(ProxyEvent::TunnelOpened {
             conn,

@@ -46,7 +46,7 @@ use http::Request;
 use relay::{BoxIo, PumpCmd, RelayShared};
 use upstream::{Target, UpstreamError};
 
-pub use rules::{InterceptRule, LoginPhase, Redaction, intercept_rule};
+pub use rules::{InterceptRule, LoginPhase, LoginState, MIN_SECRET, Redaction, intercept_rule};
 
 /// Default `--max-connections` of the proxy.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -241,13 +241,24 @@ impl Steer {
 pub struct Control {
     conns: HashMap<u64, Steer>,
     rule: watch::Sender<Option<InterceptRule>>,
+    /// The proxy is shutting down: a connection that opens now is closed at once.
+    closing_all: bool,
 }
+
+/// How long a shutting-down proxy waits for its connections' peers to answer its Close.
+pub const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The close both peers of every connection get when the proxy shuts down.
+const SHUTDOWN_CLOSE: (u16, &str) = (1000, "wsdeck proxy shut down");
 
 impl Control {
     /// Keep track of open connections from an event on its way to the front end.
     fn observe(&mut self, ev: &ProxyEvent) {
         match ev {
             ProxyEvent::Opened(o) => {
+                if self.closing_all {
+                    Self::close(&o.steer);
+                }
                 self.conns.insert(o.conn, o.steer.clone());
             }
             ProxyEvent::Closed(c) => {
@@ -255,6 +266,12 @@ impl Control {
             }
             _ => {}
         }
+    }
+
+    /// Write a Close to both peers of a connection (the proxy shuts down).
+    fn close(s: &Steer) {
+        let (code, reason) = SHUTDOWN_CLOSE;
+        s.both(PumpCmd::Close(code, reason.to_string()));
     }
 
     /// Carry out a command. False when its connection is not open (any more).
@@ -355,6 +372,31 @@ impl RunningProxy {
         n
     }
 
+    /// Shut down as a user quitting expects: stop accepting, write a Close 1000 to both
+    /// peers of every open connection, and hand every event to `each` (their closes, the
+    /// `Closed` of each connection) until all have closed or `within` has passed.
+    pub async fn shut_down(
+        &mut self,
+        within: std::time::Duration,
+        mut each: impl FnMut(ProxyEvent),
+    ) {
+        self.accept.abort();
+        self.control.closing_all = true;
+        for s in self.control.conns.values() {
+            Control::close(s);
+        }
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.control.conns.is_empty() {
+            match tokio::time::timeout_at(deadline, self.recv()).await {
+                Ok(Some(ev)) => each(ev),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        while let Some(ev) = self.try_recv() {
+            each(ev);
+        }
+    }
+
     /// Carry out a command; false when its connection is not open (see [`Control::send`]).
     pub fn send(&self, cmd: ProxyCommand) -> bool {
         self.control.send(cmd)
@@ -433,6 +475,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<RunningProxy> {
         control: Control {
             conns: HashMap::new(),
             rule: rule_tx,
+            closing_all: false,
         },
         accept,
     })

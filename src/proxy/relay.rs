@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::compress::Codec;
 use super::frame::{self, FrameError, Header};
-use super::rules::{InterceptRule, LoginPhase, Redaction};
+use super::rules::{InterceptRule, LoginPhase, LoginState, Redaction};
 use crate::wire::deflate::Params;
 
 #[path = "steer.rs"]
@@ -81,6 +81,7 @@ pub(crate) async fn run(
     let (closing_tx, closing_rx) = watch::channel(None);
     let closing = Arc::new(closing_tx);
     let login = Arc::new(AtomicU8::new(LoginPhase::Before as u8));
+    let login_state = Arc::new(std::sync::Mutex::new(LoginState::default()));
     let common = |dir| Common {
         shared: shared.clone(),
         conn,
@@ -88,6 +89,7 @@ pub(crate) async fn run(
         closing: closing.clone(),
         closing_rx: closing_rx.clone(),
         login: login.clone(),
+        login_state: login_state.clone(),
     };
     let codec = |dir| {
         Codec::new(
@@ -137,6 +139,9 @@ struct Common {
     /// The connection's [`LoginPhase`] (both pumps move it on: the client's login, the
     /// server's acceptance).
     login: Arc<AtomicU8>,
+    /// The connection's login as the redaction follows it (the passwords seen); `login`
+    /// mirrors its phase, so a server message before any login takes no lock.
+    login_state: Arc<std::sync::Mutex<LoginState>>,
 }
 
 /// A data message being read, fragment by fragment.
@@ -170,6 +175,15 @@ struct Held {
     batch_at: usize,
 }
 
+/// A message the rule did not hold that came after one it holds: it waits, in order, until
+/// every message held before it is decided (a proxy must not reorder a peer's stream).
+struct Waiting {
+    record: FrameRecord,
+    /// The frames to send.
+    bytes: Vec<u8>,
+    fragments: u32,
+}
+
 /// How a pump ended.
 struct PumpEnd {
     /// The close its source sent (1005 without a code), or 1006 if it vanished.
@@ -191,6 +205,8 @@ struct Pump {
     rule_on: bool,
     partial: Option<Partial>,
     held: Vec<Held>,
+    /// Messages behind a held one, oldest first.
+    waiting: VecDeque<Waiting>,
     /// Frames waiting for a message whose first fragments were already passed on.
     pending: VecDeque<Vec<u8>>,
     mid_message: bool,
@@ -230,6 +246,7 @@ impl Pump {
             rule_on: false,
             partial: None,
             held: Vec::new(),
+            waiting: VecDeque::new(),
             pending: VecDeque::new(),
             mid_message: false,
             cmds,
@@ -418,7 +435,7 @@ impl Pump {
                     "a new message inside a fragmented one",
                 ));
             }
-            (None, _) if h.fin && !compressed && !self.rule_on => {
+            (None, _) if h.fin && !compressed && !self.rule_on && self.held.is_empty() => {
                 // The common case: a whole message in one frame, with no rule to check,
                 // passed on at once (`parse_header` held it to the size limit).
                 let opcode = match op {
@@ -439,7 +456,8 @@ impl Pump {
                     },
                     payload: Vec::new(),
                     raw: Vec::new(),
-                    buffering: compressed || self.rule_on,
+                    // Read whole when the rule may hold it or a held message is ahead of it.
+                    buffering: compressed || self.rule_on || !self.held.is_empty(),
                     compressed,
                     fragments: Fragments::default(),
                     at,
@@ -495,12 +513,19 @@ impl Pump {
             });
             return Ok(());
         } else {
-            rec.origin = if p.compressed {
-                let (bytes, _) = self.encode_data(p.opcode, &payload);
-                self.pass_on(&bytes)
-            } else {
-                self.pass_on(&p.raw)
+            let bytes = match p.compressed {
+                true => self.encode_data(p.opcode, &payload).0,
+                false => p.raw,
             };
+            if !self.held.is_empty() {
+                self.waiting.push_back(Waiting {
+                    record: rec,
+                    bytes,
+                    fragments,
+                });
+                return Ok(());
+            }
+            rec.origin = self.pass_on(&bytes);
         }
         self.batch.push(ProxyFrame {
             record: rec,
@@ -721,14 +746,23 @@ impl Pump {
 }
 
 impl Common {
-    /// Hide what the policy hides in a text message, moving the connection's login phase on.
+    /// Hide what the policy hides in a text message, moving the connection's login on.
     fn redact(&self, rec: &mut FrameRecord) {
-        let was = LoginPhase::from_u8(self.login.load(Ordering::Relaxed));
-        let mut phase = was;
-        self.shared.redaction.redact(rec, &mut phase);
-        if phase != was {
-            self.login.store(phase as u8, Ordering::Relaxed);
+        let redaction = &self.shared.redaction;
+        let phase = LoginPhase::from_u8(self.login.load(Ordering::Relaxed));
+        if phase == LoginPhase::Before
+            && rec.dir == Direction::ServerToClient
+            && !redaction.may_change_server_text()
+        {
+            // Before any login nothing in a server message is hidden or looked for.
+            return;
         }
+        let mut st = self
+            .login_state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        redaction.redact(rec, &mut st);
+        self.login.store(st.phase as u8, Ordering::Relaxed);
     }
 
     fn rule_active(&self) -> bool {

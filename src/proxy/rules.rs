@@ -30,6 +30,59 @@ pub enum LoginPhase {
     Done = 2,
 }
 
+/// What the redaction of one connection remembers: where its login is, the last login
+/// message the client sent (shown with `***` wherever it comes again, a server echoing it),
+/// and the passwords the server accepted, masked wherever they appear afterwards, both ways
+/// (the user typing the password again, its echo), once they are [`MIN_SECRET`]
+/// characters or more. A refused password is not hidden outside its login message (the
+/// server's "the password is wrong" keeps its word "wrong").
+#[derive(Debug, Clone, Default)]
+pub struct LoginState {
+    pub phase: LoginPhase,
+    /// The last login message: its text and its masked form.
+    last_login: Option<(String, String)>,
+    secrets: Vec<String>,
+}
+
+/// The shortest accepted password that is masked wherever it appears (a shorter one would
+/// mask every "1" or "ab" in the traffic); the login message itself always shows `***`.
+pub const MIN_SECRET: usize = 4;
+
+impl LoginState {
+    /// Nothing to look for beyond the phase (no login seen).
+    pub fn knows_no_secret(&self) -> bool {
+        self.last_login.is_none() && self.secrets.is_empty()
+    }
+
+    /// The server accepted the login last sent: its password is a secret from now on.
+    fn accepted(&mut self, password: Option<&str>) {
+        if let Some(pw) = password
+            && pw.chars().count() >= MIN_SECRET
+            && !self.secrets.iter().any(|s| s == pw)
+        {
+            self.secrets.push(pw.to_string());
+        }
+    }
+
+    /// `text` with the last login message and every accepted password as `***` (`None`:
+    /// none in it).
+    fn mask(&self, text: &str) -> Option<String> {
+        let mut out: Option<String> = None;
+        if let Some((login, shown)) = &self.last_login
+            && text.contains(login.as_str())
+        {
+            out = Some(text.replace(login.as_str(), shown));
+        }
+        for secret in &self.secrets {
+            let cur = out.as_deref().unwrap_or(text);
+            if cur.contains(secret.as_str()) {
+                out = Some(cur.replace(secret.as_str(), REDACTED));
+            }
+        }
+        out
+    }
+}
+
 impl LoginPhase {
     /// The phase stored as `phase as u8`.
     pub fn from_u8(n: u8) -> LoginPhase {
@@ -104,29 +157,41 @@ impl Redaction {
         self.enabled && !self.rules.is_empty()
     }
 
-    /// Hide what the policy hides in a text message `rec` of a connection in login phase
-    /// `phase` (moved on here: a login-shaped message from the client, the server accepting it).
-    pub fn redact(&self, rec: &mut FrameRecord, phase: &mut LoginPhase) {
+    /// Hide what the policy hides in a text message `rec` of a connection whose login is at
+    /// `st` (moved on here: a login-shaped message from the client and its password, the
+    /// server accepting it).
+    pub fn redact(&self, rec: &mut FrameRecord, st: &mut LoginState) {
         if rec.opcode != Opcode::Text {
             return;
         }
         let from_server = rec.dir == Direction::ServerToClient;
-        if from_server && !self.may_change_server_text() {
+        if from_server && !self.may_change_server_text() && st.knows_no_secret() {
             // Nothing to hide in what the server says: only the login's end is looked for.
-            if *phase == LoginPhase::Sent && self.is_login_ok_bytes(&rec.payload) {
-                *phase = LoginPhase::Done;
+            if st.phase == LoginPhase::Sent && self.is_login_ok_bytes(&rec.payload) {
+                st.phase = LoginPhase::Done;
             }
             return;
         }
         let Ok(text) = std::str::from_utf8(&rec.payload) else {
             return;
         };
-        if from_server && *phase == LoginPhase::Sent && self.is_login_ok(text) {
-            *phase = LoginPhase::Done;
+        if from_server && st.phase == LoginPhase::Sent && self.is_login_ok(text) {
+            st.phase = LoginPhase::Done;
+            let password = (st.last_login.as_ref())
+                .and_then(|(l, _)| self.password_of(l))
+                .map(str::to_string);
+            st.accepted(password.as_deref());
         }
-        let (shown, login) = self.masked(rec.dir, text, *phase != LoginPhase::Done);
-        if login {
-            *phase = LoginPhase::Sent;
+        let (mut shown, password) = self.masked(rec.dir, text, st.phase != LoginPhase::Done);
+        if password.is_some() {
+            st.phase = LoginPhase::Sent;
+            if let Some(s) = &shown {
+                st.last_login = Some((text.to_string(), s.clone()));
+            }
+        } else if self.enabled
+            && let Some(m) = st.mask(shown.as_deref().unwrap_or(text))
+        {
+            shown = Some(m);
         }
         if let Some(shown) = shown {
             rec.payload = bytes::Bytes::from(shown);
@@ -158,12 +223,24 @@ impl Redaction {
         self.masked(dir, text, login_phase).0
     }
 
-    /// [`Redaction::apply`], and whether `text` was a login (its password masked).
-    fn masked(&self, dir: Direction, text: &str, login_phase: bool) -> (Option<String>, bool) {
+    /// The password in a login message (`None`: not of the login's shape).
+    fn password_of<'t>(&self, text: &'t str) -> Option<&'t str> {
+        let c = self.login.as_ref()?.captures(text)?;
+        c.name("password").map(|m| m.as_str())
+    }
+
+    /// [`Redaction::apply`], and the password when `text` was a login (masked in it).
+    fn masked<'t>(
+        &self,
+        dir: Direction,
+        text: &'t str,
+        login_phase: bool,
+    ) -> (Option<String>, Option<&'t str>) {
         if !self.enabled {
-            return (None, false);
+            return (None, None);
         }
         let mut out: Option<String> = None;
+        let mut password = None;
         if login_phase
             && dir == Direction::ClientToServer
             && let Some(re) = &self.login
@@ -175,15 +252,15 @@ impl Redaction {
             s.push_str(REDACTED);
             s.push_str(&text[pw.end()..]);
             out = Some(s);
+            password = Some(pw.as_str());
         }
-        let login = out.is_some();
         for re in &self.rules {
             let cur = out.as_deref().unwrap_or(text);
             if let Some(masked) = mask_matches(re, cur) {
                 out = Some(masked);
             }
         }
-        (out, login)
+        (out, password)
     }
 }
 
@@ -435,8 +512,8 @@ mod tests {
         assert!(intercept_rule("/unclosed").is_err());
     }
 
-    /// A text message of `dir` through `p` in `phase`, as shown.
-    fn shown(p: &Redaction, phase: &mut LoginPhase, dir: Direction, text: &str) -> String {
+    /// A text message of `dir` through `p` with the connection's login at `st`, as shown.
+    fn shown(p: &Redaction, st: &mut LoginState, dir: Direction, text: &str) -> String {
         let mut rec = FrameRecord {
             seq: 1,
             conn: 1,
@@ -451,7 +528,8 @@ mod tests {
             wire_len: None,
             fragments: None,
         };
-        p.redact(&mut rec, phase);
+        p.redact(&mut rec, st);
+        assert_eq!(rec.redacted, rec.payload != text.as_bytes(), "{text:?}");
         String::from_utf8(rec.payload.to_vec()).unwrap()
     }
 
@@ -459,50 +537,50 @@ mod tests {
     fn the_login_phase_ends_only_when_the_server_accepts_a_login_the_client_sent() {
         let p = policy("{user}:{password}", &[]);
         let (c2s, s2c) = (Direction::ClientToServer, Direction::ServerToClient);
-        let mut phase = LoginPhase::default();
+        let mut st = LoginState::default();
         // A banner that reads like an acceptance, before any login, ends nothing.
-        shown(&p, &mut phase, s2c, "congratulation on finding us; log in");
-        assert_eq!(phase, LoginPhase::Before);
-        assert_eq!(shown(&p, &mut phase, c2s, "admin:wrong"), "admin:***");
-        assert_eq!(phase, LoginPhase::Sent);
+        shown(&p, &mut st, s2c, "congratulation on finding us; log in");
+        assert_eq!(st.phase, LoginPhase::Before);
+        assert_eq!(shown(&p, &mut st, c2s, "admin:wrong"), "admin:***");
+        assert_eq!(st.phase, LoginPhase::Sent);
         shown(
             &p,
-            &mut phase,
+            &mut st,
             s2c,
             "sorry, the username or password is wrong, please try again",
         );
-        assert_eq!(phase, LoginPhase::Sent, "a refusal keeps the phase");
-        assert_eq!(shown(&p, &mut phase, c2s, "admin:123456"), "admin:***");
+        assert_eq!(st.phase, LoginPhase::Sent, "a refusal keeps the phase");
+        assert_eq!(shown(&p, &mut st, c2s, "admin:123456"), "admin:***");
         shown(
             &p,
-            &mut phase,
+            &mut st,
             s2c,
             "congratulation, you have connect with server...",
         );
-        assert_eq!(phase, LoginPhase::Done);
+        assert_eq!(st.phase, LoginPhase::Done);
         assert_eq!(
-            shown(&p, &mut phase, c2s, "note:to self"),
+            shown(&p, &mut st, c2s, "note:to self"),
             "note:to self",
             "after the login, text of that shape is shown as typed"
         );
         // With a --redact rule, the server's text is read as text: the same phases.
         let r = policy("{user}:{password}", &["token=(\\w+)"]);
-        let mut phase = LoginPhase::default();
+        let mut st = LoginState::default();
         assert_eq!(
-            shown(&r, &mut phase, s2c, "congratulation token=abc"),
+            shown(&r, &mut st, s2c, "congratulation token=abc"),
             "congratulation token=***"
         );
-        assert_eq!(phase, LoginPhase::Before);
-        assert_eq!(shown(&r, &mut phase, c2s, "bob:pw"), "bob:***");
-        shown(&r, &mut phase, s2c, "congratulation");
-        assert_eq!(phase, LoginPhase::Done);
+        assert_eq!(st.phase, LoginPhase::Before);
+        assert_eq!(shown(&r, &mut st, c2s, "bob:pw"), "bob:***");
+        shown(&r, &mut st, s2c, "congratulation");
+        assert_eq!(st.phase, LoginPhase::Done);
         // Nothing is masked with redaction off, and the phase never starts.
-        let mut phase = LoginPhase::default();
+        let mut st = LoginState::default();
         assert_eq!(
-            shown(&Redaction::off(), &mut phase, c2s, "admin:123456"),
+            shown(&Redaction::off(), &mut st, c2s, "admin:123456"),
             "admin:123456"
         );
-        assert_eq!(phase, LoginPhase::Before);
+        assert_eq!(st.phase, LoginPhase::Before);
         assert_eq!(
             LoginPhase::from_u8(LoginPhase::Sent as u8),
             LoginPhase::Sent
@@ -511,6 +589,51 @@ mod tests {
             LoginPhase::from_u8(LoginPhase::Done as u8),
             LoginPhase::Done
         );
+    }
+
+    #[test]
+    fn a_login_and_its_accepted_password_are_masked_wherever_they_come_again_both_ways() {
+        let p = policy("{user}:{password}", &[]);
+        let (c2s, s2c) = (Direction::ClientToServer, Direction::ServerToClient);
+        let mut st = LoginState::default();
+        assert_eq!(shown(&p, &mut st, c2s, "admin:wrong"), "admin:***");
+        // A refused password stays visible outside its login (the server's own words).
+        assert_eq!(
+            shown(&p, &mut st, s2c, "sorry, the username or password is wrong"),
+            "sorry, the username or password is wrong"
+        );
+        assert_eq!(shown(&p, &mut st, c2s, "admin:123456"), "admin:***");
+        // A server echoing the login, before it accepts.
+        assert_eq!(
+            shown(&p, &mut st, s2c, "tls echo: admin:123456"),
+            "tls echo: admin:***"
+        );
+        shown(
+            &p,
+            &mut st,
+            s2c,
+            "congratulation, you have connect with server...",
+        );
+        assert_eq!(st.phase, LoginPhase::Done);
+        // The user typing it again once logged in, and the seed server's echo of that.
+        assert_eq!(shown(&p, &mut st, c2s, "admin:123456"), "admin:***");
+        assert_eq!(
+            shown(&p, &mut st, s2c, "your submit context: 123456 and 123456"),
+            "your submit context: *** and ***"
+        );
+        assert_eq!(shown(&p, &mut st, c2s, "hello"), "hello");
+        // An accepted password under MIN_SECRET characters is masked in its login only
+        // (else every "ab" in the traffic would be).
+        let mut st = LoginState::default();
+        assert_eq!(shown(&p, &mut st, c2s, "bob:ab"), "bob:***");
+        shown(&p, &mut st, s2c, "congratulation");
+        assert_eq!(shown(&p, &mut st, s2c, "about tabs"), "about tabs");
+        assert_eq!(shown(&p, &mut st, s2c, "echo bob:ab"), "echo bob:***");
+        // With redaction off nothing is remembered or masked.
+        let mut st = LoginState::default();
+        let off = Redaction::off();
+        shown(&off, &mut st, c2s, "admin:123456");
+        assert_eq!(shown(&off, &mut st, s2c, "echo 123456"), "echo 123456");
     }
 
     #[test]

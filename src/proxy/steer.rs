@@ -44,15 +44,36 @@ impl Pump {
                     .await;
                     return;
                 }
+                // The text as shown, with *** for a secret, left as it was: what the peer
+                // sent goes on (the proxy never sends the mask in place of a password).
+                let unchanged = h.record.redacted && h.record.payload == payload;
                 if let Some(h) = self.take_held(seq) {
-                    self.release(h, Some(payload));
+                    self.release(h, (!unchanged).then_some(payload));
                 }
             }
             PumpCmd::Inject(opcode, payload) => self.inject(opcode, payload).await,
             PumpCmd::Close(code, reason) => self.write_close(code, &reason).await,
         }
+        self.release_waiting();
         self.write_out().await;
         self.flush_events().await;
+    }
+
+    /// Send the messages waiting behind held ones that no longer have a held one ahead.
+    fn release_waiting(&mut self) {
+        while let Some(w) = self.waiting.front() {
+            if self.held.iter().any(|h| h.record.seq < w.record.seq) {
+                break;
+            }
+            let Some(mut w) = self.waiting.pop_front() else {
+                break;
+            };
+            w.record.origin = self.send_data(w.bytes, Origin::Wire);
+            self.batch.push(ProxyFrame {
+                record: w.record,
+                fragments: w.fragments,
+            });
+        }
     }
 
     fn take_held(&mut self, seq: u64) -> Option<Held> {
@@ -168,7 +189,9 @@ impl Pump {
 
     /// Held messages still here when the connection ends are reported as dropped.
     pub(super) async fn end(mut self) -> PumpEnd {
-        let lost = self.held.len();
+        let held = self.held.len();
+        let behind = self.waiting.len();
+        let lost = held + behind;
         for h in std::mem::take(&mut self.held) {
             let mut rec = h.record;
             rec.origin = Origin::Dropped;
@@ -177,10 +200,31 @@ impl Pump {
                 fragments: h.fragments,
             });
         }
+        for w in std::mem::take(&mut self.waiting) {
+            let mut rec = w.record;
+            rec.origin = Origin::Dropped;
+            self.batch.push(ProxyFrame {
+                record: rec,
+                fragments: w.fragments,
+            });
+        }
         self.flush_events().await;
         if lost > 0 {
+            let what = match behind {
+                0 => crate::fmt::count(held as u64, "held message"),
+                n => format!(
+                    "{} and {} waiting behind {}",
+                    crate::fmt::count(held as u64, "held message"),
+                    crate::fmt::count(n as u64, "message"),
+                    if held == 1 { "it" } else { "them" }
+                ),
+            };
+            let (were, they) = match lost {
+                1 => ("was", "it was"),
+                _ => ("were", "they were"),
+            };
             self.notice(format!(
-                "{lost} held message(s) were not delivered: the connection closed while they were held"
+                "{what} {were} not delivered: the connection closed while {they} held"
             ))
             .await;
         }

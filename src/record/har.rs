@@ -229,7 +229,8 @@ where
         opts: HarOptions,
     ) -> Self {
         let mut hs = entry_handshakes(handshakes);
-        if hs.is_empty() {
+        // Frames with no handshake still get their entry; nothing at all gets none.
+        if hs.is_empty() && frames.clone().next().is_some() {
             hs.push(HandshakeInfo::default());
         }
         if opts.redact {
@@ -242,8 +243,8 @@ where
                 .or(first_frame)
                 .unwrap_or_else(SystemTime::now)
         };
-        let page_started = format_ts(started_of(&hs[0]));
-        let title = hs[0].url.clone();
+        let page_started = format_ts(hs.first().map_or_else(SystemTime::now, started_of));
+        let title = hs.first().map(|h| h.url.clone()).unwrap_or_default();
         let n = hs.len();
         let entries = (0..n)
             .map(|i| {

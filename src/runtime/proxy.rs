@@ -77,6 +77,9 @@ where
         None => (None, None),
     };
     let mut ui = ui;
+    if opts.har.is_some() {
+        ui.keep_cleared_for_export();
+    }
     if let Some(s) = appended {
         ui.update(ProxyIn::Notice(NoteLevel::Info, s));
     }
@@ -124,6 +127,13 @@ where
             }
         }
     };
+    // Every connection is closed with 1000 both ways; its end goes to the list, the
+    // recording and the HAR.
+    let mut ends = Vec::new();
+    lp.proxy
+        .shut_down(crate::proxy::SHUTDOWN_WAIT, |ev| ends.push(ev))
+        .await;
+    lp.on_events(&mut ends);
     lp.finish(terminal, exit)
 }
 
@@ -232,13 +242,16 @@ impl Loop {
         conn: Option<u64>,
         path: &std::path::Path,
     ) -> anyhow::Result<(usize, PathBuf)> {
-        let apps: Vec<_> = self
+        let listed = self
             .ui
             .rows()
             .iter()
             .filter(|r| conn.is_none_or(|c| c == r.conn))
-            .filter_map(|r| self.ui.app(r.conn))
-            .collect();
+            .filter_map(|r| self.ui.app(r.conn));
+        // All of them: the ones `c` took off the list too (kept with --har).
+        let cleared = self.ui.cleared_apps().iter().filter(|_| conn.is_none());
+        let mut apps: Vec<_> = cleared.chain(listed).collect();
+        apps.sort_by_key(|a| a.source().proxied());
         let n = apps.iter().map(|a| a.frames().len()).sum();
         let opts = crate::record::har::HarOptions {
             redact: !self.opts.no_redact,
