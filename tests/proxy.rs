@@ -942,3 +942,31 @@ fn an_intercept_rule_that_does_not_parse_is_refused_with_the_filters_sentence() 
         "{err}"
     );
 }
+
+#[test]
+fn a_connect_to_a_port_nobody_listens_on_is_answered_502_and_reported() {
+    use std::io::Read;
+    let mut proxy = spawn_proxy(&[]);
+    // A loopback port just freed: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut tcp = std::net::TcpStream::connect(proxy.addr).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(tcp, "CONNECT {closed} HTTP/1.1\r\nHost: {closed}\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = tcp.read_to_string(&mut answer);
+    // What curl reports as "CONNECT tunnel failed, response 502", not a tunnel that dies.
+    assert!(
+        answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains(&closed.port().to_string()),
+        "the body says where: {answer}"
+    );
+    let refused = proxy.until("the refusal", |v| v["type"] == "refused");
+    assert_eq!(refused["status"], 502, "{refused}");
+}

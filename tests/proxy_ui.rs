@@ -191,6 +191,95 @@ async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injec
 }
 
 /// A server that upgrades and sends one text message in three frames, then stays.
+/// The seed's login held by `--intercept dir:client`, edited as shown (`admin:***`) and sent
+/// on; a masked resend refused; `c` tidies the list but the HAR keeps every connection; quit
+/// closes the open one with 1000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_masked_login_forwards_as_sent_and_quitting_closes_the_open_connection_with_1000() {
+    if !common::peers::peers_available() {
+        return common::peers::skip_or_fail("the seed's Python server (pip install websockets)");
+    }
+    let seed = common::peers::spawn_seed_server("admin", "123456");
+    let mut cfg = ProxyConfig::new("127.0.0.1:0".parse().unwrap(), Some(seed.url()));
+    cfg.intercept = Some(wsdeck::proxy::intercept_rule("dir:client").unwrap());
+    let proxy = wsdeck::proxy::start(cfg).await.unwrap();
+    let addr = proxy.local_addr();
+    let dir = tempfile::tempdir().unwrap();
+    let har = dir.path().join("proxy.har");
+    let ui = ProxyApp::new(
+        ProxyInfo {
+            listen: addr.to_string(),
+            upstream: Some(seed.url()),
+            ..Default::default()
+        },
+        Some(wsdeck::monitor::filter::Filter::parse("dir:client").unwrap()),
+        0,
+    );
+    let opts = wsdeck::runtime::proxy::ProxyRunOptions {
+        har: Some(har.clone()),
+        ..Default::default()
+    };
+    let (h, handle) = common::runtime::launch_proxy(ui, proxy, opts, (200, 40));
+    h.wait_for("No connections yet").await;
+
+    // A first client comes and goes: its row is cleared with `c`, its entry stays in the HAR.
+    let (mut gone, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/first"))
+        .await
+        .unwrap();
+    gone.close(None).await.unwrap();
+    while let Some(Ok(_)) = gone.next().await {}
+    h.wait_for("closed").await;
+    h.press(KeyCode::Char('c'));
+    h.wait_for("Closed connections cleared").await;
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .unwrap();
+    send(&mut ws, "admin:123456").await;
+    h.wait_for("⏸ 1 held").await;
+    h.press(KeyCode::Enter);
+    h.wait_for("admin:***").await;
+    h.press(KeyCode::Char('E'));
+    h.wait_for("*** stands for a secret: Enter as it is").await;
+    h.press(KeyCode::Enter);
+    // The server got the password the client sent, not the mask.
+    assert!(recv_text(&mut ws).await.starts_with("congratulation"));
+    let shown = h.wait_for("forwarded message #3 as sent").await;
+    assert!(!shown.contains("123456"), "{shown}");
+
+    // Resending the masked login would send the mask: refused, with the way out.
+    h.press(KeyCode::Home);
+    h.press(KeyCode::Char('R'));
+    h.wait_for("*** stands for a secret the proxy").await;
+    h.press(KeyCode::Enter);
+    h.wait_for("nothing was sent: ***").await;
+
+    // Quit: the client is told 1000, as the help promises, and the HAR has both connections.
+    h.quit(handle).await;
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Close(c)))) => break c,
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no close from the proxy: {other:?}"),
+        }
+    };
+    let close = close.expect("a close code");
+    assert_eq!(u16::from(close.code), 1000);
+    assert_eq!(close.reason, "wsdeck proxy shut down");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let urls: Vec<&str> = doc["log"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["request"]["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert!(urls[0].ends_with("/first"), "{urls:?}");
+    let all = doc.to_string();
+    assert!(!all.contains("123456"), "{all}");
+}
+
 async fn fragmenting_server() -> u16 {
     use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
