@@ -104,6 +104,27 @@ async fn a_self_signed_certificate_is_called_self_signed() {
 }
 
 #[tokio::test]
+async fn a_self_signed_certificate_made_as_openssl_makes_it_is_trusted_with_cacert() {
+    // `openssl req -x509` marks it CA:TRUE: given with --cacert it is the server's own.
+    let dir = tempfile::tempdir().unwrap();
+    let cert = self_signed(&["localhost", "127.0.0.1"]);
+    let server = tls_echo(&cert, None).await;
+    let mut s = spec(&server.wss_url());
+    s.trust.cacert = Some(cert.write(dir.path(), "server").0);
+    let c = echoes(s).await;
+    let tls = c.handshake().unwrap().tls.expect("TLS session info");
+    assert!(!tls.unverified, "{tls:?}");
+    // Trusted for the names it carries only.
+    let elsewhere = self_signed(&["a.example"]);
+    let other = tls_echo(&elsewhere, None).await;
+    let mut s = spec(&other.wss_url());
+    s.trust.cacert = Some(elsewhere.write(dir.path(), "other").0);
+    let msg = failure(s).await;
+    assert!(msg.contains("a.example"), "{msg}");
+    no_debug_text(&msg);
+}
+
+#[tokio::test]
 async fn a_certificate_for_other_names_lists_them() {
     let dir = tempfile::tempdir().unwrap();
     let ca = Ca::new("Names CA");
