@@ -93,7 +93,10 @@ async fn held_messages_are_edited_dropped_and_forwarded_and_either_peer_is_injec
             .any(|l| l.contains("⏸ text") && l.contains("secret plan")),
         "the held message is a marked row:\n{held}"
     );
-    assert!(held.contains("f forward · d drop · E edit"), "{held}");
+    // The notice that intercept is on has the room; once it is gone, the keys have it.
+    assert!(held.contains("f forward"), "{held}");
+    h.press(KeyCode::End);
+    h.wait_for("f forward · d drop · E edit").await;
     h.press(KeyCode::Char('E'));
     h.wait_for("Enter forwards · Esc keeps it held").await;
     h.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
@@ -702,5 +705,80 @@ fn a_relayed_connection_counts_its_lost_message_in_words_and_shows_no_reconnects
     assert_eq!(
         app.notice().unwrap().text,
         "the connection closed with 1 held message never delivered — it is in the table as dropped"
+    );
+}
+
+/// The status bar's last line of a drawn screen, trimmed.
+fn status_bar(lines: &[String]) -> String {
+    lines.last().expect("a status bar").trim_end().to_string()
+}
+
+#[test]
+fn a_notice_in_the_status_bar_wins_the_room_from_the_key_hints() {
+    // Two held messages and an intercept rule: the held keys and the rule fill the bar.
+    let mut app = relayed();
+    app.relay_intercept(Some("dir:client order".into()));
+    app.relay_held(text_frame(3, 10, Direction::ClientToServer, "order 1"));
+    app.relay_held(text_frame(4, 20, Direction::ClientToServer, "order 2"));
+    let bar = status_bar(&draw(&mut app, 160, 30));
+    assert!(bar.contains("f forward · d drop · E edit"), "{bar}");
+    app.relay_edited(3, Ok("order 3".into()));
+    let lines = draw(&mut app, 160, 30);
+    let bar = status_bar(&lines);
+    assert!(bar.contains("forwarded message #3 as edited"), "{bar}");
+    assert!(!bar.contains('…'), "nothing cut: {bar}");
+    // (Still held until the proxy says it passed.)
+    assert!(bar.contains("⏸ 2 held"), "{bar}");
+    // A sentence too long to fit beside the hints: they give way, the sentence is whole.
+    let long = "the server closed its side with 1011 Internal Error: \"worker restarted\"; \
+                the client's side is still open";
+    app.relay_notice(long);
+    let bar = status_bar(&draw(&mut app, 160, 30));
+    assert!(bar.contains(long), "{bar}");
+    assert!(bar.contains("#1 127.0.0.1:50000"), "{bar}");
+    // Only when the notice alone does not fit is it cut, once.
+    let bar = status_bar(&draw(&mut app, 100, 30));
+    assert!(
+        bar.contains("the server closed its side with 1011"),
+        "{bar}"
+    );
+    assert_eq!(bar.matches('…').count(), 1, "{bar}");
+
+    // The list: a refusal's sentence gets the whole line, the keys give way; only a line
+    // too narrow for the sentence alone cuts it.
+    use wsdeck::app::proxy::ProxyIn;
+    use wsdeck::proxy::ProxyEvent;
+    let mut p = list();
+    let why = "wss://localhost:25443/: the server's certificate (CN=localhost) is self-signed, \
+               so no CA vouches for it: trust it with --cacert FILE (that certificate in PEM), \
+               or skip every check with --insecure";
+    p.update(ProxyIn::Proxy(ProxyEvent::Refused {
+        client: "127.0.0.1:35974".parse().unwrap(),
+        status: 502,
+        message: why.into(),
+    }));
+    let list_bar = |p: &ProxyApp, w: u16| {
+        let mut term = Terminal::new(TestBackend::new(w, 20)).unwrap();
+        let mut cache = wsdeck::ui::ViewCache::default();
+        term.draw(|f| {
+            wsdeck::ui::proxy::draw(f, f.area(), p, std::time::SystemTime::now(), &mut cache);
+        })
+        .unwrap();
+        let buf = term.backend().buffer().clone();
+        let y = buf.area.height - 1;
+        (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect::<String>()
+    };
+    let sentence = format!("refused 127.0.0.1:35974 with 502: {why}");
+    let bar = list_bar(&p, 240);
+    assert!(bar.contains(&sentence), "{bar}");
+    assert!(!bar.contains('…'), "{bar}");
+    let bar = list_bar(&p, 160);
+    assert!(!bar.contains("F1 help"), "{bar}");
+    assert!(bar.trim_end().ends_with('…'), "{bar}");
+    assert!(
+        bar.contains("is self-signed, so no CA vouches for it: trust it with --c"),
+        "{bar}"
     );
 }

@@ -1141,3 +1141,23 @@ fn readme_chat_view() {
     let term = render(&mut app, 100, 23);
     insta::assert_snapshot!("readme_chat_view", term.backend());
 }
+
+/// A notice in the status bar has the room before the help keys: they give way to it.
+#[test]
+fn a_notice_in_the_status_bar_is_whole_when_the_help_keys_make_room() {
+    let mut app = logged_in_after_retry();
+    press(&mut app, KeyCode::F(3));
+    let text = "HAR written: wsdeck-20231114-221320.har (12 frames) in /home/user/captures";
+    app.update(Event::Notice(wsdeck::app::NoteLevel::Good, text.into()));
+    let s = screen(&render(&mut app, 100, 30));
+    let bar = s.lines().last().unwrap();
+    assert!(bar.contains(text), "{bar}");
+    assert!(bar.contains("F1 help") && !bar.contains("F2 chat"), "{bar}");
+    // Without the notice the keys are back.
+    press(&mut app, KeyCode::End);
+    let s = screen(&render(&mut app, 100, 30));
+    assert!(
+        s.lines().last().unwrap().contains("F2 chat · F1 help"),
+        "{s}"
+    );
+}

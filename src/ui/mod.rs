@@ -3,6 +3,7 @@
 //! regions, the chat view's size, how far the help scrolls) comes back as a [`Feedback`]
 //! value for the app's next update (`Event::Drawn`).
 
+mod bar;
 mod chat;
 pub mod detail;
 mod handshake;

@@ -262,31 +262,29 @@ fn draw_table(frame: &mut Frame, p: &ProxyApp, area: Rect) -> u16 {
     rows_area.height.max(1)
 }
 
+/// The list's status line: a notice (the key hints give way to it) or the counts.
 fn draw_status(frame: &mut Frame, p: &ProxyApp, area: Rect) {
-    let width = area.width as usize;
-    let right = " Enter open · i intercept · F1 help ";
-    let room = width.saturating_sub(right.len());
-    let mut left = match p.notice() {
-        Some(n) => Span::styled(format!(" {}", sanitize_line(&n.text)), theme::note(n.level)),
+    use super::bar::{Give, part};
+    let left = match p.notice() {
+        Some(n) => part(
+            Span::styled(format!(" {}", sanitize_line(&n.text)), theme::note(n.level)),
+            Give::Notice,
+        ),
         None => {
             let open = p.rows().iter().filter(|r| r.is_open()).count();
             let mut s = format!(" {open} open");
             if p.refused() > 0 {
                 s.push_str(&format!(" · {} refused", p.refused()));
             }
-            Span::styled(s, theme::dim())
+            part(Span::styled(s, theme::dim()), Give::Keep)
         }
     };
-    left.content = truncate(&left.content, room).into();
-    let pad = room.saturating_sub(unicode_width::UnicodeWidthStr::width(left.content.as_ref()));
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            left,
-            Span::raw(" ".repeat(pad)),
-            Span::styled(truncate(right, width), theme::key()),
-        ])),
-        area,
+    let right = part(
+        Span::styled(" Enter open · i intercept · F1 help ", theme::key()),
+        Give::Hint(0),
     );
+    let line = super::bar::line(vec![left], vec![right], area.width as usize);
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 fn draw_rule_line(frame: &mut Frame, p: &ProxyApp, area: Rect) {

@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{field_view, shown_value, theme, truncate};
+use super::{field_view, shown_value, theme};
 use crate::app::App;
 use crate::app::action::{Action, Context};
 use crate::app::keymap::key_for;
@@ -118,61 +118,74 @@ fn close_text(c: &Option<CloseInfo>) -> String {
 }
 
 /// The status bar of a relayed connection: which connection, its state, held messages,
-/// the intercept rule, the keys back.
+/// the intercept rule, the keys back. A notice wins the room: the key hints give way first.
 pub(super) fn draw_status(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
-    let width = area.width as usize;
-    let right = " Esc connections · F1 help ";
-    let room = width.saturating_sub(right.len());
-    let mut spans = vec![Span::styled(
-        format!(" #{} {} ", r.conn(), sanitize_line(r.client())),
-        theme::bold(),
+    use super::bar::{Give, part};
+    let mut left = vec![part(
+        Span::styled(
+            format!(" #{} {} ", r.conn(), sanitize_line(r.client())),
+            theme::bold(),
+        ),
+        Give::Keep,
     )];
     match r.closed() {
-        None => spans.push(Span::styled("● open ", Style::new().fg(theme::GOOD))),
-        Some((client, server)) => spans.push(Span::styled(
-            format!(
-                "● closed · client {} · server {} ",
-                close_text(client),
-                close_text(server)
+        None => left.push(part(
+            Span::styled("● open ", Style::new().fg(theme::GOOD)),
+            Give::Keep,
+        )),
+        Some((client, server)) => left.push(part(
+            Span::styled(
+                format!(
+                    "● closed · client {} · server {} ",
+                    close_text(client),
+                    close_text(server)
+                ),
+                theme::dim(),
             ),
-            theme::dim(),
+            Give::Detail,
         )),
     }
     if !r.held().is_empty() {
         // What the keys do with a held message comes first: it waits for them.
-        spans.push(Span::styled(
-            format!("⏸ {} held ", r.held().len()),
-            Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
-        ));
-        spans.push(Span::styled(
-            format!(
-                "{} ",
-                key_hints(&[
-                    (Action::ForwardHeld, "forward"),
-                    (Action::DropHeld, "drop"),
-                    (Action::EditHeld, "edit"),
-                    (Action::EditHeldExternal, "$EDITOR"),
-                    (Action::ForwardAllHeld, "forward all"),
-                ])
+        left.push(part(
+            Span::styled(
+                format!("⏸ {} held ", r.held().len()),
+                Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
             ),
-            theme::key(),
+            Give::Keep,
+        ));
+        left.push(part(
+            Span::styled(
+                format!(
+                    "{} ",
+                    key_hints(&[
+                        (Action::ForwardHeld, "forward"),
+                        (Action::DropHeld, "drop"),
+                        (Action::EditHeld, "edit"),
+                        (Action::EditHeldExternal, "$EDITOR"),
+                        (Action::ForwardAllHeld, "forward all"),
+                    ])
+                ),
+                theme::key(),
+            ),
+            Give::Hint(1),
         ));
     }
-    match r.intercept() {
-        Some("") => spans.push(Span::styled(
-            "intercept: all ",
-            Style::new().fg(theme::WARN),
-        )),
-        Some(rule) => spans.push(Span::styled(
-            format!("intercept: {} ", sanitize_line(rule)),
-            Style::new().fg(theme::WARN),
-        )),
-        None => {}
+    let rule = match r.intercept() {
+        Some("") => Some("intercept: all ".to_string()),
+        Some(rule) => Some(format!("intercept: {} ", sanitize_line(rule))),
+        None => None,
+    };
+    if let Some(rule) = rule {
+        left.push(part(
+            Span::styled(rule, Style::new().fg(theme::WARN)),
+            Give::Detail,
+        ));
     }
     if let Some(n) = app.notice() {
-        spans.push(Span::styled(
-            format!(" {}", sanitize_line(&n.text)),
-            theme::note(n.level),
+        left.push(part(
+            Span::styled(format!(" {}", sanitize_line(&n.text)), theme::note(n.level)),
+            Give::Notice,
         ));
     } else if r.held().is_empty() {
         let keys = key_hints(&[
@@ -180,10 +193,15 @@ pub(super) fn draw_status(frame: &mut Frame, app: &App, r: &Relay, area: Rect) {
             (Action::Resend, "resend"),
             (Action::ToggleIntercept, "intercept"),
         ]);
-        spans.push(Span::styled(format!(" {keys}"), theme::dim()));
+        left.push(part(
+            Span::styled(format!(" {keys}"), theme::dim()),
+            Give::Hint(0),
+        ));
     }
-    let (mut fitted, used) = super::fit_spans(spans, room);
-    fitted.push(Span::raw(" ".repeat(room.saturating_sub(used))));
-    fitted.push(Span::styled(truncate(right, width), theme::key()));
-    frame.render_widget(Paragraph::new(Line::from(fitted)), area);
+    let right = vec![part(
+        Span::styled(" Esc connections · F1 help ", theme::key()),
+        Give::Hint(2),
+    )];
+    let line = super::bar::line(left, right, area.width as usize);
+    frame.render_widget(Paragraph::new(line), area);
 }

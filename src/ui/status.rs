@@ -6,6 +6,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::bar::{Give, Part, part};
 use super::{theme, truncate};
 use crate::app::{App, View};
 use crate::model::ConnState;
@@ -43,18 +44,25 @@ pub(super) fn draw(frame: &mut Frame, app: &App, area: Rect, now: std::time::Sys
     let room = width.saturating_sub(right.len() + 1);
     let bar = Style::new().bg(BAR_BG);
 
-    let left = left_spans(app, room, now, bar);
-    let spans = fit(left, room, width, right, bar);
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+    let left = left_parts(app, room, now, bar);
+    let line = if app.notice().is_some() {
+        // A notice wins the room: the help keys give way to it.
+        let right = vec![part(Span::styled(right, theme::key()), Give::Hint(0))];
+        super::bar::line(left, right, width)
+    } else {
+        Line::from(fit(
+            left.into_iter().map(|p| p.span).collect(),
+            room,
+            width,
+            right,
+            bar,
+        ))
+    };
+    frame.render_widget(Paragraph::new(line).style(bar), area);
 }
 
 /// The left part in order: session, subprotocol, recording, notice or counts, TLS warning.
-fn left_spans(
-    app: &App,
-    room: usize,
-    now: std::time::SystemTime,
-    bar: Style,
-) -> Vec<Span<'static>> {
+fn left_parts(app: &App, room: usize, now: std::time::SystemTime, bar: Style) -> Vec<Part> {
     let mut left = session_spans(app, room, now, bar);
     // The subprotocol the server chose, while connected.
     let connected = matches!(
@@ -74,13 +82,13 @@ fn left_spans(
     if app.reconnecting() {
         left.push(Span::styled(" · Esc cancels", bar.fg(theme::DIM)));
     }
-    if let Some(n) = app.notice() {
-        left.push(Span::styled("  ", bar));
-        left.push(Span::styled(
-            sanitize_line(&n.text),
+    let notice = app.notice().map(|n| {
+        Span::styled(
+            format!("  {}", sanitize_line(&n.text)),
             theme::note(n.level).bg(BAR_BG),
-        ));
-    } else {
+        )
+    });
+    if notice.is_none() {
         left.extend(count_spans(app, bar));
     }
     if app.insecure() {
@@ -89,7 +97,13 @@ fn left_spans(
             bar.fg(theme::ERROR).add_modifier(Modifier::BOLD),
         ));
     }
-    left
+    let mut parts: Vec<Part> = left.into_iter().map(|s| part(s, Give::Keep)).collect();
+    if let Some(n) = notice {
+        // After the session's state, before the TLS warning (drawn as before).
+        let at = parts.len() - usize::from(app.insecure());
+        parts.insert(at, part(n, Give::Notice));
+    }
+    parts
 }
 
 /// The replayed file, or the URL (unless a notice needs the room) and the connection state.
