@@ -782,3 +782,63 @@ fn a_notice_in_the_status_bar_wins_the_room_from_the_key_hints() {
         "{bar}"
     );
 }
+
+#[test]
+fn a_blind_tls_tunnel_says_so_in_the_list_open_and_ended_and_a_plain_request_too() {
+    use wsdeck::app::proxy::ProxyIn;
+    use wsdeck::proxy::{ProxyEvent, TunnelKind};
+    let mut p = list();
+    let open = |p: &mut ProxyApp, conn: u64, target: &str, kind: TunnelKind| {
+        p.update(ProxyIn::Proxy(ProxyEvent::TunnelOpened {
+            conn,
+            client: "127.0.0.1:50000".parse().unwrap(),
+            target: target.into(),
+            kind,
+        }));
+    };
+    open(&mut p, 1, "localhost:25444", TunnelKind::BlindTls);
+    open(
+        &mut p,
+        2,
+        "example.com:80",
+        TunnelKind::Http {
+            method: "GET".into(),
+            url: "http://example.com/page".into(),
+        },
+    );
+    let rows = |p: &ProxyApp| {
+        let mut term = Terminal::new(TestBackend::new(120, 20)).unwrap();
+        let mut cache = wsdeck::ui::ViewCache::default();
+        term.draw(|f| {
+            wsdeck::ui::proxy::draw(f, f.area(), p, std::time::SystemTime::now(), &mut cache);
+        })
+        .unwrap();
+        let s = term.backend().to_string();
+        let row = |needle: &str| {
+            s.lines()
+                .find(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("a row for {needle}:\n{s}"))
+                .to_string()
+        };
+        (row("localhost:25444"), row("example.com/page"))
+    };
+    let (tls, http) = rows(&p);
+    assert!(tls.contains("tls (blind)  localhost:25444"), "{tls}");
+    assert!(http.contains("HTTP GET  http://example.com/page"), "{http}");
+    for conn in [1, 2] {
+        p.update(ProxyIn::Proxy(ProxyEvent::TunnelClosed {
+            conn,
+            up: 10,
+            down: 20,
+        }));
+    }
+    let (tls, http) = rows(&p);
+    assert!(
+        tls.contains("tls (blind) · ended  localhost:25444"),
+        "{tls}"
+    );
+    assert!(
+        http.contains("HTTP GET · ended  http://example.com/page"),
+        "{http}"
+    );
+}

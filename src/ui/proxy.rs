@@ -138,10 +138,16 @@ fn state(r: &Row) -> (String, Style) {
             Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
         ),
         (RowKind::WebSocket { .. }, None) => ("open".into(), Style::new().fg(theme::GOOD)),
-        (RowKind::BlindTls, None) => ("tunnel (TLS, blind)".into(), theme::dim()),
+        // What a row is stays said once it ended: only Enter could tell otherwise.
+        (RowKind::BlindTls, None) => (BLIND_TLS.into(), theme::dim()),
+        (RowKind::BlindTls, Some(_)) => (format!("{BLIND_TLS} · ended"), theme::dim()),
         (RowKind::Http { method }, None) => {
             (format!("HTTP {}", sanitize_line(method)), theme::dim())
         }
+        (RowKind::Http { method }, Some(_)) => (
+            format!("HTTP {} · ended", sanitize_line(method)),
+            theme::dim(),
+        ),
         (RowKind::WebSocket { .. }, Some((client, server))) => (
             format!(
                 "closed · client {} · server {}",
@@ -150,9 +156,11 @@ fn state(r: &Row) -> (String, Style) {
             ),
             theme::dim(),
         ),
-        (_, Some(_)) => ("ended".into(), theme::dim()),
     }
 }
+
+/// The state of a CONNECT tunnel to a TLS port relayed without decrypting (no --mitm).
+const BLIND_TLS: &str = "tls (blind)";
 
 fn count(c: (u64, u64), with_bytes: bool, kind: &RowKind) -> String {
     match kind {
