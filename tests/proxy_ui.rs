@@ -544,6 +544,12 @@ fn a_relayed_connection_has_no_login_pane_chat_or_snippet_keys_and_its_help_star
         help.join("\n")
     );
     let help = help.join("\n");
+    // The filter's direction by the peer that sent it, as the proxy's filter and rule take it.
+    let tall = draw(&mut app, 120, 100).join("\n");
+    assert!(
+        tall.contains("dir:client, dir:server") && !tall.contains("dir:in, dir:out"),
+        "{tall}"
+    );
     for client in ["Ctrl-T", "Ctrl-L", "F5 … F12", "login pane"] {
         assert!(
             !help.contains(client),

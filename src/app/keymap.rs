@@ -723,11 +723,21 @@ fn keymap() -> Vec<Binding> {
             "re:PATTERN",
             "the same, up to the next dir:, op: or re: term",
         ),
+        // Direction: as wsdeck's own sessions say it (their filter line is typed with
+        // `Context::Client` in the stack), and by the peer that sent it on the proxy's
+        // screens (a relayed connection's filter, the intercept rule): each help lists its
+        // own (see `keymap_help.rs`), the README both.
         text(
             S::Filter,
-            &[C::Filter],
+            &[C::Client],
             "dir:in, dir:out",
             "received / sent (also receive, send)",
+        ),
+        text(
+            S::Filter,
+            &[C::Relayed, C::RuleLine],
+            "dir:client, dir:server",
+            "sent by the client / by the server (in the proxy; also c2s, s2c)",
         ),
         text(
             S::Filter,

@@ -84,6 +84,7 @@ pub fn help_sections_for(scope: HelpScope) -> Vec<HelpSection> {
                     .filter(|b| b.section == section)
                     .filter_map(|b| match scope {
                         HelpScope::Proxy => in_proxy(b),
+                        HelpScope::Client if proxy_only(b) => None,
                         _ => Some(b.clone()),
                     })
                     .map(|b| (b.keys_label(), b.help))
@@ -92,6 +93,16 @@ pub fn help_sections_for(scope: HelpScope) -> Vec<HelpSection> {
         })
         .filter(|sec| !sec.rows.is_empty())
         .collect()
+}
+
+/// A row only the proxy's screens have (its contexts are all the proxy's own), in a section
+/// wsdeck's own help lists too (the filter's `dir:client, dir:server`).
+fn proxy_only(b: &Binding) -> bool {
+    use super::Context as C;
+    !b.contexts.is_empty()
+        && b.contexts
+            .iter()
+            .all(|c| matches!(c, C::Proxy | C::Relayed | C::RelayLine | C::RuleLine))
 }
 
 /// `b` as the proxy's help lists it: only its keys that, on one of the proxy's screens,

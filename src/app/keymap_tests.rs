@@ -271,3 +271,47 @@ fn the_proxys_help_starts_with_the_proxy_and_lists_only_what_works_there() {
         assert!(client.iter().any(|r| r == k), "{k} missing: {client:?}");
     }
 }
+
+#[test]
+fn the_filters_direction_row_names_the_peers_in_the_proxy_and_in_out_in_wsdecks_own_help() {
+    let filter_rows = |scope| -> Vec<String> {
+        help_sections_for(scope)
+            .into_iter()
+            .find(|s| s.title.starts_with("Monitor filter"))
+            .expect("a filter section")
+            .rows
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    };
+    let proxy = filter_rows(HelpScope::Proxy);
+    assert!(
+        proxy.iter().any(|k| k == "dir:client, dir:server"),
+        "{proxy:?}"
+    );
+    assert!(!proxy.iter().any(|k| k.contains("dir:in")), "{proxy:?}");
+    let client = filter_rows(HelpScope::Client);
+    assert!(client.iter().any(|k| k == "dir:in, dir:out"), "{client:?}");
+    assert!(
+        !client.iter().any(|k| k.contains("dir:client")),
+        "{client:?}"
+    );
+    // What each row names is what the filter takes, with the meaning it gives.
+    use crate::model::{Direction, Opcode};
+    use crate::monitor::filter::Filter;
+    for (f, dir) in [
+        ("dir:client", Direction::ClientToServer),
+        ("dir:server", Direction::ServerToClient),
+        ("dir:c2s", Direction::ClientToServer),
+        ("dir:s2c", Direction::ServerToClient),
+        ("dir:out", Direction::ClientToServer),
+        ("dir:in", Direction::ServerToClient),
+    ] {
+        let f = Filter::parse(f).unwrap();
+        assert!(f.matches(dir, Opcode::Text, b"x"), "{f:?}");
+        assert!(!f.matches(dir.reverse(), Opcode::Text, b"x"), "{f:?}");
+    }
+    // The README lists both.
+    let md = key_table_markdown();
+    assert!(md.contains("| dir:in, dir:out |") && md.contains("| dir:client, dir:server |"));
+}
