@@ -889,13 +889,29 @@ async fn headless_intercept_holds_by_filter_and_is_steered_from_stdin() {
 
     ws.send(Message::text("hold three")).await.unwrap();
     let seq = held(&mut proxy, "hold three");
+    // `edit SEQ` without its text is a slip: said, and the message stays held (it is
+    // forwarded as sent below, after the injected message — not as an empty one now).
+    say(&format!("edit {seq}"));
+    let want = format!(
+        "edit {seq} has no text, so message {seq} stays held: write edit {seq} TEXT, or \
+         empty {seq} to forward it with nothing in it"
+    );
+    proxy.until("the missing text's notice", |v| {
+        v["type"] == "notice" && v["message"] == want.as_str()
+    });
     say("forward 999");
-    let notice = proxy.until("a notice", |v| v["type"] == "notice");
-    assert_eq!(notice["message"], "no message 999 is held");
+    proxy.until("the not-held notice", |v| {
+        v["type"] == "notice" && v["message"] == "no message 999 is held"
+    });
     say("inject 1 s2c from the script");
     assert_eq!(text(&mut ws).await, "from the script");
     say(&format!("forward {seq}"));
     assert_eq!(text(&mut ws).await, "your submit context: hold three");
+    // An empty message is asked for by name.
+    ws.send(Message::text("hold four")).await.unwrap();
+    let seq = held(&mut proxy, "hold four");
+    say(&format!("empty {seq}"));
+    assert_eq!(text(&mut ws).await, "your submit context: ");
 
     say("intercept off");
     synced(&mut proxy, &mut say);

@@ -3,7 +3,8 @@
 //! at the terminal) does what the UI's keys do:
 //!
 //! - `forward SEQ`, `drop SEQ`, `edit SEQ TEXT` (TEXT, to the end of the line, replaces the
-//!   payload), `forward all`;
+//!   payload; `edit SEQ` without it is refused, the message stays held), `empty SEQ` (forwards
+//!   it with nothing in it: an empty message has to be asked for by name), `forward all`;
 //! - `inject CONN c2s|s2c TEXT`: a text message to the server (`c2s`) or the client (`s2c`);
 //! - `intercept FILTER` (a new rule), `intercept off`.
 //!
@@ -36,7 +37,7 @@ pub(super) fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
     rx
 }
 
-const USAGE: &str = "commands: forward SEQ, drop SEQ, edit SEQ TEXT, forward all, \
+const USAGE: &str = "commands: forward SEQ, drop SEQ, edit SEQ TEXT, empty SEQ, forward all, \
                      inject CONN c2s|s2c TEXT, intercept FILTER, intercept off";
 
 /// Why a steering line was not carried out (said in a `notice` line).
@@ -46,6 +47,12 @@ pub(super) enum SteerError {
     NotSeq(String),
     #[error("no message {0} is held")]
     NotHeld(u64),
+    /// `edit SEQ` with nothing after it: a slip far likelier than a wish to send nothing.
+    #[error(
+        "edit {0} has no text, so message {0} stays held: write edit {0} TEXT, or empty {0} to \
+         forward it with nothing in it"
+    )]
+    NoText(u64),
     /// `what` ("not forwarded"): the held message's connection ended meanwhile.
     #[error("{0}: its connection is closed")]
     Closed(&'static str),
@@ -106,9 +113,12 @@ pub(super) fn apply(
                 "not dropped",
             )
         }
-        "edit" | "e" => {
+        "edit" | "e" | "empty" => {
             let (conn, seq, text) = held_one(rest)?;
-            let payload = Bytes::from(text);
+            if verb != "empty" && text.is_empty() {
+                return Err(SteerError::NoText(seq));
+            }
+            let payload = Bytes::from(if verb == "empty" { String::new() } else { text });
             sent(
                 control.send(ProxyCommand::Edit { conn, seq, payload }),
                 "not edited",
