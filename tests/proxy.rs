@@ -408,13 +408,25 @@ async fn an_oversized_message_closes_its_sender_with_1009() {
     let mut proxy = spawn_proxy(&[&server.url(), "--max-message", "64"]);
     let (mut ws, _) = tokio_tungstenite::connect_async(proxy.url()).await.unwrap();
     ws.send(Message::text("x".repeat(100))).await.unwrap();
-    let mut code = None;
+    let mut close = None;
     while let Some(Ok(m)) = ws.next().await {
         if let Message::Close(Some(c)) = m {
-            code = Some(u16::from(c.code));
+            close = Some((u16::from(c.code), c.reason.to_string()));
         }
     }
-    assert_eq!(code, Some(1009));
+    assert_eq!(
+        close,
+        Some((1009, "message over the proxy's 64-byte limit".into()))
+    );
+    // The server is told what the client did — no more: it kept to the protocol.
+    let told = proxy.until("the proxy's Close to the server", |v| {
+        v["opcode"] == "close" && v["dir"] == "c2s" && v["origin"] == "injected"
+    });
+    assert_eq!(told["code"], 1001, "{told}");
+    assert_eq!(
+        told["reason"], "wsdeck: the client sent a message over the proxy's 64-byte limit",
+        "{told}"
+    );
     let closed = proxy.until_closed(1);
     assert_eq!(closed["client"]["code"], 1006, "{}", proxy.dump());
     assert_eq!(

@@ -49,11 +49,29 @@ impl FrameError {
             FrameError::Data(_) => 1007,
         }
     }
+    /// The reason of the Close the sender gets (with [`Self::close_code`]).
     pub fn reason(&self) -> String {
         match self {
             FrameError::Protocol(why) => format!("protocol error: {why}"),
-            FrameError::TooBig { limit } => format!("message over {limit} bytes"),
+            FrameError::TooBig { limit } => format!("message over the proxy's {limit}-byte limit"),
             FrameError::Data(why) => format!("invalid data: {why}"),
+        }
+    }
+
+    /// The reason of the 1001 the other peer gets: what the `sender` ("client", "server")
+    /// did, no more — a message over the limit broke only the proxy's rule, not the
+    /// protocol. At most 123 bytes, as a Close reason must be.
+    pub fn reason_for_peer(&self, sender: &str) -> String {
+        match self {
+            FrameError::Protocol(why) => {
+                format!("wsdeck: the {sender} broke the WebSocket protocol: {why}")
+            }
+            FrameError::TooBig { limit } => {
+                format!("wsdeck: the {sender} sent a message over the proxy's {limit}-byte limit")
+            }
+            FrameError::Data(why) => {
+                format!("wsdeck: the {sender} sent a message that cannot be read: {why}")
+            }
         }
     }
 }
@@ -314,6 +332,34 @@ mod tests {
             parse_header(&huge, false, usize::MAX, false),
             Err(FrameError::TooBig { limit: usize::MAX })
         );
+    }
+
+    #[test]
+    fn close_reasons_say_what_the_sender_did_within_123_bytes() {
+        let big = FrameError::TooBig { limit: 1000 };
+        assert_eq!(big.reason(), "message over the proxy's 1000-byte limit");
+        assert_eq!(
+            big.reason_for_peer("client"),
+            "wsdeck: the client sent a message over the proxy's 1000-byte limit"
+        );
+        assert_eq!(
+            FrameError::Protocol("a client frame was not masked").reason_for_peer("client"),
+            "wsdeck: the client broke the WebSocket protocol: a client frame was not masked"
+        );
+        let every = [
+            FrameError::TooBig { limit: usize::MAX },
+            FrameError::Protocol("a control or continuation frame marked compressed"),
+            FrameError::Protocol("a control frame was fragmented or over 125 bytes"),
+            FrameError::Data("a compressed message is not valid DEFLATE"),
+        ];
+        for e in every {
+            for who in ["client", "server"] {
+                let peer = e.reason_for_peer(who);
+                assert!(peer.len() <= 123, "{} bytes: {peer}", peer.len());
+                assert!(!peer.contains("protocol") || matches!(e, FrameError::Protocol(_)));
+            }
+            assert!(e.reason().len() <= 123, "{}", e.reason());
+        }
     }
 
     #[test]

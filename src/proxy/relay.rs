@@ -667,11 +667,7 @@ impl Pump {
     /// (through the other pump), the destination a 1001.
     async fn protocol_failure(&mut self, e: FrameError) {
         let _ = self.peer.send(PumpCmd::Close(e.close_code(), e.reason()));
-        let reason = format!(
-            "wsdeck: the {} broke the WebSocket protocol ({})",
-            self.src_name(),
-            e.reason()
-        );
+        let reason = e.reason_for_peer(self.src_name());
         self.write_close(1001, &reason).await;
         if self.src_close.is_none() {
             self.src_close = Some(CloseInfo {
