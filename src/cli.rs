@@ -266,8 +266,8 @@ pub struct ServeArgs {
     /// debug, -vvv trace. Without it only warnings and errors; `RUST_LOG` overrides both.
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:5678")]
+    /// Address to listen on: HOST:PORT, or PORT alone for 127.0.0.1 (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:5678", value_parser = parse_listen)]
     pub listen: SocketAddr,
     /// The user name clients log in with (with --password-env; or use --users-file).
     #[arg(
@@ -349,8 +349,8 @@ pub struct ProxyArgs {
     /// Reverse mode: relay every client to this ws:// or wss:// URL (the client's path and
     /// query are kept). Without it wsdeck is an HTTP proxy (CONNECT, GET ws://…, plain HTTP).
     pub url: Option<String>,
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on: HOST:PORT, or PORT alone for 127.0.0.1 (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     pub listen: SocketAddr,
     /// Allow a --listen address other than loopback (anyone who can reach it can use the
     /// proxy and see its traffic).
@@ -465,5 +465,81 @@ impl ConnectArgs {
             ping_interval: self.ping_interval,
             location: self.location,
         }
+    }
+}
+
+/// `--listen` (`serve`, `proxy`): `HOST:PORT` with an IP address (`[::1]:8080` for IPv6) or
+/// `localhost` (127.0.0.1) as HOST, or `PORT` / `:PORT` alone for 127.0.0.1. The error is
+/// the sentence clap shows after the value.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    use std::net::{IpAddr, Ipv4Addr};
+    const EXPECTED: &str = "--listen takes HOST:PORT, e.g. 127.0.0.1:8080 (HOST an IP address \
+                            or localhost), or a bare PORT for 127.0.0.1";
+    let t = s.trim();
+    let port = |p: &str| -> Result<u16, String> {
+        p.parse::<u16>().map_err(|_| match p.parse::<u64>() {
+            Ok(_) => format!("port {p} is out of range: ports go from 0 to 65535"),
+            Err(_) => format!("{p:?} is not a port number; {EXPECTED}"),
+        })
+    };
+    let loopback = |p: &str| port(p).map(|p| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p));
+    if let Ok(addr) = t.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return loopback(t);
+    }
+    match t.rsplit_once(':') {
+        Some(("", p)) => loopback(p),
+        Some((host, p)) if host.eq_ignore_ascii_case("localhost") => loopback(p),
+        Some((host, _)) if host.parse::<IpAddr>().is_err() && !host.starts_with('[') => Err(
+            format!("{host:?} is not an IP address (nor localhost); {EXPECTED}"),
+        ),
+        // `::1:8080`: an IPv6 address without its brackets.
+        Some((_, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            port(p)?;
+            Err(format!("an IPv6 address goes in brackets, e.g. [::1]:{p}"))
+        }
+        _ => Err(EXPECTED.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listen;
+
+    #[test]
+    fn listen_takes_host_port_a_bare_port_or_localhost() {
+        let ok = |s: &str| parse_listen(s).unwrap().to_string();
+        assert_eq!(ok("127.0.0.1:8080"), "127.0.0.1:8080");
+        assert_eq!(ok("0.0.0.0:0"), "0.0.0.0:0");
+        assert_eq!(ok("[::1]:8080"), "[::1]:8080");
+        assert_eq!(ok("28091"), "127.0.0.1:28091");
+        assert_eq!(ok(":28091"), "127.0.0.1:28091");
+        assert_eq!(ok("localhost:28091"), "127.0.0.1:28091");
+        assert_eq!(ok("LocalHost:0"), "127.0.0.1:0");
+        let err = |s: &str| parse_listen(s).unwrap_err();
+        let expected = "--listen takes HOST:PORT, e.g. 127.0.0.1:8080";
+        for bad in ["", "localhost", "example.com:80", "1.2.3.4", ":", "a:b:c"] {
+            assert!(err(bad).contains(expected), "{bad:?}: {}", err(bad));
+        }
+        assert_eq!(
+            err("example.com:80"),
+            "\"example.com\" is not an IP address (nor localhost); --listen takes HOST:PORT, \
+             e.g. 127.0.0.1:8080 (HOST an IP address or localhost), or a bare PORT for 127.0.0.1"
+        );
+        assert_eq!(
+            err("70000"),
+            "port 70000 is out of range: ports go from 0 to 65535"
+        );
+        assert_eq!(
+            err("localhost:http"),
+            "\"http\" is not a port number; --listen takes HOST:PORT, e.g. 127.0.0.1:8080 \
+             (HOST an IP address or localhost), or a bare PORT for 127.0.0.1"
+        );
+        assert_eq!(
+            err("::1:8080"),
+            "an IPv6 address goes in brackets, e.g. [::1]:8080"
+        );
     }
 }

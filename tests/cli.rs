@@ -223,3 +223,127 @@ fn serve_logs_info_lines_to_the_terminal_only_when_asked() {
     assert!(first.starts_with("listening on 127.0.0.1:"), "{first}");
     assert!(err.contains("INFO") && err.contains("listening"), "{err}");
 }
+
+/// The first line a long-running command prints on stdout (`serve`) or stderr (`proxy`),
+/// then it is stopped.
+fn first_line(args: &[&str], on_stderr: bool) -> String {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeck"))
+        .args(args)
+        .env("WSDECK_TEST_PW", "pw-Zx81")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wsdeck");
+    let mut first = String::new();
+    if on_stderr {
+        std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut first)
+    } else {
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first)
+    }
+    .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    first
+}
+
+/// `--listen` (`proxy` and `serve` alike): `HOST:PORT`, a bare `PORT` or `:PORT` (127.0.0.1),
+/// `localhost:PORT` (loopback); anything else is told what is expected, exit 2.
+#[test]
+fn listen_takes_a_bare_port_or_localhost_and_says_what_it_expects() {
+    for listen in ["0", ":0", "localhost:0", "127.0.0.1:0"] {
+        let proxy = first_line(
+            &["proxy", "--no-ui", "--listen", listen, "ws://127.0.0.1:9"],
+            true,
+        );
+        assert!(
+            proxy.starts_with("listening on 127.0.0.1:"),
+            "{listen}: {proxy}"
+        );
+        let serve = first_line(
+            &[
+                "serve",
+                "--listen",
+                listen,
+                "--user",
+                "u",
+                "--password-env",
+                "WSDECK_TEST_PW",
+            ],
+            false,
+        );
+        assert!(
+            serve.starts_with("listening on 127.0.0.1:"),
+            "{listen}: {serve}"
+        );
+    }
+    for bad in ["example.com:8080", "localhost", "127.0.0.1"] {
+        for cmd in [
+            &["proxy", "--no-ui", "--listen", bad, "ws://127.0.0.1:9"][..],
+            &[
+                "serve",
+                "--listen",
+                bad,
+                "--user",
+                "u",
+                "--password-env",
+                "X",
+            ][..],
+        ] {
+            let o = wsdeck(cmd);
+            assert_eq!(o.status.code(), Some(2), "{cmd:?}");
+            let err = stderr(&o);
+            assert!(
+                err.contains("--listen takes HOST:PORT, e.g. 127.0.0.1:8080"),
+                "{cmd:?}: {err}"
+            );
+            assert!(!err.contains("invalid socket address syntax"), "{err}");
+        }
+    }
+    let o = wsdeck(&["proxy", "--no-ui", "--listen", "99999"]);
+    assert!(
+        stderr(&o).contains("port 99999 is out of range: ports go from 0 to 65535"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `wsdeck proxy`'s other argument checks, with the UI or without: a sentence and exit 2.
+#[test]
+fn proxy_refuses_a_url_that_is_not_ws_and_flags_that_would_do_nothing() {
+    for (args, want) in [
+        (
+            &["ws//bad"][..],
+            "wsdeck: \"ws//bad\" is not a ws:// or wss:// URL: give the server's URL with its \
+             scheme, e.g. ws://127.0.0.1:5678",
+        ),
+        (
+            &["http://example.com"][..],
+            "scheme must be ws:// or wss://",
+        ),
+        (&["ws://"][..], "bad URL"),
+        (
+            &["--ignore-hosts", "example"][..],
+            "wsdeck: --ignore-hosts only applies with --mitm",
+        ),
+        (
+            &["--max-message", "0", "ws://127.0.0.1:9"][..],
+            "wsdeck: --max-message 0 would refuse every message",
+        ),
+        (
+            &["--max-connections", "0", "ws://127.0.0.1:9"][..],
+            "wsdeck: --max-connections 0 would refuse every client",
+        ),
+    ] {
+        for ui in [&["--no-ui"][..], &[][..]] {
+            let mut cmd = vec!["proxy", "--listen", "127.0.0.1:0"];
+            cmd.extend_from_slice(ui);
+            cmd.extend_from_slice(args);
+            let o = wsdeck(&cmd);
+            assert_eq!(o.status.code(), Some(2), "{cmd:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(want), "{cmd:?}: {}", stderr(&o));
+        }
+    }
+}

@@ -53,7 +53,14 @@ pub fn main(cli: Cli) -> ExitCode {
         // another core for each batch.
         Command::Proxy(args) if args.no_ui => exit_single_threaded(proxy::run(args)),
         // The UI runs the editor with the terminal handed over: on its own thread.
-        Command::Proxy(args) => with_ui_runtime(|rt, utc| rt.block_on(proxy::run_ui(args, utc))),
+        Command::Proxy(args) => match proxy::config(&args) {
+            Ok(cfg) => with_ui_runtime(|rt, utc| rt.block_on(proxy::run_ui(args, cfg, utc))),
+            // Bad flags: the usage exit code, as headless.
+            Err(e) => {
+                eprintln!("wsdeck: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Ca => proxy::print_ca().map_or_else(fail, |()| ExitCode::SUCCESS),
         Command::Connect { conn, ui } => match connect::prepare(&conn, &ui) {
             Ok(prepared) => with_ui_runtime(|rt, utc_offset| rt.block_on(prepared.run(utc_offset))),

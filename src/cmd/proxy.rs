@@ -43,9 +43,9 @@ pub async fn run(args: ProxyArgs) -> i32 {
     }
 }
 
-/// The connection list and monitors on the terminal, until the user quits.
-pub async fn run_ui(args: ProxyArgs, utc_offset: i32) -> anyhow::Result<()> {
-    let cfg = config(&args)?;
+/// The connection list and monitors on the terminal (`cfg` from [`config`]), until the user
+/// quits.
+pub async fn run_ui(args: ProxyArgs, cfg: ProxyConfig, utc_offset: i32) -> anyhow::Result<()> {
     super::require_terminal("; run the proxy headless with --no-ui")?;
     // With --no-redact the events keep everything for the files; the screen still hides.
     let screen = (!cfg.redaction.enabled).then(|| cfg.redaction.for_screen());
@@ -95,10 +95,24 @@ fn regex(flag: &str, re: &str) -> anyhow::Result<regex::Regex> {
     regex::Regex::new(re).with_context(|| format!("{flag} is not a valid regex: {re}"))
 }
 
+/// Reverse mode's server: a `ws://` or `wss://` URL with a host, its scheme written out (a
+/// typo such as `ws//host` is not taken for a host name, as `connect`'s schemeless URLs are).
+fn upstream_url(u: &str) -> anyhow::Result<String> {
+    let t = u.trim();
+    if !t.contains("://") {
+        let shown = crate::reach::redact_url(t);
+        bail!(
+            "{shown:?} is not a ws:// or wss:// URL: give the server's URL with its scheme, \
+             e.g. ws://127.0.0.1:5678 (or no URL for forward mode, an HTTP proxy)"
+        );
+    }
+    crate::spec::validate_url(t)
+}
+
 /// Check the flags and build the proxy's configuration.
 pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
     let upstream = match &args.url {
-        Some(u) => Some(crate::spec::validate_url(u)?),
+        Some(u) => Some(upstream_url(u)?),
         None => None,
     };
     if !args.listen.ip().is_loopback() && !args.allow_remote {
@@ -111,11 +125,30 @@ pub fn config(args: &ProxyArgs) -> anyhow::Result<ProxyConfig> {
     if args.mitm && upstream.is_some() {
         bail!("--mitm is for forward mode (no URL): a reverse proxy's TLS is the URL's wss://");
     }
+    if !args.ignore_hosts.is_empty() && !args.mitm {
+        bail!(
+            "--ignore-hosts only applies with --mitm: without it no TLS tunnel is decrypted, \
+             so every host is relayed blind already; add --mitm, or leave --ignore-hosts out"
+        );
+    }
+    if args.max_message == 0 {
+        bail!(
+            "--max-message 0 would refuse every message: give the largest message to relay, in \
+             bytes (the default is {}, 1 MiB)",
+            crate::server::DEFAULT_MAX_MESSAGE
+        );
+    }
+    if args.max_connections == 0 {
+        bail!(
+            "--max-connections 0 would refuse every client: give at least 1 (the default is {})",
+            proxy::DEFAULT_MAX_CONNECTIONS
+        );
+    }
     let mut cfg = ProxyConfig::new(args.listen, upstream);
     cfg.insecure = args.insecure;
     cfg.cacert = args.cacert.clone();
-    cfg.max_message_size = args.max_message.max(1);
-    cfg.max_connections = args.max_connections.max(1);
+    cfg.max_message_size = args.max_message;
+    cfg.max_connections = args.max_connections;
     cfg.handshake_timeout = Duration::from_secs(args.handshake_timeout.max(1));
     cfg.ignore_hosts = args
         .ignore_hosts
