@@ -88,15 +88,10 @@ pub(crate) fn client_config(
                 algorithms: provider.signature_verification_algorithms,
             }))
     } else {
-        let (roots, source) = roots(trust)?;
+        let (roots, source, pinned) = roots(trust)?;
         let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
             .build()
             .map_err(|e| TlsSetupError::Verifier(e.to_string()))?;
-        // The certificates of --cacert themselves, for a server that shows one of them.
-        let pinned = match &trust.cacert {
-            Some(path) => read_certs(path, "--cacert")?,
-            None => Vec::new(),
-        };
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(Explaining {
@@ -126,17 +121,22 @@ enum RootSource {
     System,
 }
 
-fn roots(trust: &Trust) -> Result<(Arc<RootCertStore>, RootSource), TlsSetupError> {
+/// The trusted roots, where they came from, and the `--cacert` certificates themselves (for
+/// a server that shows one of them: [`Explaining::pinned`]).
+type Roots = (Arc<RootCertStore>, RootSource, Vec<CertificateDer<'static>>);
+
+fn roots(trust: &Trust) -> Result<Roots, TlsSetupError> {
     if let Some(path) = &trust.cacert {
         let certs = read_certs(path, "--cacert")?;
         let mut store = RootCertStore::empty();
-        let (added, _) = store.add_parsable_certificates(certs);
+        let (added, _) = store.add_parsable_certificates(certs.iter().cloned());
         if added == 0 {
             return Err(TlsSetupError::NoUsableCa(path.display().to_string()));
         }
         return Ok((
             Arc::new(store),
             RootSource::CaFile(path.display().to_string()),
+            certs,
         ));
     }
     static DEFAULT: OnceLock<Result<(Arc<RootCertStore>, bool), TlsSetupError>> = OnceLock::new();
@@ -148,6 +148,7 @@ fn roots(trust: &Trust) -> Result<(Arc<RootCertStore>, RootSource), TlsSetupErro
         } else {
             RootSource::System
         },
+        Vec::new(),
     ))
 }
 
@@ -248,11 +249,8 @@ impl Explaining {
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> bool {
-        let shown = |c: &&CertificateDer<'_>| c.as_ref() == end_entity.as_ref();
-        let chain_is_pinned = intermediates
-            .iter()
-            .all(|i| self.pinned.iter().any(|p| p.as_ref() == i.as_ref()));
-        if !self.pinned.iter().any(|p| shown(&p)) || !chain_is_pinned {
+        let pinned = |c: &CertificateDer<'_>| self.pinned.iter().any(|p| p.as_ref() == c.as_ref());
+        if !pinned(end_entity) || !intermediates.iter().all(pinned) {
             return false;
         }
         certs::read(end_entity).is_some_and(|leaf| {

@@ -550,29 +550,41 @@ impl Pump {
         }
     }
 
-    /// Log a one-frame message: its record goes straight into the batch (no copy of it on
-    /// the way), redacted there.
+    /// Log a one-frame message: its record goes straight into the batch, redacted there.
     fn log_whole(&mut self, opcode: Opcode, payload: Bytes, at: SystemTime, origin: Origin) {
+        let record = self.plain_record(opcode, payload, at, origin);
         self.batch.push(ProxyFrame {
-            record: FrameRecord {
-                seq: self.c.shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
-                conn: self.c.conn,
-                at,
-                dir: self.c.dir,
-                origin,
-                opcode,
-                len: payload.len(),
-                payload,
-                close: None,
-                redacted: false,
-                wire_len: None,
-                fragments: None,
-            },
+            record,
             fragments: 1,
         });
         if opcode == Opcode::Text {
             let rec = &mut self.batch.last_mut().expect("pushed above").record;
             self.c.redact(rec);
+        }
+    }
+
+    /// A message's log record as it came: its seq, its payload (not redacted yet).
+    #[inline]
+    fn plain_record(
+        &self,
+        opcode: Opcode,
+        payload: Bytes,
+        at: SystemTime,
+        origin: Origin,
+    ) -> FrameRecord {
+        FrameRecord {
+            seq: self.c.shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
+            conn: self.c.conn,
+            at,
+            dir: self.c.dir,
+            origin,
+            opcode,
+            len: payload.len(),
+            payload,
+            close: None,
+            redacted: false,
+            wire_len: None,
+            fragments: None,
         }
     }
 
@@ -584,21 +596,7 @@ impl Pump {
         at: SystemTime,
         origin: Origin,
     ) -> FrameRecord {
-        let len = payload.len();
-        let mut rec = FrameRecord {
-            seq: self.c.shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
-            conn: self.c.conn,
-            at,
-            dir: self.c.dir,
-            origin,
-            opcode,
-            len,
-            payload,
-            close: None,
-            redacted: false,
-            wire_len: None,
-            fragments: None,
-        };
+        let mut rec = self.plain_record(opcode, payload, at, origin);
         if opcode == Opcode::Text {
             self.c.redact(&mut rec);
         }

@@ -166,10 +166,8 @@ impl Redaction {
         }
         let from_server = rec.dir == Direction::ServerToClient;
         if from_server && !self.may_change_server_text() && st.knows_no_secret() {
-            // Nothing to hide in what the server says: only the login's end is looked for.
-            if st.phase == LoginPhase::Sent && self.is_login_ok_bytes(&rec.payload) {
-                st.phase = LoginPhase::Done;
-            }
+            // No login seen yet (one sets `last_login`): nothing in what the server says is
+            // hidden or looked for.
             return;
         }
         let Ok(text) = std::str::from_utf8(&rec.payload) else {
